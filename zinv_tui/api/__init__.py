@@ -1,0 +1,1 @@
+"""zinv_tui.api"""

@@ -1,0 +1,339 @@
+"""Pydantic models of the Zettle Inventory and Product Library shapes.
+
+These are pure data: no HTTP, no local state. The sandbox reuses them to read requests, the client to
+read answers. They accept the documented inconsistencies (a balance as ``"42"``, ``42`` or ``"9.0"``,
+unknown fields, missing optional fields) and reject what is truly malformed with a clear error.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+)
+from pydantic.alias_generators import to_camel
+
+
+def parse_whole_number(value: Any) -> int:
+    """Read a whole number from ``42``, ``"42"``, ``"9.0"`` or ``9.0``; refuse anything else."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(number)
+    raise ValueError(f"expected a whole number, got {type(value).__name__}")
+
+
+def _positive(value: int) -> int:
+    if value <= 0:
+        raise ValueError("must be a positive whole number (movements always move a positive amount)")
+    return value
+
+
+def _not_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(parse_whole_number)]
+"""A balance as Zettle sends it: ``42``, ``"42"`` or ``"9.0"``; may be negative."""
+
+PositiveQuantity = Annotated[int, BeforeValidator(parse_whole_number), AfterValidator(_positive)]
+"""The ``change`` of a movement: a whole number above zero."""
+
+LowStockQuantity = Annotated[int, BeforeValidator(parse_whole_number), AfterValidator(_not_negative)]
+"""A low-stock level: a whole number, zero or more."""
+
+Cursor = Annotated[int | str, Field(union_mode="left_to_right")]
+"""The ``latest`` / ``since`` position of the change feed: opaque to clients, passed back verbatim."""
+
+
+class ZettleModel(BaseModel):
+    """Base: camelCase on the wire, snake_case in Python, unknown fields ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict Zettle expects: camelCase keys, ``None`` fields left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class LocationType(StrEnum):
+    """The four system locations of a Zettle inventory."""
+
+    STORE = "STORE"
+    SUPPLIER = "SUPPLIER"
+    BIN = "BIN"
+    SOLD = "SOLD"
+
+
+LocationTypeField = Annotated[LocationType, BeforeValidator(_upper)]
+
+
+class Location(ZettleModel):
+    """One entry of ``GET /organizations/{org}/locations`` (a bare JSON array of these)."""
+
+    uuid: UUID
+    type: LocationTypeField
+    name: str = ""
+    description: str = ""
+    default: bool = False
+
+
+class VariantBalance(ZettleModel):
+    """One variant's balance in one location."""
+
+    location_uuid: UUID | None = None
+    location_type: LocationTypeField | None = None
+    product_uuid: UUID
+    variant_uuid: UUID
+    balance: WholeNumber
+
+
+class LocationBalances(ZettleModel):
+    """The "location status" answer of the balance reads, start tracking, PUT and bulk.
+
+    ``tracked_products`` and ``latest`` are absent from some answers. ``untracked_products`` is a
+    sandbox extension of the incremental feed (products whose tracking stopped since the cursor);
+    real Zettle never sends it and clients must not rely on it being present.
+    """
+
+    location_uuid: UUID | None = None
+    tracked_products: list[UUID] = Field(default_factory=list)
+    variants: list[VariantBalance] = Field(default_factory=list)
+    latest: Cursor | None = None
+    untracked_products: list[UUID] = Field(default_factory=list)
+
+
+class StockChange(ZettleModel):
+    """One line of ``PUT /organizations/{org}/inventory``: move ``change`` units from one location to another."""
+
+    product_uuid: UUID
+    variant_uuid: UUID
+    from_location_uuid: UUID
+    to_location_uuid: UUID
+    change: PositiveQuantity
+
+
+class MovementRequest(ZettleModel):
+    """Body of ``PUT /organizations/{org}/inventory``."""
+
+    changes: list[StockChange] = Field(min_length=1)
+    return_balance_for_location_uuid: UUID | None = None
+    external_uuid: UUID | None = None
+
+
+class StartTrackingRequest(ZettleModel):
+    """Body of ``POST /organizations/{org}/inventory``."""
+
+    product_uuid: UUID
+
+
+class TrackingStatusChange(StrEnum):
+    """What the bulk endpoint does to a product's tracking."""
+
+    START_TRACKING = "START_TRACKING"
+    STOP_TRACKING = "STOP_TRACKING"
+    NO_CHANGE = "NO_CHANGE"
+
+
+class VariantChange(ZettleModel):
+    """A movement inside a bulk product change (``productUuid`` optional: the product gives it)."""
+
+    product_uuid: UUID | None = None
+    variant_uuid: UUID
+    from_location_uuid: UUID
+    to_location_uuid: UUID
+    change: PositiveQuantity
+
+
+class ProductChange(ZettleModel):
+    """One product of a bulk request: a tracking change and/or movements of its variants."""
+
+    product_uuid: UUID
+    tracking_status_change: Annotated[TrackingStatusChange, BeforeValidator(_upper)] = (
+        TrackingStatusChange.NO_CHANGE
+    )
+    variant_changes: list[VariantChange] = Field(default_factory=list)
+
+
+class BulkRequest(ZettleModel):
+    """Body of ``POST /organizations/{org}/v2/inventory/bulk``."""
+
+    product_changes: list[ProductChange] = Field(min_length=1)
+    return_balance_for_location_uuid: UUID | None = None
+    external_uuid: UUID | None = None
+
+
+class BalancesForProductsRequest(ZettleModel):
+    """Body of ``POST /organizations/{org}/inventory/products`` (a read, despite the verb)."""
+
+    location_type: LocationTypeField = LocationType.STORE
+    product_uuids: list[UUID] = Field(min_length=1)
+
+
+class LowStockLevelUpdate(ZettleModel):
+    """Write shape of a low-stock level. ``low_stock_level=None`` with ``low_stock_alert=False``
+    is the default, which Zettle treats as "no custom level" (the record is removed)."""
+
+    product_uuid: UUID
+    variant_uuid: UUID
+    low_stock_level: LowStockQuantity | None = None
+    low_stock_alert: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        """Keep ``lowStockLevel: null`` explicit: it is how a level is cleared."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class LowStockLevelsUpdate(ZettleModel):
+    """Body of ``POST /custom-low-stock/locations/{locationUuid}`` (set many)."""
+
+    requests: list[LowStockLevelUpdate] = Field(min_length=1)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"requests": [item.to_wire() for item in self.requests]}
+
+
+class LowStockVariantRef(ZettleModel):
+    """One ``(product, variant)`` pair of a bulk low-stock delete."""
+
+    product_uuid: UUID
+    variant_uuid: UUID
+
+
+class LowStockDeleteRequest(ZettleModel):
+    """Body of ``POST /custom-low-stock/locations/{locationUuid}/delete``."""
+
+    requests: list[LowStockVariantRef] = Field(min_length=1)
+
+
+class VariantLowStock(ZettleModel):
+    """Read shape: a variant's custom level (``5.0`` on the wire) and alert flag."""
+
+    variant_uuid: UUID
+    custom_low_stock_level: WholeNumber | None = None
+    low_stock_alert: bool = False
+
+
+class ProductLowStock(ZettleModel):
+    """Read shape of ``GET /custom-low-stock/v2/locations/{loc}/products/{product}``."""
+
+    product_uuid: UUID
+    custom_low_stock_level_for_variants: list[VariantLowStock] = Field(default_factory=list)
+
+
+class LocationLowStock(ZettleModel):
+    """Read shape of ``GET /custom-low-stock/v2/locations/{loc}``."""
+
+    organization_uuid: UUID | None = None
+    location_uuid: UUID | None = None
+    custom_low_stock_levels_for_products: list[ProductLowStock] = Field(default_factory=list)
+
+
+class Violation(ZettleModel):
+    """One field-level complaint inside a Zettle error body."""
+
+    property_name: str | None = None
+    developer_message: str | None = None
+    constraint_type: str | None = None
+    expected: str | None = None
+    value: str | None = None
+
+
+class ErrorBody(ZettleModel):
+    """Zettle's error body: ``{developerMessage, errorType, violations}``."""
+
+    developer_message: str = ""
+    error_type: str | None = None
+    violations: list[Violation] = Field(default_factory=list)
+
+
+class OAuthErrorBody(BaseModel):
+    """RFC 6749 §5.2 error of the token endpoint."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    error: str
+    error_description: str | None = None
+
+
+class TokenResponse(BaseModel):
+    """Answer of ``POST /token``. The token is a :class:`SecretStr` so it never shows in a repr."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    access_token: SecretStr
+    expires_in: int = Field(gt=0)
+    token_type: str | None = None
+    scope: str | None = None
+
+
+class VariantOption(ZettleModel):
+    """A variant's option value, e.g. ``{"name": "Size", "value": "M"}``."""
+
+    name: str = ""
+    value: str = ""
+
+
+class ProductVariant(ZettleModel):
+    """A variant of the Product Library (``VariantDTO``); only ``uuid`` is required."""
+
+    uuid: UUID
+    name: str | None = None
+    sku: str | None = None
+    barcode: str | None = None
+    options: list[VariantOption] | None = None
+
+    @property
+    def label(self) -> str:
+        """What to call this variant on screen: its name, else its option values joined."""
+        if self.name and self.name.strip():
+            return self.name.strip()
+        return " / ".join(option.value for option in self.options or () if option.value)
+
+
+class Product(ZettleModel):
+    """A product of the Product Library (``ProductResponse``), reduced to what the app shows."""
+
+    uuid: UUID
+    name: str = ""
+    variants: list[ProductVariant] = Field(default_factory=list)
+    etag: str | None = None
+    unit_name: str | None = None
