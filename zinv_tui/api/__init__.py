@@ -1,1 +1,38 @@
-"""zinv_tui.api"""
+"""Typed async client for the Zettle Inventory API and the Product Library read."""
+
+from zinv_tui.api.auth import TokenInfo
+from zinv_tui.api.client import ProductsPage, ZettleClient
+from zinv_tui.api.endpoints import ApiEndpoints
+from zinv_tui.api.errors import (
+    ApiKeyRejected,
+    MalformedResponse,
+    NetworkError,
+    NotFound,
+    PermissionDenied,
+    ProductNotTracked,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    TokenExpired,
+    ZettleError,
+)
+from zinv_tui.api.stats import ClientStats
+
+__all__ = [
+    "ApiEndpoints",
+    "ApiKeyRejected",
+    "ClientStats",
+    "MalformedResponse",
+    "NetworkError",
+    "NotFound",
+    "PermissionDenied",
+    "ProductNotTracked",
+    "ProductsPage",
+    "RateLimited",
+    "RequestRejected",
+    "ServerError",
+    "TokenExpired",
+    "TokenInfo",
+    "ZettleClient",
+    "ZettleError",
+]

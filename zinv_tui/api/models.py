@@ -1,8 +1,9 @@
 """Pydantic models of the Zettle Inventory and Product Library shapes.
 
-These are pure data: no HTTP, no local state. The sandbox reuses them to read requests, the client to
-read answers. They accept the documented inconsistencies (a balance as ``"42"``, ``42`` or ``"9.0"``,
-unknown fields, missing optional fields) and reject what is truly malformed with a clear error.
+These are pure data: no HTTP, no local state. The sandbox reuses them to read requests, the client
+to read answers. They accept the documented inconsistencies (a balance as ``"42"``, ``42`` or
+``"9.0"``, unknown fields, missing optional fields) and reject what is truly malformed with a clear
+error.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def parse_whole_number(value: Any) -> int:
 
 def _positive(value: int) -> int:
     if value <= 0:
-        raise ValueError("must be a positive whole number (movements always move a positive amount)")
+        raise ValueError(
+            "must be a positive whole number (movements always move a positive amount)"
+        )
     return value
 
 
@@ -72,11 +75,13 @@ WholeNumber = Annotated[int, BeforeValidator(parse_whole_number)]
 PositiveQuantity = Annotated[int, BeforeValidator(parse_whole_number), AfterValidator(_positive)]
 """The ``change`` of a movement: a whole number above zero."""
 
-LowStockQuantity = Annotated[int, BeforeValidator(parse_whole_number), AfterValidator(_not_negative)]
+LowStockQuantity = Annotated[
+    int, BeforeValidator(parse_whole_number), AfterValidator(_not_negative)
+]
 """A low-stock level: a whole number, zero or more."""
 
 Cursor = Annotated[int | str, Field(union_mode="left_to_right")]
-"""The ``latest`` / ``since`` position of the change feed: opaque to clients, passed back verbatim."""
+"""The ``latest`` / ``since`` position of the change feed: opaque, passed back verbatim."""
 
 
 class ZettleModel(BaseModel):
@@ -142,7 +147,7 @@ class LocationBalances(ZettleModel):
 
 
 class StockChange(ZettleModel):
-    """One line of ``PUT /organizations/{org}/inventory``: move ``change`` units from one location to another."""
+    """One line of ``PUT /organizations/{org}/inventory``: move ``change`` units elsewhere."""
 
     product_uuid: UUID
     variant_uuid: UUID

@@ -1,0 +1,418 @@
+"""``ZettleClient``: typed async calls for the Zettle Inventory API and the Product Library read.
+
+One ``httpx.AsyncClient`` per client, explicit timeouts, a shared token, a client-side rate limiter
+and retries (see :mod:`zinv_tui.api.pipeline` for the rules). Every organization path uses the
+``organization`` setting: ``"self"`` (the key's own organization) or an organization UUID.
+
+Choices where the documentation is ambiguous:
+
+- Store balances are read from ``GET /organizations/{org}/inventory`` (the docs print ``GET
+  /inventory`` without the organization prefix, unlike every other path). If that answers 404 for
+  ``self``, the client falls back to the documented ``/inventory`` once and keeps using it.
+- By-type balances use the documented ``/inventory/locations/?type=STORE`` (trailing slash, upper
+  case).
+- The ``latest`` cursor is opaque: whatever came back is passed back as ``since`` verbatim.
+- Write answers (start tracking, PUT movements, bulk) may come back empty or ``204``: the write
+  succeeded, so an empty :class:`LocationBalances` is returned rather than an error.
+- Balances are parsed as whole numbers whether sent as ``"42"``, ``42`` or ``"9.0"``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Self, TypeVar
+from uuid import UUID
+
+import httpx
+from pydantic import SecretStr, TypeAdapter
+
+from zinv_tui import __version__
+from zinv_tui.api.apikey import ApiKeyClaims, claims_from_payload, decode_jwt_payload, read_scopes
+from zinv_tui.api.auth import AssertionGrant, TokenInfo
+from zinv_tui.api.endpoints import ApiEndpoints
+from zinv_tui.api.errors import ApiKeyRejected, NotFound, ZettleError
+from zinv_tui.api.models import (
+    BalancesForProductsRequest,
+    BulkRequest,
+    Location,
+    LocationBalances,
+    LocationLowStock,
+    LocationType,
+    LowStockDeleteRequest,
+    LowStockLevelsUpdate,
+    LowStockLevelUpdate,
+    LowStockVariantRef,
+    MovementRequest,
+    Product,
+    ProductLowStock,
+    StartTrackingRequest,
+)
+from zinv_tui.api.pipeline import RequestPipeline, redact_error
+from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter
+from zinv_tui.api.responses import parse_body
+from zinv_tui.api.retry import RetryPolicy
+from zinv_tui.api.stats import ClientStats
+
+T = TypeVar("T")
+
+_LOCATIONS = TypeAdapter(list[Location])
+_BALANCES = TypeAdapter(LocationBalances)
+_LOCATION_LOW_STOCK = TypeAdapter(LocationLowStock)
+_PRODUCT_LOW_STOCK = TypeAdapter(ProductLowStock)
+_PRODUCTS = TypeAdapter(list[Product])
+
+UuidLike = UUID | str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductsPage:
+    """Answer of the Product Library read: the products, or ``not_modified`` for a 304."""
+
+    products: list[Product] | None
+    etag: str | None
+    not_modified: bool
+
+
+def _uuid(value: UuidLike, what: str) -> str:
+    try:
+        return str(value if isinstance(value, UUID) else UUID(str(value)))
+    except ValueError:
+        raise ValueError(f"{what} must be a UUID, got {value!r}") from None
+
+
+def _organization(value: str | UUID) -> str:
+    if isinstance(value, str) and value.strip().lower() == "self":
+        return "self"
+    return _uuid(value, "organization")
+
+
+class ZettleClient:
+    """Async client for one merchant's Zettle inventory. Use ``async with`` or :meth:`aclose`."""
+
+    def __init__(
+        self,
+        api_key: str | SecretStr,
+        endpoints: ApiEndpoints | None = None,
+        client_id: str | None = None,
+        organization: str | UUID = "self",
+        timeout: float = 15.0,
+        max_retries: int = 4,
+        requests_per_second: float | None = ZETTLE_REQUESTS_PER_SECOND,
+        *,
+        burst: float | None = None,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 10.0,
+        max_retry_after: float = 60.0,
+        retry_rng: random.Random | None = None,
+        max_connections: int = 8,
+    ) -> None:
+        if not timeout > 0:
+            raise ValueError("timeout must be above zero seconds")
+        secret = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        self.endpoints = endpoints or ApiEndpoints()
+        self.organization = _organization(organization)
+        self.timeout = float(timeout)
+        self.stats = ClientStats()
+        self._org_path = f"{self.endpoints.inventory_url}/organizations/{self.organization}"
+        self._store_balances_url = f"{self._org_path}/inventory"
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": f"zinv-tui/{__version__}", "Accept": "application/json"},
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            follow_redirects=False,
+            # Proxy settings from the environment apply to Zettle, never to the local sandbox.
+            trust_env=not self.endpoints.is_loopback,
+        )
+        policy = RetryPolicy(
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            max_retry_after=max_retry_after,
+            rng=retry_rng or random.Random(),
+        )
+        limiter = RateLimiter(requests_per_second, burst) if requests_per_second else None
+        self._pipeline = RequestPipeline(
+            self._http,
+            policy=policy,
+            stats=self.stats,
+            limiter=limiter,
+            timeout=self.timeout,
+            # A guard against answers that trickle in: no single attempt may take longer than this.
+            attempt_deadline=self.timeout * 4,
+            key_scopes=self._key_scopes,
+        )
+        self._grant = AssertionGrant(
+            secret,
+            f"{self.endpoints.oauth_url}/token",
+            self._pipeline.post_form,
+            client_id=client_id,
+        )
+        self._pipeline.grant = self._grant
+
+    def __repr__(self) -> str:
+        return (
+            f"ZettleClient(organization={self.organization!r}, "
+            f"inventory_url={self.endpoints.inventory_url!r})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections and forget the access token."""
+        self._grant.forget()
+        await self._http.aclose()
+
+    # -- identity ---------------------------------------------------------------------------------
+
+    def _key_scopes(self) -> tuple[str, ...]:
+        try:
+            return self._grant.claims.scopes
+        except ApiKeyRejected:
+            return ()
+
+    async def fetch_token_info(self) -> TokenInfo:
+        """Sign in afresh (proving the key works now) and say who the key speaks for."""
+        token = await self._grant.renew()
+        claims = self._grant.claims
+        if claims.organization_uuid is None:
+            claims = _token_claims(token) or claims
+        scopes = read_scopes(self._grant.granted_scope) or claims.scopes or self._key_scopes()
+        expires_at = self._grant.expires_at
+        assert expires_at is not None
+        return TokenInfo(
+            organization_uuid=claims.organization_uuid or self._grant.claims.organization_uuid,
+            client_id=self._grant.client_id,
+            scopes=scopes,
+            expires_at=expires_at,
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _read(self, response: httpx.Response, adapter: TypeAdapter[T], what: str) -> T:
+        try:
+            return parse_body(response.content, adapter, what=what)
+        except ZettleError as error:  # MalformedResponse: scrub anything echoing a secret
+            raise redact_error(error, self._pipeline.secrets()) from None
+
+    def _read_write_answer(self, response: httpx.Response, what: str) -> LocationBalances:
+        if response.status_code == 204 or not response.content.strip():
+            return LocationBalances()
+        return self._read(response, _BALANCES, what)
+
+    async def _get(
+        self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await self._pipeline.request(
+            "GET", url, params=params, headers=headers, repeatable=True
+        )
+
+    # -- locations and tracking ------------------------------------------------------------------
+
+    async def get_locations(self) -> list[Location]:
+        """The organization's locations (STORE, SUPPLIER, BIN, SOLD); Zettle sends a bare array."""
+        response = await self._get(f"{self._org_path}/locations")
+        return self._read(response, _LOCATIONS, "GET locations")
+
+    async def start_tracking(self, product_uuid: UuidLike) -> LocationBalances:
+        """Start tracking one product; answers its non-zero STORE balances (often none).
+
+        Repeatable: switching tracking on twice leaves the same state, so a lost answer is re-asked.
+        """
+        body = StartTrackingRequest(product_uuid=_uuid(product_uuid, "product_uuid"))
+        response = await self._pipeline.request(
+            "POST", f"{self._org_path}/inventory", json_body=body.to_wire(), repeatable=True
+        )
+        return self._read_write_answer(response, "start tracking")
+
+    async def stop_tracking(self, product_uuid: UuidLike) -> None:
+        """Stop tracking one product (balances are kept by Zettle, but hidden). Idempotent."""
+        product = _uuid(product_uuid, "product_uuid")
+        await self._pipeline.request(
+            "DELETE", f"{self._org_path}/inventory/products/{product}", repeatable=True
+        )
+
+    async def bulk_update(self, request: BulkRequest) -> LocationBalances:
+        """Tracking changes and movements for many products in one call (v2 bulk).
+
+        Retried only if it carries an ``external_uuid`` (Zettle applies it once) or holds no
+        movements at all (tracking changes alone are idempotent).
+        """
+        moves_stock = any(change.variant_changes for change in request.product_changes)
+        response = await self._pipeline.request(
+            "POST",
+            f"{self._org_path}/v2/inventory/bulk",
+            json_body=request.to_wire(),
+            repeatable=request.external_uuid is not None or not moves_stock,
+        )
+        return self._read_write_answer(response, "the bulk update")
+
+    async def move_stock(self, request: MovementRequest) -> LocationBalances:
+        """Move stock between locations (``PUT /organizations/{org}/inventory``).
+
+        Retried only if it carries an ``external_uuid``: without one, a repeat could apply twice.
+        """
+        response = await self._pipeline.request(
+            "PUT",
+            f"{self._org_path}/inventory",
+            json_body=request.to_wire(),
+            repeatable=request.external_uuid is not None,
+        )
+        return self._read_write_answer(response, "the stock movement")
+
+    # -- balances ---------------------------------------------------------------------------------
+
+    async def _store_balances_response(self, since: int | str | None) -> httpx.Response:
+        params = None if since is None else {"since": str(since)}
+        try:
+            return await self._get(self._store_balances_url, params)
+        except NotFound:
+            documented = f"{self.endpoints.inventory_url}/inventory"
+            if self.organization != "self" or self._store_balances_url == documented:
+                raise
+            response = await self._get(documented, params)
+            self._store_balances_url = documented
+            return response
+
+    async def get_store_balances(self, since: int | str | None = None) -> LocationBalances:
+        """Non-zero balances of every tracked variant in STORE; with ``since`` (a previous
+        ``latest``) only what changed after it."""
+        response = await self._store_balances_response(since)
+        return self._read(response, _BALANCES, "GET inventory")
+
+    async def get_store_balances_raw(self, since: int | str | None = None) -> bytes:
+        """The same call as :meth:`get_store_balances`, body unparsed (for fast paths)."""
+        response = await self._store_balances_response(since)
+        return response.content
+
+    async def get_location_balances(self, location_uuid: UuidLike) -> LocationBalances:
+        """Balances of one location."""
+        location = _uuid(location_uuid, "location_uuid")
+        response = await self._get(f"{self._org_path}/inventory/locations/{location}")
+        return self._read(response, _BALANCES, "GET location balances")
+
+    async def get_balances_by_type(self, location_type: LocationType | str) -> LocationBalances:
+        """Balances of the location of one type (STORE, SOLD, BIN or SUPPLIER)."""
+        kind = LocationType(str(location_type).strip().upper())
+        response = await self._get(
+            f"{self._org_path}/inventory/locations/", params={"type": kind.value}
+        )
+        return self._read(response, _BALANCES, "GET balances by location type")
+
+    async def get_balances_for_products(
+        self,
+        product_uuids: Sequence[UuidLike],
+        location_type: LocationType | str = LocationType.STORE,
+    ) -> LocationBalances:
+        """Balances of some products in the location of one type (a POST, but only a read)."""
+        body = BalancesForProductsRequest(
+            location_type=LocationType(str(location_type).strip().upper()),
+            product_uuids=[_uuid(uuid, "product_uuid") for uuid in product_uuids],
+        )
+        response = await self._pipeline.request(
+            "POST",
+            f"{self._org_path}/inventory/products",
+            json_body=body.to_wire(),
+            repeatable=True,
+        )
+        return self._read(response, _BALANCES, "the balances of products")
+
+    async def get_product_balance(
+        self, location_uuid: UuidLike, product_uuid: UuidLike
+    ) -> LocationBalances:
+        """Balances of one product's variants in one location."""
+        location = _uuid(location_uuid, "location_uuid")
+        product = _uuid(product_uuid, "product_uuid")
+        response = await self._get(
+            f"{self._org_path}/inventory/locations/{location}/products/{product}"
+        )
+        return self._read(response, _BALANCES, "GET product balance")
+
+    # -- low-stock levels (no organization segment in these paths) ---------------------------------
+    # Writes and deletes here set absolute values, so repeating them is harmless: all repeatable.
+
+    def _low_stock_url(self, location_uuid: UuidLike, *, read: bool = False) -> str:
+        location = _uuid(location_uuid, "location_uuid")
+        version = "/v2" if read else ""
+        return f"{self.endpoints.inventory_url}/custom-low-stock{version}/locations/{location}"
+
+    async def set_low_stock_level(
+        self, location_uuid: UuidLike, level: LowStockLevelUpdate
+    ) -> None:
+        """Set (or, with the defaults, clear) one variant's low-stock level."""
+        await self._pipeline.request(
+            "PUT", self._low_stock_url(location_uuid), json_body=level.to_wire(), repeatable=True
+        )
+
+    async def set_low_stock_levels(
+        self, location_uuid: UuidLike, levels: Sequence[LowStockLevelUpdate]
+    ) -> None:
+        """Set many variants' low-stock levels in one call."""
+        body = LowStockLevelsUpdate(requests=list(levels))
+        await self._pipeline.request(
+            "POST", self._low_stock_url(location_uuid), json_body=body.to_wire(), repeatable=True
+        )
+
+    async def get_low_stock_levels(self, location_uuid: UuidLike) -> LocationLowStock:
+        """Every custom low-stock level of a location (defaults are not listed)."""
+        response = await self._get(self._low_stock_url(location_uuid, read=True))
+        return self._read(response, _LOCATION_LOW_STOCK, "GET low-stock levels")
+
+    async def get_product_low_stock_levels(
+        self, location_uuid: UuidLike, product_uuid: UuidLike
+    ) -> ProductLowStock:
+        """One product's custom low-stock levels in a location."""
+        product = _uuid(product_uuid, "product_uuid")
+        url = f"{self._low_stock_url(location_uuid, read=True)}/products/{product}"
+        response = await self._get(url)
+        return self._read(response, _PRODUCT_LOW_STOCK, "GET product low-stock levels")
+
+    async def delete_low_stock_level(
+        self, location_uuid: UuidLike, product_uuid: UuidLike, variant_uuid: UuidLike
+    ) -> None:
+        """Remove one variant's custom low-stock level."""
+        product = _uuid(product_uuid, "product_uuid")
+        variant = _uuid(variant_uuid, "variant_uuid")
+        url = f"{self._low_stock_url(location_uuid)}/products/{product}/variants/{variant}"
+        await self._pipeline.request("DELETE", url, repeatable=True)
+
+    async def delete_low_stock_levels(
+        self, location_uuid: UuidLike, refs: Sequence[LowStockVariantRef]
+    ) -> None:
+        """Remove many variants' custom low-stock levels in one call."""
+        body = LowStockDeleteRequest(requests=list(refs))
+        await self._pipeline.request(
+            "POST",
+            f"{self._low_stock_url(location_uuid)}/delete",
+            json_body=body.to_wire(),
+            repeatable=True,
+        )
+
+    # -- product library --------------------------------------------------------------------------
+
+    async def get_products(self, etag: str | None = None) -> ProductsPage:
+        """All products (``GET /organizations/{org}/products/v2``); with ``etag``, a 304 answers
+        ``not_modified=True`` and no products."""
+        headers = {"If-None-Match": etag} if etag else None
+        url = f"{self.endpoints.products_url}/organizations/{self.organization}/products/v2"
+        response = await self._get(url, headers=headers)
+        new_etag = response.headers.get("etag")
+        if response.status_code == 304:
+            return ProductsPage(products=None, etag=new_etag or etag, not_modified=True)
+        products = self._read(response, _PRODUCTS, "GET products")
+        return ProductsPage(products=products, etag=new_etag, not_modified=False)
+
+
+def _token_claims(token: str) -> ApiKeyClaims | None:
+    """Claims of an access token, if it is a readable JWT (it is only read, never trusted)."""
+    try:
+        return claims_from_payload(decode_jwt_payload(token))
+    except ValueError:
+        return None

@@ -1,0 +1,288 @@
+"""The road every request takes: rate limit, bearer token, send, count, retry, map errors.
+
+Retry rules (``repeatable`` is decided per call by the client):
+
+- A *repeatable* request (reads, idempotent writes, writes carrying an ``externalUuid``) is retried
+  with exponential backoff and full jitter on 5xx, 429, dropped or refused connections and
+  timeouts.
+- Any other write is repeated only when Zettle provably did not act on it: a 429 (refused before
+  any work), a connection that was never established, or a 401 (the token is checked first).
+- A 401 renews the token once (one renewal shared by concurrent callers) and repeats the request
+  once.
+- ``Retry-After`` on a 429/503 is honoured (and holds off every caller through the limiter); a wait
+  longer than ``RetryPolicy.max_retry_after`` is not sat out: the error goes up with
+  ``retry_after`` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import httpx
+
+from zinv_tui.api.auth import AssertionGrant
+from zinv_tui.api.errors import NetworkError, RateLimited, TokenExpired, ZettleError
+from zinv_tui.api.ratelimit import RateLimiter
+from zinv_tui.api.responses import (
+    error_from_response,
+    says_token_expired,
+    token_error_from_response,
+)
+from zinv_tui.api.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from zinv_tui.api.stats import ClientStats, request_size, response_size
+
+log = logging.getLogger("zinv_tui.api")
+
+REDACTED = "[redacted]"
+
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures that happen before a single byte of the request left: always safe to repeat."""
+
+
+class _AttemptTimeout(Exception):
+    """The whole attempt (not a single read) took longer than its deadline."""
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``[redacted]``."""
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_error(error: ZettleError, secrets: Sequence[str]) -> ZettleError:
+    """Scrub secrets from everything an error shows or carries (server text may echo them)."""
+    if not secrets:
+        return error
+    error.message = redact(error.message, secrets)
+    error.args = (error.message,)
+    if error.developer_message:
+        error.developer_message = redact(error.developer_message, secrets)
+    if error.violations:
+        error.violations = tuple(
+            violation.model_copy(
+                update={
+                    key: redact(value, secrets)
+                    for key, value in violation.model_dump().items()
+                    if isinstance(value, str)
+                }
+            )
+            for violation in error.violations
+        )
+    return error
+
+
+def describe_transport_error(exc: BaseException, host: str, timeout: float) -> str:
+    """Plain words for a failure without an answer, e.g. ``"inventory.izettle.com: timed out"``."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        reason = f"no connection within {timeout:g} s"
+    elif isinstance(exc, httpx.PoolTimeout):
+        reason = "too many requests waiting for a connection"
+    elif isinstance(exc, httpx.TimeoutException | _AttemptTimeout):
+        reason = f"no answer within {timeout:g} s"
+    elif isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        if "refused" in text:
+            reason = "connection refused"
+        elif "name" in text or "not known" in text or "resolution" in text:
+            reason = "address not found"
+        else:
+            reason = "could not connect"
+    elif isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        reason = "the connection was dropped"
+    else:
+        reason = "connection failed"
+    return f"Can't reach Zettle ({host}: {reason}) - check the connection"
+
+
+class RequestPipeline:
+    """Sends requests for :class:`~zinv_tui.api.client.ZettleClient` (one per client)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        policy: RetryPolicy,
+        stats: ClientStats,
+        limiter: RateLimiter | None,
+        timeout: float,
+        attempt_deadline: float,
+        key_scopes: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
+        self._http = http
+        self._policy = policy
+        self._stats = stats
+        self._limiter = limiter
+        self._timeout = timeout
+        self._attempt_deadline = attempt_deadline
+        self._key_scopes = key_scopes
+        self.grant: AssertionGrant | None = None
+        self._sleep = asyncio.sleep
+
+    def secrets(self) -> tuple[str, ...]:
+        return self.grant.secrets() if self.grant else ()
+
+    async def post_form(self, url: str, form: dict[str, str]) -> httpx.Response:
+        """POST a form without a bearer token (the token endpoint); retried like a read, since
+        asking for a token changes nothing on the server."""
+        return await self._run(
+            "POST",
+            url,
+            content=None,
+            form=form,
+            params=None,
+            extra_headers=None,
+            authorized=False,
+            repeatable=True,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        repeatable: bool,
+    ) -> httpx.Response:
+        """Send an authorized request; return the 2xx (or 304) answer, or raise a ZettleError."""
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+        return await self._run(
+            method,
+            url,
+            content=content,
+            form=None,
+            params=params,
+            extra_headers=headers,
+            authorized=True,
+            repeatable=repeatable,
+        )
+
+    async def _run(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None,
+        form: dict[str, str] | None,
+        params: dict[str, str] | None,
+        extra_headers: dict[str, str] | None,
+        authorized: bool,
+        repeatable: bool,
+    ) -> httpx.Response:
+        attempt = 0  # backoff retries used so far
+        renewed = False
+        first = True
+        while True:
+            if not first:
+                self._stats.retries += 1
+            first = False
+            headers = dict(extra_headers or {})
+            token = None
+            if authorized:
+                assert self.grant is not None
+                try:
+                    token = await self.grant.token()
+                except ZettleError as error:
+                    raise redact_error(error, self.secrets()) from None
+                headers["Authorization"] = f"Bearer {token}"
+            if content is not None:
+                headers["Content-Type"] = "application/json"
+            if authorized and self._limiter is not None:
+                await self._limiter.acquire()
+            request = self._http.build_request(
+                method, url, content=content, data=form, params=params, headers=headers
+            )
+            try:
+                response = await self._attempt(request, is_token=not authorized)
+            except (httpx.TransportError, _AttemptTimeout) as exc:
+                never_sent = isinstance(exc, _NEVER_SENT)
+                error = NetworkError(describe_transport_error(exc, request.url.host, self._timeout))
+                log.info("%s %s: %s", method, request.url.path, error)
+                if (repeatable or never_sent) and attempt < self._policy.max_retries:
+                    await self._sleep(self._policy.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise error from None
+
+            status = response.status_code
+            if 200 <= status < 300 or status == 304:
+                return response
+            log.info("%s %s: HTTP %s", method, request.url.path, status)
+
+            if status == 401 and authorized and not renewed:
+                expired = says_token_expired(response)
+                log.info(
+                    "token refused (%s); asking for a new one", "expired" if expired else "401"
+                )
+                assert self.grant is not None
+                try:
+                    await self.grant.renew(stale=token)
+                except ZettleError as error:
+                    raise redact_error(error, self.secrets()) from None
+                renewed = True
+                continue
+
+            error = (
+                error_from_response(response, key_scopes=self._key_scopes())
+                if authorized
+                else token_error_from_response(response)
+            )
+            if status == 401 and authorized and not isinstance(error, TokenExpired):
+                error = TokenExpired(status=status)
+            error = redact_error(error, self.secrets())
+            if status in RETRYABLE_STATUSES and (repeatable or status == 429):
+                if attempt >= self._policy.max_retries:
+                    raise error
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                if retry_after is not None and status in (429, 503):
+                    if retry_after > self._policy.max_retry_after:
+                        raise error
+                    delay = retry_after
+                else:
+                    delay = self._policy.backoff(attempt)
+                if status == 429 and self._limiter is not None and authorized:
+                    # Everyone waits, not only this caller; the limiter sleeps for us.
+                    self._limiter.hold_off(delay)
+                else:
+                    await self._sleep(delay)
+                attempt += 1
+                continue
+            if isinstance(error, RateLimited) and error.retry_after is None:
+                error.retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise error
+
+    async def _attempt(self, request: httpx.Request, *, is_token: bool) -> httpx.Response:
+        """One exchange: send, read the whole body, count it."""
+        self._stats.requests += 1
+        if is_token:
+            self._stats.token_requests += 1
+        response: httpx.Response | None = None
+        try:
+            async with asyncio.timeout(self._attempt_deadline):
+                response = await self._http.send(request, stream=True)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            self._stats.bytes_sent += request_size(request)
+            raise _AttemptTimeout() from None
+        except _NEVER_SENT:
+            raise
+        except httpx.TransportError:
+            self._stats.bytes_sent += request_size(request)
+            if response is not None:
+                self._stats.bytes_received += response_size(response)
+            raise
+        self._stats.bytes_sent += request_size(request)
+        self._stats.bytes_received += response_size(response)
+        return response

@@ -1,0 +1,80 @@
+"""A client-side token bucket that keeps the client under Zettle's 4 requests per second.
+
+Callers ``await limiter.acquire()`` before each request. Waiters are served first come, first
+served; time comes from a monotonic clock, so wall-clock jumps never release a burst. When Zettle
+answers 429 with ``Retry-After``, :meth:`RateLimiter.hold_off` makes every caller wait, not only
+the one that was told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+ZETTLE_REQUESTS_PER_SECOND = 4.0
+
+
+class RateLimiter:
+    """Token bucket: ``rate`` tokens per second, at most ``burst`` saved up (default: ``rate``)."""
+
+    def __init__(
+        self,
+        rate: float = ZETTLE_REQUESTS_PER_SECOND,
+        burst: float | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError("rate must be above zero requests per second")
+        burst = rate if burst is None else burst
+        if burst < 1:
+            raise ValueError("burst must allow at least one request")
+        self.rate = float(rate)
+        self.burst = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._stamp = clock()
+        self._not_before = 0.0
+        self._lock = asyncio.Lock()
+        self.waited = 0.0
+        """Total seconds callers spent waiting (for stats and tests)."""
+
+    def _refill(self, now: float) -> None:
+        if now <= self._stamp:  # nothing earned yet (or held off until a later stamp)
+            return
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def hold_off(self, seconds: float) -> None:
+        """Let no request start for ``seconds`` from now (Zettle said ``Retry-After``)."""
+        if seconds <= 0:
+            return
+        now = self._clock()
+        self._refill(now)
+        until = now + seconds
+        if until > self._not_before:
+            self._not_before = until
+            # Earn nothing while held off, and allow no burst straight after it.
+            self._tokens = min(self._tokens, 1.0)
+            self._stamp = until
+
+    async def acquire(self) -> None:
+        """Wait until a request may be sent, then take one token."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                self._refill(now)
+                delay = self._not_before - now
+                if delay <= 0 and self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                if delay <= 0:
+                    delay = (1.0 - self._tokens) / self.rate
+                self.waited += delay
+                await self._sleep(delay)

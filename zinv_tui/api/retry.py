@@ -1,0 +1,61 @@
+"""When and how long to wait before repeating a request.
+
+Exponential backoff with full jitter (a random wait between zero and ``base * 2**attempt``,
+capped), so that many clients hit by the same outage don't come back in lockstep. ``Retry-After``
+from a 429 or 503 wins over the computed wait when present.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""Answers worth repeating: throttled, or the server (or a proxy in front of it) failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How many times to repeat and how long to wait in between."""
+
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 10.0
+    max_retry_after: float = 60.0
+    """A longer ``Retry-After`` is not waited out: the error goes up with ``retry_after`` set."""
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be zero or more")
+        if self.backoff_base < 0 or self.backoff_cap < 0 or self.max_retry_after < 0:
+            raise ValueError("backoff times must not be negative")
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (0 for the first retry): full jitter."""
+        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
+        return self.rng.uniform(0.0, ceiling)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date); ``None`` if unusable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds or seconds == float("inf"):  # NaN or infinite
+        return None
+    return max(0.0, seconds)
