@@ -1,4 +1,4 @@
-"""Property tests: the models read Zettle's odd but valid answers and refuse malformed ones clearly."""
+"""Property tests: the models read odd but valid answers and refuse malformed ones clearly."""
 
 from __future__ import annotations
 
@@ -38,18 +38,20 @@ balance_forms = st.one_of(
 )
 unknown_keys = st.dictionaries(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZ", min_size=1, max_size=12).filter(
-        lambda key: key
-        not in {
-            "locationUuid",
-            "locationType",
-            "productUuid",
-            "variantUuid",
-            "balance",
-            "variants",
-            "trackedProducts",
-            "latest",
-            "untrackedProducts",
-        }
+        lambda key: (
+            key
+            not in {
+                "locationUuid",
+                "locationType",
+                "productUuid",
+                "variantUuid",
+                "balance",
+                "variants",
+                "trackedProducts",
+                "latest",
+                "untrackedProducts",
+            }
+        )
     ),
     st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2)),
     max_size=3,

@@ -1,8 +1,9 @@
-"""Client-side rate limiter and retry timing, on a fake monotonic clock (plus one real-time check)."""
+"""Client-side rate limiter and retry timing on a fake monotonic clock (plus a real-time check)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,7 @@ async def test_burst_then_steady_rate() -> None:
     start = clock.now
     times = await _times_of(limiter, clock, 12)
     assert times[:4] == [start] * 4  # the saved-up burst
-    gaps = [b - a for a, b in zip(times[4:], times[5:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times[4:])]
     assert all(gap == pytest.approx(0.25) for gap in gaps)
     # Never more than burst + rate * elapsed requests in any prefix.
     for index, moment in enumerate(times, start=1):
