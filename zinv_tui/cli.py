@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from importlib.util import find_spec
 
-from zinv_tui import __version__
+from zinv_tui import __version__, redaction
+from zinv_tui.commands.account import add_login_arguments
+from zinv_tui.commands.context import add_format_argument, add_profile_arguments
+from zinv_tui.commands.exit_codes import EPILOG, CommandError, ExitCode, exit_code_for
+from zinv_tui.config.errors import ConfigError, CredentialsError
+from zinv_tui.redaction import redact
 
 
 def _port(text: str) -> int:
@@ -50,7 +57,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags shared by ``zinv-tui sandbox`` (and reused by the demo)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     parser.add_argument("--port", type=_port, default=8700, help="port (0 picks a free one)")
-    parser.add_argument("--db", default=None, help="SQLite file for the ledger (default: in memory)")
+    parser.add_argument(
+        "--db", default=None, help="SQLite file for the ledger (default: in memory)"
+    )
     parser.add_argument(
         "--products", type=_non_negative_int, default=300, help="demo products (default 300)"
     )
@@ -69,7 +78,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--latency-ms", type=_non_negative_float, default=0.0, help="added latency per request"
     )
     faults.add_argument("--error-rate", type=_rate, default=0.0, help="fraction answered with 5xx")
-    faults.add_argument("--drop-rate", type=_rate, default=0.0, help="fraction of dropped connections")
+    faults.add_argument(
+        "--drop-rate", type=_rate, default=0.0, help="fraction of dropped connections"
+    )
     faults.add_argument(
         "--throttle", action="store_true", help="answer 429 above 4 requests/second per token"
     )
@@ -88,13 +99,52 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return serve_from_args(args)
 
 
+def _add_command(
+    commands: argparse._SubParsersAction,
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    help_text: str,
+    *,
+    profile: bool = True,
+    output: bool = False,
+) -> argparse.ArgumentParser:
+    """A subcommand with the shared flags (profile, settings; ``--format`` if it prints rows)."""
+    parser = commands.add_parser(
+        name, help=help_text, description=help_text, epilog=EPILOG, formatter_class=_Formatter
+    )
+    if output:
+        add_format_argument(parser)
+    if profile:
+        add_profile_arguments(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's line breaks."""
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command function imported only when it runs (keeps ``--help`` and the TUI start fast)."""
+
+    def run(args: argparse.Namespace) -> int:
+        return int(getattr(import_module(module), name)(args))
+
+    run.__name__ = name
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     parser = argparse.ArgumentParser(
         prog="zinv-tui",
-        description="Keyboard-first terminal app for Zettle (PayPal POS) inventory.",
+        description="Keyboard-first terminal app for Zettle (PayPal POS) inventory. "
+        "Without a command, opens the app on the chosen profile.",
+        epilog=EPILOG,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"zinv-tui {__version__}")
+    add_profile_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sandbox = commands.add_parser(
@@ -102,21 +152,79 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sandbox_arguments(sandbox)
     sandbox.set_defaults(func=cmd_sandbox)
+
+    # Settings and credentials (zinv_tui/commands/account.py, settings_report.py, doctor.py).
+    login = _add_command(
+        commands,
+        "login",
+        _lazy("zinv_tui.commands.account", "cmd_login"),
+        "verify an API key against Zettle and store it for a profile (file readable only by you)",
+    )
+    add_login_arguments(login)
+    _add_command(
+        commands,
+        "logout",
+        _lazy("zinv_tui.commands.account", "cmd_logout"),
+        "delete the stored API key of a profile",
+    )
+    _add_command(
+        commands,
+        "config",
+        _lazy("zinv_tui.commands.settings_report", "cmd_config"),
+        "print the resolved settings (secrets redacted) and where each value came from",
+        output=True,
+    )
+    _add_command(
+        commands,
+        "doctor",
+        _lazy("zinv_tui.commands.doctor", "cmd_doctor"),
+        "check config, state dir, API key, hosts, token, scopes and clock, each with a fix",
+    )
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``zinv-tui``, ``zinv`` and ``python -m zinv_tui``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
+def _run_without_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """No command: open the TUI when it is installed (``zinv_tui.ui.launch``), else print help."""
+    if find_spec("zinv_tui.ui.launch") is None:
         parser.print_help()
         return 0
+    from zinv_tui.ui.launch import run_app
+
+    return int(run_app(args) or 0)
+
+
+def _report(error: BaseException) -> int:
+    """Print a failure as one redacted sentence and return its exit code."""
+    code = exit_code_for(error)
+    prefix = "config error" if code == ExitCode.USAGE else "error"
+    print(f"zinv-tui: {prefix}: {redact(str(error))}", file=sys.stderr)
+    return int(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``zinv-tui``, ``zinv`` and ``python -m zinv_tui``; returns the exit code."""
+    redaction.install()
+    parser = build_parser()
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
+        return stop.code if isinstance(stop.code, int) else ExitCode.USAGE
+    func = getattr(args, "func", None)
+    try:
+        if func is None:
+            return _run_without_command(parser, args)
         return int(func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except (ConfigError, CredentialsError, CommandError) as error:
+        return _report(error)
+    except Exception as error:
+        from zinv_tui.api.errors import ZettleError
+
+        if isinstance(error, ZettleError):
+            return _report(error)
+        sys.stderr.write(redaction.format_exception(error))
+        return int(ExitCode.FAILED)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,225 @@
+"""``zinv-tui doctor``: check config, state dir, key, hosts, token, scopes and clock, with fixes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from zinv_tui.commands.account import KEYS_PAGE, REQUIRED_SCOPES
+from zinv_tui.commands.context import open_client, run_async, settings_from_args
+from zinv_tui.commands.exit_codes import ExitCode, exit_code_for
+from zinv_tui.config import (
+    ConfigError,
+    CredentialsError,
+    ResolvedSettings,
+    load_settings,
+    resolve_api_key,
+)
+from zinv_tui.config.credentials import make_private_dir
+from zinv_tui.redaction import redact
+
+MAX_CLOCK_SKEW = 120.0
+"""Seconds of difference from the server's clock above which the check fails."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    code: ExitCode = ExitCode.FAILED
+
+
+def _check_other_profiles(settings: ResolvedSettings) -> list[Check]:
+    checks = []
+    for name in settings.profile_names:
+        if name == settings.profile_name:
+            continue
+        try:
+            load_settings(profile=name)
+        except ConfigError as error:
+            checks.append(
+                Check(f"profile {name}", False, str(error), "correct the value", ExitCode.USAGE)
+            )
+    return checks
+
+
+def _check_state_dir(settings: ResolvedSettings) -> Check:
+    path = settings.state_dir
+    try:
+        existed = path.is_dir()
+        if not existed:
+            make_private_dir(path)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-", delete=True):
+            pass
+    except OSError as error:
+        return Check(
+            "state dir",
+            False,
+            f"{path}: {error.strerror}",
+            f"make {path} writable, or set ZINV_STATE_DIR to a writable directory",
+        )
+    return Check("state dir", True, f"{path} ({'writable' if existed else 'created'})")
+
+
+async def _probe(url: str, wait: float) -> tuple[float | None, str | None]:
+    """Ask ``url`` anything; return the clock skew (server minus local, seconds) or an error."""
+    async with httpx.AsyncClient(timeout=wait, follow_redirects=False) as http:
+        before = time.time()
+        try:
+            response = await http.get(url + "/")
+        except httpx.HTTPError as error:
+            return None, type(error).__name__ + (f": {error}" if str(error) else "")
+        after = time.time()
+    date = response.headers.get("date")
+    if not date:
+        return None, None
+    try:
+        server = parsedate_to_datetime(date)
+    except (TypeError, ValueError):
+        return None, None
+    if server.tzinfo is None:
+        server = server.replace(tzinfo=UTC)
+    local = datetime.fromtimestamp((before + after) / 2, UTC)
+    return (server - local).total_seconds(), None
+
+
+async def _network_checks(settings: ResolvedSettings) -> list[Check]:
+    checks: list[Check] = []
+    skews: list[float] = []
+    origins: dict[str, str] = {}
+    for key, url in settings.profile.effective_urls().items():
+        parts = urlsplit(url)
+        origins.setdefault(
+            f"{parts.scheme}://{parts.netloc}", "base_url" if settings.profile.base_url else key
+        )
+    for origin, key in origins.items():
+        skew, error = await _probe(origin, settings.profile.timeout)
+        if error:
+            checks.append(
+                Check(
+                    f"reach {urlsplit(origin).netloc}",
+                    False,
+                    redact(error),
+                    f"check the network or proxy, and {key} ({settings.sources.get(key)})",
+                    ExitCode.NETWORK,
+                )
+            )
+        else:
+            checks.append(Check(f"reach {urlsplit(origin).netloc}", True, "answers"))
+            if skew is not None:
+                skews.append(skew)
+    if any(not check.ok for check in checks):
+        return checks
+
+    try:
+        key = resolve_api_key(settings)
+    except CredentialsError as error:
+        checks.append(
+            Check(
+                "api key",
+                False,
+                str(error),
+                f"run `zinv-tui login --profile {settings.profile_name}`",
+                ExitCode.AUTH,
+            )
+        )
+        return checks
+    checks.append(Check("api key", True, f"from {key.source}"))
+
+    from zinv_tui.api import ZettleError
+
+    try:
+        async with open_client(settings, key.value) as client:
+            info = await client.fetch_token_info()
+            checks.append(
+                Check(
+                    "token",
+                    True,
+                    f"organization {info.organization_uuid or '(not reported)'}, "
+                    f"token valid until {info.expires_at:%Y-%m-%d %H:%M} UTC",
+                )
+            )
+            missing = [scope for scope in REQUIRED_SCOPES if scope not in info.scopes]
+            if missing:
+                checks.append(
+                    Check(
+                        "scopes",
+                        False,
+                        f"missing {', '.join(missing)} (has: {' '.join(info.scopes) or 'none'})",
+                        f"create a key with READ:PRODUCT and WRITE:PRODUCT at {KEYS_PAGE}, "
+                        f"then `zinv-tui login --profile {settings.profile_name}`",
+                        ExitCode.AUTH,
+                    )
+                )
+            else:
+                checks.append(Check("scopes", True, " ".join(REQUIRED_SCOPES)))
+            locations = await client.get_locations()
+            checks.append(Check("inventory", True, f"{len(locations)} locations readable"))
+    except ZettleError as error:
+        code = exit_code_for(error)
+        fix = {
+            ExitCode.AUTH: f"create a new key at {KEYS_PAGE}, then `zinv-tui login "
+            f"--profile {settings.profile_name}`",
+            ExitCode.NETWORK: "check the network, proxy and base URLs",
+        }.get(code, "try again later; if it persists, report it")
+        name = "token" if not any(check.name == "token" for check in checks) else "inventory"
+        checks.append(Check(name, False, redact(str(error)), fix, code))
+
+    if skews:
+        skew = max(skews, key=abs)
+        if abs(skew) > MAX_CLOCK_SKEW:
+            checks.append(
+                Check(
+                    "clock",
+                    False,
+                    f"this computer's clock is {abs(skew):.0f} s "
+                    f"{'behind' if skew > 0 else 'ahead of'} the server",
+                    "set the clock automatically (e.g. `timedatectl set-ntp true`)",
+                )
+            )
+        else:
+            checks.append(Check("clock", True, f"within {abs(skew):.0f} s of the server"))
+    return checks
+
+
+def _print(check: Check) -> None:
+    status = "OK  " if check.ok else "FAIL"
+    print(f"{status}  {check.name}: {check.detail}")
+    if not check.ok and check.fix:
+        print(f"      fix: {check.fix}")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Run every check; exit with the code of the first failure (0 if none)."""
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as error:
+        _print(Check("config", False, str(error), "correct the value named above", ExitCode.USAGE))
+        return ExitCode.USAGE
+    where = settings.paths.config_file if settings.paths.config_file.exists() else "defaults"
+    checks = [Check("config", True, f"profile {settings.profile_name!r} ({where})")]
+    checks += _check_other_profiles(settings)
+    checks.append(_check_state_dir(settings))
+    for check in checks:
+        _print(check)
+    network = run_async(_network_checks(settings))
+    for check in network:
+        _print(check)
+    failures = [check for check in checks + network if not check.ok]
+    if failures:
+        print(f"{len(failures)} check(s) failed.", file=sys.stderr)
+        return failures[0].code
+    print("All checks passed.")
+    return ExitCode.OK

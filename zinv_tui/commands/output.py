@@ -1,0 +1,78 @@
+"""Print rows as an aligned table, CSV or JSON (``--format table|csv|json``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+FORMATS = ("table", "csv", "json")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return str(value)
+
+
+def render_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    stream: TextIO,
+    *,
+    empty_message: str | None = None,
+) -> None:
+    """Write ``rows`` (dicts keyed by ``columns``) to ``stream`` in ``fmt``."""
+    if fmt == "json":
+        payload = [{column: _json_value(row.get(column)) for column in columns} for row in rows]
+        stream.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(column)) for column in columns])
+        return
+    if not rows and empty_message:
+        stream.write(empty_message + "\n")
+        return
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    numeric = [
+        all(
+            isinstance(row.get(column), int | float) and not isinstance(row.get(column), bool)
+            for row in rows
+            if row.get(column) is not None
+        )
+        for column in columns
+    ]
+    headers = [column.upper().replace("_", " ") for column in columns]
+    widths = [
+        max([len(headers[i])] + [len(line[i]) for line in cells]) for i in range(len(columns))
+    ]
+
+    def line(values: Sequence[str], header: bool = False) -> str:
+        parts = []
+        for i, value in enumerate(values):
+            right = numeric[i] and not header and rows
+            parts.append(value.rjust(widths[i]) if right else value.ljust(widths[i]))
+        return "  ".join(parts).rstrip()
+
+    stream.write(line(headers, header=True) + "\n")
+    for values in cells:
+        stream.write(line(values) + "\n")

@@ -1,0 +1,147 @@
+"""The settings of one profile (one shop), validated, with what is allowed for each key."""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+DEMO_PROFILE = "demo"
+"""Reserved: ``zinv-tui demo`` runs the sandbox in-process under this profile name."""
+
+DEFAULT_OAUTH_URL = "https://oauth.zettle.com"
+DEFAULT_INVENTORY_URL = "https://inventory.izettle.com"
+DEFAULT_PRODUCTS_URL = "https://products.izettle.com"
+URL_KEYS = ("oauth_url", "inventory_url", "products_url")
+
+ALLOWED = {
+    "api_key_env": "must be the name of an environment variable (letters, digits and _)",
+    "api_key_command": "must be a command line that prints the API key",
+    "api_key_command_timeout": "must be a number of seconds between 1 and 300",
+    "client_id": "must be the client id shown with the API key (1 to 100 characters), or absent",
+    "base_url": (
+        "must be an https:// URL (http:// only for a loopback host such as 127.0.0.1 or localhost)"
+    ),
+    "oauth_url": (
+        "must be an https:// URL (http:// only for a loopback host such as 127.0.0.1 or localhost)"
+    ),
+    "inventory_url": (
+        "must be an https:// URL (http:// only for a loopback host such as 127.0.0.1 or localhost)"
+    ),
+    "products_url": (
+        "must be an https:// URL (http:// only for a loopback host such as 127.0.0.1 or localhost)"
+    ),
+    "poll_interval": "must be a number of seconds between 1 and 3600",
+    "timeout": "must be a number of seconds between 1 and 300",
+    "user": "must be a name of 1 to 64 characters (recorded with each movement)",
+}
+"""What each profile key accepts; the text of every validation error."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback IP address."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_url(value: str) -> str:
+    """An API base URL: https, or http to a loopback host; no query, fragment or trailing ``/``."""
+    if not isinstance(value, str):
+        raise ValueError("not a text")
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError("not a URL") from None
+    del port
+    if not parts.hostname or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("not a plain URL")
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname)):
+        return text.rstrip("/")
+    raise ValueError("scheme not allowed")
+
+
+def _seconds(low: float, high: float) -> Any:
+    def check(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("a boolean")
+        number = float(value)
+        if not low <= number <= high:
+            raise ValueError("out of range")
+        return number
+
+    return BeforeValidator(check)
+
+
+def _text(max_length: int) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip() or len(value.strip()) > max_length:
+            raise ValueError("bad text")
+        return value.strip()
+
+    return BeforeValidator(check)
+
+
+def _env_name(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value.strip()):
+        raise ValueError("bad name")
+    return value.strip()
+
+
+def default_user() -> str:
+    """The operating-system user name, recorded with movements unless ``user`` is set."""
+    try:
+        return getpass.getuser()[:64] or "zinv-tui"
+    except Exception:  # no user database entry (containers)
+        return "zinv-tui"
+
+
+Url = Annotated[str, BeforeValidator(check_api_url)]
+
+
+class ProfileSettings(BaseModel):
+    """One shop: where its API key comes from, which hosts, how often to poll."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_key_env: Annotated[str, BeforeValidator(_env_name)] | None = None
+    api_key_command: Annotated[str, _text(4000)] | None = None
+    api_key_command_timeout: Annotated[float, _seconds(1, 300)] = 30.0
+    client_id: Annotated[str, _text(100)] | None = None
+    base_url: Url | None = None
+    oauth_url: Url = DEFAULT_OAUTH_URL
+    inventory_url: Url = DEFAULT_INVENTORY_URL
+    products_url: Url = DEFAULT_PRODUCTS_URL
+    poll_interval: Annotated[float, _seconds(1, 3600)] = 5.0
+    timeout: Annotated[float, _seconds(1, 300)] = 15.0
+    user: Annotated[str, _text(64)] = Field(default_factory=lambda: default_user())
+
+    def effective_urls(self) -> dict[str, str]:
+        """The three base URLs, with ``base_url`` (the sandbox shortcut) standing for all three."""
+        if self.base_url:
+            return dict.fromkeys(URL_KEYS, self.base_url)
+        return {key: getattr(self, key) for key in URL_KEYS}
+
+
+PROFILE_KEYS = tuple(ProfileSettings.model_fields)
+"""Keys a profile accepts (``[profiles.NAME]``, top of config.toml, ``ZINV_KEY``, flags)."""
+
+
+def check_profile_name(name: str) -> str:
+    """A profile name usable as a directory name."""
+    if not PROFILE_NAME_PATTERN.fullmatch(name):
+        raise ValueError(
+            "must be 1 to 40 lowercase letters, digits, - or _, starting with a letter or digit"
+        )
+    return name

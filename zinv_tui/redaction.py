@@ -1,0 +1,126 @@
+"""Keep API keys and access tokens out of text that leaves the process.
+
+Belt and braces: secrets travel as :class:`pydantic.SecretStr`, and on top of that every secret the
+app has read is registered here, so log records, tracebacks and command output can be scrubbed of
+it. Text that merely looks like a JWT (``eyJ…``) or a bearer token is masked as well, which covers
+access tokens the app never saw as a value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+
+from pydantic import SecretStr
+
+MASK = "***"
+_MIN_SECRET_LENGTH = 6
+_PATTERNS = (
+    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(
+        r"(?i)((?:assertion|access_token|api_key)[\"']?\s*[=:]\s*[\"']?)[A-Za-z0-9._~+/-]{8,}"
+    ),
+)
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | SecretStr | None) -> None:
+    """Remember a secret so that :func:`redact` masks it wherever it shows up."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not value:
+        return
+    value = value.strip()
+    if len(value) >= _MIN_SECRET_LENGTH:
+        with _lock:
+            _secrets.add(value)
+
+
+def forget_secrets() -> None:
+    """Drop every registered secret (tests)."""
+    with _lock:
+        _secrets.clear()
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret and token-like string replaced by ``***``."""
+    if not text:
+        return text
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _PATTERNS[0].sub(MASK, text)
+    for pattern in _PATTERNS[1:]:
+        text = pattern.sub(lambda match: match.group(1) + MASK, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites each record's message and traceback through :func:`redact`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        scrub_record(record)
+        return True
+
+
+def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Freeze ``record``'s message and traceback text, redacted (idempotent)."""
+    if getattr(record, "_zinv_redacted", False):
+        return record
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: keep the raw template
+        message = str(record.msg)
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    record._zinv_redacted = True  # type: ignore[attr-defined]
+    return record
+
+
+_installed = False
+
+
+def install() -> None:
+    """Redact every log record at creation and every uncaught exception (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    previous_factory = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        return scrub_record(previous_factory(*args, **kwargs))  # type: ignore[arg-type]
+
+    logging.setLogRecordFactory(factory)
+    sys.excepthook = _redacting_excepthook(sys.excepthook)
+
+
+def _redacting_excepthook(
+    previous: Callable[[type[BaseException], BaseException, TracebackType | None], object],
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        sys.stderr.write(format_exception(error))
+
+    hook.previous = previous  # type: ignore[attr-defined]
+    return hook
+
+
+def format_exception(error: BaseException) -> str:
+    """The full traceback of ``error`` as text, redacted."""
+    return redact("".join(traceback.format_exception(error)))
