@@ -1,0 +1,34 @@
+"""Shared fixtures: real sandbox servers on free loopback ports (never mocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxInfo]:
+    """One sandbox for the whole session: 300 demo products, no faults. Do not change its state in
+    ways other tests would notice (use ``sandbox_factory`` for that)."""
+    with SandboxServer(SandboxConfig(products=300)) as info:
+        yield info
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[..., SandboxInfo]]:
+    """``sandbox_factory(**config_overrides) -> SandboxInfo``: a fresh sandbox per call (default 300
+    products), stopped at teardown."""
+    servers: list[SandboxServer] = []
+
+    def start(**overrides: Any) -> SandboxInfo:
+        server = SandboxServer(SandboxConfig(**overrides))
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in reversed(servers):
+        server.stop()

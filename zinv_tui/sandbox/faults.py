@@ -1,0 +1,186 @@
+"""Fault injection: added latency, 5xx answers, 429 throttling and dropped connections.
+
+:class:`FaultInjector` is pure ASGI middleware in front of the Zettle surface; it never touches
+``/sandbox/*``. Its knobs live in a :class:`FaultController`, set from the CLI flags and changed at
+run time through ``POST /sandbox/faults``. A seed makes the random choices repeatable.
+
+Dropped connections: the sandbox sends the status line and headers with a ``Content-Length``,
+a fragment of the body, then aborts, so a client sees a transport error
+(``httpx.RemoteProtocolError``), never an answer. ``drop_phase`` says when: ``before`` (the
+request is not applied), ``after`` (the request is fully applied and committed, only the answer is
+lost: the case externalUuid idempotency exists for) or ``both`` (each drop picks one of the two at
+random, half and half).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from zinv_tui.sandbox.errors import SERVICE_UNAVAILABLE, TOO_MANY_REQUESTS
+
+THROTTLE_RATE = 4.0
+"""Zettle's documented soft limit: requests per second per token."""
+
+
+class FaultSettings(BaseModel):
+    """The fault knobs, as ``GET|POST /sandbox/faults`` shows and takes them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latency_ms: float = Field(0.0, ge=0, le=60_000)
+    error_rate: float = Field(0.0, ge=0, le=1)
+    drop_rate: float = Field(0.0, ge=0, le=1)
+    drop_phase: Literal["both", "before", "after"] = "both"
+    throttle: bool = False
+    token_ttl: int = Field(7200, ge=1, le=10 * 365 * 86_400)
+    seed: int | None = None
+
+
+class DroppedConnection(Exception):
+    """Raised on purpose mid-response so the server aborts the connection."""
+
+
+class FaultController:
+    """The current settings, the seeded RNG and the throttle's token buckets."""
+
+    def __init__(self, settings: FaultSettings | None = None) -> None:
+        self.settings = settings or FaultSettings()
+        self.rng = random.Random(self.settings.seed)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def update(self, patch: Any) -> FaultSettings:
+        """Merge ``patch`` (a dict of knobs) into the settings; ValueError when invalid."""
+        if not isinstance(patch, dict):
+            raise ValueError("expected a JSON object of fault settings")
+        try:
+            settings = FaultSettings.model_validate({**self.settings.model_dump(), **patch})
+        except ValidationError as error:
+            raise ValueError(str(error)) from None
+        if "seed" in patch:
+            self.rng = random.Random(settings.seed)
+        if not settings.throttle:
+            self._buckets.clear()
+        self.settings = settings
+        return settings
+
+    def allow(self, key: str) -> bool:
+        """Token bucket of :data:`THROTTLE_RATE` per second (burst of the same size) per key."""
+        now = time.monotonic()
+        tokens, stamp = self._buckets.get(key, (THROTTLE_RATE, now))
+        tokens = min(THROTTLE_RATE, tokens + (now - stamp) * THROTTLE_RATE)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1, now)
+        return True
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _abort(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"locationUuid":', "more_body": True})
+    raise DroppedConnection("sandbox fault injection: connection dropped")
+
+
+class FaultInjector:
+    """ASGI middleware applying the controller's faults to every path outside ``/sandbox``."""
+
+    def __init__(self, app: ASGIApp, controller: FaultController) -> None:
+        self.app = app
+        self.controller = controller
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == "/sandbox" or path.startswith("/sandbox/"):
+            await self.app(scope, receive, send)
+            return
+        controller = self.controller
+        settings = controller.settings
+        if settings.throttle:
+            headers = dict(scope.get("headers", []))
+            key = headers.get(b"authorization", b"").decode("latin-1") or str(scope.get("client"))
+            if not controller.allow(key):
+                await _send_json(
+                    send,
+                    429,
+                    {
+                        "developerMessage": "Too many requests: at most 4 per second",
+                        "errorType": TOO_MANY_REQUESTS,
+                        "violations": [],
+                    },
+                    [(b"retry-after", b"1")],
+                )
+                return
+        if settings.latency_ms:
+            await asyncio.sleep(settings.latency_ms / 1000)
+        rng = controller.rng
+        if settings.error_rate and rng.random() < settings.error_rate:
+            await _send_json(
+                send,
+                503,
+                {
+                    "developerMessage": "Service temporarily unavailable (sandbox fault injection)",
+                    "errorType": SERVICE_UNAVAILABLE,
+                    "violations": [],
+                },
+                [],
+            )
+            return
+        if settings.drop_rate and rng.random() < settings.drop_rate:
+            phase = settings.drop_phase
+            if phase == "both":
+                phase = "before" if rng.random() < 0.5 else "after"
+            if phase == "after":
+
+                async def swallow(message: Message) -> None:
+                    return None
+
+                await self.app(scope, receive, swallow)
+            await _abort(send)
+            return
+        await self.app(scope, receive, send)
+
+
+class _HideDroppedConnections(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
+_FILTER = _HideDroppedConnections()
+
+
+def quiet_dropped_connections() -> None:
+    """Keep uvicorn from logging a traceback for each deliberate drop."""
+    logger = logging.getLogger("uvicorn.error")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)

@@ -1,0 +1,367 @@
+"""Zettle's inventory rules on top of the ledger store.
+
+Checks the references of a request (products, variants, locations), tracking, and atomicity;
+writes through :class:`~zinv_tui.sandbox.store.LedgerStore`; and shapes the answers exactly as the
+docs show them: GET answers carry balances as strings, PUT and bulk answers as numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from zinv_tui.api.models import BulkRequest, MovementRequest
+from zinv_tui.sandbox.errors import (
+    ENTITY_NOT_FOUND,
+    PRODUCT_NOT_TRACKED,
+    ApiError,
+    violation,
+)
+from zinv_tui.sandbox.store import BalanceRow, LedgerStore, Movement
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """One of the four system locations."""
+
+    uuid: str
+    type: str
+    name: str
+    description: str
+    default: bool
+
+    def to_wire(self) -> dict[str, Any]:
+        """The documented shape of ``GET /organizations/{org}/locations`` entries."""
+        return {
+            "uuid": self.uuid,
+            "type": self.type,
+            "name": self.name,
+            "description": self.description,
+            "default": self.default,
+        }
+
+
+def _unknown(property_name: str, what: str, value: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Unknown {what} {value}",
+        ENTITY_NOT_FOUND,
+        [violation(property_name, f"no {what} with this UUID", constraint="UNKNOWN", value=value)],
+    )
+
+
+class Inventory:
+    """The inventory of the sandbox's organization."""
+
+    def __init__(self, store: LedgerStore) -> None:
+        self.store = store
+        self.locations = [Location(*row) for row in store.locations()]
+        self._by_uuid = {loc.uuid: loc for loc in self.locations}
+        self._by_type = {loc.type: loc for loc in self.locations}
+
+    # -- locations ----------------------------------------------------------------------------
+
+    def location(self, uuid: str) -> Location | None:
+        """The location with this UUID, if it is ours."""
+        return self._by_uuid.get(uuid)
+
+    def location_of_type(self, kind: str) -> Location:
+        """The location of a type (STORE, SUPPLIER, BIN, SOLD)."""
+        return self._by_type[kind]
+
+    @property
+    def store_location(self) -> Location:
+        """The STORE location (the real stock)."""
+        return self._by_type["STORE"]
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def status_body(
+        self,
+        location: Location,
+        *,
+        since: int | None = None,
+        products: list[str] | None = None,
+    ) -> bytes:
+        """The "location status" answer of the GET reads, balances as strings.
+
+        Built as text: it can hold 50,000 variants, and UUIDs and integers need no escaping.
+        """
+        store = self.store
+        latest = store.latest
+        rows = store.tracked_balances(location.uuid, since=since, products=products)
+        tracked = store.tracked_products(since, among=products)
+        head = f'{{"locationUuid":"{location.uuid}","trackedProducts":['
+        parts = [head, ",".join(f'"{uuid}"' for uuid in tracked), '],"variants":[']
+        prefix = f'{{"locationUuid":"{location.uuid}","locationType":"{location.type}",'
+        parts.append(
+            ",".join(
+                f'{prefix}"productUuid":"{row.product_uuid}","variantUuid":"{row.variant_uuid}",'
+                f'"balance":"{row.balance}"}}'
+                for row in rows
+            )
+        )
+        parts.append(f'],"latest":{latest}')
+        if since is not None:
+            untracked = store.untracked_since(since)
+            if products is not None:
+                untracked = [uuid for uuid in untracked if uuid in set(products)]
+            parts.append(',"untrackedProducts":[' + ",".join(f'"{u}"' for u in untracked) + "]")
+        parts.append("}")
+        return "".join(parts).encode()
+
+    def product_status(self, location: Location, product_uuid: str) -> dict[str, Any]:
+        """``{locationUuid, variants}`` of one product in one location (strings)."""
+        if not self.store.has_product(product_uuid):
+            raise ApiError.not_found(f"Product {product_uuid} not found")
+        rows = []
+        if self.store.is_tracked(product_uuid):
+            rows = [
+                row for row in self.store.tracked_balances(location.uuid, products=[product_uuid])
+            ]
+        return {
+            "locationUuid": location.uuid,
+            "variants": [self._variant_wire(location, row, as_string=True) for row in rows],
+        }
+
+    @staticmethod
+    def _variant_wire(location: Location, row: BalanceRow, *, as_string: bool) -> dict[str, Any]:
+        return {
+            "locationUuid": location.uuid,
+            "locationType": location.type,
+            "productUuid": row.product_uuid,
+            "variantUuid": row.variant_uuid,
+            "balance": str(row.balance) if as_string else row.balance,
+        }
+
+    # -- tracking -------------------------------------------------------------------------------
+
+    def start_tracking(self, product_uuid: str) -> dict[str, Any]:
+        """Start tracking; answer the STORE location with the product's non-zero balances."""
+        if not self.store.has_product(product_uuid):
+            raise _unknown("productUuid", "product", product_uuid)
+        with self.store.transaction():
+            self.store.set_tracking(product_uuid, True)
+        store = self.store_location
+        rows = self.store.tracked_balances(store.uuid, products=[product_uuid])
+        return {
+            "locationUuid": store.uuid,
+            "variants": [self._variant_wire(store, row, as_string=False) for row in rows],
+        }
+
+    def stop_tracking(self, product_uuid: str) -> None:
+        """Stop tracking: balances stay in the ledger but are hidden until tracking restarts."""
+        if not self.store.has_product(product_uuid):
+            raise ApiError.not_found(f"Product {product_uuid} not found")
+        with self.store.transaction():
+            self.store.set_tracking(product_uuid, False)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def _check_movement(
+        self, where: str, product_uuid: str, variant_uuid: str, source: str, target: str
+    ) -> None:
+        if not self.store.has_product(product_uuid):
+            raise _unknown(f"{where}.productUuid", "product", product_uuid)
+        owner = self.store.product_of_variant(variant_uuid)
+        if owner is None:
+            raise _unknown(f"{where}.variantUuid", "variant", variant_uuid)
+        if owner != product_uuid:
+            raise ApiError.bad_request(
+                f"Variant {variant_uuid} does not belong to product {product_uuid}",
+                [
+                    violation(
+                        f"{where}.variantUuid", "variant of another product", value=variant_uuid
+                    )
+                ],
+            )
+        for name, uuid in (("fromLocationUuid", source), ("toLocationUuid", target)):
+            if uuid not in self._by_uuid:
+                raise _unknown(f"{where}.{name}", "location", uuid)
+        if source == target:
+            raise ApiError.bad_request(
+                "fromLocationUuid and toLocationUuid must differ",
+                [violation(f"{where}.toLocationUuid", "same as fromLocationUuid", value=target)],
+            )
+
+    def _return_location(self, uuid: str | None) -> Location:
+        if uuid is None:
+            return self.store_location
+        location = self._by_uuid.get(uuid)
+        if location is None:
+            raise _unknown("returnBalanceForLocationUuid", "location", uuid)
+        return location
+
+    @staticmethod
+    def _not_tracked(where: str, product_uuid: str) -> ApiError:
+        return ApiError(
+            400,
+            f"Product {product_uuid} is not tracked; start tracking it before moving stock",
+            PRODUCT_NOT_TRACKED,
+            [violation(f"{where}.productUuid", "product not tracked", value=product_uuid)],
+        )
+
+    def _affected(self, location: Location, variants: list[tuple[str, str]]) -> list[BalanceRow]:
+        seen: dict[str, str] = {}
+        for product_uuid, variant_uuid in variants:
+            seen.setdefault(variant_uuid, product_uuid)
+        return [
+            BalanceRow(product, variant, self.store.balance(location.uuid, variant))
+            for variant, product in seen.items()
+        ]
+
+    def move(self, request: MovementRequest) -> str:
+        """``PUT /organizations/{org}/inventory``: all changes or none; answers with numbers."""
+        external = str(request.external_uuid) if request.external_uuid else None
+        if external and (stored := self.store.reply_for(external)) is not None:
+            return stored
+        location = self._return_location(
+            str(request.return_balance_for_location_uuid)
+            if request.return_balance_for_location_uuid
+            else None
+        )
+        moves = []
+        for index, change in enumerate(request.changes):
+            where = f"changes[{index}]"
+            move = Movement(
+                str(change.product_uuid),
+                str(change.variant_uuid),
+                str(change.from_location_uuid),
+                str(change.to_location_uuid),
+                change.change,
+            )
+            self._check_movement(
+                where, move.product_uuid, move.variant_uuid, move.from_location, move.to_location
+            )
+            if not self.store.is_tracked(move.product_uuid):
+                raise self._not_tracked(where, move.product_uuid)
+            moves.append(move)
+        with self.store.transaction():
+            self.store.record(moves, source="api", external_uuid=external)
+            rows = self._affected(location, [(m.product_uuid, m.variant_uuid) for m in moves])
+            body = json.dumps(
+                {
+                    "locationUuid": location.uuid,
+                    "variants": [self._variant_wire(location, r, as_string=False) for r in rows],
+                }
+            )
+            if external:
+                self.store.save_reply(external, body)
+        return body
+
+    def bulk(self, request: BulkRequest) -> str:
+        """``POST /organizations/{org}/v2/inventory/bulk``: tracking and movements at once."""
+        external = str(request.external_uuid) if request.external_uuid else None
+        if external and (stored := self.store.reply_for(external)) is not None:
+            return stored
+        location = self._return_location(
+            str(request.return_balance_for_location_uuid)
+            if request.return_balance_for_location_uuid
+            else None
+        )
+        store = self.store
+        with store.transaction():
+            moved: list[tuple[str, str]] = []
+            for p_index, product_change in enumerate(request.product_changes):
+                product_uuid = str(product_change.product_uuid)
+                where = f"productChanges[{p_index}]"
+                if not store.has_product(product_uuid):
+                    raise _unknown(f"{where}.productUuid", "product", product_uuid)
+                status = product_change.tracking_status_change.value
+                if status == "START_TRACKING":
+                    store.set_tracking(product_uuid, True)
+                elif status == "STOP_TRACKING":
+                    store.set_tracking(product_uuid, False)
+                moves = []
+                for v_index, change in enumerate(product_change.variant_changes):
+                    v_where = f"{where}.variantChanges[{v_index}]"
+                    if change.product_uuid is not None and str(change.product_uuid) != product_uuid:
+                        raise ApiError.bad_request(
+                            f"variantChanges[{v_index}].productUuid differs from its product",
+                            [
+                                violation(
+                                    f"{v_where}.productUuid",
+                                    "must equal the product's UUID",
+                                    value=str(change.product_uuid),
+                                )
+                            ],
+                        )
+                    move = Movement(
+                        product_uuid,
+                        str(change.variant_uuid),
+                        str(change.from_location_uuid),
+                        str(change.to_location_uuid),
+                        change.change,
+                    )
+                    self._check_movement(
+                        v_where,
+                        product_uuid,
+                        move.variant_uuid,
+                        move.from_location,
+                        move.to_location,
+                    )
+                    moves.append(move)
+                if moves and not store.is_tracked(product_uuid):
+                    raise self._not_tracked(where, product_uuid)
+                store.record(moves, source="api", external_uuid=external)
+                moved.extend((m.product_uuid, m.variant_uuid) for m in moves)
+            rows = self._affected(location, moved)
+            body = json.dumps(
+                {
+                    "locationUuid": location.uuid,
+                    "variants": [
+                        {
+                            "productUuid": r.product_uuid,
+                            "variantUuid": r.variant_uuid,
+                            "balance": r.balance,
+                        }
+                        for r in rows
+                    ],
+                }
+            )
+            if external:
+                store.save_reply(external, body)
+        return body
+
+    # -- point-of-sale simulation ---------------------------------------------------------------
+
+    def pos_sale(self, variant_uuid: str, quantity: int) -> dict[str, Any]:
+        """A POS sale: STORE -> SOLD without externalUuid (source "pos"); may go below zero."""
+        product_uuid = self.store.product_of_variant(variant_uuid)
+        if product_uuid is None:
+            raise ApiError.not_found(f"Variant {variant_uuid} not found")
+        if not self.store.is_tracked(product_uuid):
+            raise self._not_tracked("body", product_uuid)
+        move = Movement(
+            product_uuid,
+            variant_uuid,
+            self.store_location.uuid,
+            self.location_of_type("SOLD").uuid,
+            quantity,
+        )
+        with self.store.transaction():
+            (seq,) = self.store.record([move], source="pos")
+        return {
+            "seq": seq,
+            "productUuid": product_uuid,
+            "variantUuid": variant_uuid,
+            "quantity": quantity,
+            "balance": self.store.balance(self.store_location.uuid, variant_uuid),
+        }
+
+    def random_sales(self, count: int, rng: random.Random) -> list[dict[str, Any]]:
+        """Up to ``count`` POS sales of tracked variants that have stock (1-2 units each)."""
+        sales = []
+        store_uuid = self.store_location.uuid
+        for _ in range(count):
+            available = self.store.sellable_count(store_uuid)
+            if not available:
+                break
+            row = self.store.sellable_at(store_uuid, rng.randrange(available))
+            if row is None:
+                break
+            quantity = min(row.balance, 1 if rng.random() < 0.8 else 2)
+            sales.append(self.pos_sale(row.variant_uuid, quantity))
+        return sales

@@ -1,0 +1,168 @@
+"""Inventory endpoints: locations, tracking, movements, bulk, balance reads and the change feed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from zinv_tui.api.models import (
+    BalancesForProductsRequest,
+    BulkRequest,
+    MovementRequest,
+    StartTrackingRequest,
+)
+from zinv_tui.sandbox.auth import authorize_org
+from zinv_tui.sandbox.errors import INVALID_CURSOR, ApiError, violation
+from zinv_tui.sandbox.inventory import Location
+from zinv_tui.sandbox.request_parsing import path_uuid, read_model
+from zinv_tui.sandbox.responses import json_response, no_content, raw_json
+from zinv_tui.sandbox.state import SandboxState
+from zinv_tui.sandbox.tokens import READ_PRODUCT, WRITE_PRODUCT
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def routes_with_slash(path: str, handler: Handler, methods: list[str]) -> list[Route]:
+    """The route with and without a trailing slash (clients use both)."""
+    return [Route(path, handler, methods=methods), Route(path + "/", handler, methods=methods)]
+
+
+def parse_since(request: Request, state: SandboxState) -> int | None:
+    """``since``: a ``latest`` cursor (integer) or an ISO-8601 date-time; ``None`` when absent."""
+    text = request.query_params.get("since")
+    if text is None:
+        return None
+    text = text.strip()
+    latest = state.inventory.store.latest
+    try:
+        cursor = int(text)
+    except ValueError:
+        cursor = None
+    if cursor is not None:
+        if cursor < 0:
+            raise ApiError.bad_request(
+                "since must be a 'latest' value (0 or more) or an ISO-8601 date-time",
+                [violation("since", "must not be negative", value=text)],
+            )
+        if cursor > latest:
+            raise ApiError(
+                400,
+                f"since={cursor} is ahead of this inventory (latest is {latest}); "
+                "fetch without since to start over",
+                INVALID_CURSOR,
+                [violation("since", "ahead of latest", value=text)],
+            )
+        return cursor
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "+"))
+    except ValueError:
+        raise ApiError.bad_request(
+            "since must be a 'latest' value or an ISO-8601 date-time",
+            [violation("since", "neither an integer nor a date-time", value=text)],
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return state.inventory.store.seq_at(stamp)
+
+
+def inventory_routes(state: SandboxState) -> list[Route]:
+    """Every inventory route of the v1/v2 surface."""
+    inventory = state.inventory
+
+    def location_from_path(request: Request) -> Location:
+        uuid = path_uuid(request, "locationUuid")
+        location = inventory.location(uuid)
+        if location is None:
+            raise ApiError.not_found(f"Location {uuid} not found")
+        return location
+
+    async def locations(request: Request) -> Response:
+        authorize_org(request, state, READ_PRODUCT)
+        return json_response([location.to_wire() for location in inventory.locations])
+
+    async def store_balances(request: Request) -> Response:
+        authorize_org(request, state, READ_PRODUCT)
+        since = parse_since(request, state)
+        return raw_json(inventory.status_body(inventory.store_location, since=since))
+
+    async def start_tracking(request: Request) -> Response:
+        authorize_org(request, state, WRITE_PRODUCT)
+        body = await read_model(request, StartTrackingRequest, "start-tracking request")
+        return json_response(inventory.start_tracking(str(body.product_uuid)))
+
+    async def move(request: Request) -> Response:
+        authorize_org(request, state, WRITE_PRODUCT)
+        body = await read_model(request, MovementRequest, "movement request")
+        return raw_json(inventory.move(body))
+
+    async def bulk(request: Request) -> Response:
+        authorize_org(request, state, WRITE_PRODUCT)
+        body = await read_model(request, BulkRequest, "bulk request")
+        return raw_json(inventory.bulk(body))
+
+    async def stop_tracking(request: Request) -> Response:
+        authorize_org(request, state, WRITE_PRODUCT)
+        inventory.stop_tracking(path_uuid(request, "productUuid"))
+        return no_content()
+
+    async def balances_by_type(request: Request) -> Response:
+        authorize_org(request, state, READ_PRODUCT)
+        kind = (request.query_params.get("type") or "").strip().upper()
+        if kind not in {"STORE", "SUPPLIER", "BIN", "SOLD"}:
+            raise ApiError.bad_request(
+                "type must be one of STORE, SUPPLIER, BIN, SOLD",
+                [
+                    violation(
+                        "type",
+                        "unknown location type",
+                        constraint="INVALID_RANGE",
+                        value=request.query_params.get("type", ""),
+                    )
+                ],
+            )
+        since = parse_since(request, state)
+        return raw_json(inventory.status_body(inventory.location_of_type(kind), since=since))
+
+    async def balances_by_location(request: Request) -> Response:
+        authorize_org(request, state, READ_PRODUCT)
+        location = location_from_path(request)
+        since = parse_since(request, state)
+        return raw_json(inventory.status_body(location, since=since))
+
+    async def product_balance(request: Request) -> Response:
+        authorize_org(request, state, READ_PRODUCT)
+        location = location_from_path(request)
+        return json_response(inventory.product_status(location, path_uuid(request, "productUuid")))
+
+    async def balances_for_products(request: Request) -> Response:
+        authorize_org(request, state, READ_PRODUCT)
+        body = await read_model(request, BalancesForProductsRequest, "balances request")
+        location = inventory.location_of_type(body.location_type.value)
+        products = list(dict.fromkeys(str(uuid) for uuid in body.product_uuids))
+        return raw_json(inventory.status_body(location, products=products))
+
+    org = "/organizations/{org}"
+    return [
+        *routes_with_slash(f"{org}/locations", locations, ["GET"]),
+        *routes_with_slash("/inventory", store_balances, ["GET"]),
+        *routes_with_slash(f"{org}/inventory", store_balances, ["GET"]),
+        *routes_with_slash(f"{org}/inventory", start_tracking, ["POST"]),
+        *routes_with_slash(f"{org}/inventory", move, ["PUT"]),
+        *routes_with_slash(f"{org}/v2/inventory/bulk", bulk, ["POST"]),
+        *routes_with_slash(f"{org}/inventory/products/{{productUuid}}", stop_tracking, ["DELETE"]),
+        *routes_with_slash(f"{org}/inventory/products", balances_for_products, ["POST"]),
+        *routes_with_slash(f"{org}/inventory/locations", balances_by_type, ["GET"]),
+        *routes_with_slash(
+            f"{org}/inventory/locations/{{locationUuid}}", balances_by_location, ["GET"]
+        ),
+        *routes_with_slash(
+            f"{org}/inventory/locations/{{locationUuid}}/products/{{productUuid}}",
+            product_balance,
+            ["GET"],
+        ),
+    ]

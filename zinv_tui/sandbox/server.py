@@ -1,0 +1,284 @@
+"""Running the sandbox: configuration, the uvicorn server in a background thread, and the
+``zinv-tui sandbox`` command.
+
+>>> with SandboxServer(SandboxConfig(products=50)) as info:
+...     info.url            # 'http://127.0.0.1:<free port>'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import uvicorn
+
+from zinv_tui.sandbox.app import build_app
+from zinv_tui.sandbox.catalogue import ProductCatalogue
+from zinv_tui.sandbox.demo_data import generate_shop
+from zinv_tui.sandbox.faults import FaultController, FaultSettings, quiet_dropped_connections
+from zinv_tui.sandbox.inventory import Inventory
+from zinv_tui.sandbox.state import SandboxState
+from zinv_tui.sandbox.store import LedgerStore
+from zinv_tui.sandbox.tokens import TokenRegistry, make_api_key
+
+_START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How to run a sandbox. ``db_path=None`` keeps the ledger in memory."""
+
+    products: int = 300
+    seed: int = 1
+    db_path: str | Path | None = None
+    sales_per_minute: float = 0.0
+    host: str = "127.0.0.1"
+    port: int = 0
+    token_ttl: int = 7200
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    throttle: bool = False
+    drop_phase: Literal["both", "before", "after"] = "both"
+    fault_seed: int | None = None
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """Where a running sandbox is and how to log in to it (the key never shows in a repr)."""
+
+    url: str
+    api_key: str = field(repr=False)
+    client_id: str
+    organization_uuid: str
+
+    def to_json(self) -> dict[str, str]:
+        """The ready-file document."""
+        return {
+            "url": self.url,
+            "api_key": self.api_key,
+            "client_id": self.client_id,
+            "organization_uuid": self.organization_uuid,
+        }
+
+
+def build_state(config: SandboxConfig) -> SandboxState:
+    """Open (or create and fill) the database and assemble the sandbox's state.
+
+    An existing database that already holds a shop is reused as it is (no regeneration).
+    """
+    store = LedgerStore(config.db_path)
+    if store.is_empty():
+        store.load_shop(generate_shop(config.products, config.seed), config.products)
+    organization = store.meta("organization_uuid") or ""
+    secret = bytes.fromhex(store.meta("key_secret") or "")
+    key = make_api_key(
+        secret=secret,
+        client_id=store.meta("client_id") or "",
+        organization_uuid=organization,
+        user_uuid=store.meta("user_uuid") or "",
+        issued_at=int(store.meta("key_issued_at") or 0),
+    )
+    faults = FaultSettings(
+        latency_ms=config.latency_ms,
+        error_rate=config.error_rate,
+        drop_rate=config.drop_rate,
+        drop_phase=config.drop_phase,
+        throttle=config.throttle,
+        token_ttl=max(1, config.token_ttl),
+        seed=config.fault_seed,
+    )
+    tokens = TokenRegistry(secret, ttl=faults.token_ttl)
+    tokens.add_key(key)
+    return SandboxState(
+        organization_uuid=organization,
+        api_key=key,
+        inventory=Inventory(store),
+        tokens=tokens,
+        catalogue=ProductCatalogue(store, store.meta("user_uuid") or ""),
+        faults=FaultController(faults),
+        sales_per_minute=config.sales_per_minute,
+        sales_rng=random.Random(f"sales-{config.seed}"),
+        key_secret=secret,
+    )
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in {"", "0.0.0.0"} else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+class SandboxServer:
+    """A sandbox served by uvicorn in a background thread; a context manager."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.state: SandboxState | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._info: SandboxInfo | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def info(self) -> SandboxInfo:
+        """Connection details; only after :meth:`start`."""
+        if self._info is None:
+            raise RuntimeError("the sandbox is not running")
+        return self._info
+
+    def start(self) -> SandboxInfo:
+        """Build the state, bind the port and return once the server accepts connections."""
+        if self._thread is not None:
+            return self.info
+        quiet_dropped_connections()
+        state = build_state(self.config)
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.host, self.config.port))
+        except OSError:
+            sock.close()
+            state.inventory.store.close()
+            raise
+        port = sock.getsockname()[1]
+        state.url = _url(self.config.host, port)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                build_app(state),
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=2,
+                timeout_keep_alive=5,
+            )
+        )
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="zinv-sandbox", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(5)
+                sock.close()
+                raise RuntimeError("the sandbox server did not start")
+            time.sleep(0.005)
+        self.state, self._server, self._thread, self._socket = state, server, thread, sock
+        self._info = SandboxInfo(
+            url=state.url,
+            api_key=state.api_key.value,
+            client_id=state.api_key.client_id,
+            organization_uuid=state.organization_uuid,
+        )
+        return self._info
+
+    def stop(self) -> None:
+        """Stop serving, wait for the thread, close the database."""
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(15)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(5)
+        if self._socket is not None:
+            self._socket.close()
+        if self.state is not None:
+            self.state.inventory.store.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> SandboxInfo:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def write_ready_file(path: str | Path, info: SandboxInfo) -> None:
+    """Write the ready-file JSON atomically (temp file in the same folder, then rename)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".ready-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(info.to_json(), handle)
+        os.chmod(temp, 0o600)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    """The :class:`SandboxConfig` of ``zinv-tui sandbox`` flags."""
+    return SandboxConfig(
+        products=args.products,
+        seed=args.seed,
+        db_path=args.db,
+        sales_per_minute=args.sales_per_minute,
+        host=args.host,
+        port=args.port,
+        token_ttl=args.token_ttl,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        drop_rate=args.drop_rate,
+        throttle=args.throttle,
+    )
+
+
+def serve_from_args(args: argparse.Namespace) -> int:
+    """``zinv-tui sandbox``: serve until SIGINT/SIGTERM, then stop cleanly and return 0."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = SandboxServer(config_from_args(args))
+    try:
+        try:
+            info = server.start()
+        except OSError as error:
+            print(
+                f"zinv-tui sandbox: cannot listen on {args.host}:{args.port}: {error}",
+                file=sys.stderr,
+            )
+            return 1
+        products, variants = server.state.inventory.store.counts() if server.state else (0, 0)
+        print(f"Zettle sandbox listening on {info.url}", flush=True)
+        print(
+            f"  organization {info.organization_uuid}, {products} products / {variants} variants"
+            f"{' in ' + str(args.db) if args.db else ' (in memory)'}",
+            flush=True,
+        )
+        print(
+            f"  API key {info.api_key[:10]}... (full key: GET {info.url}/sandbox/info"
+            f"{' or ' + str(args.ready_file) if args.ready_file else ''}), "
+            f"client_id {info.client_id}",
+            flush=True,
+        )
+        if args.ready_file:
+            write_ready_file(args.ready_file, info)
+        print("Press Ctrl+C to stop.", flush=True)
+        while not stop.wait(0.5):
+            pass
+        return 0
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

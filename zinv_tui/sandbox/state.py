@@ -1,0 +1,28 @@
+"""What every handler of one sandbox shares: the organization, its inventory, tokens and faults."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from zinv_tui.sandbox.catalogue import ProductCatalogue
+from zinv_tui.sandbox.faults import FaultSettings
+from zinv_tui.sandbox.inventory import Inventory
+from zinv_tui.sandbox.tokens import ApiKey, TokenRegistry
+
+
+@dataclass
+class SandboxState:
+    """The live state of one sandbox (one organization)."""
+
+    organization_uuid: str
+    api_key: ApiKey
+    inventory: Inventory
+    tokens: TokenRegistry
+    catalogue: ProductCatalogue
+    faults: FaultSettings
+    sales_per_minute: float = 0.0
+    sales_rng: random.Random = field(default_factory=random.Random)
+    key_secret: bytes = b""
+    extra_keys: list[ApiKey] = field(default_factory=list)
+    url: str = ""

@@ -1,0 +1,513 @@
+"""SQLite persistence of the sandbox: catalogue, tracking flags, the movement ledger, materialised
+balances, stored replies (externalUuid idempotency) and low-stock levels.
+
+Every write happens inside :meth:`LedgerStore.transaction`; a ledger row and the balance rows it
+changes are written in the same transaction. One change counter (``seq``) numbers every ledger row
+and every tracking change; each balance row keeps the ``seq`` of its last change (indexed), which is
+what the ``since`` change feed reads. The store knows nothing of HTTP or of Zettle's rules.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from zinv_tui.sandbox.demo_data import DemoShop
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS locations (
+    uuid TEXT PRIMARY KEY, type TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    description TEXT NOT NULL, is_default INTEGER NOT NULL, ord INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS products (
+    uuid TEXT PRIMARY KEY, ord INTEGER NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL,
+    description TEXT NOT NULL, unit_name TEXT, vat REAL NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS variants (
+    uuid TEXT PRIMARY KEY, product_uuid TEXT NOT NULL, ord INTEGER NOT NULL, name TEXT NOT NULL,
+    sku TEXT, barcode TEXT, options TEXT NOT NULL, price INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS variants_product ON variants (product_uuid);
+CREATE TABLE IF NOT EXISTS tracking (
+    product_uuid TEXT PRIMARY KEY, tracked INTEGER NOT NULL, seq INTEGER NOT NULL,
+    changed TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tracking_seq ON tracking (seq);
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY, product_uuid TEXT NOT NULL, variant_uuid TEXT NOT NULL,
+    from_location TEXT NOT NULL, to_location TEXT NOT NULL, change INTEGER NOT NULL,
+    external_uuid TEXT, source TEXT NOT NULL, created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_created ON ledger (created);
+CREATE TABLE IF NOT EXISTS balances (
+    location_uuid TEXT NOT NULL, variant_uuid TEXT NOT NULL, product_uuid TEXT NOT NULL,
+    balance INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (location_uuid, variant_uuid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS balances_seq ON balances (location_uuid, seq);
+CREATE INDEX IF NOT EXISTS balances_product ON balances (product_uuid);
+CREATE TABLE IF NOT EXISTS replies (
+    external_uuid TEXT PRIMARY KEY, body TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS low_stock (
+    location_uuid TEXT NOT NULL, product_uuid TEXT NOT NULL, variant_uuid TEXT NOT NULL,
+    level INTEGER, alert INTEGER NOT NULL,
+    PRIMARY KEY (location_uuid, variant_uuid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS low_stock_product ON low_stock (location_uuid, product_uuid);
+"""
+
+
+def utc_now() -> str:
+    """Now as the store writes timestamps: ISO-8601 UTC with microseconds (sorts as text)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One ledger row to write."""
+
+    product_uuid: str
+    variant_uuid: str
+    from_location: str
+    to_location: str
+    change: int
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """A variant's balance in one location."""
+
+    product_uuid: str
+    variant_uuid: str
+    balance: int
+
+
+class LedgerStore:
+    """The sandbox's SQLite database (a file, or ``:memory:``)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        target = str(path) if path else ":memory:"
+        self.path = target
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        if target != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA temp_store=MEMORY")
+        self._db.execute("PRAGMA cache_size=-65536")
+        self._db.executescript(_SCHEMA)
+        self._seq = int(self.meta("seq") or 0)
+        self._variant_product: dict[str, str] = {}
+        self._product_variants: dict[str, list[str]] = {}
+        self._load_catalogue_index()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    # -- transactions and the change counter -------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all (the change counter included)."""
+        seq_before = self._seq
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            if self._seq != seq_before:
+                self._set_meta("seq", str(self._seq))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            self._seq = seq_before
+            raise
+
+    @property
+    def latest(self) -> int:
+        """The change sequence number of the newest change."""
+        return self._seq
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def meta(self, key: str) -> str | None:
+        """A value of the key/value ``meta`` table."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- demo data ------------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        """True when no shop has been loaded yet."""
+        return self.meta("organization_uuid") is None
+
+    def load_shop(self, shop: DemoShop, products_requested: int) -> None:
+        """Write the demo shop: catalogue, tracking, opening balances (SUPPLIER->STORE moves)."""
+        store = next(loc.uuid for loc in shop.locations if loc.type == "STORE")
+        supplier = next(loc.uuid for loc in shop.locations if loc.type == "SUPPLIER")
+        now = utc_now()
+        products, variants, tracking, ledger, balances, low_stock = [], [], [], [], [], []
+        for p_ord, product in enumerate(shop.products):
+            products.append(
+                (
+                    product.uuid,
+                    p_ord,
+                    product.name,
+                    product.category,
+                    product.description,
+                    product.unit_name,
+                    product.vat_percentage,
+                    product.created,
+                )
+            )
+            if product.tracked:
+                tracking.append((product.uuid, 1, self._next_seq(), now))
+            for v_ord, variant in enumerate(product.variants):
+                variants.append(
+                    (
+                        variant.uuid,
+                        product.uuid,
+                        v_ord,
+                        variant.name,
+                        variant.sku,
+                        variant.barcode,
+                        json.dumps([{"name": n, "value": v} for n, v in variant.options]),
+                        variant.price,
+                    )
+                )
+                if variant.opening_balance:
+                    seq = self._next_seq()
+                    ledger.append(
+                        (
+                            seq,
+                            product.uuid,
+                            variant.uuid,
+                            supplier,
+                            store,
+                            variant.opening_balance,
+                            None,
+                            "demo",
+                            now,
+                        )
+                    )
+                    balances.append(
+                        (store, variant.uuid, product.uuid, variant.opening_balance, seq)
+                    )
+                    balances.append(
+                        (supplier, variant.uuid, product.uuid, -variant.opening_balance, seq)
+                    )
+                if variant.low_stock_level is not None or variant.low_stock_alert:
+                    low_stock.append(
+                        (
+                            store,
+                            product.uuid,
+                            variant.uuid,
+                            variant.low_stock_level,
+                            int(variant.low_stock_alert),
+                        )
+                    )
+        with self.transaction():
+            db = self._db
+            db.executemany(
+                "INSERT INTO locations VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (loc.uuid, loc.type, loc.name, loc.description, int(loc.default), index)
+                    for index, loc in enumerate(shop.locations)
+                ],
+            )
+            db.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?)", products)
+            db.executemany("INSERT INTO variants VALUES (?, ?, ?, ?, ?, ?, ?, ?)", variants)
+            db.executemany("INSERT INTO tracking VALUES (?, ?, ?, ?)", tracking)
+            db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
+            db.executemany("INSERT INTO balances VALUES (?, ?, ?, ?, ?)", balances)
+            db.executemany("INSERT INTO low_stock VALUES (?, ?, ?, ?, ?)", low_stock)
+            for key, value in (
+                ("organization_uuid", shop.organization_uuid),
+                ("user_uuid", shop.user_uuid),
+                ("client_id", shop.client_id),
+                ("key_secret", shop.key_secret.hex()),
+                ("key_issued_at", str(shop.key_issued_at)),
+                ("seed", str(shop.seed)),
+                ("products", str(products_requested)),
+                ("created", now),
+            ):
+                self._set_meta(key, value)
+        self._load_catalogue_index()
+
+    def _load_catalogue_index(self) -> None:
+        self._variant_product = {}
+        self._product_variants = {}
+        for product_uuid in self._db.execute("SELECT uuid FROM products ORDER BY ord"):
+            self._product_variants[product_uuid[0]] = []
+        for variant_uuid, product_uuid in self._db.execute(
+            "SELECT uuid, product_uuid FROM variants ORDER BY product_uuid, ord"
+        ):
+            self._variant_product[variant_uuid] = product_uuid
+            self._product_variants.setdefault(product_uuid, []).append(variant_uuid)
+
+    # -- catalogue ----------------------------------------------------------------------------
+
+    def has_product(self, product_uuid: str) -> bool:
+        """True for a product of the catalogue."""
+        return product_uuid in self._product_variants
+
+    def product_of_variant(self, variant_uuid: str) -> str | None:
+        """The product a variant belongs to, or ``None`` for an unknown variant."""
+        return self._variant_product.get(variant_uuid)
+
+    def variants_of(self, product_uuid: str) -> list[str]:
+        """The product's variant UUIDs in catalogue order."""
+        return self._product_variants.get(product_uuid, [])
+
+    def counts(self) -> tuple[int, int]:
+        """How many products and variants the catalogue has."""
+        return len(self._product_variants), len(self._variant_product)
+
+    def locations(self) -> list[tuple[str, str, str, str, bool]]:
+        """``(uuid, type, name, description, default)`` of every location."""
+        rows = self._db.execute(
+            "SELECT uuid, type, name, description, is_default FROM locations ORDER BY ord"
+        )
+        return [(u, t, n, d, bool(default)) for u, t, n, d, default in rows]
+
+    def products_with_variants(self) -> list[tuple[tuple, list[tuple]]]:
+        """Every product row with its variant rows, in catalogue order."""
+        variants: dict[str, list[tuple]] = {}
+        for row in self._db.execute(
+            "SELECT product_uuid, uuid, name, sku, barcode, options, price FROM variants "
+            "ORDER BY product_uuid, ord"
+        ):
+            variants.setdefault(row[0], []).append(row[1:])
+        products = self._db.execute(
+            "SELECT uuid, name, category, description, unit_name, vat, created FROM products "
+            "ORDER BY ord"
+        ).fetchall()
+        return [(product, variants.get(product[0], [])) for product in products]
+
+    # -- tracking -----------------------------------------------------------------------------
+
+    def is_tracked(self, product_uuid: str) -> bool:
+        """True while the product is tracked."""
+        row = self._db.execute(
+            "SELECT tracked FROM tracking WHERE product_uuid = ?", (product_uuid,)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def set_tracking(self, product_uuid: str, tracked: bool) -> bool:
+        """Start or stop tracking (inside a transaction); False when nothing changed."""
+        if self.is_tracked(product_uuid) == tracked:
+            return False
+        self._db.execute(
+            "INSERT INTO tracking VALUES (?, ?, ?, ?) ON CONFLICT (product_uuid) DO UPDATE SET "
+            "tracked = excluded.tracked, seq = excluded.seq, changed = excluded.changed",
+            (product_uuid, int(tracked), self._next_seq(), utc_now()),
+        )
+        return True
+
+    def tracked_products(
+        self, since: int | None = None, among: Sequence[str] | None = None
+    ) -> list[str]:
+        """Tracked products (changed after ``since``, among ``among``, when those are given)."""
+        if since is None:
+            rows = self._db.execute("SELECT product_uuid FROM tracking WHERE tracked = 1")
+        else:
+            rows = self._db.execute(
+                "SELECT product_uuid FROM tracking WHERE seq > ? AND tracked = 1", (since,)
+            )
+        found = [row[0] for row in rows]
+        if among is not None:
+            wanted = set(among)
+            found = [uuid for uuid in found if uuid in wanted]
+        return found
+
+    def untracked_since(self, since: int) -> list[str]:
+        """Products whose tracking stopped after ``since`` (and that are still not tracked)."""
+        rows = self._db.execute(
+            "SELECT product_uuid FROM tracking WHERE seq > ? AND tracked = 0", (since,)
+        )
+        return [row[0] for row in rows]
+
+    # -- ledger and balances ------------------------------------------------------------------
+
+    def record(
+        self, movements: Iterable[Movement], *, source: str, external_uuid: str | None = None
+    ) -> list[int]:
+        """Append movements to the ledger and update both balances (inside a transaction)."""
+        created = utc_now()
+        numbers = []
+        for move in movements:
+            seq = self._next_seq()
+            numbers.append(seq)
+            self._db.execute(
+                "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    move.product_uuid,
+                    move.variant_uuid,
+                    move.from_location,
+                    move.to_location,
+                    move.change,
+                    external_uuid,
+                    source,
+                    created,
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO balances VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
+                "variant_uuid) DO UPDATE SET balance = balance + excluded.balance, "
+                "seq = excluded.seq",
+                [
+                    (move.from_location, move.variant_uuid, move.product_uuid, -move.change, seq),
+                    (move.to_location, move.variant_uuid, move.product_uuid, move.change, seq),
+                ],
+            )
+        return numbers
+
+    def balance(self, location_uuid: str, variant_uuid: str) -> int:
+        """A variant's balance in a location (0 when it never moved there)."""
+        row = self._db.execute(
+            "SELECT balance FROM balances WHERE location_uuid = ? AND variant_uuid = ?",
+            (location_uuid, variant_uuid),
+        ).fetchone()
+        return row[0] if row else 0
+
+    def tracked_balances(
+        self,
+        location_uuid: str,
+        *,
+        since: int | None = None,
+        products: Sequence[str] | None = None,
+    ) -> list[BalanceRow]:
+        """Balances of tracked products in a location.
+
+        Without ``since``: non-zero balances only. With ``since``: every balance changed after it,
+        plus every balance of a product whose tracking (re)started after it, zeros included.
+        """
+        db = self._db
+        if since is None:
+            sql = (
+                "SELECT b.product_uuid, b.variant_uuid, b.balance FROM balances b "
+                "JOIN tracking t ON t.product_uuid = b.product_uuid AND t.tracked = 1 "
+                "WHERE b.location_uuid = ? AND b.balance != 0"
+            )
+            rows = db.execute(sql, (location_uuid,)).fetchall()
+        else:
+            sql = (
+                "SELECT b.product_uuid, b.variant_uuid, b.balance FROM balances b "
+                "JOIN tracking t ON t.product_uuid = b.product_uuid AND t.tracked = 1 "
+                "WHERE b.location_uuid = ? AND b.seq > ? "
+                "UNION "
+                "SELECT b.product_uuid, b.variant_uuid, b.balance FROM tracking t "
+                "JOIN balances b ON b.product_uuid = t.product_uuid AND b.location_uuid = ? "
+                "WHERE t.seq > ? AND t.tracked = 1"
+            )
+            rows = db.execute(sql, (location_uuid, since, location_uuid, since)).fetchall()
+        if products is not None:
+            wanted = set(products)
+            rows = [row for row in rows if row[0] in wanted]
+        return [BalanceRow(*row) for row in rows]
+
+    def seq_at(self, moment: str) -> int:
+        """The newest change sequence number at or before ``moment`` (an ISO UTC timestamp)."""
+        row = self._db.execute(
+            "SELECT max(coalesce((SELECT max(seq) FROM ledger WHERE created <= ?), 0), "
+            "coalesce((SELECT max(seq) FROM tracking WHERE changed <= ?), 0))",
+            (moment, moment),
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def ledger(self, since_seq: int = 0, limit: int | None = None) -> list[tuple]:
+        """Ledger rows after ``since_seq``, oldest first."""
+        sql = (
+            "SELECT seq, product_uuid, variant_uuid, from_location, to_location, change, "
+            "external_uuid, source, created FROM ledger WHERE seq > ? ORDER BY seq"
+        )
+        params: tuple = (since_seq,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (since_seq, limit)
+        return self._db.execute(sql, params).fetchall()
+
+    def sellable_count(self, store_uuid: str) -> int:
+        """How many tracked variants have stock in STORE."""
+        return self._db.execute(
+            "SELECT count(*) FROM balances b JOIN tracking t ON t.product_uuid = b.product_uuid "
+            "AND t.tracked = 1 WHERE b.location_uuid = ? AND b.balance > 0",
+            (store_uuid,),
+        ).fetchone()[0]
+
+    def sellable_at(self, store_uuid: str, offset: int) -> BalanceRow | None:
+        """The ``offset``-th tracked variant with stock in STORE."""
+        row = self._db.execute(
+            "SELECT b.product_uuid, b.variant_uuid, b.balance FROM balances b "
+            "JOIN tracking t ON t.product_uuid = b.product_uuid AND t.tracked = 1 "
+            "WHERE b.location_uuid = ? AND b.balance > 0 LIMIT 1 OFFSET ?",
+            (store_uuid, offset),
+        ).fetchone()
+        return BalanceRow(*row) if row else None
+
+    # -- stored replies (externalUuid) ----------------------------------------------------------
+
+    def reply_for(self, external_uuid: str) -> str | None:
+        """The body answered to the first request with this externalUuid."""
+        row = self._db.execute(
+            "SELECT body FROM replies WHERE external_uuid = ?", (external_uuid,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_reply(self, external_uuid: str, body: str) -> None:
+        """Remember the answer of an applied request (inside its transaction)."""
+        self._db.execute("INSERT INTO replies VALUES (?, ?, ?)", (external_uuid, body, utc_now()))
+
+    # -- low-stock levels ---------------------------------------------------------------------
+
+    def set_low_stock(
+        self,
+        location_uuid: str,
+        product_uuid: str,
+        variant_uuid: str,
+        level: int | None,
+        alert: bool,
+    ) -> None:
+        """Store a custom level; the defaults (no level, no alert) delete the record."""
+        if level is None and not alert:
+            self.delete_low_stock(location_uuid, variant_uuid)
+            return
+        self._db.execute(
+            "INSERT INTO low_stock VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
+            "variant_uuid) DO UPDATE SET level = excluded.level, alert = excluded.alert",
+            (location_uuid, product_uuid, variant_uuid, level, int(alert)),
+        )
+
+    def delete_low_stock(self, location_uuid: str, variant_uuid: str) -> None:
+        """Forget a variant's custom level (no error when there is none)."""
+        self._db.execute(
+            "DELETE FROM low_stock WHERE location_uuid = ? AND variant_uuid = ?",
+            (location_uuid, variant_uuid),
+        )
+
+    def low_stock(
+        self, location_uuid: str, product_uuid: str | None = None
+    ) -> list[tuple[str, str, int | None, bool]]:
+        """``(product, variant, level, alert)`` rows of a location (optionally one product)."""
+        if product_uuid is None:
+            rows = self._db.execute(
+                "SELECT l.product_uuid, l.variant_uuid, l.level, l.alert FROM low_stock l "
+                "JOIN variants v ON v.uuid = l.variant_uuid WHERE l.location_uuid = ? "
+                "ORDER BY l.product_uuid, v.ord",
+                (location_uuid,),
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT l.product_uuid, l.variant_uuid, l.level, l.alert FROM low_stock l "
+                "JOIN variants v ON v.uuid = l.variant_uuid "
+                "WHERE l.location_uuid = ? AND l.product_uuid = ? ORDER BY v.ord",
+                (location_uuid, product_uuid),
+            )
+        return [(p, v, level, bool(alert)) for p, v, level, alert in rows]
