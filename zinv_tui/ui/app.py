@@ -1,0 +1,442 @@
+"""ZinvApp: the Textual application — screens, keys, themes, and the link to the service.
+
+Contract for screens (see the team brief):
+
+- ``ZinvApp.SCREEN_CLASSES`` maps a registry key to ``"module:Class"``; classes are imported when
+  first opened (``app.open_screen(key, **kwargs)``) so startup stays fast. Keys: ``l`` locations,
+  ``m`` movement, ``a`` low-stock alerts, ``t`` tracking, ``h`` history, ``?`` help, ``/`` filter,
+  ``Esc`` back, ``q`` quit, ``ctrl+p`` command palette. No F-keys.
+- Screens reach the service as ``self.app.service`` (an ``InventoryService``); ``self.app.demo`` is
+  True in demo mode; errors go to ``self.app.notify(..., markup=False)`` in plain words.
+- The app owns the status line: it mounts a :class:`StatusBar` (sync state, outbox, attention,
+  low-stock badge, DEMO) on every full screen that lacks one, so screens need not yield it.
+- ``app.stock_signal`` publishes every service diff (or ``None`` for "reload everything") on the UI
+  thread; ``app.sync_status`` (reactive) holds the latest ``SyncStatus``; ``app.low_stock_count``
+  (reactive) the number of variants at or below their low-stock level.
+
+Determinism for snapshots and tests: ``ZinvApp(service, frozen=True)`` turns off the change
+highlight (rows changed by a refresh are not tinted), shows times in UTC, and stops the filter's
+cursor from blinking. ``highlight_seconds`` and ``clock_zone`` can also be set one by one.
+
+The app never waits on the network in a handler: ``service.start()``, ``refresh()`` and exports run
+in workers, and the service's callbacks only post messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
+
+from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
+from zinv_tui.ui.widgets.status_bar import StatusBar
+from zinv_tui.ui.widgets.stock_table import SORTABLE, RowKey, StockRowLike
+
+
+def is_low(row: StockRowLike) -> bool:
+    """At or below the variant's low-stock level, counting pending movements."""
+    level = row.low_stock_level
+    return level is not None and row.balance + row.pending <= level
+
+
+@dataclass(frozen=True, slots=True)
+class PaletteCommand:
+    """One command palette entry: its title, a line of help, and the action it runs."""
+
+    title: str
+    help: str
+    action: str
+
+
+class ZinvCommands(Provider):
+    """Every zinv-tui action in the command palette (next to Textual's system commands)."""
+
+    def _commands(self) -> list[PaletteCommand]:
+        app = self.app
+        return list(app.palette_commands()) if isinstance(app, ZinvApp) else []
+
+    def _run(self, action: str) -> None:
+        self.app.call_later(self.app.run_action, action)
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, partial(self._run, command.action), help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(command.title),
+                    partial(self._run, command.action),
+                    help=command.help,
+                )
+
+
+class ZinvApp(App[None]):
+    """Keyboard-first Zettle inventory: balances at home, other screens one key away."""
+
+    TITLE = "zinv-tui"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    COMMANDS = App.COMMANDS | {ZinvCommands}
+    DEFAULT_MODE = "balances"
+    MODES: ClassVar[dict[str, Any]] = {"balances": lambda: _balances_screen()}
+    """The home screen is a mode, so Textual loads its ``.tcss`` like any pushed screen's."""
+
+    SCREEN_CLASSES: ClassVar[dict[str, str]] = {
+        "locations": "zinv_tui.ui.screens.locations:LocationsScreen",
+        "movement": "zinv_tui.ui.screens.movement:MovementScreen",
+        "low_stock": "zinv_tui.ui.screens.low_stock:LowStockScreen",
+        "tracking": "zinv_tui.ui.screens.tracking:TrackingScreen",
+        "history": "zinv_tui.ui.screens.history:HistoryScreen",
+        "help": "zinv_tui.ui.screens.help:HelpScreen",
+    }
+    SCREEN_TITLES: ClassVar[dict[str, str]] = {
+        "locations": "Locations",
+        "movement": "New movement",
+        "low_stock": "Low-stock alerts",
+        "tracking": "Tracking",
+        "history": "History",
+        "help": "Help",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("m", "open('movement')", "Move", id="app.movement"),
+        Binding("a", "open('low_stock')", "Alerts", id="app.low_stock"),
+        Binding("l", "open('locations')", "Locations", id="app.locations"),
+        Binding("h", "open('history')", "History", id="app.history"),
+        Binding("t", "open('tracking')", "Tracking", id="app.tracking"),
+        Binding("question_mark", "open('help')", "Help", id="app.help"),
+        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    sync_status: reactive[Any] = reactive(None, always_update=True)
+    """The service's latest ``SyncStatus`` (None until the first one)."""
+    low_stock_count: reactive[int] = reactive(0)
+    """Variants at or below their low-stock level."""
+
+    class StockChanged(Message):
+        """The service changed rows (posted from the service's callback)."""
+
+        def __init__(self, diff: Any) -> None:
+            super().__init__()
+            self.diff = diff
+
+    class StatusChanged(Message):
+        """The service published a new sync status."""
+
+        def __init__(self, status: Any) -> None:
+            super().__init__()
+            self.status = status
+
+    def __init__(
+        self,
+        service: Any,
+        demo: bool = False,
+        *,
+        frozen: bool = False,
+        highlight_seconds: float | None = None,
+        clock_zone: tzinfo | None = None,
+        manage_service: bool = True,
+        theme: str | None = None,
+    ) -> None:
+        """``service``: an ``InventoryService`` (started and stopped here unless
+        ``manage_service=False``); ``demo`` shows the DEMO marker; ``frozen`` makes the screen
+        deterministic for snapshots (no highlight, UTC times, no blinking cursor)."""
+        super().__init__()
+        self.service = service
+        self.demo = demo
+        self.frozen = frozen
+        self.highlight_seconds = (
+            highlight_seconds if highlight_seconds is not None else (0.0 if frozen else 2.0)
+        )
+        self.clock_zone: tzinfo | None = (
+            clock_zone if clock_zone is not None else (UTC if frozen else None)
+        )
+        self.manage_service = manage_service
+        self.service_ready = False
+        self.stock_signal: Signal[Any] = Signal(self, "stock-changed")
+        """Published with each service ``RowDiff``, or ``None`` when all rows should be reloaded."""
+        self._low_keys: set[RowKey] = set()
+        self._last_error: str | None = None
+        self._unsubscribe: list[Callable[[], Any]] = []
+        self._initial_theme = theme
+        register_themes(self)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        self.theme = self._initial_theme or DEFAULT_THEME
+        if self.demo:
+            self.sub_title = "DEMO"
+        self.screen_change_signal.subscribe(self, self._ensure_status_bar)
+        self._subscribe_to_service()
+        if self.manage_service:
+            self._start_service()
+        else:
+            self.call_later(self._service_started)
+
+    def _subscribe_to_service(self) -> None:
+        service = self.service
+        for name, undo_name, callback in (
+            ("subscribe", "unsubscribe", self._on_service_diff),
+            ("subscribe_status", "unsubscribe_status", self._on_service_status),
+        ):
+            subscribe = getattr(service, name, None)
+            if subscribe is None:
+                continue
+            handle = subscribe(callback)
+            if callable(handle):
+                self._unsubscribe.append(handle)
+            elif (undo := getattr(service, undo_name, None)) is not None:
+                self._unsubscribe.append(partial(undo, callback))
+
+    def _on_service_diff(self, diff: Any) -> None:
+        self.post_message(self.StockChanged(diff))
+
+    def _on_service_status(self, status: Any) -> None:
+        self.post_message(self.StatusChanged(status))
+
+    @work(exclusive=True, group="service-start", exit_on_error=False)
+    async def _start_service(self) -> None:
+        try:
+            await self.service.start()
+        except Exception as error:
+            self.notify(
+                f"Could not load the stock: {error}",
+                title="Zettle",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+            return
+        self._service_started()
+
+    def _service_started(self) -> None:
+        self.service_ready = True
+        self._recount_low()
+        self.stock_signal.publish(None)
+
+    async def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            with contextlib.suppress(Exception):
+                unsubscribe()
+        self._unsubscribe.clear()
+        if self.manage_service and self.service_ready:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.service.stop(), timeout=5)
+
+    # ------------------------------------------------------------ service events
+
+    @on(StockChanged)
+    def _stock_changed(self, message: StockChanged) -> None:
+        diff = message.diff
+        if not self.service_ready:
+            return  # the full load after start() covers it
+        if getattr(diff, "full", False):
+            self._recount_low()
+        else:
+            low = self._low_keys
+            for row in getattr(diff, "removed", ()):
+                low.discard((row.product_uuid, row.variant_uuid))
+            for row in diff_upserts(diff):
+                key = (row.product_uuid, row.variant_uuid)
+                if is_low(row):
+                    low.add(key)
+                else:
+                    low.discard(key)
+            self.low_stock_count = len(low)
+        self.stock_signal.publish(diff)
+
+    def _recount_low(self) -> None:
+        rows = getattr(self.service, "rows", {}) or {}
+        self._low_keys = {key for key, row in rows.items() if is_low(row)}
+        self.low_stock_count = len(self._low_keys)
+
+    @on(StatusChanged)
+    def _status_changed(self, message: StatusChanged) -> None:
+        status = message.status
+        self.sync_status = status
+        error = getattr(status, "last_error", None) or getattr(status, "sending_error", None)
+        if error and error != self._last_error:
+            self.notify(str(error), title="Zettle", severity="warning", markup=False, timeout=8)
+        self._last_error = error
+
+    # ------------------------------------------------------------ screens
+
+    def screen_class(self, key: str) -> type[Screen]:
+        """The screen class registered under ``key`` (imported on first use)."""
+        module_name, _, class_name = self.SCREEN_CLASSES[key].partition(":")
+        return getattr(importlib.import_module(module_name), class_name)
+
+    def open_screen(self, key: str, **kwargs: Any) -> None:
+        """Show the screen registered as ``key``, one level above the balances (home) screen."""
+        try:
+            screen_class = self.screen_class(key)
+        except (ImportError, AttributeError):
+            title = self.SCREEN_TITLES.get(key, key)
+            self.notify(f"{title} is not available in this build.", severity="warning")
+            return
+        if isinstance(self.screen, screen_class) and not kwargs:
+            return
+        if not issubclass(screen_class, ModalScreen):
+            while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+                self.pop_screen()
+        self.push_screen(screen_class(**kwargs))
+
+    def action_open(self, key: str) -> None:
+        self.open_screen(key)
+
+    def action_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_filter(self) -> None:
+        """Go to the balances and open the filter."""
+        self.action_home()
+        self.call_later(self.screen.run_action, "filter")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Screen-switching keys do nothing while a dialog (modal screen) is open."""
+        switching = action in {"open", "filter", "home"}
+        return not (switching and isinstance(self.screen, ModalScreen))
+
+    def _ensure_status_bar(self, screen: Screen) -> None:
+        """Give ``screen`` a status bar once it has composed (unless a dialog, or it has one)."""
+        if isinstance(screen, ModalScreen):
+            return
+
+        def add() -> None:
+            if screen.is_attached and not screen.query(StatusBar):
+                screen.mount(StatusBar())
+
+        screen.call_after_refresh(add)
+
+    # ------------------------------------------------------------ actions
+
+    @work(exclusive=True, group="refresh", exit_on_error=False)
+    async def action_refresh(self) -> None:
+        """Poll Zettle now."""
+        try:
+            await self.service.refresh()
+        except Exception as error:
+            self.notify(f"Refresh failed: {error}", severity="error", markup=False)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def action_export_balances(self) -> None:
+        """Write the balances to a CSV file in the current folder."""
+        path = Path.cwd() / f"zinv-balances-{datetime.now():%Y%m%d-%H%M%S}.csv"
+        try:
+            result = self.service.export_balances_csv(path)
+            if inspect.isawaitable(result):
+                raise TypeError("export_balances_csv must be synchronous")
+        except Exception as error:
+            self.notify(f"Export failed: {error}", severity="error", markup=False)
+            return
+        self.notify(f"Balances written to {path}", markup=False)
+
+    def action_set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def format_clock(self, moment: datetime) -> str:
+        """``HH:MM`` in the display time zone (local, or UTC when frozen)."""
+        return moment.astimezone(self.clock_zone).strftime("%H:%M")
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """Every action, for the command palette."""
+        yield PaletteCommand("Balances", "The stock of every tracked variant (home)", "home")
+        yield PaletteCommand("Filter balances", "Type to filter by name, SKU or barcode", "filter")
+        for key, title in self.SCREEN_TITLES.items():
+            if key in {"help", "movement"}:
+                continue
+            yield PaletteCommand(title, f"Open {title.lower()}", f"open('{key}')")
+        yield PaletteCommand(
+            "New movement", "Restock, sale, discard, return, set count or move", "open('movement')"
+        )
+        yield PaletteCommand("Keys of this screen", "Every key binding, in words", "open('help')")
+        yield PaletteCommand("Refresh now", "Ask Zettle for the latest balances", "refresh")
+        yield PaletteCommand(
+            "Export balances to CSV", "Write every balance to a CSV file", "export_balances"
+        )
+        for column in SORTABLE:
+            yield PaletteCommand(
+                f"Sort balances by {column}", f"Order the balances by {column}", f"sort('{column}')"
+            )
+        yield PaletteCommand("Reverse sort", "Flip the balances' order", "reverse_sort")
+        yield PaletteCommand("Select all shown", "Select every row the filter shows", "select_all")
+        yield PaletteCommand("Clear selection", "Unselect every row", "clear_selection")
+        for theme, label in (
+            ("zinv-dark", "dark"),
+            ("zinv-light", "light"),
+            ("zinv-high-contrast", "high contrast"),
+        ):
+            yield PaletteCommand(
+                f"Theme: {label}", f"Switch to the {label} theme", f"set_theme('{theme}')"
+            )
+        yield PaletteCommand("Quit", "Leave zinv-tui", "quit")
+
+    # Balances actions reachable from anywhere (the palette): forwarded to the home screen.
+    def _balances_action(self, action: str) -> None:
+        self.action_home()
+        self.call_later(self.screen.run_action, action)
+
+    def action_sort(self, column: str) -> None:
+        self._balances_action(f"sort('{column}')")
+
+    def action_reverse_sort(self) -> None:
+        self._balances_action("reverse_sort")
+
+    def action_select_all(self) -> None:
+        self._balances_action("select_all")
+
+    def action_clear_selection(self) -> None:
+        self._balances_action("clear_selection")
+
+
+def _balances_screen() -> Screen:
+    from zinv_tui.ui.screens.balances import BalancesScreen
+
+    return BalancesScreen()
+
+
+def diff_upserts(diff: Any) -> list[Any]:
+    """Rows added or changed by a service ``RowDiff`` (the new version of each)."""
+    rows = list(getattr(diff, "added", ()))
+    for change in getattr(diff, "changed", ()):
+        rows.append(getattr(change, "new", change))
+    return rows
+
+
+def diff_removed_keys(diff: Any) -> list[RowKey]:
+    """Keys of the rows a ``RowDiff`` removed."""
+    keys: list[RowKey] = []
+    for row in getattr(diff, "removed", ()):
+        if isinstance(row, tuple):
+            keys.append(row)
+        else:
+            keys.append((row.product_uuid, row.variant_uuid))
+    return keys

@@ -1,0 +1,174 @@
+"""The balances (home) screen: every tracked variant's stock, live, with filter, sort and selection.
+
+Keys: ``/`` filter as you type (Esc clears and closes, Enter keeps it), ``s``/``S`` sort and
+reverse, ``space`` select, ``ctrl+a`` select all shown, ``enter`` or ``m`` new movement for the row
+under the cursor (or the selection), ``r`` refresh now, ``Esc`` clears the selection.
+The rows come from ``app.service.rows``; each service diff is applied in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label
+
+from zinv_tui.ui.widgets.status_bar import StatusBar
+from zinv_tui.ui.widgets.stock_table import SORTABLE, StockTable
+
+
+class BalancesScreen(Screen[None]):
+    """Home: the stock table, its filter line, the status bar and the footer."""
+
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    AUTO_FOCUS = "StockTable"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="balances.filter"),
+        Binding("m", "move", "Move", id="balances.move"),
+        Binding("r", "refresh", "Refresh", show=False, id="balances.refresh"),
+        Binding("escape", "clear", "Clear", show=False, id="balances.clear"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top-bar"):
+            yield Label("Balances", id="title")
+            yield Input(
+                placeholder="filter: name, variant, SKU or barcode",
+                id="filter",
+                compact=True,
+            )
+            yield Label("", id="count")
+        yield StockTable(id="stock", highlight_seconds=self._app_value("highlight_seconds", 2.0))
+        yield StatusBar()
+        yield Footer(compact=True)
+
+    def _app_value(self, name: str, default: Any) -> Any:
+        return getattr(self.app, name, default)
+
+    @property
+    def table(self) -> StockTable:
+        return self.query_one(StockTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def on_mount(self) -> None:
+        filter_input = self.filter_input
+        filter_input.display = False
+        if self._app_value("frozen", False):
+            filter_input.cursor_blink = False
+        signal = getattr(self.app, "stock_signal", None)
+        if signal is not None:
+            signal.subscribe(self, self._stock_changed)
+        if self._app_value("service_ready", False):
+            self._load_all()
+        else:
+            self.table.loading = True
+
+    # ------------------------------------------------------------ data
+
+    def _load_all(self) -> None:
+        table = self.table
+        table.loading = False
+        table.set_rows(self.app.service.rows)
+
+    def _stock_changed(self, diff: Any) -> None:
+        from zinv_tui.ui.app import diff_removed_keys, diff_upserts
+
+        table = self.table
+        if diff is None or getattr(diff, "full", False) or table.row_count == 0:
+            self._load_all()
+            return
+        table.apply_diff(diff_upserts(diff), diff_removed_keys(diff))
+
+    @on(StockTable.ViewChanged)
+    def _view_changed(self, message: StockTable.ViewChanged) -> None:
+        if message.shown == message.total:
+            text = f"{message.total:,} variants"
+        else:
+            text = f"{message.shown:,} of {message.total:,}"
+        selected = len(self.table.selected_keys)
+        if selected:
+            text += f" · {selected} selected"
+        self.query_one("#count", Label).update(text)
+
+    @on(StockTable.SelectionChanged)
+    def _selection_changed(self, _message: StockTable.SelectionChanged) -> None:
+        table = self.table
+        self._view_changed(
+            StockTable.ViewChanged(
+                table, table.shown_count, table.row_count, table.sort_column, table.sort_reverse
+            )
+        )
+
+    # ------------------------------------------------------------ filter
+
+    def action_filter(self) -> None:
+        filter_input = self.filter_input
+        filter_input.display = True
+        self.query_one("#title", Label).display = False
+        filter_input.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self, _event: Input.Submitted) -> None:
+        if not self.filter_input.value:
+            self._close_filter()
+        self.table.focus()
+
+    def _close_filter(self) -> None:
+        filter_input = self.filter_input
+        filter_input.value = ""
+        self.table.set_filter("")
+        filter_input.display = False
+        self.query_one("#title", Label).display = True
+        self.table.focus()
+
+    def action_clear(self) -> None:
+        """Esc: close the filter if it is open or set, else clear the selection."""
+        if self.filter_input.display or self.table.filter_text:
+            self._close_filter()
+        elif self.table.selected_keys:
+            self.table.clear_selection()
+
+    # ------------------------------------------------------------ actions
+
+    @on(StockTable.RowActivated)
+    def _row_activated(self, message: StockTable.RowActivated) -> None:
+        self._open_movement([message.key])
+
+    def action_move(self) -> None:
+        table = self.table
+        keys = sorted(table.selected_keys) or ([table.cursor_key] if table.cursor_key else [])
+        self._open_movement(keys)
+
+    def _open_movement(self, keys: list[Any]) -> None:
+        open_screen = getattr(self.app, "open_screen", None)
+        if open_screen is not None:
+            open_screen("movement", keys=list(keys))
+
+    def action_refresh(self) -> None:
+        self.app.run_action("refresh")
+
+    def action_sort(self, column: str) -> None:
+        if column in SORTABLE:
+            self.table.sort_by(column, reverse=False)  # type: ignore[arg-type]
+
+    def action_reverse_sort(self) -> None:
+        self.table.action_reverse_sort()
+
+    def action_select_all(self) -> None:
+        self.table.action_select_all()
+
+    def action_clear_selection(self) -> None:
+        self.table.clear_selection()
