@@ -153,6 +153,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_sandbox_arguments(sandbox)
     sandbox.set_defaults(func=cmd_sandbox)
 
+    # The demo: the app on a built-in sandbox shop (zinv_tui/ui/launch.py).
+    demo = commands.add_parser(
+        "demo",
+        help="open the app on a demo shop (a local Zettle sandbox; nothing leaves this computer)",
+        description="Open the app on a demo shop served by the built-in Zettle sandbox. The demo "
+        "ledger is kept in the user data directory, so movements persist between runs.",
+    )
+    demo.add_argument(
+        "--products", type=_non_negative_int, default=300, help="demo products (default 300)"
+    )
+    demo.add_argument("--seed", type=int, default=1, help="seed of the demo data (default 1)")
+    demo.add_argument(
+        "--sales-per-minute",
+        type=_non_negative_float,
+        default=None,
+        help="simulated POS sales per minute (default 6)",
+    )
+    demo.set_defaults(func=_lazy("zinv_tui.ui.launch", "run_demo"))
+
     # Settings and credentials (zinv_tui/commands/account.py, settings_report.py, doctor.py).
     login = _add_command(
         commands,

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import importlib
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -159,10 +159,12 @@ class ZinvApp(App[None]):
         clock_zone: tzinfo | None = None,
         manage_service: bool = True,
         theme: str | None = None,
+        on_exit: list[Callable[[], Awaitable[Any]]] | None = None,
     ) -> None:
         """``service``: an ``InventoryService`` (started and stopped here unless
         ``manage_service=False``); ``demo`` shows the DEMO marker; ``frozen`` makes the screen
-        deterministic for snapshots (no highlight, UTC times, no blinking cursor)."""
+        deterministic for snapshots (no highlight, UTC times, no blinking cursor); ``on_exit``:
+        coroutines to await after the service stops (e.g. ``client.aclose``)."""
         super().__init__()
         self.service = service
         self.demo = demo
@@ -175,12 +177,14 @@ class ZinvApp(App[None]):
         )
         self.manage_service = manage_service
         self.service_ready = False
+        self._service_starting = False
         self.stock_signal: Signal[Any] = Signal(self, "stock-changed")
         """Published with each service ``RowDiff``, or ``None`` when all rows should be reloaded."""
         self._low_keys: set[RowKey] = set()
         self._last_error: str | None = None
         self._unsubscribe: list[Callable[[], Any]] = []
         self._initial_theme = theme
+        self._on_exit = list(on_exit or [])
         register_themes(self)
 
     # ------------------------------------------------------------ lifecycle
@@ -219,6 +223,7 @@ class ZinvApp(App[None]):
 
     @work(exclusive=True, group="service-start", exit_on_error=False)
     async def _start_service(self) -> None:
+        self._service_starting = True
         try:
             await self.service.start()
         except Exception as error:
@@ -242,9 +247,12 @@ class ZinvApp(App[None]):
             with contextlib.suppress(Exception):
                 unsubscribe()
         self._unsubscribe.clear()
-        if self.manage_service and self.service_ready:
+        if self.manage_service and self._service_starting:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.service.stop(), timeout=5)
+        for close in self._on_exit:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(close(), timeout=5)
 
     # ------------------------------------------------------------ service events
 
