@@ -1,0 +1,103 @@
+"""Small modal dialogs shared by the screens: a yes/no confirmation and a file path prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask before doing something that changes stock; restates what will happen.
+
+    ``body`` is plain text (product names inside it are never read as markup).
+    Enter on the confirm button (focused first) or ``y`` confirms; Esc or ``n`` cancels.
+    """
+
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
+    BINDINGS = [
+        Binding("escape,n", "cancel", "Cancel"),
+        Binding("y", "confirm", "Confirm"),
+    ]
+
+    def __init__(self, title: str, body: str | Text, confirm_label: str = "Confirm") -> None:
+        super().__init__()
+        self._title = title
+        self._body = body if isinstance(body, Text) else Text(body)
+        self._confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            yield Static(self._body, classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self._confirm_label, variant="primary", id="confirm", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class PathDialog(ModalScreen[Path | None]):
+    """Ask for a file path to write, with a default filled in. Enter saves, Esc cancels."""
+
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, default: Path) -> None:
+        super().__init__()
+        self._title = title
+        self._default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            yield Input(str(self._default), id="path", select_on_focus=False)
+            yield Static("", id="path-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", variant="primary", id="save", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def _chosen_path(self) -> Path | None:
+        error = self.query_one("#path-error", Static)
+        text = self.query_one("#path", Input).value.strip()
+        if not text:
+            error.update("Enter a file path")
+            return None
+        path = Path(text).expanduser()
+        if path.is_dir():
+            error.update("That is a folder; add a file name")
+            return None
+        if not path.parent.is_dir():
+            error.update(Text(f"The folder {path.parent} does not exist"))
+            return None
+        error.update("")
+        return path
+
+    @on(Input.Submitted, "#path")
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        path = self._chosen_path()
+        if path is not None:
+            self.dismiss(path)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

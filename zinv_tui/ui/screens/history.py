@@ -1,0 +1,336 @@
+"""The history screen: the local movement journal, newest first, filterable, exportable to CSV,
+with undo of a selected movement (it records the opposite movement; nothing is deleted)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Static
+
+from zinv_tui.service import OutboxStatus, Reason
+from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
+from zinv_tui.ui.screens.service_screen import ServiceScreen
+
+PAGE_SIZE = 500
+"""Movements listed at once (newest first); the filter narrows the rest."""
+
+REASON_WORDS = {
+    Reason.RESTOCK: "Restock",
+    Reason.SALE: "Sale",
+    Reason.DISCARD: "Discard",
+    Reason.RETURN_TO_SUPPLIER: "Return",
+    Reason.SET_COUNT: "Count",
+    Reason.MOVE: "Move",
+    Reason.UNDO: "Undo",
+}
+FIXED_WIDTHS = {"time": 11, "reason": 7, "route": 16, "qty": 5, "status": 10}
+
+
+def status_text(entry: Any) -> Text:
+    """The entry's state in words with a symbol (readable without colour)."""
+    status = entry.status
+    if status is OutboxStatus.PENDING:
+        return Text("⧗ sending", style="bold yellow")
+    if status is OutboxStatus.NEEDS_ATTENTION:
+        return Text("! refused", style="bold red")
+    if status is OutboxStatus.CANCELLED:
+        return Text("✗ dropped", style="dim")
+    if getattr(entry, "undone_by", None) is not None:
+        return Text("✓ undone", style="dim")
+    return Text("✓ done", style="green")
+
+
+def route_text(entry: Any) -> str:
+    return f"{entry.from_type.value}→{entry.to_type.value}"
+
+
+def default_export_path(now: datetime) -> Path:
+    """``~/zinv-history-YYYYMMDD-HHMM.csv``."""
+    return Path.home() / f"zinv-history-{now:%Y%m%d-%H%M}.csv"
+
+
+class HistoryScreen(ServiceScreen[None]):
+    """``h``: every movement made here; ``/`` filters, ``e`` exports, ``u`` undoes."""
+
+    TITLE = "History"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("u", "undo", "Undo"),
+        Binding("e", "export", "Export CSV"),
+        Binding("r", "retry", "Retry"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._entries: list[Any] = []
+        self._more = False
+        self._item_width = 0
+        self._reload_pending = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="history-title")
+        yield Input(placeholder="Filter: name, SKU, barcode or note", id="history-filter")
+        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="history-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        filter_input = self.query_one("#history-filter", Input)
+        filter_input.display = False
+        if getattr(self.app, "frozen", False):
+            filter_input.cursor_blink = False
+        self._build_columns()
+        self.reload()
+        self.follow_status(lambda _status: self._schedule_reload())
+        self.follow_rows(lambda _diff: self._schedule_reload())
+        self.query_one("#history-table", DataTable).focus()
+
+    # ---------------------------------------------------------------- data
+
+    @property
+    def entries(self) -> list[Any]:
+        """The movements listed, newest first."""
+        return list(self._entries)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#history-filter", Input).value.strip()
+
+    def _schedule_reload(self) -> None:
+        if not self._reload_pending:
+            self._reload_pending = True
+            self.set_timer(0.2, self._debounced_reload)
+
+    def _debounced_reload(self) -> None:
+        self._reload_pending = False
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the journal (newest first, at most :data:`PAGE_SIZE`), keeping the cursor."""
+        table = self.query_one("#history-table", DataTable)
+        current = self.selected_entry()
+        entries = self.service.history(text=self.filter_text or None, limit=PAGE_SIZE + 1)
+        self._more = len(entries) > PAGE_SIZE
+        self._entries = list(entries[:PAGE_SIZE])
+        with self.app.batch_update():
+            table.clear()
+            for entry in self._entries:
+                table.add_row(*self._cells(entry), key=str(entry.id))
+            if current is not None:
+                ids = [entry.id for entry in self._entries]
+                if current.id in ids:
+                    table.move_cursor(row=ids.index(current.id))
+        self._update_title()
+        self._show_detail()
+
+    def _zone(self) -> tzinfo | None:
+        return getattr(self.app, "clock_zone", None)
+
+    def _cells(self, entry: Any) -> list[Text]:
+        when = entry.created.astimezone(self._zone())
+        quantity = Text(str(entry.quantity), justify="right")
+        return [
+            Text(f"{when:%m-%d %H:%M}"),
+            Text(REASON_WORDS.get(entry.reason, str(entry.reason))),
+            Text(entry.label, overflow="ellipsis", no_wrap=True),
+            Text(route_text(entry)),
+            quantity,
+            status_text(entry),
+        ]
+
+    def _build_columns(self) -> None:
+        table = self.query_one("#history-table", DataTable)
+        fixed = sum(FIXED_WIDTHS.values()) + 2 * (len(FIXED_WIDTHS) + 1) + 2
+        self._item_width = max(12, self.size.width - fixed)
+        table.clear(columns=True)
+        table.add_column("When", key="time", width=FIXED_WIDTHS["time"])
+        table.add_column("Reason", key="reason", width=FIXED_WIDTHS["reason"])
+        table.add_column("Item", key="item", width=self._item_width)
+        table.add_column("From→to", key="route", width=FIXED_WIDTHS["route"])
+        table.add_column("Qty", key="qty", width=FIXED_WIDTHS["qty"])
+        table.add_column("Status", key="status", width=FIXED_WIDTHS["status"])
+
+    def on_resize(self, event: events.Resize) -> None:
+        fixed = sum(FIXED_WIDTHS.values()) + 2 * (len(FIXED_WIDTHS) + 1) + 2
+        if max(12, event.size.width - fixed) != self._item_width and self._entries is not None:
+            self._build_columns()
+            self.reload()
+
+    def _update_title(self) -> None:
+        count = len(self._entries)
+        pending = sum(1 for entry in self._entries if entry.status is OutboxStatus.PENDING)
+        refused = sum(1 for entry in self._entries if entry.status is OutboxStatus.NEEDS_ATTENTION)
+        title = Text("History", style="bold")
+        shown = f"newest {count}" if self._more else f"{count}"
+        title.append(f": {shown} movement{'s' if count != 1 else ''}")
+        if self.filter_text:
+            title.append(" matching ")
+            title.append(repr(self.filter_text), style="italic")
+        if pending:
+            title.append(f"  ⧗ {pending} sending")
+        if refused:
+            title.append(f"  ! {refused} refused", style="bold red")
+        if not count:
+            title.append(
+                "  (no movements yet: press m to make one)"
+                if not self.filter_text
+                else "  (nothing matches)"
+            )
+        self.query_one("#history-title", Static).update(title)
+
+    def selected_entry(self) -> Any | None:
+        """The movement under the cursor."""
+        table = self.query_one("#history-table", DataTable)
+        if not self._entries or table.cursor_row >= len(self._entries):
+            return None
+        return self._entries[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _show_detail(self) -> None:
+        detail = self.query_one("#history-detail", Static)
+        entry = self.selected_entry()
+        if entry is None:
+            detail.update("")
+            return
+        text = Text()
+        if entry.balance_before is not None and entry.store_change:
+            after = entry.balance_before + entry.store_change
+            text.append(f"Shop {entry.balance_before} -> {after}. ")
+        if entry.note:
+            text.append("Note: ")
+            text.append(entry.note, style="italic")
+            text.append(". ")
+        if entry.user:
+            text.append(f"By {entry.user}. ")
+        if entry.undo_of is not None:
+            text.append(f"Undoes #{entry.undo_of}. ")
+        if entry.status is OutboxStatus.NEEDS_ATTENTION and entry.last_error:
+            text.append("Zettle said: ", style="bold red")
+            text.append(str(entry.last_error))
+            text.append(" (r retries)")
+        elif entry.status is OutboxStatus.PENDING and entry.last_error:
+            text.append(f"Retrying: {entry.last_error}")
+        detail.update(text)
+
+    # ---------------------------------------------------------------- filter
+
+    def action_filter(self) -> None:
+        filter_input = self.query_one("#history-filter", Input)
+        filter_input.display = True
+        filter_input.focus()
+
+    @on(Input.Changed, "#history-filter")
+    def _filter_changed(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#history-filter")
+    def _filter_kept(self) -> None:
+        self.query_one("#history-table", DataTable).focus()
+
+    def action_back(self) -> None:
+        """Esc: clear and close the filter first, then go back."""
+        filter_input = self.query_one("#history-filter", Input)
+        if filter_input.display:
+            filter_input.value = ""
+            filter_input.display = False
+            self.query_one("#history-table", DataTable).focus()
+            return
+        super().action_back()
+
+    # ---------------------------------------------------------------- export
+
+    def action_export(self) -> None:
+        now = datetime.now(self._zone())
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.export(path)
+
+        self.app.push_screen(
+            PathDialog("Export the history to a CSV file", default_export_path(now)), chosen
+        )
+
+    @work(thread=True, exclusive=True, group="history-export", exit_on_error=False)
+    def export(self, path: Path) -> None:
+        """Write the whole journal to ``path`` (in a thread: it may be large)."""
+        try:
+            self.service.export_history_csv(path)
+        except Exception as error:
+            self.notify(f"The export failed: {error}", severity="error", markup=False)
+            return
+        self.notify(f"History written to {path}", markup=False)
+
+    # ---------------------------------------------------------------- undo / retry
+
+    def action_undo(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        problem = _undo_problem(entry)
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+            return
+        body = Text("Undo ")
+        body.append(f"{REASON_WORDS.get(entry.reason, entry.reason)} of {entry.quantity} x ")
+        body.append(entry.label, style="bold")
+        body.append(f" ({entry.created.astimezone(self._zone()):%m-%d %H:%M})?\n\n")
+        body.append(
+            f"This records the opposite movement: {entry.quantity} from "
+            f"{entry.to_type.value} back to {entry.from_type.value}. "
+            "The original stays in the history."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.undo(entry.id)
+
+        self.app.push_screen(ConfirmDialog("Undo this movement?", body, "Undo"), answered)
+
+    @work(exclusive=True, group="history-undo", exit_on_error=False)
+    async def undo(self, entry_id: int) -> None:
+        try:
+            await self.service.undo(entry_id)
+        except Exception as error:
+            self.notify(f"Could not undo: {error}", severity="error", markup=False)
+            return
+        self.notify("⧗ Undo recorded, sending to Zettle", markup=False)
+        self.reload()
+
+    def action_retry(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        if entry.status is not OutboxStatus.NEEDS_ATTENTION:
+            self.notify("Only a movement Zettle refused can be retried", severity="warning")
+            return
+        self.retry(entry.id)
+
+    @work(exclusive=True, group="history-retry", exit_on_error=False)
+    async def retry(self, entry_id: int) -> None:
+        try:
+            await self.service.retry(entry_id)
+        except Exception as error:
+            self.notify(f"Could not retry: {error}", severity="error", markup=False)
+            return
+        self.notify("⧗ Sending it again", markup=False)
+        self.reload()
+
+
+def _undo_problem(entry: Any) -> str | None:
+    """Why ``entry`` cannot be undone now, in words (None when it can)."""
+    if entry.reason is Reason.UNDO:
+        return "This is already an undo; make a new movement instead"
+    if getattr(entry, "undone_by", None) is not None:
+        return "This movement has already been undone"
+    if entry.status is OutboxStatus.PENDING:
+        return "Wait until Zettle has this movement (⧗ sending), then undo it"
+    if entry.status is not OutboxStatus.ACKNOWLEDGED:
+        return "Zettle never applied this movement, so there is nothing to undo"
+    return None

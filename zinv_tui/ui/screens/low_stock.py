@@ -1,0 +1,368 @@
+"""The low-stock screen: variants at or below their level (and those flagged for alerts), most
+urgent first, with a small form to set or clear the level and alert flag of one or several."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
+
+from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
+from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
+
+SELECTED_MARK = "●"
+
+
+def urgency(row: Any) -> tuple[int, int, str]:
+    """Sort key, most urgent first: out of stock, then furthest below level, then flagged."""
+    balance = row.shown_balance
+    level = row.low_stock_level
+    if balance <= 0:
+        group = 0
+    elif level is not None and balance <= level:
+        group = 1
+    else:
+        group = 2
+    shortfall = (level - balance) if level is not None else 0
+    return (group, -shortfall if group < 2 else 0, row_label(row).casefold())
+
+
+def is_low(row: Any) -> bool:
+    """At or below its low-stock level."""
+    return row.low_stock_level is not None and row.shown_balance <= row.low_stock_level
+
+
+def alert_rows(rows: Mapping[RowKey, Any], show_all: bool = False) -> list[Any]:
+    """The rows this screen lists, most urgent first.
+
+    By default: at or below their level, or with the alert flag. With ``show_all``: every variant
+    that has a level or the alert flag, whatever its balance.
+    """
+    chosen = [
+        row
+        for row in rows.values()
+        if row.low_stock_alert or is_low(row) or (show_all and row.low_stock_level is not None)
+    ]
+    chosen.sort(key=urgency)
+    return chosen
+
+
+def state_marker(row: Any) -> Text:
+    """A word, not just a colour: OUT, LOW, or ok."""
+    if row.shown_balance <= 0:
+        return Text("OUT", style="bold red")
+    if is_low(row):
+        return Text("LOW", style="bold yellow")
+    return Text("ok", style="dim")
+
+
+@dataclass(frozen=True, slots=True)
+class LowStockChoice:
+    """The form's answer: the level (``None``: no level) and whether to alert."""
+
+    level: int | None
+    alert: bool
+
+
+class LowStockDialog(ModalScreen[LowStockChoice | None]):
+    """Set or clear the low-stock level and alert flag of one variant or several."""
+
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+
+    def __init__(self, subject: str, level: int | None, alert: bool) -> None:
+        super().__init__()
+        self._subject = subject
+        self._level = level
+        self._alert = alert
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="low-stock-dialog"):
+            yield Static(Text("Low-stock level", style="bold"), classes="dialog-title")
+            yield Static(Text(self._subject), classes="dialog-body")
+            with Horizontal(classes="form-row"):
+                yield Static("Level", classes="form-label")
+                yield Input(
+                    "" if self._level is None else str(self._level),
+                    placeholder="blank: no level",
+                    id="level",
+                    compact=True,
+                )
+            yield Static("", id="level-error", classes="field-error")
+            yield Checkbox(
+                "Alert when at or below the level", self._alert, id="alert", compact=True
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", variant="primary", id="save", compact=True)
+                yield Button("Clear", id="clear", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#level", Input).focus()
+
+    @on(Input.Changed, "#level")
+    def _clear_error(self) -> None:
+        self.query_one("#level-error", Static).update("")
+
+    @on(Input.Submitted, "#level")
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        text = self.query_one("#level", Input).value
+        level: int | None = None
+        if text.strip():
+            try:
+                level = read_quantity(text, allow_zero=True)
+            except QuantityError as error:
+                self.query_one("#level-error", Static).update(
+                    f"{error} (or leave it blank for no level)"
+                )
+                self.query_one("#level", Input).focus()
+                return
+        self.dismiss(LowStockChoice(level, self.query_one("#alert", Checkbox).value))
+
+    @on(Button.Pressed, "#clear")
+    def _clear(self) -> None:
+        self.dismiss(LowStockChoice(None, False))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class AddVariantDialog(ModalScreen[RowKey | None]):
+    """Pick any tracked variant (to give it a low-stock level)."""
+
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, rows: Mapping[RowKey, Any]) -> None:
+        super().__init__()
+        self._rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="add-variant-dialog"):
+            yield Static(
+                Text("Set a level for which variant?", style="bold"), classes="dialog-title"
+            )
+            yield VariantPicker(self._rows, id="add-picker")
+
+    def on_mount(self) -> None:
+        self.query_one(VariantPicker).focus_input()
+
+    @on(VariantPicker.Picked)
+    def _picked(self, event: VariantPicker.Picked) -> None:
+        self.dismiss(event.key)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LowStockScreen(ServiceScreen[None]):
+    """``a``: what needs restocking, most urgent first; Enter sets a level, space selects."""
+
+    TITLE = "Low stock"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS = [
+        Binding("enter,e", "edit", "Set level"),
+        Binding("space", "toggle_select", "Select"),
+        Binding("asterisk", "select_all", "Select all", key_display="*"),
+        Binding("x", "clear_level", "Clear level"),
+        Binding("n", "add_variant", "Other variant"),
+        Binding("f", "toggle_show_all", "All levels"),
+        Binding("m", "restock", "Restock", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[Any] = []
+        self._selected: set[RowKey] = set()
+        self.show_all = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="low-stock-title")
+        yield DataTable(id="low-stock-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="low-stock-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#low-stock-table", DataTable)
+        table.add_column(" ", key="selected", width=1)
+        table.add_column("State", key="state", width=5)
+        table.add_column("Product / variant", key="label", width=32)
+        table.add_column("SKU", key="sku", width=12)
+        table.add_column("Balance", key="balance", width=7)
+        table.add_column("Level", key="level", width=5)
+        table.add_column("Alert", key="alert", width=5)
+        self.refresh_rows()
+        self.follow_rows(lambda _diff: self.refresh_rows())
+        table.focus()
+
+    @property
+    def listed_keys(self) -> list[RowKey]:
+        """The keys of the listed variants, in the order shown."""
+        return [row.key for row in self._rows]
+
+    @property
+    def selected_keys(self) -> set[RowKey]:
+        return set(self._selected)
+
+    def refresh_rows(self) -> None:
+        """Rebuild the list from the service's rows, keeping the cursor on the same variant."""
+        table = self.query_one("#low-stock-table", DataTable)
+        current = self._cursor_key()
+        self._rows = alert_rows(self.service.rows, self.show_all)
+        listed = {row.key for row in self._rows}
+        self._selected &= listed
+        with self.app.batch_update():
+            table.clear()
+            for row in self._rows:
+                table.add_row(*self._cells(row), key=_table_key(row.key))
+            if current in listed:
+                table.move_cursor(row=self.listed_keys.index(current))
+        self._update_title()
+
+    def _cells(self, row: Any) -> list[Text]:
+        level = "" if row.low_stock_level is None else str(row.low_stock_level)
+        balance = str(row.shown_balance) + (" ⧗" if row.pending else "")
+        return [
+            Text(SELECTED_MARK if row.key in self._selected else " "),
+            state_marker(row),
+            Text(row_label(row), overflow="ellipsis", no_wrap=True),
+            Text(row.sku or "", overflow="ellipsis", no_wrap=True),
+            Text(balance, justify="right"),
+            Text(level, justify="right"),
+            Text("on" if row.low_stock_alert else "off"),
+        ]
+
+    def _update_title(self) -> None:
+        out = sum(1 for row in self._rows if row.shown_balance <= 0)
+        low = sum(1 for row in self._rows if row.shown_balance > 0 and is_low(row))
+        scope = "with a level or alert" if self.show_all else "to look at"
+        title = Text(f"Low stock: {len(self._rows)} {scope}", style="bold")
+        title.append(f"  ({out} out of stock, {low} low)")
+        if self._selected:
+            title.append(f"  {len(self._selected)} selected", style="reverse")
+        self.query_one("#low-stock-title", Static).update(title)
+        empty = self.query_one("#low-stock-empty", Static)
+        empty.update(
+            ""
+            if self._rows
+            else "Nothing is at or below its low-stock level. Press n to set a level for a variant."
+        )
+        empty.display = not self._rows
+
+    def _cursor_key(self) -> RowKey | None:
+        table = self.query_one("#low-stock-table", DataTable)
+        if not self._rows or table.cursor_row >= len(self._rows):
+            return None
+        return self._rows[table.cursor_row].key
+
+    def _targets(self) -> list[RowKey]:
+        if self._selected:
+            return [key for key in self.listed_keys if key in self._selected]
+        key = self._cursor_key()
+        return [key] if key else []
+
+    def action_toggle_select(self) -> None:
+        key = self._cursor_key()
+        if key is None:
+            return
+        self._selected.symmetric_difference_update({key})
+        table = self.query_one("#low-stock-table", DataTable)
+        mark = SELECTED_MARK if key in self._selected else " "
+        table.update_cell(_table_key(key), "selected", Text(mark))
+        if table.cursor_row < len(self._rows) - 1:
+            table.move_cursor(row=table.cursor_row + 1)
+        self._update_title()
+
+    def action_select_all(self) -> None:
+        listed = set(self.listed_keys)
+        self._selected = set() if self._selected >= listed else listed
+        self.refresh_rows()
+
+    def action_toggle_show_all(self) -> None:
+        self.show_all = not self.show_all
+        self.refresh_rows()
+
+    @on(DataTable.RowSelected, "#low-stock-table")
+    def action_edit(self) -> None:
+        self._open_form(self._targets())
+
+    def action_add_variant(self) -> None:
+        def picked(key: RowKey | None) -> None:
+            if key is not None:
+                self._open_form([key])
+
+        self.app.push_screen(AddVariantDialog(self.service.rows), picked)
+
+    def action_clear_level(self) -> None:
+        targets = self._targets()
+        if targets:
+            self.apply(targets, LowStockChoice(None, False))
+
+    def action_restock(self) -> None:
+        """Open a restock movement for the selected variants (or the one under the cursor)."""
+        targets = self._targets()
+        if not targets:
+            return
+        from zinv_tui.ui.screens.movement import MovementScreen
+
+        self.app.push_screen(MovementScreen(keys=targets))
+
+    def _open_form(self, keys: list[RowKey]) -> None:
+        if not keys:
+            self.notify("Nothing to set: the list is empty. Press n to pick a variant.")
+            return
+        rows = self.service.rows
+        first = rows.get(keys[0])
+        if first is None:
+            return
+        subject = row_label(first) if len(keys) == 1 else f"{len(keys)} selected variants"
+        levels = {rows[key].low_stock_level for key in keys if key in rows}
+        alerts = {rows[key].low_stock_alert for key in keys if key in rows}
+        level = levels.pop() if len(levels) == 1 else None
+        alert = alerts.pop() if len(alerts) == 1 else True
+
+        def chosen(choice: LowStockChoice | None) -> None:
+            if choice is not None:
+                self.apply(keys, choice)
+
+        self.app.push_screen(LowStockDialog(subject, level, alert), chosen)
+
+    @work(group="low-stock-write", exit_on_error=False)
+    async def apply(self, keys: Iterable[RowKey], choice: LowStockChoice) -> None:
+        """Send the level and flag to Zettle; the list updates from the service's diff."""
+        keys = list(keys)
+        count = f"{len(keys)} variants" if len(keys) > 1 else "1 variant"
+        try:
+            await self.service.set_low_stock(keys, choice.level, choice.alert)
+        except Exception as error:
+            self.notify(
+                f"The low-stock level was not saved: {error}", severity="error", markup=False
+            )
+            return
+        if choice.level is None and not choice.alert:
+            self.notify(f"Cleared the low-stock level of {count}")
+        else:
+            level = "no level" if choice.level is None else f"level {choice.level}"
+            alert = "alert on" if choice.alert else "alert off"
+            self.notify(f"Saved {level}, {alert} for {count}")
+        self._selected.clear()
+        self.refresh_rows()
+
+
+def _table_key(key: RowKey) -> str:
+    return f"{key[0]}:{key[1]}"

@@ -1,0 +1,63 @@
+"""Base of the screens that show the service's data: access, its streams, and Esc to go back."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+ResultT = TypeVar("ResultT")
+
+
+class ServiceScreen(Screen[ResultT], Generic[ResultT]):
+    """A screen pushed over the home screen that reads ``self.app.service``.
+
+    :meth:`follow_rows` and :meth:`follow_status` subscribe to the service's streams for as long as
+    the screen is mounted.
+    """
+
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._unsubscribers: list[Callable[[], None]] = []
+
+    @property
+    def service(self) -> Any:
+        """The app's :class:`~zinv_tui.service.InventoryService`."""
+        return self.app.service  # type: ignore[attr-defined]
+
+    def follow_rows(self, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(diff)`` after each change of the service's rows."""
+        self._follow("subscribe", "unsubscribe", callback)
+
+    def follow_status(self, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(status)`` after each change of the sync status."""
+        self._follow("subscribe_status", "unsubscribe_status", callback)
+
+    def _follow(self, name: str, undo_name: str, callback: Callable[[Any], None]) -> None:
+        service = self.service
+
+        def guarded(event: Any) -> None:
+            if self.is_attached:
+                callback(event)
+
+        handle = getattr(service, name)(guarded)
+        if callable(handle):
+            self._unsubscribers.append(handle)
+        elif (undo := getattr(service, undo_name, None)) is not None:
+            self._unsubscribers.append(lambda: undo(guarded))
+
+    def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribers:
+            with contextlib.suppress(Exception):  # the service may already be stopped
+                unsubscribe()
+        self._unsubscribers.clear()
+
+    def action_back(self) -> None:
+        """Esc: back to the screen below."""
+        if len(self.app.screen_stack) > 1:
+            self.dismiss()

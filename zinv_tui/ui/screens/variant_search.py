@@ -1,0 +1,259 @@
+"""Find a variant by typing its name or SKU, or by scanning its barcode (a field with a list).
+
+A USB barcode scanner is a keyboard: it types the code then Enter, very fast. So Enter on a code
+that is exactly a barcode or SKU picks that variant at once; else Enter picks the highlighted match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+RowKey = tuple[str, str]
+
+
+class SearchableRow(Protocol):
+    """What the search needs of a stock row (the service's ``StockRow`` has these)."""
+
+    product_name: str
+    variant_name: str
+    sku: str | None
+    barcode: str | None
+
+
+def row_label(row: Any) -> str:
+    """``Product / Variant``, or just the product when the variant has no name of its own."""
+    product = (row.product_name or "").strip() or "(unnamed product)"
+    variant = (row.variant_name or "").strip()
+    if not variant or variant == product:
+        return product
+    return f"{product} / {variant}"
+
+
+def clean_code(text: str) -> str:
+    """What a scanner or a person typed, without control characters or surrounding spaces."""
+    return "".join(ch for ch in text if ch.isprintable()).strip()
+
+
+@dataclass(slots=True)
+class VariantIndex:
+    """Search structures over the stock rows: exact codes and lower-cased text."""
+
+    by_barcode: dict[str, RowKey]
+    by_sku: dict[str, RowKey]
+    haystacks: list[tuple[str, str, RowKey]]  # (label lower, sku+barcode lower, key)
+
+    @classmethod
+    def build(cls, rows: Mapping[RowKey, Any]) -> VariantIndex:
+        by_barcode: dict[str, RowKey] = {}
+        by_sku: dict[str, RowKey] = {}
+        haystacks: list[tuple[str, str, RowKey]] = []
+        for key, row in rows.items():
+            barcode = (row.barcode or "").strip()
+            sku = (row.sku or "").strip()
+            if barcode:
+                by_barcode.setdefault(barcode, key)
+            if sku:
+                by_sku.setdefault(sku.casefold(), key)
+            codes = f"{sku} {barcode}".casefold()
+            haystacks.append((row_label(row).casefold(), codes, key))
+        haystacks.sort()
+        return cls(by_barcode, by_sku, haystacks)
+
+    def exact(self, code: str) -> RowKey | None:
+        """The variant whose barcode or SKU is exactly ``code`` (SKU ignoring case)."""
+        code = clean_code(code)
+        if not code:
+            return None
+        key = self.by_barcode.get(code) or self.by_sku.get(code.casefold())
+        if key is None and len(code) % 2 == 0:
+            half = code[: len(code) // 2]
+            if half * 2 == code:  # a scan that arrived twice before its Enter
+                key = self.by_barcode.get(half) or self.by_sku.get(half.casefold())
+        return key
+
+    def search(self, text: str, limit: int = 30) -> list[RowKey]:
+        """Variants whose name, SKU or barcode contains every word of ``text``; best first."""
+        words = clean_code(text).casefold().split()
+        if not words:
+            return []
+        exact = self.exact(text)
+        starts: list[RowKey] = []
+        contains: list[RowKey] = []
+        for label, codes, key in self.haystacks:
+            if key == exact:
+                continue
+            if all(word in label or word in codes for word in words):
+                if label.startswith(words[0]) or codes.startswith(words[0]):
+                    starts.append(key)
+                    if len(starts) >= limit:
+                        break
+                elif len(contains) < limit:
+                    contains.append(key)
+        found = ([exact] if exact else []) + starts + contains
+        return found[:limit]
+
+
+class VariantPicker(Vertical):
+    """A search field with a list of matches below it. Posts :class:`VariantPicker.Picked`."""
+
+    DEFAULT_CSS = """
+    VariantPicker {
+        height: auto;
+    }
+    VariantPicker > OptionList {
+        height: auto;
+        max-height: 7;
+        display: none;
+    }
+    VariantPicker.-open > OptionList {
+        display: block;
+    }
+    VariantPicker > .picker-error {
+        height: auto;
+        color: $error;
+        display: none;
+    }
+    VariantPicker.-error > .picker-error {
+        display: block;
+    }
+    """
+
+    class Picked(Message):
+        """A variant was chosen: ``scanned`` is True when the code matched exactly on Enter."""
+
+        def __init__(self, picker: VariantPicker, key: RowKey, scanned: bool) -> None:
+            super().__init__()
+            self.picker = picker
+            self.key = key
+            self.scanned = scanned
+
+        @property
+        def control(self) -> VariantPicker:
+            return self.picker
+
+    def __init__(
+        self,
+        rows: Mapping[RowKey, Any],
+        placeholder: str = "Type a name or SKU, or scan a barcode",
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._rows = rows
+        self._index = VariantIndex.build(rows)
+        self._matches: list[RowKey] = []
+        self._placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self._placeholder, id="picker-input", compact=True)
+        yield OptionList(id="picker-options", compact=True)
+        yield Static("", classes="picker-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#picker-input", Input)
+
+    @property
+    def matches(self) -> list[RowKey]:
+        """The variants listed under the field right now."""
+        return list(self._matches)
+
+    def rebuild(self, rows: Mapping[RowKey, Any]) -> None:
+        """Index a new set of rows (after the catalogue changed)."""
+        self._rows = rows
+        self._index = VariantIndex.build(rows)
+
+    def focus_input(self) -> None:
+        self.input.focus()
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".picker-error", Static).update(Text(message))
+        self.set_class(bool(message), "-error")
+
+    def _show(self, keys: Iterable[RowKey]) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        self._matches = list(keys)
+        options.clear_options()
+        prompts: list[Option] = []
+        for key in self._matches:
+            row = self._rows[key]
+            prompt = Text(row_label(row), overflow="ellipsis", no_wrap=True)
+            details = " ".join(part for part in (row.sku, row.barcode) if part)
+            if details:
+                prompt.append(f"  {details}", style="dim")
+            prompts.append(Option(prompt))
+        options.add_options(prompts)
+        if self._matches:
+            options.highlighted = 0
+        self.set_class(bool(self._matches), "-open")
+
+    def close(self) -> None:
+        """Hide the list of matches."""
+        self._show([])
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    @on(Input.Changed, "#picker-input")
+    def _on_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.show_error("")
+        self._show(self._index.search(event.value))
+
+    @on(Input.Submitted, "#picker-input")
+    def _on_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        code = clean_code(event.value)
+        if not code:
+            return
+        key = self._index.exact(code)
+        if key is not None:
+            self._pick(key, scanned=True)
+            return
+        highlighted = self.query_one("#picker-options", OptionList).highlighted
+        if self._matches and highlighted is not None:
+            self._pick(self._matches[highlighted], scanned=False)
+            return
+        self.app.bell()
+        self.show_error(f"Nothing matches {code!r}: check the code, or type part of the name")
+
+    @on(OptionList.OptionSelected, "#picker-options")
+    def _on_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if 0 <= event.option_index < len(self._matches):
+            self._pick(self._matches[event.option_index], scanned=False)
+
+    def _pick(self, key: RowKey, scanned: bool) -> None:
+        self.input.value = ""
+        self.close()
+        self.post_message(self.Picked(self, key, scanned))
+
+    def on_key(self, event: events.Key) -> None:
+        """Up/down move through the matches while typing; Esc closes the list first."""
+        if not self.input.has_focus:
+            return
+        options = self.query_one("#picker-options", OptionList)
+        if event.key in ("down", "up") and self._matches:
+            event.stop()
+            event.prevent_default()
+            if event.key == "down":
+                options.action_cursor_down()
+            else:
+                options.action_cursor_up()
+        elif event.key == "escape" and (self.is_open or self.input.value):
+            event.stop()
+            event.prevent_default()
+            self.input.value = ""
+            self.close()
+            self.show_error("")
