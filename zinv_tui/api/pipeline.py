@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -77,6 +78,15 @@ def redact_error(error: ZettleError, secrets: Sequence[str]) -> ZettleError:
     return error
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def describe_transport_error(exc: BaseException, host: str, timeout: float) -> str:
     """Plain words for a failure without an answer, e.g. ``"inventory.izettle.com: timed out"``."""
     if isinstance(exc, httpx.ConnectTimeout):
@@ -86,10 +96,10 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
     elif isinstance(exc, httpx.TimeoutException | _AttemptTimeout):
         reason = f"no answer within {timeout:g} s"
     elif isinstance(exc, httpx.ConnectError):
-        text = str(exc).lower()
-        if "refused" in text:
+        causes = _causes(exc)
+        if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
             reason = "connection refused"
-        elif "name" in text or "not known" in text or "resolution" in text:
+        elif any(isinstance(cause, socket.gaierror) for cause in causes):
             reason = "address not found"
         else:
             reason = "could not connect"

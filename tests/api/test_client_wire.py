@@ -1,0 +1,331 @@
+"""Wire situations the sandbox does not produce, on a raw loopback HTTP server (see canned_http)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+import uuid
+
+import pytest
+from canned_http import TOKEN, CannedServer, Seen, reply, token_reply
+
+from zinv_tui.api import (
+    ApiEndpoints,
+    MalformedResponse,
+    NetworkError,
+    RateLimited,
+    ServerError,
+    TokenExpired,
+    ZettleClient,
+)
+from zinv_tui.api.models import MovementRequest, StockChange
+
+pytestmark = pytest.mark.timeout(30)
+
+API_KEY = "opaque-test-api-key-0123456789abcdef"
+LOCATIONS = [
+    {"uuid": str(uuid.uuid1()), "type": kind, "name": kind, "default": kind == "STORE"}
+    for kind in ("STORE", "SUPPLIER", "BIN", "SOLD")
+]
+STORE = LOCATIONS[0]["uuid"]
+BALANCES = {"locationUuid": STORE, "trackedProducts": [], "variants": [], "latest": 7}
+
+
+def client_for(server: CannedServer, **options) -> ZettleClient:
+    settings = {"backoff_base": 0.01, "backoff_cap": 0.02, "requests_per_second": None}
+    settings.update(options)
+    return ZettleClient(
+        API_KEY, endpoints=ApiEndpoints.single(server.url), client_id="client-1", **settings
+    )
+
+
+def movement(external: bool) -> MovementRequest:
+    change = StockChange(
+        product_uuid=uuid.uuid1(),
+        variant_uuid=uuid.uuid1(),
+        from_location_uuid=uuid.uuid1(),
+        to_location_uuid=STORE,
+        change=3,
+    )
+    return MovementRequest(changes=[change], external_uuid=uuid.uuid1() if external else None)
+
+
+async def test_100_continue_before_the_answer_is_tolerated() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on(
+            "GET",
+            "/organizations/self/locations",
+            reply(200, LOCATIONS, interim=b"HTTP/1.1 100 Continue\r\n\r\n"),
+        )
+        async with client_for(server) as client:
+            locations = await client.get_locations()
+        assert [location.type.value for location in locations] == [
+            "STORE",
+            "SUPPLIER",
+            "BIN",
+            "SOLD",
+        ]
+
+
+async def test_token_request_is_the_documented_assertion_grant() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("GET", "/organizations/self/locations", reply(200, LOCATIONS))
+        async with client_for(server) as client:
+            await client.get_locations()
+            await client.get_locations()
+        (token_request,) = server.requests_to("POST", "/token")
+        assert token_request.headers["content-type"] == "application/x-www-form-urlencoded"
+        from urllib.parse import parse_qs
+
+        form = parse_qs(token_request.body.decode())
+        assert form == {
+            "grant_type": ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+            "client_id": ["client-1"],
+            "assertion": [API_KEY],
+        }
+        for seen in server.requests_to("GET", "/organizations/self/locations"):
+            assert seen.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_bytes_on_the_wire_are_counted_exactly() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("GET", "/organizations/self/locations", reply(200, LOCATIONS))
+        server.on("PUT", "/organizations/self/inventory", reply(200, BALANCES))
+        async with client_for(server) as client:
+            await client.get_locations()
+            await client.move_stock(movement(external=True))
+            stats = client.stats
+        assert stats.requests == 3 and stats.token_requests == 1 and stats.retries == 0
+        assert stats.bytes_sent == server.bytes_read
+        assert stats.bytes_received == server.bytes_written
+
+
+async def test_malformed_json_and_wrong_shapes_become_malformed_response() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("GET", "/organizations/self/locations", reply(200, b"[{not json"))
+        server.on(
+            "GET",
+            "/organizations/self/inventory",
+            reply(200, {"variants": [{"productUuid": "x", "variantUuid": "y", "balance": "9.5"}]}),
+        )
+        server.on("GET", f"/organizations/self/inventory/locations/{STORE}", reply(200, b""))
+        async with client_for(server) as client:
+            with pytest.raises(MalformedResponse) as bad_json:
+                await client.get_locations()
+            assert "not valid JSON" in str(bad_json.value)
+            with pytest.raises(MalformedResponse) as bad_shape:
+                await client.get_store_balances()
+            message = str(bad_shape.value)
+            assert "variants.0.productUuid" in message and "variants.0.balance" in message
+            assert "'9.5'" in message
+            with pytest.raises(MalformedResponse, match="empty answer"):
+                await client.get_location_balances(STORE)
+            # The raw fast path does not parse: the body comes back as sent.
+            raw = await client.get_store_balances_raw()
+            assert b'"9.5"' in raw
+        for error in (bad_json.value, bad_shape.value):
+            assert "pydantic" not in "".join(traceback.format_exception(error))
+
+
+async def test_empty_write_answers_are_success() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("PUT", "/organizations/self/inventory", reply(204, b""))
+        server.on("POST", "/organizations/self/v2/inventory/bulk", reply(200, b""))
+        async with client_for(server) as client:
+            answer = await client.move_stock(movement(external=False))
+            assert answer.variants == [] and answer.location_uuid is None
+
+
+async def test_retry_after_is_honoured_and_a_long_one_is_handed_up() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on(
+            "GET",
+            "/organizations/self/locations",
+            reply(429, {"errorType": "TOO_MANY_REQUESTS"}, {"Retry-After": "0.3"}),
+            reply(200, LOCATIONS),
+        )
+        server.on(
+            "GET",
+            "/organizations/self/inventory",
+            reply(429, {"errorType": "TOO_MANY_REQUESTS"}, {"Retry-After": "120"}),
+        )
+        async with client_for(server, requests_per_second=50.0) as client:
+            started = time.monotonic()
+            await client.get_locations()
+            assert time.monotonic() - started >= 0.3
+            with pytest.raises(RateLimited) as caught:
+                await client.get_store_balances()
+            assert caught.value.retry_after == 120.0
+            assert len(server.requests_to("GET", "/organizations/self/inventory")) == 1
+
+
+async def test_server_errors_retry_reads_but_not_unkeyed_writes() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on(
+            "GET",
+            "/organizations/self/locations",
+            reply(503, b"<html>busy</html>"),
+            reply(500, b""),
+            reply(200, LOCATIONS),
+        )
+        server.on("PUT", "/organizations/self/inventory", reply(503, b""), reply(200, BALANCES))
+        async with client_for(server) as client:
+            assert len(await client.get_locations()) == 4
+            assert client.stats.retries == 2
+            with pytest.raises(ServerError) as caught:
+                await client.move_stock(movement(external=False))
+            assert caught.value.status == 503
+            assert len(server.requests_to("PUT", "/organizations/self/inventory")) == 1
+            # With an externalUuid the same write is repeated (and succeeds).
+            await client.move_stock(movement(external=True))
+            assert len(server.requests_to("PUT", "/organizations/self/inventory")) == 2
+
+
+async def test_unkeyed_write_is_repeated_after_429_since_zettle_refused_it_unapplied() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on(
+            "PUT",
+            "/organizations/self/inventory",
+            reply(429, b"", {"Retry-After": "0"}),
+            reply(200, BALANCES),
+        )
+        async with client_for(server) as client:
+            await client.move_stock(movement(external=False))
+        assert len(server.requests_to("PUT", "/organizations/self/inventory")) == 2
+
+
+async def test_401_renews_once_then_gives_up_plainly() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply(token="first-token-abcdef"), token_reply())
+        server.on(
+            "GET",
+            "/organizations/self/locations",
+            reply(401, b"", {"WWW-Authenticate": 'Bearer error="invalid_token"'}),
+            reply(200, LOCATIONS),
+        )
+        server.on("GET", "/organizations/self/inventory", reply(401, b""))
+        async with client_for(server) as client:
+            assert len(await client.get_locations()) == 4
+            assert client.stats.token_requests == 2
+            with pytest.raises(TokenExpired) as caught:
+                await client.get_store_balances()
+        assert len(server.requests_to("GET", "/organizations/self/inventory")) == 2
+        assert "my.zettle.com/apps/api-keys" in str(caught.value)
+
+
+async def test_server_text_echoing_secrets_is_redacted() -> None:
+    def echo(seen: Seen) -> bytes:
+        header = seen.headers.get("authorization", "")
+        return reply(
+            400,
+            {
+                "developerMessage": f"bad header {header} for key {API_KEY}",
+                "errorType": "VALIDATION_ERROR",
+                "violations": [{"propertyName": "auth", "value": header}],
+            },
+        )
+
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("GET", "/organizations/self/locations", echo)
+        async with client_for(server) as client:
+            with pytest.raises(Exception) as caught:
+                await client.get_locations()
+        error = caught.value
+        shown = " ".join(
+            [
+                str(error),
+                repr(error),
+                str(error.developer_message),
+                repr(error.violations),
+                "".join(traceback.format_exception(error)),
+            ]
+        )
+        assert TOKEN not in shown and API_KEY not in shown
+        assert "[redacted]" in str(error)
+
+
+async def test_store_balances_fall_back_to_the_documented_path() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("GET", "/inventory", reply(200, BALANCES))
+        async with client_for(server) as client:
+            first = await client.get_store_balances(since=3)
+            second = await client.get_store_balances_raw(since=first.latest)
+        assert first.latest == 7 and b'"latest": 7' in second
+        paths = [seen.target for seen in server.seen if seen.method == "GET"]
+        assert paths == ["/organizations/self/inventory?since=3", "/inventory?since=3",
+                         "/inventory?since=7"]  # fmt: skip
+
+
+async def test_products_etag_round_trip() -> None:
+    product = {"uuid": str(uuid.uuid1()), "name": "Mug", "variants": [{"uuid": str(uuid.uuid1())}]}
+
+    def products(seen: Seen) -> bytes:
+        if seen.headers.get("if-none-match") == '"v1"':
+            return reply(304, b"", {"ETag": '"v1"'}, reason="Not Modified")
+        return reply(200, [product], {"ETag": '"v1"'})
+
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("GET", "/organizations/self/products/v2", products)
+        async with client_for(server) as client:
+            page = await client.get_products()
+            again = await client.get_products(etag=page.etag)
+        assert page.etag == '"v1"' and not page.not_modified
+        assert page.products and page.products[0].name == "Mug"
+        assert again.not_modified and again.products is None and again.etag == '"v1"'
+
+
+async def test_refused_connection_is_a_network_error_after_retries() -> None:
+    async with CannedServer() as server:
+        url = server.url
+    client = ZettleClient(
+        API_KEY,
+        endpoints=ApiEndpoints.single(url),
+        client_id="c",
+        max_retries=2,
+        backoff_base=0.01,
+        backoff_cap=0.01,
+    )
+    async with client:
+        with pytest.raises(NetworkError) as caught:
+            await client.get_locations()
+    assert str(caught.value) == (
+        "Can't reach Zettle (127.0.0.1: connection refused) - check the connection"
+    )
+    assert client.stats.requests == 3 and client.stats.bytes_sent == 0
+
+
+async def test_a_slow_server_times_out_within_the_configured_time() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = ZettleClient(
+            API_KEY,
+            endpoints=ApiEndpoints.single(f"http://127.0.0.1:{port}"),
+            client_id="c",
+            timeout=0.2,
+            max_retries=1,
+            backoff_base=0.01,
+        )
+        started = time.monotonic()
+        async with client:
+            with pytest.raises(NetworkError, match=r"no answer within 0\.2 s"):
+                await client.fetch_token_info()
+        assert time.monotonic() - started < 2.0
+    finally:
+        server.close()
