@@ -1,1 +1,84 @@
-"""zinv_tui.service"""
+"""The service layer: live STORE stock, an outbox that never loses or doubles, local history.
+
+No Textual here; the UI and the CLI use only the names below. Reference::
+
+    from zinv_tui.service import InventoryService, MovementIntent, Reason
+
+    service = InventoryService(client, state_dir=Path(...), poll_interval=5.0, user="ana")
+    await service.start()            # locations, catalogue, low-stock levels, balances; then polls
+    service.rows                     # Mapping[RowKey, StockRow], RowKey = (product_uuid,
+    variant_uuid) unsubscribe = service.subscribe(on_diff)            # on_diff(RowDiff) after every
+    change service.subscribe_status(on_status)                 # on_status(SyncStatus)
+    service.status                   # the latest SyncStatus (state, last_success, last_error,
+    counts) service.locations                # {LocationType: Location} await
+    service.refresh(full=False)                   # poll now service.find_rows("ABC-123")     # rows
+    by exact SKU / barcode / UUID
+
+    plans = service.plan([MovementIntent(Reason.RESTOCK, key, quantity=5)])  # before -> after,
+    errors entries = await service.record(intents)   # journal (durable), show at once
+    (row.pending), send #   raises MovementRejected(problems) when any line is invalid (nothing
+    recorded) await service.flush(timeout=10)  # send now; True when nothing is left pending
+
+    service.history(text=None, reason=None, limit=None, status=None, since=None, until=None)
+    service.export_history_csv(path, **same filters) ; service.export_balances_csv(path)
+    await service.undo(entry_id)     # opposite movement, reason UNDO, linked by undo_of
+    service.outbox_entries(status=None)     # PENDING + NEEDS_ATTENTION (or one status)
+    await service.retry(entry_id) ; await service.dismiss(entry_id)   # needs-attention entries
+
+    await service.set_low_stock(keys, level=5, alert=True)   # level=None, alert=False clears
+    await service.start_tracking(product_uuids) ; await service.stop_tracking(product_uuids)
+    service.untracked_products()     # list[Product] from the catalogue
+    await service.location_balances(LocationType.BIN)   # {RowKey: balance}, read from Zettle
+    await service.stop()
+
+Intents (see :mod:`zinv_tui.service.movements` for the direction table):
+
+- ``MovementIntent(Reason.RESTOCK | SALE | DISCARD | RETURN_TO_SUPPLIER, key, quantity=N)``
+- ``MovementIntent(Reason.SET_COUNT, key, count=N[, counted_against=B][, to_type=...,
+  from_type=...])``
+- ``MovementIntent(Reason.MOVE, key, quantity=N, from_type=..., to_type=...)``
+- every intent takes ``note="..."``; several intents in one ``record`` call form one group.
+
+Undo rules: only ACKNOWLEDGED movements; not an undo (record the movement again instead); not
+twice (an undo that Zettle refused and the user dismissed frees the original again).
+
+Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`` own movements not
+yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
+(:class:`RowChange` with ``old`` and ``new`` rows) and ``removed``; ``full`` marks a snapshot.
+"""
+
+from zinv_tui.service.catalogue import Catalogue
+from zinv_tui.service.inventory import InventoryService, ServiceNotReady
+from zinv_tui.service.journal import HistoryEntry, OutboxEntry, OutboxStatus, UndoRefused
+from zinv_tui.service.movements import (
+    MAX_QUANTITY,
+    MovementIntent,
+    MovementRejected,
+    PlannedMovement,
+    Reason,
+    parse_quantity,
+)
+from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
+from zinv_tui.service.status import SyncState, SyncStatus
+
+__all__ = [
+    "MAX_QUANTITY",
+    "Catalogue",
+    "HistoryEntry",
+    "InventoryService",
+    "MovementIntent",
+    "MovementRejected",
+    "OutboxEntry",
+    "OutboxStatus",
+    "PlannedMovement",
+    "Reason",
+    "RowChange",
+    "RowDiff",
+    "RowKey",
+    "ServiceNotReady",
+    "StockRow",
+    "SyncState",
+    "SyncStatus",
+    "UndoRefused",
+    "parse_quantity",
+]

@@ -1,0 +1,123 @@
+"""CSV exports of balances and of the movement history (UTF-8, header row, one line per item).
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``) get
+a leading apostrophe; numbers are written as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+from zinv_tui.service.journal import OutboxEntry
+from zinv_tui.service.rows import StockRow
+
+BALANCE_COLUMNS = (
+    "product",
+    "variant",
+    "sku",
+    "barcode",
+    "balance",
+    "pending",
+    "shown_balance",
+    "low_stock_level",
+    "low_stock_alert",
+    "product_uuid",
+    "variant_uuid",
+)
+
+HISTORY_COLUMNS = (
+    "id",
+    "created",
+    "reason",
+    "product",
+    "variant",
+    "sku",
+    "barcode",
+    "from",
+    "to",
+    "quantity",
+    "store_change",
+    "balance_before",
+    "balance_after",
+    "status",
+    "user",
+    "note",
+    "undo_of",
+    "undone_by",
+    "error",
+    "external_uuid",
+    "sent_as",
+    "product_uuid",
+    "variant_uuid",
+)
+
+
+def _text(value: str | None) -> str:
+    if not value:
+        return ""
+    return "'" + value if value[0] in "=+-@\t\r" else value
+
+
+def write_balances_csv(path: Path | str, rows: Iterable[StockRow]) -> int:
+    """Write balance rows (sorted by product and variant name); returns how many."""
+    ordered = sorted(rows, key=lambda row: (row.product_name.lower(), row.variant_name.lower()))
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(BALANCE_COLUMNS)
+        for row in ordered:
+            writer.writerow(
+                (
+                    _text(row.product_name),
+                    _text(row.variant_name),
+                    _text(row.sku),
+                    _text(row.barcode),
+                    row.balance,
+                    row.pending,
+                    row.shown_balance,
+                    "" if row.low_stock_level is None else row.low_stock_level,
+                    "yes" if row.low_stock_alert else "no",
+                    row.product_uuid,
+                    row.variant_uuid,
+                )
+            )
+    return len(ordered)
+
+
+def write_history_csv(path: Path | str, entries: Iterable[OutboxEntry]) -> int:
+    """Write history entries in the order given; returns how many."""
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HISTORY_COLUMNS)
+        for entry in entries:
+            writer.writerow(
+                (
+                    entry.id,
+                    entry.created.isoformat(timespec="seconds"),
+                    entry.reason.value,
+                    _text(entry.product_name),
+                    _text(entry.variant_name),
+                    _text(entry.sku),
+                    _text(entry.barcode),
+                    entry.from_type.value,
+                    entry.to_type.value,
+                    entry.quantity,
+                    entry.store_change,
+                    "" if entry.balance_before is None else entry.balance_before,
+                    "" if entry.balance_after is None else entry.balance_after,
+                    entry.status.value,
+                    _text(entry.user),
+                    _text(entry.note),
+                    entry.undo_of or "",
+                    entry.undone_by or "",
+                    _text(entry.last_error),
+                    entry.external_uuid,
+                    entry.sent_as or "",
+                    entry.product_uuid,
+                    entry.variant_uuid,
+                )
+            )
+            count += 1
+    return count

@@ -1,0 +1,575 @@
+"""``InventoryService``: the one object the UI and the CLI talk to (one per profile).
+
+It owns the view of STORE stock, the sync engine that keeps it current, the journal (outbox and
+history) and the sender that delivers movements. Everything runs on the caller's asyncio loop;
+subscriber callbacks are called synchronously in that loop and must not block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from uuid import UUID
+
+from zinv_tui.api import ZettleClient
+from zinv_tui.api.errors import ZettleError
+from zinv_tui.api.models import (
+    BulkRequest,
+    Location,
+    LocationType,
+    LowStockLevelUpdate,
+    Product,
+    ProductChange,
+    TrackingStatusChange,
+)
+from zinv_tui.service.csv_export import write_balances_csv, write_history_csv
+from zinv_tui.service.journal import (
+    Batch,
+    EntryDraft,
+    OutboxEntry,
+    OutboxJournal,
+    OutboxStatus,
+)
+from zinv_tui.service.movements import (
+    MovementIntent,
+    MovementRejected,
+    PlannedMovement,
+    Reason,
+    plan_movements,
+    store_change,
+)
+from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
+from zinv_tui.service.rows import RowDiff, RowKey, StockRow
+from zinv_tui.service.status import SyncState, SyncStatus
+from zinv_tui.service.sync import SyncEngine
+from zinv_tui.service.view import InventoryView
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FILE = "outbox.sqlite"
+_LOCATIONS_META = "locations"
+_CHUNK = 100
+
+DiffCallback = Callable[[RowDiff], None]
+StatusCallback = Callable[[SyncStatus], None]
+
+
+class ServiceNotReady(RuntimeError):
+    """Zettle was not reached yet (no locations known), so movements can't be recorded."""
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return ""
+
+
+def _uuid_text(value: str | UUID) -> str:
+    return str(value if isinstance(value, UUID) else UUID(str(value)))
+
+
+class InventoryService:
+    """Live STORE stock, a durable movement outbox, local history with undo.
+
+    ``poll_interval`` seconds between polls (re-armed after each); ``full_refresh_every`` seconds
+    between full snapshots (safety net); ``catalogue_every`` seconds between ETag catalogue checks;
+    ``max_batch`` changes per PUT; ``retry_base``/``retry_max`` the sender's backoff;
+    ``max_backoff`` the poller's.
+    """
+
+    def __init__(
+        self,
+        client: ZettleClient,
+        state_dir: Path | str,
+        poll_interval: float = 5.0,
+        user: str | None = None,
+        *,
+        full_refresh_every: float = 600.0,
+        catalogue_every: float = 60.0,
+        max_batch: int = MAX_BATCH_SIZE,
+        retry_base: float = 1.0,
+        retry_max: float = 60.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        if not poll_interval > 0:
+            raise ValueError("poll_interval must be above zero seconds")
+        self.client = client
+        self.state_dir = Path(state_dir)
+        self.user = _default_user() if user is None else user
+        self.poll_interval = float(poll_interval)
+        self._full_every = full_refresh_every
+        self._catalogue_every = catalogue_every
+        self._max_batch = max_batch
+        self._retry = (retry_base, retry_max)
+        self._max_backoff = max_backoff
+        self.journal = OutboxJournal(self.state_dir / OUTBOX_FILE)
+        self._view = InventoryView()
+        self._lock = asyncio.Lock()
+        self._locations: dict[LocationType, Location] = {}
+        self._engine: SyncEngine | None = None
+        self._sender: OutboxSender | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._subscribers: list[DiffCallback] = []
+        self._status_subscribers: list[StatusCallback] = []
+        self._status = SyncStatus()
+        self._startup_error: str | None = None
+        self._closed = False
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    async def start(self, *, require_load: bool = False) -> None:
+        """Load locations, catalogue, low-stock levels and balances; start polling and sending.
+
+        Offline, it still starts (cached locations, the journal's pending movements) and keeps
+        trying in the background; with ``require_load`` it raises the client's error instead.
+        """
+        if self._task is not None:
+            return
+        self._view.pending = self.journal.pending_changes()
+        try:
+            await self._load_locations()
+        except ZettleError as error:
+            if require_load or not self._locations:
+                if require_load:
+                    raise
+                self._startup_error = str(error)
+                self._publish_status(SyncState.OFFLINE, str(error))
+        if self._locations:
+            self._build_workers()
+            assert self._engine is not None
+            diff = await self._engine.poll(full=True)
+            if diff is None and require_load:
+                error_text = self._engine.last_error or "could not load balances"
+                raise ZettleError(error_text)
+        self._task = asyncio.create_task(self._run(), name="inventory-service")
+
+    async def stop(self) -> None:
+        """Stop polling and sending (the journal keeps anything not yet sent) and close the file."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if not self._closed:
+            self.journal.close()
+            self._closed = True
+
+    async def __aenter__(self) -> InventoryService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _run(self) -> None:
+        delay = 1.0
+        while not self._locations:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
+            try:
+                await self._load_locations()
+            except ZettleError as error:
+                self._publish_status(SyncState.OFFLINE, str(error))
+        if self._engine is None:
+            self._build_workers()
+            assert self._engine is not None
+            self._engine.wake()
+        assert self._engine is not None and self._sender is not None
+        await asyncio.gather(self._engine.run(), self._sender.run())
+
+    async def _load_locations(self) -> None:
+        try:
+            locations = await self.client.get_locations()
+        except ZettleError:
+            cached = self.journal.meta(_LOCATIONS_META)
+            if cached and not self._locations:
+                self._locations = {
+                    LocationType(kind): Location.model_validate(value)
+                    for kind, value in json.loads(cached).items()
+                }
+            raise
+        chosen: dict[LocationType, Location] = {}
+        for location in locations:
+            if location.type not in chosen or location.default:
+                chosen[location.type] = location
+        missing = [kind.value for kind in LocationType if kind not in chosen]
+        if missing:
+            raise ZettleError(f"Zettle reported no {', '.join(missing)} location")
+        self._locations = chosen
+        self.journal.set_meta(
+            _LOCATIONS_META,
+            json.dumps({kind.value: loc.model_dump(mode="json") for kind, loc in chosen.items()}),
+        )
+
+    def _build_workers(self) -> None:
+        store = str(self._locations[LocationType.STORE].uuid)
+        self._engine = SyncEngine(
+            self.client,
+            self._view,
+            self._lock,
+            store,
+            emit=self._emit,
+            on_state=self._publish_status,
+            interval=self.poll_interval,
+            full_every=self._full_every,
+            catalogue_every=self._catalogue_every,
+            max_backoff=self._max_backoff,
+        )
+        engine = self._engine
+        self._sender = OutboxSender(
+            self.client,
+            self.journal,
+            self._lock,
+            store,
+            on_settled=self._settled,
+            on_refused=self._refused,
+            on_state=lambda _error: self._publish_status(),
+            poll_generation=lambda: engine.generation,
+            max_batch=self._max_batch,
+            retry_base=self._retry[0],
+            retry_max=self._retry[1],
+        )
+
+    # -- view and subscriptions -----------------------------------------------------------------
+
+    @property
+    def rows(self) -> Mapping[RowKey, StockRow]:
+        """Every tracked variant's row, by ``(product_uuid, variant_uuid)`` (read-only, live)."""
+        return MappingProxyType(self._view.rows)
+
+    @property
+    def locations(self) -> dict[LocationType, Location]:
+        """The four system locations by type (empty until Zettle was reached once)."""
+        return dict(self._locations)
+
+    @property
+    def status(self) -> SyncStatus:
+        """The latest sync status (also pushed to :meth:`subscribe_status` callbacks)."""
+        return self._status
+
+    def subscribe(self, callback: DiffCallback) -> Callable[[], None]:
+        """Call ``callback(diff)`` after every change of the rows; returns an unsubscriber."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def subscribe_status(self, callback: StatusCallback) -> Callable[[], None]:
+        """Call ``callback(status)`` whenever the sync status or outbox counts change."""
+        self._status_subscribers.append(callback)
+        return lambda: (
+            self._status_subscribers.remove(callback)
+            if callback in self._status_subscribers
+            else None
+        )
+
+    def _emit(self, diff: RowDiff) -> None:
+        if not diff:
+            return
+        for callback in list(self._subscribers):
+            try:
+                callback(diff)
+            except Exception:
+                log.exception("a row subscriber failed")
+
+    def _publish_status(self, state: SyncState | None = None, error: str | None = None) -> None:
+        pending, attention = self.journal.counts() if not self._closed else (0, 0)
+        engine = self._engine
+        status = SyncStatus(
+            state=state or (engine.state if engine else SyncState.STARTING),
+            last_success=engine.last_success if engine else None,
+            last_error=error or (engine.last_error if engine else self._startup_error),
+            pending_count=pending,
+            attention_count=attention,
+            sending_error=self._sender.last_error if self._sender else None,
+            next_poll_in=engine.next_delay if engine else None,
+            rows=len(self._view.rows),
+        )
+        if status == self._status:
+            return
+        self._status = status
+        for callback in list(self._status_subscribers):
+            try:
+                callback(status)
+            except Exception:
+                log.exception("a status subscriber failed")
+
+    async def refresh(self, *, full: bool = False) -> RowDiff | None:
+        """Poll now (a full snapshot with ``full``); None when Zettle could not be read."""
+        if self._engine is None:
+            return None
+        return await self._engine.poll(full=full)
+
+    def find_rows(self, code: str) -> list[StockRow]:
+        """Rows whose SKU or barcode is exactly ``code`` (SKU ignoring case), or whose UUID is."""
+        wanted = code.strip()
+        if not wanted:
+            return []
+        lowered = wanted.lower()
+        return [
+            row
+            for row in self._view.rows.values()
+            if row.barcode == wanted
+            or (row.sku and row.sku.lower() == lowered)
+            or lowered in (row.variant_uuid, row.product_uuid)
+        ]
+
+    # -- movements -------------------------------------------------------------------------------
+
+    def plan(self, intents: Sequence[MovementIntent]) -> list[PlannedMovement]:
+        """Preview: balance now -> after for each intent, with a plain error for bad ones."""
+        return plan_movements(intents, self._view.rows)
+
+    async def record(self, intents: Sequence[MovementIntent]) -> list[OutboxEntry]:
+        """Journal the movements (durably, all or none), show them at once, then send them.
+
+        Raises :class:`MovementRejected` listing every bad line; a count that already matches
+        records nothing for its line.
+        """
+        plans = self.plan(intents)
+        problems = [plan.error for plan in plans if plan.error]
+        if problems:
+            raise MovementRejected(problems)
+        drafts = [self._draft(plan) for plan in plans if plan.moves]
+        if not drafts:
+            return []
+        return self._journal_drafts(drafts)
+
+    def _location_uuid(self, kind: LocationType) -> str:
+        if not self._locations:
+            raise ServiceNotReady("Not connected to Zettle yet - wait until the stock has loaded")
+        return str(self._locations[kind].uuid)
+
+    def _draft(self, plan: PlannedMovement, undo_of: int | None = None) -> EntryDraft:
+        row = plan.row
+        assert row is not None and plan.from_type is not None and plan.to_type is not None
+        return EntryDraft(
+            reason=plan.reason,
+            key=plan.key,
+            product_name=row.product_name,
+            variant_name=row.variant_name,
+            sku=row.sku,
+            barcode=row.barcode,
+            from_type=plan.from_type,
+            to_type=plan.to_type,
+            from_location_uuid=self._location_uuid(plan.from_type),
+            to_location_uuid=self._location_uuid(plan.to_type),
+            quantity=plan.quantity,
+            store_change=plan.store_change,
+            balance_before=plan.balance_before,
+            note=plan.intent.note.strip(),
+            undo_of=undo_of,
+        )
+
+    def _journal_drafts(self, drafts: Sequence[EntryDraft]) -> list[OutboxEntry]:
+        entries = self.journal.record(drafts, self.user)
+        changes: dict[RowKey, int] = defaultdict(int)
+        for entry in entries:
+            changes[entry.key] += entry.store_change
+        self._emit(self._view.add_pending(changes))
+        self._publish_status()
+        if self._sender is not None:
+            self._sender.wake()
+        return entries
+
+    async def _settled(self, batch: Batch, balances: dict[RowKey, int] | None) -> None:
+        changes: dict[RowKey, int] = defaultdict(int)
+        for entry in batch.entries:
+            changes[entry.key] += entry.store_change
+        self._emit(self._view.settle(changes, balances or {}))
+        if balances is None:
+            products = sorted({entry.product_uuid for entry in batch.entries})
+            try:
+                fresh = await self._product_balances(products)
+            except ZettleError:
+                if self._engine is not None:
+                    self._engine.request_full()
+            else:
+                self._emit(self._view.apply_products(products, fresh, tracked=False))
+        self._publish_status()
+
+    def _refused(self, entries: list[OutboxEntry]) -> None:
+        changes: dict[RowKey, int] = defaultdict(int)
+        for entry in entries:
+            changes[entry.key] -= entry.store_change
+        self._emit(self._view.add_pending(changes))
+        self._publish_status()
+
+    async def _product_balances(self, products: Sequence[str]) -> dict[RowKey, int]:
+        fresh: dict[RowKey, int] = {}
+        for start in range(0, len(products), _CHUNK):
+            answer = await self.client.get_balances_for_products(
+                list(products[start : start + _CHUNK]), location_type=LocationType.STORE
+            )
+            for line in answer.variants:
+                fresh[(str(line.product_uuid), str(line.variant_uuid))] = line.balance
+        return fresh
+
+    async def flush(self, wait: float | None = None) -> bool:
+        """Send everything pending now, retrying for up to ``wait`` seconds (None: until done).
+
+        True when nothing is left waiting to be sent.
+        """
+        if self._sender is None:
+            return False
+        sender = self._sender
+
+        async def drain() -> None:
+            while (delay := await sender.drain()) is not None:  # noqa: ASYNC110 - paced retries
+                await asyncio.sleep(min(delay, 0.5))
+
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(drain(), wait)
+        self._publish_status()
+        return self.journal.counts()[0] == 0
+
+    # -- history, undo, outbox -------------------------------------------------------------------
+
+    def history(
+        self,
+        text: str | None = None,
+        reason: Reason | None = None,
+        limit: int | None = None,
+        *,
+        status: OutboxStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[OutboxEntry]:
+        """The local movement journal, newest first, filtered by any of the arguments."""
+        return self.journal.entries(
+            text=text, reason=reason, limit=limit, status=status, since=since, until=until
+        )
+
+    def export_history_csv(self, path: Path | str, **filters: object) -> int:
+        """Write the history (optionally filtered like :meth:`history`) to a CSV file."""
+        return write_history_csv(path, self.history(**filters))  # type: ignore[arg-type]
+
+    def export_balances_csv(self, path: Path | str) -> int:
+        """Write every row's balance to a CSV file; returns the number of rows."""
+        return write_balances_csv(path, self._view.rows.values())
+
+    def outbox_entries(self, status: OutboxStatus | None = None) -> list[OutboxEntry]:
+        """Entries not yet settled (PENDING and NEEDS_ATTENTION) or, with ``status``, just those."""
+        statuses = (
+            [status] if status is not None else [OutboxStatus.PENDING, OutboxStatus.NEEDS_ATTENTION]
+        )
+        return self.journal.entries(status=statuses, newest_first=False)
+
+    async def undo(self, entry_id: int) -> list[OutboxEntry]:
+        """Record the opposite of an acknowledged movement, as an UNDO linked to it.
+
+        Refused (``UndoRefused``) when the movement is pending, refused, an undo itself, or already
+        undone; an undo that Zettle refuses and the user dismisses frees the original again.
+        """
+        original = self.journal.entry(entry_id)
+        self.journal.check_undoable(entry_id)
+        row = self._view.rows.get(original.key)
+        if row is None:
+            raise MovementRejected(
+                [f"{original.label}: not tracked any more - start tracking it to undo"]
+            )
+        before = row.shown_balance
+        change = store_change(original.to_type, original.from_type, original.quantity)
+        plan = PlannedMovement(
+            intent=MovementIntent(
+                Reason.UNDO, original.key, quantity=original.quantity, note=f"undo of #{entry_id}"
+            ),
+            row=row,
+            balance_before=before,
+            balance_after=before + change,
+            quantity=original.quantity,
+            from_type=original.to_type,
+            to_type=original.from_type,
+        )
+        return self._journal_drafts([self._draft(plan, undo_of=entry_id)])
+
+    def journal_check_undo(self, entry_id: int) -> None:
+        """Raise ``UndoRefused`` with the reason when ``entry_id`` cannot be undone now."""
+        self.journal._check_undoable(entry_id)
+
+    async def retry(self, entry_id: int) -> OutboxEntry:
+        """Send a needs-attention movement again (e.g. after starting tracking)."""
+        entry = self.journal.requeue(entry_id)
+        self._emit(self._view.add_pending({entry.key: entry.store_change}))
+        self._publish_status()
+        if self._sender is not None:
+            self._sender.wake()
+        return entry
+
+    async def dismiss(self, entry_id: int) -> OutboxEntry:
+        """Give up on a needs-attention movement; it stays in the history as CANCELLED."""
+        entry = self.journal.dismiss(entry_id)
+        self._publish_status()
+        return entry
+
+    # -- low stock, tracking, other locations ----------------------------------------------------
+
+    async def set_low_stock(self, keys: Iterable[RowKey], level: int | None, alert: bool) -> None:
+        """Set (or with ``level=None, alert=False`` clear) the low-stock level of variants."""
+        if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
+            raise ValueError("The low-stock level must be a whole number")
+        if level is not None and level < 0:
+            raise ValueError("The low-stock level must be zero or more")
+        wanted = list(dict.fromkeys(keys))
+        store = self._location_uuid(LocationType.STORE)
+        for start in range(0, len(wanted), _CHUNK):
+            updates = [
+                LowStockLevelUpdate(
+                    product_uuid=UUID(product),
+                    variant_uuid=UUID(variant),
+                    low_stock_level=level,
+                    low_stock_alert=bool(alert),
+                )
+                for product, variant in wanted[start : start + _CHUNK]
+            ]
+            await self.client.set_low_stock_levels(store, updates)
+        self._emit(self._view.set_low_stock({key: (level, bool(alert)) for key in wanted}, False))
+
+    async def start_tracking(self, product_uuids: Iterable[str | UUID]) -> None:
+        """Switch tracking on; the products' variants join the rows with their balances."""
+        products = list(dict.fromkeys(_uuid_text(p) for p in product_uuids))
+        await self._change_tracking(products, TrackingStatusChange.START_TRACKING)
+        async with self._lock:
+            fresh = await self._product_balances(products)
+            self._emit(self._view.apply_products(products, fresh, tracked=True))
+        self._publish_status()
+
+    async def stop_tracking(self, product_uuids: Iterable[str | UUID]) -> None:
+        """Switch tracking off; Zettle keeps the balances but hides them, so the rows leave."""
+        products = list(dict.fromkeys(_uuid_text(p) for p in product_uuids))
+        await self._change_tracking(products, TrackingStatusChange.STOP_TRACKING)
+        self._emit(self._view.drop_products(products))
+        self._publish_status()
+
+    async def _change_tracking(self, products: list[str], change: TrackingStatusChange) -> None:
+        for start in range(0, len(products), _CHUNK):
+            await self.client.bulk_update(
+                BulkRequest(
+                    product_changes=[
+                        ProductChange(product_uuid=UUID(p), tracking_status_change=change)
+                        for p in products[start : start + _CHUNK]
+                    ]
+                )
+            )
+
+    def untracked_products(self) -> list[Product]:
+        """Catalogue products whose stock is not tracked, by name."""
+        tracked = self._view.tracked
+        found = [p for p in self._view.catalogue if p.uuid not in tracked]
+        found.sort(key=lambda product: product.name.lower())
+        return [product.to_product() for product in found]
+
+    async def location_balances(self, location_type: LocationType) -> dict[RowKey, int]:
+        """Balances held in another location (SOLD, BIN, SUPPLIER) or STORE, read from Zettle."""
+        answer = await self.client.get_balances_by_type(LocationType(location_type))
+        return {
+            (str(line.product_uuid), str(line.variant_uuid)): line.balance
+            for line in answer.variants
+        }

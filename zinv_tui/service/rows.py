@@ -1,0 +1,106 @@
+"""Stock rows of the inventory view and the diffs the view emits when they change.
+
+A row is one tracked variant in the STORE location, keyed by ``(product_uuid, variant_uuid)`` as
+plain lower-case strings. Rows are immutable: the view replaces a row when anything about it
+changes, so a subscriber may keep the old row and compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RowKey = tuple[str, str]
+"""``(product_uuid, variant_uuid)``, both as lower-case UUID strings."""
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """One tracked variant's STORE stock, joined with its catalogue names and low-stock settings.
+
+    ``balance`` is what Zettle reported last; ``pending`` is the sum of this app's own movements
+    that Zettle has not acknowledged yet. The screen shows :attr:`shown_balance` (balance +
+    pending). ``known`` is False when the product is not in the catalogue (yet): the names are then
+    the UUIDs.
+    """
+
+    product_uuid: str
+    variant_uuid: str
+    product_name: str
+    variant_name: str
+    sku: str
+    barcode: str
+    balance: int
+    pending: int = 0
+    low_stock_level: int | None = None
+    low_stock_alert: bool = False
+    tracked: bool = True
+    known: bool = True
+
+    @property
+    def key(self) -> RowKey:
+        """The row's identity: ``(product_uuid, variant_uuid)``."""
+        return (self.product_uuid, self.variant_uuid)
+
+    @property
+    def shown_balance(self) -> int:
+        """The balance to show: Zettle's balance plus own movements not yet acknowledged."""
+        return self.balance + self.pending
+
+    @property
+    def out_of_stock(self) -> bool:
+        """Nothing (or less than nothing) left, counting pending movements."""
+        return self.shown_balance <= 0
+
+    @property
+    def low_stock(self) -> bool:
+        """At or below the variant's low-stock level (False when no level is set)."""
+        return self.low_stock_level is not None and self.shown_balance <= self.low_stock_level
+
+    @property
+    def label(self) -> str:
+        """``"Product / Variant"`` (just the product name when the variant has no name)."""
+        if self.variant_name:
+            return f"{self.product_name} / {self.variant_name}"
+        return self.product_name
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """A row that exists before and after a change; ``old`` and ``new`` are the two versions."""
+
+    old: StockRow
+    new: StockRow
+
+    @property
+    def key(self) -> RowKey:
+        return self.new.key
+
+    @property
+    def old_balance(self) -> int:
+        return self.old.balance
+
+    @property
+    def new_balance(self) -> int:
+        return self.new.balance
+
+    @property
+    def balance_changed(self) -> bool:
+        """True when the shown balance moved (not just a name, pending flag or low-stock level)."""
+        return self.old.shown_balance != self.new.shown_balance
+
+
+@dataclass(slots=True)
+class RowDiff:
+    """What changed in the view in one step: rows added, changed (old and new) and removed."""
+
+    added: list[StockRow] = field(default_factory=list)
+    changed: list[RowChange] = field(default_factory=list)
+    removed: list[StockRow] = field(default_factory=list)
+    full: bool = False
+    """True when the diff comes from a full snapshot (a subscriber may redraw everything)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def __len__(self) -> int:
+        return len(self.added) + len(self.changed) + len(self.removed)

@@ -1,0 +1,200 @@
+"""The sync engine: keeps the view in step with Zettle by polling, cheaply.
+
+- Polls every ``interval`` seconds, re-armed after each poll ends, so polls never overlap; a poll
+  and a movement send never overlap either (one shared lock, see :mod:`zinv_tui.service.outbox`).
+- Uses the incremental feed (``?since=<latest>``) whenever the previous answer carried a usable
+  ``latest``: an idle poll is one small request whatever the catalogue size. Falls back to a full
+  snapshot when there is no cursor, when an answer could not be read, after an outage longer than
+  ``full_every``, and every ``full_every`` seconds as a safety net (e.g. against a server that does
+  not report stopped tracking in the feed).
+- Refreshes the catalogue with an ETag conditional request every ``catalogue_every`` seconds, or
+  sooner (at most every ``unknown_retry`` s) when a balance names a product it does not know;
+  low-stock levels are re-read on the same schedule.
+- Backs off on failures (doubling up to ``max_backoff``, honouring a 429's Retry-After); the
+  client's own limiter keeps every request under Zettle's 4 per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from zinv_tui.api import ZettleClient
+from zinv_tui.api.errors import MalformedResponse, NetworkError, RateLimited, ZettleError
+from zinv_tui.api.models import LocationLowStock
+from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances
+from zinv_tui.service.catalogue import Catalogue
+from zinv_tui.service.rows import RowDiff, RowKey
+from zinv_tui.service.status import SyncState
+from zinv_tui.service.view import InventoryView, LowStockSetting
+
+log = logging.getLogger(__name__)
+
+
+def low_stock_settings(levels: LocationLowStock) -> dict[RowKey, LowStockSetting]:
+    """The low-stock read shape flattened to ``{(product, variant): (level, alert)}``."""
+    settings: dict[RowKey, LowStockSetting] = {}
+    for product in levels.custom_low_stock_levels_for_products:
+        for variant in product.custom_low_stock_level_for_variants:
+            settings[(str(product.product_uuid), str(variant.variant_uuid))] = (
+                variant.custom_low_stock_level,
+                variant.low_stock_alert,
+            )
+    return settings
+
+
+class SyncEngine:
+    """Polls Zettle into an :class:`InventoryView` and reports diffs and state."""
+
+    def __init__(
+        self,
+        client: ZettleClient,
+        view: InventoryView,
+        lock: asyncio.Lock,
+        store_uuid: str,
+        *,
+        emit: Callable[[RowDiff], None],
+        on_state: Callable[[], None],
+        interval: float = 5.0,
+        full_every: float = 600.0,
+        catalogue_every: float = 60.0,
+        unknown_retry: float = 10.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        if not interval > 0:
+            raise ValueError("the poll interval must be above zero seconds")
+        self._client = client
+        self._view = view
+        self._lock = lock
+        self._store_uuid = store_uuid
+        self._emit = emit
+        self._on_state = on_state
+        self.interval = float(interval)
+        self.full_every = full_every
+        self.catalogue_every = catalogue_every
+        self.unknown_retry = unknown_retry
+        self.max_backoff = max_backoff
+        self.cursor: int | str | None = None
+        self.state = SyncState.STARTING
+        self.last_success: datetime | None = None
+        self.last_error: str | None = None
+        self.generation = 0
+        """Bumped after every successful balance poll (the outbox uses it to trust answers)."""
+        self.failures = 0
+        self.next_delay: float = self.interval
+        self._last_full = 0.0
+        self._last_success_clock = 0.0
+        self._last_catalogue = -1e9
+        self._catalogue_etag: str | None = None
+        self._want_full = True
+        self._wakeup = asyncio.Event()
+
+    # -- control -------------------------------------------------------------------------------
+
+    def request_full(self) -> None:
+        """Make the next poll a full snapshot."""
+        self._want_full = True
+
+    def request_catalogue(self) -> None:
+        """Re-read the catalogue (and low-stock levels) at the next poll."""
+        self._last_catalogue = -1e9
+
+    def wake(self) -> None:
+        """Poll now instead of waiting for the interval."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Poll, wait (interval or backoff), repeat. Never two polls at once."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.next_delay)
+            self._wakeup.clear()
+            await self.poll()
+
+    # -- one poll ------------------------------------------------------------------------------
+
+    async def poll(self, *, full: bool = False) -> RowDiff | None:
+        """One round: catalogue and low stock when due, then balances. None when it failed."""
+        async with self._lock:
+            return await self._poll_locked(full=full)
+
+    async def _poll_locked(self, *, full: bool) -> RowDiff | None:
+        now = time.monotonic()
+        try:
+            await self._refresh_side_data(now)
+            want_full = (
+                full
+                or self._want_full
+                or self.cursor is None
+                or now - self._last_full >= self.full_every
+            )
+            payload = await self._client.get_store_balances_raw(
+                since=None if want_full else self.cursor
+            )
+            answer = decode_balances(payload)
+        except BalanceFeedError as error:
+            self._want_full = True
+            return self._failed(MalformedResponse(f"Zettle sent an unreadable answer ({error})"))
+        except ZettleError as error:
+            if isinstance(error, MalformedResponse):
+                self._want_full = True
+            return self._failed(error)
+        diff = self._view.apply_full(answer) if want_full else self._view.apply_changes(answer)
+        if want_full:
+            self._last_full = now
+        self._want_full = False
+        self.cursor = answer.latest
+        self.generation += 1
+        self.failures = 0
+        self.next_delay = self.interval
+        self.state = SyncState.LIVE
+        self.last_error = None
+        self.last_success = datetime.now(UTC)
+        self._last_success_clock = now
+        if self._view.unknown_products and now - self._last_catalogue >= self.unknown_retry:
+            self._wakeup.set()  # an unknown product showed up: read the catalogue soon
+        if diff:
+            self._emit(diff)
+        self._on_state()
+        return diff
+
+    async def _refresh_side_data(self, now: float) -> None:
+        due = now - self._last_catalogue >= self.catalogue_every or (
+            self._view.unknown_products and now - self._last_catalogue >= self.unknown_retry
+        )
+        if not due:
+            return
+        page = await self._client.get_products(etag=self._catalogue_etag)
+        levels = await self._client.get_low_stock_levels(self._store_uuid)
+        self._last_catalogue = now
+        diff = RowDiff()
+        if not page.not_modified and page.products is not None:
+            catalogue = Catalogue.from_products(page.products, page.etag)
+            del page
+            self._catalogue_etag = catalogue.etag
+            diff = self._view.set_catalogue(catalogue)
+        low = self._view.set_low_stock(low_stock_settings(levels), replace=True)
+        diff.changed.extend(low.changed)
+        if diff:
+            self._emit(diff)
+
+    def _failed(self, error: ZettleError) -> None:
+        now = time.monotonic()
+        self.failures += 1
+        self.last_error = str(error)
+        self.state = SyncState.OFFLINE if isinstance(error, NetworkError) else SyncState.STALE
+        if self._last_success_clock and now - self._last_success_clock >= self.full_every:
+            self._want_full = True
+        delay = min(self.max_backoff, self.interval * 2 ** min(self.failures, 10))
+        delay *= random.uniform(0.8, 1.2)
+        if isinstance(error, RateLimited) and error.retry_after:
+            delay = max(delay, error.retry_after)
+        self.next_delay = delay
+        log.info("poll failed (%s); next in %.1f s", error, delay)
+        self._on_state()
+        return None
