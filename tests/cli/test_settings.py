@@ -174,7 +174,11 @@ def test_config_command_prints_values_and_sources(zinv_dirs, run_cli, monkeypatc
     result = run_cli("config", "--profile", "shop", "--poll-interval", "7", "--format", "json")
     assert result.code == 0, result.err
     rows = {row["setting"]: row for row in json.loads(result.out)}
-    assert rows["user"] == {"setting": "user", "value": "ann", "source": f"{path}: profiles.shop.user"}
+    assert rows["user"] == {
+        "setting": "user",
+        "value": "ann",
+        "source": f"{path}: profiles.shop.user",
+    }
     assert rows["timeout"]["value"] == 30 and rows["timeout"]["source"] == "env ZINV_TIMEOUT"
     assert rows["poll_interval"]["source"] == "flag --poll-interval"
     assert rows["oauth_url"]["source"] == "default"

@@ -45,11 +45,15 @@ def settings_rows(settings: ResolvedSettings) -> list[dict[str, Any]]:
         },
         {"setting": "api_key", "value": "***", "source": describe_key_source(settings)},
     ]
+    effective = settings.profile.effective_urls()
     for key in PROFILE_KEYS:
         value = getattr(settings.profile, key)
+        source = settings.sources[key]
         if key == "api_key_command" and value:
             value = redact(value)
-        rows.append({"setting": key, "value": value, "source": settings.sources[key]})
+        if key in effective and settings.profile.base_url:
+            value, source = effective[key], f"base_url ({settings.sources['base_url']})"
+        rows.append({"setting": key, "value": value, "source": source})
     rows += [
         {
             "setting": "state_dir",

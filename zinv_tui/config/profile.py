@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from zinv_tui.api.endpoints import (
+    ZETTLE_INVENTORY_URL,
+    ZETTLE_OAUTH_URL,
+    ZETTLE_PRODUCTS_URL,
+    check_base_url,
+)
 
 PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEMO_PROFILE = "demo"
 """Reserved: ``zinv-tui demo`` runs the sandbox in-process under this profile name."""
 
-DEFAULT_OAUTH_URL = "https://oauth.zettle.com"
-DEFAULT_INVENTORY_URL = "https://inventory.izettle.com"
-DEFAULT_PRODUCTS_URL = "https://products.izettle.com"
+DEFAULT_OAUTH_URL = ZETTLE_OAUTH_URL
+DEFAULT_INVENTORY_URL = ZETTLE_INVENTORY_URL
+DEFAULT_PRODUCTS_URL = ZETTLE_PRODUCTS_URL
 URL_KEYS = ("oauth_url", "inventory_url", "products_url")
 
 ALLOWED = {
@@ -43,33 +48,11 @@ ALLOWED = {
 """What each profile key accepts; the text of every validation error."""
 
 
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback IP address."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_api_url(value: str) -> str:
-    """An API base URL: https, or http to a loopback host; no query, fragment or trailing ``/``."""
+def check_api_url(value: Any) -> str:
+    """An API base URL as the client accepts it (https, or http to a loopback host)."""
     if not isinstance(value, str):
         raise ValueError("not a text")
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise ValueError("not a URL") from None
-    del port
-    if not parts.hostname or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError("not a plain URL")
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname)):
-        return text.rstrip("/")
-    raise ValueError("scheme not allowed")
+    return check_base_url(value)
 
 
 def _seconds(low: float, high: float) -> Any:
