@@ -1,0 +1,267 @@
+"""The first-run screen: no API key yet. Explains how to get one, takes it in a hidden field,
+verifies it with Zettle's token endpoint, stores it (0600), or offers the demo instead.
+
+Use it through :class:`FirstRunApp` before the main app exists (the launcher then opens the shop
+or the demo)::
+
+    result = FirstRunApp(settings, reason="no API key for profile 'default'").run()
+    if result is None or result.choice == "quit": ...   # None: closed with ctrl+q
+    elif result.choice == "connected": ...   # key stored: resolve it again, open the app
+    elif result.choice == "demo": ...        # run the demo
+
+The key itself never leaves this module: the result carries only who it belongs to and where it
+was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static
+
+KEYS_PAGE = "https://my.zettle.com/apps/api-keys?scopes=READ:PRODUCT%20WRITE:PRODUCT"
+REQUIRED_SCOPES = ("READ:PRODUCT", "WRITE:PRODUCT")
+
+Verifier = Callable[[SecretStr], Awaitable[Any]]
+"""Checks a key with Zettle; returns a ``TokenInfo`` (organization_uuid, scopes) or raises."""
+Storer = Callable[[SecretStr], Path]
+"""Stores a verified key; returns the file it went to."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirstRunResult:
+    """What the person chose: ``connected`` (key verified and stored), ``demo`` or ``quit``."""
+
+    choice: Literal["connected", "demo", "quit"]
+    organization: str | None = None
+    stored_at: Path | None = None
+
+
+def missing_scopes(info: Any) -> list[str]:
+    """Required scopes the key does not have (empty when the token endpoint does not say)."""
+    scopes = list(getattr(info, "scopes", None) or [])
+    return [scope for scope in REQUIRED_SCOPES if scopes and scope not in scopes]
+
+
+def settings_verifier(settings: Any) -> Verifier:
+    """Verify against the profile's token endpoint (its base URLs and client id)."""
+
+    async def verify(key: SecretStr) -> Any:
+        from zinv_tui.api import ZettleClient
+
+        client = ZettleClient(
+            key,
+            endpoints=settings.endpoints(),
+            client_id=settings.profile.client_id,
+            timeout=settings.profile.timeout,
+        )
+        async with client:
+            return await client.fetch_token_info()
+
+    return verify
+
+
+def settings_storer(settings: Any) -> Storer:
+    """Store in the profile's credentials file (mode 0600), as ``zinv-tui login`` does."""
+
+    def store(key: SecretStr) -> Path:
+        from zinv_tui.config import store_api_key
+
+        return store_api_key(settings.paths, settings.profile_name, key)
+
+    return store
+
+
+class FirstRunScreen(Screen[FirstRunResult]):
+    """Connect a shop with an API key, or try the demo. Esc quits."""
+
+    TITLE = "Welcome"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS = [
+        Binding("ctrl+s", "verify", "Verify and save"),
+        Binding("ctrl+t", "demo", "Try the demo"),
+        Binding("ctrl+l", "copy_link", "Copy link"),
+        Binding("escape", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Any | None = None,
+        *,
+        reason: str | None = None,
+        verify: Verifier | None = None,
+        store: Storer | None = None,
+    ) -> None:
+        super().__init__()
+        if verify is None and settings is not None:
+            verify = settings_verifier(settings)
+        if store is None and settings is not None:
+            store = settings_storer(settings)
+        self._verify = verify
+        self._store = store
+        self._reason = reason
+        self._profile = getattr(settings, "profile_name", None)
+        self._verified: tuple[Any, Path] | None = None
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        profile = f" (profile {self._profile!r})" if self._profile else ""
+        with VerticalScroll(id="first-run"):
+            yield Static(Text("Welcome to zinv-tui", style="bold"), id="first-run-title")
+            intro = Text(f"zinv-tui needs a Zettle API key to open your shop{profile}.")
+            if self._reason:
+                intro.append(f"\n({self._reason})", style="dim")
+            yield Static(intro, classes="first-run-text")
+            steps = Text()
+            steps.append("1. ", style="bold")
+            steps.append("Open ")
+            steps.append(KEYS_PAGE, style="underline")
+            steps.append("  (ctrl+l copies the link)\n", style="dim")
+            steps.append("2. ", style="bold")
+            steps.append("Create a key with the scopes READ:PRODUCT and WRITE:PRODUCT.\n")
+            steps.append("3. ", style="bold")
+            steps.append("Paste it below. It is checked with Zettle, then kept in a file only you")
+            steps.append(" can read.")
+            yield Static(steps, classes="first-run-text")
+            with Horizontal(id="key-row"):
+                yield Static("API key", id="key-label")
+                yield Input(
+                    password=True,
+                    placeholder="paste the key (hidden)",
+                    id="api-key",
+                    compact=True,
+                )
+            yield Static("", id="first-run-message")
+            with Horizontal(id="first-run-buttons"):
+                yield Button("Verify and save", variant="primary", id="verify", compact=True)
+                yield Button("Continue anyway", id="continue", compact=True)
+                yield Button("Try the demo", id="demo", compact=True)
+                yield Button("Quit", id="quit", compact=True)
+            yield Static(
+                Text(
+                    "The demo runs a local Zettle sandbox with a made-up shop: "
+                    "nothing leaves this computer.",
+                    style="dim",
+                ),
+                classes="first-run-text",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#continue", Button).display = False
+        key_input = self.query_one("#api-key", Input)
+        if getattr(self.app, "frozen", False):
+            key_input.cursor_blink = False
+        key_input.focus()
+
+    def _say(self, message: str, style: str = "") -> None:
+        self.query_one("#first-run-message", Static).update(Text(message, style=style))
+
+    @property
+    def message(self) -> str:
+        """The status line under the key field (for tests)."""
+        return str(self.query_one("#first-run-message", Static).content)
+
+    @on(Input.Changed, "#api-key")
+    def _key_changed(self) -> None:
+        self._verified = None
+        self.query_one("#continue", Button).display = False
+        self._say("")
+
+    @on(Input.Submitted, "#api-key")
+    @on(Button.Pressed, "#verify")
+    def action_verify(self) -> None:
+        if self._busy:
+            return
+        text = "".join(ch for ch in self.query_one("#api-key", Input).value if ch.isprintable())
+        text = text.strip()
+        if not text:
+            self._say("Paste the API key first (it stays hidden)", "bold red")
+            return
+        if self._verify is None or self._store is None:
+            self._say("This build cannot store keys here; run `zinv-tui login`", "bold red")
+            return
+        self.check_key(SecretStr(text))
+
+    @work(exclusive=True, group="first-run-verify", exit_on_error=False)
+    async def check_key(self, key: SecretStr) -> None:
+        """Verify with Zettle (network, so in a worker), then store and finish."""
+        assert self._verify is not None and self._store is not None
+        self._busy = True
+        self._say("Checking the key with Zettle…", "italic")
+        try:
+            info = await self._verify(key)
+            path = self._store(key)
+        except Exception as error:
+            # The client's and config's messages never contain the key; say it in plain words.
+            self._say(f"That key did not work: {error}", "bold red")
+            return
+        finally:
+            self._busy = False
+        organization = str(getattr(info, "organization_uuid", "") or "") or None
+        self.query_one("#api-key", Input).value = ""
+        self._verified = (info, path)
+        missing = missing_scopes(info)
+        if missing:
+            self._say(
+                f"The key works (organization {organization}) but lacks {' and '.join(missing)}: "
+                "stock changes will be refused. Make a new key with both scopes, or continue.",
+                "bold yellow",
+            )
+            self.query_one("#continue", Button).display = True
+            self.query_one("#continue", Button).focus()
+            return
+        self.dismiss(FirstRunResult("connected", organization, path))
+
+    @on(Button.Pressed, "#continue")
+    def _continue(self) -> None:
+        if self._verified is None:
+            return
+        info, path = self._verified
+        organization = str(getattr(info, "organization_uuid", "") or "") or None
+        self.dismiss(FirstRunResult("connected", organization, path))
+
+    @on(Button.Pressed, "#demo")
+    def action_demo(self) -> None:
+        self.dismiss(FirstRunResult("demo"))
+
+    @on(Button.Pressed, "#quit")
+    def action_quit(self) -> None:
+        self.dismiss(FirstRunResult("quit"))
+
+    def action_copy_link(self) -> None:
+        self.app.copy_to_clipboard(KEYS_PAGE)
+        self.notify("Copied the API keys page link", markup=False)
+
+
+class FirstRunApp(App[FirstRunResult]):
+    """A small app that only shows :class:`FirstRunScreen` and returns the choice."""
+
+    TITLE = "zinv-tui"
+
+    def __init__(
+        self,
+        settings: Any | None = None,
+        *,
+        reason: str | None = None,
+        verify: Verifier | None = None,
+        store: Storer | None = None,
+        frozen: bool = False,
+    ) -> None:
+        super().__init__()
+        self.frozen = frozen
+        self._screen_args = {"reason": reason, "verify": verify, "store": store}
+        self._settings = settings
+
+    def on_mount(self) -> None:
+        self.push_screen(FirstRunScreen(self._settings, **self._screen_args), self.exit)
