@@ -75,8 +75,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("variant", "Variant", 8, flex=2),
     Column("sku", "SKU", 12),
     Column("barcode", "Barcode", 13),
-    Column("balance", "Balance", 8, right=True),
-    Column("low", "Low at", 6, right=True),
+    Column("balance", "Balance", 9, right=True),
+    Column("low", "Low", 6, right=True),
 )
 SORTABLE: tuple[ColumnKey, ...] = tuple(column.key for column in COLUMNS)
 MARK_WIDTH = 7

@@ -1,0 +1,346 @@
+"""StockTable on its own, hosted in a tiny app, with rows shaped like the service's StockRow."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from textual.app import App, ComposeResult
+
+from zinv_tui.ui.widgets.stock_table import (
+    LOW_MARK,
+    OUT_MARK,
+    PENDING_MARK,
+    SELECTED_MARK,
+    StockTable,
+    fit,
+    printable,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@dataclass(frozen=True)
+class Row:
+    product_uuid: str
+    variant_uuid: str
+    product_name: str
+    variant_name: str
+    sku: str
+    barcode: str
+    balance: int
+    pending: int = 0
+    low_stock_level: int | None = None
+    low_stock_alert: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.product_uuid, self.variant_uuid)
+
+
+def make_rows(count: int, seed: int = 1) -> list[Row]:
+    rng = random.Random(seed)
+    return [
+        Row(
+            f"p{i // 3:05d}",
+            f"v{i:06d}",
+            f"Product {i // 3:05d}",
+            f"Size {i % 3}",
+            f"SKU-{i:06d}",
+            f"{7310000000000 + i}",
+            rng.randint(1, 40),
+            low_stock_level=None,
+        )
+        for i in range(count)
+    ]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TableApp(App[None]):
+    def __init__(self, rows: list[Row], clock: Clock | None = None) -> None:
+        super().__init__()
+        self.rows = rows
+        self.clock = clock or Clock()
+        self.messages: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        yield StockTable(monotonic=self.clock)
+
+    def on_mount(self) -> None:
+        table = self.query_one(StockTable)
+        table.set_rows(self.rows)
+        table.focus()
+
+    def on_stock_table_row_activated(self, message: StockTable.RowActivated) -> None:
+        self.messages.append(message)
+
+
+def screen_lines(app: App) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def table_of(app: App) -> StockTable:
+    return app.query_one(StockTable)
+
+
+async def test_rows_render_sorted_by_product_with_header() -> None:
+    rows = make_rows(30)
+    app = TableApp(list(reversed(rows)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert "Product ▲" in lines[0] and "Balance" in lines[0] and "Barcode" not in lines[0]
+        assert "Product 00000" in lines[1] and "SKU-000000" in lines[1]
+        assert table_of(app).shown_keys()[:3] == [r.key for r in rows[:3]]
+
+
+async def test_barcode_column_shows_when_wide() -> None:
+    app = TableApp(make_rows(10))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert "Barcode" in lines[0]
+        assert "7310000000000" in lines[1]
+        assert all(len(line) == 120 for line in lines)
+
+
+async def test_names_are_data_not_markup() -> None:
+    rows = [
+        Row("p1", "v1", "Nut [/] Butter", "[red]big", "[b]SKU", "123", 5),
+        Row("p2", "v2", "Washer [red]x", "\x1b[31mred", "S2", "456", 5),
+    ]
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "Nut [/] Butter" in text
+        assert "[red]big" in text and "[b]SKU" in text
+        assert "Washer [red]x" in text
+        assert "\x1b" not in text and "\ufffd[31mred" in text
+
+
+async def test_markers_for_out_low_and_pending() -> None:
+    rows = [
+        Row("p1", "v1", "Apple", "", "A", "1", 0),
+        Row("p2", "v2", "Banana", "", "B", "2", 3, low_stock_level=3),
+        Row("p3", "v3", "Cherry", "", "C", "3", 10, pending=5),
+        Row("p4", "v4", "Date", "", "D", "4", 10, low_stock_level=3),
+    ]
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert OUT_MARK in lines[1] and "Apple" in lines[1]
+        assert LOW_MARK in lines[2] and "Banana" in lines[2]
+        assert f"{PENDING_MARK}15" in lines[3]
+        assert OUT_MARK not in lines[4] and LOW_MARK not in lines[4]
+
+
+def filtered(rows: list[Row], text: str) -> list[tuple[str, str]]:
+    """The rows a filter should show, computed the slow obvious way."""
+    terms = text.lower().split()
+    return [
+        r.key
+        for r in rows
+        if all(t in f"{r.product_name}|{r.variant_name}|{r.sku}|{r.barcode}".lower() for t in terms)
+    ]
+
+
+async def test_filter_narrows_by_name_sku_barcode_case_insensitive() -> None:
+    rows = make_rows(300)
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = table_of(app)
+        table.set_filter("sku-000299")
+        assert table.shown_keys() == [rows[299].key]
+        table.set_filter("7310000000042")
+        assert table.shown_keys() == [rows[42].key]
+        table.set_filter("PRODUCT 00012")
+        assert rows[36].key in table.shown_keys()
+        # Typing on (each keystroke narrows the last view), then a fresh start.
+        for text in (
+            "p",
+            "pr",
+            "PRODUCT 00012",
+            "PRODUCT 00012 size",
+            "PRODUCT 00012 size 2",
+            "size 2",
+            "ize 0 00001",
+            "",
+        ):
+            table.set_filter(text)
+            assert table.shown_keys() == filtered(rows, text), text
+        table.set_filter("no such thing")
+        assert table.shown_count == 0
+        await pilot.pause()
+        assert screen_lines(app)[1].strip() == ""
+        table.set_filter("")
+        assert table.shown_count == 300
+
+
+async def test_sort_cycles_and_reverses_and_cursor_stays_on_its_row() -> None:
+    rows = make_rows(60)
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = table_of(app)
+        await pilot.press("down", "down", "down")
+        key = table.cursor_key
+        assert key == rows[3].key
+        await pilot.press("s")  # variant
+        assert table.sort_column == "variant"
+        assert table.cursor_key == key
+        await pilot.press("s", "s")  # sku, balance (no barcode at 80 columns)
+        assert table.sort_column == "balance"
+        balances = [table.get_row(k).balance for k in table.shown_keys()]
+        assert balances == sorted(balances)
+        await pilot.press("S")
+        balances = [table.get_row(k).balance for k in table.shown_keys()]
+        assert balances == sorted(balances, reverse=True)
+        assert table.cursor_key == key
+        await pilot.pause()
+        assert "Balance ▼" in screen_lines(app)[0]
+
+
+async def test_cursor_keys_page_and_ends() -> None:
+    rows = make_rows(100)
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = table_of(app)
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        await pilot.press("up")
+        assert table.cursor_row == 1
+        await pilot.press("pagedown")
+        assert table.cursor_row == 1 + 11
+        await pilot.press("end")
+        assert table.cursor_row == 99
+        await pilot.pause()
+        assert "SKU-000099" in screen_lines(app)[-1]
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        assert round(table.scroll_y) == 0
+
+
+async def test_space_selects_and_enter_activates() -> None:
+    rows = make_rows(10)
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = table_of(app)
+        await pilot.press("space", "space")
+        assert table.selected_keys == {rows[0].key, rows[1].key}
+        await pilot.pause()
+        assert screen_lines(app)[1].startswith(SELECTED_MARK)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [m.key for m in app.messages] == [rows[2].key]
+        await pilot.press("ctrl+a")
+        assert len(table.selected_keys) == 10
+        await pilot.press("ctrl+a")
+        assert not table.selected_keys
+
+
+async def test_diff_applies_in_place_and_highlights_briefly() -> None:
+    rows = make_rows(50)
+    clock = Clock()
+    app = TableApp(rows, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = table_of(app)
+        await pilot.press("down")
+        changed = replace(rows[1], balance=0)
+        added = Row("p99999", "v999999", "Aardvark food", "", "AF", "9", 7)
+        table.apply_diff([changed, added], [rows[0].key])
+        assert table.row_count == 50
+        assert table.shown_keys()[0] == added.key
+        assert table.cursor_key == rows[1].key  # cursor stays on its row
+        assert table.is_highlighted(changed.key) and table.is_highlighted(added.key)
+        assert not table.is_highlighted(rows[2].key)
+        await pilot.pause()
+        assert OUT_MARK in screen_lines(app)[2]
+        clock.now += 2.5
+        assert not table.is_highlighted(changed.key)
+
+
+def test_fit_and_printable() -> None:
+    assert fit("abcdef", 4) == "abc…"
+    assert fit("ab", 4) == "ab  "
+    assert fit("ab", 4, right=True) == "  ab"
+    assert fit("日本語の名前", 5) == "日本…"
+    assert printable("a\tb\x00c") == "a\ufffdb\ufffdc"
+    assert printable(None) == ""
+
+
+names = st.sampled_from(["apple", "Apple", "banana", "kiwi", "Kiwi [b]", "zucchini", ""])
+
+
+@st.composite
+def row_strategy(draw: st.DrawFn) -> Row:
+    index = draw(st.integers(0, 40))
+    return Row(
+        f"p{index % 13}",
+        f"v{index}",
+        draw(names),
+        draw(names),
+        draw(st.sampled_from(["A1", "b2", "C3", ""])),
+        draw(st.sampled_from(["111", "222", ""])),
+        draw(st.integers(-3, 30)),
+        draw(st.integers(-2, 2)),
+        draw(st.one_of(st.none(), st.integers(0, 10))),
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    initial=st.lists(row_strategy(), max_size=30),
+    steps=st.lists(
+        st.tuples(
+            st.lists(row_strategy(), max_size=6),
+            st.lists(st.integers(0, 40), max_size=4),
+            st.sampled_from(["", "app", "KIWI", "b2 1", "z"]),
+            st.sampled_from(["product", "variant", "sku", "barcode", "balance", "low"]),
+            st.booleans(),
+        ),
+        max_size=6,
+    ),
+)
+def test_view_always_matches_a_fresh_sort_and_filter(initial, steps) -> None:
+    """Whatever diffs, filters and sorts happen, the view equals recomputing from scratch."""
+    table = StockTable()
+    table._after_change = lambda: None  # type: ignore[method-assign]  # no app to post to
+    reference: dict[tuple[str, str], Row] = {}
+    for row in initial:
+        reference[row.key] = row
+    table.set_rows(initial)
+    for upserts, removed_indexes, text, column, reverse in steps:
+        removed = [(f"p{i % 13}", f"v{i}") for i in removed_indexes]
+        table.apply_diff(upserts, removed, highlight=False)
+        for key in removed:
+            reference.pop(key, None)
+        for row in upserts:
+            reference[row.key] = row
+        table.set_filter(text)
+        table.sort_by(column, reverse=reverse)  # type: ignore[arg-type]
+        terms = text.casefold().split()
+
+        def matches(row: Row, terms: list[str] = terms) -> bool:
+            haystack = "\x00".join(
+                [row.product_name, row.variant_name, row.sku, row.barcode]
+            ).casefold()
+            return all(term in haystack for term in terms)
+
+        expected = sorted(
+            (r for r in reference.values() if matches(r)),
+            key=lambda r: table._key_of(r, r.key),
+            reverse=reverse,
+        )
+        assert table.shown_keys() == [r.key for r in expected]
+        assert table.row_count == len(reference)
