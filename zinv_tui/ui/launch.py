@@ -16,10 +16,16 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 NO_API_KEY = 3
 """Exit code when there is no API key (``ExitCode.AUTH``)."""
+FIRST_RUN_NOTE = """\
+zinv-tui needs a Zettle API key to open your shop ({reason}).
+
+  To connect your shop:   zinv-tui login
+  To try it on demo data: zinv-tui demo   (a local Zettle sandbox; nothing leaves this computer)
+"""
 DEMO_SALES_PER_MINUTE = 6.0
 DEMO_POLL_INTERVAL = 2.0
 """Seconds between polls in the demo: the sandbox is local, so poll briskly."""
@@ -95,15 +101,17 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_app(args: argparse.Namespace) -> int:
     """``zinv-tui`` without a command: the TUI on the chosen profile, or help to get started."""
     from zinv_tui.config import CredentialsError, resolve_api_key
-    from zinv_tui.config.errors import ConfigError
 
+    settings = _settings(args)
     try:
-        settings = _settings(args)
         api_key = resolve_api_key(settings)
     except CredentialsError as error:
-        return offer_demo(str(error), args)
-    except ConfigError:
-        raise
+        choice = first_run(settings, str(error))
+        if choice == "demo":
+            return run_demo(argparse.Namespace(products=300, seed=1, sales_per_minute=None))
+        if choice != "connected":
+            return NO_API_KEY
+        api_key = resolve_api_key(settings)
     from zinv_tui.api import ZettleClient
 
     profile = settings.profile
@@ -124,36 +132,18 @@ def run_app(args: argparse.Namespace) -> int:
     return int(app.return_code or 0)
 
 
+def first_run(settings: Any, reason: str) -> str:
+    """No API key: the first-run screen at a terminal (else a printed note); the user's choice."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(FIRST_RUN_NOTE.format(reason=reason), file=sys.stderr)
+        return "quit"
+    from zinv_tui.ui.screens.first_run import FirstRunApp
+
+    result = FirstRunApp(settings, reason=reason).run()
+    return "quit" if result is None else str(result.choice)
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from zinv_tui.commands.context import settings_from_args
 
     return settings_from_args(args)
-
-
-def offer_demo(
-    reason: str,
-    args: argparse.Namespace,
-    *,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-) -> int:
-    """No API key: say how to add one, and offer the demo when a person is at the terminal."""
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    print(
-        "zinv-tui needs a Zettle API key to open your shop.\n"
-        f"  ({reason})\n\n"
-        "To connect your shop:   zinv-tui login      (creates an API key link and stores it)\n"
-        "To try it on demo data: zinv-tui demo       (a local Zettle sandbox, nothing leaves "
-        "this computer)\n",
-        file=stdout,
-    )
-    if not stdin.isatty():
-        return NO_API_KEY
-    stdout.write("Open the demo now? [Y/n] ")
-    stdout.flush()
-    answer = stdin.readline().strip().lower()
-    if answer not in {"", "y", "yes"}:
-        return NO_API_KEY
-    demo_args = argparse.Namespace(products=300, seed=1, sales_per_minute=None)
-    return run_demo(demo_args)
