@@ -219,6 +219,7 @@ class InventoryService:
             store,
             emit=self._emit,
             on_state=self._publish_status,
+            on_polled=self._resync_pending,
             interval=self.poll_interval,
             full_every=self._full_every,
             catalogue_every=self._catalogue_every,
@@ -378,6 +379,17 @@ class InventoryService:
         if self._sender is not None:
             self._sender.wake()
         return entries
+
+    def _resync_pending(self) -> None:
+        """Keep the overlay equal to the journal's pending entries (another process may share it)."""
+        journal = self.journal.pending_changes()
+        if journal == self._view.pending:
+            return
+        changes = {
+            key: journal.get(key, 0) - self._view.pending.get(key, 0)
+            for key in set(journal) | set(self._view.pending)
+        }
+        self._emit(self._view.add_pending({k: v for k, v in changes.items() if v}))
 
     async def _settled(self, batch: Batch, balances: dict[RowKey, int] | None) -> None:
         changes: dict[RowKey, int] = defaultdict(int)

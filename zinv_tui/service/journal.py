@@ -330,6 +330,11 @@ class OutboxJournal:
             )
         return self._batch(batch_id, external, 0)
 
+    def batch_is_open(self, batch_id: int) -> bool:
+        """True while the batch is neither acknowledged nor refused."""
+        row = self._db.execute("SELECT state FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        return row is not None and row[0] == "open"
+
     def note_attempt(self, batch_id: int, error: str | None) -> None:
         """Count a send attempt (and remember why it failed, if it did)."""
         with self._transaction():

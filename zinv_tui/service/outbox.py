@@ -88,6 +88,7 @@ class OutboxSender:
         self.retry_base = retry_base
         self.retry_max = retry_max
         self._wakeup = asyncio.Event()
+        self._drain_lock = asyncio.Lock()
         self._failures = 0
         self._first_try: dict[int, int] = {}
         self.last_error: str | None = None
@@ -107,6 +108,10 @@ class OutboxSender:
 
     async def drain(self) -> float | None:
         """Send batches until none is left (None) or one fails (the delay before retrying)."""
+        async with self._drain_lock:
+            return await self._drain()
+
+    async def _drain(self) -> float | None:
         while True:
             batch = self._journal.next_batch(self.max_batch)
             if batch is None:
@@ -138,6 +143,8 @@ class OutboxSender:
         """One attempt; returns None when settled (either way), else the delay before the next."""
         request = self._request(batch)
         async with self._lock:
+            if not self._journal.batch_is_open(batch.id):
+                return None  # settled meanwhile (another process sharing the journal)
             generation = self._poll_generation()
             first_try = self._first_try.setdefault(batch.id, generation)
             trusted_answer = batch.attempts == 0 and first_try == generation

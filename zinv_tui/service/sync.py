@@ -60,6 +60,7 @@ class SyncEngine:
         *,
         emit: Callable[[RowDiff], None],
         on_state: Callable[[], None],
+        on_polled: Callable[[], None] | None = None,
         interval: float = 5.0,
         full_every: float = 600.0,
         catalogue_every: float = 60.0,
@@ -74,6 +75,7 @@ class SyncEngine:
         self._store_uuid = store_uuid
         self._emit = emit
         self._on_state = on_state
+        self._on_polled = on_polled
         self.interval = float(interval)
         self.full_every = full_every
         self.catalogue_every = catalogue_every
@@ -145,6 +147,8 @@ class SyncEngine:
                 self._want_full = True
             return self._failed(error)
         diff = self._view.apply_full(answer) if want_full else self._view.apply_changes(answer)
+        if self._on_polled is not None:
+            self._on_polled()
         if want_full:
             self._last_full = now
         self._want_full = False

@@ -190,6 +190,7 @@ class InventoryView:
             for variant in product.variants:
                 key = (product_uuid, variant.uuid)
                 if key not in seen:
+                    seen.add(key)
                     self._set_balance(key, 0, diff)
 
     def _drop_products(self, products: set[str], diff: RowDiff) -> None:
