@@ -46,7 +46,7 @@ class BalancesScreen(Screen[None]):
             yield Label("", id="count")
         yield StockTable(id="stock", highlight_seconds=self._app_value("highlight_seconds", 2.0))
         yield StatusBar()
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def _app_value(self, name: str, default: Any) -> Any:
         return getattr(self.app, name, default)

@@ -73,7 +73,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("product", "Product", 12, flex=3),
     Column("variant", "Variant", 8, flex=2),
-    Column("sku", "SKU", 12),
+    Column("sku", "SKU", 12, flex=1),
     Column("barcode", "Barcode", 13),
     Column("balance", "Balance", 9, right=True),
     Column("low", "Low", 6, right=True),

@@ -1,0 +1,275 @@
+"""The whole app on the balances screen, against a real sandbox over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.command import CommandList
+from textual.pilot import Pilot
+
+from zinv_tui.api import ApiEndpoints, ZettleClient
+from zinv_tui.sandbox.server import SandboxInfo
+from zinv_tui.service import InventoryService
+from zinv_tui.ui.app import ZinvApp
+from zinv_tui.ui.screens.balances import BalancesScreen
+from zinv_tui.ui.widgets.status_bar import StatusBar
+from zinv_tui.ui.widgets.stock_table import LOW_MARK, OUT_MARK, StockTable
+
+pytestmark = pytest.mark.timeout(60)
+
+MARKUP_NAME = "Crunchy Nut [/] Butter Cookies [b]"
+
+
+@asynccontextmanager
+async def running_app(
+    info: SandboxInfo,
+    state_dir: Path,
+    size: tuple[int, int] = (80, 24),
+    **options: Any,
+) -> AsyncIterator[tuple[ZinvApp, Pilot]]:
+    """The app on a fresh service for ``info``, with its first load on screen."""
+    client = ZettleClient(
+        info.api_key,
+        endpoints=ApiEndpoints.single(info.url),
+        client_id=info.client_id,
+        requests_per_second=None,
+    )
+    service = InventoryService(client, state_dir=state_dir, poll_interval=60)
+    options.setdefault("frozen", True)
+    app = ZinvApp(service, on_exit=[client.aclose], **options)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.service_ready and table(app).row_count > 0)
+        yield app, pilot
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not met")
+
+
+async def sell(info: SandboxInfo, variant_uuid: str, quantity: int) -> httpx.Response:
+    """A POS sale in the sandbox (its admin surface)."""
+    async with httpx.AsyncClient() as http:
+        return await http.post(
+            f"{info.url}/sandbox/sales", json={"variantUuid": variant_uuid, "quantity": quantity}
+        )
+
+
+def table(app: ZinvApp) -> StockTable:
+    return app.screen.query_one(StockTable)
+
+
+def lines(app: ZinvApp) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_table_shows_the_sandbox_stock(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    async with running_app(sandbox, tmp_path) as (app, _pilot):
+        service = app.service
+        assert isinstance(app.screen, BalancesScreen)
+        stock = table(app)
+        assert stock.row_count == len(service.rows) > 300
+        first = service.rows[stock.shown_keys()[0]]
+        text = lines(app)
+        assert "● live" in text[0]
+        assert "Product ▲" in text[2]
+        assert first.product_name[:20] in text[3]
+        assert f"{len(service.rows):,} variants" in text[1]
+        low = sum(1 for r in service.rows.values() if r.low_stock)
+        assert app.low_stock_count == low > 0
+        assert f"▼ {low} low" in text[0]
+
+
+async def test_markup_looking_name_renders_as_typed(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    async with running_app(sandbox, tmp_path, size=(140, 30)) as (app, pilot):
+        await pilot.press("slash", *"crunchy nut")
+        await pilot.pause()
+        assert table(app).shown_count >= 1
+        assert any(MARKUP_NAME in line for line in lines(app))
+
+
+async def test_slash_filters_as_you_type_and_escape_clears(
+    sandbox: SandboxInfo, tmp_path: Path
+) -> None:
+    async with running_app(sandbox, tmp_path) as (app, pilot):
+        stock = table(app)
+        total = stock.row_count
+        row = app.service.rows[stock.shown_keys()[10]]
+        await pilot.press("slash")
+        assert app.focused is app.screen.query_one("#filter")
+        await pilot.press(*row.sku.lower())
+        assert stock.shown_count < total
+        assert row.key in stock.shown_keys()
+        assert all(row.sku.lower() in app.service.rows[k].sku.lower() for k in stock.shown_keys())
+        await pilot.pause()
+        assert f"of {total:,}" in lines(app)[1]
+        # Letters typed in the filter never trigger app keys (l = locations, q = quit).
+        await pilot.press("l", "q")
+        assert isinstance(app.screen, BalancesScreen) and app.is_running
+        await pilot.press("escape")
+        assert stock.shown_count == total and stock.filter_text == ""
+        assert app.focused is stock
+        # Barcode search too, and Enter keeps the filter while giving the keys back to the table.
+        await pilot.press("slash", *row.barcode, "enter")
+        assert stock.shown_keys() == [row.key] and app.focused is stock
+
+
+async def test_sort_by_keys(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    async with running_app(sandbox, tmp_path) as (app, pilot):
+        stock = table(app)
+        rows = app.service.rows
+        names = [rows[k].product_name.casefold() for k in stock.shown_keys()]
+        assert names == sorted(names)
+        await pilot.press("s", "s", "s")  # variant, sku, balance
+        assert stock.sort_column == "balance"
+        shown = [rows[k].shown_balance for k in stock.shown_keys()]
+        assert shown == sorted(shown)
+        await pilot.press("S")
+        shown = [rows[k].shown_balance for k in stock.shown_keys()]
+        assert shown == sorted(shown, reverse=True)
+        await pilot.pause()
+        assert "Balance ▼" in lines(app)[2]
+
+
+async def test_sale_in_the_sandbox_shows_after_a_refresh(
+    sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path
+) -> None:
+    info = sandbox_factory()
+    async with running_app(info, tmp_path, highlight_seconds=30) as (app, pilot):
+        stock = table(app)
+        key = next(k for k in stock.shown_keys() if app.service.rows[k].balance > 3)
+        before = app.service.rows[key].balance
+        answer = await sell(info, key[1], 3)
+        assert answer.status_code == 200
+        await app.service.refresh()
+        await wait_for(pilot, lambda: stock.get_row(key).balance == before - 3)
+        assert stock.is_highlighted(key)
+        assert stock.move_cursor_to(key)
+        await pilot.pause()
+        row_line = next(line for line in lines(app) if app.service.rows[key].sku[:12] in line)
+        assert str(before - 3) in row_line
+
+
+async def test_out_and_low_markers_follow_the_data(
+    sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path
+) -> None:
+    info = sandbox_factory()
+    async with running_app(info, tmp_path) as (app, pilot):
+        stock = table(app)
+        rows = app.service.rows
+        key = next(k for k in stock.shown_keys() if 0 < rows[k].balance <= 20)
+        quantity = rows[key].balance
+        await sell(info, key[1], quantity)
+        await app.service.refresh()
+        await wait_for(pilot, lambda: stock.get_row(key).balance == 0)
+        stock.move_cursor_to(key)
+        await pilot.pause()
+        row_line = next(line for line in lines(app) if rows[key].sku[:12] in line)
+        assert OUT_MARK in row_line
+        low_key = next(k for k, r in rows.items() if r.low_stock and r.shown_balance > 0)
+        stock.move_cursor_to(low_key)
+        await pilot.pause()
+        row_line = next(line for line in lines(app) if rows[low_key].sku[:12] in line)
+        assert LOW_MARK in row_line
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_layout_at_80x24_and_120x40(
+    sandbox: SandboxInfo, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    async with running_app(sandbox, tmp_path, size=size, demo=True) as (app, pilot):
+        text = lines(app)
+        assert len(text) == size[1]
+        assert text[0].startswith(" DEMO ") and "● live" in text[0]
+        assert "Product" in text[2] and "Balance" in text[2]
+        assert ("Barcode" in text[2]) is (size[0] >= 120)
+        assert "Filter" in text[-1] and "Quit" in text[-1]
+        visible_rows = size[1] - 4  # status, title, header, footer
+        assert table(app).scrollable_content_region.height - 1 == visible_rows
+        await pilot.press("pagedown")
+        assert table(app).cursor_row == visible_rows
+
+
+async def test_no_color_keeps_markers_and_cursor_readable(
+    sandbox: SandboxInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with running_app(sandbox, tmp_path) as (app, _pilot):
+        assert app.no_color
+        strips = app.screen._compositor.render_strips()
+        cursor_line = strips[3]
+        assert any(style is not None and style.reverse for _, style, _ in cursor_line)
+        text = [strip.text for strip in strips]
+        assert "● live" in text[0] and "low" in text[0]
+        colours = {
+            (style.color, style.bgcolor)
+            for strip in strips
+            for _, style, _ in strip
+            if style is not None
+        }
+        assert all(
+            color is None or color.is_default or color.is_system_defined or _grey(color)
+            for pair in colours
+            for color in pair
+        )
+
+
+def _grey(color: Any) -> bool:
+    triplet = color.get_truecolor()
+    return triplet.red == triplet.green == triplet.blue
+
+
+async def test_keys_open_screens_and_escape_goes_back(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    async with running_app(sandbox, tmp_path) as (app, pilot):
+        await pilot.press("l")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "LocationsScreen"
+        assert app.screen.query(StatusBar)  # the app gives every screen its status line
+        await pilot.press("escape")
+        assert isinstance(app.screen, BalancesScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert isinstance(app.screen, BalancesScreen)
+
+
+async def test_enter_opens_movement_with_the_row_and_m_with_the_selection(
+    sandbox: SandboxInfo, tmp_path: Path
+) -> None:
+    async with running_app(sandbox, tmp_path) as (app, pilot):
+        stock = table(app)
+        opened: list[tuple[str, dict[str, Any]]] = []
+        app.open_screen = lambda key, **kwargs: opened.append((key, kwargs))  # type: ignore[method-assign]
+        await pilot.press("down", "enter")
+        assert opened == [("movement", {"keys": [stock.shown_keys()[1]]})]
+        await pilot.press("space", "space", "m")
+        assert opened[-1] == ("movement", {"keys": sorted(stock.shown_keys()[1:3])})
+
+
+async def test_command_palette_runs_an_action(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    async with running_app(sandbox, tmp_path) as (app, pilot):
+        titles = [command.title for command in app.palette_commands()]
+        for wanted in ("Locations", "New movement", "Low-stock alerts", "Tracking", "History"):
+            assert wanted in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"sort balances by sku")
+        await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: table(app).sort_column == "sku")
+
+
+async def test_high_contrast_theme_is_registered(sandbox: SandboxInfo, tmp_path: Path) -> None:
+    async with running_app(sandbox, tmp_path, theme="zinv-high-contrast") as (app, _pilot):
+        assert app.theme == "zinv-high-contrast"
+        assert app.current_theme.background == "#000000"
