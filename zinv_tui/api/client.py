@@ -65,6 +65,9 @@ _PRODUCTS = TypeAdapter(list[Product])
 
 UuidLike = UUID | str
 
+LIMITER_HEADROOM = 0.95
+"""Share of ``requests_per_second`` the limiter actually uses."""
+
 
 @dataclass(frozen=True, slots=True)
 class ProductsPage:
@@ -134,7 +137,11 @@ class ZettleClient:
             max_retry_after=max_retry_after,
             rng=retry_rng or random.Random(),
         )
-        limiter = RateLimiter(requests_per_second, burst) if requests_per_second else None
+        limiter = None
+        if requests_per_second:
+            # A little under the allowed rate: requests that leave evenly spaced can arrive a few
+            # milliseconds closer together, and Zettle's own bucket must not see that as a burst.
+            limiter = RateLimiter(requests_per_second * LIMITER_HEADROOM, burst)
         self._pipeline = RequestPipeline(
             self._http,
             policy=policy,
