@@ -1,0 +1,86 @@
+"""``zinv-tui sandbox`` as a real process: ready file, the whole surface on the port, clean stop on
+SIGTERM and SIGINT (exit 0)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.sandbox.conftest import GRANT
+
+pytestmark = [pytest.mark.timeout(90), pytest.mark.skipif(os.name != "posix", reason="signals")]
+
+
+def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 45) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return json.loads(path.read_text())
+        if process.poll() is not None:
+            raise AssertionError(f"sandbox exited early: {process.communicate()}")
+        time.sleep(0.05)
+    raise AssertionError("no ready file")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_sandbox_command_ready_file_and_clean_stop(tmp_path: Path, stop_signal: int) -> None:
+    ready = tmp_path / "sub" / "f.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "zinv_tui",
+            "sandbox",
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready),
+            "--products",
+            "25",
+            "--db",
+            str(tmp_path / "demo.sqlite"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        info = _wait_for(ready, process)
+        assert set(info) == {"url", "api_key", "client_id", "organization_uuid"}
+        assert info["url"].startswith("http://127.0.0.1:")
+        assert not info["url"].endswith(":0")
+        assert [p.name for p in ready.parent.iterdir()] == ["f.json"]  # written atomically
+        token = httpx.post(
+            f"{info['url']}/token",
+            data={
+                "grant_type": GRANT,
+                "client_id": info["client_id"],
+                "assertion": info["api_key"],
+            },
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for path in (
+            "/inventory",
+            "/organizations/self/locations",
+            "/organizations/self/products/v2",
+        ):
+            assert httpx.get(info["url"] + path, headers=headers).status_code == 200
+    finally:
+        process.send_signal(stop_signal)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0, err
+    assert info["url"] in out
+    assert info["api_key"] not in out + err
+    assert "Traceback" not in err
