@@ -12,6 +12,9 @@ from zinv_tui import __version__, redaction
 from zinv_tui.commands.account import add_login_arguments
 from zinv_tui.commands.context import add_format_argument, add_profile_arguments
 from zinv_tui.commands.exit_codes import EPILOG, CommandError, ExitCode, exit_code_for
+from zinv_tui.commands.movements import add_import_counts_arguments, add_move_arguments
+from zinv_tui.commands.records import add_history_arguments, add_outbox_arguments
+from zinv_tui.commands.stock import add_balances_arguments, add_export_arguments
 from zinv_tui.config.errors import ConfigError, CredentialsError
 from zinv_tui.redaction import redact
 
@@ -199,6 +202,70 @@ def build_parser() -> argparse.ArgumentParser:
         _lazy("zinv_tui.commands.doctor", "cmd_doctor"),
         "check config, state dir, API key, hosts, token, scopes and clock, each with a fix",
     )
+
+    # Scriptable stock commands, through the service and its outbox (zinv_tui/commands/stock.py,
+    # movements.py, records.py).
+    _add_command(
+        commands,
+        "locations",
+        _lazy("zinv_tui.commands.stock", "cmd_locations"),
+        "list the shop's locations (STORE, SUPPLIER, BIN, SOLD)",
+        output=True,
+    )
+    balances = _add_command(
+        commands,
+        "balances",
+        _lazy("zinv_tui.commands.stock", "cmd_balances"),
+        "list STORE balances (own pending movements included)",
+        output=True,
+    )
+    add_balances_arguments(balances)
+    _add_command(
+        commands,
+        "low-stock",
+        _lazy("zinv_tui.commands.stock", "cmd_low_stock"),
+        "list variants at or below their low-stock level, most urgent first",
+        output=True,
+    )
+    move = _add_command(
+        commands,
+        "move",
+        _lazy("zinv_tui.commands.movements", "cmd_move"),
+        "record a stock movement (restock, sale, discard, return, set) and send it",
+        output=True,
+    )
+    add_move_arguments(move)
+    import_counts = _add_command(
+        commands,
+        "import-counts",
+        _lazy("zinv_tui.commands.movements", "cmd_import_counts"),
+        "turn a CSV of counted balances (sku or barcode, counted) into corrections",
+        output=True,
+    )
+    add_import_counts_arguments(import_counts)
+    export = _add_command(
+        commands,
+        "export",
+        _lazy("zinv_tui.commands.stock", "cmd_export"),
+        "write balances or the movement history to a CSV file",
+    )
+    add_export_arguments(export)
+    history = _add_command(
+        commands,
+        "history",
+        _lazy("zinv_tui.commands.records", "cmd_history"),
+        "list recorded movements, newest first (local journal; works offline)",
+        output=True,
+    )
+    add_history_arguments(history)
+    outbox = _add_command(
+        commands,
+        "outbox",
+        _lazy("zinv_tui.commands.records", "cmd_outbox"),
+        "show movements not yet acknowledged; --retry sends them, --dismiss gives up",
+        output=True,
+    )
+    add_outbox_arguments(outbox)
     return parser
 
 
@@ -215,7 +282,7 @@ def _run_without_command(parser: argparse.ArgumentParser, args: argparse.Namespa
 def _report(error: BaseException) -> int:
     """Print a failure as one redacted sentence and return its exit code."""
     code = exit_code_for(error)
-    prefix = "config error" if code == ExitCode.USAGE else "error"
+    prefix = "config error" if isinstance(error, ConfigError) else "error"
     print(f"zinv-tui: {prefix}: {redact(str(error))}", file=sys.stderr)
     return int(code)
 

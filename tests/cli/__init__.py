@@ -1,0 +1,1 @@
+"""Tests of the command line: settings, credentials, and every command against the sandbox."""

@@ -1,0 +1,374 @@
+"""``move`` and ``import-counts``: movements recorded through the service's outbox, as on screen.
+
+Each movement is journaled first (durable), then sent; by default the command waits for Zettle to
+acknowledge it (``--wait SECONDS``, default 30). Exit 0 when all are acknowledged, 1 when one is
+refused or still pending when the wait ends; pending movements stay in the outbox and are sent by
+the next ``zinv-tui`` run on this profile, or ``zinv-tui outbox --retry``. ``--no-wait`` only
+records (exit 0): a script can record many movements and send them with one ``outbox --retry``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from zinv_tui.commands.context import run_async, settings_from_args
+from zinv_tui.commands.exit_codes import CommandError, ExitCode
+from zinv_tui.commands.output import render_rows
+from zinv_tui.commands.session import open_service
+from zinv_tui.service import (
+    MAX_QUANTITY,
+    InventoryService,
+    MovementIntent,
+    MovementRejected,
+    OutboxEntry,
+    OutboxStatus,
+    PlannedMovement,
+    Reason,
+    StockRow,
+)
+
+REASONS = {
+    "restock": Reason.RESTOCK,
+    "sale": Reason.SALE,
+    "discard": Reason.DISCARD,
+    "return": Reason.RETURN_TO_SUPPLIER,
+    "set": Reason.SET_COUNT,
+}
+DEFAULT_WAIT = 30.0
+ENTRY_COLUMNS = (
+    "id",
+    "reason",
+    "product",
+    "variant",
+    "sku",
+    "quantity",
+    "change",
+    "balance_before",
+    "balance_after",
+    "status",
+    "error",
+)
+PLAN_COLUMNS = (
+    "line",
+    "code",
+    "product",
+    "variant",
+    "balance",
+    "counted",
+    "change",
+    "problem",
+)
+CODE_COLUMNS = ("sku", "barcode", "variant_uuid")
+COUNT_COLUMN = "counted"
+
+
+def _quantity(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_QUANTITY:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0 and {MAX_QUANTITY:,}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 3600 seconds")
+    return value
+
+
+def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--wait SECONDS`` / ``--no-wait``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--wait",
+        type=_seconds,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"wait up to SECONDS for Zettle to acknowledge (default {DEFAULT_WAIT:g})",
+    )
+    group.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_const",
+        const=None,
+        help="only record in the outbox; a later run sends it (e.g. `zinv-tui outbox --retry`)",
+    )
+
+
+def add_move_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``move``."""
+    parser.add_argument("--reason", required=True, choices=tuple(REASONS), help="why stock moves")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sku", help="the variant's SKU")
+    which.add_argument("--barcode", help="the variant's barcode")
+    which.add_argument("--variant-uuid", help="the variant's UUID")
+    parser.add_argument(
+        "--qty",
+        type=_quantity,
+        required=True,
+        help="units to move; with --reason set, the counted balance",
+    )
+    parser.add_argument("--note", default="", help="note kept in the local history")
+    add_wait_arguments(parser)
+
+
+def add_import_counts_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``import-counts``."""
+    parser.add_argument(
+        "file",
+        metavar="FILE.csv",
+        type=Path,
+        help="CSV with a header: sku or barcode (or variant_uuid), and counted",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    parser.add_argument("--note", default="", help="note kept with each correction")
+    add_wait_arguments(parser)
+
+
+def find_row(service: InventoryService, column: str, code: str) -> StockRow:
+    """The one tracked variant with this SKU (any case), barcode or variant UUID."""
+    wanted = code.strip()
+    if column == "sku":
+        rows = [row for row in service.rows.values() if row.sku.casefold() == wanted.casefold()]
+    elif column == "barcode":
+        rows = [row for row in service.rows.values() if row.barcode == wanted]
+    else:
+        rows = [row for row in service.rows.values() if row.variant_uuid == wanted.lower()]
+    label = column.replace("_", " ")
+    if not rows:
+        raise LookupError(f"no tracked variant has {label} {wanted!r}")
+    if len(rows) > 1:
+        names = "; ".join(f"{row.label} ({row.variant_uuid})" for row in rows[:5])
+        raise LookupError(
+            f"{len(rows)} variants have {label} {wanted!r}: {names} - use --variant-uuid"
+        )
+    return rows[0]
+
+
+async def require_write_scope(service: InventoryService) -> None:
+    """Refuse (exit 3) before recording anything when the key lacks WRITE:PRODUCT."""
+    info = await service.client.fetch_token_info()
+    if info.scopes and "WRITE:PRODUCT" not in info.scopes:
+        raise CommandError(
+            "this API key lacks the WRITE:PRODUCT scope, so Zettle would refuse stock changes; "
+            "create a key with READ:PRODUCT and WRITE:PRODUCT at my.zettle.com/apps/api-keys",
+            ExitCode.AUTH,
+        )
+
+
+def entry_record(entry: OutboxEntry) -> dict[str, Any]:
+    """A journaled movement as printed."""
+    after = entry.balance_after
+    if after is None and entry.balance_before is not None:
+        after = entry.balance_before + entry.store_change
+    return {
+        "id": entry.id,
+        "reason": entry.reason.value,
+        "product": entry.product_name,
+        "variant": entry.variant_name,
+        "sku": entry.sku,
+        "quantity": entry.quantity,
+        "change": entry.store_change,
+        "balance_before": entry.balance_before,
+        "balance_after": after,
+        "status": entry.status.value,
+        "error": entry.last_error,
+    }
+
+
+async def deliver(
+    service: InventoryService, entries: Sequence[OutboxEntry], wait: float | None
+) -> tuple[list[OutboxEntry], ExitCode]:
+    """Send now and wait up to ``wait`` seconds (``None``: don't, leave them in the outbox); the
+    entries as they stand after."""
+    if entries and wait is not None:
+        await service.flush(wait)
+    settled = service.journal.entries_by_id([entry.id for entry in entries])
+    statuses = {entry.status for entry in settled}
+    refused = OutboxStatus.NEEDS_ATTENTION in statuses
+    unsent = OutboxStatus.PENDING in statuses and wait is not None
+    return settled, ExitCode.FAILED if refused or unsent else ExitCode.OK
+
+
+def _summary(entries: Sequence[OutboxEntry], wait: float | None) -> str:
+    pending = sum(entry.status is OutboxStatus.PENDING for entry in entries)
+    refused = sum(entry.status is OutboxStatus.NEEDS_ATTENTION for entry in entries)
+    done = sum(entry.status is OutboxStatus.ACKNOWLEDGED for entry in entries)
+    parts = [f"{done} acknowledged"]
+    if refused:
+        parts.append(f"{refused} refused (see `zinv-tui outbox`)")
+    if pending:
+        when = "when the wait ended" if wait is not None else "for now"
+        parts.append(
+            f"{pending} still pending {when}: kept in the outbox and sent by the next run "
+            "(`zinv-tui outbox --retry`)"
+        )
+    return "; ".join(parts) + "."
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    """Record one movement and (by default) wait for Zettle's acknowledgement."""
+    settings = settings_from_args(args)
+    reason = REASONS[args.reason]
+    if reason is not Reason.SET_COUNT and args.qty == 0:
+        raise CommandError("--qty must be above zero (only --reason set takes 0)", ExitCode.USAGE)
+    column, code = next(
+        (name, getattr(args, name)) for name in CODE_COLUMNS if getattr(args, name) is not None
+    )
+
+    async def work() -> tuple[list[OutboxEntry], ExitCode, list[str]]:
+        async with open_service(settings) as service:
+            try:
+                row = find_row(service, column, code)
+            except LookupError as error:
+                raise CommandError(str(error)) from None
+            if reason is Reason.SET_COUNT:
+                intent = MovementIntent(reason, row.key, count=args.qty, note=args.note)
+            else:
+                intent = MovementIntent(reason, row.key, quantity=args.qty, note=args.note)
+            warnings = [plan.warning for plan in service.plan([intent]) if plan.warning]
+            await require_write_scope(service)
+            try:
+                entries = await service.record([intent])
+            except MovementRejected as error:
+                raise CommandError("; ".join(error.problems)) from None
+            if not entries:
+                return [], ExitCode.OK, [f"{row.label}: already {args.qty}, nothing to record"]
+            settled, exit_code = await deliver(service, entries, args.wait)
+            return settled, exit_code, warnings
+
+    entries, exit_code, notes = run_async(work())
+    for note in notes:
+        print(note, file=sys.stderr)
+    if entries:
+        render_rows([entry_record(e) for e in entries], ENTRY_COLUMNS, args.format, sys.stdout)
+        print(_summary(entries, args.wait), file=sys.stderr)
+    return exit_code
+
+
+def read_counts(path: Path) -> tuple[str, list[tuple[int, str, str]]]:
+    """The code column's name and ``(line, code, counted text)`` per data line."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            sample = handle.read(4096)
+            handle.seek(0)
+            try:
+                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            reader = csv.reader(handle, dialect)
+            header = next(reader, None)
+            if header is None:
+                raise CommandError(f"{path} is empty", ExitCode.USAGE)
+            names = [name.strip().lower().replace(" ", "_") for name in header]
+            code_column = next((name for name in CODE_COLUMNS if name in names), None)
+            if code_column is None or COUNT_COLUMN not in names:
+                raise CommandError(
+                    f"{path}: the header must name a sku, barcode or variant_uuid column and a "
+                    f"counted column (found: {', '.join(header)})",
+                    ExitCode.USAGE,
+                )
+            code_index, count_index = names.index(code_column), names.index(COUNT_COLUMN)
+            lines = []
+            for record in reader:
+                if not any(cell.strip() for cell in record):
+                    continue
+                cells = record + [""] * (len(names) - len(record))
+                lines.append((reader.line_num, cells[code_index], cells[count_index]))
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}", ExitCode.USAGE) from None
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise CommandError(f"{path} is not a readable CSV file ({error})", ExitCode.USAGE) from None
+    return code_column, lines
+
+
+def plan_counts(
+    service: InventoryService, column: str, lines: list[tuple[int, str, str]], note: str
+) -> tuple[list[dict[str, Any]], list[MovementIntent]]:
+    """One plan line per CSV line (with any problem), and the SET_COUNT intents of the good ones."""
+    records: list[dict[str, Any]] = []
+    intents: list[MovementIntent] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, code, counted_text in lines:
+        record: dict[str, Any] = {"line": line, "code": code.strip(), "counted": counted_text}
+        records.append(record)
+        try:
+            row = find_row(service, column, code)
+        except LookupError as error:
+            record["problem"] = str(error)
+            continue
+        record.update(product=row.product_name, variant=row.variant_name, balance=row.shown_balance)
+        try:
+            counted = int(counted_text.strip())
+            if not 0 <= counted <= MAX_QUANTITY:
+                raise ValueError
+        except ValueError:
+            record["problem"] = f"counted {counted_text!r} is not a whole number from 0"
+            continue
+        record["counted"] = counted
+        if row.key in seen:
+            record["problem"] = f"counted twice (also on line {seen[row.key]})"
+            continue
+        seen[row.key] = line
+        intent = MovementIntent(Reason.SET_COUNT, row.key, count=counted, note=note)
+        plan: PlannedMovement = service.plan([intent])[0]
+        if plan.error:
+            record["problem"] = plan.error
+            continue
+        record["change"] = plan.store_change
+        intents.append(intent)
+    return records, intents
+
+
+def cmd_import_counts(args: argparse.Namespace) -> int:
+    """Turn a CSV of counted balances into SET_COUNT movements (``--dry-run``: only the plan)."""
+    settings = settings_from_args(args)
+    column, lines = read_counts(args.file)
+    note = args.note or f"count imported from {args.file.name}"
+
+    async def work() -> tuple[list[dict[str, Any]], list[OutboxEntry], ExitCode]:
+        async with open_service(settings) as service:
+            records, intents = plan_counts(service, column, lines, note)
+            if args.dry_run or any(record.get("problem") for record in records):
+                return records, [], ExitCode.OK
+            await require_write_scope(service)
+            try:
+                entries = await service.record(intents)
+            except MovementRejected as error:
+                raise CommandError("; ".join(error.problems)) from None
+            settled, exit_code = await deliver(service, entries, args.wait)
+            return records, settled, exit_code
+
+    records, entries, exit_code = run_async(work())
+    problems = [record for record in records if record.get("problem")]
+    if args.dry_run or problems:
+        render_rows(records, PLAN_COLUMNS, args.format, sys.stdout, empty_message="No lines.")
+        changes = sum(1 for record in records if record.get("change"))
+        if problems:
+            print(
+                f"{len(problems)} line(s) have problems; nothing was recorded. Fix the file and "
+                "run again.",
+                file=sys.stderr,
+            )
+            return ExitCode.FAILED
+        print(f"Dry run: {changes} correction(s) would be recorded.", file=sys.stderr)
+        return ExitCode.OK
+    unchanged = len(records) - len(entries)
+    render_rows([entry_record(e) for e in entries], ENTRY_COLUMNS, args.format, sys.stdout)
+    print(
+        f"{len(entries)} correction(s) recorded, {unchanged} line(s) already matched. "
+        + _summary(entries, args.wait),
+        file=sys.stderr,
+    )
+    return exit_code

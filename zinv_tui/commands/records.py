@@ -1,0 +1,166 @@
+"""The local journal: ``history`` (every movement) and ``outbox`` (those not yet acknowledged)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from zinv_tui.commands.context import run_async, settings_from_args
+from zinv_tui.commands.exit_codes import CommandError, ExitCode
+from zinv_tui.commands.movements import add_wait_arguments, deliver
+from zinv_tui.commands.output import render_rows
+from zinv_tui.commands.session import open_service
+from zinv_tui.service import OutboxEntry, OutboxStatus, Reason
+
+HISTORY_COLUMNS = (
+    "id",
+    "created",
+    "reason",
+    "product",
+    "variant",
+    "sku",
+    "quantity",
+    "change",
+    "balance_after",
+    "status",
+    "user",
+    "note",
+)
+OUTBOX_COLUMNS = (
+    "id",
+    "created",
+    "reason",
+    "product",
+    "variant",
+    "sku",
+    "change",
+    "status",
+    "attempts",
+    "error",
+)
+_REASON_NAMES = {reason.value.lower().replace("_", "-"): reason for reason in Reason}
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be above zero")
+    return value
+
+
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``history``."""
+    parser.add_argument("--filter", metavar="TEXT", help="only movements mentioning TEXT")
+    parser.add_argument("--reason", choices=tuple(_REASON_NAMES), help="only this reason")
+    parser.add_argument(
+        "--limit", type=_positive, default=100, help="newest N movements (default 100)"
+    )
+
+
+def add_outbox_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``outbox``."""
+    parser.add_argument(
+        "--retry",
+        nargs="*",
+        type=_positive,
+        metavar="ID",
+        help="send pending movements now, and send again the refused ones named (all if none)",
+    )
+    parser.add_argument(
+        "--dismiss",
+        nargs="+",
+        type=_positive,
+        metavar="ID",
+        help="give up on refused movements (they stay in the history as CANCELLED)",
+    )
+    add_wait_arguments(parser)
+
+
+def journal_record(entry: OutboxEntry) -> dict[str, Any]:
+    """A journal entry as printed."""
+    return {
+        "id": entry.id,
+        "created": entry.created.astimezone().isoformat(timespec="seconds"),
+        "reason": entry.reason.value,
+        "product": entry.product_name,
+        "variant": entry.variant_name,
+        "sku": entry.sku,
+        "quantity": entry.quantity,
+        "change": entry.store_change,
+        "balance_after": entry.balance_after,
+        "status": entry.status.value,
+        "attempts": entry.attempts,
+        "user": entry.user,
+        "note": entry.note,
+        "error": entry.last_error,
+    }
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print the local movement history, newest first (works offline)."""
+    settings = settings_from_args(args)
+    reason = _REASON_NAMES[args.reason] if args.reason else None
+
+    async def work() -> list[OutboxEntry]:
+        async with open_service(settings, online=False) as service:
+            return service.history(text=args.filter, reason=reason, limit=args.limit)
+
+    render_rows(
+        [journal_record(entry) for entry in run_async(work())],
+        HISTORY_COLUMNS,
+        args.format,
+        sys.stdout,
+        empty_message="No movements recorded on this profile yet.",
+    )
+    return ExitCode.OK
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Show movements not yet acknowledged; ``--retry`` sends them, ``--dismiss`` gives up."""
+    settings = settings_from_args(args)
+    acting = args.retry is not None or args.dismiss
+
+    async def work() -> tuple[list[OutboxEntry], ExitCode]:
+        async with open_service(settings, online=args.retry is not None) as service:
+            for entry_id in args.dismiss or ():
+                await _act(service.dismiss, entry_id)
+            if args.retry is not None:
+                attention = service.outbox_entries(OutboxStatus.NEEDS_ATTENTION)
+                chosen = args.retry or [entry.id for entry in attention]
+                for entry_id in chosen:
+                    await _act(service.retry, entry_id)
+                pending = service.outbox_entries(OutboxStatus.PENDING)
+                await deliver(service, pending, args.wait if args.wait is not None else None)
+            left = service.outbox_entries()
+            code = ExitCode.OK
+            if acting and args.retry is not None and left:
+                code = ExitCode.FAILED
+            return left, code
+
+    left, code = run_async(work())
+    render_rows(
+        [journal_record(entry) for entry in left],
+        OUTBOX_COLUMNS,
+        args.format,
+        sys.stdout,
+        empty_message="The outbox is empty: every movement was acknowledged by Zettle.",
+    )
+    if left and args.format == "table":
+        print(
+            "Pending ones are sent by the next run (or `zinv-tui outbox --retry`); refused ones "
+            "need `--retry ID` (after fixing the cause) or `--dismiss ID`.",
+            file=sys.stderr,
+        )
+    return code
+
+
+async def _act(action: Any, entry_id: int) -> None:
+    try:
+        await action(entry_id)
+    except (KeyError, LookupError, ValueError) as error:
+        message = str(error).strip("'\"") or f"no outbox entry {entry_id}"
+        raise CommandError(f"#{entry_id}: {message}") from None

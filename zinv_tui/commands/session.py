@@ -1,0 +1,46 @@
+"""Open the profile's InventoryService for a command: the same service and outbox as the TUI."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from pydantic import SecretStr
+
+from zinv_tui.commands.context import open_client
+from zinv_tui.config import CredentialsError, ResolvedSettings, resolve_api_key
+from zinv_tui.config.credentials import make_private_dir
+from zinv_tui.service import InventoryService
+
+_OFFLINE_KEY = SecretStr("offline")
+"""Stands in for a missing key when a command only reads the local journal (never sent)."""
+
+
+@contextlib.asynccontextmanager
+async def open_service(
+    settings: ResolvedSettings, *, online: bool = True
+) -> AsyncIterator[InventoryService]:
+    """The profile's service. ``online``: loaded from Zettle first (errors raise, so the command
+    exits with 3 or 4); otherwise only the local journal is read (history, outbox, export history)
+    and no key is needed."""
+    if online:
+        key = resolve_api_key(settings).value
+    else:
+        try:
+            key = resolve_api_key(settings).value
+        except CredentialsError:
+            key = _OFFLINE_KEY
+    make_private_dir(settings.state_dir)
+    async with open_client(settings, key) as client:
+        service = InventoryService(
+            client,
+            state_dir=settings.state_dir,
+            poll_interval=settings.profile.poll_interval,
+            user=settings.profile.user,
+        )
+        try:
+            if online:
+                await service.start(require_load=True)
+            yield service
+        finally:
+            await service.stop()
