@@ -146,3 +146,22 @@ async def test_unknown_things_are_not_found_or_rejected(sandbox, clients) -> Non
     assert caught.value.developer_message
     with pytest.raises(ValueError):
         await client.get_location_balances("../../sandbox/info")
+
+
+async def test_a_pasted_key_with_spaces_and_newline_works(sandbox) -> None:
+    from zinv_tui.api import ApiEndpoints, ZettleClient
+
+    pasted = f"  {sandbox.api_key}\n"
+    async with ZettleClient(pasted, endpoints=ApiEndpoints.single(sandbox.url)) as client:
+        assert len(await client.get_locations()) == 4
+
+
+async def test_stats_count_what_went_over_the_wire(sandbox, clients) -> None:
+    client = clients(sandbox)
+    await client.get_locations()
+    before = client.stats.snapshot()
+    body = await client.get_store_balances_raw()
+    spent = client.stats - before
+    assert (spent.requests, spent.retries, spent.token_requests) == (1, 0, 0)
+    assert spent.bytes_received > len(body) > 0  # body plus status line and headers
+    assert 200 < spent.bytes_sent < 2000  # request line, headers with the bearer token, no body

@@ -113,7 +113,9 @@ class ZettleClient:
     ) -> None:
         if not timeout > 0:
             raise ValueError("timeout must be above zero seconds")
-        secret = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        # Keys are pasted: surrounding spaces and newlines are never part of one.
+        raw_key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        secret = SecretStr(raw_key.strip())
         self.endpoints = endpoints or ApiEndpoints()
         self.organization = _organization(organization)
         self.timeout = float(timeout)
