@@ -97,6 +97,8 @@ class ModelServer:
 
 
 def replay(replica: dict[RowKey, StockRow], diff: RowDiff) -> None:
+    keys = [row.key for row in diff.added + diff.removed] + [c.key for c in diff.changed]
+    assert len(keys) == len(set(keys)), "a key appears once per diff"
     for row in diff.removed:
         assert replica.pop(row.key) is row
     for change in diff.changed:
@@ -132,6 +134,8 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops) -> None:
     view.apply_full(decode_balances(server.answer(None)))
     cursor = server.seq
     replica = dict(view.rows)
+    initial = dict(view.rows)
+    composed = RowDiff()
     pending: dict[RowKey, int] = {}
     for op, a, b in ops:
         if op == "move":
@@ -149,14 +153,26 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops) -> None:
                 decode_balances(server.answer(None if full else cursor))
             )
             cursor = server.seq
+            started = view.take_awaiting_products()
+            if started:  # what the sync engine does: read those products' balances
+                diff = diff.then(
+                    view.apply_products(
+                        started,
+                        {k: b for k, b in server.balances.items() if k[0] in started and b},
+                        tracked=True,
+                    )
+                )
             assert {k: r.balance for k, r in view.rows.items()} == server.expected()
         replay(replica, diff)
         assert replica == view.rows
+        composed = composed.then(diff)
         for key, row in view.rows.items():
             assert row.pending == pending.get(key, 0)
             assert row.known == (key[0] != UNKNOWN)
             if not row.known:
                 assert row.product_name == UNKNOWN and row.variant_name == UNKNOWN_VARIANT
+    replay(initial, composed)  # all the steps' diffs composed into one replay the same way
+    assert initial == view.rows
 
 
 def test_full_snapshot_fills_zeros_and_keeps_unknown_products() -> None:

@@ -334,6 +334,10 @@ class InventoryService:
         Raises :class:`MovementRejected` listing every bad line; a count that already matches
         records nothing for its line.
         """
+        if self._engine is None or self._engine.generation == 0:
+            raise ServiceNotReady(
+                "The stock has not loaded yet - wait until the app reaches Zettle, then try again"
+            )
         plans = self.plan(intents)
         problems = [plan.error for plan in plans if plan.error]
         if problems:
@@ -381,7 +385,7 @@ class InventoryService:
         return entries
 
     def _resync_pending(self) -> None:
-        """Keep the overlay equal to the journal's pending entries (another process may share it)."""
+        """Keep the overlay equal to the journal's pending entries (a process may share it)."""
         journal = self.journal.pending_changes()
         if journal == self._view.pending:
             return
@@ -415,14 +419,8 @@ class InventoryService:
         self._publish_status()
 
     async def _product_balances(self, products: Sequence[str]) -> dict[RowKey, int]:
-        fresh: dict[RowKey, int] = {}
-        for start in range(0, len(products), _CHUNK):
-            answer = await self.client.get_balances_for_products(
-                list(products[start : start + _CHUNK]), location_type=LocationType.STORE
-            )
-            for line in answer.variants:
-                fresh[(str(line.product_uuid), str(line.variant_uuid))] = line.balance
-        return fresh
+        assert self._engine is not None
+        return await self._engine._product_balances(list(products))
 
     async def flush(self, wait: float | None = None) -> bool:
         """Send everything pending now, retrying for up to ``wait`` seconds (None: until done).

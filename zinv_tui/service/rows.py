@@ -99,6 +99,44 @@ class RowDiff:
     full: bool = False
     """True when the diff comes from a full snapshot (a subscriber may redraw everything)."""
 
+    def then(self, later: RowDiff) -> RowDiff:
+        """This diff followed by ``later``, composed so each key appears at most once."""
+        if not later:
+            return self
+        if not self:
+            later.full = later.full or self.full
+            return later
+        added = {row.key: row for row in self.added}
+        changed = {change.key: change for change in self.changed}
+        removed = {row.key: row for row in self.removed}
+        for row in later.removed:
+            if row.key in added:
+                del added[row.key]
+            elif row.key in changed:
+                removed[row.key] = changed.pop(row.key).old
+            else:
+                removed[row.key] = row
+        for change in later.changed:
+            key = change.key
+            if key in added:
+                added[key] = change.new
+            elif key in changed:
+                changed[key] = RowChange(changed[key].old, change.new)
+            else:
+                changed[key] = change
+        for row in later.added:
+            old = removed.pop(row.key, None)
+            if old is None:
+                added[row.key] = row
+            else:
+                changed[row.key] = RowChange(old, row)
+        return RowDiff(
+            list(added.values()),
+            list(changed.values()),
+            list(removed.values()),
+            self.full or later.full,
+        )
+
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.removed)
 

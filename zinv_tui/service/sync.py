@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import MalformedResponse, NetworkError, RateLimited, ZettleError
-from zinv_tui.api.models import LocationLowStock
+from zinv_tui.api.models import LocationLowStock, LocationType
 from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.rows import RowDiff, RowKey
@@ -147,6 +147,14 @@ class SyncEngine:
                 self._want_full = True
             return self._failed(error)
         diff = self._view.apply_full(answer) if want_full else self._view.apply_changes(answer)
+        started = self._view.take_awaiting_products()
+        if started:
+            try:
+                balances = await self._product_balances(sorted(started))
+            except ZettleError:
+                self._want_full = True  # read them all next time instead
+            else:
+                diff = diff.then(self._view.apply_products(started, balances, tracked=True))
         if self._on_polled is not None:
             self._on_polled()
         if want_full:
@@ -167,6 +175,17 @@ class SyncEngine:
         self._on_state()
         return diff
 
+    async def _product_balances(self, products: list[str]) -> dict[RowKey, int]:
+        """STORE balances of whole products (Zettle leaves zeros out), 100 products per request."""
+        balances: dict[RowKey, int] = {}
+        for start in range(0, len(products), 100):
+            answer = await self._client.get_balances_for_products(
+                products[start : start + 100], location_type=LocationType.STORE
+            )
+            for line in answer.variants:
+                balances[(str(line.product_uuid), str(line.variant_uuid))] = line.balance
+        return balances
+
     async def _refresh_side_data(self, now: float) -> None:
         due = now - self._last_catalogue >= self.catalogue_every or (
             self._view.unknown_products and now - self._last_catalogue >= self.unknown_retry
@@ -182,8 +201,7 @@ class SyncEngine:
             del page
             self._catalogue_etag = catalogue.etag
             diff = self._view.set_catalogue(catalogue)
-        low = self._view.set_low_stock(low_stock_settings(levels), replace=True)
-        diff.changed.extend(low.changed)
+        diff = diff.then(self._view.set_low_stock(low_stock_settings(levels), replace=True))
         if diff:
             self._emit(diff)
 

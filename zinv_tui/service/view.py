@@ -35,7 +35,15 @@ def _normal(key: RowKey) -> RowKey:
 class InventoryView:
     """Rows by ``(product_uuid, variant_uuid)`` plus what is needed to build and update them."""
 
-    __slots__ = ("catalogue", "low_stock", "pending", "rows", "tracked", "unknown_products")
+    __slots__ = (
+        "awaiting_products",
+        "catalogue",
+        "low_stock",
+        "pending",
+        "rows",
+        "tracked",
+        "unknown_products",
+    )
 
     def __init__(self) -> None:
         self.rows: dict[RowKey, StockRow] = {}
@@ -44,6 +52,7 @@ class InventoryView:
         self.low_stock: dict[RowKey, LowStockSetting] = {}
         self.pending: dict[RowKey, int] = {}
         self.unknown_products: set[str] = set()
+        self.awaiting_products: set[str] = set()
 
     # -- building rows -------------------------------------------------------------------------
 
@@ -153,6 +162,7 @@ class InventoryView:
             if row is None or row.balance != line.balance:
                 self._set_balance(key, line.balance, diff)
         self.tracked = tracked
+        self.awaiting_products.clear()
         self._fill_zeros(tracked, seen, diff)
         if len(seen) != len(rows):
             for key in [key for key in rows if key not in seen]:
@@ -177,9 +187,15 @@ class InventoryView:
             self._set_balance(key, line.balance, diff)
         new = started - self.tracked
         self.tracked |= started
-        if new:
-            self._fill_zeros(new, seen, diff)
+        # Balances survive a stop/start of tracking and the feed only lists balances that changed,
+        # so a product that (re)starts tracking needs a per-product read: see apply_products.
+        self.awaiting_products |= new
         return diff
+
+    def take_awaiting_products(self) -> set[str]:
+        """Products whose tracking started since the last call (read their balances next)."""
+        products, self.awaiting_products = self.awaiting_products, set()
+        return products
 
     def _fill_zeros(self, products: Iterable[str], seen: set[RowKey], diff: RowDiff) -> None:
         catalogue = self.catalogue.products

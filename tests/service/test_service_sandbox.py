@@ -1,0 +1,289 @@
+"""InventoryService end to end against a real sandbox over loopback HTTP."""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import httpx
+import pytest
+
+from tests.service.conftest import (
+    ledger,
+    make_client,
+    pos_sale,
+    running_service,
+    server_store_balances,
+    set_faults,
+)
+from zinv_tui.api.models import LocationType
+from zinv_tui.sandbox.server import SandboxInfo
+from zinv_tui.service import (
+    InventoryService,
+    MovementIntent,
+    MovementRejected,
+    OutboxStatus,
+    Reason,
+    RowDiff,
+    ServiceNotReady,
+    SyncState,
+    UndoRefused,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def truth_for(service: InventoryService, info) -> dict:
+    """What the sandbox holds for every row the service shows (zero when the ledger has nothing)."""
+    server = server_store_balances(info)
+    return {key: server.get(key, 0) for key in service.rows}
+
+
+async def test_initial_load_joins_catalogue_and_fills_zero_balances(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=60, seed=3)
+    async with running_service(info, tmp_path) as service:
+        rows = service.rows
+        assert rows and service.status.state is SyncState.LIVE
+        assert {k: r.balance for k, r in rows.items()} == truth_for(service, info)
+        assert all(r.known and r.product_name and r.tracked for r in rows.values())
+        labelled = [r for r in rows.values() if r.variant_name]
+        assert labelled, "variant labels (name or joined options) are shown"
+        assert any(r.low_stock_level is not None or r.low_stock_alert for r in rows.values())
+        untracked = service.untracked_products()
+        assert untracked and not any(str(p.uuid) == k[0] for p in untracked for k in rows)
+        assert set(service.locations) == set(LocationType)
+        path = tmp_path / "balances.csv"
+        assert service.export_balances_csv(path) == len(rows)
+        assert len(list(csv.DictReader(path.open()))) == len(rows)
+
+
+async def test_movements_reach_the_ledger_once_and_show_at_once(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=30)
+    async with running_service(info, tmp_path) as service:
+        diffs: list[RowDiff] = []
+        service.subscribe(diffs.append)
+        a, b = sorted(service.rows)[:2]
+        before_a, before_b = service.rows[a].balance, service.rows[b].balance
+        entries = await service.record(
+            [
+                MovementIntent(Reason.RESTOCK, a, quantity=7, note="delivery 42"),
+                MovementIntent(Reason.SALE, b, quantity=2),
+                MovementIntent(Reason.SET_COUNT, a, count=before_a + 3),
+            ]
+        )
+        # Optimistic: pending shows before Zettle answers.
+        assert service.rows[a].pending in (7 - 4, 0)
+        assert diffs and diffs[0].changed[0].new.pending != 0
+        assert await service.flush(10)
+        assert service.rows[a].balance == before_a + 3 and service.rows[a].pending == 0
+        assert service.rows[b].balance == before_b - 2
+        await service.refresh()
+        assert {k: r.balance for k, r in service.rows.items()} == truth_for(service, info)
+        history = service.history()
+        assert [e.reason for e in history] == [Reason.SET_COUNT, Reason.SALE, Reason.RESTOCK]
+        assert all(e.status is OutboxStatus.ACKNOWLEDGED and e.user == "tester" for e in history)
+        assert history[0].from_type is LocationType.STORE and history[0].to_type is LocationType.BIN
+        assert history[0].quantity == 4 and history[2].note == "delivery 42"
+        assert all(e.sent_as is None for e in entries)  # not yet batched when recorded
+        sent_as = {e.sent_as for e in history}
+        assert None not in sent_as
+        mine = [m for m in ledger(info) if m["externalUuid"] in sent_as]
+        assert sorted(m["change"] for m in mine) == [2, 4, 7]
+        assert len({m["externalUuid"] for m in mine}) == 1  # one batch, one request
+
+
+async def test_invalid_intents_record_nothing(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=10)
+    async with running_service(info, tmp_path) as service:
+        key = next(iter(service.rows))
+        with pytest.raises(MovementRejected) as refused:
+            await service.record(
+                [
+                    MovementIntent(Reason.RESTOCK, key, quantity=1),
+                    MovementIntent(Reason.SALE, key, quantity=0),
+                ]
+            )
+        assert "above zero" in str(refused.value) and service.history() == []
+        current = service.rows[key].shown_balance
+        assert await service.record([MovementIntent(Reason.SET_COUNT, key, count=current)]) == []
+
+
+async def test_pos_sales_interleaved_with_own_movements_never_double_count(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=20, seed=5)
+    rng = random.Random(7)
+    async with running_service(info, tmp_path, max_batch=3) as service:
+        keys = sorted(service.rows)[:4]
+        for round_ in range(12):
+            for _ in range(rng.randint(1, 3)):
+                key = rng.choice(keys)
+                await service.record(
+                    [MovementIntent(Reason.RESTOCK, key, quantity=rng.randint(1, 5))]
+                )
+            pos_sale(info, rng.choice(keys)[1], rng.randint(1, 3))
+            if round_ % 3 == 0:
+                await service.refresh()  # a poll while movements are still pending
+                truth = server_store_balances(info)
+                for key in keys:
+                    row = service.rows[key]
+                    unsent = sum(
+                        e.store_change
+                        for e in service.outbox_entries(OutboxStatus.PENDING)
+                        if e.key == key
+                    )
+                    assert row.pending == unsent
+                    assert row.balance == truth.get(key, 0)  # never includes the pending part
+            else:
+                await service.flush(10)
+                pos_sale(info, rng.choice(keys)[1], 1)
+                await service.refresh()
+                assert {k: service.rows[k].shown_balance for k in keys} == {
+                    k: v for k, v in truth_for(service, info).items() if k in keys
+                }
+        assert await service.flush(10)
+        await service.refresh()
+        assert {k: r.shown_balance for k, r in service.rows.items()} == truth_for(service, info)
+
+
+async def test_refused_movement_needs_attention_then_retry_after_tracking(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=20)
+    async with running_service(info, tmp_path) as service:
+        keys = sorted(service.rows)
+        bad = keys[0]
+        good = next(k for k in keys if k[0] != bad[0])
+        async with make_client(info) as other:  # someone stops tracking behind our back
+            await other.stop_tracking(bad[0])
+        balance = service.rows[bad].balance
+        await service.record(
+            [
+                MovementIntent(Reason.SALE, good, quantity=1),
+                MovementIntent(Reason.DISCARD, bad, quantity=2, note="broken"),
+            ]
+        )
+        await service.flush(10)
+        (stuck,) = service.outbox_entries()
+        assert stuck.status is OutboxStatus.NEEDS_ATTENTION and stuck.key == bad
+        assert "not tracked" in stuck.last_error.lower()
+        assert service.status.attention_count == 1 and service.status.pending_count == 0
+        assert service.rows[bad].pending == 0 and service.rows[bad].balance == balance
+        assert service.history(status=OutboxStatus.ACKNOWLEDGED)[0].key == good
+        await service.start_tracking([bad[0]])
+        await service.retry(stuck.id)
+        assert await service.flush(10)
+        assert service.history()[0].status is OutboxStatus.ACKNOWLEDGED
+        assert service.rows[bad].balance == balance - 2
+        moves = [m for m in ledger(info) if m["variantUuid"] == bad[1] and m["source"] == "api"]
+        assert [m["change"] for m in moves] == [2]
+
+
+async def test_undo_posts_the_opposite_movement_once(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=10)
+    async with running_service(info, tmp_path) as service:
+        key = next(iter(service.rows))
+        before = service.rows[key].balance
+        (restock,) = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=5)])
+        with pytest.raises(UndoRefused, match="waiting"):
+            await service.undo(restock.id)
+        await service.flush(10)
+        (undo,) = await service.undo(restock.id)
+        assert undo.reason is Reason.UNDO and undo.undo_of == restock.id
+        assert (undo.from_type, undo.to_type) == (LocationType.STORE, LocationType.SUPPLIER)
+        with pytest.raises(UndoRefused, match="already undone"):
+            await service.undo(restock.id)
+        await service.flush(10)
+        with pytest.raises(UndoRefused, match="itself an undo"):
+            await service.undo(undo.id)
+        assert service.rows[key].balance == before
+        assert service.journal.entry(restock.id).undone_by == undo.id
+        path = tmp_path / "history.csv"
+        assert service.export_history_csv(path, reason=Reason.UNDO) == 1
+
+
+async def test_low_stock_and_tracking_changes(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=20)
+    async with running_service(info, tmp_path) as service:
+        key = next(iter(service.rows))
+        await service.set_low_stock([key], 9, True)
+        assert (service.rows[key].low_stock_level, service.rows[key].low_stock_alert) == (9, True)
+        async with make_client(info) as other:
+            store = service.locations[LocationType.STORE].uuid
+            levels = await other.get_product_low_stock_levels(store, key[0])
+        assert any(
+            str(v.variant_uuid) == key[1] and v.custom_low_stock_level == 9
+            for v in levels.custom_low_stock_level_for_variants
+        )
+        await service.set_low_stock([key], None, False)
+        assert service.rows[key].low_stock_level is None
+        product = service.untracked_products()[0]
+        await service.start_tracking([product.uuid])
+        assert {(str(product.uuid), str(v.uuid)) for v in product.variants} <= set(service.rows)
+        await service.stop_tracking([product.uuid])
+        assert not any(k[0] == str(product.uuid) for k in service.rows)
+        assert str(product.uuid) in {str(p.uuid) for p in service.untracked_products()}
+        sold = await service.location_balances(LocationType.SOLD)
+        assert isinstance(sold, dict)
+
+
+async def test_feed_tracks_other_clients_and_pos_sales(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=20)
+    async with running_service(info, tmp_path) as service:
+        diffs: list[RowDiff] = []
+        service.subscribe(diffs.append)
+        key = sorted(service.rows)[3]
+        balance = service.rows[key].balance
+        pos_sale(info, key[1], 2)
+        diff = await service.refresh()
+        assert diff is not None and not diff.full
+        (change,) = diff.changed
+        assert (change.old_balance, change.new_balance) == (balance, balance - 2)
+        assert await service.refresh() is not None and diffs[-1] is diff  # idle poll: no diff
+        product = service.untracked_products()[0]
+        async with make_client(info) as other:
+            await other.start_tracking(product.uuid)
+        diff = await service.refresh()
+        assert {r.product_uuid for r in diff.added} == {str(product.uuid)}
+        async with make_client(info) as other:
+            await other.stop_tracking(product.uuid)
+        diff = await service.refresh()
+        assert {r.product_uuid for r in diff.removed} == {str(product.uuid)}
+
+
+async def test_status_goes_offline_and_comes_back(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=5)
+    states = []
+    async with running_service(info, tmp_path, client_options={"max_retries": 0}) as service:
+        service.subscribe_status(states.append)
+        key = next(iter(service.rows))
+        set_faults(info, error_rate=1.0)
+        assert await service.refresh() is None
+        assert service.status.state is SyncState.STALE and service.status.last_error
+        await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
+        assert not await service.flush(0.3)
+        assert service.status.pending_count == 1 and service.status.sending_error
+        set_faults(info, error_rate=0.0)
+        assert await service.flush(5)
+        assert await service.refresh() is not None
+        assert service.status.state is SyncState.LIVE and service.status.pending_count == 0
+    assert any(s.state is SyncState.STALE for s in states)
+
+
+async def test_unreachable_server_starts_offline_from_cached_locations(tmp_path, sandbox_factory):
+    info = sandbox_factory(products=5)
+    async with running_service(info, tmp_path) as service:
+        key = next(iter(service.rows))
+    gone = SandboxInfo(str(httpx.URL(info.url).copy_with(port=1)), info.api_key, "", "")
+    async with make_client(gone, max_retries=0) as client:
+        service = InventoryService(client, tmp_path, poll_interval=30)
+        await service.start()
+        try:
+            assert service.status.state is SyncState.OFFLINE
+            assert "reach" in (service.status.last_error or "").lower()
+            assert set(service.locations) == set(LocationType)  # cached from the last run
+            assert not service.rows
+            with pytest.raises(ServiceNotReady, match="not loaded"):
+                await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
+        finally:
+            await service.stop()
