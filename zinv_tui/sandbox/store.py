@@ -30,30 +30,34 @@ CREATE TABLE IF NOT EXISTS products (
 CREATE TABLE IF NOT EXISTS variants (
     uuid TEXT PRIMARY KEY, product_uuid TEXT NOT NULL, ord INTEGER NOT NULL, name TEXT NOT NULL,
     sku TEXT, barcode TEXT, options TEXT NOT NULL, price INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS variants_product ON variants (product_uuid);
 CREATE TABLE IF NOT EXISTS tracking (
     product_uuid TEXT PRIMARY KEY, tracked INTEGER NOT NULL, seq INTEGER NOT NULL,
     changed TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS tracking_seq ON tracking (seq);
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY, product_uuid TEXT NOT NULL, variant_uuid TEXT NOT NULL,
     from_location TEXT NOT NULL, to_location TEXT NOT NULL, change INTEGER NOT NULL,
     external_uuid TEXT, source TEXT NOT NULL, created TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ledger_created ON ledger (created);
 CREATE TABLE IF NOT EXISTS balances (
     location_uuid TEXT NOT NULL, variant_uuid TEXT NOT NULL, product_uuid TEXT NOT NULL,
     balance INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (location_uuid, variant_uuid)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS balances_seq ON balances (location_uuid, seq);
-CREATE INDEX IF NOT EXISTS balances_product ON balances (product_uuid);
 CREATE TABLE IF NOT EXISTS replies (
     external_uuid TEXT PRIMARY KEY, body TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS low_stock (
     location_uuid TEXT NOT NULL, product_uuid TEXT NOT NULL, variant_uuid TEXT NOT NULL,
     level INTEGER, alert INTEGER NOT NULL,
     PRIMARY KEY (location_uuid, variant_uuid)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS low_stock_product ON low_stock (location_uuid, product_uuid);
 """
+
+# Secondary indexes: created after the bulk load of the demo shop (faster than maintaining them).
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS variants_product ON variants (product_uuid)",
+    "CREATE INDEX IF NOT EXISTS tracking_seq ON tracking (seq)",
+    "CREATE INDEX IF NOT EXISTS ledger_created ON ledger (created)",
+    "CREATE INDEX IF NOT EXISTS balances_seq ON balances (location_uuid, seq)",
+    "CREATE INDEX IF NOT EXISTS balances_product ON balances (product_uuid)",
+    "CREATE INDEX IF NOT EXISTS low_stock_product ON low_stock (location_uuid, product_uuid)",
+)
 
 
 def utc_now() -> str:
@@ -94,6 +98,8 @@ class LedgerStore:
         self._db.execute("PRAGMA temp_store=MEMORY")
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.executescript(_SCHEMA)
+        if not self.is_empty():
+            self._create_indexes()
         self._seq = int(self.meta("seq") or 0)
         self._variant_product: dict[str, str] = {}
         self._product_variants: dict[str, list[str]] = {}
@@ -227,6 +233,7 @@ class LedgerStore:
             db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
             db.executemany("INSERT INTO balances VALUES (?, ?, ?, ?, ?)", balances)
             db.executemany("INSERT INTO low_stock VALUES (?, ?, ?, ?, ?)", low_stock)
+            self._create_indexes()
             for key, value in (
                 ("organization_uuid", shop.organization_uuid),
                 ("user_uuid", shop.user_uuid),
@@ -238,7 +245,12 @@ class LedgerStore:
                 ("created", now),
             ):
                 self._set_meta(key, value)
-        self._load_catalogue_index()
+        self._product_variants = {p.uuid: [v.uuid for v in p.variants] for p in shop.products}
+        self._variant_product = {v.uuid: p.uuid for p in shop.products for v in p.variants}
+
+    def _create_indexes(self) -> None:
+        for statement in _INDEXES:
+            self._db.execute(statement)
 
     def _load_catalogue_index(self) -> None:
         self._variant_product = {}
@@ -403,8 +415,9 @@ class LedgerStore:
                 "JOIN tracking t ON t.product_uuid = b.product_uuid AND t.tracked = 1 "
                 "WHERE b.location_uuid = ? AND b.seq > ? "
                 "UNION "
+                # CROSS JOIN makes SQLite walk the (few) recently changed tracking rows first.
                 "SELECT b.product_uuid, b.variant_uuid, b.balance FROM tracking t "
-                "JOIN balances b ON b.product_uuid = t.product_uuid AND b.location_uuid = ? "
+                "CROSS JOIN balances b ON b.product_uuid = t.product_uuid AND b.location_uuid = ? "
                 "WHERE t.seq > ? AND t.tracked = 1"
             )
             rows = db.execute(sql, (location_uuid, since, location_uuid, since)).fetchall()
