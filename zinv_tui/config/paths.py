@@ -55,11 +55,6 @@ class AppPaths:
         """A profile's product catalogue cache."""
         return self.cache_dir / "profiles" / profile
 
-    @property
-    def demo_database(self) -> Path:
-        """The demo sandbox's ledger."""
-        return self.data_dir / "demo.sqlite"
-
 
 def _platform_dirs() -> dict[str, Path]:
     return {
