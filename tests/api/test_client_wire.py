@@ -329,3 +329,25 @@ async def test_a_slow_server_times_out_within_the_configured_time() -> None:
         assert time.monotonic() - started < 2.0
     finally:
         server.close()
+
+
+async def test_token_info_for_an_opaque_key_comes_from_the_token() -> None:
+    import base64
+    import json as json_module
+
+    organization = uuid.uuid1()
+    payload = {"organizationUuid": str(organization), "scope": ["READ:PRODUCT"]}
+    encoded = base64.urlsafe_b64encode(json_module.dumps(payload).encode()).rstrip(b"=").decode()
+    access_token = f"eyJhbGciOiJub25lIn0.{encoded}.sig"
+    async with CannedServer() as server:
+        server.on(
+            "POST",
+            "/token",
+            reply(200, {"access_token": access_token, "expires_in": 60, "scope": "READ:PRODUCT"}),
+        )
+        async with client_for(server) as client:
+            info = await client.fetch_token_info()
+    assert info.organization_uuid == organization
+    assert info.client_id == "client-1"
+    assert info.scopes == ("READ:PRODUCT",)
+    assert access_token not in repr(info)

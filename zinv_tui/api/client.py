@@ -92,7 +92,16 @@ def _organization(value: str | UUID) -> str:
 
 
 class ZettleClient:
-    """Async client for one merchant's Zettle inventory. Use ``async with`` or :meth:`aclose`."""
+    """Async client for one merchant's Zettle inventory. Use ``async with`` or :meth:`aclose`.
+
+    ``api_key`` is the merchant's key (``client_id`` is read from it unless given);
+    ``organization`` is ``"self"`` or an organization UUID; ``timeout`` bounds every connect, read,
+    write and pool wait (and four times it a whole attempt); ``max_retries`` repeats allowed after
+    the first try; ``requests_per_second`` feeds the client-side limiter (``None`` turns it off,
+    e.g. for the local sandbox). Keyword-only knobs tune the limiter's ``burst`` and the backoff
+    (``backoff_base`` seconds doubling per retry up to ``backoff_cap``, full jitter), the longest
+    ``Retry-After`` sat out (``max_retry_after``) and the connection pool.
+    """
 
     def __init__(
         self,
@@ -188,16 +197,20 @@ class ZettleClient:
             return ()
 
     async def fetch_token_info(self) -> TokenInfo:
-        """Sign in afresh (proving the key works now) and say who the key speaks for."""
+        """Sign in afresh (proving the key works now) and say who the key speaks for.
+
+        The organization and scopes come from the key's claims; where the key does not say (an
+        opaque key with an explicit client id), from the token endpoint's ``scope`` and the access
+        token's own payload, read but never trusted for anything else.
+        """
         token = await self._grant.renew()
-        claims = self._grant.claims
-        if claims.organization_uuid is None:
-            claims = _token_claims(token) or claims
-        scopes = read_scopes(self._grant.granted_scope) or claims.scopes or self._key_scopes()
+        key_claims = self._grant.claims
+        token_claims = _token_claims(token) or ApiKeyClaims()
+        scopes = read_scopes(self._grant.granted_scope) or key_claims.scopes or token_claims.scopes
         expires_at = self._grant.expires_at
-        assert expires_at is not None
+        assert expires_at is not None  # renew() just stored a token
         return TokenInfo(
-            organization_uuid=claims.organization_uuid or self._grant.claims.organization_uuid,
+            organization_uuid=key_claims.organization_uuid or token_claims.organization_uuid,
             client_id=self._grant.client_id,
             scopes=scopes,
             expires_at=expires_at,

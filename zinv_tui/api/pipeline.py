@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from zinv_tui.api.auth import AssertionGrant
-from zinv_tui.api.errors import NetworkError, RateLimited, TokenExpired, ZettleError
+from zinv_tui.api.errors import NetworkError, TokenExpired, ZettleError
 from zinv_tui.api.ratelimit import RateLimiter
 from zinv_tui.api.responses import (
     error_from_response,
@@ -266,8 +266,6 @@ class RequestPipeline:
                     await self._sleep(delay)
                 attempt += 1
                 continue
-            if isinstance(error, RateLimited) and error.retry_after is None:
-                error.retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise error
 
     async def _attempt(self, request: httpx.Request, *, is_token: bool) -> httpx.Response:
