@@ -109,6 +109,14 @@ def install() -> None:
 
     logging.setLogRecordFactory(factory)
     sys.excepthook = _redacting_excepthook(sys.excepthook)
+    threading.excepthook = _redacting_thread_hook
+
+
+def _redacting_thread_hook(hook_args: threading.ExceptHookArgs) -> None:
+    if hook_args.exc_type is SystemExit or hook_args.exc_value is None:
+        return
+    name = hook_args.thread.name if hook_args.thread else "a thread"
+    sys.stderr.write(f"Exception in {name}:\n{format_exception(hook_args.exc_value)}")
 
 
 def _redacting_excepthook(

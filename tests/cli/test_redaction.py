@@ -7,6 +7,7 @@ import logging
 import re
 import subprocess
 import sys
+import threading
 
 import pytest
 from pydantic import SecretStr
@@ -46,6 +47,39 @@ def test_every_command_output_and_log_is_free_of_key_and_tokens(
     assert caplog.records, "expected the client's HTTP logs to be captured"
     _assert_clean(caplog.text, key)
     _assert_clean("\n".join(repr(record.__dict__) for record in caplog.records), key)
+
+
+def test_stock_commands_and_state_files_are_free_of_the_key(
+    sandbox_factory, zinv_dirs, run_cli, use_sandbox, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    info = sandbox_factory(products=10)
+    use_sandbox(info)
+    counts = zinv_dirs.root / "counts.csv"
+    outputs = [run_cli("balances", "--format", "csv")]
+    sku = next(line.split(",")[2] for line in outputs[0].out.splitlines()[1:] if line.split(",")[2])
+    counts.write_text(f"sku,counted\n{sku},3\n")
+    outputs += [
+        run_cli("locations"),
+        run_cli("low-stock"),
+        run_cli("move", "--reason", "restock", "--sku", sku, "--qty", "2"),
+        run_cli("import-counts", str(counts), "--dry-run"),
+        run_cli("import-counts", str(counts)),
+        run_cli("history", "--format", "json"),
+        run_cli("outbox", "--retry"),
+        run_cli("export", "history", str(zinv_dirs.root / "history.csv")),
+        run_cli("doctor"),
+        run_cli("config", "--format", "json"),
+    ]
+    assert [result.code for result in outputs] == [0] * len(outputs), [r.err for r in outputs]
+    for result in outputs:
+        _assert_clean(result.out + result.err, info.api_key)
+    _assert_clean(caplog.text, info.api_key)
+    written = [path for path in zinv_dirs.root.rglob("*") if path.is_file()]
+    assert any(path.name == "outbox.sqlite" for path in written)
+    for path in written:
+        if path.suffix != ".key":
+            _assert_clean(path.read_bytes().decode("utf-8", "replace"), info.api_key)
 
 
 def test_reprs_and_dumps_hide_the_key(zinv_dirs):
@@ -113,3 +147,28 @@ def test_redact_masks_registered_secrets_and_token_shapes():
         "a registered-value-123 b eyJhbGciOi.eyJzdWIiOi.sig c access_token=abcdefghijk short"
     )
     assert text == "a *** b *** c access_token=*** short"
+
+
+def test_uncaught_exception_in_a_thread_is_redacted(capsys, monkeypatch):
+    # A fresh install() (pytest swaps thread hooks around each test).
+    monkeypatch.setattr(redaction, "_installed", False)
+    monkeypatch.setattr(threading, "excepthook", threading.__excepthook__)
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    factory = logging.getLogRecordFactory()
+    try:
+        redaction.install()
+    finally:
+        logging.setLogRecordFactory(factory)
+    assert threading.excepthook is not threading.__excepthook__
+    secret = "thread-secret-0123456789"
+    redaction.register_secret(secret)
+
+    def fail() -> None:
+        raise RuntimeError(f"thread failed near {secret}")
+
+    worker = threading.Thread(target=fail, name="worker-1")
+    worker.start()
+    worker.join()
+    err = capsys.readouterr().err
+    assert "Exception in worker-1" in err and "RuntimeError: thread failed near ***" in err
+    assert secret not in err
