@@ -42,20 +42,22 @@ class ProductCatalogue:
     def __init__(self, store: LedgerStore, user_uuid: str) -> None:
         self._store = store
         self._user_uuid = user_uuid
-        self._products: dict[str, bytes] | None = None
+        self._products: dict[str, tuple[bytes, str]] | None = None
         self._list_body = b""
+        self._list_etag = ""
 
-    def _build(self) -> dict[str, bytes]:
-        products: dict[str, bytes] = {}
+    def _build(self) -> dict[str, tuple[bytes, str]]:
+        products: dict[str, tuple[bytes, str]] = {}
         for row, variants in self._store.products_with_variants():
             uuid, name, category, description, unit_name, vat, created = row
             document = self._product(
                 uuid, name, category, description, unit_name, vat, created, variants
             )
             bare = json.dumps(document, separators=(",", ":")).encode()
-            document["etag"] = etag_of(bare)
-            products[uuid] = json.dumps(document, separators=(",", ":")).encode()
-        self._list_body = b"[" + b",".join(products.values()) + b"]"
+            etag = document["etag"] = etag_of(bare)
+            products[uuid] = (json.dumps(document, separators=(",", ":")).encode(), etag)
+        self._list_body = b"[" + b",".join(body for body, _ in products.values()) + b"]"
+        self._list_etag = etag_of(self._list_body)
         return products
 
     def _product(
@@ -118,7 +120,7 @@ class ProductCatalogue:
             }
         return document
 
-    def _ensure(self) -> dict[str, bytes]:
+    def _ensure(self) -> dict[str, tuple[bytes, str]]:
         if self._products is None:
             self._products = self._build()
         return self._products
@@ -126,14 +128,11 @@ class ProductCatalogue:
     def list_body(self) -> tuple[bytes, str]:
         """Every product as a JSON array, and its ETag."""
         self._ensure()
-        return self._list_body, etag_of(self._list_body)
+        return self._list_body, self._list_etag
 
     def product_body(self, uuid: str) -> tuple[bytes, str] | None:
         """One product's JSON and ETag, or ``None`` when unknown."""
-        body = self._ensure().get(uuid)
-        if body is None:
-            return None
-        return body, json.loads(body)["etag"]
+        return self._ensure().get(uuid)
 
     def count(self) -> int:
         """How many products the library holds."""

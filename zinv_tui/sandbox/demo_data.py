@@ -9,6 +9,7 @@ the number of products. It is pure data: :mod:`zinv_tui.sandbox.store` loads it 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from dataclasses import dataclass
@@ -265,6 +266,7 @@ _CATEGORIES = (
 _CATEGORY_WEIGHTS = [category.weight for category in _CATEGORIES]
 
 
+@functools.cache
 def _option_code(value: str) -> str:
     return "".join(ch for ch in value.upper() if ch.isalnum())[:4]
 
