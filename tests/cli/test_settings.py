@@ -197,3 +197,10 @@ def test_config_errors_exit_with_2_and_name_the_problem(zinv_dirs, run_cli):
     assert f"{path}: profiles.shop.poll_interval = -3: must be a number of seconds" in result.err
     assert run_cli("config", "--format", "yaml").code == 2
     assert run_cli("no-such-command").code == 2
+
+
+def test_unreadable_environment_values_are_config_errors(zinv_dirs, monkeypatch, run_cli):
+    monkeypatch.setenv("ZINV_PROFILES", "not json")
+    result = run_cli("config")
+    assert result.code == 2
+    assert "ZINV_PROFILES must be a JSON object" in result.err

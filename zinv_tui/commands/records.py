@@ -134,7 +134,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                 for entry_id in chosen:
                     await _act(service.retry, entry_id)
                 pending = service.outbox_entries(OutboxStatus.PENDING)
-                await deliver(service, pending, args.wait if args.wait is not None else None)
+                await deliver(service, pending, args.wait)
             left = service.outbox_entries()
             code = ExitCode.OK
             if acting and args.retry is not None and left:

@@ -22,6 +22,7 @@ from pydantic_settings import (
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -165,6 +166,8 @@ def read_dotenv_layer(path: Path | None) -> tuple[Layer, dict[str, str]]:
     try:
         variables = {k: v for k, v in dotenv_values(path).items() if v is not None}
         raw = DotEnvSettingsSource(ZinvSettings, env_file=path)()
+    except SettingsError as error:
+        raise ConfigError(f"{path}: {_settings_error_text(error)}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
     known = set(ZinvSettings.model_fields)
@@ -199,8 +202,17 @@ class _EnvironSource(EnvSettingsSource):
 def read_env_layer(environ: Mapping[str, str]) -> Layer:
     """``ZINV_…`` environment variables."""
     source: PydanticBaseSettingsSource = _EnvironSource(environ)
-    raw = source()
+    try:
+        raw = source()
+    except SettingsError as error:
+        raise ConfigError(f"environment: {_settings_error_text(error)}") from None
     return _split(raw, Layer("env", ""), strict=False)
+
+
+def _settings_error_text(error: SettingsError) -> str:
+    if '"profiles"' in str(error):
+        return "ZINV_PROFILES must be a JSON object of profiles (or use ZINV_PROFILES__NAME__KEY)"
+    return str(error)
 
 
 def flag_layer(flags: Mapping[str, Any]) -> Layer:
