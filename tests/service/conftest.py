@@ -47,6 +47,10 @@ def set_faults(info: SandboxInfo, **faults: Any) -> None:
     httpx.post(f"{info.url}/sandbox/faults", json=faults, timeout=10).raise_for_status()
 
 
+def expire_tokens(info: SandboxInfo) -> None:
+    httpx.post(f"{info.url}/sandbox/tokens/expire", timeout=10).raise_for_status()
+
+
 def pos_sale(info: SandboxInfo, variant_uuid: str, quantity: int) -> dict[str, Any]:
     response = httpx.post(
         f"{info.url}/sandbox/sales",
