@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import SecretStr
 
 from zinv_tui.commands.output import FORMATS
 from zinv_tui.config import ResolvedSettings, load_settings, resolve_api_key
@@ -70,7 +72,7 @@ def settings_from_args(
     return load_settings(flags=profile_flags(args), allow_new_profile=allow_new_profile)
 
 
-def open_client(settings: ResolvedSettings, api_key: Any = None) -> ZettleClient:
+def open_client(settings: ResolvedSettings, api_key: SecretStr | None = None) -> ZettleClient:
     """A :class:`ZettleClient` for the profile (key: the profile's, unless given)."""
     from zinv_tui.api import ZettleClient
 
@@ -83,6 +85,6 @@ def open_client(settings: ResolvedSettings, api_key: Any = None) -> ZettleClient
     )
 
 
-def run_async(coroutine: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine to completion."""
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
+    return asyncio.run(coroutine)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from zinv_tui.api.endpoints import ApiEndpoints
 from zinv_tui.config.errors import ConfigError
 from zinv_tui.config.paths import AppPaths, resolve_paths
 from zinv_tui.config.profile import (
@@ -52,18 +53,9 @@ class ResolvedSettings:
         """This profile's catalogue cache."""
         return self.paths.profile_cache_dir(self.profile_name)
 
-    def endpoints(self) -> Any:
-        """The profile's hosts as :class:`zinv_tui.api.ApiEndpoints`."""
-        from zinv_tui.api import ApiEndpoints
-
-        urls = self.profile.effective_urls()
-        try:
-            return ApiEndpoints(**urls)
-        except (ValueError, TypeError) as error:
-            key = "base_url" if self.profile.base_url else "oauth_url"
-            raise ConfigError(
-                f"{self.sources.get(key, key)}: {error}; {ALLOWED['base_url']}"
-            ) from None
+    def endpoints(self) -> ApiEndpoints:
+        """The profile's hosts for the client (``base_url`` stands for all three)."""
+        return ApiEndpoints(**self.profile.effective_urls())
 
 
 def _known_profiles(layers: list[Layer], paths: AppPaths) -> set[str]:
