@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     parser = argparse.ArgumentParser(
         prog="zinv-tui",
-        description="Keyboard-first terminal app for Zettle (PayPal POS) inventory. "
+        description="Keyboard-first terminal app for Zettle (PayPal POS) inventory.\n"
         "Without a command, opens the app on the chosen profile.",
         epilog=EPILOG,
         formatter_class=_Formatter,

@@ -204,3 +204,10 @@ def test_unreadable_environment_values_are_config_errors(zinv_dirs, monkeypatch,
     result = run_cli("config")
     assert result.code == 2
     assert "ZINV_PROFILES must be a JSON object" in result.err
+
+
+def test_no_command_opens_the_app_launcher(zinv_dirs, run_cli):
+    # Without a key and without a terminal, the launcher explains how to connect (exit 3).
+    result = run_cli()
+    assert result.code == 3
+    assert "zinv-tui login" in result.err

@@ -108,7 +108,7 @@ class ProfileSettings(BaseModel):
     products_url: Url = DEFAULT_PRODUCTS_URL
     poll_interval: Annotated[float, _seconds(1, 3600)] = 5.0
     timeout: Annotated[float, _seconds(1, 300)] = 15.0
-    user: Annotated[str, _text(64)] = Field(default_factory=lambda: default_user())
+    user: Annotated[str, _text(64)] = Field(default_factory=default_user)
 
     def effective_urls(self) -> dict[str, str]:
         """The three base URLs, with ``base_url`` (the sandbox shortcut) standing for all three."""
