@@ -89,6 +89,14 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self._lines: list[BindingLine] = []
         self._title = "Keys"
+        self._target: Screen | None = None
+        try:
+            # Read the bindings now, while the screen below is still the active one: whether a
+            # binding applies (``check_action``) depends on which screen is on top.
+            self._target = self.app.screen
+            self._lines = binding_lines(self._target)
+        except Exception:  # built outside a running app: read them once mounted
+            self._target = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
@@ -97,9 +105,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Esc closes this help", id="help-hint")
 
     def on_mount(self) -> None:
-        target = self._screen_below()
+        target = self._target or self._screen_below()
         if target is not None:
-            self._lines = binding_lines(target)
+            if self._target is None:
+                self._lines = binding_lines(target)
             title = getattr(target, "TITLE", None) or getattr(target, "title", None)
             self._title = f"Keys: {title}" if title else "Keys"
         self.query_one("#help-title", Static).update(Text(self._title, style="bold"))

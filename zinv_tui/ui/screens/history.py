@@ -257,9 +257,10 @@ class HistoryScreen(ServiceScreen[None]):
             PathDialog("Export the history to a CSV file", default_export_path(now)), chosen
         )
 
-    @work(thread=True, exclusive=True, group="history-export", exit_on_error=False)
-    def export(self, path: Path) -> None:
-        """Write the whole journal to ``path`` (in a thread: it may be large)."""
+    @work(exclusive=True, group="history-export", exit_on_error=False)
+    async def export(self, path: Path) -> None:
+        """Write the whole journal to ``path`` (on the UI's thread: the journal's SQLite
+        connection belongs to it; local disk only, no network)."""
         try:
             self.service.export_history_csv(path)
         except Exception as error:

@@ -333,8 +333,9 @@ class LowStockScreen(ServiceScreen[None]):
         subject = row_label(first) if len(keys) == 1 else f"{len(keys)} selected variants"
         levels = {rows[key].low_stock_level for key in keys if key in rows}
         alerts = {rows[key].low_stock_alert for key in keys if key in rows}
-        level = levels.pop() if len(levels) == 1 else None
-        alert = alerts.pop() if len(alerts) == 1 else True
+        level = next(iter(levels)) if len(levels) == 1 else None
+        # No level yet: setting one usually means "tell me", so the alert starts on.
+        alert = next(iter(alerts)) if len(alerts) == 1 and levels != {None} else True
 
         def chosen(choice: LowStockChoice | None) -> None:
             if choice is not None:

@@ -31,25 +31,37 @@ class ServiceScreen(Screen[ResultT], Generic[ResultT]):
         return self.app.service  # type: ignore[attr-defined]
 
     def follow_rows(self, callback: Callable[[Any], None]) -> None:
-        """Call ``callback(diff)`` after each change of the service's rows."""
+        """Call ``callback(diff)`` after each change of the service's rows (``None``: reload all).
+
+        Uses the app's ``stock_signal`` when there is one (delivered on this screen's queue, so
+        never after it closed), else the service's own ``subscribe``.
+        """
+        signal = getattr(self.app, "stock_signal", None)
+        if signal is not None:
+            signal.subscribe(self, callback)
+            self._unsubscribers.append(lambda: signal.unsubscribe(self))
+            return
         self._follow("subscribe", "unsubscribe", callback)
 
     def follow_status(self, callback: Callable[[Any], None]) -> None:
         """Call ``callback(status)`` after each change of the sync status."""
+        if hasattr(type(self.app), "sync_status"):
+            self.watch(self.app, "sync_status", callback, init=False)
+            return
         self._follow("subscribe_status", "unsubscribe_status", callback)
 
     def _follow(self, name: str, undo_name: str, callback: Callable[[Any], None]) -> None:
         service = self.service
 
-        def guarded(event: Any) -> None:
+        def queued(event: Any) -> None:
             if self.is_attached:
-                callback(event)
+                self.call_next(callback, event)
 
-        handle = getattr(service, name)(guarded)
+        handle = getattr(service, name)(queued)
         if callable(handle):
             self._unsubscribers.append(handle)
         elif (undo := getattr(service, undo_name, None)) is not None:
-            self._unsubscribers.append(lambda: undo(guarded))
+            self._unsubscribers.append(lambda: undo(queued))
 
     def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribers:

@@ -109,7 +109,8 @@ class TrackingScreen(ServiceScreen[None]):
     def _rows_changed(self, diff: Any) -> None:
         if self._busy:
             return
-        if self.showing_tracked or getattr(diff, "full", False) or getattr(diff, "removed", None):
+        full = diff is None or getattr(diff, "full", False)
+        if self.showing_tracked or full or getattr(diff, "removed", None):
             self.reload()
 
     def reload(self) -> None:

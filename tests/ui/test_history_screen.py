@@ -1,0 +1,124 @@
+"""History screen end to end: statuses, filter, CSV export and undo (which reaches the sandbox)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
+
+from zinv_tui.api.models import LocationType
+from zinv_tui.service import MovementIntent, OutboxStatus, Reason
+from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
+from zinv_tui.ui.screens.history import HistoryScreen
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def open_history(pilot) -> HistoryScreen:
+    await pilot.press("h")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    return screen
+
+
+async def test_undo_of_a_restock_records_the_opposite_movement(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    ledger = Ledger(info)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        before = row.shown_balance
+        await service.record([MovementIntent(Reason.RESTOCK, row.key, quantity=4, note="crate")])
+        assert await service.flush(10)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_history(pilot)
+            assert [entry.reason for entry in screen.entries] == [Reason.RESTOCK]
+            table = screen.query_one("#history-table")
+            cells = [str(cell) for cell in table.get_row_at(0)]
+            assert cells[1:] == [
+                "Restock",
+                row.label,
+                "SUPPLIER→STORE",
+                "4",
+                "✓ done",
+            ]
+            assert "crate" in str(screen.query_one("#history-detail").content)
+
+            await pilot.press("u")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            body = str(dialog.query_one(".dialog-body").content)
+            assert "4 from STORE back to SUPPLIER" in body
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is screen
+            assert await service.flush(10)
+            await settle(pilot)
+            assert [entry.reason for entry in screen.entries] == [Reason.UNDO, Reason.RESTOCK]
+            assert screen.entries[0].status is OutboxStatus.ACKNOWLEDGED
+            assert str(table.get_row_at(1)[5]) == "✓ undone"
+            assert service.rows[row.key].balance == before
+
+            # A second undo is refused in words, without a dialog.
+            table.move_cursor(row=1)
+            await pilot.press("u")
+            await settle(pilot)
+            assert app.screen is screen
+    store = str(service.locations[LocationType.STORE].uuid)
+    supplier = str(service.locations[LocationType.SUPPLIER].uuid)
+    moves = ledger.api_movements(row.variant_uuid)
+    assert [(m["fromLocationUuid"], m["toLocationUuid"], m["change"]) for m in moves] == [
+        (supplier, store, 4),
+        (store, supplier, 4),
+    ]
+
+
+async def test_filter_and_export_to_csv(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path / "state") as service:
+        first = pick_row(service)
+        second = pick_row(service, exclude=[first.key])
+        await service.record([MovementIntent(Reason.DISCARD, first.key, quantity=1)])
+        await service.record([MovementIntent(Reason.SALE, second.key, quantity=2)])
+        assert await service.flush(10)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await settle(pilot)
+            screen = await open_history(pilot)
+            assert len(screen.entries) == 2
+            await pilot.press("slash")
+            await type_text(pilot, second.sku)
+            await settle(pilot)
+            assert [entry.key for entry in screen.entries] == [second.key]
+            assert second.sku in str(screen.query_one("#history-title").content)
+            await pilot.press("escape")  # clears and closes the filter, stays on the screen
+            await settle(pilot)
+            assert app.screen is screen and len(screen.entries) == 2
+
+            await pilot.press("e")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, PathDialog)
+            path_input = dialog.query_one("#path")
+            default = Path(path_input.value)
+            assert default.parent == Path.home() and default.suffix == ".csv"
+            target = tmp_path / "history.csv"
+            path_input.value = str(tmp_path / "missing-folder" / "x.csv")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is dialog  # folder does not exist: said inline
+            assert "does not exist" in str(dialog.query_one("#path-error").content)
+            path_input.value = str(target)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is screen
+            notes = [str(n.message) for n in app._notifications]
+            assert any(str(target) in note for note in notes), notes
+    with target.open(newline="", encoding="utf-8") as handle:
+        exported = list(csv.DictReader(handle))
+    assert len(exported) == 2

@@ -1,0 +1,54 @@
+"""Locations screen: the four locations with UUIDs (copied to the clipboard) and their balances."""
+
+from __future__ import annotations
+
+import pytest
+from screen_support import screen_app, settle, shop
+
+from zinv_tui.api.models import LocationType
+from zinv_tui.ui.screens.locations import LOCATION_ORDER, LocationsScreen, balance_summary
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await settle(pilot)
+            await pilot.press("l")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, LocationsScreen)
+            table = screen.query_one("#locations-table")
+            listed = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            assert listed == [kind.value for kind in LOCATION_ORDER]
+            uuids = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+            assert uuids == [str(service.locations[kind].uuid) for kind in LOCATION_ORDER]
+
+            await pilot.press("c")
+            await settle(pilot)
+            assert app.clipboard == str(service.locations[LocationType.STORE].uuid)
+            assert any("Copied the STORE" in str(n.message) for n in app._notifications)
+
+            store_variants, store_units = balance_summary(
+                {key: row.shown_balance for key, row in service.rows.items()}
+            )
+            assert str(table.get_row_at(0)[2]) == str(store_variants)
+            assert str(table.get_row_at(0)[3]) == str(store_units)
+
+            await pilot.press("down", "down")  # BIN, read from Zettle in a worker
+            await settle(pilot)
+            await pilot.press("c")
+            assert app.clipboard == str(service.locations[LocationType.BIN].uuid)
+            bin_balances = await service.location_balances(LocationType.BIN)
+            variants, units = balance_summary(bin_balances)
+            assert str(table.get_row_at(2)[2]) == str(variants)
+            title = str(screen.query_one("#balances-title").content)
+            assert title.startswith(f"Balances in BIN: {variants} variants, {units} units")
+            shown = screen.query_one("#location-balances")
+            assert shown.row_count == min(variants, 200)
+
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not isinstance(app.screen, LocationsScreen)
