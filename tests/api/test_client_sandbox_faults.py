@@ -256,3 +256,16 @@ async def test_secrets_never_show(sandbox_factory, clients, caplog) -> None:
     for secret in secrets:
         assert secret not in everything
         assert secret.split(".")[1] not in everything  # not even the JWT payload
+
+
+async def test_a_slow_sandbox_times_out_plainly(sandbox_factory, clients) -> None:
+    info = sandbox_factory(products=20)
+    client = clients(info, timeout=0.2, max_retries=1)
+    await client.get_locations()
+    admin(info).faults(latency_ms=600)
+    started = time.monotonic()
+    with pytest.raises(NetworkError) as caught:
+        await client.get_locations()
+    assert "no answer within 0.2 s" in str(caught.value)
+    assert client.stats.retries == 1
+    assert time.monotonic() - started < 1.0

@@ -351,3 +351,37 @@ async def test_token_info_for_an_opaque_key_comes_from_the_token() -> None:
     assert info.client_id == "client-1"
     assert info.scopes == ("READ:PRODUCT",)
     assert access_token not in repr(info)
+
+
+async def test_an_answer_that_trickles_in_is_cut_off_by_the_attempt_deadline() -> None:
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        try:
+            for _ in range(40):  # each byte well within the read timeout, the whole far beyond
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except ConnectionError:
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = ZettleClient(
+            API_KEY,
+            endpoints=ApiEndpoints.single(f"http://127.0.0.1:{port}"),
+            client_id="c",
+            timeout=0.15,
+            max_retries=0,
+        )
+        started = time.monotonic()
+        async with client:
+            with pytest.raises(NetworkError, match=r"took longer than 0\.6 s"):
+                await client.fetch_token_info()
+        assert 0.55 < time.monotonic() - started < 1.5
+    finally:
+        server.close()

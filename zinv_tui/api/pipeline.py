@@ -47,6 +47,10 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 class _AttemptTimeout(Exception):
     """The whole attempt (not a single read) took longer than its deadline."""
 
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret replaced by ``[redacted]``."""
@@ -93,7 +97,9 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
         reason = f"no connection within {timeout:g} s"
     elif isinstance(exc, httpx.PoolTimeout):
         reason = "too many requests waiting for a connection"
-    elif isinstance(exc, httpx.TimeoutException | _AttemptTimeout):
+    elif isinstance(exc, _AttemptTimeout):
+        reason = f"the answer took longer than {exc.seconds:g} s"
+    elif isinstance(exc, httpx.TimeoutException):
         reason = f"no answer within {timeout:g} s"
     elif isinstance(exc, httpx.ConnectError):
         causes = _causes(exc)
@@ -283,7 +289,7 @@ class RequestPipeline:
                     await response.aclose()
         except TimeoutError:
             self._stats.bytes_sent += request_size(request)
-            raise _AttemptTimeout() from None
+            raise _AttemptTimeout(self._attempt_deadline) from None
         except _NEVER_SENT:
             raise
         except httpx.TransportError:
