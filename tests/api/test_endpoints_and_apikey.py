@@ -8,7 +8,7 @@ import json
 import uuid
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -72,6 +72,7 @@ def test_rejected_urls(url: str) -> None:
         ApiEndpoints(inventory_url=url)
 
 
+@settings(deadline=None)  # no flaky deadlines on a busy CI machine
 @given(st.ip_addresses(v=4))
 def test_plain_http_only_for_loopback(address: ipaddress.IPv4Address) -> None:
     url = f"http://{address}:8700"
@@ -147,6 +148,7 @@ def test_unreadable_keys_are_rejected_without_echoing_them(key: str) -> None:
     assert error.__cause__ is None
 
 
+@settings(deadline=None)  # no flaky deadlines on a busy CI machine
 @given(st.text(alphabet=st.characters(codec="ascii"), min_size=8, max_size=60))
 def test_any_garbage_key_gives_an_error_free_of_the_key(garbage: str) -> None:
     try:

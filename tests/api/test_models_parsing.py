@@ -74,7 +74,7 @@ def variant_rows(draw: st.DrawFn) -> tuple[dict, int]:
     return row, expected
 
 
-@settings(deadline=None)
+@settings(deadline=None)  # no flaky deadlines on a busy CI machine
 @given(st.lists(variant_rows(), max_size=8), st.booleans(), st.booleans(), unknown_keys)
 def test_odd_but_valid_balance_answers_parse(rows, with_tracked, with_latest, extra) -> None:
     payload: dict = {"locationUuid": str(uuid.uuid1()), "variants": [row for row, _ in rows]}
@@ -90,6 +90,7 @@ def test_odd_but_valid_balance_answers_parse(rows, with_tracked, with_latest, ex
         assert parsed.tracked_products == []
 
 
+@settings(deadline=None)  # no flaky deadlines on a busy CI machine
 @given(balance_forms)
 def test_parse_whole_number_accepts_every_documented_form(form) -> None:
     raw, expected = form
@@ -116,12 +117,14 @@ def test_malformed_balances_are_rejected_with_a_clear_message(bad) -> None:
     assert "ValidationError" not in message and "pydantic" not in message
 
 
+@settings(deadline=None)  # no flaky deadlines on a busy CI machine
 @given(st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not float(x).is_integer()))
 def test_fractional_or_non_finite_floats_are_not_balances(value) -> None:
     with pytest.raises(ValueError):
         parse_whole_number(value)
 
 
+@settings(deadline=None)  # no flaky deadlines on a busy CI machine
 @given(
     st.decimals(allow_nan=False, allow_infinity=False, places=3).filter(
         lambda d: d != d.to_integral_value()
@@ -249,6 +252,7 @@ def test_movement_changes_must_be_positive_whole_numbers() -> None:
         MovementRequest(changes=[])
 
 
+@settings(deadline=None)  # no flaky deadlines on a busy CI machine
 @given(
     st.lists(
         st.fixed_dictionaries(
