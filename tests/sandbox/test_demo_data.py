@@ -13,6 +13,7 @@ from tests.sandbox.conftest import authed_client
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME, generate_shop
 from zinv_tui.sandbox.ids import ean13, ean13_check_digit, is_valid_ean13
 from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
+from zinv_tui.sandbox.store import LedgerStore
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -104,12 +105,30 @@ def test_database_file_is_reused(tmp_path: Path) -> None:
     assert ledger[-1]["externalUuid"] is None
 
 
-def test_large_shop_generates_quickly() -> None:
-    """Prints the time; the real figure is in tests/benchmarks/bench_sandbox.py."""
+@pytest.mark.slow
+def test_fifty_thousand_variants_generate_and_load_in_seconds() -> None:
+    """Prints the times; tight figures belong to tests/benchmarks/bench_sandbox.py."""
     started = time.perf_counter()
-    shop = generate_shop(4000, 1)
-    elapsed = time.perf_counter() - started
+    shop = generate_shop(20_000, 1)
+    generated = time.perf_counter() - started
+    store = LedgerStore(None)
+    store.load_shop(shop, 20_000)
+    loaded = time.perf_counter() - started - generated
     variants = sum(len(p.variants) for p in shop.products)
-    print(f"generated 4,000 products / {variants} variants in {elapsed:.2f} s")
-    assert variants > 9000
-    assert elapsed < 30  # generous: only catches a pathological slowdown
+    print(
+        f"\n20,000 products / {variants:,} variants: generated in {generated:.2f} s, "
+        f"loaded in {loaded:.2f} s"
+    )
+    assert variants >= 50_000
+    assert store.counts() == (20_000, variants)
+    assert generated + loaded < 60  # generous: only catches a pathological slowdown
+
+
+def test_same_seed_gives_the_same_key_across_servers(sandbox_factory) -> None:
+    first = sandbox_factory(products=3, seed=12)
+    second = sandbox_factory(products=3, seed=12)
+    assert (first.api_key, first.client_id, first.organization_uuid) == (
+        second.api_key,
+        second.client_id,
+        second.organization_uuid,
+    )

@@ -127,7 +127,8 @@ class FaultInjector:
         settings = controller.settings
         if settings.throttle:
             headers = dict(scope.get("headers", []))
-            key = headers.get(b"authorization", b"").decode("latin-1") or str(scope.get("client"))
+            client = scope.get("client") or ("?", 0)
+            key = headers.get(b"authorization", b"").decode("latin-1") or f"client:{client[0]}"
             if not controller.allow(key):
                 await _send_json(
                     send,
