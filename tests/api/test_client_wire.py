@@ -385,3 +385,29 @@ async def test_an_answer_that_trickles_in_is_cut_off_by_the_attempt_deadline() -
         assert 0.55 < time.monotonic() - started < 1.5
     finally:
         server.close()
+
+
+async def test_a_key_revoked_mid_run_is_reported_as_rejected() -> None:
+    from zinv_tui.api import ApiKeyRejected
+
+    async with CannedServer() as server:
+        server.on(
+            "POST",
+            "/token",
+            token_reply(),
+            reply(400, {"error": "invalid_grant", "error_description": "Invalid assertion JWT"}),
+        )
+        server.on(
+            "GET",
+            "/organizations/self/locations",
+            reply(200, LOCATIONS),
+            reply(
+                401, b"", {"WWW-Authenticate": 'Bearer error_description="ACCESS_TOKEN_EXPIRED"'}
+            ),
+        )
+        async with client_for(server) as client:
+            await client.get_locations()
+            with pytest.raises(ApiKeyRejected) as caught:
+                await client.get_locations()
+    assert str(caught.value) == "API key rejected - create a new key at my.zettle.com/apps/api-keys"
+    assert len(server.requests_to("POST", "/token")) == 2

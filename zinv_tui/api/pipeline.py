@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from zinv_tui.api.auth import AssertionGrant
-from zinv_tui.api.errors import NetworkError, TokenExpired, ZettleError
+from zinv_tui.api.errors import NetworkError, ZettleError
 from zinv_tui.api.ratelimit import RateLimiter
 from zinv_tui.api.responses import (
     error_from_response,
@@ -252,8 +252,6 @@ class RequestPipeline:
                 if authorized
                 else token_error_from_response(response)
             )
-            if status == 401 and authorized and not isinstance(error, TokenExpired):
-                error = TokenExpired(status=status)
             error = redact_error(error, self.secrets())
             if status in RETRYABLE_STATUSES and (repeatable or status == 429):
                 if attempt >= self._policy.max_retries:
