@@ -7,9 +7,12 @@ import base64
 import json
 import time
 import uuid
+from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.sandbox.conftest import GRANT, authed_client, fetch_token
 from zinv_tui.sandbox.server import SandboxInfo
@@ -158,3 +161,41 @@ def test_organization_uuid_paths(api: httpx.Client, sandbox: SandboxInfo) -> Non
     assert other.status_code == 403
     assert other.json()["errorType"] == "FORBIDDEN"
     assert api.get("/organizations/not-an-org/inventory").status_code == 400
+
+
+_form_text = st.text(max_size=40) | st.sampled_from([GRANT, "password", "", "a.b.c", "=&="])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["grant_type", "client_id", "assertion", "x"]), _form_text
+    )
+)
+def test_fuzzed_token_requests_never_get_a_500(sandbox: SandboxInfo, fields: dict) -> None:
+    answer = httpx.post(f"{sandbox.url}/token", data=fields, timeout=10)
+    assert answer.status_code == 400
+    assert answer.json()["error"] in {"invalid_request", "invalid_grant", "unsupported_grant_type"}
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    since=st.text(max_size=30), kind=st.text(max_size=12), segment=st.text(min_size=1, max_size=40)
+)
+def test_fuzzed_query_and_path_parameters_never_get_a_500(
+    api: httpx.Client, since: str, kind: str, segment: str
+) -> None:
+    for path, params in (
+        ("/inventory", {"since": since}),
+        ("/organizations/self/inventory/locations", {"type": kind, "since": since}),
+        (f"/organizations/self/inventory/locations/{quote(segment, safe='')}", {}),
+        (f"/organizations/{quote(segment, safe='')}/locations", {}),
+        (f"/custom-low-stock/v2/locations/{quote(segment, safe='')}", {}),
+        (f"/organizations/self/products/{quote(segment, safe='')}", {}),
+    ):
+        answer = api.get(path, params=params)
+        assert answer.status_code < 500, (path, params, answer.text)
