@@ -9,6 +9,7 @@ server sent, and the client scrubs its own secrets out of server text before it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from zinv_tui.api.models import Violation
 
@@ -104,10 +105,11 @@ class RateLimited(ZettleError):
     default_message = "Zettle is busy with too many requests - wait a moment and try again"
 
     def __init__(
-        self, message: str | None = None, *, retry_after: float | None = None, **kw
+        self, message: str | None = None, *, retry_after: float | None = None, **details: Any
     ) -> None:
-        super().__init__(message, **kw)
+        super().__init__(message, **details)
         self.retry_after = retry_after
+        """Seconds Zettle asked to wait (``Retry-After``), when it said."""
 
 
 class ServerError(ZettleError):
