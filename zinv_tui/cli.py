@@ -85,6 +85,15 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--drop-rate", type=_rate, default=0.0, help="fraction of dropped connections"
     )
     faults.add_argument(
+        "--drop-phase",
+        choices=("both", "before", "after"),
+        default="both",
+        help="drop before applying a request, after committing it, or either (default both)",
+    )
+    faults.add_argument(
+        "--fault-seed", type=int, default=None, help="seed of the fault dice (repeatable runs)"
+    )
+    faults.add_argument(
         "--throttle", action="store_true", help="answer 429 above 4 requests/second per token"
     )
     faults.add_argument(

@@ -84,3 +84,44 @@ def test_sandbox_command_ready_file_and_clean_stop(tmp_path: Path, stop_signal: 
     assert info["url"] in out
     assert info["api_key"] not in out + err
     assert "Traceback" not in err
+
+
+def test_fault_flags_reach_the_config() -> None:
+    from zinv_tui.cli import build_parser
+    from zinv_tui.sandbox.server import config_from_args
+
+    args = build_parser().parse_args(
+        [
+            "sandbox",
+            "--port",
+            "0",
+            "--products",
+            "7",
+            "--seed",
+            "3",
+            "--db",
+            "x.sqlite",
+            "--sales-per-minute",
+            "2.5",
+            "--latency-ms",
+            "5",
+            "--error-rate",
+            "0.1",
+            "--drop-rate",
+            "0.2",
+            "--drop-phase",
+            "after",
+            "--fault-seed",
+            "9",
+            "--throttle",
+            "--token-ttl",
+            "60",
+        ]
+    )
+    config = config_from_args(args)
+    assert (config.port, config.products, config.seed, config.db_path) == (0, 7, 3, "x.sqlite")
+    assert (config.sales_per_minute, config.latency_ms, config.error_rate) == (2.5, 5.0, 0.1)
+    assert (config.drop_rate, config.drop_phase, config.fault_seed) == (0.2, "after", 9)
+    assert config.throttle is True
+    assert config.token_ttl == 60
+    assert config.host == "127.0.0.1"

@@ -240,6 +240,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         error_rate=args.error_rate,
         drop_rate=args.drop_rate,
         throttle=args.throttle,
+        drop_phase=getattr(args, "drop_phase", "both"),
+        fault_seed=getattr(args, "fault_seed", None),
     )
 
 
