@@ -81,8 +81,10 @@ def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # a broken format string: keep the raw template
         message = str(record.msg)
-    record.msg = redact(message)
-    record.args = None
+    cleaned = redact(message)
+    if cleaned != message:  # only records that held a secret lose their template and args
+        record.msg = cleaned
+        record.args = None
     if record.exc_info and not record.exc_text:
         record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
     elif record.exc_text:
