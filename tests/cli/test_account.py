@@ -71,6 +71,16 @@ def test_login_from_stdin_verifies_shows_org_and_stores_0600(
     assert "FAIL  api key" in again.out and "fix: run `zinv-tui login --profile shop`" in again.out
 
 
+def test_login_again_keeps_an_existing_profile_section(sandbox, zinv_dirs, run_cli, monkeypatch):
+    path = zinv_dirs.write_config(f'[profiles.shop]\nbase_url = "{sandbox.url}"\nuser = "ann"\n')
+    before = path.read_text()
+    _stdin(monkeypatch, sandbox.api_key + "\n")
+    result = run_cli("login", "--profile", "shop", "--timeout", "20", "--api-key-stdin")
+    assert result.code == 0, result.err
+    assert path.read_text() == before
+    assert "applied to this login only" in result.out
+
+
 def test_login_asks_with_hidden_input(sandbox, zinv_dirs, run_cli, monkeypatch):
     prompts: list[str] = []
 

@@ -134,6 +134,11 @@ def cmd_login(args: argparse.Namespace) -> int:
     print(f"Stored the key of profile {settings.profile_name!r} in {path} (readable only by you).")
     if add_profile_section(settings, args):
         print(f"Added [profiles.{settings.profile_name}] to {settings.paths.config_file}.")
+    elif any(key != "profile" for key in profile_flags(args)):
+        print(
+            f"Note: {settings.paths.config_file} already has [profiles.{settings.profile_name}]; "
+            "the setting flags applied to this login only (edit the file to keep them)."
+        )
     if configured or settings.env_api_key is not None:
         print(
             f"Note: this profile currently takes its key from {describe_key_source(settings)}, "
