@@ -60,6 +60,7 @@ class Inventory:
         self.locations = [Location(*row) for row in store.locations()]
         self._by_uuid = {loc.uuid: loc for loc in self.locations}
         self._by_type = {loc.type: loc for loc in self.locations}
+        self._full_cache: tuple[tuple[str, int], bytes] = (("", -1), b"")
 
     # -- locations ----------------------------------------------------------------------------
 
@@ -88,9 +89,13 @@ class Inventory:
         """The "location status" answer of the GET reads, balances as strings.
 
         Built as text: it can hold 50,000 variants, and UUIDs and integers need no escaping.
+        The last full answer is kept until the next change (any change moves ``latest``).
         """
         store = self.store
         latest = store.latest
+        full = since is None and products is None
+        if full and self._full_cache[0] == (location.uuid, latest):
+            return self._full_cache[1]
         rows = store.tracked_balances(location.uuid, since=since, products=products)
         tracked = store.tracked_products(since, among=products)
         head = f'{{"locationUuid":"{location.uuid}","trackedProducts":['
@@ -110,7 +115,10 @@ class Inventory:
                 untracked = [uuid for uuid in untracked if uuid in set(products)]
             parts.append(',"untrackedProducts":[' + ",".join(f'"{u}"' for u in untracked) + "]")
         parts.append("}")
-        return "".join(parts).encode()
+        body = "".join(parts).encode()
+        if full:
+            self._full_cache = ((location.uuid, latest), body)
+        return body
 
     def product_status(self, location: Location, product_uuid: str) -> dict[str, Any]:
         """``{locationUuid, variants}`` of one product in one location (strings)."""
