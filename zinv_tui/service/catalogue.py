@@ -1,23 +1,32 @@
 """The product catalogue reduced to what a stock row shows: names, variant labels, SKU and barcode.
 
-Kept compact (slotted objects, plain strings) because a big shop has 20,000 products; the pydantic
-:class:`~zinv_tui.api.models.Product` objects are dropped as soon as the catalogue is built.
+Kept compact because a big shop has 20,000 products: the Product Library answer (26 MB of JSON at
+that size) is decoded with msgspec straight into small structs, strings shared, and a copy is kept
+in the cache dir with its ETag so the next start usually gets a 304 instead of the whole library.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import msgspec
+
+from zinv_tui.api.errors import MalformedResponse
 from zinv_tui.api.models import Product, ProductVariant
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True, slots=True)
-class CatalogueVariant:
-    """One variant: its label (name, else the option values joined), SKU and barcode.
+
+class CatalogueVariant(msgspec.Struct, frozen=True, gc=False):
+    """One variant: its label, SKU and barcode (empty strings when Zettle has none).
 
     ``name`` is the label, not Zettle's raw variant name: a variant named "" with options
-    Size M / Red is called ``"M / Red"`` here.
+    Size M / Colour Red is called ``"M / Red"`` here.
     """
 
     uuid: str
@@ -26,13 +35,19 @@ class CatalogueVariant:
     barcode: str
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogueProduct:
+class CatalogueProduct(msgspec.Struct, frozen=True, gc=False):
     """One product of the Product Library with its variants, in catalogue order."""
 
     uuid: str
     name: str
     variants: tuple[CatalogueVariant, ...]
+
+    def variant(self, variant_uuid: str) -> CatalogueVariant | None:
+        """The variant with this UUID (a product has at most 99, so a scan is cheap)."""
+        for variant in self.variants:
+            if variant.uuid == variant_uuid:
+                return variant
+        return None
 
     def to_product(self) -> Product:
         """Back to the API model (for the few places that want one, e.g. untracked products)."""
@@ -51,42 +66,146 @@ class CatalogueProduct:
         )
 
 
-class Catalogue:
-    """Products by UUID and variants by ``(product, variant)``, built from the Product Library."""
+class _WireOption(msgspec.Struct, gc=False):
+    name: str | None = None
+    value: str | None = None
 
-    __slots__ = ("etag", "products", "variants")
+
+class _WireVariant(msgspec.Struct, gc=False):
+    uuid: str
+    name: str | None = None
+    sku: str | None = None
+    barcode: str | None = None
+    options: list[_WireOption] | None = None
+
+
+class _WireProduct(msgspec.Struct, gc=False):
+    uuid: str
+    name: str | None = None
+    variants: list[_WireVariant] = []
+
+
+_raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+_product_decoder = msgspec.json.Decoder(_WireProduct)
+
+
+def _lower(uuid: str) -> str:
+    """Lower-case without a copy when it already is."""
+    return uuid if uuid.islower() else uuid.lower()
+
+
+class _CacheFile(msgspec.Struct):
+    version: int
+    etag: str | None
+    products: list[CatalogueProduct]
+
+
+_CACHE_VERSION = 1
+_cache_decoder = msgspec.msgpack.Decoder(_CacheFile)
+
+
+class CatalogueError(ValueError):
+    """The Product Library answer could not be read."""
+
+
+class Catalogue:
+    """Products by UUID (lower-case strings), each with its variants."""
+
+    __slots__ = ("etag", "products")
 
     def __init__(self, products: Iterable[CatalogueProduct] = (), etag: str | None = None) -> None:
         self.etag = etag
-        self.products: dict[str, CatalogueProduct] = {}
-        self.variants: dict[tuple[str, str], tuple[CatalogueProduct, CatalogueVariant]] = {}
-        for product in products:
-            self.products[product.uuid] = product
+        self.products: dict[str, CatalogueProduct] = {p.uuid: p for p in products}
+
+    # -- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def decode(cls, payload: bytes, etag: str | None = None) -> Catalogue:
+        """Build from the raw ``GET /organizations/{org}/products/v2`` answer.
+
+        Products are decoded one at a time from the buffer, so only one product's worth of wire
+        objects exists at once (less memory, less fragmentation than decoding the whole list).
+        """
+        try:
+            pieces = _raw_list_decoder.decode(payload)
+        except msgspec.DecodeError as error:
+            raise CatalogueError(f"unreadable product list: {error}") from None
+        shared: dict[str, str] = {}
+
+        def text(value: str | None) -> str:
+            value = (value or "").strip()
+            return shared.setdefault(value, value)
+
+        products: list[CatalogueProduct] = []
+        decode_product = _product_decoder.decode
+        for piece in pieces:
+            try:
+                product = decode_product(piece)
+            except msgspec.DecodeError as error:
+                raise CatalogueError(f"unreadable product: {error}") from None
+            variants = []
             for variant in product.variants:
-                self.variants[(product.uuid, variant.uuid)] = (product, variant)
+                label = (variant.name or "").strip() or " / ".join(
+                    option.value for option in variant.options or () if option.value
+                )
+                variants.append(
+                    CatalogueVariant(
+                        _lower(variant.uuid), text(label), text(variant.sku), text(variant.barcode)
+                    )
+                )
+            products.append(
+                CatalogueProduct(_lower(product.uuid), text(product.name), tuple(variants))
+            )
+        return cls(products, etag)
 
     @classmethod
     def from_products(cls, products: Iterable[Product], etag: str | None = None) -> Catalogue:
-        """Build from API models, sharing strings so 50,000 variants stay small."""
-        intern: dict[str, str] = {}
+        """Build from API models (when only the parsed answer is at hand)."""
+        shared: dict[str, str] = {}
 
-        def shared(text: str | None) -> str:
-            text = (text or "").strip()
-            return intern.setdefault(text, text)
+        def text(value: str | None) -> str:
+            value = (value or "").strip()
+            return shared.setdefault(value, value)
 
-        compact: list[CatalogueProduct] = []
-        for product in products:
-            variants = tuple(
-                CatalogueVariant(
-                    uuid=str(variant.uuid),
-                    name=shared(variant.label),
-                    sku=shared(variant.sku),
-                    barcode=shared(variant.barcode),
+        return cls(
+            (
+                CatalogueProduct(
+                    str(product.uuid),
+                    text(product.name),
+                    tuple(
+                        CatalogueVariant(str(v.uuid), text(v.label), text(v.sku), text(v.barcode))
+                        for v in product.variants
+                    ),
                 )
-                for variant in product.variants
-            )
-            compact.append(CatalogueProduct(str(product.uuid), shared(product.name), variants))
-        return cls(compact, etag)
+                for product in products
+            ),
+            etag,
+        )
+
+    # -- the cache file ------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the catalogue and its ETag atomically (temporary file, then rename)."""
+        data = msgspec.msgpack.encode(
+            _CacheFile(_CACHE_VERSION, self.etag, list(self.products.values()))
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Catalogue | None:
+        """The cached catalogue, or None when there is none or it is unreadable."""
+        try:
+            cached = _cache_decoder.decode(path.read_bytes())
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        if cached.version != _CACHE_VERSION:
+            return None
+        return cls(cached.products, cached.etag)
+
+    # -- reading -------------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self.products)
@@ -99,5 +218,45 @@ class Catalogue:
 
     def variant(self, product_uuid: str, variant_uuid: str) -> CatalogueVariant | None:
         """The variant, or None when the catalogue does not know it."""
-        found = self.variants.get((product_uuid, variant_uuid))
-        return found[1] if found else None
+        product = self.products.get(product_uuid)
+        return None if product is None else product.variant(variant_uuid)
+
+
+async def fetch_catalogue(client: Any, etag: str | None) -> Catalogue | None:
+    """The Product Library, or None when it has not changed since ``etag`` (304).
+
+    Reads the raw body and decodes it with msgspec: parsing 20,000 products into pydantic models
+    takes seconds and hundreds of MB. Uses ``client.get_products_raw`` when the client offers it,
+    else the client's GET plumbing on the same URL as ``get_products``, else ``get_products``.
+    """
+    raw_method = getattr(client, "get_products_raw", None)
+    if raw_method is not None:
+        page = await raw_method(etag=etag)
+        if page.not_modified:
+            return None
+        return Catalogue.decode(page.body, page.etag)
+    get = getattr(client, "_get", None)
+    if get is None:
+        parsed = await client.get_products(etag=etag)
+        if parsed.not_modified or parsed.products is None:
+            return None
+        return Catalogue.from_products(parsed.products, parsed.etag)
+    url = f"{client.endpoints.products_url}/organizations/{client.organization}/products/v2"
+    response = await get(url, headers={"If-None-Match": etag} if etag else None)
+    if response.status_code == 304:
+        return None
+    new_etag = response.headers.get("etag")
+    body = response.content
+    del response
+    try:
+        return Catalogue.decode(body, new_etag)
+    except CatalogueError as error:
+        raise MalformedResponse(
+            f"Zettle sent a product list the app can't read ({error})"
+        ) from None
+
+
+def remove_cache(path: Path) -> None:
+    """Forget the cached catalogue (e.g. after switching shops)."""
+    with contextlib.suppress(OSError):
+        path.unlink()

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from uuid import UUID
 
 from zinv_tui.api import ZettleClient
@@ -30,6 +29,7 @@ from zinv_tui.api.models import (
     ProductChange,
     TrackingStatusChange,
 )
+from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.csv_export import write_balances_csv, write_history_csv
 from zinv_tui.service.journal import (
     Batch,
@@ -55,6 +55,7 @@ from zinv_tui.service.view import InventoryView
 log = logging.getLogger(__name__)
 
 OUTBOX_FILE = "outbox.sqlite"
+CATALOGUE_FILE = "catalogue.msgpack"
 _LOCATIONS_META = "locations"
 _CHUNK = 100
 
@@ -81,7 +82,8 @@ class InventoryService:
     """Live STORE stock, a durable movement outbox, local history with undo.
 
     ``poll_interval`` seconds between polls (re-armed after each); ``full_refresh_every`` seconds
-    between full snapshots (safety net); ``catalogue_every`` seconds between ETag catalogue checks;
+    between full snapshots (safety net); ``catalogue_every`` seconds between ETag catalogue checks
+    (the catalogue is cached with its ETag in ``cache_dir``, default ``state_dir``);
     ``max_batch`` changes per PUT; ``retry_base``/``retry_max`` the sender's backoff;
     ``max_backoff`` the poller's.
     """
@@ -93,6 +95,7 @@ class InventoryService:
         poll_interval: float = 5.0,
         user: str | None = None,
         *,
+        cache_dir: Path | str | None = None,
         full_refresh_every: float = 600.0,
         catalogue_every: float = 60.0,
         max_batch: int = MAX_BATCH_SIZE,
@@ -104,6 +107,7 @@ class InventoryService:
             raise ValueError("poll_interval must be above zero seconds")
         self.client = client
         self.state_dir = Path(state_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else self.state_dir
         self.user = _default_user() if user is None else user
         self.poll_interval = float(poll_interval)
         self._full_every = full_refresh_every
@@ -226,6 +230,12 @@ class InventoryService:
             max_backoff=self._max_backoff,
         )
         engine = self._engine
+        cache = self.cache_dir / CATALOGUE_FILE
+        cached = Catalogue.load(cache)
+        if cached is not None:
+            engine.use_cached_catalogue(cached, cache)
+        else:
+            engine.catalogue_cache = cache
         self._sender = OutboxSender(
             self.client,
             self.journal,
@@ -245,7 +255,7 @@ class InventoryService:
     @property
     def rows(self) -> Mapping[RowKey, StockRow]:
         """Every tracked variant's row, by ``(product_uuid, variant_uuid)`` (read-only, live)."""
-        return MappingProxyType(self._view.rows)
+        return self._view.rows
 
     @property
     def locations(self) -> dict[LocationType, Location]:

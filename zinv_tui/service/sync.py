@@ -21,31 +21,55 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import MalformedResponse, NetworkError, RateLimited, ZettleError
 from zinv_tui.api.models import LocationLowStock, LocationType
 from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances
-from zinv_tui.service.catalogue import Catalogue
-from zinv_tui.service.rows import RowDiff, RowKey
+from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
+from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.status import SyncState
 from zinv_tui.service.view import InventoryView, LowStockSetting
 
 log = logging.getLogger(__name__)
 
 
-def low_stock_settings(levels: LocationLowStock) -> dict[RowKey, LowStockSetting]:
-    """The low-stock read shape flattened to ``{(product, variant): (level, alert)}``."""
+def low_stock_settings(
+    levels: LocationLowStock, rows: Mapping[RowKey, StockRow] | None = None
+) -> dict[RowKey, LowStockSetting]:
+    """The low-stock read shape flattened to ``{(product, variant): (level, alert)}``.
+
+    With ``rows``, keys reuse the rows' UUID strings and equal settings share one tuple, so tens
+    of thousands of levels cost little memory.
+    """
     settings: dict[RowKey, LowStockSetting] = {}
+    shared: dict[LowStockSetting, LowStockSetting] = {}
     for product in levels.custom_low_stock_levels_for_products:
+        product_uuid = str(product.product_uuid)
         for variant in product.custom_low_stock_level_for_variants:
-            settings[(str(product.product_uuid), str(variant.variant_uuid))] = (
-                variant.custom_low_stock_level,
-                variant.low_stock_alert,
-            )
+            key = (product_uuid, str(variant.variant_uuid))
+            row = rows.get(key) if rows is not None else None
+            if row is not None:
+                key = row.key
+            setting = (variant.custom_low_stock_level, variant.low_stock_alert)
+            settings[key] = shared.setdefault(setting, setting)
     return settings
+
+
+@dataclass(frozen=True, slots=True)
+class PollTiming:
+    """Where the last successful poll spent its time on this side (for benchmarks and logs)."""
+
+    decode_apply: float
+    """Seconds to decode the answer and compute the diff."""
+    deliver: float
+    """Seconds spent in subscriber callbacks."""
+    rows: int
+    """Rows in the diff."""
 
 
 class SyncEngine:
@@ -86,6 +110,7 @@ class SyncEngine:
         self.last_success: datetime | None = None
         self.last_error: str | None = None
         self.generation = 0
+        self.last_timing: PollTiming | None = None
         """Bumped after every successful balance poll (the outbox uses it to trust answers)."""
         self.failures = 0
         self.next_delay: float = self.interval
@@ -93,6 +118,7 @@ class SyncEngine:
         self._last_success_clock = 0.0
         self._last_catalogue = -1e9
         self._catalogue_etag: str | None = None
+        self.catalogue_cache: Path | None = None
         self._want_full = True
         self._wakeup = asyncio.Event()
 
@@ -101,6 +127,12 @@ class SyncEngine:
     def request_full(self) -> None:
         """Make the next poll a full snapshot."""
         self._want_full = True
+
+    def use_cached_catalogue(self, catalogue: Catalogue, path: Path) -> None:
+        """Start from a cached catalogue (shown at once); the first poll re-checks its ETag."""
+        self.catalogue_cache = path
+        self._catalogue_etag = catalogue.etag
+        self._view.set_catalogue(catalogue)
 
     def request_catalogue(self) -> None:
         """Re-read the catalogue (and low-stock levels) at the next poll."""
@@ -127,8 +159,17 @@ class SyncEngine:
 
     async def _poll_locked(self, *, full: bool) -> RowDiff | None:
         now = time.monotonic()
+        side_data = self._side_data_due(now)
+        if side_data:
+            try:
+                await self._refresh_catalogue()
+                self._last_catalogue = now
+            except ZettleError as error:
+                # Names can wait; balances can't. Try the catalogue again soon.
+                log.info("could not read the catalogue: %s", error)
+                side_data = False
+                self._last_catalogue = now - self.catalogue_every + self.unknown_retry
         try:
-            await self._refresh_side_data(now)
             want_full = (
                 full
                 or self._want_full
@@ -138,7 +179,10 @@ class SyncEngine:
             payload = await self._client.get_store_balances_raw(
                 since=None if want_full else self.cursor
             )
+            started = time.perf_counter()
             answer = decode_balances(payload)
+            latest = answer.latest
+            del payload
         except BalanceFeedError as error:
             self._want_full = True
             return self._failed(MalformedResponse(f"Zettle sent an unreadable answer ({error})"))
@@ -147,20 +191,27 @@ class SyncEngine:
                 self._want_full = True
             return self._failed(error)
         diff = self._view.apply_full(answer) if want_full else self._view.apply_changes(answer)
-        started = self._view.take_awaiting_products()
-        if started:
+        del answer
+        computed = time.perf_counter()
+        new_products = self._view.take_awaiting_products()
+        if new_products:
             try:
-                balances = await self._product_balances(sorted(started))
+                balances = await self._product_balances(sorted(new_products))
             except ZettleError:
                 self._want_full = True  # read them all next time instead
             else:
-                diff = diff.then(self._view.apply_products(started, balances, tracked=True))
+                diff = diff.then(self._view.apply_products(new_products, balances, tracked=True))
+        if side_data:
+            try:
+                diff = diff.then(await self._refresh_low_stock())
+            except ZettleError as error:
+                log.info("could not read low-stock levels: %s", error)
         if self._on_polled is not None:
             self._on_polled()
         if want_full:
             self._last_full = now
         self._want_full = False
-        self.cursor = answer.latest
+        self.cursor = latest
         self.generation += 1
         self.failures = 0
         self.next_delay = self.interval
@@ -170,8 +221,11 @@ class SyncEngine:
         self._last_success_clock = now
         if self._view.unknown_products and now - self._last_catalogue >= self.unknown_retry:
             self._wakeup.set()  # an unknown product showed up: read the catalogue soon
+        delivering = time.perf_counter()
         if diff:
             self._emit(diff)
+        delivered = time.perf_counter()
+        self.last_timing = PollTiming(computed - started, delivered - delivering, len(diff))
         self._on_state()
         return diff
 
@@ -186,24 +240,30 @@ class SyncEngine:
                 balances[(str(line.product_uuid), str(line.variant_uuid))] = line.balance
         return balances
 
-    async def _refresh_side_data(self, now: float) -> None:
-        due = now - self._last_catalogue >= self.catalogue_every or (
+    def _side_data_due(self, now: float) -> bool:
+        return now - self._last_catalogue >= self.catalogue_every or bool(
             self._view.unknown_products and now - self._last_catalogue >= self.unknown_retry
         )
-        if not due:
-            return
-        page = await self._client.get_products(etag=self._catalogue_etag)
-        levels = await self._client.get_low_stock_levels(self._store_uuid)
-        self._last_catalogue = now
+
+    async def _refresh_catalogue(self) -> None:
+        catalogue = await fetch_catalogue(self._client, self._catalogue_etag)
         diff = RowDiff()
-        if not page.not_modified and page.products is not None:
-            catalogue = Catalogue.from_products(page.products, page.etag)
-            del page
+        if catalogue is not None:
             self._catalogue_etag = catalogue.etag
             diff = self._view.set_catalogue(catalogue)
-        diff = diff.then(self._view.set_low_stock(low_stock_settings(levels), replace=True))
+            if self.catalogue_cache is not None:
+                try:
+                    catalogue.save(self.catalogue_cache)
+                except OSError as error:
+                    log.warning("could not cache the catalogue: %s", error)
         if diff:
             self._emit(diff)
+
+    async def _refresh_low_stock(self) -> RowDiff:
+        levels = await self._client.get_low_stock_levels(self._store_uuid)
+        settings = low_stock_settings(levels, self._view.rows)
+        del levels
+        return self._view.set_low_stock(settings, replace=True)
 
     def _failed(self, error: ZettleError) -> None:
         now = time.monotonic()

@@ -2,7 +2,7 @@
 
 The view is pure bookkeeping (no I/O): the sync engine feeds it server answers, the outbox feeds it
 own movements, and every step returns the :class:`RowDiff` to hand to subscribers. Work per step is
-proportional to what changed, except for a full snapshot, which is one pass over the answer.
+proportional to what changed, except for a full snapshot, which is one tight pass over the answer.
 
 Rules:
 - A row exists for every variant of a tracked product: Zettle omits zero balances from a full
@@ -12,11 +12,15 @@ Rules:
 - ``balance`` is always Zettle's absolute number; own movements not yet acknowledged live apart in
   ``pending`` and are never folded into ``balance`` by the view itself, so no server answer can
   count them twice (see :mod:`zinv_tui.service.outbox` for the ordering argument).
+
+Rows are stored by variant UUID (Zettle's variant UUIDs are unique across products), which saves a
+key tuple per row and a hash per answer line; :class:`RowsView` shows them by
+``(product_uuid, variant_uuid)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 
 from zinv_tui.service.balance_feed import BalanceAnswer
 from zinv_tui.service.catalogue import Catalogue
@@ -28,14 +32,65 @@ LowStockSetting = tuple[int | None, bool]
 _NO_LOW_STOCK: LowStockSetting = (None, False)
 
 
+class RowsView(Mapping[RowKey, StockRow]):
+    """Read-only, live mapping ``(product_uuid, variant_uuid) -> StockRow`` over the view's rows."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: dict[str, StockRow]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, key: RowKey) -> StockRow:
+        row = self._rows.get(key[1])
+        if row is None or row.product_uuid != key[0]:
+            raise KeyError(key)
+        return row
+
+    def get(self, key: RowKey, default: StockRow | None = None) -> StockRow | None:  # type: ignore
+
+        row = self._rows.get(key[1])
+        return row if row is not None and row.product_uuid == key[0] else default
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        row = self._rows.get(key[1])
+        return row is not None and row.product_uuid == key[0]
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return ((row.product_uuid, row.variant_uuid) for row in self._rows.values())
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def values(self) -> ValuesView[StockRow]:
+        return self._rows.values()
+
+    def items(self) -> ItemsView[RowKey, StockRow]:
+        return _Items(self)
+
+    def keys(self) -> KeysView[RowKey]:
+        return KeysView(self)
+
+    def __repr__(self) -> str:
+        return f"RowsView({len(self._rows)} rows)"
+
+
+class _Items(ItemsView[RowKey, StockRow]):
+    def __iter__(self) -> Iterator[tuple[RowKey, StockRow]]:
+        rows: RowsView = self._mapping  # type: ignore[assignment]
+        return (((row.product_uuid, row.variant_uuid), row) for row in rows._rows.values())
+
+
 def _normal(key: RowKey) -> RowKey:
     return (key[0].lower(), key[1].lower())
 
 
 class InventoryView:
-    """Rows by ``(product_uuid, variant_uuid)`` plus what is needed to build and update them."""
+    """Rows plus what is needed to build and update them."""
 
     __slots__ = (
+        "_rows",
         "awaiting_products",
         "catalogue",
         "low_stock",
@@ -46,7 +101,8 @@ class InventoryView:
     )
 
     def __init__(self) -> None:
-        self.rows: dict[RowKey, StockRow] = {}
+        self._rows: dict[str, StockRow] = {}
+        self.rows = RowsView(self._rows)
         self.catalogue = Catalogue()
         self.tracked: set[str] = set()
         self.low_stock: dict[RowKey, LowStockSetting] = {}
@@ -58,14 +114,14 @@ class InventoryView:
 
     def _new_row(self, key: RowKey, balance: int) -> StockRow:
         product_uuid, variant_uuid = key
-        found = self.catalogue.variants.get(key)
         level, alert = self.low_stock.get(key, _NO_LOW_STOCK)
         pending = self.pending.get(key, 0)
-        if found is not None:
-            product, variant = found
+        product = self.catalogue.products.get(product_uuid)
+        variant = product.variant(variant_uuid) if product is not None else None
+        if product is not None and variant is not None:
             return StockRow(
-                product_uuid,
-                variant_uuid,
+                product.uuid,
+                variant.uuid,
                 product.name,
                 variant.name,
                 variant.sku,
@@ -77,7 +133,6 @@ class InventoryView:
                 True,
                 True,
             )
-        product = self.catalogue.products.get(product_uuid)
         if product is None:
             self.unknown_products.add(product_uuid)
         return StockRow(
@@ -95,78 +150,76 @@ class InventoryView:
             False,
         )
 
-    def _with(self, row: StockRow, **changes: object) -> StockRow:
-        values = {
-            "product_uuid": row.product_uuid,
-            "variant_uuid": row.variant_uuid,
-            "product_name": row.product_name,
-            "variant_name": row.variant_name,
-            "sku": row.sku,
-            "barcode": row.barcode,
-            "balance": row.balance,
-            "pending": row.pending,
-            "low_stock_level": row.low_stock_level,
-            "low_stock_alert": row.low_stock_alert,
-            "tracked": row.tracked,
-            "known": row.known,
-        }
-        values.update(changes)
-        return StockRow(**values)  # type: ignore[arg-type]
+    def _lookup(self, key: RowKey) -> StockRow | None:
+        row = self._rows.get(key[1])
+        return row if row is not None and row.product_uuid == key[0] else None
+
+    def _replace(self, row: StockRow, new: StockRow, diff: RowDiff) -> None:
+        self._rows[new.variant_uuid] = new
+        diff.changed.append(RowChange(row, new))
 
     def _set_balance(self, key: RowKey, balance: int, diff: RowDiff) -> None:
-        row = self.rows.get(key)
+        row = self._lookup(key)
         if row is None:
             row = self._new_row(key, balance)
-            self.rows[key] = row
+            self._rows[row.variant_uuid] = row
             diff.added.append(row)
         elif row.balance != balance:
-            new = StockRow(
-                row.product_uuid,
-                row.variant_uuid,
-                row.product_name,
-                row.variant_name,
-                row.sku,
-                row.barcode,
-                balance,
-                row.pending,
-                row.low_stock_level,
-                row.low_stock_alert,
-                row.tracked,
-                row.known,
-            )
-            self.rows[key] = new
-            diff.changed.append(RowChange(row, new))
+            self._replace(row, row.replace(balance=balance), diff)
 
     def _key_of(self, product_uuid: str, variant_uuid: str) -> RowKey:
-        key = (product_uuid, variant_uuid)
-        if key in self.rows or key in self.catalogue.variants:
-            return key
-        return _normal(key)
+        row = self._rows.get(variant_uuid)
+        if row is not None and row.product_uuid == product_uuid:
+            return (product_uuid, variant_uuid)
+        return (product_uuid.lower(), variant_uuid.lower())
 
     # -- server answers ------------------------------------------------------------------------
 
     def apply_full(self, answer: BalanceAnswer) -> RowDiff:
-        """A complete STORE snapshot: every tracked variant, zero balances left out by Zettle."""
+        """A complete STORE snapshot: every tracked variant, zero balances left out by Zettle.
+
+        Fast path (nothing moved out of view): one dict lookup per line, no sets of keys.
+        """
         diff = RowDiff(full=True)
-        rows = self.rows
-        seen: set[RowKey] = set()
-        tracked = {uuid.lower() for uuid in answer.tracked_products}
+        rows = self._rows
+        nonzero_before = sum(1 for row in rows.values() if row.balance)
+        present = 0
+        moved = []
         for line in answer.variants:
-            key = (line.product_uuid, line.variant_uuid)
-            row = rows.get(key)
-            if row is None:
-                key = self._key_of(*key)
-                row = rows.get(key)
-                tracked.add(key[0])
-            seen.add(key)
-            if row is None or row.balance != line.balance:
-                self._set_balance(key, line.balance, diff)
-        self.tracked = tracked
+            row = rows.get(line.variant_uuid)
+            if row is not None and row.product_uuid == line.product_uuid:
+                if row.balance:
+                    present += 1
+                if row.balance == line.balance:
+                    continue
+            moved.append(line)
+        tracked_answer = set(answer.tracked_products)
+        if tracked_answer != self.tracked:
+            tracked_answer = {uuid.lower() for uuid in tracked_answer}
         self.awaiting_products.clear()
-        self._fill_zeros(tracked, seen, diff)
+        if present == nonzero_before and tracked_answer == self.tracked:
+            for line in moved:
+                key = self._key_of(line.product_uuid, line.variant_uuid)
+                self.tracked.add(key[0])
+                self._set_balance(key, line.balance, diff)
+            return diff
+        # Something left the answer (a balance went to zero, tracking stopped): full reconcile.
+        self.tracked = tracked_answer
+        seen: set[str] = set()
+        for line in answer.variants:
+            key = self._key_of(line.product_uuid, line.variant_uuid)
+            self.tracked.add(key[0])
+            seen.add(key[1])
+            self._set_balance(key, line.balance, diff)
+        for product_uuid in self.tracked:
+            product = self.catalogue.products.get(product_uuid)
+            for variant in product.variants if product is not None else ():
+                if variant.uuid not in seen:
+                    seen.add(variant.uuid)
+                    self._set_balance((product_uuid, variant.uuid), 0, diff)
         if len(seen) != len(rows):
-            for key in [key for key in rows if key not in seen]:
-                diff.removed.append(rows.pop(key))
+            for variant_uuid in [v for v in rows if v not in seen]:
+                diff.removed.append(rows.pop(variant_uuid))
         return diff
 
     def apply_changes(self, answer: BalanceAnswer) -> RowDiff:
@@ -176,12 +229,10 @@ class InventoryView:
         if stopped:
             self._drop_products(stopped, diff)
         started = {uuid.lower() for uuid in answer.tracked_products} - stopped
-        seen: set[RowKey] = set()
         for line in answer.variants:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             if key[0] in stopped:
                 continue
-            seen.add(key)
             if key[0] not in self.tracked:
                 started.add(key[0])
             self._set_balance(key, line.balance, diff)
@@ -197,35 +248,27 @@ class InventoryView:
         products, self.awaiting_products = self.awaiting_products, set()
         return products
 
-    def _fill_zeros(self, products: Iterable[str], seen: set[RowKey], diff: RowDiff) -> None:
+    def _fill_zeros(self, products: Iterable[str], diff: RowDiff) -> None:
+        """Rows (balance 0) for catalogue variants of these products that have none yet."""
         catalogue = self.catalogue.products
+        rows = self._rows
         for product_uuid in products:
             product = catalogue.get(product_uuid)
             if product is None:
                 continue
             for variant in product.variants:
-                key = (product_uuid, variant.uuid)
-                if key not in seen:
-                    seen.add(key)
-                    self._set_balance(key, 0, diff)
+                if variant.uuid not in rows:
+                    self._set_balance((product.uuid, variant.uuid), 0, diff)
 
     def _drop_products(self, products: set[str], diff: RowDiff) -> None:
         self.tracked -= products
-        for key in [key for key in self.rows if key[0] in products]:
-            diff.removed.append(self.rows.pop(key))
+        for row in [row for row in self._rows.values() if row.product_uuid in products]:
+            diff.removed.append(self._rows.pop(row.variant_uuid))
 
     def drop_products(self, products: Iterable[str]) -> RowDiff:
         """Tracking stopped for these products: their rows leave the view."""
         diff = RowDiff()
         self._drop_products({uuid.lower() for uuid in products}, diff)
-        return diff
-
-    def set_balances(self, balances: Mapping[RowKey, int]) -> RowDiff:
-        """Absolute STORE balances Zettle reported (e.g. in a movement's answer)."""
-        diff = RowDiff()
-        for key, balance in balances.items():
-            if key in self.rows:
-                self._set_balance(key, balance, diff)
         return diff
 
     def apply_products(
@@ -240,13 +283,13 @@ class InventoryView:
         if tracked:
             self.tracked |= wanted
         diff = RowDiff()
-        keys = {key for key in self.rows if key[0] in wanted}
+        keys = {row.key for row in self._rows.values() if row.product_uuid in wanted}
         for product_uuid in wanted:
             product = self.catalogue.products.get(product_uuid)
             if product is not None:
                 keys.update((product_uuid, variant.uuid) for variant in product.variants)
-        keys.update(_normal(key) for key in balances)
         lowered = {_normal(key): balance for key, balance in balances.items()}
+        keys.update(lowered)
         for key in keys:
             if key[0] in self.tracked:
                 self._set_balance(key, lowered.get(key, 0), diff)
@@ -258,10 +301,10 @@ class InventoryView:
         """A new catalogue: names refreshed, variants of tracked products added with balance 0."""
         self.catalogue = catalogue
         diff = RowDiff()
-        for key, row in list(self.rows.items()):
-            found = catalogue.variants.get(key)
-            if found is not None:
-                product, variant = found
+        for row in list(self._rows.values()):
+            product = catalogue.products.get(row.product_uuid)
+            variant = product.variant(row.variant_uuid) if product is not None else None
+            if product is not None and variant is not None:
                 if (
                     row.known
                     and row.product_name == product.name
@@ -270,22 +313,28 @@ class InventoryView:
                     and row.barcode == variant.barcode
                 ):
                     continue
-                new = self._with(
-                    row,
+                new = row.replace(
+                    product_uuid=product.uuid,
+                    variant_uuid=variant.uuid,
                     product_name=product.name,
                     variant_name=variant.name,
                     sku=variant.sku,
                     barcode=variant.barcode,
                     known=True,
                 )
-            elif row.known:
-                new = self._new_row(key, row.balance)
+            elif row.known or product is not None:
+                new = self._new_row(row.key, row.balance)
+                if new == row:
+                    continue
             else:
                 continue
-            self.rows[key] = new
-            diff.changed.append(RowChange(row, new))
-        self.unknown_products = {key[0] for key in self.rows if key[0] not in catalogue.products}
-        self._fill_zeros(self.tracked, set(self.rows), diff)
+            self._replace(row, new, diff)
+        self.unknown_products = {
+            row.product_uuid
+            for row in self._rows.values()
+            if row.product_uuid not in catalogue.products
+        }
+        self._fill_zeros(self.tracked, diff)
         return diff
 
     def set_low_stock(self, levels: Mapping[RowKey, LowStockSetting], replace: bool) -> RowDiff:
@@ -302,14 +351,12 @@ class InventoryView:
                 else:
                     self.low_stock[key] = setting
         for key in touched:
-            row = self.rows.get(key)
+            row = self._lookup(key)
             if row is None:
                 continue
             level, alert = self.low_stock.get(key, _NO_LOW_STOCK)
             if (row.low_stock_level, row.low_stock_alert) != (level, alert):
-                new = self._with(row, low_stock_level=level, low_stock_alert=alert)
-                self.rows[key] = new
-                diff.changed.append(RowChange(row, new))
+                self._replace(row, row.replace(low_stock_level=level, low_stock_alert=alert), diff)
         return diff
 
     # -- own movements -------------------------------------------------------------------------
@@ -323,11 +370,9 @@ class InventoryView:
                 self.pending[key] = total
             else:
                 self.pending.pop(key, None)
-            row = self.rows.get(key)
+            row = self._lookup(key)
             if row is not None and row.pending != total:
-                new = self._with(row, pending=total)
-                self.rows[key] = new
-                diff.changed.append(RowChange(row, new))
+                self._replace(row, row.replace(pending=total), diff)
         return diff
 
     def settle(self, changes: Mapping[RowKey, int], balances: Mapping[RowKey, int]) -> RowDiff:
@@ -338,19 +383,25 @@ class InventoryView:
         """
         diff = RowDiff()
         for key in set(changes) | set(balances):
-            row = self.rows.get(key)
             if key in changes:
                 total = self.pending.get(key, 0) - changes[key]
                 if total:
                     self.pending[key] = total
                 else:
                     self.pending.pop(key, None)
+            row = self._lookup(key)
             if row is None:
                 continue
             new_pending = self.pending.get(key, 0)
             new_balance = balances.get(key, row.balance)
             if (row.pending, row.balance) != (new_pending, new_balance):
-                new = self._with(row, pending=new_pending, balance=new_balance)
-                self.rows[key] = new
-                diff.changed.append(RowChange(row, new))
+                self._replace(row, row.replace(pending=new_pending, balance=new_balance), diff)
+        return diff
+
+    def set_balances(self, balances: Mapping[RowKey, int]) -> RowDiff:
+        """Absolute STORE balances Zettle reported for rows already shown."""
+        diff = RowDiff()
+        for key, balance in balances.items():
+            if self._lookup(key) is not None:
+                self._set_balance(key, balance, diff)
         return diff
