@@ -44,12 +44,6 @@ def register_secret(value: str | SecretStr | None) -> None:
             _secrets.add(value)
 
 
-def forget_secrets() -> None:
-    """Drop every registered secret (tests)."""
-    with _lock:
-        _secrets.clear()
-
-
 def redact(text: str) -> str:
     """``text`` with every registered secret and token-like string replaced by ``***``."""
     if not text:
@@ -66,7 +60,8 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that rewrites each record's message and traceback through :func:`redact`."""
+    """Rewrites each record's message and traceback through :func:`redact`; for handlers that may
+    see records not made by the logging factory (``logging.makeLogRecord``, other processes)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         scrub_record(record)
@@ -74,9 +69,7 @@ class RedactingFilter(logging.Filter):
 
 
 def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
-    """Freeze ``record``'s message and traceback text, redacted (idempotent)."""
-    if getattr(record, "_zinv_redacted", False):
-        return record
+    """Redact ``record``'s message and traceback text in place (safe to repeat)."""
     try:
         message = record.getMessage()
     except Exception:  # a broken format string: keep the raw template
@@ -91,7 +84,6 @@ def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
-    record._zinv_redacted = True  # type: ignore[attr-defined]
     return record
 
 

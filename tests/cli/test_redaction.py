@@ -172,3 +172,11 @@ def test_uncaught_exception_in_a_thread_is_redacted(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "Exception in worker-1" in err and "RuntimeError: thread failed near ***" in err
     assert secret not in err
+
+
+def test_redacting_filter_scrubs_records_made_outside_the_factory():
+    secret = "filter-secret-0123456789"
+    redaction.register_secret(secret)
+    record = logging.makeLogRecord({"msg": "sent %s", "args": (secret,), "levelno": 20})
+    assert redaction.RedactingFilter().filter(record) is True
+    assert record.getMessage() == "sent ***"

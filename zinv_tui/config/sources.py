@@ -68,8 +68,6 @@ class ZinvSettings(BaseSettings):
 
 assert set(PROFILE_KEYS) <= set(ZinvSettings.model_fields), "ZinvSettings lacks a profile key"
 
-FILE_TOP_KEYS = frozenset(PROFILE_KEYS) | {"default_profile", "profiles"}
-
 
 @dataclass
 class Layer:
