@@ -161,11 +161,14 @@ def test_unknown_profile_and_bad_names(zinv_dirs):
 
 
 def test_pydantic_settings_class_reads_the_same_layers(zinv_dirs, monkeypatch):
+    zinv_dirs.write_config('timeout = 20\nuser = "file"\n[profiles.shop]\nclient_id = "c1"\n')
+    zinv_dirs.env_file.write_text("ZINV_USER=dotenv\nZINV_POLL_INTERVAL=8\n")
     monkeypatch.setenv("ZINV_POLL_INTERVAL", "9")
     monkeypatch.setenv("ZINV_PROFILES__SHOP__USER", "sam")
     raw = ZinvSettings()
-    assert raw.poll_interval == "9"
-    assert raw.profiles == {"shop": {"user": "sam"}}
+    assert (raw.timeout, raw.user, raw.poll_interval) == (20, "dotenv", "9")
+    assert raw.profiles == {"shop": {"client_id": "c1", "user": "sam"}}
+    assert ZinvSettings(poll_interval=10).poll_interval == 10
 
 
 def test_config_command_prints_values_and_sources(zinv_dirs, run_cli, monkeypatch):

@@ -27,7 +27,7 @@ from pydantic_settings import (
 )
 
 from zinv_tui.config.errors import ConfigError
-from zinv_tui.config.paths import AppPaths
+from zinv_tui.config.paths import AppPaths, resolve_paths
 from zinv_tui.config.profile import PROFILE_KEYS
 
 ENV_PREFIX = "ZINV_"
@@ -64,6 +64,23 @@ class ZinvSettings(BaseSettings):
     poll_interval: Any = None
     timeout: Any = None
     user: Any = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Highest first: arguments (flags) > environment > ``.env`` > ``config.toml``."""
+        paths = resolve_paths()
+        sources = [init_settings, env_settings]
+        if paths.env_file is not None:
+            sources.append(DotEnvSettingsSource(settings_cls, env_file=paths.env_file))
+        sources.append(TomlConfigSettingsSource(settings_cls, toml_file=paths.config_file))
+        return tuple(sources)
 
 
 assert set(PROFILE_KEYS) <= set(ZinvSettings.model_fields), "ZinvSettings lacks a profile key"
