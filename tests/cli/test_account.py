@@ -186,3 +186,13 @@ def test_doctor_reports_an_unwritable_state_dir(sandbox, zinv_dirs, run_cli, mon
     result = run_cli("doctor", "--base-url", sandbox.url)
     assert result.code == 1
     assert "FAIL  state dir" in result.out and "ZINV_STATE_DIR" in result.out
+
+
+def test_doctor_fix_for_a_failing_key_command(sandbox, zinv_dirs, run_cli):
+    path = zinv_dirs.write_config(
+        f'[profiles.pm]\nbase_url = "{sandbox.url}"\napi_key_command = "false"\n'
+    )
+    result = run_cli("doctor", "--profile", "pm")
+    assert result.code == 3
+    assert "FAIL  api key: api_key_command failed with exit status 1" in result.out
+    assert f"fix: check api_key_command ({path}: profiles.pm.api_key_command)" in result.out

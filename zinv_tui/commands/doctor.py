@@ -95,6 +95,17 @@ async def _probe(url: str, wait: float) -> tuple[float | None, str | None]:
     return (server - local).total_seconds(), None
 
 
+def _key_fix(settings: ResolvedSettings) -> str:
+    profile = settings.profile
+    if profile.api_key_command:
+        return f"check api_key_command ({settings.sources['api_key_command']}) in a terminal"
+    if profile.api_key_env:
+        return (
+            f"set {profile.api_key_env}, or remove api_key_env ({settings.sources['api_key_env']})"
+        )
+    return f"run `zinv-tui login --profile {settings.profile_name}`"
+
+
 async def _network_checks(settings: ResolvedSettings) -> list[Check]:
     checks: list[Check] = []
     skews: list[float] = []
@@ -126,15 +137,7 @@ async def _network_checks(settings: ResolvedSettings) -> list[Check]:
     try:
         key = resolve_api_key(settings)
     except CredentialsError as error:
-        checks.append(
-            Check(
-                "api key",
-                False,
-                str(error),
-                f"run `zinv-tui login --profile {settings.profile_name}`",
-                ExitCode.AUTH,
-            )
-        )
+        checks.append(Check("api key", False, str(error), _key_fix(settings), ExitCode.AUTH))
         return checks
     checks.append(Check("api key", True, f"from {key.source}"))
 
