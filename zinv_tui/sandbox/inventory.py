@@ -112,7 +112,8 @@ class Inventory:
         if since is not None:
             untracked = store.untracked_since(since)
             if products is not None:
-                untracked = [uuid for uuid in untracked if uuid in set(products)]
+                wanted = set(products)
+                untracked = [uuid for uuid in untracked if uuid in wanted]
             parts.append(',"untrackedProducts":[' + ",".join(f'"{u}"' for u in untracked) + "]")
         parts.append("}")
         body = "".join(parts).encode()
@@ -124,11 +125,7 @@ class Inventory:
         """``{locationUuid, variants}`` of one product in one location (strings)."""
         if not self.store.has_product(product_uuid):
             raise ApiError.not_found(f"Product {product_uuid} not found")
-        rows = []
-        if self.store.is_tracked(product_uuid):
-            rows = [
-                row for row in self.store.tracked_balances(location.uuid, products=[product_uuid])
-            ]
+        rows = self.store.tracked_balances(location.uuid, products=[product_uuid])
         return {
             "locationUuid": location.uuid,
             "variants": [self._variant_wire(location, row, as_string=True) for row in rows],
