@@ -158,3 +158,29 @@ def test_one_product_etag(api: httpx.Client) -> None:
     assert cached.status_code == 304
     assert api.get(f"/organizations/self/products/{uuid.uuid1()}").status_code == 404
     assert api.get("/organizations/self/products/zzz").status_code == 400
+
+
+def test_legacy_unversioned_reads_have_no_alert_flag(api: httpx.Client, session_shop: Shop) -> None:
+    store = session_shop.locations["STORE"]
+    legacy = api.get(f"/custom-low-stock/locations/{store}").json()
+    current = api.get(f"/custom-low-stock/v2/locations/{store}").json()
+    rows = [
+        v
+        for p in legacy["customLowStockLevelsForProducts"]
+        for v in p["customLowStockLevelForVariants"]
+    ]
+    assert rows
+    assert all(set(row) == {"variantUuid", "customLowStockLevel"} for row in rows)
+    with_level = [
+        v
+        for p in current["customLowStockLevelsForProducts"]
+        for v in p["customLowStockLevelForVariants"]
+        if v["customLowStockLevel"] is not None
+    ]
+    assert len(rows) == len(with_level)
+    product = legacy["customLowStockLevelsForProducts"][0]["productUuid"]
+    one = api.get(f"/custom-low-stock/locations/{store}/products/{product}").json()
+    assert (
+        one["customLowStockLevelForVariants"]
+        == legacy["customLowStockLevelsForProducts"][0]["customLowStockLevelForVariants"]
+    )

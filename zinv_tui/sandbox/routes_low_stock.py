@@ -1,5 +1,8 @@
 """Low-stock levels: unversioned writes and deletes, ``v2`` reads (see zettle-api.md §7).
 
+The pre-2022 unversioned reads (``GET /custom-low-stock/locations/{loc}[/products/{product}]``)
+are served too, without ``lowStockAlert``.
+
 Rules: the defaults (``lowStockLevel`` null, ``lowStockAlert`` false) are not stored, so writing
 them deletes the record; writes use ``lowStockLevel``, reads answer ``customLowStockLevel`` as a
 float (``5.0``). Deletes answer 204 (the docs say "202 - No Content"; 204 is No Content).
@@ -24,7 +27,14 @@ from zinv_tui.sandbox.state import SandboxState
 from zinv_tui.sandbox.tokens import READ_PRODUCT, WRITE_PRODUCT
 
 
-def _variants_wire(rows: list[tuple[str, str, int | None, bool]]) -> list[dict]:
+def _variants_wire(rows: list[tuple[str, str, int | None, bool]], request: Request) -> list[dict]:
+    """Read shape of levels; the pre-2022 unversioned read path knows no alert flag."""
+    if not request.url.path.startswith("/custom-low-stock/v2/"):
+        return [
+            {"variantUuid": variant, "customLowStockLevel": float(level)}
+            for _, variant, level, _ in rows
+            if level is not None
+        ]
     return [
         {
             "variantUuid": variant,
@@ -101,13 +111,17 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
         grouped: dict[str, list] = {}
         for row in store.low_stock(location.uuid):
             grouped.setdefault(row[0], []).append(row)
+        products = []
+        for product, rows in grouped.items():
+            variants = _variants_wire(rows, request)
+            if variants:
+                products.append(
+                    {"productUuid": product, "customLowStockLevelForVariants": variants}
+                )
         body = {
             "organizationUuid": state.organization_uuid,
             "locationUuid": location.uuid,
-            "customLowStockLevelsForProducts": [
-                {"productUuid": product, "customLowStockLevelForVariants": _variants_wire(rows)}
-                for product, rows in grouped.items()
-            ],
+            "customLowStockLevelsForProducts": products,
         }
         return conditional(request, json.dumps(body, separators=(",", ":")).encode())
 
@@ -120,7 +134,7 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
         body = {
             "productUuid": product,
             "customLowStockLevelForVariants": _variants_wire(
-                store.low_stock(location.uuid, product)
+                store.low_stock(location.uuid, product), request
             ),
         }
         return conditional(request, json.dumps(body, separators=(",", ":")).encode())
@@ -158,4 +172,7 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
         ),
         *routes_with_slash(v2, read_location, ["GET"]),
         *routes_with_slash(f"{v2}/products/{{productUuid}}", read_product, ["GET"]),
+        # The pre-February-2022 reads (no lowStockAlert), still used by older integrations.
+        *routes_with_slash(base, read_location, ["GET"]),
+        *routes_with_slash(f"{base}/products/{{productUuid}}", read_product, ["GET"]),
     ]
