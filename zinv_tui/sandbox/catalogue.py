@@ -6,6 +6,7 @@ The catalogue does not change while the sandbox runs, so the bodies and their ET
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -14,6 +15,11 @@ from uuid import NAMESPACE_URL, uuid5
 from zinv_tui.sandbox.store import LedgerStore
 
 CURRENCY = "GBP"
+
+
+@functools.cache
+def _category_uuid(name: str) -> str:
+    return str(uuid5(NAMESPACE_URL, f"category:{name}"))
 
 
 def etag_of(body: bytes) -> str:
@@ -54,8 +60,9 @@ class ProductCatalogue:
                 uuid, name, category, description, unit_name, vat, created, variants
             )
             bare = json.dumps(document, separators=(",", ":")).encode()
-            etag = document["etag"] = etag_of(bare)
-            products[uuid] = (json.dumps(document, separators=(",", ":")).encode(), etag)
+            etag = etag_of(bare)
+            # The first '"etag":""' is the key itself: quotes inside JSON strings are escaped.
+            products[uuid] = (bare.replace(b'"etag":""', b'"etag":"%s"' % etag.encode(), 1), etag)
         self._list_body = b"[" + b",".join(body for body, _ in products.values()) + b"]"
         self._list_etag = etag_of(self._list_body)
         return products
@@ -101,7 +108,7 @@ class ProductCatalogue:
             "updated": created,
             "updatedBy": self._user_uuid,
             "category": {
-                "uuid": str(uuid5(NAMESPACE_URL, f"category:{category}")),
+                "uuid": _category_uuid(category),
                 "name": category,
             },
             "vatPercentage": vat,
