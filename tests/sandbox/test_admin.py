@@ -41,6 +41,10 @@ def test_sales_specific_and_random(sandbox_factory) -> None:
     assert made["latest"] == ledger[-1]["seq"]
     for bad in ({"count": 0}, {"quantity": -1, "variantUuid": row["variantUuid"]}, {"x": 1}):
         assert httpx.post(f"{info.url}/sandbox/sales", json=bad).status_code == 400
+    for raw in (b"[", b"[" * 5000, b"[]", b"null"):
+        assert httpx.post(f"{info.url}/sandbox/sales", content=raw).status_code == 400
+        assert httpx.post(f"{info.url}/sandbox/keys", content=raw).status_code == 400
+        assert httpx.post(f"{info.url}/sandbox/faults", content=raw).status_code == 400
     unknown = httpx.post(f"{info.url}/sandbox/sales", json={"variantUuid": str(uuid.uuid1())})
     assert unknown.status_code == 404
 

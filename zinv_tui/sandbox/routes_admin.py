@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -92,11 +91,10 @@ def admin_routes(state: SandboxState) -> list[Route]:
         )
 
     async def sales(request: Request) -> Response:
-        raw = await request.body()
+        data: Any = await read_json(request) if (await request.body()).strip() else {"count": 1}
         try:
-            data: Any = json.loads(raw) if raw.strip() else {"count": 1}
             sale = _SaleRequest.model_validate(data)
-        except (ValueError, ValidationError) as error:
+        except ValidationError as error:
             raise ApiError.bad_request(f"Invalid sales request: {error}") from None
         if sale.variant_uuid is not None:
             made = [inventory.pos_sale(sale.variant_uuid.lower(), sale.quantity)]
@@ -126,10 +124,10 @@ def admin_routes(state: SandboxState) -> list[Route]:
         )
 
     async def new_key(request: Request) -> Response:
-        raw = await request.body()
+        data: Any = await read_json(request) if (await request.body()).strip() else {}
         try:
-            wanted = _KeyRequest.model_validate(json.loads(raw) if raw.strip() else {})
-        except (ValueError, ValidationError) as error:
+            wanted = _KeyRequest.model_validate(data)
+        except ValidationError as error:
             raise ApiError.bad_request(f"Invalid key request: {error}") from None
         base = state.api_key
         key = make_api_key(
