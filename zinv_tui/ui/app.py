@@ -130,9 +130,11 @@ class ZinvApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    sync_status: reactive[Any] = reactive(None, always_update=True)
+    # repaint=False: an App reactive would otherwise repaint the whole screen on every change;
+    # the status bars watch these and repaint themselves.
+    sync_status: reactive[Any] = reactive(None, always_update=True, repaint=False)
     """The service's latest ``SyncStatus`` (None until the first one)."""
-    low_stock_count: reactive[int] = reactive(0)
+    low_stock_count: reactive[int] = reactive(0, repaint=False)
     """Variants at or below their low-stock level."""
 
     class StockChanged(Message):
@@ -239,8 +241,8 @@ class ZinvApp(App[None]):
 
     def _service_started(self) -> None:
         self.service_ready = True
-        self._recount_low()
         self.stock_signal.publish(None)
+        self._recount_low()
 
     async def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -261,20 +263,20 @@ class ZinvApp(App[None]):
         diff = message.diff
         if not self.service_ready:
             return  # the full load after start() covers it
+        self.stock_signal.publish(diff)  # first, so the table's repaint leads the status bar's
         if getattr(diff, "full", False):
             self._recount_low()
-        else:
-            low = self._low_keys
-            for row in getattr(diff, "removed", ()):
-                low.discard((row.product_uuid, row.variant_uuid))
-            for row in diff_upserts(diff):
-                key = (row.product_uuid, row.variant_uuid)
-                if is_low(row):
-                    low.add(key)
-                else:
-                    low.discard(key)
-            self.low_stock_count = len(low)
-        self.stock_signal.publish(diff)
+            return
+        low = self._low_keys
+        for row in getattr(diff, "removed", ()):
+            low.discard((row.product_uuid, row.variant_uuid))
+        for row in diff_upserts(diff):
+            key = (row.product_uuid, row.variant_uuid)
+            if is_low(row):
+                low.add(key)
+            else:
+                low.discard(key)
+        self.low_stock_count = len(low)
 
     def _recount_low(self) -> None:
         rows = getattr(self.service, "rows", {}) or {}

@@ -62,6 +62,7 @@ class BalancesScreen(Screen[None]):
     def on_mount(self) -> None:
         filter_input = self.filter_input
         filter_input.display = False
+        self.watch(filter_input, "value", self._filter_changed, init=False)
         if self._app_value("frozen", False):
             filter_input.cursor_blink = False
         signal = getattr(self.app, "stock_signal", None)
@@ -87,26 +88,26 @@ class BalancesScreen(Screen[None]):
             self._load_all()
             return
         table.apply_diff(diff_upserts(diff), diff_removed_keys(diff))
+        self._update_count()
+
+    def _update_count(self) -> None:
+        """The "N variants" / "N of M · K selected" label, updated in the frame of the change."""
+        table = self.table
+        if table.shown_count == table.row_count:
+            text = f"{table.row_count:,} variants"
+        else:
+            text = f"{table.shown_count:,} of {table.row_count:,}"
+        selected = len(table.selected_keys)
+        if selected:
+            text += f" · {selected:,} selected"
+        label = self.query_one("#count", Label)
+        if str(label.content) != text:
+            label.update(text, layout=False)  # fixed width: no layout pass of the screen
 
     @on(StockTable.ViewChanged)
-    def _view_changed(self, message: StockTable.ViewChanged) -> None:
-        if message.shown == message.total:
-            text = f"{message.total:,} variants"
-        else:
-            text = f"{message.shown:,} of {message.total:,}"
-        selected = len(self.table.selected_keys)
-        if selected:
-            text += f" · {selected} selected"
-        self.query_one("#count", Label).update(text)
-
     @on(StockTable.SelectionChanged)
-    def _selection_changed(self, _message: StockTable.SelectionChanged) -> None:
-        table = self.table
-        self._view_changed(
-            StockTable.ViewChanged(
-                table, table.shown_count, table.row_count, table.sort_column, table.sort_reverse
-            )
-        )
+    def _view_changed(self) -> None:
+        self._update_count()
 
     # ------------------------------------------------------------ filter
 
@@ -116,9 +117,11 @@ class BalancesScreen(Screen[None]):
         self.query_one("#title", Label).display = False
         filter_input.focus()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
+    def _filter_changed(self, value: str) -> None:
+        """Filter as the field's value changes (a watcher, so the table repaints in the same
+        frame as the typed character rather than one message later)."""
+        self.table.set_filter(value)
+        self._update_count()
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self, _event: Input.Submitted) -> None:

@@ -63,6 +63,8 @@ class StatusBar(Widget):
     }
     """
 
+    _shown = ""
+
     def on_mount(self) -> None:
         app = self.app
         for attribute in ("sync_status", "low_stock_count"):
@@ -70,7 +72,10 @@ class StatusBar(Widget):
                 self.watch(app, attribute, self._changed, init=False)
 
     def _changed(self, _value: object = None) -> None:
-        self.refresh()
+        line = self.render()
+        if line.plain != self._shown:  # a poll that changed nothing costs no repaint
+            self._shown = line.plain
+            self.refresh()
 
     def render(self) -> Text:
         app: Any = self.app

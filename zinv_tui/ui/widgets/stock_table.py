@@ -205,7 +205,7 @@ class StockTable(ScrollView, can_focus=True):
     StockTable {
         height: 1fr;
         overflow-x: hidden;
-        overflow-y: auto;
+        overflow-y: scroll;
         scrollbar-size-vertical: 1;
         background: $surface;
         color: $foreground;
@@ -505,13 +505,13 @@ class StockTable(ScrollView, can_focus=True):
         return len(view) - 1 - index if self.sort_reverse else index
 
     def _after_change(self) -> None:
-        """Re-anchor the cursor on its row, resize, repaint, tell the screen."""
+        """Resize, re-anchor the cursor on its row, repaint, tell the screen."""
         count = len(self._view)
+        self._set_virtual_height(count + 1)
         position = self._position_of(self._cursor_key) if self._cursor_key is not None else None
         if position is None:
             position = min(self._cursor, count - 1) if count else 0
         self._set_cursor(position, scroll=True, announce=True)
-        self.virtual_size = Size(self.scrollable_content_region.width, count + 1)
         self.refresh()
         self.post_message(
             self.ViewChanged(self, count, len(self._rows), self.sort_column, self.sort_reverse)
@@ -747,6 +747,35 @@ class StockTable(ScrollView, can_focus=True):
                 text = "" if level is None else str(level)
             segments.append(Segment(fit(text, column_width, column.right), cell_style))
         return Strip(segments).crop_extend(0, width, style)
+
+    def _set_virtual_height(self, height: int) -> None:
+        """Set the scrollable height without a layout pass of the whole screen.
+
+        ``virtual_size`` is a layout reactive: assigning it reflows the screen and repaints the
+        scrollbar a frame later. The vertical scrollbar is always shown (``overflow-y: scroll``),
+        so the layout cannot change; the scrollbar is updated here, in the same frame.
+        """
+        size = Size(self.scrollable_content_region.width, height)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        """Skip ScrollView's scrollbar update when only someone else's layout ran.
+
+        Any layout pass of the screen (an Input lays itself out on every keystroke) calls this with
+        the widget's unchanged size; ScrollView then repaints the scrollbar in one more frame.
+        Our scrollbar is already current (see ``_set_virtual_height``), so only real resizes pass.
+        """
+        if size == self._size and container_size == self.container_size and self._size:
+            return False
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_resize(self, _event: events.Resize) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 1)
