@@ -125,3 +125,17 @@ def test_fault_flags_reach_the_config() -> None:
     assert config.throttle is True
     assert config.token_ttl == 60
     assert config.host == "127.0.0.1"
+
+
+def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("not a database, just notes " * 10)
+    done = subprocess.run(
+        [sys.executable, "-m", "zinv_tui", "sandbox", "--port", "0", "--db", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "cannot use the database" in done.stderr
+    assert "Traceback" not in done.stderr

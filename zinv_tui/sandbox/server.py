@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -257,6 +258,9 @@ def serve_from_args(args: argparse.Namespace) -> int:
     try:
         try:
             info = server.start()
+        except sqlite3.Error as error:
+            print(f"zinv-tui sandbox: cannot use the database {args.db}: {error}", file=sys.stderr)
+            return 1
         except OSError as error:
             print(
                 f"zinv-tui sandbox: cannot listen on {args.host}:{args.port}: {error}",
