@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.sandbox.conftest import authed_client
+from tests.sandbox.raw_http import authed_client
 
 pytestmark = pytest.mark.timeout(60)
 

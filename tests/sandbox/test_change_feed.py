@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.sandbox.conftest import Shop, authed_client, read_shop
+from tests.sandbox.raw_http import Shop, authed_client, read_shop
 from zinv_tui.sandbox.server import SandboxInfo
 
 pytestmark = pytest.mark.timeout(60)

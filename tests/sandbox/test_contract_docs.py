@@ -12,7 +12,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from tests.sandbox.conftest import Shop, authed_client, read_shop
+from tests.sandbox.raw_http import Shop, authed_client, read_shop
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 
 pytestmark = pytest.mark.timeout(60)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sandbox.conftest import authed_client
+from tests.sandbox.raw_http import authed_client
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME, generate_shop
 from zinv_tui.sandbox.ids import ean13, ean13_check_digit, is_valid_ean13
 from zinv_tui.sandbox.server import SandboxConfig, SandboxServer

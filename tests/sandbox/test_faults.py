@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.sandbox.conftest import Shop, authed_client, read_shop
+from tests.sandbox.raw_http import Shop, authed_client, read_shop
 from zinv_tui.sandbox.server import SandboxInfo
 
 pytestmark = pytest.mark.timeout(60)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.sandbox.conftest import Shop, authed_client, read_shop
+from tests.sandbox.raw_http import Shop, authed_client, read_shop
 from zinv_tui.sandbox.ids import is_valid_ean13
 from zinv_tui.sandbox.server import SandboxInfo
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.sandbox.conftest import Shop, authed_client, read_shop
+from tests.sandbox.raw_http import Shop, authed_client, read_shop
 from zinv_tui.sandbox.server import SandboxInfo
 
 pytestmark = pytest.mark.timeout(90)

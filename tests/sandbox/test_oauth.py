@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.sandbox.conftest import GRANT, authed_client, fetch_token
+from tests.sandbox.raw_http import GRANT, authed_client, fetch_token
 from zinv_tui.sandbox.server import SandboxInfo
 
 pytestmark = pytest.mark.timeout(60)
