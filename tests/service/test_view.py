@@ -13,7 +13,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zinv_tui.service.balance_feed import decode_balances
+from zinv_tui.service.balance_feed import decode_balances, decode_lean
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.view import InventoryView
@@ -120,6 +120,12 @@ operations = st.lists(
         st.tuples(st.just("track"), st.sampled_from(PRODUCTS), st.booleans()),
         st.tuples(st.just("poll"), st.booleans(), st.none()),
         st.tuples(st.just("pending"), st.sampled_from(ALL_KEYS), st.integers(-5, 5)),
+        st.tuples(
+            st.just("low"),
+            st.sampled_from(ALL_KEYS),
+            st.tuples(st.one_of(st.none(), st.integers(0, 9)), st.booleans()),
+        ),
+        st.tuples(st.just("low_all"), st.none(), st.none()),
     ),
     max_size=60,
 )
@@ -137,6 +143,7 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops) -> None:
     initial = dict(view.rows)
     composed = RowDiff()
     pending: dict[RowKey, int] = {}
+    low: dict[RowKey, tuple[int | None, bool]] = {}
     for op, a, b in ops:
         if op == "move":
             server.move(a, b)
@@ -147,11 +154,23 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops) -> None:
         if op == "pending":
             diff = view.add_pending({a: b})
             pending[a] = pending.get(a, 0) + b
+        elif op == "low":
+            diff = view.set_low_stock({a: b}, replace=False)
+            low[a] = b
+        elif op == "low_all":  # what the engine reads every minute: every non-default setting
+            diff = view.set_low_stock(
+                {k: v for k, v in low.items() if v != (None, False)}, replace=True
+            )
         else:
             full = bool(a)
-            diff = (view.apply_full if full else view.apply_changes)(
-                decode_balances(server.answer(None if full else cursor))
-            )
+            payload = server.answer(None if full else cursor)
+            lean = view.apply_lean(decode_lean(payload)) if full else None  # the engine's order
+            if lean is not None:
+                diff = lean
+            elif full:
+                diff = view.apply_full(decode_balances(payload))
+            else:
+                diff = view.apply_changes(decode_balances(payload))
             cursor = server.seq
             started = view.take_awaiting_products()
             if started:  # what the sync engine does: read those products' balances
@@ -168,6 +187,7 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops) -> None:
         composed = composed.then(diff)
         for key, row in view.rows.items():
             assert row.pending == pending.get(key, 0)
+            assert (row.low_stock_level, row.low_stock_alert) == low.get(key, (None, False))
             assert row.known == (key[0] != UNKNOWN)
             if not row.known:
                 assert row.product_name == UNKNOWN and row.variant_name == UNKNOWN_VARIANT
@@ -211,3 +231,19 @@ def test_odd_balance_spellings_are_read() -> None:
     view = InventoryView()
     view.apply_full(answer)
     assert set(view.rows) == {("a", "b"), ("a", "c")}  # UUIDs lower-cased when not found as sent
+
+
+def test_lean_snapshot_path_applies_changes_and_defers_when_rows_leave() -> None:
+    server = ModelServer()
+    server.move(ALL_KEYS[0], 4)
+    view = InventoryView()
+    view.set_catalogue(catalogue())
+    view.apply_full(decode_balances(server.answer(None)))
+    server.move(ALL_KEYS[0], 3)
+    diff = view.apply_lean(decode_lean(server.answer(None)))
+    assert diff is not None and diff.full and [c.new.balance for c in diff.changed] == [7]
+    server.move(ALL_KEYS[0], -7)  # back to zero: the line leaves the answer
+    assert view.apply_lean(decode_lean(server.answer(None))) is None
+    assert view.rows[ALL_KEYS[0]].balance == 7  # untouched until the careful path runs
+    view.apply_full(decode_balances(server.answer(None)))
+    assert view.rows[ALL_KEYS[0]].balance == 0

@@ -46,7 +46,23 @@ class _OddAnswer(msgspec.Struct, rename="camel", gc=False):
     latest: int | str | None = None
 
 
+class LeanLine(msgspec.Struct, rename="camel", gc=False):
+    """A balance line without its product UUID (variant UUIDs are unique): the fast path."""
+
+    variant_uuid: str
+    balance: int
+
+
+class LeanAnswer(msgspec.Struct, rename="camel", gc=False):
+    """A full snapshot decoded lean: half the strings of :class:`BalanceAnswer`."""
+
+    variants: list[LeanLine] = []
+    tracked_products: list[str] = []
+    latest: int | str | None = None
+
+
 _decoder = msgspec.json.Decoder(BalanceAnswer, strict=False)
+_lean_decoder = msgspec.json.Decoder(LeanAnswer, strict=False)
 _odd_decoder = msgspec.json.Decoder(_OddAnswer, strict=False)
 
 
@@ -71,3 +87,11 @@ def decode_balances(payload: bytes) -> BalanceAnswer:
     except (msgspec.DecodeError, ValueError) as error:
         raise BalanceFeedError(f"unreadable balance answer: {error}") from None
     return BalanceAnswer(lines, odd.tracked_products, odd.untracked_products, odd.latest)
+
+
+def decode_lean(payload: bytes) -> LeanAnswer | None:
+    """The snapshot without product UUIDs, or None when it needs the careful decoder."""
+    try:
+        return _lean_decoder.decode(payload)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None

@@ -29,8 +29,9 @@ from pathlib import Path
 from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import MalformedResponse, NetworkError, RateLimited, ZettleError
 from zinv_tui.api.models import LocationLowStock, LocationType
-from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances
+from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances, decode_lean
 from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
+from zinv_tui.service.heap import release_free_memory
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.status import SyncState
 from zinv_tui.service.view import InventoryView, LowStockSetting
@@ -120,6 +121,7 @@ class SyncEngine:
         self._catalogue_etag: str | None = None
         self.catalogue_cache: Path | None = None
         self._want_full = True
+        self._big_read = False
         self._wakeup = asyncio.Event()
 
     # -- control -------------------------------------------------------------------------------
@@ -155,7 +157,11 @@ class SyncEngine:
     async def poll(self, *, full: bool = False) -> RowDiff | None:
         """One round: catalogue and low stock when due, then balances. None when it failed."""
         async with self._lock:
-            return await self._poll_locked(full=full)
+            diff = await self._poll_locked(full=full)
+        if self._big_read:  # big buffers are unreferenced now: give their memory back
+            self._big_read = False
+            release_free_memory()
+        return diff
 
     async def _poll_locked(self, *, full: bool) -> RowDiff | None:
         now = time.monotonic()
@@ -180,9 +186,22 @@ class SyncEngine:
                 since=None if want_full else self.cursor
             )
             started = time.perf_counter()
-            answer = decode_balances(payload)
-            latest = answer.latest
-            del payload
+            diff: RowDiff | None = None
+            if want_full and self._view.rows:
+                lean = decode_lean(payload)
+                if lean is not None:
+                    latest = lean.latest
+                    diff = self._view.apply_lean(lean)
+                    del lean
+            if diff is None:
+                answer = decode_balances(payload)
+                latest = answer.latest
+                del payload
+                if want_full:
+                    diff = self._view.apply_full(answer)
+                else:
+                    diff = self._view.apply_changes(answer)
+                del answer
         except BalanceFeedError as error:
             self._want_full = True
             return self._failed(MalformedResponse(f"Zettle sent an unreadable answer ({error})"))
@@ -190,8 +209,6 @@ class SyncEngine:
             if isinstance(error, MalformedResponse):
                 self._want_full = True
             return self._failed(error)
-        diff = self._view.apply_full(answer) if want_full else self._view.apply_changes(answer)
-        del answer
         computed = time.perf_counter()
         new_products = self._view.take_awaiting_products()
         if new_products:
@@ -210,6 +227,7 @@ class SyncEngine:
             self._on_polled()
         if want_full:
             self._last_full = now
+            self._big_read = True
         self._want_full = False
         self.cursor = latest
         self.generation += 1
@@ -251,6 +269,7 @@ class SyncEngine:
         if catalogue is not None:
             self._catalogue_etag = catalogue.etag
             diff = self._view.set_catalogue(catalogue)
+            self._big_read = True
             if self.catalogue_cache is not None:
                 try:
                     catalogue.save(self.catalogue_cache)

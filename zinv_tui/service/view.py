@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 
-from zinv_tui.service.balance_feed import BalanceAnswer
+from zinv_tui.service.balance_feed import BalanceAnswer, LeanAnswer
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 
@@ -114,7 +114,7 @@ class InventoryView:
 
     def _new_row(self, key: RowKey, balance: int) -> StockRow:
         product_uuid, variant_uuid = key
-        level, alert = self.low_stock.get(key, _NO_LOW_STOCK)
+        level, alert = self.low_stock.pop(key, _NO_LOW_STOCK)
         pending = self.pending.get(key, 0)
         product = self.catalogue.products.get(product_uuid)
         variant = product.variant(variant_uuid) if product is not None else None
@@ -158,6 +158,12 @@ class InventoryView:
         self._rows[new.variant_uuid] = new
         diff.changed.append(RowChange(row, new))
 
+    def _remove(self, variant_uuid: str, diff: RowDiff) -> None:
+        row = self._rows.pop(variant_uuid)
+        if row.low_stock_level is not None or row.low_stock_alert:
+            self.low_stock[row.key] = (row.low_stock_level, row.low_stock_alert)
+        diff.removed.append(row)
+
     def _set_balance(self, key: RowKey, balance: int, diff: RowDiff) -> None:
         row = self._lookup(key)
         if row is None:
@@ -174,6 +180,31 @@ class InventoryView:
         return (product_uuid.lower(), variant_uuid.lower())
 
     # -- server answers ------------------------------------------------------------------------
+
+    def apply_lean(self, answer: LeanAnswer) -> RowDiff | None:
+        """A full snapshot decoded without product UUIDs: applied when every line's variant is
+        already a row and nothing left the answer (the usual case), else None (nothing done: use
+        :meth:`apply_full` with the complete decode)."""
+        rows = self._rows
+        nonzero_before = sum(1 for row in rows.values() if row.balance)
+        present = 0
+        moved: list[tuple[StockRow, int]] = []
+        for line in answer.variants:
+            row = rows.get(line.variant_uuid)
+            if row is None:
+                return None
+            if row.balance:
+                present += 1
+            if row.balance != line.balance:
+                moved.append((row, line.balance))
+        tracked = set(answer.tracked_products)
+        if present != nonzero_before or tracked != self.tracked:
+            return None
+        self.awaiting_products.clear()
+        diff = RowDiff(full=True)
+        for row, balance in moved:
+            self._replace(row, row.replace(balance=balance), diff)
+        return diff
 
     def apply_full(self, answer: BalanceAnswer) -> RowDiff:
         """A complete STORE snapshot: every tracked variant, zero balances left out by Zettle.
@@ -219,7 +250,7 @@ class InventoryView:
                     self._set_balance((product_uuid, variant.uuid), 0, diff)
         if len(seen) != len(rows):
             for variant_uuid in [v for v in rows if v not in seen]:
-                diff.removed.append(rows.pop(variant_uuid))
+                self._remove(variant_uuid, diff)
         return diff
 
     def apply_changes(self, answer: BalanceAnswer) -> RowDiff:
@@ -263,7 +294,7 @@ class InventoryView:
     def _drop_products(self, products: set[str], diff: RowDiff) -> None:
         self.tracked -= products
         for row in [row for row in self._rows.values() if row.product_uuid in products]:
-            diff.removed.append(self._rows.pop(row.variant_uuid))
+            self._remove(row.variant_uuid, diff)
 
     def drop_products(self, products: Iterable[str]) -> RowDiff:
         """Tracking stopped for these products: their rows leave the view."""
@@ -338,24 +369,32 @@ class InventoryView:
         return diff
 
     def set_low_stock(self, levels: Mapping[RowKey, LowStockSetting], replace: bool) -> RowDiff:
-        """Low-stock settings: all of them (``replace``) or just these variants."""
+        """Low-stock settings: all of them (``replace``) or just these variants.
+
+        A row carries its own setting; ``low_stock`` keeps only settings of variants without a row
+        (yet), so tens of thousands of levels cost no extra memory.
+        """
         diff = RowDiff()
         if replace:
-            touched = set(self.low_stock) | set(levels)
-            self.low_stock = {k: v for k, v in levels.items() if v != _NO_LOW_STOCK}
-        else:
-            touched = set(levels)
-            for key, setting in levels.items():
+            for row in [
+                r for r in self._rows.values() if r.low_stock_level is not None or r.low_stock_alert
+            ]:
+                if row.key not in levels:
+                    self._replace(
+                        row, row.replace(low_stock_level=None, low_stock_alert=False), diff
+                    )
+            self.low_stock = {}
+        for key, setting in levels.items():
+            row = self._lookup(key)
+            if row is None:
                 if setting == _NO_LOW_STOCK:
                     self.low_stock.pop(key, None)
                 else:
                     self.low_stock[key] = setting
-        for key in touched:
-            row = self._lookup(key)
-            if row is None:
                 continue
-            level, alert = self.low_stock.get(key, _NO_LOW_STOCK)
-            if (row.low_stock_level, row.low_stock_alert) != (level, alert):
+            self.low_stock.pop(key, None)
+            if (row.low_stock_level, row.low_stock_alert) != setting:
+                level, alert = setting
                 self._replace(row, row.replace(low_stock_level=level, low_stock_alert=alert), diff)
         return diff
 
