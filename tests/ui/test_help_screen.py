@@ -38,8 +38,10 @@ async def test_help_lists_every_binding_of_the_current_screen(sandbox, tmp_path)
                 ("Everywhere", "m", "Move"),
             ]:
                 assert expected in keys
-            # The focused table's own keys come first.
-            assert help_screen.lines[0].scope == "In the field"
+            # The screen's own keys first, then the focused table's, then the app's.
+            scopes = [line.scope for line in help_screen.lines]
+            assert scopes[0] == "This screen" and scopes[-1] == "Everywhere"
+            assert "In the field" in scopes
             table = help_screen.query_one("#help-table")
             assert table.row_count == len(help_screen.lines)
             await pilot.press("escape")

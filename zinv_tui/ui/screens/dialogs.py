@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from zinv_tui.ui.screens.service_screen import steady_cursors
+
 
 class ConfirmDialog(ModalScreen[bool]):
     """Ask before doing something that changes stock; restates what will happen.
@@ -73,6 +75,7 @@ class PathDialog(ModalScreen[Path | None]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
+        steady_cursors(self)
         self.query_one("#path", Input).focus()
 
     def _chosen_path(self) -> Path | None:

@@ -23,6 +23,10 @@ class BindingLine:
     description: str
 
 
+SCOPE_ORDER = {"This screen": 0, "In the field": 1, "Here": 1, "Everywhere": 2}
+"""Display order: the screen's own keys first, then the focused field's, then the app's."""
+
+
 def _describe(binding: Binding) -> str:
     """What a binding does, in words (its description, else its action name)."""
     if binding.description:
@@ -42,10 +46,12 @@ def _scope_name(node: DOMNode, screen: Screen) -> str:
 
 
 def binding_lines(screen: Screen) -> list[BindingLine]:
-    """Every binding that applies on ``screen``: its focused widget's, its own, then the app's.
+    """Every binding that applies on ``screen``: its own, its focused widget's, then the app's.
 
-    Keys are merged per action so ``up,k`` shows as one line. A screen's own bindings are all
-    listed even when the focused field swallows plain letters (they work once it loses focus).
+    A key bound at several levels is listed once, where it takes effect (the focused widget wins
+    over the screen, the screen over the app). Keys are merged per action so ``up,k`` shows as one
+    line. A screen's own bindings are all listed even when the focused field swallows plain
+    letters (they work once it loses focus).
     """
     app = screen.app
     chain: list[tuple[DOMNode, BindingsMap]] = []
@@ -73,6 +79,7 @@ def binding_lines(screen: Screen) -> list[BindingLine]:
         for (_action, description), keys in by_action.items():
             lines.append(BindingLine(_scope_name(node, screen), " ".join(keys), description))
         seen_keys.update(bindings_map.key_to_bindings)
+    lines.sort(key=lambda line: SCOPE_ORDER.get(line.scope, 1))
     return lines
 
 

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import OutboxStatus, Reason
+from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 
@@ -29,7 +30,7 @@ REASON_WORDS = {
     Reason.MOVE: "Move",
     Reason.UNDO: "Undo",
 }
-FIXED_WIDTHS = {"time": 11, "reason": 7, "route": 16, "qty": 5, "status": 10}
+FIXED_WIDTHS = {"time": 11, "reason": 7, "route": 14, "qty": 5, "status": 9}
 
 
 def status_text(entry: Any) -> Text:
@@ -84,8 +85,6 @@ class HistoryScreen(ServiceScreen[None]):
     def on_mount(self) -> None:
         filter_input = self.query_one("#history-filter", Input)
         filter_input.display = False
-        if getattr(self.app, "frozen", False):
-            filter_input.cursor_blink = False
         self._build_columns()
         self.reload()
         self.follow_status(lambda _status: self._schedule_reload())
@@ -147,8 +146,7 @@ class HistoryScreen(ServiceScreen[None]):
 
     def _build_columns(self) -> None:
         table = self.query_one("#history-table", DataTable)
-        fixed = sum(FIXED_WIDTHS.values()) + 2 * (len(FIXED_WIDTHS) + 1) + 2
-        self._item_width = max(12, self.size.width - fixed)
+        self._item_width = flexible_width(self.size.width, list(FIXED_WIDTHS.values()))
         table.clear(columns=True)
         table.add_column("When", key="time", width=FIXED_WIDTHS["time"])
         table.add_column("Reason", key="reason", width=FIXED_WIDTHS["reason"])
@@ -158,8 +156,8 @@ class HistoryScreen(ServiceScreen[None]):
         table.add_column("Status", key="status", width=FIXED_WIDTHS["status"])
 
     def on_resize(self, event: events.Resize) -> None:
-        fixed = sum(FIXED_WIDTHS.values()) + 2 * (len(FIXED_WIDTHS) + 1) + 2
-        if max(12, event.size.width - fixed) != self._item_width and self._entries is not None:
+        width = flexible_width(event.size.width, list(FIXED_WIDTHS.values()))
+        if width != self._item_width:
             self._build_columns()
             self.reload()
 

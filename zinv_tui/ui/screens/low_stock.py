@@ -9,18 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
+from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
-from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
 
 SELECTED_MARK = "●"
+FIXED_WIDTHS = {"selected": 1, "state": 5, "sku": 12, "balance": 7, "level": 5, "alert": 5}
 
 
 def urgency(row: Any) -> tuple[int, int, str]:
@@ -111,6 +113,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
+        steady_cursors(self)
         self.query_one("#level", Input).focus()
 
     @on(Input.Changed, "#level")
@@ -160,6 +163,7 @@ class AddVariantDialog(ModalScreen[RowKey | None]):
             yield VariantPicker(self._rows, id="add-picker")
 
     def on_mount(self) -> None:
+        steady_cursors(self)
         self.query_one(VariantPicker).focus_input()
 
     @on(VariantPicker.Picked)
@@ -189,6 +193,7 @@ class LowStockScreen(ServiceScreen[None]):
         super().__init__()
         self._rows: list[Any] = []
         self._selected: set[RowKey] = set()
+        self._label_width = 0
         self.show_all = False
 
     def compose(self) -> ComposeResult:
@@ -198,17 +203,27 @@ class LowStockScreen(ServiceScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#low-stock-table", DataTable)
-        table.add_column(" ", key="selected", width=1)
-        table.add_column("State", key="state", width=5)
-        table.add_column("Product / variant", key="label", width=32)
-        table.add_column("SKU", key="sku", width=12)
-        table.add_column("Balance", key="balance", width=7)
-        table.add_column("Level", key="level", width=5)
-        table.add_column("Alert", key="alert", width=5)
+        self._build_columns()
         self.refresh_rows()
         self.follow_rows(lambda _diff: self.refresh_rows())
-        table.focus()
+        self.query_one("#low-stock-table", DataTable).focus()
+
+    def _build_columns(self) -> None:
+        table = self.query_one("#low-stock-table", DataTable)
+        self._label_width = flexible_width(self.size.width, list(FIXED_WIDTHS.values()))
+        table.clear(columns=True)
+        table.add_column(" ", key="selected", width=FIXED_WIDTHS["selected"])
+        table.add_column("State", key="state", width=FIXED_WIDTHS["state"])
+        table.add_column("Product / variant", key="label", width=self._label_width)
+        table.add_column("SKU", key="sku", width=FIXED_WIDTHS["sku"])
+        table.add_column("Balance", key="balance", width=FIXED_WIDTHS["balance"])
+        table.add_column("Level", key="level", width=FIXED_WIDTHS["level"])
+        table.add_column("Alert", key="alert", width=FIXED_WIDTHS["alert"])
+
+    def on_resize(self, event: events.Resize) -> None:
+        if flexible_width(event.size.width, list(FIXED_WIDTHS.values())) != self._label_width:
+            self._build_columns()
+            self.refresh_rows()
 
     @property
     def listed_keys(self) -> list[RowKey]:
@@ -250,9 +265,10 @@ class LowStockScreen(ServiceScreen[None]):
     def _update_title(self) -> None:
         out = sum(1 for row in self._rows if row.shown_balance <= 0)
         low = sum(1 for row in self._rows if row.shown_balance > 0 and is_low(row))
-        scope = "with a level or alert" if self.show_all else "to look at"
-        title = Text(f"Low stock: {len(self._rows)} {scope}", style="bold")
-        title.append(f"  ({out} out of stock, {low} low)")
+        others = len(self._rows) - out - low
+        title = Text(f"Low stock: {out} out, {low} low", style="bold")
+        scope = "with a level or alert" if self.show_all else "with alerts on"
+        title.append(f" (+{others} {scope})")
         if self._selected:
             title.append(f"  {len(self._selected)} selected", style="reverse")
         self.query_one("#low-stock-title", Static).update(title)

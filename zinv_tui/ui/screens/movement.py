@@ -19,7 +19,7 @@ from zinv_tui.api.models import LocationType
 from zinv_tui.service import MovementIntent, PlannedMovement, Reason
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
-from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
 
 REASON_CHOICES: list[tuple[str, Reason]] = [
@@ -59,6 +59,9 @@ class MovementLine(Vertical):
             yield Input(self._quantity, classes="line-qty", compact=True)
             yield Static(classes="line-preview")
         yield Static(classes="line-error")
+
+    def on_mount(self) -> None:
+        steady_cursors(self)
 
     @property
     def quantity_input(self) -> Input:

@@ -8,8 +8,17 @@ from typing import Any, Generic, TypeVar
 
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Input
 
 ResultT = TypeVar("ResultT")
+
+
+def steady_cursors(node: Widget) -> None:
+    """In a frozen app (snapshots), text cursors under ``node`` stop blinking."""
+    if getattr(node.app, "frozen", False):
+        for field in node.query(Input):
+            field.cursor_blink = False
 
 
 class ServiceScreen(Screen[ResultT], Generic[ResultT]):
@@ -62,6 +71,9 @@ class ServiceScreen(Screen[ResultT], Generic[ResultT]):
             self._unsubscribers.append(handle)
         elif (undo := getattr(service, undo_name, None)) is not None:
             self._unsubscribers.append(lambda: undo(queued))
+
+    def on_mount(self) -> None:
+        steady_cursors(self)
 
     def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribers:

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 
@@ -85,6 +86,7 @@ class TrackingScreen(ServiceScreen[None]):
         self._lines: list[ProductLine] = []
         self._selected: set[str] = set()
         self._busy = False
+        self._name_width = 0
 
     def compose(self) -> ComposeResult:
         yield Static(id="tracking-title")
@@ -97,6 +99,9 @@ class TrackingScreen(ServiceScreen[None]):
         self.reload()
         self.follow_rows(self._rows_changed)
         self.query_one("#tracking-table", DataTable).focus()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._fill()
 
     @property
     def listed_uuids(self) -> list[str]:
@@ -126,13 +131,15 @@ class TrackingScreen(ServiceScreen[None]):
         table = self.query_one("#tracking-table", DataTable)
         cursor = table.cursor_row
         with self.app.batch_update():
+            fixed = [1, 8, 24] + ([7] if self.showing_tracked else [])
+            self._name_width = flexible_width(self.size.width, fixed)
             table.clear(columns=True)
             table.add_column(" ", key="selected", width=1)
-            table.add_column("Product", key="name", width=34)
+            table.add_column("Product", key="name", width=self._name_width)
             table.add_column("Variants", key="variants", width=8)
             if self.showing_tracked:
                 table.add_column("In shop", key="units", width=7)
-            table.add_column("SKUs", key="skus")
+            table.add_column("SKUs", key="skus", width=24)
             for line in self._lines:
                 cells = [
                     Text(SELECTED_MARK if line.uuid in self._selected else " "),
