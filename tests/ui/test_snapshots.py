@@ -1,0 +1,39 @@
+"""SVG snapshots of every screen at 80x24 and 120x40 (pytest-textual-snapshot).
+
+Deterministic: a fresh sandbox with the seed-1 demo shop and no simulated sales per snapshot, a
+fresh state directory, the app ``frozen`` (UTC, no highlights, steady cursors), toasts cleared,
+and the journal's clock pinned so the history shows the same times. The scenarios are the ones the
+screenshot tool uses (:mod:`zinv_tui.ui.screenshots`).
+
+Update after an intended change: ``pytest tests/ui/test_snapshots.py --snapshot-update``, then
+look at the SVGs (or ``snapshot_report.html`` on failure) before committing them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from zinv_tui.service import journal
+from zinv_tui.ui.screenshots import PRODUCTS, SCENARIOS, SEED, app_for
+
+pytestmark = pytest.mark.timeout(90)
+
+FROZEN_EPOCH = datetime(2026, 11, 23, 9, 30, tzinfo=UTC).timestamp()
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+
+
+@pytest.fixture
+def frozen_journal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Movements are journaled at a fixed moment (the history shows their time)."""
+    monkeypatch.setattr(journal, "time", SimpleNamespace(time=lambda: FROZEN_EPOCH))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_screen(name, size, snap_compare, sandbox_factory, tmp_path, frozen_journal):
+    info = sandbox_factory(products=PRODUCTS, seed=SEED)
+    app = app_for(name, info, tmp_path)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=SCENARIOS[name])
