@@ -144,7 +144,11 @@ class Inventory:
     # -- tracking -------------------------------------------------------------------------------
 
     def start_tracking(self, product_uuid: str) -> dict[str, Any]:
-        """Start tracking; answer the STORE location with the product's non-zero balances."""
+        """Start tracking; answer the STORE location with the product's non-zero balances.
+
+        The doc says this call "lists existing inventory balances", i.e. it answers like the GET
+        reads, so balances are strings here (PUT and bulk answer numbers).
+        """
         if not self.store.has_product(product_uuid):
             raise _unknown("productUuid", "product", product_uuid)
         with self.store.transaction():
@@ -153,7 +157,7 @@ class Inventory:
         rows = self.store.tracked_balances(store.uuid, products=[product_uuid])
         return {
             "locationUuid": store.uuid,
-            "variants": [self._variant_wire(store, row, as_string=False) for row in rows],
+            "variants": [self._variant_wire(store, row, as_string=True) for row in rows],
         }
 
     def stop_tracking(self, product_uuid: str) -> None:
