@@ -107,6 +107,7 @@ class RowDiff:
     def then(self, later: RowDiff) -> RowDiff:
         """This diff followed by ``later``, composed so each key appears at most once."""
         if not later:
+            self.full = self.full or later.full
             return self
         if not self:
             later.full = later.full or self.full

@@ -175,6 +175,13 @@ class SyncEngine:
                 log.info("could not read the catalogue: %s", error)
                 side_data = False
                 self._last_catalogue = now - self.catalogue_every + self.unknown_retry
+        low_stock = RowDiff()
+        if side_data:
+            # Before balances: on the first load, rows are then born with their levels.
+            try:
+                low_stock = await self._refresh_low_stock()
+            except ZettleError as error:
+                log.info("could not read low-stock levels: %s", error)
         try:
             want_full = (
                 full
@@ -218,11 +225,7 @@ class SyncEngine:
                 self._want_full = True  # read them all next time instead
             else:
                 diff = diff.then(self._view.apply_products(new_products, balances, tracked=True))
-        if side_data:
-            try:
-                diff = diff.then(await self._refresh_low_stock())
-            except ZettleError as error:
-                log.info("could not read low-stock levels: %s", error)
+        diff = low_stock.then(diff)
         if self._on_polled is not None:
             self._on_polled()
         if want_full:

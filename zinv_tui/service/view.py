@@ -226,7 +226,7 @@ class InventoryView:
             moved.append(line)
         tracked_answer = set(answer.tracked_products)
         if tracked_answer != self.tracked:
-            tracked_answer = {uuid.lower() for uuid in tracked_answer}
+            tracked_answer = self._canonical({uuid.lower() for uuid in tracked_answer})
         self.awaiting_products.clear()
         if present == nonzero_before and tracked_answer == self.tracked:
             for line in moved:
@@ -252,6 +252,14 @@ class InventoryView:
             for variant_uuid in [v for v in rows if v not in seen]:
                 self._remove(variant_uuid, diff)
         return diff
+
+    def _canonical(self, products: set[str]) -> set[str]:
+        """The same UUIDs, as the catalogue's string objects where it knows them (less memory)."""
+        catalogue = self.catalogue.products
+        return {
+            product.uuid if (product := catalogue.get(uuid)) is not None else uuid
+            for uuid in products
+        }
 
     def apply_changes(self, answer: BalanceAnswer) -> RowDiff:
         """An incremental answer (``since``): changed balances (zeros too) and tracking news."""
