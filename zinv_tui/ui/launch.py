@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +60,15 @@ def build_app(
     return ZinvApp(service, demo=demo, on_exit=on_exit, **app_options)
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    """``zinv-tui demo [--products N] [--seed S] [--sales-per-minute R]``."""
+@contextmanager
+def demo_session(
+    products: int = 300, seed: int = 1, sales_per_minute: float = DEMO_SALES_PER_MINUTE
+) -> Iterator[Any]:
+    """The sandbox running in this process and a ``ZinvApp`` (DEMO) on it; stops the sandbox."""
     from zinv_tui.api import ApiEndpoints, ZettleClient
     from zinv_tui.config import DEMO_PROFILE, resolve_paths
     from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
 
-    products = int(getattr(args, "products", 300))
-    seed = int(getattr(args, "seed", 1))
-    sales = getattr(args, "sales_per_minute", None)
-    sales_per_minute = DEMO_SALES_PER_MINUTE if sales is None else float(sales)
     paths = resolve_paths()
     database = demo_database_path(paths.data_dir, products, seed)
     database.parent.mkdir(parents=True, exist_ok=True)
@@ -85,17 +85,27 @@ def run_demo(args: argparse.Namespace) -> int:
             client_id=info.client_id,
             requests_per_second=None,
         )
-        app = build_app(
+        yield build_app(
             client,
             state_dir=paths.profile_state_dir(DEMO_PROFILE),
             poll_interval=DEMO_POLL_INTERVAL,
             demo=True,
             on_exit=[client.aclose],
         )
-        app.run()
-        return int(app.return_code or 0)
     finally:
         server.stop()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``zinv-tui demo [--products N] [--seed S] [--sales-per-minute R]``."""
+    sales = getattr(args, "sales_per_minute", None)
+    with demo_session(
+        products=int(getattr(args, "products", 300)),
+        seed=int(getattr(args, "seed", 1)),
+        sales_per_minute=DEMO_SALES_PER_MINUTE if sales is None else float(sales),
+    ) as app:
+        app.run()
+        return int(app.return_code or 0)
 
 
 def run_app(args: argparse.Namespace) -> int:
