@@ -14,11 +14,11 @@ from textual.pilot import Pilot
 
 from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.sandbox.server import SandboxInfo
-from zinv_tui.service import InventoryService
+from zinv_tui.service import InventoryService, MovementIntent, Reason
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import LOW_MARK, OUT_MARK, StockTable
+from zinv_tui.ui.widgets.stock_table import LOW_MARK, OUT_MARK, PENDING_MARK, StockTable
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -39,7 +39,7 @@ async def running_app(
         client_id=info.client_id,
         requests_per_second=None,
     )
-    service = InventoryService(client, state_dir=state_dir, poll_interval=60)
+    service = InventoryService(client, state_dir=state_dir, poll_interval=60, retry_base=0.05)
     options.setdefault("frozen", True)
     app = ZinvApp(service, on_exit=[client.aclose], **options)
     async with app.run_test(size=size) as pilot:
@@ -273,3 +273,36 @@ async def test_high_contrast_theme_is_registered(sandbox: SandboxInfo, tmp_path:
     async with running_app(sandbox, tmp_path, theme="zinv-high-contrast") as (app, _pilot):
         assert app.theme == "zinv-high-contrast"
         assert app.current_theme.background == "#000000"
+
+
+async def set_faults(info: SandboxInfo, **faults: float) -> None:
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(f"{info.url}/sandbox/faults", json=faults)
+        assert answer.status_code == 200
+
+
+async def test_pending_movement_shows_until_acknowledged_and_errors_notify(
+    sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path
+) -> None:
+    info = sandbox_factory()
+    async with running_app(info, tmp_path, size=(120, 40)) as (app, pilot):
+        stock = table(app)
+        key = stock.shown_keys()[0]
+        before = app.service.rows[key].balance
+        await set_faults(info, error_rate=1.0)  # Zettle answers 5xx to everything
+        await app.service.record([MovementIntent(Reason.RESTOCK, key, quantity=5)])
+        await wait_for(pilot, lambda: stock.get_row(key).pending == 5)
+        row_line = lines(app)[3]
+        assert f"{PENDING_MARK}{before + 5}" in row_line  # optimistic, and marked as pending
+        await app.service.refresh()
+        await wait_for(pilot, lambda: bool(app._notifications))
+        texts = [str(n.message) for n in app._notifications]
+        assert any("Zettle" in text or "server" in text.lower() for text in texts), texts
+        assert all("Traceback" not in text for text in texts)
+        await wait_for(pilot, lambda: "outbox 1 pending" in lines(app)[0])
+        await set_faults(info, error_rate=0.0)
+        await app.service.flush(10)
+        await app.service.refresh()
+        await wait_for(pilot, lambda: stock.get_row(key).pending == 0)
+        assert stock.get_row(key).balance == before + 5
+        await wait_for(pilot, lambda: PENDING_MARK not in lines(app)[3])
