@@ -29,7 +29,7 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, body: str | Text, confirm_label: str = "Confirm") -> None:
-        super().__init__()
+        super().__init__(classes="zinv-dialog-screen")
         self._title = title
         self._body = body if isinstance(body, Text) else Text(body)
         self._confirm_label = confirm_label
@@ -61,7 +61,7 @@ class PathDialog(ModalScreen[Path | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, default: Path) -> None:
-        super().__init__()
+        super().__init__(classes="zinv-dialog-screen")
         self._title = title
         self._default = default
 

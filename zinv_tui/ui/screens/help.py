@@ -23,8 +23,12 @@ class BindingLine:
     description: str
 
 
-SCOPE_ORDER = {"This screen": 0, "In the field": 1, "Here": 1, "Everywhere": 2}
-"""Display order: the screen's own keys first, then the focused field's, then the app's."""
+SCOPE_ORDER = {"This screen": 0, "In the field": 1, "Here": 1, "Everywhere": 2, "Any screen": 3}
+"""Display order: the screen's own keys, the focused field's, the app's, then Textual's generic
+screen keys (tab, shift+tab, copy)."""
+_GENERIC_SCREEN_ACTIONS = {
+    binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding)
+}
 
 
 def _describe(binding: Binding) -> str:
@@ -37,9 +41,9 @@ def _describe(binding: Binding) -> str:
     return action.replace("_", " ").capitalize()
 
 
-def _scope_name(node: DOMNode, screen: Screen) -> str:
+def _scope_name(node: DOMNode, screen: Screen, binding: Binding) -> str:
     if node is screen:
-        return "This screen"
+        return "Any screen" if binding.action in _GENERIC_SCREEN_ACTIONS else "This screen"
     if node is screen.app:
         return "Everywhere"
     return "In the field" if node is screen.focused else "Here"
@@ -67,17 +71,18 @@ def binding_lines(screen: Screen) -> list[BindingLine]:
     lines: list[BindingLine] = []
     seen_keys: set[str] = set()
     for node, bindings_map in chain:
-        by_action: dict[tuple[str, str], list[str]] = {}
+        by_action: dict[tuple[str, str, str], list[str]] = {}
         for key, bindings in bindings_map.key_to_bindings.items():
             for binding in bindings:
                 if key in seen_keys or binding.system:
                     continue
                 if app._check_action_state(binding.action, node) is False:
                     continue
-                group = (binding.action, _describe(binding))
+                scope = _scope_name(node, screen, binding)
+                group = (scope, binding.action, _describe(binding))
                 by_action.setdefault(group, []).append(app.get_key_display(binding))
-        for (_action, description), keys in by_action.items():
-            lines.append(BindingLine(_scope_name(node, screen), " ".join(keys), description))
+        for (scope, _action, description), keys in by_action.items():
+            lines.append(BindingLine(scope, " ".join(keys), description))
         seen_keys.update(bindings_map.key_to_bindings)
     lines.sort(key=lambda line: SCOPE_ORDER.get(line.scope, 1))
     return lines
@@ -93,7 +98,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(classes="zinv-dialog-screen")
         self._lines: list[BindingLine] = []
         self._title = "Keys"
         self._target: Screen | None = None

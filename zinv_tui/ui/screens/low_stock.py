@@ -86,7 +86,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
     ]
 
     def __init__(self, subject: str, level: int | None, alert: bool) -> None:
-        super().__init__()
+        super().__init__(classes="zinv-dialog-screen")
         self._subject = subject
         self._level = level
         self._alert = alert
@@ -152,7 +152,7 @@ class AddVariantDialog(ModalScreen[RowKey | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, rows: Mapping[RowKey, Any]) -> None:
-        super().__init__()
+        super().__init__(classes="zinv-dialog-screen")
         self._rows = rows
 
     def compose(self) -> ComposeResult:
