@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import random
 
@@ -287,3 +288,20 @@ async def test_unreachable_server_starts_offline_from_cached_locations(tmp_path,
                 await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
         finally:
             await service.stop()
+
+
+async def test_polls_never_overlap_and_back_off_on_errors(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=5, latency_ms=150)
+    async with running_service(info, tmp_path, poll_interval=0.05, max_backoff=2.0) as service:
+        before = service.client.stats.requests
+        await asyncio.sleep(1.0)
+        polls = service.client.stats.requests - before
+        # Re-armed after each poll: at most one per (latency + interval), never a pile-up.
+        assert 2 <= polls <= 1.0 / 0.2 + 1, polls
+        set_faults(info, latency_ms=0, error_rate=1.0)
+        delays = []
+        for _ in range(4):
+            assert await service.refresh() is None
+            delays.append(service.status.next_poll_in)
+        assert delays[-1] > delays[0] * 3  # doubling, with jitter
+        assert service.status.last_error and service.status.state is SyncState.STALE
