@@ -6,6 +6,7 @@ import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
 from zinv_tui.api.models import LocationType
+from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.service import OutboxStatus, Reason
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.movement import MovementScreen
@@ -245,3 +246,33 @@ def test_read_quantity_accepts_whole_numbers_only():
     for bad in ["", "0", "-1", "1.5", "1e3", "x", "٣", "1,000"]:
         with pytest.raises(QuantityError):
             read_quantity(bad)
+
+
+async def test_names_are_data_and_the_confirm_button_records_with_a_note(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        row = next(row for row in service.rows.values() if row.product_name == MARKUP_PRODUCT_NAME)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_movement(pilot)
+            await type_text(pilot, "crunchy")
+            await settle(pilot)
+            assert screen.query_one(VariantPicker).matches[0] == row.key
+            assert MARKUP_PRODUCT_NAME in app.export_screenshot().replace("&#160;", " ")
+            await pilot.press("enter")  # the highlighted match; focus goes to its quantity
+            await settle(pilot)
+            line = screen.lines[0]
+            assert line.quantity_input.has_focus
+            assert str(line.query_one(".line-label").content) == row.label
+            screen.action_focus_note()
+            await type_text(pilot, "shelf 3")
+            await pilot.press("enter")  # from the note to the Confirm button
+            await settle(pilot)
+            assert screen.query_one("#confirm").has_focus
+            await pilot.press("enter")
+            await settle(pilot)
+            assert not isinstance(app.screen, MovementScreen)
+            entry = service.history(limit=1)[0]
+            assert (entry.reason, entry.quantity, entry.note) == (Reason.RESTOCK, 1, "shelf 3")
+            assert entry.product_name == MARKUP_PRODUCT_NAME

@@ -50,13 +50,15 @@ class VariantIndex:
 
     by_barcode: dict[str, RowKey]
     by_sku: dict[str, RowKey]
-    haystacks: list[tuple[str, str, RowKey]]  # (label lower, sku+barcode lower, key)
+    haystacks: list[str]  # "label\nsku barcode", lower-cased, in label order
+    labels: list[str]  # lower-cased labels, same order
+    keys: list[RowKey]  # same order
 
     @classmethod
     def build(cls, rows: Mapping[RowKey, Any]) -> VariantIndex:
         by_barcode: dict[str, RowKey] = {}
         by_sku: dict[str, RowKey] = {}
-        haystacks: list[tuple[str, str, RowKey]] = []
+        entries: list[tuple[str, str, RowKey]] = []
         for key, row in rows.items():
             barcode = (row.barcode or "").strip()
             sku = (row.sku or "").strip()
@@ -64,10 +66,18 @@ class VariantIndex:
                 by_barcode.setdefault(barcode, key)
             if sku:
                 by_sku.setdefault(sku.casefold(), key)
-            codes = f"{sku} {barcode}".casefold()
-            haystacks.append((row_label(row).casefold(), codes, key))
-        haystacks.sort()
-        return cls(by_barcode, by_sku, haystacks)
+            entries.append((row_label(row).casefold(), f"{sku} {barcode}".casefold(), key))
+        entries.sort()
+        return cls(
+            by_barcode,
+            by_sku,
+            [f"{label}\n{codes}" for label, codes, _key in entries],
+            [label for label, _codes, _key in entries],
+            [key for _label, _codes, key in entries],
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def exact(self, code: str) -> RowKey | None:
         """The variant whose barcode or SKU is exactly ``code`` (SKU ignoring case)."""
@@ -87,18 +97,28 @@ class VariantIndex:
         if not words:
             return []
         exact = self.exact(text)
+        longest = max(words, key=len)
+        others = [word for word in words if word is not longest]
+        hays = self.haystacks
+        # One substring test per row for the most selective word, then the rest on the few left.
+        hits = [index for index, hay in enumerate(hays) if longest in hay]
+        if others:
+            hits = [index for index in hits if all(word in hays[index] for word in others)]
+        first = words[0]
         starts: list[RowKey] = []
         contains: list[RowKey] = []
-        for label, codes, key in self.haystacks:
+        for index in hits:
+            key = self.keys[index]
             if key == exact:
                 continue
-            if all(word in label or word in codes for word in words):
-                if label.startswith(words[0]) or codes.startswith(words[0]):
-                    starts.append(key)
-                    if len(starts) >= limit:
-                        break
-                elif len(contains) < limit:
-                    contains.append(key)
+            if self.labels[index].startswith(first) or hays[index].split("\n", 1)[1].startswith(
+                first
+            ):
+                starts.append(key)
+                if len(starts) >= limit:
+                    break
+            elif len(contains) < limit:
+                contains.append(key)
         found = ([exact] if exact else []) + starts + contains
         return found[:limit]
 
