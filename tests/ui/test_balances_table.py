@@ -18,6 +18,7 @@ from zinv_tui.ui.widgets.stock_table import (
     StockTable,
     fit,
     printable,
+    search_text,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -339,7 +340,7 @@ def test_view_always_matches_a_fresh_sort_and_filter(initial, steps) -> None:
 
         expected = sorted(
             (r for r in reference.values() if matches(r)),
-            key=lambda r: table._key_of(r, r.key),
+            key=lambda r: table._key_of(r, r.key, search_text(r)),
             reverse=reverse,
         )
         assert table.shown_keys() == [r.key for r in expected]

@@ -146,30 +146,34 @@ def search_text(row: StockRowLike) -> str:
     ).casefold()
 
 
-def _sort_key(column: ColumnKey) -> Callable[[StockRowLike, RowKey], tuple]:
-    """A function giving a row's unique sort key for ``column``."""
+SortKeyFunction = Callable[[StockRowLike, RowKey, str], tuple]
+"""``(row, key, search text) -> sort key``."""
+
+
+def _sort_key(column: ColumnKey) -> SortKeyFunction:
+    """A function giving a row's unique sort key for ``column``.
+
+    By product, the key is the search text itself (product, variant, SKU, barcode, casefolded
+    and joined by NUL, which sorts before any character), so the two share one string per row.
+    """
     if column == "product":
-        return lambda r, k: (
-            (r.product_name or "").casefold(),
-            (r.variant_name or "").casefold(),
-            k,
-        )
+        return lambda r, k, text: (text, k)
     if column == "variant":
-        return lambda r, k: (
+        return lambda r, k, text: (
             (r.variant_name or "").casefold(),
             (r.product_name or "").casefold(),
             k,
         )
     if column == "sku":
-        return lambda r, k: ((r.sku or "").casefold(), k)
+        return lambda r, k, text: ((r.sku or "").casefold(), k)
     if column == "barcode":
-        return lambda r, k: (r.barcode or "", k)
+        return lambda r, k, text: (r.barcode or "", k)
     if column == "balance":
-        return lambda r, k: (r.balance + r.pending, (r.product_name or "").casefold(), k)
-    return lambda r, k: (
+        return lambda r, k, text: (r.balance + r.pending, text, k)
+    return lambda r, k, text: (
         r.low_stock_level is None,
         r.low_stock_level or 0,
-        (r.product_name or "").casefold(),
+        text,
         k,
     )
 
@@ -295,7 +299,7 @@ class StockTable(ScrollView, can_focus=True):
         self._sort_keys: dict[RowKey, tuple] = {}
         self._sort_column: ColumnKey = "product"
         self._sort_reverse = False
-        self._key_of: Callable[[StockRowLike, RowKey], tuple] = _sort_key("product")
+        self._key_of: SortKeyFunction = _sort_key("product")
         self._sorted: list[RowKey] = []
         self._sorted_text: list[str] = []
         """Search texts aligned with ``_sorted`` (a scan of a list beats 50k dict look-ups)."""
@@ -373,7 +377,7 @@ class StockTable(ScrollView, can_focus=True):
         for row in rows:
             new_rows[(row.product_uuid, row.variant_uuid)] = row
         self._rows = new_rows
-        self._sort_keys = {key: key_of(row, key) for key, row in new_rows.items()}
+        self._sort_keys = {key: key_of(row, key, search_text(row)) for key, row in new_rows.items()}
         self._resort()
         self._selected &= new_rows.keys()
         self._flash_until.clear()
@@ -402,7 +406,7 @@ class StockTable(ScrollView, can_focus=True):
         for row in upserts:
             key = (row.product_uuid, row.variant_uuid)
             text = search_text(row)
-            sort_key = key_of(row, key)
+            sort_key = key_of(row, key, text)
             if key in rows:
                 if sort_key == sort_keys[key] and text == search[key]:
                     rows[key] = row  # same place, same filter match: nothing moves
@@ -448,8 +452,13 @@ class StockTable(ScrollView, can_focus=True):
         # Fresh copies, allocated in sort order: a filter scans them in that order, and strings
         # next to each other in memory scan about three times faster than scattered ones.
         rows = self._rows
-        self._sorted_text = [search_text(rows[key]) for key in self._sorted]
-        self._search = dict(zip(self._sorted, self._sorted_text, strict=True))
+        self._sorted_text = texts = [search_text(rows[key]) for key in self._sorted]
+        self._search = dict(zip(self._sorted, texts, strict=True))
+        # Rebuild the sort keys on these copies, so each row holds its text once.
+        key_of = self._key_of
+        self._sort_keys = {
+            key: key_of(rows[key], key, text) for key, text in zip(self._sorted, texts, strict=True)
+        }
         self._rebuild_view(self._sorted, self._sorted_text)
 
     # ------------------------------------------------------------ sort/filter
@@ -461,7 +470,8 @@ class StockTable(ScrollView, can_focus=True):
         if column != self.sort_column:
             self._key_of = key_of = _sort_key(column)
             rows = self._rows
-            self._sort_keys = {key: key_of(row, key) for key, row in rows.items()}
+            search = self._search
+            self._sort_keys = {key: key_of(row, key, search[key]) for key, row in rows.items()}
             self._sort_column = column
             self._resort()
         if reverse is not None:
