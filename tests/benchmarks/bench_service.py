@@ -290,6 +290,10 @@ def _print_table(results: list[dict[str, Any]]) -> bool:
     row("RSS: after imports (MB)", fmt("rss_imports_mb", "{:.1f}"))
     row("RSS: steady, cold start (MB)", fmt("rss_steady_mb", "{:.1f}"), "<= 80 MB")
     row("RSS: peak (VmHWM), cold start (MB)", fmt("rss_peak_mb", "{:.1f}"))
+    row(
+        "RSS: service's data (steady - imports)",
+        [f"{r['rss_steady_mb'] - r['rss_imports_mb']:.1f}" for r in results],
+    )
     row("RSS: steady, catalogue cached (MB)", fmt("warm_rss_steady_mb", "{:.1f}"))
     row("RSS: peak, catalogue cached (MB)", fmt("warm_rss_peak_mb", "{:.1f}"))
 

@@ -204,26 +204,7 @@ class Catalogue:
         cached_etag = cached.etag
         if cached.version != _CACHE_VERSION:
             return None
-        # msgpack gives every occurrence its own string: share repeated labels ("M / Blue").
-        shared: dict[str, str] = {}
-        products = [
-            CatalogueProduct(
-                product.uuid,
-                product.name,
-                tuple(
-                    CatalogueVariant(
-                        v.uuid,
-                        shared.setdefault(v.name, v.name),
-                        v.sku,
-                        shared.setdefault(v.barcode, v.barcode) if not v.barcode else v.barcode,
-                    )
-                    for v in product.variants
-                ),
-            )
-            for product in cached.products
-        ]
-        del cached
-        return cls(products, cached_etag)
+        return cls(cached.products, cached_etag)
 
     # -- reading -------------------------------------------------------------------------------
 
