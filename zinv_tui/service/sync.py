@@ -6,7 +6,15 @@
   ``latest``: an idle poll is one small request whatever the catalogue size. Falls back to a full
   snapshot when there is no cursor, when an answer could not be read, after an outage longer than
   ``full_every``, and every ``full_every`` seconds as a safety net (e.g. against a server that does
-  not report stopped tracking in the feed).
+  not report stopped tracking in the feed). A failed request does not by itself force a full
+  snapshot: the cursor is still valid (nothing was applied), so the next incremental poll catches
+  up with everything that changed meanwhile; only an unreadable answer or a long outage does.
+  A product that (re)starts tracking gets a per-product read (the feed lists only balances that
+  changed, and Zettle keeps balances across a stop/start). The cursor is not persisted: rows live
+  in memory, so every start loads a full snapshot anyway.
+- A full snapshot is first decoded lean (variant UUID and balance only) and applied in one pass
+  when nothing left the answer; otherwise it is decoded fully and reconciled. Large reads end with
+  :func:`~zinv_tui.service.heap.release_free_memory`.
 - Refreshes the catalogue with an ETag conditional request every ``catalogue_every`` seconds, or
   sooner (at most every ``unknown_retry`` s) when a balance names a product it does not know;
   low-stock levels are re-read on the same schedule.
