@@ -305,3 +305,24 @@ async def test_polls_never_overlap_and_back_off_on_errors(sandbox_factory, tmp_p
             delays.append(service.status.next_poll_in)
         assert delays[-1] > delays[0] * 3  # doubling, with jitter
         assert service.status.last_error and service.status.state is SyncState.STALE
+
+
+async def test_catalogue_is_cached_with_its_etag(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=200)
+    async with running_service(info, tmp_path) as service:
+        first = service.client.stats.bytes_received
+        names = {
+            key: (row.product_name, row.variant_name, row.sku) for key, row in service.rows.items()
+        }
+        key = next(iter(service.rows))
+        row = service.rows[key]
+        assert service.find_rows(row.sku) == [row]
+        assert row in service.find_rows(key[1])
+    assert (tmp_path / "catalogue.msgpack").exists()
+    async with running_service(info, tmp_path) as service:
+        second = service.client.stats.bytes_received
+        assert {
+            k: (r.product_name, r.variant_name, r.sku) for k, r in service.rows.items()
+        } == names
+    # The Product Library answered 304 the second time: far fewer bytes for the same rows.
+    assert second < first / 2, (first, second)
