@@ -276,3 +276,59 @@ async def test_names_are_data_and_the_confirm_button_records_with_a_note(sandbox
             entry = service.history(limit=1)[0]
             assert (entry.reason, entry.quantity, entry.note) == (Reason.RESTOCK, 1, "shelf 3")
             assert entry.product_name == MARKUP_PRODUCT_NAME
+
+
+async def test_a_scan_into_a_quantity_field_becomes_its_own_line(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        typed = pick_row(service)
+        scanned = pick_row(service, with_barcode=True, exclude=[typed.key])
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("movement", keys=[typed.key])
+            await settle(pilot)
+            screen = app.screen
+            line = screen.lines[0]
+            assert line.quantity_input.has_focus  # all of "1" selected: a scan replaces it
+            await type_text(pilot, scanned.barcode)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert [(item.key, item.quantity_text) for item in screen.lines] == [
+                (typed.key, "1"),
+                (scanned.key, "1"),
+            ]
+            line.quantity_input.focus()
+            await pilot.press("end")
+            await type_text(pilot, "2" + scanned.barcode)  # typed 12, then a scan landed here
+            await pilot.press("enter")
+            await settle(pilot)
+            assert [(item.key, item.quantity_text) for item in screen.lines] == [
+                (typed.key, "12"),
+                (scanned.key, "2"),
+            ]
+            assert screen.query_one(VariantPicker).input.has_focus
+
+
+async def test_reason_and_locations_by_keyboard_alone(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_movement(pilot)
+            await pilot.press("shift+tab")  # from the search field back to the reason
+            assert app.focused is screen.query_one("#reason")
+            await pilot.press("enter", "down", "down", "down", "down", "enter")
+            await settle(pilot)
+            assert screen.reason is Reason.SET_COUNT
+            assert str(screen.query_one("#qty-header").content) == "Count"
+            await pilot.press("enter", "down", "enter")  # Move: from and to appear
+            await settle(pilot)
+            assert screen.reason is Reason.MOVE
+            await pilot.press("tab")
+            assert app.focused is screen.query_one("#from")
+            await pilot.press("enter", "down", "enter", "tab")  # STORE -> SUPPLIER
+            await pilot.press("enter", "down", "enter", "tab")  # BIN -> SOLD
+            await settle(pilot)
+            assert screen.query_one("#from").value is LocationType.SUPPLIER
+            assert screen.query_one("#to").value is LocationType.SOLD
+            assert app.focused is screen.query_one(VariantPicker).input

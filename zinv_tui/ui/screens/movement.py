@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -52,6 +52,8 @@ class MovementLine(Vertical):
         self.key = key
         self._label = label
         self._quantity = quantity
+        self.quantity_on_focus = quantity
+        """The quantity when its field last got the focus (restored if a scan replaced it)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="line-main"):
@@ -62,6 +64,10 @@ class MovementLine(Vertical):
 
     def on_mount(self) -> None:
         steady_cursors(self)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget is self.quantity_input:
+            self.quantity_on_focus = self.quantity_text
 
     @property
     def quantity_input(self) -> Input:
@@ -214,9 +220,12 @@ class MovementScreen(ServiceScreen[None]):
 
     @on(VariantPicker.Picked)
     async def _picked(self, event: VariantPicker.Picked) -> None:
-        key = event.key
+        await self.pick(event.key, scanned=event.scanned)
+
+    async def pick(self, key: RowKey, scanned: bool) -> None:
+        """Add ``key`` (or add one to its line when ``scanned``)."""
         line = self._lines.get(key)
-        if event.scanned:
+        if scanned:
             # A scan (or an exact code typed + Enter): add one, stay in the field for the next scan.
             if line is None:
                 line = await self._add_line(key, "1")
@@ -239,9 +248,20 @@ class MovementScreen(ServiceScreen[None]):
         self.update_previews()
 
     @on(Input.Submitted, ".line-qty")
-    def _quantity_submitted(self, event: Input.Submitted) -> None:
+    async def _quantity_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a quantity: back to the search field. A barcode scanned into the quantity by
+        mistake (the field had the focus) is taken out of it and counted as a scan."""
         event.stop()
-        self.query_one(VariantPicker).focus_input()
+        picker = self.query_one(VariantPicker)
+        split = picker.index.split_trailing_barcode(event.value)
+        if split is not None:
+            quantity, key = split
+            line = next(item for item in self._lines.values() if item.quantity_input is event.input)
+            event.input.value = quantity or line.quantity_on_focus
+            self.notify("That was a scan: it went to its own line", markup=False)
+            await self.pick(key, scanned=True)
+            return
+        picker.focus_input()
 
     @on(Input.Submitted, "#note")
     def _note_submitted(self, event: Input.Submitted) -> None:

@@ -91,6 +91,16 @@ class VariantIndex:
                 key = self.by_barcode.get(half) or self.by_sku.get(half.casefold())
         return key
 
+    def split_trailing_barcode(self, text: str) -> tuple[str, RowKey] | None:
+        """``("12", key)`` when ``text`` is what was typed (maybe nothing) followed by a known
+        barcode of 8 or more digits, as when a scanner types into a quantity field."""
+        text = clean_code(text)
+        for start in range(len(text) - 7):
+            code = text[start:]
+            if code.isdigit() and code in self.by_barcode:
+                return text[:start], self.by_barcode[code]
+        return None
+
     def search(self, text: str, limit: int = 30) -> list[RowKey]:
         """Variants whose name, SKU or barcode contains every word of ``text``; best first."""
         words = clean_code(text).casefold().split()
@@ -182,6 +192,11 @@ class VariantPicker(Vertical):
     @property
     def input(self) -> Input:
         return self.query_one("#picker-input", Input)
+
+    @property
+    def index(self) -> VariantIndex:
+        """The search structures over the rows."""
+        return self._index
 
     @property
     def matches(self) -> list[RowKey]:
