@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import screen_app, settle, shop
+from screen_support import Ledger, pick_row, screen_app, settle, shop
 
 from zinv_tui.api.models import LocationType
 from zinv_tui.ui.screens.locations import LOCATION_ORDER, LocationsScreen, balance_summary
@@ -52,3 +52,28 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
             await pilot.press("escape")
             await settle(pilot)
             assert not isinstance(app.screen, LocationsScreen)
+
+
+async def test_store_figures_follow_a_sale(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    ledger = Ledger(info)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("locations")
+            await settle(pilot)
+            screen = app.screen
+            table = screen.query_one("#locations-table")
+            units_before = int(str(table.get_row_at(0)[3]))
+            balances = screen.query_one("#location-balances")
+            balances.focus()
+            await pilot.press("down", "down")
+            cursor_before = balances.coordinate_to_cell_key(balances.cursor_coordinate).row_key
+            ledger.sale(row.variant_uuid, 2)  # rung up at the till
+            await service.refresh()
+            await settle(pilot)
+            assert int(str(table.get_row_at(0)[3])) == units_before - 2
+            cursor_after = balances.coordinate_to_cell_key(balances.cursor_coordinate).row_key
+            assert cursor_after == cursor_before  # still on the same variant

@@ -75,6 +75,16 @@ class LocationsScreen(ServiceScreen[None]):
         self._show_totals(LocationType.STORE)
         self._show_balances(LocationType.STORE)
         self.load_other_balances()
+        self.follow_rows(lambda _diff: self._store_changed())
+
+    def _store_changed(self) -> None:
+        """Shop stock moved (a sale, a movement): refresh the STORE figures."""
+        self._balances[LocationType.STORE] = {
+            key: row.shown_balance for key, row in self.service.rows.items()
+        }
+        self._show_totals(LocationType.STORE)
+        if self._shown_type is LocationType.STORE:
+            self._show_balances(LocationType.STORE)
 
     def _fill_locations(self) -> None:
         table = self.query_one("#locations-table", DataTable)
@@ -103,9 +113,14 @@ class LocationsScreen(ServiceScreen[None]):
         table.update_cell(location_type.value, "units", Text(str(units), justify="right"))
 
     def _show_balances(self, location_type: LocationType) -> None:
+        """List the largest balances of ``location_type`` (the cursor stays on its variant)."""
+        same = self._shown_type is location_type
         self._shown_type = location_type
         title = self.query_one("#balances-title", Static)
         table = self.query_one("#location-balances", DataTable)
+        cursor_key = None
+        if same and table.row_count:
+            cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         table.clear()
         balances = self._balances.get(location_type)
         if balances is None:
@@ -124,6 +139,8 @@ class LocationsScreen(ServiceScreen[None]):
                 Text(str(value), justify="right"),
                 key=f"{key[0]}:{key[1]}",
             )
+        if cursor_key is not None and cursor_key in table.rows:
+            table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
         variants, units = balance_summary(balances)
         shown = min(len(nonzero), SHOWN_BALANCES)
         more = f", largest {shown} shown" if shown < len(nonzero) else ""
@@ -176,12 +193,8 @@ class LocationsScreen(ServiceScreen[None]):
         self.notify(f"Copied the {location_type.value} location's UUID: {location.uuid}")
 
     def action_reload(self) -> None:
-        self._balances[LocationType.STORE] = {
-            key: row.shown_balance for key, row in self.service.rows.items()
-        }
-        self._show_totals(LocationType.STORE)
-        if self._shown_type is not None:
-            self._show_balances(self._shown_type)
+        """Read every location's balances again."""
+        self._store_changed()
         self.load_other_balances()
 
     def action_switch_table(self) -> None:
