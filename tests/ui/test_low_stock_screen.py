@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import pytest
-from screen_support import pick_row, screen_app, settle, shop, type_text
+from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
 from zinv_tui.api.models import LocationType
 from zinv_tui.ui.screens.low_stock import LowStockDialog, LowStockScreen, alert_rows, urgency
@@ -116,3 +116,25 @@ async def test_other_variant_gets_a_level_through_the_picker(sandbox_factory, tm
             assert service.rows[row.key].low_stock_level == row.shown_balance
             assert row.key in screen.listed_keys  # at its level now: listed as low
             assert await sandbox_level(service, row.key) == (row.shown_balance, True)
+
+
+async def test_a_sale_down_to_the_level_lists_the_variant_live(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    ledger = Ledger(info)
+    async with shop(info, tmp_path) as service:
+        row = next(
+            row
+            for row in sorted(service.rows.values(), key=lambda row: row.sku)
+            if row.low_stock_level is not None
+            and row.shown_balance > row.low_stock_level
+            and not row.low_stock_alert
+        )
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            assert row.key not in screen.listed_keys
+            ledger.sale(row.variant_uuid, row.shown_balance - row.low_stock_level)
+            await service.refresh()
+            await settle(pilot)
+            assert row.key in screen.listed_keys

@@ -44,17 +44,19 @@ def is_low(row: Any) -> bool:
     return row.low_stock_level is not None and row.shown_balance <= row.low_stock_level
 
 
+def qualifies(row: Any, show_all: bool = False) -> bool:
+    """Listed on this screen: at or below its level, or flagged for alerts (or, with
+    ``show_all``, any variant with a level)."""
+    return row.low_stock_alert or is_low(row) or (show_all and row.low_stock_level is not None)
+
+
 def alert_rows(rows: Mapping[RowKey, Any], show_all: bool = False) -> list[Any]:
     """The rows this screen lists, most urgent first.
 
     By default: at or below their level, or with the alert flag. With ``show_all``: every variant
     that has a level or the alert flag, whatever its balance.
     """
-    chosen = [
-        row
-        for row in rows.values()
-        if row.low_stock_alert or is_low(row) or (show_all and row.low_stock_level is not None)
-    ]
+    chosen = [row for row in rows.values() if qualifies(row, show_all)]
     chosen.sort(key=urgency)
     return chosen
 
@@ -205,8 +207,19 @@ class LowStockScreen(ServiceScreen[None]):
     def on_mount(self) -> None:
         self._build_columns()
         self.refresh_rows()
-        self.follow_rows(lambda _diff: self.refresh_rows())
+        self.follow_rows(self._rows_changed)
         self.query_one("#low-stock-table", DataTable).focus()
+
+    def _rows_changed(self, diff: Any) -> None:
+        """Rebuild only when the diff touches a variant that is, or was, listed."""
+        if diff is None or getattr(diff, "full", False) or getattr(diff, "removed", None):
+            self.refresh_rows()
+            return
+        touched = list(getattr(diff, "added", ()))
+        for change in getattr(diff, "changed", ()):
+            touched.extend((change.old, change.new))
+        if any(qualifies(row, self.show_all) for row in touched):
+            self.refresh_rows()
 
     def _build_columns(self) -> None:
         table = self.query_one("#low-stock-table", DataTable)
