@@ -157,6 +157,11 @@ async def test_sale_in_the_sandbox_shows_after_a_refresh(
         await pilot.pause()
         row_line = next(line for line in lines(app) if app.service.rows[key].sku[:12] in line)
         assert str(before - 3) in row_line
+        # The service's periodic full snapshot is applied in place too (only what changed).
+        await sell(info, key[1], 1)
+        await app.service.refresh(full=True)
+        await wait_for(pilot, lambda: stock.get_row(key).balance == before - 4)
+        assert stock.is_highlighted(key)
 
 
 async def test_out_and_low_markers_follow_the_data(
@@ -241,6 +246,14 @@ async def test_keys_open_screens_and_escape_goes_back(sandbox: SandboxInfo, tmp_
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
         assert isinstance(app.screen, BalancesScreen)
+        # `/` from another screen comes home with the filter open.
+        await pilot.press("t")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TrackingScreen"
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, BalancesScreen)
+        assert app.focused is app.screen.query_one("#filter")
 
 
 async def test_enter_opens_movement_with_the_row_and_m_with_the_selection(

@@ -345,3 +345,21 @@ def test_view_always_matches_a_fresh_sort_and_filter(initial, steps) -> None:
         )
         assert table.shown_keys() == [r.key for r in expected]
         assert table.row_count == len(reference)
+
+
+async def test_mouse_header_click_sorts_and_row_click_moves_the_cursor() -> None:
+    rows = make_rows(20)
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = table_of(app)
+        header = screen_lines(app)[0]
+        await pilot.click(StockTable, offset=(header.index("Balance") + 2, 0))
+        assert table.sort_column == "balance" and not table.sort_reverse
+        await pilot.click(StockTable, offset=(header.index("Balance") + 2, 0))
+        assert table.sort_reverse
+        await pilot.press("home")
+        await pilot.click(StockTable, offset=(10, 3))
+        assert table.cursor_row == 2
+        await pilot.click(StockTable, offset=(10, 3), times=2)
+        await pilot.pause()
+        assert [m.key for m in app.messages] == [table.shown_keys()[2]]

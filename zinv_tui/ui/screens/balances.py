@@ -84,9 +84,10 @@ class BalancesScreen(Screen[None]):
         from zinv_tui.ui.app import diff_removed_keys, diff_upserts
 
         table = self.table
-        if diff is None or getattr(diff, "full", False) or table.row_count == 0:
-            self._load_all()
+        if diff is None or table.row_count == 0 or len(diff) > table.row_count // 2:
+            self._load_all()  # first load, or most rows changed: cheaper to start over
             return
+        # Also for the service's periodic full snapshot: its diff lists only what changed.
         table.apply_diff(diff_upserts(diff), diff_removed_keys(diff))
         self._update_count()
 
