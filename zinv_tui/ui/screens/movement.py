@@ -170,7 +170,14 @@ class MovementScreen(ServiceScreen[None]):
             next(iter(self._lines.values())).quantity_input.focus()
         else:
             self.query_one(VariantPicker).focus_input()
-        self.follow_rows(lambda _diff: self.update_previews())
+        self.follow_rows(self._rows_changed)
+
+    def _rows_changed(self, diff: Any) -> None:
+        """Balances moved: new previews. Variants came or went: search them too."""
+        full = diff is None or getattr(diff, "full", False)
+        if full or getattr(diff, "added", None) or getattr(diff, "removed", None):
+            self.query_one(VariantPicker).rebuild(self.service.rows)
+        self.update_previews()
 
     # ---------------------------------------------------------------- state
 
