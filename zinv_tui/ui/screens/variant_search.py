@@ -217,7 +217,7 @@ class VariantPicker(Vertical):
 
     def _show(self, keys: Iterable[RowKey]) -> None:
         options = self.query_one("#picker-options", OptionList)
-        self._matches = list(keys)
+        self._matches = [key for key in keys if key in self._rows]
         options.clear_options()
         prompts: list[Option] = []
         for key in self._matches:
