@@ -185,6 +185,7 @@ async def test_filter_narrows_by_name_sku_barcode_case_insensitive() -> None:
         assert table.shown_count == 0
         await pilot.pause()
         assert screen_lines(app)[1].strip() == ""
+        assert "No variant matches “no such thing”" in screen_lines(app)[2]
         table.set_filter("")
         assert table.shown_count == 300
 

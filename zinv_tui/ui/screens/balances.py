@@ -60,6 +60,7 @@ class BalancesScreen(Screen[None]):
         return self.query_one("#filter", Input)
 
     def on_mount(self) -> None:
+        self.table.empty_text = "No tracked variants yet: press t to choose products to track."
         filter_input = self.filter_input
         filter_input.display = False
         self.watch(filter_input, "value", self._filter_changed, init=False)

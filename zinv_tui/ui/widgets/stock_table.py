@@ -293,6 +293,8 @@ class StockTable(ScrollView, can_focus=True):
         """``highlight_seconds=0`` turns change highlights off (snapshots); ``monotonic``: clock."""
         super().__init__(name=name, id=id, classes=classes)
         self.highlight_seconds = highlight_seconds
+        self.empty_text = "No tracked variants yet."
+        """Shown when there are no rows at all."""
         self._monotonic = monotonic
         self._rows: dict[RowKey, StockRowLike] = {}
         self._search: dict[RowKey, str] = {}
@@ -712,8 +714,19 @@ class StockTable(ScrollView, can_focus=True):
             return self._render_header(layout, width, base)
         position = round(self.scroll_y) + y - 1
         if position >= len(self._view):
+            if position == 1 and not self._view and not self.loading:
+                return self._render_empty_note(width, base)
             return Strip.blank(width, base)
         return self._render_row(position, layout, width, base)
+
+    def _render_empty_note(self, width: int, base: Style) -> Strip:
+        """One line saying why the table is empty (the filter, or no tracked variants)."""
+        if self._rows:
+            note = f"No variant matches “{printable(self._filter_text)}”. Esc clears the filter."
+        else:
+            note = self.empty_text
+        style = base + Style(italic=True)
+        return Strip([Segment(fit(f"  {note}", width), style)]).crop_extend(0, width, style)
 
     def _render_header(self, layout: list[tuple[Column, int]], width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("stock-table--header")
