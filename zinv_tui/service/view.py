@@ -82,8 +82,13 @@ class _Items(ItemsView[RowKey, StockRow]):
         return (((row.product_uuid, row.variant_uuid), row) for row in rows._rows.values())
 
 
+def _lower(text: str) -> str:
+    """Lower-case, without a copy when it already is (UUIDs usually are)."""
+    return text if text.islower() else text.lower()
+
+
 def _normal(key: RowKey) -> RowKey:
-    return (key[0].lower(), key[1].lower())
+    return (_lower(key[0]), _lower(key[1]))
 
 
 class InventoryView:
@@ -177,7 +182,7 @@ class InventoryView:
         row = self._rows.get(variant_uuid)
         if row is not None and row.product_uuid == product_uuid:
             return (product_uuid, variant_uuid)
-        return (product_uuid.lower(), variant_uuid.lower())
+        return (_lower(product_uuid), _lower(variant_uuid))
 
     # -- server answers ------------------------------------------------------------------------
 
@@ -226,7 +231,7 @@ class InventoryView:
             moved.append(line)
         tracked_answer = set(answer.tracked_products)
         if tracked_answer != self.tracked:
-            tracked_answer = self._canonical({uuid.lower() for uuid in tracked_answer})
+            tracked_answer = self._canonical({_lower(uuid) for uuid in tracked_answer})
         self.awaiting_products.clear()
         if present == nonzero_before and tracked_answer == self.tracked:
             for line in moved:
@@ -264,10 +269,10 @@ class InventoryView:
     def apply_changes(self, answer: BalanceAnswer) -> RowDiff:
         """An incremental answer (``since``): changed balances (zeros too) and tracking news."""
         diff = RowDiff()
-        stopped = {uuid.lower() for uuid in answer.untracked_products}
+        stopped = {_lower(uuid) for uuid in answer.untracked_products}
         if stopped:
             self._drop_products(stopped, diff)
-        started = {uuid.lower() for uuid in answer.tracked_products} - stopped
+        started = {_lower(uuid) for uuid in answer.tracked_products} - stopped
         for line in answer.variants:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             if key[0] in stopped:
@@ -307,7 +312,7 @@ class InventoryView:
     def drop_products(self, products: Iterable[str]) -> RowDiff:
         """Tracking stopped for these products: their rows leave the view."""
         diff = RowDiff()
-        self._drop_products({uuid.lower() for uuid in products}, diff)
+        self._drop_products({_lower(uuid) for uuid in products}, diff)
         return diff
 
     def apply_products(
@@ -318,7 +323,7 @@ class InventoryView:
         With ``tracked`` the products count as tracked (e.g. tracking was just started); their
         known variants missing from ``balances`` have balance 0.
         """
-        wanted = {uuid.lower() for uuid in products}
+        wanted = {_lower(uuid) for uuid in products}
         if tracked:
             self.tracked |= wanted
         diff = RowDiff()
