@@ -103,34 +103,33 @@ async def show_locations(pilot: Pilot[Any]) -> None:
 
 
 async def show_movement(pilot: Pilot[Any]) -> None:
-    """A restock being entered: a typed SKU with 12, a barcode scanned twice, a typo."""
+    """A restock being entered: a SKU with 12, a barcode scanned twice, a typo, a search."""
     await wait_for_stock(pilot)
     app: Any = pilot.app
     rows = _rows_by_sku(app)
     typed, scanned, wrong = rows[0], next(row for row in rows[1:] if row.barcode), rows[-1]
     app.open_screen("movement")
     await settle(pilot)
-    await press_text(pilot, typed.sku)
-    await pilot.press("enter")
-    await settle(pilot)
     screen = app.screen
-    screen.lines[0].quantity_input.focus()
-    await pilot.press("ctrl+a", "ctrl+k")
-    await press_text(pilot, "12")
-    screen.action_find()
-    for _ in range(2):
-        await press_text(pilot, scanned.barcode)
+    field = screen.query_one("#picker-input")
+
+    async def enter(text: str) -> None:
+        field.value = text  # what the keyboard or the scanner types (tests type key by key)
+        await pilot.pause()
         await pilot.press("enter")
-    await settle(pilot)
-    await press_text(pilot, wrong.sku)
-    await pilot.press("enter")
-    await settle(pilot)
-    screen.lines[-1].quantity_input.focus()
-    await pilot.press("ctrl+a", "ctrl+k")
-    await press_text(pilot, "2.5")
-    await settle(pilot)
-    screen.action_find()
-    await press_text(pilot, "tea")
+        await settle(pilot, rounds=1)
+
+    await enter(typed.sku)
+    screen.lines[0].quantity_input.value = "12"
+    await enter(scanned.barcode)
+    await enter(scanned.barcode)
+    await enter(wrong.sku)
+    screen.lines[-1].quantity_input.value = "2.5"
+    await settle(pilot, rounds=1)
+    field.focus()
+    await pilot.pause()
+    field.value = "tea"
+    field.cursor_position = len(field.value)
     await finish(pilot)
 
 
