@@ -73,12 +73,14 @@ def test_a_batch_is_stable_until_settled_even_across_reopening(tmp_path: Path) -
     batch = journal.next_batch(max_size=3)
     assert batch is not None and [e.id for e in batch.entries] == [e.id for e in entries[:3]]
     assert batch.external_uuid == entries[0].external_uuid
-    journal.note_attempt(batch.id, "Can't reach Zettle")
+    assert journal.begin_attempt(batch.id) == 0
+    journal.note_failure(batch.id, "Can't reach Zettle")
     journal.close()
     journal = OutboxJournal(path)
     again = journal.next_batch(max_size=3)
     assert again is not None and (again.id, again.external_uuid) == (batch.id, batch.external_uuid)
     assert again.attempts == 1 and again.entries[0].last_error == "Can't reach Zettle"
+    assert journal.begin_attempt(batch.id) == 1
     journal.acknowledge(batch.id, {("p1", "v0"): 13})
     rest = journal.next_batch(max_size=3)
     assert rest is not None and [e.id for e in rest.entries] == [e.id for e in entries[3:]]

@@ -9,13 +9,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
-from tests.service.conftest import ledger, running_service, server_store_balances, set_faults
+from tests.service.conftest import (
+    ledger,
+    make_client,
+    pos_sale,
+    running_service,
+    server_store_balances,
+    set_faults,
+)
 from tests.service.test_outbox_faults import ledger_matches_journal
-from zinv_tui.service import OutboxStatus
-from zinv_tui.service.journal import OutboxJournal
+from zinv_tui.api.models import LocationType, MovementRequest, StockChange
+from zinv_tui.service import OutboxStatus, Reason
+from zinv_tui.service.journal import EntryDraft, OutboxJournal
 
 WORKER = Path(__file__).with_name("outbox_worker.py")
 
@@ -93,3 +102,57 @@ async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
         assert {k: r.shown_balance for k, r in service.rows.items()} == {
             k: truth.get(k, 0) for k in service.rows
         }
+
+
+async def test_batch_sent_before_a_crash_is_not_trusted_on_replay(sandbox_factory, tmp_path):
+    """A batch Zettle applied just before the app died, then POS sales, then a restart: the
+    replayed answer's balances are older than the restart's snapshot and must not overwrite it."""
+    info = sandbox_factory(products=10)
+    async with running_service(info, tmp_path) as service:
+        key = next(iter(service.rows))
+        store = str(service.locations[LocationType.STORE].uuid)
+        supplier = str(service.locations[LocationType.SUPPLIER].uuid)
+    journal = OutboxJournal(tmp_path / "outbox.sqlite")
+    draft = EntryDraft(
+        Reason.RESTOCK,
+        key,
+        "",
+        "",
+        "",
+        "",
+        LocationType.SUPPLIER,
+        LocationType.STORE,
+        supplier,
+        store,
+        5,
+        5,
+        None,
+    )
+    journal.record([draft], user="crashed")
+    batch = journal.next_batch(10)
+    assert journal.begin_attempt(batch.id) == 0  # what the sender does just before its PUT
+    journal.close()
+    # The crashed process's PUT reached Zettle; its answer never came back.
+    async with make_client(info) as client:
+        await client.move_stock(
+            MovementRequest(
+                changes=[
+                    StockChange(
+                        product_uuid=UUID(key[0]),
+                        variant_uuid=UUID(key[1]),
+                        from_location_uuid=UUID(supplier),
+                        to_location_uuid=UUID(store),
+                        change=5,
+                    )
+                ],
+                external_uuid=UUID(batch.external_uuid),
+            )
+        )
+    pos_sale(info, key[1], 2)  # after the movement, before the restart
+    async with running_service(info, tmp_path) as service:
+        assert await service.flush(10)
+        truth = server_store_balances(info)[key]
+        # No poll since the restart's snapshot: the settled row must already be right.
+        assert (service.rows[key].balance, service.rows[key].pending) == (truth, 0)
+        applied = [m for m in ledger(info) if m["externalUuid"] == batch.external_uuid]
+        assert len(applied) == 1

@@ -335,13 +335,27 @@ class OutboxJournal:
         row = self._db.execute("SELECT state FROM batches WHERE id = ?", (batch_id,)).fetchone()
         return row is not None and row[0] == "open"
 
-    def note_attempt(self, batch_id: int, error: str | None) -> None:
-        """Count a send attempt (and remember why it failed, if it did)."""
+    def begin_attempt(self, batch_id: int) -> int:
+        """Count a send attempt *before* it starts (durably); returns how many came before.
+
+        So after a crash mid-send the journal knows the batch may already be applied, and its
+        replayed answer (possibly older than what the app has read since) is not trusted.
+        """
         with self._transaction():
+            row = self._db.execute(
+                "SELECT attempts FROM batches WHERE id = ?", (batch_id,)
+            ).fetchone()
             self._db.execute("UPDATE batches SET attempts = attempts + 1 WHERE id = ?", (batch_id,))
             self._db.execute(
-                "UPDATE entries SET attempts = attempts + 1, last_error = ? WHERE batch_id = ?",
-                (error, batch_id),
+                "UPDATE entries SET attempts = attempts + 1 WHERE batch_id = ?", (batch_id,)
+            )
+        return int(row[0]) if row else 0
+
+    def note_failure(self, batch_id: int, error: str) -> None:
+        """Remember why the latest attempt failed (shown with the entries)."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE entries SET last_error = ? WHERE batch_id = ?", (error, batch_id)
             )
 
     def acknowledge(

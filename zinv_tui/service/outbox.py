@@ -17,8 +17,9 @@ How the screen never counts a movement twice (or loses one):
 - Polls and sends take one shared lock, so a poll's answer is entirely before or entirely after each
   send attempt. On an acknowledgement the batch's changes leave ``pending`` and the balances come in
   as absolute numbers, in one step:
-  * first attempt, no poll since: the PUT answer's STORE balances are the state right after the
-    movement; a POS sale after it changed the ledger after the last poll's cursor, so the next
+  * first attempt ever (attempts are counted in the journal *before* sending, so a send cut short
+    by a crash counts), no poll since: the PUT answer's STORE balances are the state right after
+    the movement; a POS sale after it changed the ledger after the last poll's cursor, so the next
     incremental poll brings it;
   * a re-send (the first attempt may have been applied and a poll may already include it; a
     replayed answer may be older than that poll): the affected products' balances are read afresh
@@ -147,11 +148,12 @@ class OutboxSender:
                 return None  # settled meanwhile (another process sharing the journal)
             generation = self._poll_generation()
             first_try = self._first_try.setdefault(batch.id, generation)
-            trusted_answer = batch.attempts == 0 and first_try == generation
+            earlier_attempts = self._journal.begin_attempt(batch.id)
+            trusted_answer = earlier_attempts == 0 and first_try == generation
             try:
                 answer = await self._client.move_stock(request)
             except (RequestRejected, NotFound) as error:
-                self._journal.note_attempt(batch.id, str(error))
+                self._journal.note_failure(batch.id, str(error))
                 refused, _singles = self._journal.refuse(batch.id, _refusal(error))
                 self._first_try.pop(batch.id, None)
                 if refused:
@@ -188,7 +190,7 @@ class OutboxSender:
             self._on_state(None)
 
     def _failed(self, batch: Batch, error: ZettleError) -> float:
-        self._journal.note_attempt(batch.id, str(error))
+        self._journal.note_failure(batch.id, str(error))
         self._failures += 1
         delay = min(self.retry_max, self.retry_base * 2 ** (self._failures - 1))
         delay *= random.uniform(0.8, 1.2)

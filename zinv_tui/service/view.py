@@ -190,6 +190,8 @@ class InventoryView:
         """A full snapshot decoded without product UUIDs: applied when every line's variant is
         already a row and nothing left the answer (the usual case), else None (nothing done: use
         :meth:`apply_full` with the complete decode)."""
+        if self.awaiting_products:  # products still to be read in full: the careful path fills them
+            return None
         rows = self._rows
         nonzero_before = sum(1 for row in rows.values() if row.balance)
         present = 0
@@ -205,7 +207,6 @@ class InventoryView:
         tracked = set(answer.tracked_products)
         if present != nonzero_before or tracked != self.tracked:
             return None
-        self.awaiting_products.clear()
         diff = RowDiff(full=True)
         for row, balance in moved:
             self._replace(row, row.replace(balance=balance), diff)
