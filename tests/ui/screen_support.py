@@ -27,12 +27,17 @@ RowKey = tuple[str, str]
 async def shop(
     info: SandboxInfo, state_dir: Path, *, poll_interval: float = 60.0
 ) -> AsyncIterator[InventoryService]:
-    """A started service on ``info`` (slow polling unless asked: tests refresh explicitly)."""
+    """A started service on ``info`` (slow polling unless asked: tests refresh explicitly).
+
+    The client retries quickly (tiny backoff) so fault tests stay fast."""
     client = ZettleClient(
         info.api_key,
         endpoints=ApiEndpoints.single(info.url),
         client_id=info.client_id,
         requests_per_second=None,
+        max_retries=1,
+        backoff_base=0.01,
+        backoff_cap=0.05,
     )
     service = InventoryService(
         client, state_dir, poll_interval=poll_interval, user="tester", retry_base=0.05

@@ -138,3 +138,34 @@ async def test_a_sale_down_to_the_level_lists_the_variant_live(sandbox_factory, 
             await service.refresh()
             await settle(pilot)
             assert row.key in screen.listed_keys
+
+
+async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=40)
+    ledger = Ledger(info)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            key = screen.listed_keys[0]
+            level_before = service.rows[key].low_stock_level
+            await pilot.press("enter")
+            await settle(pilot)
+            await type_text(pilot, "7")
+            ledger.faults(error_rate=1.0)  # Zettle answers 5xx to everything
+            await pilot.press("enter")
+            await settle(pilot)
+            ledger.faults(error_rate=0.0)
+            errors = [n for n in app._notifications if n.severity == "error"]
+            assert errors, "the failure is shown"
+            message = str(errors[-1].message)
+            assert message.startswith("The low-stock level was not saved: ")
+            assert "Traceback" not in message and info.api_key not in message
+            assert app.screen is screen
+            assert service.rows[key].low_stock_level == level_before
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not isinstance(app.screen, LowStockScreen)

@@ -66,6 +66,7 @@ class HistoryScreen(ServiceScreen[None]):
         Binding("u", "undo", "Undo"),
         Binding("e", "export", "Export CSV"),
         Binding("r", "retry", "Retry"),
+        Binding("f1", "app.open('help')", "Keys", show=False),
     ]
 
     def __init__(self) -> None:

@@ -103,6 +103,7 @@ class MovementScreen(ServiceScreen[None]):
         Binding("ctrl+f", "find", "Find item"),
         Binding("ctrl+r", "remove_line", "Remove line"),
         Binding("ctrl+n", "focus_note", "Note", show=False),
+        Binding("f1", "app.open('help')", "Keys", show=False),
     ]
 
     def __init__(self, keys: Iterable[RowKey] | None = None) -> None:
