@@ -55,3 +55,23 @@ async def test_help_lists_every_binding_of_the_current_screen(sandbox, tmp_path)
             await settle(pilot)
             described = {line.description for line in app.screen.lines}
             assert {"Filter", "Move", "Alerts", "Locations", "History", "Quit"} <= described
+
+
+async def test_f1_opens_the_keys_where_a_text_field_takes_question_marks(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("movement")
+            await settle(pilot)
+            movement = app.screen
+            await pilot.press("question_mark")  # typed into the search field
+            assert movement.query_one("#picker-input").value == "?"
+            await pilot.press("f1")
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen)
+            descriptions = {line.description for line in app.screen.lines}
+            assert {"Confirm", "Find item", "Remove line", "Back"} <= descriptions
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is movement

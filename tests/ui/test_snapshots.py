@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from zinv_tui.service import journal
-from zinv_tui.ui.screenshots import PRODUCTS, SCENARIOS, SEED, app_for
+from zinv_tui.ui.screenshots import PRODUCTS, SCENARIOS, SEED, app_for, main, png_converter
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -37,3 +37,12 @@ def test_screen(name, size, snap_compare, sandbox_factory, tmp_path, frozen_jour
     info = sandbox_factory(products=PRODUCTS, seed=SEED)
     app = app_for(name, info, tmp_path)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=SCENARIOS[name])
+
+
+def test_screenshot_tool_writes_svg_and_png(tmp_path):
+    out = tmp_path / "shots"
+    assert main(["--out", str(out), "--only", "first-run", "--size", "80x24"]) == 0
+    svg = (out / "first-run.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "Welcome to zinv-tui" in svg.replace("&#160;", " ")
+    if png_converter() is not None:
+        assert (out / "first-run.png").read_bytes().startswith(b"\x89PNG")
