@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import screen_app, settle, shop
+from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.tracking import STOP_EXPLANATION, TrackingScreen
@@ -94,3 +94,32 @@ async def test_selecting_several_products_starts_them_together(sandbox_factory, 
             await settle(pilot)
             assert set(chosen) <= await tracked_in_sandbox(service)
             assert not set(chosen) & set(screen.listed_uuids)
+
+
+async def test_tracked_view_filters_and_follows_sales_in_place(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    ledger = Ledger(info)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("tracking")
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("v")
+            await settle(pilot)
+            await pilot.press("slash")
+            await type_text(pilot, row.sku)
+            await settle(pilot)
+            assert screen.listed_uuids == [row.product_uuid]
+            await pilot.press("enter")  # keep the filter, back to the list
+            table = screen.query_one("#tracking-table")
+            before = int(str(table.get_row_at(0)[3]))
+            ledger.sale(row.variant_uuid, 1)
+            await service.refresh()
+            await settle(pilot)
+            assert int(str(table.get_row_at(0)[3])) == before - 1
+            await pilot.press("escape")  # clears the filter
+            await settle(pilot)
+            assert len(screen.listed_uuids) > 1 and app.screen is screen

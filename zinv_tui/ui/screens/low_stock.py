@@ -22,6 +22,8 @@ from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
 
 SELECTED_MARK = "●"
+MAX_LISTED = 1000
+"""Variants listed at once, most urgent first (a DataTable stays quick at this size)."""
 FIXED_WIDTHS = {"selected": 1, "state": 5, "sku": 12, "balance": 7, "level": 5, "alert": 5}
 
 
@@ -196,6 +198,7 @@ class LowStockScreen(ServiceScreen[None]):
         self._rows: list[Any] = []
         self._selected: set[RowKey] = set()
         self._label_width = 0
+        self._counts = (0, 0, 0)
         self.show_all = False
 
     def compose(self) -> ComposeResult:
@@ -251,7 +254,9 @@ class LowStockScreen(ServiceScreen[None]):
         """Rebuild the list from the service's rows, keeping the cursor on the same variant."""
         table = self.query_one("#low-stock-table", DataTable)
         current = self._cursor_key()
-        self._rows = alert_rows(self.service.rows, self.show_all)
+        everything = alert_rows(self.service.rows, self.show_all)
+        self._counts = _counts(everything)
+        self._rows = everything[:MAX_LISTED]
         listed = {row.key for row in self._rows}
         self._selected &= listed
         with self.app.batch_update():
@@ -276,12 +281,13 @@ class LowStockScreen(ServiceScreen[None]):
         ]
 
     def _update_title(self) -> None:
-        out = sum(1 for row in self._rows if row.shown_balance <= 0)
-        low = sum(1 for row in self._rows if row.shown_balance > 0 and is_low(row))
-        others = len(self._rows) - out - low
+        out, low, others = self._counts
         title = Text(f"Low stock: {out} out, {low} low", style="bold")
         scope = "with a level or alert" if self.show_all else "with alerts on"
         title.append(f" (+{others} {scope})")
+        total = out + low + others
+        if total > len(self._rows):
+            title.append(f", most urgent {len(self._rows)} shown")
         if self._selected:
             title.append(f"  {len(self._selected)} selected", style="reverse")
         self.query_one("#low-stock-title", Static).update(title)
@@ -392,6 +398,13 @@ class LowStockScreen(ServiceScreen[None]):
             self.notify(f"Saved {level}, {alert} for {count}")
         self._selected.clear()
         self.refresh_rows()
+
+
+def _counts(rows: list[Any]) -> tuple[int, int, int]:
+    """``(out of stock, low, the rest)`` of the listed rows."""
+    out = sum(1 for row in rows if row.shown_balance <= 0)
+    low = sum(1 for row in rows if row.shown_balance > 0 and is_low(row))
+    return out, low, len(rows) - out - low
 
 
 def _table_key(key: RowKey) -> str:

@@ -4,7 +4,7 @@ those it does), and starting or stopping tracking for one or several after a cle
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +12,15 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 
 SELECTED_MARK = "●"
+MAX_LISTED = 1000
+"""Products listed at once (by name); ``/`` filters the rest."""
 START_EXPLANATION = (
     "Zettle starts counting their stock: sales in the shop take from the balance, and they "
     "appear on the balances screen. A product tracked before gets its saved balances back; "
@@ -78,11 +80,14 @@ class TrackingScreen(ServiceScreen[None]):
         Binding("space", "toggle_select", "Select"),
         Binding("asterisk", "select_all", "Select all", key_display="*"),
         Binding("v", "toggle_view", "Other list"),
+        Binding("slash", "filter", "Filter"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.showing_tracked = False
+        self._all_lines: list[ProductLine] = []
+        self._matching = 0
         self._lines: list[ProductLine] = []
         self._selected: set[str] = set()
         self._busy = False
@@ -90,12 +95,14 @@ class TrackingScreen(ServiceScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="tracking-title")
+        yield Input(placeholder="Filter: product name or SKU", id="tracking-filter")
         yield DataTable(id="tracking-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="tracking-empty")
         yield Static(id="tracking-hint")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#tracking-filter", Input).display = False
         self.reload()
         self.follow_rows(self._rows_changed)
         self.query_one("#tracking-table", DataTable).focus()
@@ -112,18 +119,56 @@ class TrackingScreen(ServiceScreen[None]):
         return set(self._selected)
 
     def _rows_changed(self, diff: Any) -> None:
+        """Products came or went: re-read. Only balances moved: update the shop units in place."""
         if self._busy:
             return
         full = diff is None or getattr(diff, "full", False)
-        if self.showing_tracked or full or getattr(diff, "removed", None):
+        if full or getattr(diff, "removed", None) or getattr(diff, "added", None):
             self.reload()
+        elif self.showing_tracked:
+            self._update_units(getattr(diff, "changed", ()))
+
+    def _update_units(self, changes: Any) -> None:
+        deltas: dict[str, int] = {}
+        for change in changes:
+            delta = change.new.shown_balance - change.old.shown_balance
+            if delta:
+                deltas[change.new.product_uuid] = deltas.get(change.new.product_uuid, 0) + delta
+        if not deltas:
+            return
+        table = self.query_one("#tracking-table", DataTable)
+        for index, line in enumerate(self._all_lines):
+            delta = deltas.get(line.uuid)
+            if delta and line.units is not None:
+                self._all_lines[index] = replace(line, units=line.units + delta)
+        shown = {line.uuid: line for line in self._all_lines}
+        for index, line in enumerate(self._lines):
+            if line.uuid in deltas and line.uuid in shown:
+                updated = shown[line.uuid]
+                self._lines[index] = updated
+                table.update_cell(line.uuid, "units", Text(str(updated.units), justify="right"))
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#tracking-filter", Input).value.strip().casefold()
 
     def reload(self) -> None:
         """Re-read the products of the current view from the service."""
         if self.showing_tracked:
-            self._lines = tracked_lines(self.service.rows)
+            self._all_lines = tracked_lines(self.service.rows)
         else:
-            self._lines = untracked_lines(self.service.untracked_products())
+            self._all_lines = untracked_lines(self.service.untracked_products())
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        words = self.filter_text.split()
+        matching = [
+            line
+            for line in self._all_lines
+            if all(word in line.name.casefold() or word in line.skus.casefold() for word in words)
+        ]
+        self._matching = len(matching)
+        self._lines = matching[:MAX_LISTED]
         self._selected &= set(self.listed_uuids)
         self._fill()
 
@@ -155,7 +200,7 @@ class TrackingScreen(ServiceScreen[None]):
         self._update_texts()
 
     def _update_texts(self) -> None:
-        count = len(self._lines)
+        count = self._matching
         if self.showing_tracked:
             title = Text(f"Tracked products: {count}", style="bold")
             hint = "Enter stops tracking the selected products · v shows the untracked ones"
@@ -164,6 +209,12 @@ class TrackingScreen(ServiceScreen[None]):
             title = Text(f"Not tracked: {count} products", style="bold")
             hint = "Enter starts tracking the selected products · v shows the tracked ones"
             empty = "Every product in the catalogue is tracked. Press v to see them."
+        if self.filter_text:
+            title.append(" matching ")
+            title.append(repr(self.filter_text), style="italic")
+            empty = "Nothing matches the filter. Esc clears it."
+        if count > len(self._lines):
+            title.append(f" (first {len(self._lines)} shown: / filters)")
         if self._selected:
             title.append(f"  {len(self._selected)} selected", style="reverse")
         self.query_one("#tracking-title", Static).update(title)
@@ -183,6 +234,29 @@ class TrackingScreen(ServiceScreen[None]):
             return [line for line in self._lines if line.uuid in self._selected]
         uuid = self._cursor_uuid()
         return [line for line in self._lines if line.uuid == uuid]
+
+    def action_filter(self) -> None:
+        field = self.query_one("#tracking-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#tracking-filter")
+    def _filter_changed(self) -> None:
+        self._apply_filter()
+
+    @on(Input.Submitted, "#tracking-filter")
+    def _filter_kept(self) -> None:
+        self.query_one("#tracking-table", DataTable).focus()
+
+    def action_back(self) -> None:
+        """Esc: clear and close the filter first, then go back."""
+        field = self.query_one("#tracking-filter", Input)
+        if field.display:
+            field.value = ""
+            field.display = False
+            self.query_one("#tracking-table", DataTable).focus()
+            return
+        super().action_back()
 
     def action_toggle_view(self) -> None:
         self.showing_tracked = not self.showing_tracked
