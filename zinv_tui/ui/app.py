@@ -208,6 +208,8 @@ class ZinvApp(App[None]):
 
     def _subscribe_to_service(self) -> None:
         service = self.service
+        if getattr(service, "status", None) is not None:
+            self.sync_status = service.status  # a service started before the app has one already
         for name, undo_name, callback in (
             ("subscribe", "unsubscribe", self._on_service_diff),
             ("subscribe_status", "unsubscribe_status", self._on_service_status),
