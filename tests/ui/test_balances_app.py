@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ async def running_app(
     info: SandboxInfo,
     state_dir: Path,
     size: tuple[int, int] = (80, 24),
+    max_retries: int = 4,
     **options: Any,
 ) -> AsyncIterator[tuple[ZinvApp, Pilot]]:
     """The app on a fresh service for ``info``, with its first load on screen."""
@@ -38,6 +40,7 @@ async def running_app(
         endpoints=ApiEndpoints.single(info.url),
         client_id=info.client_id,
         requests_per_second=None,
+        max_retries=max_retries,
     )
     service = InventoryService(client, state_dir=state_dir, poll_interval=60, retry_base=0.05)
     options.setdefault("frozen", True)
@@ -319,3 +322,26 @@ async def test_pending_movement_shows_until_acknowledged_and_errors_notify(
         await wait_for(pilot, lambda: stock.get_row(key).pending == 0)
         assert stock.get_row(key).balance == before + 5
         await wait_for(pilot, lambda: PENDING_MARK not in lines(app)[3])
+
+
+@pytest.mark.parametrize(
+    ("faults", "shown"),
+    [({"error_rate": 1.0}, "◐ stale since"), ({"drop_rate": 1.0}, "○ offline since")],
+)
+async def test_status_line_says_stale_or_offline_since_the_last_success(
+    sandbox_factory: Callable[..., SandboxInfo],
+    tmp_path: Path,
+    faults: dict[str, float],
+    shown: str,
+) -> None:
+    info = sandbox_factory()
+    async with running_app(info, tmp_path, max_retries=0) as (app, pilot):
+        last_success = app.service.status.last_success
+        assert last_success is not None
+        await set_faults(info, **faults)
+        await app.service.refresh()
+        since = f"{shown} {last_success.astimezone(UTC):%H:%M}"  # frozen: times in UTC
+        await wait_for(pilot, lambda: since in lines(app)[0])
+        await set_faults(info, error_rate=0.0, drop_rate=0.0)
+        await app.service.refresh()
+        await wait_for(pilot, lambda: "● live" in lines(app)[0])
