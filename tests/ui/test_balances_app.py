@@ -301,7 +301,7 @@ async def test_pending_movement_shows_until_acknowledged_and_errors_notify(
     sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path
 ) -> None:
     info = sandbox_factory()
-    async with running_app(info, tmp_path, size=(120, 40)) as (app, pilot):
+    async with running_app(info, tmp_path, size=(120, 40), max_retries=0) as (app, pilot):
         stock = table(app)
         key = stock.shown_keys()[0]
         before = app.service.rows[key].balance
