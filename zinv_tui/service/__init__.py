@@ -42,12 +42,31 @@ Intents (see :mod:`zinv_tui.service.movements` for the direction table):
 Undo rules: only ACKNOWLEDGED movements; not an undo (record the movement again instead); not
 twice (an undo that Zettle refused and the user dismissed frees the original again).
 
+Stock counts (:mod:`zinv_tui.service.counts`): ``book = count_book(service)``; ``book.start(...)``,
+``scan`` / ``add`` / ``set_count`` / ``remove_scan``, ``review``, ``plan_commit``, ``await
+book.commit(id, confirm_drift=..., zero_uncounted=...)``, ``export_csv``.
+
 Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`` own movements not
 yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
 (:class:`RowChange` with ``old`` and ``new`` rows) and ``removed``; ``full`` marks a snapshot.
 """
 
 from zinv_tui.service.catalogue import Catalogue
+from zinv_tui.service.counts import (
+    CommitPlan,
+    CommitResult,
+    CountBook,
+    CountError,
+    CountLine,
+    CountScan,
+    CountScope,
+    CountSession,
+    CountStatus,
+    DriftNotConfirmed,
+    ReviewLine,
+    UnknownCode,
+    count_book,
+)
 from zinv_tui.service.inventory import InventoryService, ServiceNotReady
 from zinv_tui.service.journal import HistoryEntry, OutboxEntry, OutboxStatus, UndoRefused
 from zinv_tui.service.movements import (
@@ -64,6 +83,16 @@ from zinv_tui.service.status import SyncState, SyncStatus
 __all__ = [
     "MAX_QUANTITY",
     "Catalogue",
+    "CommitPlan",
+    "CommitResult",
+    "CountBook",
+    "CountError",
+    "CountLine",
+    "CountScan",
+    "CountScope",
+    "CountSession",
+    "CountStatus",
+    "DriftNotConfirmed",
     "HistoryEntry",
     "InventoryService",
     "MovementIntent",
@@ -72,6 +101,7 @@ __all__ = [
     "OutboxStatus",
     "PlannedMovement",
     "Reason",
+    "ReviewLine",
     "RowChange",
     "RowDiff",
     "RowKey",
@@ -80,5 +110,7 @@ __all__ = [
     "SyncState",
     "SyncStatus",
     "UndoRefused",
+    "UnknownCode",
+    "count_book",
     "parse_quantity",
 ]
