@@ -122,3 +122,22 @@ async def test_filter_and_export_to_csv(sandbox_factory, tmp_path):
     with target.open(newline="", encoding="utf-8") as handle:
         exported = list(csv.DictReader(handle))
     assert len(exported) == 2
+
+
+async def test_the_command_palette_lists_the_screens_actions(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_history(pilot)
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await type_text(pilot, "history export")
+            await pilot.pause(0.3)  # the palette gathers its hits in a worker
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, PathDialog)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen

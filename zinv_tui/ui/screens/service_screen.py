@@ -4,14 +4,51 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
 ResultT = TypeVar("ResultT")
+
+
+class ScreenActions(Provider):
+    """The command palette entries of the current screen's own keys ("History: Export CSV")."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        title = getattr(screen, "TITLE", None) or type(screen).__name__
+        found: dict[str, tuple[str, str, str]] = {}
+        for bindings in screen._bindings.key_to_bindings.values():
+            for binding in bindings:
+                if not binding.description or binding.action in found or binding.system:
+                    continue
+                if binding.action.startswith("app."):
+                    continue  # the app's own commands list those
+                keys = screen.app.get_key_display(binding)
+                found[binding.action] = (f"{title}: {binding.description}", binding.action, keys)
+        return list(found.values())
+
+    def _run(self, action: str) -> None:
+        screen = self.screen
+        screen.call_later(screen.run_action, action)
+
+    async def discover(self) -> Hits:
+        for title, action, keys in self._commands():
+            yield DiscoveryHit(title, partial(self._run, action), help=f"key: {keys}")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, keys in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(title), partial(self._run, action), help=f"key: {keys}"
+                )
 
 
 def steady_cursors(node: Widget) -> None:
@@ -29,6 +66,7 @@ class ServiceScreen(Screen[ResultT], Generic[ResultT]):
     """
 
     BINDINGS = [Binding("escape", "back", "Back")]
+    COMMANDS = {ScreenActions}
 
     def __init__(self) -> None:
         super().__init__()
