@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
@@ -141,3 +142,32 @@ async def test_the_command_palette_lists_the_screens_actions(sandbox, tmp_path):
             await pilot.press("escape")
             await settle(pilot)
             assert app.screen is screen
+
+
+async def test_a_refused_movement_shows_why_and_retry_sends_it_again(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        product = UUID(row.product_uuid)
+        await service.client.stop_tracking(product)  # behind the app's back: Zettle will refuse
+        await service.record([MovementIntent(Reason.DISCARD, row.key, quantity=1)])
+        await service.flush(5)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await settle(pilot)
+            screen = await open_history(pilot)
+            entry = screen.entries[0]
+            assert entry.status is OutboxStatus.NEEDS_ATTENTION
+            assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "! refused"
+            detail = str(screen.query_one("#history-detail").content)
+            assert "Zettle said: " in detail and "(r retries)" in detail
+            await pilot.press("u")  # nothing to undo: said in words
+            await settle(pilot)
+            assert app.screen is screen
+            await service.client.start_tracking(product)
+            await pilot.press("r")
+            await settle(pilot)
+            assert await service.flush(10)
+            await settle(pilot)
+            assert screen.entries[0].status is OutboxStatus.ACKNOWLEDGED
+            assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "✓ done"
