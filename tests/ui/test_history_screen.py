@@ -160,7 +160,7 @@ async def test_a_refused_movement_shows_why_and_retry_sends_it_again(sandbox_fac
             assert entry.status is OutboxStatus.NEEDS_ATTENTION
             assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "! refused"
             detail = str(screen.query_one("#history-detail").content)
-            assert "Zettle said: " in detail and "(r retries)" in detail
+            assert "Zettle said: " in detail and "(r retries, x drops)" in detail
             await pilot.press("u")  # nothing to undo: said in words
             await settle(pilot)
             assert app.screen is screen
@@ -171,3 +171,25 @@ async def test_a_refused_movement_shows_why_and_retry_sends_it_again(sandbox_fac
             await settle(pilot)
             assert screen.entries[0].status is OutboxStatus.ACKNOWLEDGED
             assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "✓ done"
+
+
+async def test_a_refused_movement_can_be_dropped(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        await service.client.stop_tracking(UUID(row.product_uuid))
+        await service.record([MovementIntent(Reason.SALE, row.key, quantity=1)])
+        await service.flush(5)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_history(pilot)
+            assert screen.entries[0].status is OutboxStatus.NEEDS_ATTENTION
+            await pilot.press("x")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert screen.entries[0].status is OutboxStatus.CANCELLED
+            assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "✗ dropped"
+            assert service.outbox_entries() == []

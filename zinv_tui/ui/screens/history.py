@@ -66,6 +66,7 @@ class HistoryScreen(ServiceScreen[None]):
         Binding("u", "undo", "Undo"),
         Binding("e", "export", "Export CSV"),
         Binding("r", "retry", "Retry"),
+        Binding("x", "dismiss_refused", "Drop refused", show=False),
         Binding("f1", "app.open('help')", "Keys", show=False),
     ]
 
@@ -213,7 +214,7 @@ class HistoryScreen(ServiceScreen[None]):
         if entry.status is OutboxStatus.NEEDS_ATTENTION and entry.last_error:
             text.append("Zettle said: ", style="bold red")
             text.append(str(entry.last_error))
-            text.append(" (r retries)")
+            text.append(" (r retries, x drops)")
         elif entry.status is OutboxStatus.PENDING and entry.last_error:
             text.append(f"Retrying: {entry.last_error}")
         detail.update(text)
@@ -307,10 +308,38 @@ class HistoryScreen(ServiceScreen[None]):
         entry = self.selected_entry()
         if entry is None:
             return
-        if entry.status is not OutboxStatus.NEEDS_ATTENTION:
-            self.notify("Only a movement Zettle refused can be retried", severity="warning")
+        if problem := _refused_only(entry):
+            self.notify(problem, severity="warning")
             return
         self.retry(entry.id)
+
+    def action_dismiss_refused(self) -> None:
+        """``x``: give up on a movement Zettle refused (it stays in the history as dropped)."""
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        if problem := _refused_only(entry):
+            self.notify(problem, severity="warning")
+            return
+        body = Text("Drop ")
+        body.append(f"{REASON_WORDS.get(entry.reason, entry.reason)} of {entry.quantity} x ")
+        body.append(entry.label, style="bold")
+        body.append("?\n\nNothing is sent to Zettle; the movement stays in the history as dropped.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.drop(entry.id)
+
+        self.app.push_screen(ConfirmDialog("Drop this movement?", body, "Drop"), answered)
+
+    @work(exclusive=True, group="history-drop", exit_on_error=False)
+    async def drop(self, entry_id: int) -> None:
+        try:
+            await self.service.dismiss(entry_id)
+        except Exception as error:
+            self.notify(f"Could not drop it: {error}", severity="error", markup=False)
+            return
+        self.reload()
 
     @work(exclusive=True, group="history-retry", exit_on_error=False)
     async def retry(self, entry_id: int) -> None:
@@ -321,6 +350,12 @@ class HistoryScreen(ServiceScreen[None]):
             return
         self.notify("⧗ Sending it again", markup=False)
         self.reload()
+
+
+def _refused_only(entry: Any) -> str | None:
+    if entry.status is not OutboxStatus.NEEDS_ATTENTION:
+        return "Only a movement Zettle refused can be retried or dropped"
+    return None
 
 
 def _undo_problem(entry: Any) -> str | None:
