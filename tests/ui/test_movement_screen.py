@@ -9,6 +9,7 @@ from zinv_tui.api.models import LocationType
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.service import OutboxStatus, Reason
 from zinv_tui.ui.screens.balances import BalancesScreen
+from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.movement import MovementScreen
 from zinv_tui.ui.screens.quantities import ABOVE_ZERO, TOO_LARGE, QuantityError, read_quantity
 from zinv_tui.ui.screens.variant_search import VariantPicker
@@ -332,3 +333,34 @@ async def test_reason_and_locations_by_keyboard_alone(sandbox, tmp_path):
             assert screen.query_one("#from").value is LocationType.SUPPLIER
             assert screen.query_one("#to").value is LocationType.SOLD
             assert app.focused is screen.query_one(VariantPicker).input
+
+
+async def test_a_sale_below_zero_asks_first(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("movement", keys=[row.key])
+            await settle(pilot)
+            screen = app.screen
+            screen.query_one("#reason").value = Reason.SALE
+            line = screen.lines[0]
+            line.quantity_input.value = str(row.shown_balance + 5)
+            await settle(pilot)
+            assert str(line.query_one(".line-preview").content).endswith("-5 !")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            assert "below zero" in str(dialog.query_one(".dialog-body").content)
+            await pilot.press("escape")  # no: back to the form, nothing recorded
+            await settle(pilot)
+            assert app.screen is screen and service.history(limit=1) == []
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            await pilot.press("enter")  # record anyway
+            await settle(pilot)
+            assert not isinstance(app.screen, MovementScreen)
+            assert service.history(limit=1)[0].quantity == row.shown_balance + 5

@@ -391,7 +391,22 @@ class MovementScreen(ServiceScreen[None]):
         if not any(plan.moves for plan in plans):
             self.notify("Nothing to move: the counts already match the balances")
             return
-        self.record(intents)
+        warnings = [plan.warning for plan in plans if plan.warning]
+        if not warnings:
+            self.record(intents)
+            return
+        body = Text("\n".join(warnings[:5]))
+        if len(warnings) > 5:
+            body.append(f"\n… and {len(warnings) - 5} more")
+        body.append("\n\nZettle allows it (the shop may have stock it does not know of).")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.record(intents)
+
+        self.app.push_screen(
+            ConfirmDialog("Below zero: record anyway?", body, "Record anyway"), answered
+        )
 
     @work(exclusive=True, group="movement-record", exit_on_error=False)
     async def record(self, intents: list[MovementIntent]) -> None:
