@@ -502,6 +502,11 @@ class CountBook:
         """The latest scans (not removed), newest first."""
         return [_scan(row) for row in self._store.scan_rows(session_id, limit)]
 
+    def note_unknown(self, session_id: int, code: str) -> None:
+        """Keep a code that matched nothing (for the report), when it was resolved elsewhere."""
+        self._open(session_id)
+        self._store.note_unknown(session_id, code.strip())
+
     def unknown_codes(self, session_id: int) -> list[tuple[str, int]]:
         """Codes scanned that matched nothing: ``(code, times)``, oldest first."""
         return self._store.unknown_rows(session_id)

@@ -4,7 +4,8 @@ Contract for screens (see the team brief):
 
 - ``ZinvApp.SCREEN_CLASSES`` maps a registry key to ``"module:Class"``; classes are imported when
   first opened (``app.open_screen(key, **kwargs)``) so startup stays fast. Keys: ``l`` locations,
-  ``m`` movement, ``a`` low-stock alerts, ``t`` tracking, ``h`` history, ``?`` help, ``/`` filter,
+  ``m`` movement, ``a`` low-stock alerts, ``t`` tracking, ``h`` history, ``c`` stock counts,
+  ``?`` help, ``/`` filter,
   ``Esc`` back, ``q`` quit, ``ctrl+p`` command palette. No F-keys.
 - Screens reach the service as ``self.app.service`` (an ``InventoryService``); ``self.app.demo`` is
   True in demo mode; errors go to ``self.app.notify(..., markup=False)`` in plain words.
@@ -108,6 +109,7 @@ class ZinvApp(App[None]):
         "low_stock": "zinv_tui.ui.screens.low_stock:LowStockScreen",
         "tracking": "zinv_tui.ui.screens.tracking:TrackingScreen",
         "history": "zinv_tui.ui.screens.history:HistoryScreen",
+        "counts": "zinv_tui.ui.screens.counts:CountsScreen",
         "help": "zinv_tui.ui.screens.help:HelpScreen",
     }
     SCREEN_TITLES: ClassVar[dict[str, str]] = {
@@ -116,6 +118,7 @@ class ZinvApp(App[None]):
         "low_stock": "Low-stock alerts",
         "tracking": "Tracking",
         "history": "History",
+        "counts": "Stock counts",
         "help": "Help",
     }
 
@@ -126,6 +129,8 @@ class ZinvApp(App[None]):
         Binding("l", "open('locations')", "Locations", id="app.locations"),
         Binding("h", "open('history')", "History", id="app.history"),
         Binding("t", "open('tracking')", "Tracking", id="app.tracking"),
+        # Not in the footer (full at 80 columns); listed by ? help and the command palette.
+        Binding("c", "open('counts')", "Stock counts", show=False, id="app.counts"),
         Binding("question_mark", "open('help')", "Help", id="app.help"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
         Binding("q", "quit", "Quit", id="app.quit"),

@@ -1,0 +1,192 @@
+"""Stock counts end to end: keys in the real app -> count sessions -> outbox -> sandbox ledger."""
+
+from __future__ import annotations
+
+import pytest
+from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
+
+from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
+from zinv_tui.service import CountScope, CountStatus, Reason, count_book
+from zinv_tui.ui.screens.count_review import CountReviewScreen
+from zinv_tui.ui.screens.count_session import CountScreen
+from zinv_tui.ui.screens.counts import CountsScreen, NewCountDialog
+from zinv_tui.ui.screens.dialogs import ConfirmDialog
+from zinv_tui.ui.screens.help import binding_lines
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def new_count(pilot, name: str = "", blind: bool = False) -> CountScreen:
+    """``c``, ``n``, a name, Enter: the count view with the scan field focused."""
+    await pilot.press("c")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CountsScreen)
+    await pilot.press("n")
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, NewCountDialog)
+    if blind:
+        dialog.query_one("#count-blind").value = True
+    dialog.query_one("#count-name").focus()
+    await type_text(pilot, name)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CountScreen)
+    assert screen.focused is screen.query_one("#scan")
+    return screen
+
+
+async def scan(pilot, code: str) -> None:
+    await type_text(pilot, code)
+    await pilot.press("enter")
+    await settle(pilot, rounds=1)
+
+
+def message(screen) -> str:
+    return str(screen.query_one("#scan-message").content)
+
+
+async def test_scan_three_times_add_twelve_commit_reaches_the_ledger(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    ledger = Ledger(info)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service, with_barcode=True)
+        before = row.shown_balance
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await new_count(pilot, "Shelf A")
+            for _ in range(3):
+                await scan(pilot, row.barcode)
+            book = count_book(service)
+            assert book.line(screen.session_id, row.key).counted == 3
+            assert "now 3" in message(screen) and f"expected {before}" in message(screen)
+            await scan(pilot, "+12")
+            assert book.line(screen.session_id, row.key).counted == 15
+            assert [scan.amount for scan in screen.scans] == [12, 1, 1, 1]
+            assert screen.focused is screen.query_one("#scan")  # always back in the field
+
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            review = app.screen
+            assert isinstance(review, CountReviewScreen)
+            [item] = review.shown
+            assert (item.line.counted, item.line.expected) == (15, before)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            body = str(dialog.query_one(".dialog-body").content)
+            variance = 15 - before
+            ups, downs = (1, 0) if variance > 0 else (0, 1)
+            assert f"{ups} increase" in body and f"{downs} decrease" in body
+            assert "0 untouched" in body
+            await pilot.press("y")
+            await settle(pilot)
+            assert isinstance(app.screen, CountsScreen)  # back to the list of counts
+            assert book.session(screen.session_id).status is CountStatus.COMMITTED
+            assert await service.flush(10)
+        moves = ledger.api_movements(row.variant_uuid)
+        assert len(moves) == 1 and moves[0]["change"] == abs(variance)
+        entry = service.history(reason=Reason.SET_COUNT)[0]
+        assert entry.note.startswith("count correction: Shelf A (count #")
+
+
+async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        first = pick_row(service, with_barcode=True)
+        second = pick_row(service, with_barcode=True, exclude=[first.key])
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await new_count(pilot, "", blind=True)
+            book = count_book(service)
+            await scan(pilot, "=5")  # nothing scanned yet: said so, nothing counted
+            assert "Scan an item first" in message(screen)
+            await scan(pilot, first.sku)
+            await scan(pilot, "=40")
+            assert book.line(screen.session_id, first.key).counted == 40
+            assert "expected" not in message(screen)  # blind
+            columns = screen.query_one("#scans-table").columns.values()
+            assert "Expected" not in [str(column.label) for column in columns]
+
+            await scan(pilot, "999000111")
+            assert "Unknown code '999000111'" in message(screen)
+            assert book.unknown_codes(screen.session_id) == [("999000111", 1)]
+            word = second.product_name.split()[0]
+            await scan(pilot, f"{word}")  # a name is not a code: search opens with it
+            picker = screen.query_one("#search")
+            assert picker.display and picker.input.value == word
+            picker.input.value = second.sku
+            await pilot.press("enter")
+            await settle(pilot)
+            assert not picker.display and screen.focused is screen.query_one("#scan")
+            assert book.line(screen.session_id, second.key).counted == 1
+
+            await scan(pilot, second.barcode)
+            await pilot.press("ctrl+z")  # the last scan was wrong
+            await settle(pilot, rounds=1)
+            assert book.line(screen.session_id, second.key).counted == 1
+            await pilot.press("tab")  # to the list of scans; delete the highlighted one
+            await settle(pilot, rounds=1)
+            table = screen.query_one("#scans-table")
+            assert screen.focused is table
+            assert screen.scans[0].key == second.key
+            await pilot.press("delete")
+            await settle(pilot, rounds=1)
+            assert book.line_or_none(screen.session_id, second.key) is None
+            keys = {line.description for line in binding_lines(screen)}
+            assert {"Review & commit", "Undo last scan", "Search", "Remove scan"} <= keys
+
+            await pilot.press("escape")  # pauses: the count stays open on disk
+            await settle(pilot)
+            assert isinstance(app.screen, CountsScreen)
+            assert app.screen.sessions[0].status is CountStatus.OPEN
+            await pilot.press("enter")  # resume
+            await settle(pilot)
+            assert isinstance(app.screen, CountScreen)
+            assert app.screen.scans[0].amount == 40
+
+
+async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=15)
+    ledger = Ledger(info)
+    async with shop(info, tmp_path) as service:
+        book = count_book(service)
+        markup = next(r for r in service.rows.values() if r.product_name == MARKUP_PRODUCT_NAME)
+        session = book.start("Full", CountScope.FULL)
+        book.set_count(session.id, markup.key, markup.shown_balance + 2)
+        sold = pick_row(service, exclude=[markup.key])
+        book.set_count(session.id, sold.key, sold.shown_balance)
+        ledger.sale(sold.variant_uuid, 1)
+        await service.refresh()
+        app = screen_app(service)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.push_screen(CountReviewScreen(session.id))
+            await settle(pilot)
+            review = app.screen
+            assert len(review.shown) == len(service.rows)
+            assert "—" in app.export_screenshot()  # uncounted, never 0
+            assert "1 changed since counted" in str(review.query_one("#review-title").content)
+            await pilot.press("v")
+            await settle(pilot)
+            assert [item.key for item in review.shown] == [markup.key]
+            text = app.export_screenshot().replace("&#160;", " ")
+            assert MARKUP_PRODUCT_NAME in text  # names are data, not markup
+            await pilot.press("u")
+            await settle(pilot)
+            assert len(review.shown) == len(service.rows) - 2
+            await pilot.press("A", "o")
+            await settle(pilot)
+            assert review.shown[0].key == markup.key  # largest variance first
+            await pilot.press("z", "ctrl+s")
+            await settle(pilot)
+            body = str(app.screen.query_one(".dialog-body").content)
+            assert "uncounted set to 0" in body and "changed since counted" in body
+            await pilot.press("n")  # cancelled: nothing posted
+            await settle(pilot)
+        assert book.session(session.id).status is CountStatus.OPEN
+        assert not ledger.api_movements(markup.variant_uuid)

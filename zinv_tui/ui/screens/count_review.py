@@ -1,0 +1,332 @@
+"""Reviewing a count: expected (at counting time), counted, variance, live balance and drift per
+line; filters for variances / uncounted, largest variance first; commit with a confirmation that
+says what will be posted. A closed count opens here read-only (its report can still be exported).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from zinv_tui.service import CountError, CountScope, CountStatus, DriftNotConfirmed, count_book
+from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
+from zinv_tui.ui.screens.counts import default_report_path, export_report
+from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
+from zinv_tui.ui.screens.service_screen import ServiceScreen
+
+COUNTS_CSS = Path(__file__).with_name("counts.tcss")
+MAX_SHOWN = 2000
+"""Lines listed at once (a full count can have tens of thousands); the filters narrow the rest."""
+WIDTHS = {"expected": 8, "counted": 7, "variance": 6, "live": 6, "drift": 6}
+HIDDEN = "·"
+FILTER_WORDS = {"all": "all lines", "variances": "variances only", "uncounted": "uncounted only"}
+
+
+def signed_text(value: int | None, warn: bool = False) -> Text:
+    if value is None:
+        return Text("", justify="right")
+    style = ""
+    if value:
+        style = "bold yellow" if warn else ("green" if value > 0 else "bold red")
+    text = Text(f"{value:+d}" if value else "0", style=style, justify="right")
+    if warn and value:
+        text.append("⚠", style="bold yellow")
+    return text
+
+
+class CountReviewScreen(ServiceScreen[None]):
+    """``ctrl+r`` from a count: check variances and drift, then ``ctrl+s`` commits."""
+
+    TITLE = "Count review"
+    CSS_PATH = COUNTS_CSS
+    BINDINGS = [
+        Binding("ctrl+s", "commit", "Commit"),
+        Binding("v", "show('variances')", "Variances"),
+        Binding("u", "show('uncounted')", "Uncounted"),
+        Binding("A", "show('all')", "All lines", key_display="A"),
+        Binding("o", "toggle_order", "Largest first"),
+        Binding("b", "reveal", "Reveal (blind)"),
+        Binding("z", "toggle_zero", "Zero uncounted"),
+        Binding("e", "export", "Export CSV"),
+        Binding("f1", "app.open('help')", "Keys", show=False),
+    ]
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self._session: Any = None
+        self.filter = "all"
+        self.largest_first = False
+        self.revealed = False
+        self.zero_uncounted = False
+        self._items: list[Any] = []
+        self._shown: list[Any] = []
+        self._item_width = 0
+        self._saving = False
+        self._refresh_pending = False
+
+    @property
+    def book(self) -> Any:
+        return count_book(self.service)
+
+    @property
+    def session(self) -> Any:
+        """The count (as read at the last reload: the title and keys read it often)."""
+        if self._session is None:
+            self._session = self.book.session(self.session_id)
+        return self._session
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="review-title")
+        yield Static(id="review-filter")
+        yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="review-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        session = self.session
+        self.revealed = not session.blind
+        self._build_columns()
+        self.reload()
+        self.query_one("#review-table", DataTable).focus()
+        self.follow_rows(self._rows_changed)
+
+    def _rows_changed(self, _diff: Any) -> None:
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.set_timer(0.3, self._refresh)
+
+    def _refresh(self) -> None:
+        self._refresh_pending = False
+        if self.is_attached:
+            self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"commit", "toggle_zero"} and not self.session.is_open:
+            return False
+        if action == "reveal" and not self.session.blind:
+            return False
+        return not (action == "toggle_zero" and self.session.scope is CountScope.ADHOC)
+
+    # ---------------------------------------------------------------- table
+
+    def _build_columns(self) -> None:
+        table = self.query_one("#review-table", DataTable)
+        self._item_width = flexible_width(self.size.width, list(WIDTHS.values()))
+        table.clear(columns=True)
+        table.add_column("Item", key="item", width=self._item_width)
+        table.add_column("Expected", key="expected", width=WIDTHS["expected"])
+        table.add_column("Counted", key="counted", width=WIDTHS["counted"])
+        table.add_column("Var", key="variance", width=WIDTHS["variance"])
+        table.add_column("Live", key="live", width=WIDTHS["live"])
+        table.add_column("Drift", key="drift", width=WIDTHS["drift"])
+
+    def on_resize(self, event: events.Resize) -> None:
+        if flexible_width(event.size.width, list(WIDTHS.values())) != self._item_width:
+            self._build_columns()
+            self.reload()
+
+    @property
+    def shown(self) -> list[Any]:
+        """The review lines listed (after the filter and order)."""
+        return list(self._shown)
+
+    def reload(self) -> None:
+        self._session = self.book.session(self.session_id)
+        self._items = self.book.review(self.session_id)
+        items = self._items
+        if self.filter == "variances":
+            items = [item for item in items if item.variance]
+        elif self.filter == "uncounted":
+            items = [item for item in items if not item.line.is_counted]
+        if self.largest_first:
+            items = sorted(
+                items,
+                key=lambda item: (
+                    item.variance is None,
+                    -abs(item.variance or 0),
+                    item.line.label.casefold(),
+                ),
+            )
+        self._shown = items[:MAX_SHOWN]
+        table = self.query_one("#review-table", DataTable)
+        with self.app.batch_update():
+            table.clear()
+            for item in self._shown:
+                table.add_row(*self._cells(item), key=f"{item.key[0]}/{item.key[1]}")
+        self._show_title()
+
+    def _cells(self, item: Any) -> list[Text]:
+        line = item.line
+        label = Text(line.label, overflow="ellipsis", no_wrap=True)
+        if item.live is None:
+            label.append(" (not tracked)", style="dim")
+        counted = number_text(line.counted)
+        if not self.revealed:
+            hidden = Text(HIDDEN, justify="right", style="dim")
+            return [label, hidden, counted, hidden, hidden, hidden]
+        return [
+            label,
+            number_text(line.expected) if line.is_counted else Text("", justify="right"),
+            counted,
+            signed_text(item.variance),
+            number_text(item.live),
+            signed_text(item.drift, warn=True),
+        ]
+
+    def _show_title(self) -> None:
+        session = self.session
+        counted = sum(1 for item in self._items if item.line.is_counted)
+        uncounted = len(self._items) - counted
+        drift = sum(1 for item in self._items if item.has_drift)
+        title = Text("Review: ", style="bold")
+        title.append(session.name, style="bold")
+        title.append(f"  {counted} counted")
+        if session.scope is not CountScope.ADHOC:
+            title.append(f", {uncounted} uncounted")
+        if session.status is not CountStatus.OPEN:
+            title.append(f"  [{session.status.value}]", style="dim")
+        if drift and self.revealed:
+            title.append(f"  ⚠ {drift} changed since counted", style="bold yellow")
+        self.query_one("#review-title", Static).update(title)
+
+        shown = Text("Showing ", style="dim")
+        shown.append(FILTER_WORDS[self.filter])
+        shown.append(", largest variance first" if self.largest_first else ", by name")
+        if len(self._shown) < self._count_matching():
+            shown.append(f" (first {MAX_SHOWN})", style="dim")
+        if not self.revealed:
+            shown.append("  ◌ blind: b reveals expected", style="dim")
+        unknown = self.book.unknown_codes(self.session_id)
+        if unknown:
+            codes = ", ".join(code for code, _times in unknown[:3])
+            more = "..." if len(unknown) > 3 else ""
+            shown.append(f"  ? {len(unknown)} unknown code{'s' if len(unknown) != 1 else ''}: ")
+            shown.append(codes + more, style="bold")
+        self.query_one("#review-filter", Static).update(shown)
+        self.query_one("#review-summary", Static).update(self._summary_text())
+
+    def _count_matching(self) -> int:
+        if self.filter == "variances":
+            return sum(1 for item in self._items if item.variance)
+        if self.filter == "uncounted":
+            return sum(1 for item in self._items if not item.line.is_counted)
+        return len(self._items)
+
+    def _summary_text(self) -> Text:
+        session = self.session
+        if not session.is_open:
+            return Text(f"This count is {session.status.value}: e exports its report", style="dim")
+        plan = self.book.plan_commit(self.session_id, zero_uncounted=self.zero_uncounted)
+        text = Text("Commit would post: ")
+        text.append(plan.summary())
+        if session.scope is not CountScope.ADHOC:
+            text.append("  z: " + ("keep uncounted" if self.zero_uncounted else "zero uncounted"))
+        return text
+
+    # ---------------------------------------------------------------- keys
+
+    def action_show(self, what: str) -> None:
+        self.filter = what if what in FILTER_WORDS else "all"
+        self.reload()
+
+    def action_toggle_order(self) -> None:
+        self.largest_first = not self.largest_first
+        self.reload()
+
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self.reload()
+
+    def action_toggle_zero(self) -> None:
+        self.zero_uncounted = not self.zero_uncounted
+        self._show_title()
+
+    def action_export(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                export_report(self, self.session_id, path)
+
+        default = default_report_path(self.session_id, datetime.now())
+        self.app.push_screen(PathDialog("Export the count report (CSV)", default), chosen)
+
+    def action_commit(self) -> None:
+        if self._saving:
+            return
+        plan = self.book.plan_commit(self.session_id, zero_uncounted=self.zero_uncounted)
+        body = Text("Post to Zettle now:\n", style="bold")
+        body.append(
+            f"{plan.increases} increase{'s' if plan.increases != 1 else ''} (+{plan.units_up}), "
+            f"{plan.decreases} decrease{'s' if plan.decreases != 1 else ''} (-{plan.units_down}), "
+            f"{plan.unchanged + plan.untouched} untouched"
+        )
+        details: list[str] = []
+        if plan.untouched:
+            details.append(f"{plan.untouched} uncounted left as they are ({UNCOUNTED})")
+        if plan.zeroed:
+            details.append(f"{plan.zeroed} uncounted set to 0")
+        if plan.not_tracked:
+            details.append(f"{len(plan.not_tracked)} no longer tracked, skipped")
+        if details:
+            body.append("\n" + "; ".join(details) + ".", style="")
+        if plan.drift:
+            body.append(
+                f"\n⚠ {len(plan.drift)} line{'s' if len(plan.drift) != 1 else ''} changed since "
+                "counted (sales?): the differences counted are applied to today's balances.",
+                style="bold yellow",
+            )
+        body.append("\nThe count is then closed.", style="dim")
+        title = "Commit this count?" if plan.movements else "Nothing to post: close this count?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._commit(bool(plan.drift))
+
+        self.app.push_screen(ConfirmDialog(title, body, "Commit"), answered)
+
+    @work(exclusive=True, group="count-commit", exit_on_error=False)
+    async def _commit(self, drift_confirmed: bool) -> None:
+        self._saving = True
+        try:
+            result = await self.book.commit(
+                self.session_id,
+                confirm_drift=drift_confirmed,
+                zero_uncounted=self.zero_uncounted,
+            )
+        except DriftNotConfirmed as error:
+            self._saving = False
+            self.reload()
+            self.notify(f"{error}: press ^s again", severity="warning", markup=False)
+            return
+        except (CountError, ValueError) as error:  # MovementRejected is a ValueError
+            self._saving = False
+            self.notify(f"The count was not posted: {error}", severity="error", markup=False)
+            return
+        except Exception as error:  # not loaded yet, etc.
+            self._saving = False
+            self.notify(f"The count was not posted: {error}", severity="error", markup=False)
+            return
+        count = len(result.entries)
+        self.notify(
+            f"⧗ Count posted: {count} correction{'s' if count != 1 else ''} sending to Zettle",
+            markup=False,
+        )
+        self._back_to_counts()
+
+    def _back_to_counts(self) -> None:
+        """Leave the review and the count view, back to the list of counts."""
+        from zinv_tui.ui.screens.count_session import CountScreen
+
+        stack = self.app.screen_stack
+        pops = 2 if len(stack) > 2 and isinstance(stack[-2], CountScreen) else 1
+        for _ in range(pops):
+            self.app.pop_screen()

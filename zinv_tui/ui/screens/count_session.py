@@ -1,0 +1,373 @@
+"""Counting: one always-focused scan field; each scan adds 1 to its item and flashes the line.
+
+In the field: a barcode or SKU then Enter counts one; ``+12`` adds 12 to the last item; ``=40``
+sets its exact total. A code that matches nothing is said so (with a bell) and kept in the count's
+unknown codes; ``ctrl+f`` searches by name. The latest scans are listed below, newest first:
+``ctrl+z`` takes back the last one, or Tab to the list and ``delete`` the highlighted one. Blind
+counts never show the expected stock here. Everything is on disk at once: Esc pauses the count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Input, Static
+
+from zinv_tui.service import CountError, RowKey, count_book
+from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
+from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.variant_search import VariantIndex, VariantPicker, clean_code
+
+COUNTS_CSS = Path(__file__).with_name("counts.tcss")
+UNCOUNTED = "—"
+FLASH_SECONDS = 0.8
+SCAN_WIDTHS = {"scan": 6, "count": 7, "expected": 8}
+
+
+def number_text(value: int | None) -> Text:
+    """A right-aligned number, or "—" for uncounted (never 0)."""
+    return Text(UNCOUNTED if value is None else str(value), justify="right")
+
+
+def scan_word(scan: Any) -> str:
+    return f"={scan.amount}" if scan.kind == "set" else f"+{scan.amount}"
+
+
+class CountScreen(ServiceScreen[None]):
+    """One open count: scan, ``+N``, ``=N``, take back scans, then ``ctrl+r`` to review."""
+
+    TITLE = "Count"
+    CSS_PATH = COUNTS_CSS
+    BINDINGS = [
+        Binding("ctrl+r", "review", "Review & commit"),
+        Binding("ctrl+z", "undo_scan", "Undo last scan"),
+        Binding("ctrl+f", "find", "Search"),
+        Binding("delete", "remove_scan", "Remove scan"),
+        Binding("f1", "app.open('help')", "Keys", show=False),
+    ]
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self._session: Any = None
+        self._index: VariantIndex | None = None
+        self._scans: list[Any] = []
+        self._item_width = 0
+        self._refresh_pending = False
+
+    @property
+    def book(self) -> Any:
+        return count_book(self.service)
+
+    @property
+    def session(self) -> Any:
+        """The count (as read at the last reload: the title and keys read it often)."""
+        if self._session is None:
+            self._session = self.book.session(self.session_id)
+        return self._session
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="count-title")
+        with Horizontal(id="scan-row"):
+            yield Static("Scan", classes="field-label")
+            yield Input(placeholder="barcode or SKU, Enter  |  +N adds  |  =N sets", id="scan")
+        yield VariantPicker(
+            self.service.rows, placeholder="Search by name or SKU, Enter counts one", id="search"
+        )
+        yield Static(id="scan-message")
+        yield DataTable(id="scans-table", cursor_type="row", zebra_stripes=True)
+        yield Static(
+            Text(
+                "Tab: the scan list (delete removes a scan)  ^z undo last  Esc pauses",
+                style="dim",
+            ),
+            id="count-hint",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#search", VariantPicker).display = False
+        self._build_columns()
+        self.reload()
+        self._show_message(
+            Text("Ready: scan an item, or type its SKU and press Enter", style="dim")
+        )
+        self.focus_scan()
+        self.follow_rows(self._rows_changed)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+        self.focus_scan()
+
+    def focus_scan(self) -> None:
+        self.query_one("#scan", Input).focus()
+
+    @property
+    def index(self) -> VariantIndex:
+        if self._index is None:
+            self._index = VariantIndex.build(self.service.rows)
+        return self._index
+
+    def _rows_changed(self, diff: Any) -> None:
+        full = diff is None or getattr(diff, "full", False)
+        if full or getattr(diff, "added", None) or getattr(diff, "removed", None):
+            self._index = None
+            self.query_one("#search", VariantPicker).rebuild(self.service.rows)
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.set_timer(0.3, self._refresh_lines)
+
+    def _refresh_lines(self) -> None:
+        self._refresh_pending = False
+        if self.is_attached:
+            self.reload()
+
+    # ---------------------------------------------------------------- table
+
+    @property
+    def blind(self) -> bool:
+        return bool(self.session.blind)
+
+    def _build_columns(self) -> None:
+        table = self.query_one("#scans-table", DataTable)
+        widths = dict(SCAN_WIDTHS)
+        if self.blind:
+            widths.pop("expected")
+        self._item_width = flexible_width(self.size.width, list(widths.values()))
+        table.clear(columns=True)
+        table.add_column("Item (newest scan first)", key="item", width=self._item_width)
+        table.add_column("Scan", key="scan", width=widths["scan"])
+        table.add_column("Count", key="count", width=widths["count"])
+        if "expected" in widths:
+            table.add_column("Expected", key="expected", width=widths["expected"])
+
+    def on_resize(self, event: events.Resize) -> None:
+        widths = [w for k, w in SCAN_WIDTHS.items() if k != "expected" or not self.blind]
+        if flexible_width(event.size.width, widths) != self._item_width:
+            self._build_columns()
+            self.reload()
+
+    @property
+    def scans(self) -> list[Any]:
+        """The scans listed, newest first."""
+        return list(self._scans)
+
+    def line(self, key: RowKey) -> Any | None:
+        """The count's line of ``key`` (None when not counted nor in scope)."""
+        return self.book.line_or_none(self.session_id, key)
+
+    def reload(self) -> None:
+        """Re-read the latest scans and the title."""
+        self._session = session = self.book.session(self.session_id)
+        self._scans = self.book.last_scans(self.session_id)
+        lines: dict[RowKey, Any] = {}
+        table = self.query_one("#scans-table", DataTable)
+        with self.app.batch_update():
+            table.clear()
+            for scan in self._scans:
+                if scan.key not in lines:
+                    lines[scan.key] = self.line(scan.key)
+                line = lines[scan.key]
+                label = line.label if line is not None else scan.key[1]
+                cells = [
+                    Text(label, overflow="ellipsis", no_wrap=True),
+                    Text(scan_word(scan), justify="right"),
+                    number_text(line.counted if line else None),
+                ]
+                if not session.blind:
+                    cells.append(self._expected_text(line))
+                table.add_row(*cells, key=str(scan.id))
+        self._show_title(session)
+
+    def _expected_text(self, line: Any | None) -> Text:
+        if line is None or line.expected is None:
+            return number_text(None)
+        text = number_text(line.expected)
+        row = self.service.rows.get(line.key)
+        if row is not None and row.shown_balance != line.expected:
+            text.append("⚠", style="bold yellow")  # moved since counted: see the review
+        return text
+
+    def _show_title(self, session: Any) -> None:
+        title = Text("Count: ", style="bold")
+        title.append(session.name, style="bold")
+        title.append(f"  {session.scope.title}")
+        if session.blind:
+            title.append("  ◌ blind")
+        if session.scope_lines:
+            title.append(f"  {session.counted_lines}/{session.scope_lines} counted")
+        else:
+            items = session.counted_lines
+            title.append(f"  {items} item{'s' if items != 1 else ''} counted")
+        self.query_one("#count-title", Static).update(title)
+
+    def _show_message(self, text: Text, flash: bool = False) -> None:
+        message = self.query_one("#scan-message", Static)
+        message.update(text)
+        if flash and not getattr(self.app, "frozen", False):
+            message.add_class("-flash")
+            self.set_timer(FLASH_SECONDS, lambda: message.remove_class("-flash"))
+
+    def _counted_message(self, line: Any, what: str) -> Text:
+        text = Text()
+        text.append("✓ ", style="bold green")
+        text.append(f"{what}  ", style="bold")
+        text.append(line.label, style="bold")
+        text.append(f"  now {line.counted}")
+        if not self.blind and line.expected is not None:
+            text.append(f"  (expected {line.expected})", style="dim")
+        return text
+
+    # ---------------------------------------------------------------- scanning
+
+    @on(Input.Submitted, "#scan")
+    def _scanned(self, event: Input.Submitted) -> None:
+        event.stop()
+        raw = event.value
+        event.input.value = ""
+        self.enter(raw)
+
+    def enter(self, raw: str) -> None:
+        """What the scan field does with a submitted text (a code, ``+N`` or ``=N``)."""
+        text = clean_code(raw)
+        if not text:
+            return
+        try:
+            if text[0] in "+=":
+                self._adjust_last(text[0], text[1:])
+            else:
+                self._count_code(text)
+        except CountError as error:
+            self.app.bell()
+            self._show_message(Text(f"✗ {error}", style="bold red"))
+
+    def _last_key(self) -> RowKey | None:
+        last = self.book.last_scans(self.session_id, limit=1)
+        return last[0].key if last else None
+
+    def _adjust_last(self, sign: str, number: str) -> None:
+        key = self._last_key()
+        if key is None:
+            raise CountError("Scan an item first: +N and =N apply to the last item scanned")
+        try:
+            amount = read_quantity(number, allow_zero=sign == "=")
+        except QuantityError as error:
+            raise CountError(f"{sign}{number}: {error}") from None
+        if sign == "+":
+            line = self.book.add(self.session_id, key, amount)
+            what = f"+{amount}"
+        else:
+            line = self.book.set_count(self.session_id, key, amount)
+            what = f"={amount}"
+        self.reload()
+        self._show_message(self._counted_message(line, what), flash=True)
+
+    def _count_code(self, code: str) -> None:
+        key = self.index.exact(code)
+        if key is None or key not in self.service.rows:
+            self.book.note_unknown(self.session_id, code)
+            self.app.bell()
+            message = Text("✗ Unknown code ", style="bold red")
+            message.append(repr(code), style="bold")
+            message.append(": not counted. ", style="bold red")
+            if self.index.search(code, limit=1):
+                message.append("Pick it from the search below, or Esc.")
+                self.open_search(code)
+            else:
+                message.append("^f searches by name; or set the item aside.")
+            self._show_message(message)
+            return
+        self.count_one(key, code)
+
+    def count_one(self, key: RowKey, code: str = "") -> None:
+        """One more of ``key`` (a scan)."""
+        line = self.book.tally(self.session_id, key, 1, code=code)
+        self.reload()
+        self._show_message(self._counted_message(line, "+1"), flash=True)
+        table = self.query_one("#scans-table", DataTable)
+        if table.row_count:
+            table.move_cursor(row=0)
+
+    # ---------------------------------------------------------------- search
+
+    def open_search(self, text: str = "") -> None:
+        picker = self.query_one("#search", VariantPicker)
+        picker.display = True
+        picker.input.value = text
+        picker.input.cursor_position = len(text)
+        picker.focus_input()
+
+    def close_search(self) -> None:
+        picker = self.query_one("#search", VariantPicker)
+        picker.close()
+        picker.input.value = ""
+        picker.display = False
+        self.focus_scan()
+
+    def action_find(self) -> None:
+        picker = self.query_one("#search", VariantPicker)
+        if picker.display:
+            self.close_search()
+        else:
+            self.open_search()
+
+    @on(VariantPicker.Picked, "#search")
+    def _picked(self, event: VariantPicker.Picked) -> None:
+        event.stop()
+        self.close_search()
+        try:
+            self.count_one(event.key)
+        except CountError as error:
+            self._show_message(Text(f"✗ {error}", style="bold red"))
+
+    # ---------------------------------------------------------------- taking scans back
+
+    def action_undo_scan(self) -> None:
+        if not self._scans:
+            self._show_message(Text("No scans to take back", style="dim"))
+            return
+        self._remove(self._scans[0])
+
+    def action_remove_scan(self) -> None:
+        table = self.query_one("#scans-table", DataTable)
+        if not table.has_focus or not self._scans or table.cursor_row >= len(self._scans):
+            return
+        self._remove(self._scans[table.cursor_row])
+        table.focus()
+
+    def _remove(self, scan: Any) -> None:
+        try:
+            line = self.book.remove_scan(self.session_id, scan.id)
+        except CountError as error:
+            self._show_message(Text(f"✗ {error}", style="bold red"))
+            return
+        self.reload()
+        message = Text(f"↶ Took back {scan_word(scan)}  ")
+        if line is not None:
+            message.append(line.label, style="bold")
+            message.append(f"  now {UNCOUNTED if line.counted is None else line.counted}")
+        else:
+            message.append("(the item is no longer in this count)")
+        self._show_message(message)
+
+    # ---------------------------------------------------------------- leaving
+
+    def action_review(self) -> None:
+        from zinv_tui.ui.screens.count_review import CountReviewScreen
+
+        self.app.push_screen(CountReviewScreen(self.session_id))
+
+    def action_back(self) -> None:
+        """Esc: close the search if open, else pause the count (it is already saved)."""
+        if self.query_one("#search", VariantPicker).display:
+            self.close_search()
+            return
+        super().action_back()
