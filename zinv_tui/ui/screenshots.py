@@ -182,6 +182,32 @@ async def show_help(pilot: Pilot[Any]) -> None:
     await finish(pilot)
 
 
+async def show_counts(pilot: Pilot[Any]) -> None:
+    """A count under way: a barcode scanned 3 times then +12, a SKU set to 7, an unknown code."""
+    await wait_for_stock(pilot)
+    app: Any = pilot.app
+    rows = [row for row in _rows_by_sku(app) if row.barcode]
+    await pilot.press("c")
+    await settle(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    await press_text(pilot, "Front shelves")
+    await pilot.press("enter")
+    await settle(pilot)
+    field = app.screen.query_one("#scan")
+
+    async def enter(text: str) -> None:
+        field.value = text  # what the scanner types (tests type key by key)
+        await pilot.press("enter")
+        await settle(pilot, rounds=1)
+
+    for text in (rows[2].sku, rows[5].barcode, "=7", "4006381333931"):
+        await enter(text)
+    for text in (rows[0].barcode, rows[0].barcode, rows[0].barcode, "+12"):
+        await enter(text)
+    await finish(pilot)
+
+
 async def show_first_run(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
@@ -193,6 +219,7 @@ SCENARIOS: dict[str, Scenario] = {
     "low-stock": show_low_stock,
     "tracking": show_tracking,
     "history": show_history,
+    "counts": show_counts,
     "help": show_help,
     "first-run": show_first_run,
 }
