@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
+from textual._xterm_parser import XTermParser
 
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.service import CountScope, CountStatus, Reason, count_book
@@ -190,3 +191,25 @@ async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tm
             await settle(pilot)
         assert book.session(session.id).status is CountStatus.OPEN
         assert not ledger.api_movements(markup.variant_uuid)
+
+
+async def test_a_burst_of_scans_in_one_read_counts_each_code(sandbox_factory, tmp_path):
+    """Over SSH a scanner's codes arrive in one read: every code and terminator must count."""
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        first = pick_row(service, with_barcode=True)
+        second = pick_row(service, with_barcode=True, exclude=[first.key])
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await new_count(pilot, "Burst")
+            burst = f"{first.barcode}\r{second.barcode}\n\x00{first.barcode}\t{second.sku}\r\n"
+            for event in XTermParser().feed(burst):  # one read, parsed and sent like the driver
+                event.set_sender(app)
+                app._driver.send_message(event)
+            await settle(pilot)
+            book = count_book(service)
+            assert book.line(screen.session_id, first.key).counted == 2
+            assert book.line(screen.session_id, second.key).counted == 2
+            assert screen.focused is screen.query_one("#scan")
+            assert screen.query_one("#scan").value == ""

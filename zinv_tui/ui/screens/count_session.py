@@ -17,6 +17,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import CountError, RowKey, count_book
@@ -38,6 +39,56 @@ def number_text(value: int | None) -> Text:
 
 def scan_word(scan: Any) -> str:
     return f"={scan.amount}" if scan.kind == "set" else f"+{scan.amount}"
+
+
+class ScanField(Input):
+    """The scan field: Enter, a scanner's LF or Tab end a code, and empty the field at once.
+
+    These keys are handled as they arrive, in the field's own queue: a binding would run later,
+    after the rest of a burst (several scans arriving in one read over SSH) was already typed in,
+    and the codes would run together.
+    """
+
+    SUBMIT_KEYS = frozenset({"enter", "ctrl+j", "tab"})
+    BINDINGS = [
+        Binding("enter,ctrl+j", "submit", "Count the code", show=False),
+        Binding("tab", "submit_or_next", "Count the code, or go to the scans", show=False),
+    ]
+
+    class Scanned(Message):
+        """A code (or ``+N`` / ``=N``) was entered."""
+
+        def __init__(self, field: ScanField, text: str) -> None:
+            super().__init__()
+            self.field = field
+            self.text = text
+
+        @property
+        def control(self) -> ScanField:
+            return self.field
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key in self.SUBMIT_KEYS:
+            event.stop()
+            event.prevent_default()
+            if event.key == "tab":
+                await self.action_submit_or_next()
+            else:
+                await self.action_submit()
+            return
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        text = self.value
+        self.value = ""
+        if text.strip():
+            self.post_message(self.Scanned(self, text))
+
+    async def action_submit_or_next(self) -> None:
+        if self.value.strip():
+            await self.action_submit()
+        else:
+            self.screen.focus_next()
 
 
 class CountScreen(ServiceScreen[None]):
@@ -77,7 +128,7 @@ class CountScreen(ServiceScreen[None]):
         yield Static(id="count-title")
         with Horizontal(id="scan-row"):
             yield Static("Scan", classes="field-label")
-            yield Input(placeholder="barcode or SKU, Enter  |  +N adds  |  =N sets", id="scan")
+            yield ScanField(placeholder="barcode or SKU, Enter  |  +N adds  |  =N sets", id="scan")
         yield VariantPicker(
             self.service.rows, placeholder="Search by name or SKU, Enter counts one", id="search"
         )
@@ -228,12 +279,10 @@ class CountScreen(ServiceScreen[None]):
 
     # ---------------------------------------------------------------- scanning
 
-    @on(Input.Submitted, "#scan")
-    def _scanned(self, event: Input.Submitted) -> None:
+    @on(ScanField.Scanned, "#scan")
+    def _scanned(self, event: ScanField.Scanned) -> None:
         event.stop()
-        raw = event.value
-        event.input.value = ""
-        self.enter(raw)
+        self.enter(event.text)
 
     def enter(self, raw: str) -> None:
         """What the scan field does with a submitted text (a code, ``+N`` or ``=N``)."""
