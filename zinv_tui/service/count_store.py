@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS count_sessions (
     created REAL NOT NULL,
     created_by TEXT NOT NULL DEFAULT '',
     closed REAL,
-    closed_by TEXT NOT NULL DEFAULT ''
+    closed_by TEXT NOT NULL DEFAULT '',
+    scope_lines INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS count_lines (
     session_id INTEGER NOT NULL REFERENCES count_sessions(id),
@@ -55,6 +56,7 @@ CREATE TABLE IF NOT EXISTS count_scans (
     user TEXT NOT NULL DEFAULT '',
     removed INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS count_lines_counted ON count_lines(session_id, counted);
 CREATE INDEX IF NOT EXISTS count_scans_line ON count_scans(session_id, product_uuid, variant_uuid);
 CREATE TABLE IF NOT EXISTS count_unknown_codes (
     session_id INTEGER NOT NULL REFERENCES count_sessions(id),
@@ -68,7 +70,7 @@ CREATE TABLE IF NOT EXISTS count_unknown_codes (
 SESSION_COLUMNS = (
     "id, name, scope, scope_filter, blind, status, created, created_by, closed, closed_by, "
     "(SELECT COUNT(*) FROM count_lines l WHERE l.session_id = s.id AND l.counted IS NOT NULL), "
-    "(SELECT COUNT(*) FROM count_lines l WHERE l.session_id = s.id AND l.in_scope = 1)"
+    "scope_lines"
 )
 LINE_COLUMNS = (
     "product_uuid, variant_uuid, product_name, variant_name, sku, barcode, in_scope, counted, "
@@ -116,10 +118,14 @@ class CountStore:
                 (name, scope, scope_filter, int(blind), time.time(), user),
             )
             session_id = int(cursor.lastrowid or 0)
-            self._db.executemany(
+            inserted = self._db.executemany(
                 "INSERT INTO count_lines(session_id, product_uuid, variant_uuid, product_name, "
                 "variant_name, sku, barcode, in_scope) VALUES (?,?,?,?,?,?,?,1)",
                 ((session_id, p, v, *names) for p, v, names in members),
+            ).rowcount
+            self._db.execute(
+                "UPDATE count_sessions SET scope_lines = ? WHERE id = ?",
+                (max(inserted, 0), session_id),
             )
         return session_id
 
@@ -127,6 +133,13 @@ class CountStore:
         return self._db.execute(
             f"SELECT {SESSION_COLUMNS} FROM count_sessions s WHERE id = ?", (session_id,)
         ).fetchone()
+
+    def status(self, session_id: int) -> str | None:
+        """Just the status (cheap: checked before every scan)."""
+        row = self._db.execute(
+            "SELECT status FROM count_sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def session_rows(self, statuses: Sequence[str] | None) -> list[tuple]:
         sql = f"SELECT {SESSION_COLUMNS} FROM count_sessions s"

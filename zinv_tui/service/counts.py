@@ -407,11 +407,12 @@ class CountBook:
             raise CountError(f"Count #{session_id} is not open")
         return self.session(session_id)
 
-    def _open(self, session_id: int) -> CountSession:
-        session = self.session(session_id)
-        if session.status is not CountStatus.OPEN:
-            raise CountError(f"Count #{session_id} is {session.status.value}, not open")
-        return session
+    def _open(self, session_id: int) -> None:
+        status = self._store.status(session_id)
+        if status is None:
+            raise CountError(f"There is no count #{session_id}")
+        if status != CountStatus.OPEN.value:
+            raise CountError(f"Count #{session_id} is {status}, not open")
 
     # -- counting ------------------------------------------------------------------------------
 
@@ -526,15 +527,22 @@ class CountBook:
         """In-scope lines of a full or filtered count not counted yet."""
         return [item for item in self.review(session_id) if not item.line.is_counted]
 
-    def plan_commit(self, session_id: int, *, zero_uncounted: bool = False) -> CommitPlan:
-        """What :meth:`commit` would post now (nothing is written)."""
+    def plan_commit(
+        self,
+        session_id: int,
+        *,
+        zero_uncounted: bool = False,
+        review: Sequence[ReviewLine] | None = None,
+    ) -> CommitPlan:
+        """What :meth:`commit` would post now (nothing is written); ``review``: lines just read
+        with :meth:`review` (saves reading them again)."""
         session = self.session(session_id)
         intents: list[MovementIntent] = []
         increases = decreases = unchanged = untouched = zeroed = up = down = 0
         drift: list[ReviewLine] = []
         not_tracked: list[CountLine] = []
         note = _note(session)
-        for item in self.review(session_id):
+        for item in self.review(session_id) if review is None else review:
             line = item.line
             if not line.is_counted:
                 if not zero_uncounted:

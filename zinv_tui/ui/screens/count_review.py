@@ -103,7 +103,7 @@ class CountReviewScreen(ServiceScreen[None]):
     def _rows_changed(self, _diff: Any) -> None:
         if not self._refresh_pending:
             self._refresh_pending = True
-            self.set_timer(0.3, self._refresh)
+            self.set_timer(1.0, self._refresh)  # a full count's review is a 50k-line read
 
     def _refresh(self) -> None:
         self._refresh_pending = False
@@ -226,7 +226,9 @@ class CountReviewScreen(ServiceScreen[None]):
         session = self.session
         if not session.is_open:
             return Text(f"This count is {session.status.value}: e exports its report", style="dim")
-        plan = self.book.plan_commit(self.session_id, zero_uncounted=self.zero_uncounted)
+        plan = self.book.plan_commit(
+            self.session_id, zero_uncounted=self.zero_uncounted, review=self._items
+        )
         text = Text("Commit would post: ")
         text.append(plan.summary())
         if session.scope is not CountScope.ADHOC:
