@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import traceback
+import tracemalloc
 import uuid
 
 import pytest
@@ -411,3 +413,41 @@ async def test_a_key_revoked_mid_run_is_reported_as_rejected() -> None:
                 await client.get_locations()
     assert str(caught.value) == "API key rejected - create a new key at my.zettle.com/apps/api-keys"
     assert len(server.requests_to("POST", "/token")) == 2
+
+
+async def test_big_raw_reads_hold_one_copy_of_the_body_and_count_every_byte() -> None:
+    # 4 MB of products: Response.aread() would hold the chunks and their join (8 MB) at once.
+    variant = {"uuid": str(uuid.uuid1()), "sku": "S" * 60, "barcode": "2" * 13}
+    product = {"uuid": str(uuid.uuid1()), "name": "Mug " * 20, "variants": [variant] * 8}
+    body = json.dumps([product] * 3100).encode()
+    assert len(body) > 4_000_000
+
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on("GET", "/organizations/self/products/v2", reply(200, body, {"ETag": '"v9"'}))
+        async with client_for(server) as client:
+            before = client.stats.snapshot()
+            tracemalloc.start()
+            try:
+                page = await client.get_products_raw()
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            spent = client.stats - before
+    assert page.body == body and page.etag == '"v9"' and not page.not_modified
+    assert peak < 1.4 * len(body), f"peak {peak:,} B for a {len(body):,} B body"
+    assert spent.bytes_received == server.bytes_written  # the token answer included
+
+
+async def test_raw_products_304_has_no_body() -> None:
+    async with CannedServer() as server:
+        server.on("POST", "/token", token_reply())
+        server.on(
+            "GET",
+            "/organizations/self/products/v2",
+            reply(304, b"", {"ETag": '"v1"'}, reason="Not Modified"),
+        )
+        async with client_for(server) as client:
+            page = await client.get_products_raw(etag='"v1"')
+    assert page.not_modified and page.body is None and page.etag == '"v1"'
+    assert server.seen[-1].headers.get("if-none-match") == '"v1"'

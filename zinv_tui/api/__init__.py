@@ -1,7 +1,7 @@
 """Typed async client for the Zettle Inventory API and the Product Library read."""
 
 from zinv_tui.api.auth import TokenInfo
-from zinv_tui.api.client import ProductsPage, ZettleClient
+from zinv_tui.api.client import ProductsPage, RawProductsPage, ZettleClient
 from zinv_tui.api.endpoints import ApiEndpoints
 from zinv_tui.api.errors import (
     ApiKeyRejected,
@@ -29,6 +29,7 @@ __all__ = [
     "ProductNotTracked",
     "ProductsPage",
     "RateLimited",
+    "RawProductsPage",
     "RequestRejected",
     "ServerError",
     "TokenExpired",

@@ -78,6 +78,15 @@ class ProductsPage:
     not_modified: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RawProductsPage:
+    """The Product Library read with its body unparsed: ``body`` is None for a 304."""
+
+    body: bytes | None
+    etag: str | None
+    not_modified: bool
+
+
 def _uuid(value: UuidLike, what: str) -> str:
     try:
         return str(value if isinstance(value, UUID) else UUID(str(value)))
@@ -291,28 +300,34 @@ class ZettleClient:
 
     # -- balances ---------------------------------------------------------------------------------
 
-    async def _store_balances_response(self, since: int | str | None) -> httpx.Response:
+    async def _store_balances_body(self, since: int | str | None) -> bytes:
         params = None if since is None else {"since": str(since)}
         try:
-            return await self._get(self._store_balances_url, params)
+            _, body = await self._pipeline.read(self._store_balances_url, params=params)
         except NotFound:
             documented = f"{self.endpoints.inventory_url}/inventory"
             if self.organization != "self" or self._store_balances_url == documented:
                 raise
-            response = await self._get(documented, params)
+            _, body = await self._pipeline.read(documented, params=params)
             self._store_balances_url = documented
-            return response
+        return body
 
     async def get_store_balances(self, since: int | str | None = None) -> LocationBalances:
         """Non-zero balances of every tracked variant in STORE; with ``since`` (a previous
         ``latest``) only what changed after it."""
-        response = await self._store_balances_response(since)
-        return self._read(response, _BALANCES, "GET inventory")
+        body = await self._store_balances_body(since)
+        try:
+            return parse_body(body, _BALANCES, what="GET inventory")
+        except ZettleError as error:
+            raise redact_error(error, self._pipeline.secrets()) from None
 
     async def get_store_balances_raw(self, since: int | str | None = None) -> bytes:
-        """The same call as :meth:`get_store_balances`, body unparsed (for fast paths)."""
-        response = await self._store_balances_response(since)
-        return response.content
+        """The same call as :meth:`get_store_balances`, body unparsed (for fast paths).
+
+        The body is read into a single buffer (never two copies at once, even for a 9 MB
+        snapshot) and nothing else keeps it: decode it, then let it go.
+        """
+        return await self._store_balances_body(since)
 
     async def get_location_balances(self, location_uuid: UuidLike) -> LocationBalances:
         """Balances of one location."""
@@ -387,6 +402,12 @@ class ZettleClient:
         response = await self._get(self._low_stock_url(location_uuid, read=True))
         return self._read(response, _LOCATION_LOW_STOCK, "GET low-stock levels")
 
+    async def get_low_stock_levels_raw(self, location_uuid: UuidLike) -> bytes:
+        """The same call as :meth:`get_low_stock_levels`, body unparsed (thousands of levels
+        are cheaper to decode without pydantic), read into a single buffer."""
+        _, body = await self._pipeline.read(self._low_stock_url(location_uuid, read=True))
+        return body
+
     async def get_product_low_stock_levels(
         self, location_uuid: UuidLike, product_uuid: UuidLike
     ) -> ProductLowStock:
@@ -422,14 +443,26 @@ class ZettleClient:
     async def get_products(self, etag: str | None = None) -> ProductsPage:
         """All products (``GET /organizations/{org}/products/v2``); with ``etag``, a 304 answers
         ``not_modified=True`` and no products."""
+        page = await self.get_products_raw(etag)
+        if page.not_modified or page.body is None:
+            return ProductsPage(products=None, etag=page.etag, not_modified=True)
+        try:
+            products = parse_body(page.body, _PRODUCTS, what="GET products")
+        except ZettleError as error:
+            raise redact_error(error, self._pipeline.secrets()) from None
+        return ProductsPage(products=products, etag=page.etag, not_modified=False)
+
+    async def get_products_raw(self, etag: str | None = None) -> RawProductsPage:
+        """The same call as :meth:`get_products`, body unparsed (a big shop's library is tens of
+        MB: decode it with something leaner than pydantic). Read into a single buffer, as
+        :meth:`get_store_balances_raw`; a 304 answers ``body=None, not_modified=True``."""
         headers = {"If-None-Match": etag} if etag else None
         url = f"{self.endpoints.products_url}/organizations/{self.organization}/products/v2"
-        response = await self._get(url, headers=headers)
+        response, body = await self._pipeline.read(url, headers=headers)
         new_etag = response.headers.get("etag")
         if response.status_code == 304:
-            return ProductsPage(products=None, etag=new_etag or etag, not_modified=True)
-        products = self._read(response, _PRODUCTS, "GET products")
-        return ProductsPage(products=products, etag=new_etag, not_modified=False)
+            return RawProductsPage(body=None, etag=new_etag or etag, not_modified=True)
+        return RawProductsPage(body=body, etag=new_etag, not_modified=False)
 
 
 def _token_claims(token: str) -> ApiKeyClaims | None:
