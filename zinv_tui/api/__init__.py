@@ -1,5 +1,6 @@
 """Typed async client for the Zettle Inventory API and the Product Library read."""
 
+import zinv_tui.api.httpx_without_cli  # noqa: F401  (first: httpx without its CLI's imports)
 from zinv_tui.api.auth import TokenInfo
 from zinv_tui.api.client import ProductsPage, RawProductsPage, ZettleClient
 from zinv_tui.api.endpoints import ApiEndpoints
