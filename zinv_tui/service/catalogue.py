@@ -12,10 +12,10 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
+from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import MalformedResponse
 from zinv_tui.api.models import Product, ProductVariant
 
@@ -223,32 +223,18 @@ class Catalogue:
         return None if product is None else product.variant(variant_uuid)
 
 
-async def fetch_catalogue(client: Any, etag: str | None) -> Catalogue | None:
+async def fetch_catalogue(client: ZettleClient, etag: str | None) -> Catalogue | None:
     """The Product Library, or None when it has not changed since ``etag`` (304).
 
-    Reads the raw body and decodes it with msgspec: parsing 20,000 products into pydantic models
-    takes seconds and hundreds of MB. Uses ``client.get_products_raw`` when the client offers it,
-    else the client's GET plumbing on the same URL as ``get_products``, else ``get_products``.
+    Reads the raw body (one buffer) and decodes it with msgspec, product by product: parsing
+    20,000 products into pydantic models takes seconds and hundreds of MB. The body is dropped
+    as soon as the catalogue is built.
     """
-    raw_method = getattr(client, "get_products_raw", None)
-    if raw_method is not None:
-        page = await raw_method(etag=etag)
-        if page.not_modified:
-            return None
-        return Catalogue.decode(page.body, page.etag)
-    get = getattr(client, "_get", None)
-    if get is None:
-        parsed = await client.get_products(etag=etag)
-        if parsed.not_modified or parsed.products is None:
-            return None
-        return Catalogue.from_products(parsed.products, parsed.etag)
-    url = f"{client.endpoints.products_url}/organizations/{client.organization}/products/v2"
-    response = await get(url, headers={"If-None-Match": etag} if etag else None)
-    if response.status_code == 304:
+    page = await client.get_products_raw(etag=etag)
+    if page.not_modified or page.body is None:
         return None
-    new_etag = response.headers.get("etag")
-    body = response.content
-    del response
+    body, new_etag = page.body, page.etag
+    del page
     try:
         return Catalogue.decode(body, new_etag)
     except CatalogueError as error:

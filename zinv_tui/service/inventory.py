@@ -31,6 +31,7 @@ from zinv_tui.api.models import (
 )
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.csv_export import write_balances_csv, write_history_csv
+from zinv_tui.service.heap import map_big_blocks
 from zinv_tui.service.journal import (
     Batch,
     EntryDraft,
@@ -138,6 +139,7 @@ class InventoryService:
         """
         if self._task is not None:
             return
+        map_big_blocks()  # big answer bodies: one mapping each, returned as soon as freed
         self._view.pending = self.journal.pending_changes()
         try:
             await self._load_locations()

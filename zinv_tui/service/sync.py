@@ -29,44 +29,23 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import MalformedResponse, NetworkError, RateLimited, ZettleError
-from zinv_tui.api.models import LocationLowStock, LocationType
+from zinv_tui.api.models import LocationType
 from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances, decode_lean
 from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
 from zinv_tui.service.heap import release_free_memory
-from zinv_tui.service.rows import RowDiff, RowKey, StockRow
+from zinv_tui.service.low_stock_feed import LowStockFeedError, decode_low_stock
+from zinv_tui.service.rows import RowDiff, RowKey
 from zinv_tui.service.status import SyncState
-from zinv_tui.service.view import InventoryView, LowStockSetting
+from zinv_tui.service.view import InventoryView
 
 log = logging.getLogger(__name__)
-
-
-def low_stock_settings(
-    levels: LocationLowStock, rows: Mapping[RowKey, StockRow] | None = None
-) -> dict[RowKey, LowStockSetting]:
-    """The low-stock read shape flattened to ``{(product, variant): (level, alert)}``.
-
-    With ``rows``, keys reuse the rows' UUID strings and equal settings share one tuple, so tens
-    of thousands of levels cost little memory.
-    """
-    settings: dict[RowKey, LowStockSetting] = {}
-    shared: dict[LowStockSetting, LowStockSetting] = {}
-    for product in levels.custom_low_stock_levels_for_products:
-        product_uuid = str(product.product_uuid)
-        for variant in product.custom_low_stock_level_for_variants:
-            key = (product_uuid, str(variant.variant_uuid))
-            row = rows.get(key) if rows is not None else None
-            if row is not None:
-                key = row.key
-            setting = (variant.custom_low_stock_level, variant.low_stock_alert)
-            settings[key] = shared.setdefault(setting, setting)
-    return settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +257,7 @@ class SyncEngine:
         catalogue = await fetch_catalogue(self._client, self._catalogue_etag)
         diff = RowDiff()
         if catalogue is not None:
+            release_free_memory()  # the body is gone: return it before the balances come in
             self._catalogue_etag = catalogue.etag
             diff = self._view.set_catalogue(catalogue)
             self._big_read = True
@@ -290,9 +270,12 @@ class SyncEngine:
             self._emit(diff)
 
     async def _refresh_low_stock(self) -> RowDiff:
-        levels = await self._client.get_low_stock_levels(self._store_uuid)
-        settings = low_stock_settings(levels, self._view.rows)
-        del levels
+        payload = await self._client.get_low_stock_levels_raw(self._store_uuid)
+        try:
+            settings = decode_low_stock(payload, self._view.rows, self._view.catalogue)
+        except LowStockFeedError as error:
+            raise MalformedResponse(f"Zettle sent unreadable low-stock levels ({error})") from None
+        del payload
         return self._view.set_low_stock(settings, replace=True)
 
     def _failed(self, error: ZettleError) -> None:
