@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC
@@ -90,6 +91,8 @@ async def test_table_shows_the_sandbox_stock(sandbox: SandboxInfo, tmp_path: Pat
         low = sum(1 for r in service.rows.values() if r.low_stock)
         assert app.low_stock_count == low > 0
         assert f"▼ {low} low" in text[0]
+        assert gc.get_freeze_count() > 0  # the loaded stock is kept out of full collections
+    assert gc.get_freeze_count() == 0  # ... until the app ends
 
 
 async def test_markup_looking_name_renders_as_typed(sandbox: SandboxInfo, tmp_path: Path) -> None:

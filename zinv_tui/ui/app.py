@@ -196,6 +196,7 @@ class ZinvApp(App[None]):
         self._initial_theme = theme
         self._on_exit = list(on_exit or [])
         self.freeze_gc = freeze_gc
+        self._froze_gc = False
         register_themes(self)
 
     # ------------------------------------------------------------ lifecycle
@@ -257,10 +258,14 @@ class ZinvApp(App[None]):
         if self.freeze_gc:
             # The loaded stock lives as long as the app: keep it out of the cyclic collector's
             # full passes, which otherwise stall a frame by ~0.1 s now and then at 50k rows.
-            # Rows replaced later are still freed by reference counting.
+            # Rows replaced later are still freed by reference counting; ``on_unmount`` unfreezes.
             gc.freeze()
+            self._froze_gc = True
 
     async def on_unmount(self) -> None:
+        if self._froze_gc:  # let the collector have this app's cycles once it is gone
+            gc.unfreeze()
+            self._froze_gc = False
         for unsubscribe in self._unsubscribe:
             with contextlib.suppress(Exception):
                 unsubscribe()
