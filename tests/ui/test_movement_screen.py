@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
+from textual._xterm_parser import XTermParser
 
 from zinv_tui.api.models import LocationType
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
@@ -364,3 +365,26 @@ async def test_a_sale_below_zero_asks_first(sandbox_factory, tmp_path):
             await settle(pilot)
             assert not isinstance(app.screen, MovementScreen)
             assert service.history(limit=1)[0].quantity == row.shown_balance + 5
+
+
+async def test_a_burst_of_scans_in_one_read_adds_each_code(sandbox, tmp_path):
+    """Over SSH a scanner's codes can arrive in one read: each code and terminator must count."""
+    async with shop(sandbox, tmp_path) as service:
+        first = pick_row(service, with_barcode=True)
+        second = pick_row(service, with_barcode=True, exclude=[first.key])
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_movement(pilot)
+            burst = f"{first.barcode}\r{second.barcode}\n\x00{first.barcode}\r{second.sku}\r\n"
+            for event in XTermParser().feed(burst):  # one read, parsed and sent like the driver
+                event.set_sender(app)
+                app._driver.send_message(event)
+            await settle(pilot)
+            assert [(line.key, line.quantity_text) for line in screen.lines] == [
+                (first.key, "2"),
+                (second.key, "2"),
+            ]
+            picker = screen.query_one(VariantPicker)
+            assert picker.input.has_focus and picker.input.value == ""
+            assert not picker.has_class("-error")

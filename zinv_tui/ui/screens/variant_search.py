@@ -6,7 +6,7 @@ that is exactly a barcode or SKU picks that variant at once; else Enter picks th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -133,6 +133,50 @@ class VariantIndex:
         return found[:limit]
 
 
+class CodeInput(Input):
+    """The search field: Enter (or a scanner's LF or Tab) after an exact code takes it at once.
+
+    A scanner's burst can arrive in one read ("code1<CR>code2<CR>" over SSH). A key binding would
+    run after the whole burst was typed in and the codes would run together, so the end of a code
+    is handled as its key arrives: the field is emptied and :class:`CodeInput.Code` posted.
+    Enter after text that is not an exact code submits as usual (picking the highlighted match).
+    """
+
+    END_KEYS = frozenset({"enter", "ctrl+j", "tab"})
+
+    class Code(Message):
+        """An exact barcode or SKU was entered."""
+
+        def __init__(self, field: CodeInput, code: str) -> None:
+            super().__init__()
+            self.field = field
+            self.code = code
+
+        @property
+        def control(self) -> CodeInput:
+            return self.field
+
+    def __init__(self, is_code: Callable[[str], bool], **options: Any) -> None:
+        super().__init__(**options)
+        self._is_code = is_code
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key in self.END_KEYS:
+            text = self.value
+            if self._is_code(text):
+                event.stop()
+                event.prevent_default()
+                self.value = ""
+                self.post_message(self.Code(self, clean_code(text)))
+                return
+            if event.key == "ctrl+j":  # a scanner's LF after something unknown: like Enter
+                event.stop()
+                event.prevent_default()
+                await self.action_submit()
+                return
+        await super()._on_key(event)
+
+
 class VariantPicker(Vertical):
     """A search field with a list of matches below it. Posts :class:`VariantPicker.Picked`."""
 
@@ -185,7 +229,12 @@ class VariantPicker(Vertical):
         self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self._placeholder, id="picker-input", compact=True)
+        yield CodeInput(
+            lambda text: self._index.exact(text) is not None,
+            placeholder=self._placeholder,
+            id="picker-input",
+            compact=True,
+        )
         yield OptionList(id="picker-options", compact=True)
         yield Static("", classes="picker-error")
 
@@ -262,6 +311,14 @@ class VariantPicker(Vertical):
             return
         self.app.bell()
         self.show_error(f"Nothing matches {code!r}: check the code, or type part of the name")
+
+    @on(CodeInput.Code, "#picker-input")
+    def _on_code(self, event: CodeInput.Code) -> None:
+        event.stop()
+        key = self._index.exact(event.code)
+        if key is not None:
+            self.show_error("")
+            self.post_message(self.Picked(self, key, scanned=True))
 
     @on(OptionList.OptionSelected, "#picker-options")
     def _on_option_selected(self, event: OptionList.OptionSelected) -> None:
