@@ -18,7 +18,7 @@ from tests.service.conftest import (
     set_faults,
 )
 from zinv_tui.api.models import LocationType
-from zinv_tui.sandbox.server import SandboxInfo
+from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 from zinv_tui.service import (
     InventoryService,
     MovementIntent,
@@ -326,3 +326,46 @@ async def test_catalogue_is_cached_with_its_etag(sandbox_factory, tmp_path):
         } == names
     # The Product Library answered 304 the second time: far fewer bytes for the same rows.
     assert second < first / 2, (first, second)
+
+
+async def test_a_cursor_the_server_refuses_is_dropped_for_a_full_read_at_once(tmp_path):
+    # An in-memory sandbox restarted on the same port: same shop and key (same seed), a fresh
+    # ledger, so the service's cursor is ahead of `latest` and the feed answers INVALID_CURSOR.
+    first = SandboxServer(SandboxConfig(products=20))
+    info = first.start()
+    port = int(info.url.rsplit(":", 1)[1])
+    second: SandboxServer | None = None
+    try:
+        async with running_service(info, tmp_path) as service:
+            engine = service._engine
+            assert engine is not None
+            key = sorted(service.rows)[0]
+            before = service.rows[key].balance
+            await service.record([MovementIntent(Reason.RESTOCK, key, quantity=3)])
+            assert await service.flush(5)
+            assert await service.refresh() is not None
+            assert service.rows[key].balance == before + 3
+            cursor = engine.cursor
+            assert isinstance(cursor, int)
+
+            await asyncio.to_thread(first.stop)
+            second = SandboxServer(SandboxConfig(products=20, port=port))
+            restarted = await asyncio.to_thread(second.start)
+            assert restarted.api_key == info.api_key and restarted.url == info.url
+            async with make_client(restarted) as probe:
+                fresh = await probe.get_store_balances()
+            assert isinstance(fresh.latest, int) and fresh.latest < cursor
+
+            requests = service.client.stats.requests
+            diff = await service.refresh()  # one poll: refused cursor, then a full read
+            assert diff is not None and diff.full
+            assert service.rows[key].balance == before  # the old ledger's restock is gone
+            assert service.status.state is SyncState.LIVE and service.status.last_error is None
+            assert engine.cursor == fresh.latest
+            assert service.client.stats.requests - requests <= 4  # token renewal included
+            diff = await service.refresh()
+            assert diff is not None and not diff.full  # incremental again, from the new cursor
+    finally:
+        await asyncio.to_thread(first.stop)
+        if second is not None:
+            await asyncio.to_thread(second.stop)

@@ -9,6 +9,8 @@
   not report stopped tracking in the feed). A failed request does not by itself force a full
   snapshot: the cursor is still valid (nothing was applied), so the next incremental poll catches
   up with everything that changed meanwhile; only an unreadable answer or a long outage does.
+  A cursor Zettle refuses (400 ``INVALID_CURSOR``: ahead of ``latest`` after the server's data was
+  reset) is dropped and the same poll reads the full snapshot at once.
   A product that (re)starts tracking gets a per-product read (the feed lists only balances that
   changed, and Zettle keeps balances across a stop/start). The cursor is not persisted: rows live
   in memory, so every start loads a full snapshot anyway.
@@ -35,7 +37,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from zinv_tui.api import ZettleClient
-from zinv_tui.api.errors import MalformedResponse, NetworkError, RateLimited, ZettleError
+from zinv_tui.api.errors import (
+    MalformedResponse,
+    NetworkError,
+    RateLimited,
+    RequestRejected,
+    ZettleError,
+)
 from zinv_tui.api.models import LocationType
 from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances, decode_lean
 from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
@@ -176,9 +184,8 @@ class SyncEngine:
                 or self.cursor is None
                 or now - self._last_full >= self.full_every
             )
-            payload = await self._client.get_store_balances_raw(
-                since=None if want_full else self.cursor
-            )
+            payload = await self._read_balances(want_full)
+            want_full = want_full or self.cursor is None  # the cursor may have been refused
             started = time.perf_counter()
             diff: RowDiff | None = None
             if want_full and self._view.rows:
@@ -236,6 +243,28 @@ class SyncEngine:
         self.last_timing = PollTiming(computed - started, delivered - delivering, len(diff))
         self._on_state()
         return diff
+
+    async def _read_balances(self, full: bool) -> bytes:
+        """The raw balance answer: everything (``full``) or what changed after the cursor.
+
+        A cursor Zettle refuses (400, e.g. ``INVALID_CURSOR``: ``since`` is ahead of ``latest``
+        because the server's data was reset, as an in-memory sandbox restarted) is dropped and
+        everything is read at once in the same poll, rather than failing every poll until the
+        next scheduled full snapshot.
+        """
+        if full:
+            return await self._client.get_store_balances_raw()
+        try:
+            return await self._client.get_store_balances_raw(since=self.cursor)
+        except RequestRejected as error:
+            log.warning(
+                "Zettle refused the change-feed cursor %s (%s: %s); reading everything",
+                self.cursor,
+                error.error_type or f"HTTP {error.status}",
+                error,
+            )
+            self.cursor = None
+        return await self._client.get_store_balances_raw()
 
     async def _product_balances(self, products: list[str]) -> dict[RowKey, int]:
         """STORE balances of whole products (Zettle leaves zeros out), 100 products per request."""
