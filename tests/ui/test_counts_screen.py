@@ -189,6 +189,13 @@ async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tm
             assert "uncounted set to 0" in body and "changed since counted" in body
             await pilot.press("n")  # cancelled: nothing posted
             await settle(pilot)
+            await pilot.press("v", "x")  # forget the variance line, after confirming
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("y")
+            await settle(pilot)
+            assert review.shown == []
+            assert book.line(session.id, markup.key).counted is None
         assert book.session(session.id).status is CountStatus.OPEN
         assert not ledger.api_movements(markup.variant_uuid)
 

@@ -56,6 +56,7 @@ class CountReviewScreen(ServiceScreen[None]):
         Binding("b", "reveal", "Reveal (blind)"),
         Binding("z", "toggle_zero", "Zero uncounted"),
         Binding("e", "export", "Export CSV"),
+        Binding("x", "forget_line", "Forget line"),
         Binding("f1", "app.open('help')", "Keys", show=False),
     ]
 
@@ -111,7 +112,7 @@ class CountReviewScreen(ServiceScreen[None]):
             self.reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"commit", "toggle_zero"} and not self.session.is_open:
+        if action in {"commit", "toggle_zero", "forget_line"} and not self.session.is_open:
             return False
         if action == "reveal" and not self.session.blind:
             return False
@@ -260,6 +261,28 @@ class CountReviewScreen(ServiceScreen[None]):
 
         default = default_report_path(self.session_id, datetime.now())
         self.app.push_screen(PathDialog("Export the count report (CSV)", default), chosen)
+
+    def action_forget_line(self) -> None:
+        """Forget every scan of the highlighted line (it becomes uncounted), after asking."""
+        table = self.query_one("#review-table", DataTable)
+        if not self._shown or table.cursor_row >= len(self._shown):
+            return
+        item = self._shown[table.cursor_row]
+        if not item.line.is_counted:
+            self.notify("That line is not counted", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.book.remove_line(self.session_id, item.key)
+            except CountError as error:
+                self.notify(str(error), severity="error", markup=False)
+            self.reload()
+
+        body = Text(f"{item.line.label}: its count of {item.line.counted} is dropped (uncounted).")
+        self.app.push_screen(ConfirmDialog("Forget this line?", body, "Forget"), answered)
 
     def action_commit(self) -> None:
         if self._saving:
