@@ -24,9 +24,9 @@ from zinv_tui.service import (
 pytestmark = pytest.mark.timeout(60)
 
 
-def store_uuid(info: SandboxInfo) -> str:
+def location_uuid(info: SandboxInfo, kind: str) -> str:
     locations = httpx.get(f"{info.url}/sandbox/info", timeout=10).json()["locations"]
-    return next(loc["uuid"] for loc in locations if loc["type"] == "STORE")
+    return next(loc["uuid"] for loc in locations if loc["type"] == kind)
 
 
 def api_moves(info: SandboxInfo, variant: str) -> list[dict]:
@@ -73,7 +73,8 @@ async def test_sale_between_counting_and_commit_posts_the_counted_difference(
         assert await service.flush(10)
         moves = api_moves(info, row.variant_uuid)
         assert len(moves) == 1 and moves[0]["change"] == 2  # counted - expected, not - live
-        assert moves[0]["fromLocationUuid"] == store_uuid(info)
+        assert moves[0]["fromLocationUuid"] == location_uuid(info, "STORE")
+        assert moves[0]["toLocationUuid"] == location_uuid(info, "BIN")
         # The sale is kept: today's balance is the count minus what was sold since.
         assert server_store_balances(info)[row.key] == balance - 2 - 1
         assert book.session(session.id).status is CountStatus.COMMITTED
@@ -200,5 +201,7 @@ async def test_report_csv_and_crash_between_journal_and_close(sandbox_factory, t
         result = await book.commit(session.id)
         assert result.session.status is CountStatus.COMMITTED and len(result.entries) == 1
         assert await service.flush(10)
-        assert len(api_moves(info, row.variant_uuid)) == 1  # not posted twice
+        [move] = api_moves(info, row.variant_uuid)  # not posted twice
+        assert move["change"] == 4 and move["fromLocationUuid"] == location_uuid(info, "SUPPLIER")
+        assert move["toLocationUuid"] == location_uuid(info, "STORE")
         book.close()
