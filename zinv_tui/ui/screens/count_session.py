@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -153,6 +153,14 @@ class CountScreen(ServiceScreen[None]):
         )
         self.focus_scan()
         self.follow_rows(self._rows_changed)
+        self._poll_now()
+
+    @work(exclusive=True, group="count-refresh", exit_on_error=False)
+    async def _poll_now(self) -> None:
+        """Read Zettle now, so the first counts record balances with the latest sales in them."""
+        refresh = getattr(self.service, "refresh", None)
+        if refresh is not None:
+            await refresh()
 
     def on_screen_resume(self) -> None:
         self.reload()
