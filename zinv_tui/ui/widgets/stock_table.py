@@ -316,6 +316,8 @@ class StockTable(ScrollView, can_focus=True):
         self._flash_timer: Timer | None = None
         self._layout_width = -1
         self._layout: list[tuple[Column, int]] = []
+        self._width_cache: int | None = None
+        self._styles: dict[str | None, Style] = {}
 
     # ----------------------------------------------------------------- data in
 
@@ -676,7 +678,20 @@ class StockTable(ScrollView, can_focus=True):
     # --------------------------------------------------------------- drawing
 
     def _content_width(self) -> int:
-        return self.scrollable_content_region.width or self.size.width
+        """Cells per line (cached: the scrollbar is always there, so only a resize changes it)."""
+        if self._width_cache is None:
+            self._width_cache = self.scrollable_content_region.width or self.size.width
+        return self._width_cache
+
+    def _style(self, component: str | None = None) -> Style:
+        """The widget's Rich style, or a component's (cached until the styles change)."""
+        style = self._styles.get(component)
+        if style is None:
+            style = (
+                self.rich_style if component is None else self.get_component_rich_style(component)
+            )
+            self._styles[component] = style
+        return style
 
     def _columns_for(self, width: int) -> list[tuple[Column, int]]:
         """Columns that fit in ``width`` cells, with their widths (cached per width)."""
@@ -708,7 +723,7 @@ class StockTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self._content_width()
-        base = self.rich_style
+        base = self._style()
         layout = self._columns_for(width)
         if y == 0:
             return self._render_header(layout, width, base)
@@ -729,7 +744,7 @@ class StockTable(ScrollView, can_focus=True):
         return Strip([Segment(fit(f"  {note}", width), style)]).crop_extend(0, width, style)
 
     def _render_header(self, layout: list[tuple[Column, int]], width: int, base: Style) -> Strip:
-        style = base + self.get_component_rich_style("stock-table--header")
+        style = base + self._style("stock-table--header")
         parts = [fit("", MARK_WIDTH)]
         for column, column_width in layout:
             parts.append(fit(self._header_text(column), column_width, column.right))
@@ -742,11 +757,11 @@ class StockTable(ScrollView, can_focus=True):
         row = self._rows[key]
         style = base
         if key in self._selected:
-            style += self.get_component_rich_style("stock-table--selected")
+            style += self._style("stock-table--selected")
         if self._flash_until and self.is_highlighted(key):
-            style += self.get_component_rich_style("stock-table--changed")
+            style += self._style("stock-table--changed")
         if position == self._cursor:
-            style += self.get_component_rich_style("stock-table--cursor")
+            style += self._style("stock-table--cursor")
             if self.app.no_color:
                 style += Style(reverse=True)
         state = stock_state(row)
@@ -754,8 +769,9 @@ class StockTable(ScrollView, can_focus=True):
         marker = OUT_MARK if state == "out" else LOW_MARK if state == "low" else ""
         marker_style = style
         if state != "ok":
-            marker_style = style + self.get_component_rich_style(f"stock-table--{state}")
+            marker_style = style + self._style(f"stock-table--{state}")
         segments = [Segment(f"{tick} ", style), Segment(fit(marker, 5), marker_style)]
+        length = MARK_WIDTH
         for column, column_width in layout:
             segments.append(Segment(" ", style))
             cell_style = style
@@ -771,13 +787,16 @@ class StockTable(ScrollView, can_focus=True):
                 balance = row.balance + row.pending
                 if row.pending:
                     text = f"{PENDING_MARK}{balance}"
-                    cell_style = style + self.get_component_rich_style("stock-table--pending")
+                    cell_style = style + self._style("stock-table--pending")
                 else:
                     text = str(balance)
             else:
                 level = row.low_stock_level
                 text = "" if level is None else str(level)
             segments.append(Segment(fit(text, column_width, column.right), cell_style))
+            length += column_width + 1
+        if length == width:  # the usual case: cells fill the line exactly
+            return Strip(segments, width)
         return Strip(segments).crop_extend(0, width, style)
 
     def _set_virtual_height(self, height: int) -> None:
@@ -807,13 +826,16 @@ class StockTable(ScrollView, can_focus=True):
         """
         if size == self._size and container_size == self.container_size and self._size:
             return False
+        self._width_cache = None
         return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_resize(self, _event: events.Resize) -> None:
+        self._width_cache = None
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 1)
         self._scroll_to_cursor()
         self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self.refresh()
