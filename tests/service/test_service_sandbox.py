@@ -369,3 +369,24 @@ async def test_a_cursor_the_server_refuses_is_dropped_for_a_full_read_at_once(tm
         await asyncio.to_thread(first.stop)
         if second is not None:
             await asyncio.to_thread(second.stop)
+
+
+async def test_sending_status_tells_unreachable_from_refusing_zettle(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=5)
+    async with running_service(info, tmp_path, client_options={"max_retries": 0}) as service:
+        key = next(iter(service.rows))
+        before = len(ledger(info))
+        set_faults(info, drop_rate=1.0, drop_phase="before")  # connections cut: no answer
+        await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
+        assert not await service.flush(0.3)
+        status = service.status
+        assert status.pending_count == 1 and status.sending_error and status.sending_unreachable
+        set_faults(info, drop_rate=0.0, error_rate=1.0)  # Zettle answers, with a 503
+        assert not await service.flush(0.3)
+        status = service.status
+        assert status.sending_error and not status.sending_unreachable
+        set_faults(info, error_rate=0.0)
+        assert await service.flush(5)
+        status = service.status
+        assert status.sending_error is None and not status.sending_unreachable
+    assert [(m["variantUuid"], m["change"]) for m in ledger(info)[before:]] == [(key[1], 1)]

@@ -302,6 +302,7 @@ class InventoryService:
             pending_count=pending,
             attention_count=attention,
             sending_error=self._sender.last_error if self._sender else None,
+            sending_unreachable=self._sender.last_error_unreachable if self._sender else False,
             next_poll_in=engine.next_delay if engine else None,
             rows=len(self._view.rows),
         )

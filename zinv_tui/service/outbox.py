@@ -41,6 +41,7 @@ from uuid import UUID
 from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import (
     MalformedResponse,
+    NetworkError,
     NotFound,
     RateLimited,
     RequestRejected,
@@ -93,6 +94,8 @@ class OutboxSender:
         self._failures = 0
         self._first_try: dict[int, int] = {}
         self.last_error: str | None = None
+        self.last_error_unreachable = False
+        """The last failure was a :class:`NetworkError` (Zettle not reached), not an answer."""
 
     def wake(self) -> None:
         """Something new to send (or a retry was asked for): try now."""
@@ -187,6 +190,7 @@ class OutboxSender:
         self._failures = 0
         if self.last_error is not None:
             self.last_error = None
+            self.last_error_unreachable = False
             self._on_state(None)
 
     def _failed(self, batch: Batch, error: ZettleError) -> float:
@@ -198,6 +202,7 @@ class OutboxSender:
             delay = max(delay, error.retry_after)
         log.info("sending movements failed (%s); retrying in %.1f s", error, delay)
         self.last_error = str(error)
+        self.last_error_unreachable = isinstance(error, NetworkError)
         self._on_state(self.last_error)
         return delay
 

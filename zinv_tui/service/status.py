@@ -24,7 +24,9 @@ class SyncStatus:
     """Published after every poll and whenever the outbox counts change.
 
     ``last_error`` is ``str()`` of the client's error: plain words, no secrets. ``sending_error`` is
-    the outbox's latest failure to deliver (None once a send succeeds).
+    the outbox's latest failure to deliver (None once a send succeeds); ``sending_unreachable``
+    says that failure was Zettle not being reachable at all (no connection, timeout, dropped
+    connection), as opposed to Zettle answering with an error (busy, 5xx, token).
     """
 
     state: SyncState = SyncState.STARTING
@@ -33,6 +35,7 @@ class SyncStatus:
     pending_count: int = 0
     attention_count: int = 0
     sending_error: str | None = None
+    sending_unreachable: bool = False
     next_poll_in: float | None = None
     rows: int = 0
 
