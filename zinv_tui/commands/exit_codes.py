@@ -16,7 +16,7 @@ class ExitCode(IntEnum):
     AUTH = 3
     """No API key, or Zettle rejected it or lacks a scope."""
     NETWORK = 4
-    """Zettle (or the sandbox) could not be reached."""
+    """Zettle (or the sandbox) could not be reached (also: a movement pending because of it)."""
 
 
 EPILOG = """\
@@ -25,7 +25,8 @@ exit codes:
   1  the operation failed (refused by Zettle, still pending, a doctor check failed)
   2  usage or configuration error (bad flag, bad value in config.toml / .env / ZINV_*)
   3  authentication error (no API key, key rejected, missing scope)
-  4  network error (Zettle or the configured base URL unreachable)
+  4  network error (Zettle or the configured base URL unreachable; also a movement
+     still pending because of it)
 """
 
 

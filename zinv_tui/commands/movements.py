@@ -2,9 +2,11 @@
 
 Each movement is journaled first (durable), then sent; by default the command waits for Zettle to
 acknowledge it (``--wait SECONDS``, default 30). Exit 0 when all are acknowledged, 1 when one is
-refused or still pending when the wait ends; pending movements stay in the outbox and are sent by
-the next ``zinv-tui`` run on this profile, or ``zinv-tui outbox --retry``. ``--no-wait`` only
-records (exit 0): a script can record many movements and send them with one ``outbox --retry``.
+refused or still pending when the wait ends, 4 when still pending because Zettle could not be
+reached (no connection, timeout) and none was refused; pending movements stay in the outbox and are
+sent by the next ``zinv-tui`` run on this profile, or ``zinv-tui outbox --retry``. ``--no-wait``
+only records (exit 0): a script can record many movements and send them with one ``outbox
+--retry``.
 """
 
 from __future__ import annotations
@@ -198,7 +200,12 @@ async def deliver(
     statuses = {entry.status for entry in settled}
     refused = OutboxStatus.NEEDS_ATTENTION in statuses
     unsent = OutboxStatus.PENDING in statuses and wait is not None
-    return settled, ExitCode.FAILED if refused or unsent else ExitCode.OK
+    if refused:
+        return settled, ExitCode.FAILED
+    if unsent:
+        unreachable = service.status.sending_unreachable
+        return settled, ExitCode.NETWORK if unreachable else ExitCode.FAILED
+    return settled, ExitCode.OK
 
 
 def _summary(entries: Sequence[OutboxEntry], wait: float | None) -> str:

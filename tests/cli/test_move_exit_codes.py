@@ -1,0 +1,62 @@
+"""``move`` / ``import-counts`` exit codes for movements still pending when the wait ends: 4 when
+Zettle could not be reached, 1 when it answered with an error, 0 once acknowledged.
+
+``deliver`` (what both commands end with) runs against a real service on a sandbox whose faults
+are switched after the service has loaded, which a whole CLI run cannot do.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.service.conftest import ledger, make_client, running_service, set_faults
+from zinv_tui.commands.exit_codes import ExitCode
+from zinv_tui.commands.movements import deliver
+from zinv_tui.service import MovementIntent, OutboxStatus, Reason
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_pending_because_unreachable_exits_4_else_1(sandbox_factory, tmp_path) -> None:
+    info = sandbox_factory(products=5)
+    async with running_service(info, tmp_path, client_options={"max_retries": 0}) as service:
+        key = next(iter(service.rows))
+        before = len(ledger(info))
+
+        set_faults(info, drop_rate=1.0, drop_phase="before")
+        entries = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=2)])
+        settled, code = await deliver(service, entries, wait=0.3)
+        assert [e.status for e in settled] == [OutboxStatus.PENDING]
+        assert code is ExitCode.NETWORK
+
+        set_faults(info, drop_rate=0.0, error_rate=1.0)
+        settled, code = await deliver(service, entries, wait=0.3)
+        assert [e.status for e in settled] == [OutboxStatus.PENDING]
+        assert code is ExitCode.FAILED
+
+        set_faults(info, error_rate=0.0)
+        settled, code = await deliver(service, entries, wait=5)
+        assert [e.status for e in settled] == [OutboxStatus.ACKNOWLEDGED]
+        assert code is ExitCode.OK
+    assert [(m["variantUuid"], m["change"]) for m in ledger(info)[before:]] == [(key[1], 2)]
+
+
+async def test_a_refusal_exits_1_even_when_another_is_pending_unreachable(
+    sandbox_factory, tmp_path
+) -> None:
+    info = sandbox_factory(products=5)
+    async with running_service(info, tmp_path, client_options={"max_retries": 0}) as service:
+        first, second = sorted({key[0]: key for key in service.rows}.values())[:2]
+        async with make_client(info) as other:
+            await other.stop_tracking(first[0])  # Zettle refuses it now: PRODUCT_NOT_TRACKED
+        refused = await service.record([MovementIntent(Reason.RESTOCK, first, quantity=1)])
+        settled, code = await deliver(service, refused, wait=5)
+        assert [e.status for e in settled] == [OutboxStatus.NEEDS_ATTENTION]
+        assert code is ExitCode.FAILED
+
+        set_faults(info, drop_rate=1.0, drop_phase="before")
+        waiting = await service.record([MovementIntent(Reason.RESTOCK, second, quantity=1)])
+        settled, code = await deliver(service, [*refused, *waiting], wait=0.3)
+        assert [e.status for e in settled] == [OutboxStatus.NEEDS_ATTENTION, OutboxStatus.PENDING]
+        assert service.status.sending_unreachable
+        assert code is ExitCode.FAILED
