@@ -205,3 +205,19 @@ async def test_report_csv_and_crash_between_journal_and_close(sandbox_factory, t
         assert move["change"] == 4 and move["fromLocationUuid"] == location_uuid(info, "SUPPLIER")
         assert move["toLocationUuid"] == location_uuid(info, "STORE")
         book.close()
+
+
+async def test_two_counters_on_one_count_add_up(sandbox_factory, tmp_path):
+    """Two processes (here two books on the same file) scanning the same count: scans add up."""
+    info = sandbox_factory(products=20, seed=3)
+    async with running_service(info, tmp_path) as service:
+        row = stocked(service, count=1)[0]
+        ana, ben = CountBook(service), CountBook(service)
+        session = ana.start("Shared")
+        ana.scan(session.id, row.barcode)
+        ben.scan(session.id, row.barcode)
+        ben.add(session.id, row.key, 5)
+        assert ana.line(session.id, row.key).counted == 7
+        assert len(ana.last_scans(session.id)) == 3
+        ana.close()
+        ben.close()

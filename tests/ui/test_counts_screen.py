@@ -220,3 +220,38 @@ async def test_a_burst_of_scans_in_one_read_counts_each_code(sandbox_factory, tm
             assert book.line(screen.session_id, second.key).counted == 2
             assert screen.focused is screen.query_one("#scan")
             assert screen.query_one("#scan").value == ""
+
+
+async def test_list_exports_a_report_and_abandons_a_count(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path / "state") as service:
+        row = pick_row(service)
+        book = count_book(service)
+        session = book.start("Till area")
+        book.set_count(session.id, row.key, 2)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+            screen = app.screen
+            assert [s.name for s in screen.sessions] == ["Till area"]
+            await pilot.press("e")
+            await settle(pilot)
+            report = tmp_path / "till.csv"
+            field = app.screen.query_one("#path")
+            field.value = str(report)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert report.read_text(encoding="utf-8").count("\n") == 2  # header + one line
+            await pilot.press("x")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("y")
+            await settle(pilot)
+            assert screen.sessions[0].status is CountStatus.ABANDONED
+            await pilot.press("enter")  # a closed count opens read-only in its review
+            await settle(pilot)
+            review = app.screen
+            assert isinstance(review, CountReviewScreen)
+            assert review.check_action("commit", ()) is False
