@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zinv_tui.service.balance_feed import decode_balances, decode_lean
+from zinv_tui.service.balance_feed import LeanLineUnfit, decode_balances, decode_lean
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.view import InventoryView
@@ -247,3 +248,24 @@ def test_lean_snapshot_path_applies_changes_and_defers_when_rows_leave() -> None
     assert view.rows[ALL_KEYS[0]].balance == 7  # untouched until the careful path runs
     view.apply_full(decode_balances(server.answer(None)))
     assert view.rows[ALL_KEYS[0]].balance == 0
+
+
+def test_lean_snapshot_with_an_odd_line_leaves_the_view_for_the_careful_path() -> None:
+    server = ModelServer()
+    server.move(ALL_KEYS[0], 4)
+    server.move(ALL_KEYS[1], 2)
+    view = InventoryView()
+    view.set_catalogue(catalogue())
+    view.apply_full(decode_balances(server.answer(None)))
+    server.move(ALL_KEYS[0], 3)
+    odd = json.loads(server.answer(None))
+    for line in odd["variants"]:
+        line["balance"] = f" {line['balance']} "  # " 7 ": a whole number the lean path can't read
+    payload = json.dumps(odd).encode()
+    lean = decode_lean(payload)
+    assert lean is not None
+    with pytest.raises(LeanLineUnfit):
+        view.apply_lean(lean)
+    assert view.rows[ALL_KEYS[0]].balance == 4  # nothing applied
+    diff = view.apply_full(decode_balances(payload))
+    assert [(c.key, c.new.balance) for c in diff.changed] == [(ALL_KEYS[0], 7)]

@@ -45,7 +45,12 @@ from zinv_tui.api.errors import (
     ZettleError,
 )
 from zinv_tui.api.models import LocationType
-from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances, decode_lean
+from zinv_tui.service.balance_feed import (
+    BalanceFeedError,
+    LeanLineUnfit,
+    decode_balances,
+    decode_lean,
+)
 from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
 from zinv_tui.service.heap import release_free_memory
 from zinv_tui.service.low_stock_feed import LowStockFeedError, decode_low_stock
@@ -192,7 +197,8 @@ class SyncEngine:
                 lean = decode_lean(payload)
                 if lean is not None:
                     latest = lean.latest
-                    diff = self._view.apply_lean(lean)
+                    with contextlib.suppress(LeanLineUnfit):  # odd line: the careful path below
+                        diff = self._view.apply_lean(lean)
                     del lean
             if diff is None:
                 answer = decode_balances(payload)

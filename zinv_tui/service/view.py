@@ -189,14 +189,15 @@ class InventoryView:
     def apply_lean(self, answer: LeanAnswer) -> RowDiff | None:
         """A full snapshot decoded without product UUIDs: applied when every line's variant is
         already a row and nothing left the answer (the usual case), else None (nothing done: use
-        :meth:`apply_full` with the complete decode)."""
+        :meth:`apply_full` with the complete decode). Nothing changes before every line was read,
+        so a line that can't be decoded lean (``LeanLineUnfit``) leaves the view as it was."""
         if self.awaiting_products:  # products still to be read in full: the careful path fills them
             return None
         rows = self._rows
         nonzero_before = sum(1 for row in rows.values() if row.balance)
         present = 0
         moved: list[tuple[StockRow, int]] = []
-        for line in answer.variants:
+        for line in answer.lines():
             row = rows.get(line.variant_uuid)
             if row is None:
                 return None
