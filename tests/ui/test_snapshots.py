@@ -11,24 +11,30 @@ look at the SVGs (or ``snapshot_report.html`` on failure) before committing them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from types import SimpleNamespace
+from collections.abc import Iterator
 
 import pytest
 
-from zinv_tui.service import journal
-from zinv_tui.ui.screenshots import PRODUCTS, SCENARIOS, SEED, app_for, main, png_converter
+from zinv_tui.ui.screenshots import (
+    PRODUCTS,
+    SCENARIOS,
+    SEED,
+    app_for,
+    main,
+    pinned_journal_clock,
+    png_converter,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
-FROZEN_EPOCH = datetime(2026, 11, 23, 9, 30, tzinfo=UTC).timestamp()
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 
 @pytest.fixture
-def frozen_journal(monkeypatch: pytest.MonkeyPatch) -> None:
+def frozen_journal() -> Iterator[None]:
     """Movements are journaled at a fixed moment (the history shows their time)."""
-    monkeypatch.setattr(journal, "time", SimpleNamespace(time=lambda: FROZEN_EPOCH))
+    with pinned_journal_clock():
+        yield
 
 
 @pytest.mark.parametrize("size", list(SIZES))

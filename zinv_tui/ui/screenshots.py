@@ -23,8 +23,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from textual.app import App
@@ -37,6 +40,8 @@ PNG_FONT = 'font-family: "DejaVu Sans Mono", monospace;'
 DEMO_USER = "demo"
 PRODUCTS = 300
 SEED = 1
+PINNED_MOMENT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+"""When the sample history's movements are journaled (pictures and snapshots)."""
 
 
 # ---------------------------------------------------------------- driving the app
@@ -288,11 +293,28 @@ def svg_to_png(svg: str, target: Path, converter: str, width: int = 1600) -> Non
 # ---------------------------------------------------------------- main
 
 
+@contextmanager
+def pinned_journal_clock(moment: datetime = PINNED_MOMENT) -> Iterator[None]:
+    """Movements recorded meanwhile are journaled at ``moment`` (the history shows their time),
+    so the pictures do not change with the hour they were made."""
+    from zinv_tui.service import journal
+
+    saved = journal.time
+    journal.time = SimpleNamespace(time=moment.timestamp)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        journal.time = saved
+
+
 async def capture(name: str, size: tuple[int, int], state_root: Path) -> str:
     """Run one scenario on a fresh sandbox and return the SVG."""
     from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
 
-    with SandboxServer(SandboxConfig(products=PRODUCTS, seed=SEED)) as info:
+    with (
+        pinned_journal_clock(),
+        SandboxServer(SandboxConfig(products=PRODUCTS, seed=SEED)) as info,
+    ):
         state_dir = state_root / name
         state_dir.mkdir(parents=True, exist_ok=True)
         app = app_for(name, info, state_dir)
