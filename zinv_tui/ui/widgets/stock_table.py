@@ -22,7 +22,8 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
+from operator import contains
 from typing import ClassVar, Literal, Protocol
 
 from rich.cells import cell_len, set_cell_size
@@ -452,9 +453,10 @@ class StockTable(ScrollView, can_focus=True):
 
     def _resort(self) -> None:
         """Sort every row by the current sort keys, then re-apply the filter."""
-        self._sorted = sorted(self._rows, key=self._sort_keys.__getitem__)
-        # Fresh copies, allocated in sort order: a filter scans them in that order, and strings
-        # next to each other in memory scan about three times faster than scattered ones.
+        # Fresh keys and search texts, allocated in sort order: a filter walks them in that order
+        # (reading each text, and touching each key it keeps), and objects next to each other in
+        # memory are read about three times faster than scattered ones.
+        self._sorted = [(p, v) for p, v in sorted(self._rows, key=self._sort_keys.__getitem__)]
         rows = self._rows
         self._sorted_text = texts = [search_text(rows[key]) for key in self._sorted]
         self._search = dict(zip(self._sorted, texts, strict=True))
@@ -511,7 +513,8 @@ class StockTable(ScrollView, can_focus=True):
             self._view, self._view_text = self._sorted, self._sorted_text
             return
         for term in self._terms:
-            flags = [term in text for text in texts]
+            # map(contains, ...) runs the loop in C: about twice as fast as a comprehension.
+            flags = list(map(contains, texts, repeat(term)))
             keys, texts = list(compress(keys, flags)), list(compress(texts, flags))
         self._view, self._view_text = keys, texts
 
