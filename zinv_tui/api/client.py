@@ -20,7 +20,7 @@ Choices where the documentation is ambiguous:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Self, TypeVar
 from uuid import UUID
@@ -49,7 +49,7 @@ from zinv_tui.api.models import (
     ProductLowStock,
     StartTrackingRequest,
 )
-from zinv_tui.api.pipeline import RequestPipeline, redact_error
+from zinv_tui.api.pipeline import RequestPipeline, SinkT, redact_error
 from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter
 from zinv_tui.api.responses import parse_body
 from zinv_tui.api.retry import RetryPolicy
@@ -451,6 +451,20 @@ class ZettleClient:
         except ZettleError as error:
             raise redact_error(error, self._pipeline.secrets()) from None
         return ProductsPage(products=products, etag=page.etag, not_modified=False)
+
+    async def get_products_into(
+        self, new_sink: Callable[[], SinkT], etag: str | None = None
+    ) -> tuple[SinkT | None, str | None]:
+        """The same read, its body fed to a sink (``write(chunk)``) as it arrives, so a decoder
+        can build its result without the whole body ever in memory: ``(sink, etag)``, or
+        ``(None, etag)`` for a 304. Each attempt gets a fresh sink (a retry starts clean)."""
+        headers = {"If-None-Match": etag} if etag else None
+        url = f"{self.endpoints.products_url}/organizations/{self.organization}/products/v2"
+        response, sink = await self._pipeline.read_into(url, new_sink, headers=headers)
+        new_etag = response.headers.get("etag")
+        if response.status_code == 304:
+            return None, new_etag or etag
+        return sink, new_etag
 
     async def get_products_raw(self, etag: str | None = None) -> RawProductsPage:
         """The same call as :meth:`get_products`, body unparsed (a big shop's library is tens of

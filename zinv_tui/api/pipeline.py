@@ -22,7 +22,7 @@ import json
 import logging
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -117,19 +117,33 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
     return f"Can't reach Zettle ({host}: {reason}) - check the connection"
 
 
-async def _collect_body(response: httpx.Response) -> bytes:
-    """The (decoded) body of a streamed answer as one ``bytes``, built without a second copy.
+class BodySink(Protocol):
+    """Takes a 2xx answer's (decoded) body chunk by chunk as it arrives (see :meth:`read_into`)."""
+
+    def write(self, chunk: bytes) -> object: ...
+
+
+SinkT = TypeVar("SinkT", bound=BodySink)
+
+
+class _BytesSink:
+    """The body as one ``bytes``, built without a second copy.
 
     ``Response.aread`` keeps every chunk in a list and joins them: twice the body in memory at the
     peak (18 MB for a 9 MB balance snapshot). A ``BytesIO`` grows one buffer in place and
     ``getvalue()`` hands that same buffer out (CPython resizes it instead of copying).
     """
-    buffer = io.BytesIO()
-    async for chunk in response.aiter_bytes():
-        buffer.write(chunk)
-    body = buffer.getvalue()
-    buffer.close()
-    return body
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+
+    def write(self, chunk: bytes) -> object:
+        return self._buffer.write(chunk)
+
+    def getvalue(self) -> bytes:
+        body = self._buffer.getvalue()
+        self._buffer.close()
+        return body
 
 
 class RequestPipeline:
@@ -209,11 +223,27 @@ class RequestPipeline:
     ) -> tuple[httpx.Response, bytes]:
         """An authorized GET for a big answer: the 2xx (or 304) response and its body apart.
 
-        The body is collected into a single buffer (see :func:`_collect_body`) and the response
+        The body is collected into a single buffer (see :class:`_BytesSink`) and the response
         does not keep it (``response.content`` is not set), so only one copy ever exists; the
         caller decodes it and lets it go. Retries, errors and stats are as for :meth:`request`.
         """
-        response, body = await self._run(
+        response, sink = await self.read_into(url, _BytesSink, params=params, headers=headers)
+        return response, sink.getvalue() if sink is not None else b""
+
+    async def read_into(
+        self,
+        url: str,
+        new_sink: Callable[[], SinkT],
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[httpx.Response, SinkT | None]:
+        """An authorized GET whose 2xx body is fed to a sink as it arrives (None for a 304).
+
+        Every attempt gets a fresh sink from ``new_sink``, so a retry after a connection dropped
+        mid-body starts clean; an exception from the sink's ``write`` ends the call.
+        """
+        response, sink = await self._run(
             "GET",
             url,
             content=None,
@@ -222,9 +252,9 @@ class RequestPipeline:
             extra_headers=headers,
             authorized=True,
             repeatable=True,
-            collect=True,
+            new_sink=new_sink,
         )
-        return response, body if body is not None else b""
+        return response, sink  # type: ignore[return-value]
 
     async def _run(
         self,
@@ -237,8 +267,8 @@ class RequestPipeline:
         extra_headers: dict[str, str] | None,
         authorized: bool,
         repeatable: bool,
-        collect: bool = False,
-    ) -> tuple[httpx.Response, bytes | None]:
+        new_sink: Callable[[], BodySink] | None = None,
+    ) -> tuple[httpx.Response, BodySink | None]:
         attempt = 0  # backoff retries used so far
         renewed = False
         first = True
@@ -263,8 +293,8 @@ class RequestPipeline:
                 method, url, content=content, data=form, params=params, headers=headers
             )
             try:
-                response, body = await self._attempt(
-                    request, is_token=not authorized, collect=collect
+                response, sink = await self._attempt(
+                    request, is_token=not authorized, new_sink=new_sink
                 )
             except (httpx.TransportError, _AttemptTimeout) as exc:
                 never_sent = isinstance(exc, _NEVER_SENT)
@@ -278,7 +308,7 @@ class RequestPipeline:
 
             status = response.status_code
             if 200 <= status < 300 or status == 304:
-                return response, body
+                return response, sink
             log.info("%s %s: HTTP %s", method, request.url.path, status)
 
             if status == 401 and authorized and not renewed:
@@ -320,24 +350,30 @@ class RequestPipeline:
             raise error
 
     async def _attempt(
-        self, request: httpx.Request, *, is_token: bool, collect: bool = False
-    ) -> tuple[httpx.Response, bytes | None]:
+        self,
+        request: httpx.Request,
+        *,
+        is_token: bool,
+        new_sink: Callable[[], BodySink] | None = None,
+    ) -> tuple[httpx.Response, BodySink | None]:
         """One exchange: send, read the whole body, count it.
 
-        With ``collect``, a 2xx body is handed back apart (one buffer, see :func:`_collect_body`)
-        instead of being stored in the response; error answers are always read into the response.
+        With ``new_sink``, a 2xx body goes to a fresh sink chunk by chunk instead of being stored
+        in the response; error answers are always read into the response.
         """
         self._stats.requests += 1
         if is_token:
             self._stats.token_requests += 1
         response: httpx.Response | None = None
-        body: bytes | None = None
+        sink: BodySink | None = None
         try:
             async with asyncio.timeout(self._attempt_deadline):
                 response = await self._http.send(request, stream=True)
                 try:
-                    if collect and 200 <= response.status_code < 300:
-                        body = await _collect_body(response)
+                    if new_sink is not None and 200 <= response.status_code < 300:
+                        sink = new_sink()
+                        async for chunk in response.aiter_bytes():
+                            sink.write(chunk)
                     else:
                         await response.aread()
                 finally:
@@ -354,4 +390,4 @@ class RequestPipeline:
             raise
         self._stats.bytes_sent += request_size(request)
         self._stats.bytes_received += response_size(response)
-        return response, body
+        return response, sink

@@ -1,0 +1,53 @@
+"""``get_products_into``: the Product Library fed to a sink as it arrives, a fresh sink per try."""
+
+from __future__ import annotations
+
+import pytest
+from sandbox_clients import make_client
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class Chunks:
+    """A sink that keeps what it was given (and counts how many were made)."""
+
+    made = 0
+
+    def __init__(self) -> None:
+        Chunks.made += 1
+        self.parts: list[bytes] = []
+
+    def write(self, chunk: bytes) -> None:
+        self.parts.append(chunk)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.parts)
+
+
+async def test_products_into_a_sink_with_etag(sandbox) -> None:
+    async with make_client(sandbox) as client:
+        page = await client.get_products_raw()
+        sink, etag = await client.get_products_into(Chunks)
+        assert sink is not None and sink.body == page.body and etag == page.etag
+        again, same = await client.get_products_into(Chunks, etag=etag)
+        assert again is None and same == etag  # 304: no sink, nothing written
+
+
+async def test_a_drop_mid_body_retries_with_a_fresh_sink(sandbox_factory) -> None:
+    # Dropped connections send the headers and part of the body, then cut the connection.
+    info = sandbox_factory(products=40, drop_rate=0.5, drop_phase="before", fault_seed=4)
+    async with make_client(info, max_retries=20) as client:
+        await client.get_locations()  # the token first: from here on every retry is the read's
+        retried = 0
+        for _ in range(10):
+            Chunks.made = 0
+            before = client.stats.retries
+            sink, _ = await client.get_products_into(Chunks)
+            assert sink is not None
+            if client.stats.retries > before:
+                retried += 1
+                expected = (await client.get_products_raw()).body
+                assert sink.body == expected  # only the last sink's bytes count
+                assert Chunks.made >= 2  # each attempt that got an answer had its own sink
+        assert retried, "the faults never hit a products read"
