@@ -108,35 +108,29 @@ class CatalogueError(ValueError):
     """The Product Library answer could not be read."""
 
 
-class Catalogue:
-    """Products by UUID (lower-case strings), each with its variants."""
+class _ProductsBuilder:
+    """Turns raw product JSON into :class:`CatalogueProduct` s, one product at a time, sharing
+    equal texts (names, labels) between them."""
 
-    __slots__ = ("etag", "products")
+    def __init__(self) -> None:
+        self.products: list[CatalogueProduct] = []
+        self._shared: dict[str, str] = {}
 
-    def __init__(self, products: Iterable[CatalogueProduct] = (), etag: str | None = None) -> None:
-        self.etag = etag
-        self.products: dict[str, CatalogueProduct] = {p.uuid: p for p in products}
+    def _text(self, value: str | None) -> str:
+        value = (value or "").strip()
+        return self._shared.setdefault(value, value)
 
-    # -- building ------------------------------------------------------------------------------
-
-    @classmethod
-    def decode(cls, payload: bytes, etag: str | None = None) -> Catalogue:
-        """Build from the raw ``GET /organizations/{org}/products/v2`` answer.
-
-        Products are decoded one at a time from the buffer, so only one product's worth of wire
-        objects exists at once (less memory, less fragmentation than decoding the whole list).
-        """
+    def add_array(self, data: bytes | bytearray) -> None:
+        """Add every product of a JSON array."""
         try:
-            pieces = _raw_list_decoder.decode(payload)
+            pieces = _raw_list_decoder.decode(data)
         except msgspec.DecodeError as error:
             raise CatalogueError(f"unreadable product list: {error}") from None
-        shared: dict[str, str] = {}
+        self.add_pieces(pieces)
 
-        def text(value: str | None) -> str:
-            value = (value or "").strip()
-            return shared.setdefault(value, value)
-
-        products: list[CatalogueProduct] = []
+    def add_pieces(self, pieces: list[msgspec.Raw]) -> None:
+        """Add products given as raw JSON objects."""
+        text = self._text
         decode_product = _product_decoder.decode
         for piece in pieces:
             try:
@@ -153,10 +147,113 @@ class Catalogue:
                         _lower(variant.uuid), text(label), text(variant.sku), text(variant.barcode)
                     )
                 )
-            products.append(
+            self.products.append(
                 CatalogueProduct(_lower(product.uuid), text(product.name), tuple(variants))
             )
-        return cls(products, etag)
+
+
+class CatalogueStream:
+    """Builds the catalogue while the Product Library answer arrives (a client body sink).
+
+    The whole answer (26 MB of JSON at 20,000 products) never sits in memory: every
+    :data:`FLUSH_AT` bytes, the complete products received so far are decoded and their bytes
+    dropped. A cut between two products is found by trying the last ``},{`` in the buffer (then
+    earlier ones): the piece before it is decoded as a JSON array, which only succeeds when the
+    cut is between two whole products, so a cut inside a product (between its variants) is never
+    taken; a bracket count skips most such cuts without parsing. An answer not laid out that way
+    (pretty-printed, not an array), or where no cut is found in :data:`GIVE_UP_AT` bytes, is
+    decoded whole at the end, as :meth:`Catalogue.decode` does: at most :data:`TRIES` parses of
+    a buffer below that size per :data:`FLUSH_AT` bytes received are ever wasted.
+    """
+
+    FLUSH_AT = 256 * 1024
+    TRIES = 8
+    GIVE_UP_AT = 2 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._builder = _ProductsBuilder()
+        self._streaming: bool | None = None  # None until the first byte that isn't space
+        self._next_try = self.FLUSH_AT
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next piece of the body."""
+        buffer = self._buffer
+        buffer += chunk
+        if self._streaming is None:
+            text = buffer.lstrip()
+            if not text:
+                return
+            self._streaming = text[:1] == b"["
+            del buffer[: len(buffer) - len(text)]
+        if self._streaming and len(buffer) >= self._next_try:
+            if not self._decode_complete_products() and len(buffer) >= self.GIVE_UP_AT:
+                self._streaming = False  # no cut found: decode it whole at the end
+            self._next_try = len(buffer) + self.FLUSH_AT
+
+    def _decode_complete_products(self) -> bool:
+        """Decode and drop the whole products at the front of the buffer; False if none."""
+        buffer = self._buffer
+        # Bracket balance of buffer[:end], kept while walking back from cut to cut: a cut between
+        # whole products has every "{" and every "[" but the first closed. Brackets inside names
+        # can fool this count either way: the decode below is the real test, and a count that is
+        # never right only means no cut is taken (the answer is then decoded whole at the end).
+        end = len(buffer)
+        braces = buffer.count(b"{") - buffer.count(b"}")
+        squares = buffer.count(b"[") - buffer.count(b"]")
+        tries = 0
+        while tries < self.TRIES:
+            cut = buffer.rfind(b"},{", 0, end)
+            if cut < 0:
+                return False
+            braces -= buffer.count(b"{", cut + 1, end) - buffer.count(b"}", cut + 1, end)
+            squares -= buffer.count(b"[", cut + 1, end) - buffer.count(b"]", cut + 1, end)
+            end = cut + 1
+            if braces != 0 or squares != 1:
+                end = cut  # inside a product (between its variants): look further back
+                braces += 1  # the "}" at cut is no longer in buffer[:end]
+                continue
+            tries += 1
+            try:
+                pieces = _raw_list_decoder.decode(buffer[: cut + 1] + b"]")
+            except msgspec.DecodeError:
+                end = cut
+                braces += 1
+                continue
+            self._builder.add_pieces(pieces)
+            del pieces
+            del buffer[1 : cut + 2]  # keep the opening "[", drop the products and the comma
+            return True
+        return False
+
+    def catalogue(self, etag: str | None) -> Catalogue:
+        """The catalogue, once the whole body was written; raises :class:`CatalogueError`."""
+        self._builder.add_array(self._buffer)
+        self._buffer = bytearray()
+        return Catalogue(self._builder.products, etag)
+
+
+class Catalogue:
+    """Products by UUID (lower-case strings), each with its variants."""
+
+    __slots__ = ("etag", "products")
+
+    def __init__(self, products: Iterable[CatalogueProduct] = (), etag: str | None = None) -> None:
+        self.etag = etag
+        self.products: dict[str, CatalogueProduct] = {p.uuid: p for p in products}
+
+    # -- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def decode(cls, payload: bytes | bytearray, etag: str | None = None) -> Catalogue:
+        """Build from the raw ``GET /organizations/{org}/products/v2`` answer.
+
+        Products are decoded one at a time from the buffer, so only one product's worth of wire
+        objects exists at once (less memory, less fragmentation than decoding the whole list).
+        """
+        builder = _ProductsBuilder()
+        builder.add_array(payload)
+        return cls(builder.products, etag)
 
     @classmethod
     def from_products(cls, products: Iterable[Product], etag: str | None = None) -> Catalogue:
@@ -226,17 +323,12 @@ class Catalogue:
 async def fetch_catalogue(client: ZettleClient, etag: str | None) -> Catalogue | None:
     """The Product Library, or None when it has not changed since ``etag`` (304).
 
-    Reads the raw body (one buffer) and decodes it with msgspec, product by product: parsing
-    20,000 products into pydantic models takes seconds and hundreds of MB. The body is dropped
-    as soon as the catalogue is built.
+    Decoded with msgspec while it arrives (:class:`CatalogueStream`): parsing 20,000 products into
+    pydantic models takes seconds and hundreds of MB, and even the raw answer is 26 MB.
     """
-    page = await client.get_products_raw(etag=etag)
-    if page.not_modified or page.body is None:
-        return None
-    body, new_etag = page.body, page.etag
-    del page
     try:
-        return Catalogue.decode(body, new_etag)
+        stream, new_etag = await client.get_products_into(CatalogueStream, etag=etag)
+        return None if stream is None else stream.catalogue(new_etag)
     except CatalogueError as error:
         raise MalformedResponse(
             f"Zettle sent a product list the app can't read ({error})"
