@@ -94,14 +94,33 @@ def _lower(uuid: str) -> str:
     return uuid if uuid.islower() else uuid.lower()
 
 
+class _CachedVariant(msgspec.Struct, array_like=True, gc=False):
+    uuid: str
+    name: str
+    sku: str
+    barcode: str
+
+
+class _CachedProduct(msgspec.Struct, array_like=True, gc=False):
+    uuid: str
+    name: str
+    variants: list[_CachedVariant]
+
+
 class _CacheFile(msgspec.Struct):
+    """The cache file: each product its own msgpack piece, decoded one at a time on load (like
+    the Product Library answer), so equal texts are shared again and only one product's worth
+    of decoded objects is ever transient."""
+
     version: int
     etag: str | None
-    products: list[CatalogueProduct]
+    products: list[msgspec.Raw]
 
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 _cache_decoder = msgspec.msgpack.Decoder(_CacheFile)
+_cached_product_decoder = msgspec.msgpack.Decoder(_CachedProduct)
+_cached_product_encoder = msgspec.msgpack.Encoder()
 
 
 class CatalogueError(ValueError):
@@ -127,6 +146,18 @@ class _ProductsBuilder:
         except msgspec.DecodeError as error:
             raise CatalogueError(f"unreadable product list: {error}") from None
         self.add_pieces(pieces)
+
+    def add_cached(self, pieces: list[msgspec.Raw]) -> None:
+        """Add products given as pieces of the cache file (see :class:`_CacheFile`)."""
+        text = self._text
+        decode_product = _cached_product_decoder.decode
+        for piece in pieces:
+            product = decode_product(piece)
+            variants = tuple(
+                CatalogueVariant(v.uuid, text(v.name), text(v.sku), text(v.barcode))
+                for v in product.variants
+            )
+            self.products.append(CatalogueProduct(product.uuid, text(product.name), variants))
 
     def add_pieces(self, pieces: list[msgspec.Raw]) -> None:
         """Add products given as raw JSON objects."""
@@ -283,9 +314,21 @@ class Catalogue:
 
     def save(self, path: Path) -> None:
         """Write the catalogue and its ETag atomically (temporary file, then rename)."""
-        data = msgspec.msgpack.encode(
-            _CacheFile(_CACHE_VERSION, self.etag, list(self.products.values()))
-        )
+        encode = _cached_product_encoder.encode
+        pieces = [
+            msgspec.Raw(
+                encode(
+                    (
+                        product.uuid,
+                        product.name,
+                        [(v.uuid, v.name, v.sku, v.barcode) for v in product.variants],
+                    )
+                )
+            )
+            for product in self.products.values()
+        ]
+        data = msgspec.msgpack.encode(_CacheFile(_CACHE_VERSION, self.etag, pieces))
+        del pieces
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(path.suffix + ".tmp")
         temporary.write_bytes(data)
@@ -296,12 +339,13 @@ class Catalogue:
         """The cached catalogue, or None when there is none or it is unreadable."""
         try:
             cached = _cache_decoder.decode(path.read_bytes())
+            if cached.version != _CACHE_VERSION:
+                return None
+            builder = _ProductsBuilder()
+            builder.add_cached(cached.products)
         except (OSError, msgspec.DecodeError, msgspec.ValidationError):
             return None
-        cached_etag = cached.etag
-        if cached.version != _CACHE_VERSION:
-            return None
-        return cls(cached.products, cached_etag)
+        return cls(builder.products, cached.etag)
 
     # -- reading -------------------------------------------------------------------------------
 
