@@ -1,8 +1,9 @@
 """The product catalogue reduced to what a stock row shows: names, variant labels, SKU and barcode.
 
 Kept compact because a big shop has 20,000 products: the Product Library answer (26 MB of JSON at
-that size) is decoded with msgspec straight into small structs, strings shared, and a copy is kept
-in the cache dir with its ETag so the next start usually gets a 304 instead of the whole library.
+that size) is decoded with msgspec while it arrives (:class:`CatalogueStream`, so the whole answer
+is never in memory) straight into small structs, strings shared, and a copy is kept in the cache
+dir with its ETag so the next start usually gets a 304 instead of the whole library.
 """
 
 from __future__ import annotations
