@@ -71,7 +71,9 @@ class LeanAnswer(msgspec.Struct, rename="camel", gc=False):
     and decoded only while :meth:`lines` walks it, so at most one line's strings exist at once.
 
     A 50,000-line snapshot then needs 2.6 MB of small objects on top of its body instead of 6.3 MB
-    (a struct and a UUID string per line, all alive together), for about 3 ms more CPU.
+    (a struct and a UUID string per line, all alive together). The price is one decoder call per
+    line: the benchmark's full refresh at 50k variants costs ~94 ms of CPU instead of ~80 ms
+    (1.32x instead of 1.10x a bare ``json.loads``, target 1.5x) for a 1-3 MB lower peak.
     """
 
     variants: list[msgspec.Raw] = []
