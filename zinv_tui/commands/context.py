@@ -10,21 +10,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import SecretStr
 
 from zinv_tui.commands.output import FORMATS
-from zinv_tui.config import ResolvedSettings, load_settings, resolve_api_key
+from zinv_tui.config import ResolvedSettings, resolve_api_key
+from zinv_tui.config.flags import SETTING_FLAGS, profile_flags, settings_from_args
 
 if TYPE_CHECKING:
     from zinv_tui.api import ZettleClient
 
 T = TypeVar("T")
 
-SETTING_FLAGS = {
-    "base_url": "one base URL for OAuth, Inventory and Products (the sandbox)",
-    "client_id": "OAuth client id (default: read from the API key)",
-    "poll_interval": "seconds between polls (1-3600)",
-    "timeout": "seconds to wait for Zettle per request (1-300)",
-    "user": "name recorded with each movement (default: the OS user)",
-}
-"""Settings that can be given as flags; they beat every other source."""
+__all__ = [
+    "SETTING_FLAGS",
+    "add_format_argument",
+    "add_profile_arguments",
+    "open_client",
+    "profile_flags",
+    "run_async",
+    "settings_from_args",
+]
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,31 +59,14 @@ def add_format_argument(parser: argparse.ArgumentParser, default: str = "table")
     )
 
 
-def profile_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """The setting flags actually given."""
-    given = {key: getattr(args, key) for key in SETTING_FLAGS if hasattr(args, key)}
-    if getattr(args, "profile", None) is not None:
-        given["profile"] = args.profile
-    return given
-
-
-def settings_from_args(
-    args: argparse.Namespace, *, allow_new_profile: bool = False
-) -> ResolvedSettings:
-    """The resolved settings for the profile and flags on the command line."""
-    return load_settings(flags=profile_flags(args), allow_new_profile=allow_new_profile)
-
-
 def open_client(settings: ResolvedSettings, api_key: SecretStr | None = None) -> ZettleClient:
     """A :class:`ZettleClient` for the profile (key: the profile's, unless given)."""
-    from zinv_tui.api import ZettleClient
+    from zinv_tui.service.connection import open_client as open_shop_client
 
     key = api_key if api_key is not None else resolve_api_key(settings).value
-    return ZettleClient(
-        key,
-        endpoints=settings.endpoints(),
-        client_id=settings.profile.client_id,
-        timeout=settings.profile.timeout,
+    profile = settings.profile
+    return open_shop_client(
+        key, settings.endpoints(), client_id=profile.client_id, timeout=profile.timeout
     )
 
 

@@ -51,7 +51,9 @@ yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, `
 (:class:`RowChange` with ``old`` and ``new`` rows) and ``removed``; ``full`` marks a snapshot.
 """
 
+from zinv_tui.api.models import LocationType
 from zinv_tui.service.catalogue import Catalogue
+from zinv_tui.service.connection import open_client, open_local_client
 from zinv_tui.service.counts import (
     CommitPlan,
     CommitResult,
@@ -95,6 +97,7 @@ __all__ = [
     "DriftNotConfirmed",
     "HistoryEntry",
     "InventoryService",
+    "LocationType",
     "MovementIntent",
     "MovementRejected",
     "OutboxEntry",
@@ -112,5 +115,7 @@ __all__ = [
     "UndoRefused",
     "UnknownCode",
     "count_book",
+    "open_client",
+    "open_local_client",
     "parse_quantity",
 ]

@@ -65,9 +65,9 @@ def demo_session(
     products: int = 300, seed: int = 1, sales_per_minute: float = DEMO_SALES_PER_MINUTE
 ) -> Iterator[Any]:
     """The sandbox running in this process and a ``ZinvApp`` (DEMO) on it; stops the sandbox."""
-    from zinv_tui.api import ApiEndpoints, ZettleClient
     from zinv_tui.config import DEMO_PROFILE, resolve_paths
     from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
+    from zinv_tui.service import open_local_client
 
     paths = resolve_paths()
     database = demo_database_path(paths.data_dir, products, seed)
@@ -79,12 +79,7 @@ def demo_session(
     )
     info = server.start()
     try:
-        client = ZettleClient(
-            info.api_key,
-            endpoints=ApiEndpoints.single(info.url),
-            client_id=info.client_id,
-            requests_per_second=None,
-        )
+        client = open_local_client(info.url, info.api_key, client_id=info.client_id)
         yield build_app(
             client,
             state_dir=paths.profile_state_dir(DEMO_PROFILE),
@@ -122,14 +117,11 @@ def run_app(args: argparse.Namespace) -> int:
         if choice != "connected":
             return NO_API_KEY
         api_key = resolve_api_key(settings)
-    from zinv_tui.api import ZettleClient
+    from zinv_tui.service import open_client
 
     profile = settings.profile
-    client = ZettleClient(
-        api_key.value,
-        endpoints=settings.endpoints(),
-        client_id=profile.client_id,
-        timeout=profile.timeout,
+    client = open_client(
+        api_key.value, settings.endpoints(), client_id=profile.client_id, timeout=profile.timeout
     )
     app = build_app(
         client,
@@ -154,6 +146,6 @@ def first_run(settings: Any, reason: str) -> str:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from zinv_tui.commands.context import settings_from_args
+    from zinv_tui.config import settings_from_args
 
     return settings_from_args(args)

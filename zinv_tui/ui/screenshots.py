@@ -236,16 +236,10 @@ SCENARIOS: dict[str, Scenario] = {
 
 def demo_app(info: Any, state_dir: Path) -> App[Any]:
     """The real app on a sandbox, deterministic (frozen), starting and stopping its service."""
-    from zinv_tui.api import ApiEndpoints, ZettleClient
-    from zinv_tui.service import InventoryService
+    from zinv_tui.service import InventoryService, open_local_client
     from zinv_tui.ui.app import ZinvApp
 
-    client = ZettleClient(
-        info.api_key,
-        endpoints=ApiEndpoints.single(info.url),
-        client_id=info.client_id,
-        requests_per_second=None,
-    )
+    client = open_local_client(info.url, info.api_key, client_id=info.client_id)
     service = InventoryService(client, state_dir, poll_interval=3600.0, user=DEMO_USER)
     return ZinvApp(service, demo=True, frozen=True, on_exit=[client.aclose])
 

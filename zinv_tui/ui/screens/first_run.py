@@ -57,11 +57,11 @@ def settings_verifier(settings: Any) -> Verifier:
     """Verify against the profile's token endpoint (its base URLs and client id)."""
 
     async def verify(key: SecretStr) -> Any:
-        from zinv_tui.api import ZettleClient
+        from zinv_tui.service import open_client
 
-        client = ZettleClient(
+        client = open_client(
             key,
-            endpoints=settings.endpoints(),
+            settings.endpoints(),
             client_id=settings.profile.client_id,
             timeout=settings.profile.timeout,
         )

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from zinv_tui.api.models import LocationType
+from zinv_tui.service import LocationType
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 
 RowKey = tuple[str, str]

@@ -15,8 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Select, Static
 
-from zinv_tui.api.models import LocationType
-from zinv_tui.service import MovementIntent, PlannedMovement, Reason
+from zinv_tui.service import LocationType, MovementIntent, PlannedMovement, Reason
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
