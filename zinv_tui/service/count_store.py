@@ -9,10 +9,11 @@ closed SSH session or a crash loses nothing, and two processes counting the same
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from zinv_tui.service.state_db import Transaction, open_state_db
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS count_sessions (
@@ -87,17 +88,13 @@ class CountStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_state_db(self.path, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
 
-    def _begin(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _begin(self) -> Transaction:
+        return Transaction(self._db)
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -309,18 +306,3 @@ class CountStore:
             "WHERE session_id = ? AND product_uuid = ? AND variant_uuid = ?",
             (counted, last, expected_now, now or last, session_id, *key),
         )
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error)."""
-
-    __slots__ = ("_db",)
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")

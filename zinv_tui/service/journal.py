@@ -18,7 +18,6 @@ a batch sent twice is applied once by Zettle thanks to its externalUuid.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 from zinv_tui.api.models import LocationType
 from zinv_tui.service.movements import Reason
 from zinv_tui.service.rows import RowKey
+from zinv_tui.service.state_db import Transaction, open_state_db
 
 SCHEMA_VERSION = 1
 
@@ -241,12 +241,7 @@ class OutboxJournal:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        self._db = open_state_db(self.path, _SCHEMA, foreign_keys=True)
         self._db.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -578,20 +573,5 @@ class OutboxJournal:
         )
         return int(cursor.lastrowid or 0), external
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error)."""
-
-    __slots__ = ("_db",)
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db)
