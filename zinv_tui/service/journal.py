@@ -406,22 +406,19 @@ class OutboxJournal:
 
     def requeue(self, entry_id: int) -> OutboxEntry:
         """Send a needs-attention entry again (in a new batch, under a fresh externalUuid)."""
-        with self._transaction():
-            changed = self._db.execute(
-                "UPDATE entries SET status = 'PENDING', batch_id = NULL, last_error = NULL "
-                "WHERE id = ? AND status = 'NEEDS_ATTENTION'",
-                (entry_id,),
-            ).rowcount
-        if not changed:
-            raise LookupError(f"movement {entry_id} is not waiting for attention")
-        return self.entry(entry_id)
+        return self._leave_attention(
+            entry_id, "status = 'PENDING', batch_id = NULL, last_error = NULL"
+        )
 
     def dismiss(self, entry_id: int) -> OutboxEntry:
         """Give up on a needs-attention entry; it stays in the history as CANCELLED."""
+        return self._leave_attention(entry_id, "status = 'CANCELLED'")
+
+    def _leave_attention(self, entry_id: int, assignments: str) -> OutboxEntry:
+        """Apply ``assignments`` (fixed SQL) to a needs-attention entry; the entry after."""
         with self._transaction():
             changed = self._db.execute(
-                "UPDATE entries SET status = 'CANCELLED' "
-                "WHERE id = ? AND status = 'NEEDS_ATTENTION'",
+                f"UPDATE entries SET {assignments} WHERE id = ? AND status = 'NEEDS_ATTENTION'",
                 (entry_id,),
             ).rowcount
         if not changed:
