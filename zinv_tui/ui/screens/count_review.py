@@ -15,12 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from zinv_tui.service import CountError, CountScope, CountStatus, DriftNotConfirmed, count_book
+from zinv_tui.service import CountError, CountScope, CountStatus, DriftNotConfirmed
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
 from zinv_tui.ui.screens.counts import default_report_path, export_report
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
-from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.session_screen import SessionScreen
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 MAX_SHOWN = 2000
@@ -42,7 +42,7 @@ def signed_text(value: int | None, warn: bool = False) -> Text:
     return text
 
 
-class CountReviewScreen(ServiceScreen[None]):
+class CountReviewScreen(SessionScreen):
     """``ctrl+r`` from a count: check variances and drift, then ``ctrl+s`` commits."""
 
     TITLE = "Count review"
@@ -61,9 +61,7 @@ class CountReviewScreen(ServiceScreen[None]):
     ]
 
     def __init__(self, session_id: int) -> None:
-        super().__init__()
-        self.session_id = session_id
-        self._session: Any = None
+        super().__init__(session_id)
         self.filter = "all"
         self.largest_first = False
         self.revealed = False
@@ -72,18 +70,6 @@ class CountReviewScreen(ServiceScreen[None]):
         self._shown: list[Any] = []
         self._item_width = 0
         self._saving = False
-        self._refresh_pending = False
-
-    @property
-    def book(self) -> Any:
-        return count_book(self.service)
-
-    @property
-    def session(self) -> Any:
-        """The count (as read at the last reload: the title and keys read it often)."""
-        if self._session is None:
-            self._session = self.book.session(self.session_id)
-        return self._session
 
     def compose(self) -> ComposeResult:
         yield Static(id="review-title")
@@ -102,14 +88,7 @@ class CountReviewScreen(ServiceScreen[None]):
         self.follow_rows(self._rows_changed)
 
     def _rows_changed(self, _diff: Any) -> None:
-        if not self._refresh_pending:
-            self._refresh_pending = True
-            self.set_timer(1.0, self._refresh)  # a full count's review is a 50k-line read
-
-    def _refresh(self) -> None:
-        self._refresh_pending = False
-        if self.is_attached:
-            self.reload()
+        self.reload_soon(1.0)  # a full count's review is a 50k-line read
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in {"commit", "toggle_zero", "forget_line"} and not self.session.is_open:

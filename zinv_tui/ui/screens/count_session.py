@@ -20,10 +20,10 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
-from zinv_tui.service import CountError, RowKey, count_book
+from zinv_tui.service import CountError, RowKey
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
-from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.screens.variant_search import VariantIndex, VariantPicker, clean_code
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
@@ -91,7 +91,7 @@ class ScanField(Input):
             self.screen.focus_next()
 
 
-class CountScreen(ServiceScreen[None]):
+class CountScreen(SessionScreen):
     """One open count: scan, ``+N``, ``=N``, take back scans, then ``ctrl+r`` to review."""
 
     TITLE = "Count"
@@ -105,24 +105,10 @@ class CountScreen(ServiceScreen[None]):
     ]
 
     def __init__(self, session_id: int) -> None:
-        super().__init__()
-        self.session_id = session_id
-        self._session: Any = None
+        super().__init__(session_id)
         self._index: VariantIndex | None = None
         self._scans: list[Any] = []
         self._item_width = 0
-        self._refresh_pending = False
-
-    @property
-    def book(self) -> Any:
-        return count_book(self.service)
-
-    @property
-    def session(self) -> Any:
-        """The count (as read at the last reload: the title and keys read it often)."""
-        if self._session is None:
-            self._session = self.book.session(self.session_id)
-        return self._session
 
     def compose(self) -> ComposeResult:
         yield Static(id="count-title")
@@ -180,14 +166,7 @@ class CountScreen(ServiceScreen[None]):
         if full or getattr(diff, "added", None) or getattr(diff, "removed", None):
             self._index = None
             self.query_one("#search", VariantPicker).rebuild(self.service.rows)
-        if not self._refresh_pending:
-            self._refresh_pending = True
-            self.set_timer(0.3, self._refresh_lines)
-
-    def _refresh_lines(self) -> None:
-        self._refresh_pending = False
-        if self.is_attached:
-            self.reload()
+        self.reload_soon(0.3)
 
     # ---------------------------------------------------------------- table
 
