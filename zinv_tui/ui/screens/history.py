@@ -3,6 +3,7 @@ with undo of a selected movement (it records the opposite movement; nothing is d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -271,84 +272,92 @@ class HistoryScreen(ServiceScreen[None]):
     # ---------------------------------------------------------------- undo / retry
 
     def action_undo(self) -> None:
-        entry = self.selected_entry()
+        entry = self._chosen_entry(_undo_problem)
         if entry is None:
             return
-        problem = _undo_problem(entry)
-        if problem:
-            self.notify(problem, severity="warning", markup=False)
-            return
-        body = Text("Undo ")
-        body.append(f"{REASON_WORDS.get(entry.reason, entry.reason)} of {entry.quantity} x ")
-        body.append(entry.label, style="bold")
-        body.append(f" ({entry.created.astimezone(self._zone()):%m-%d %H:%M})?\n\n")
-        body.append(
+        self._confirm(
+            entry,
+            "Undo",
+            f" ({entry.created.astimezone(self._zone()):%m-%d %H:%M})?\n\n"
             f"This records the opposite movement: {entry.quantity} from "
             f"{entry.to_type.value} back to {entry.from_type.value}. "
-            "The original stays in the history."
+            "The original stays in the history.",
+            title="Undo this movement?",
+            then=self.undo,
         )
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.undo(entry.id)
-
-        self.app.push_screen(ConfirmDialog("Undo this movement?", body, "Undo"), answered)
 
     @work(exclusive=True, group="history-undo", exit_on_error=False)
     async def undo(self, entry_id: int) -> None:
-        try:
-            await self.service.undo(entry_id)
-        except Exception as error:
-            self.notify(f"Could not undo: {error}", severity="error", markup=False)
-            return
-        self.notify("⧗ Undo recorded, sending to Zettle", markup=False)
-        self.reload()
+        await self._ask_service(
+            lambda: self.service.undo(entry_id),
+            "Could not undo",
+            "⧗ Undo recorded, sending to Zettle",
+        )
 
     def action_retry(self) -> None:
-        entry = self.selected_entry()
-        if entry is None:
-            return
-        if problem := _refused_only(entry):
-            self.notify(problem, severity="warning")
-            return
-        self.retry(entry.id)
+        entry = self._chosen_entry(_refused_only)
+        if entry is not None:
+            self.retry(entry.id)
 
     def action_dismiss_refused(self) -> None:
         """``x``: give up on a movement Zettle refused (it stays in the history as dropped)."""
-        entry = self.selected_entry()
+        entry = self._chosen_entry(_refused_only)
         if entry is None:
             return
-        if problem := _refused_only(entry):
-            self.notify(problem, severity="warning")
-            return
-        body = Text("Drop ")
-        body.append(f"{REASON_WORDS.get(entry.reason, entry.reason)} of {entry.quantity} x ")
-        body.append(entry.label, style="bold")
-        body.append("?\n\nNothing is sent to Zettle; the movement stays in the history as dropped.")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.drop(entry.id)
-
-        self.app.push_screen(ConfirmDialog("Drop this movement?", body, "Drop"), answered)
+        self._confirm(
+            entry,
+            "Drop",
+            "?\n\nNothing is sent to Zettle; the movement stays in the history as dropped.",
+            title="Drop this movement?",
+            then=self.drop,
+        )
 
     @work(exclusive=True, group="history-drop", exit_on_error=False)
     async def drop(self, entry_id: int) -> None:
-        try:
-            await self.service.dismiss(entry_id)
-        except Exception as error:
-            self.notify(f"Could not drop it: {error}", severity="error", markup=False)
-            return
-        self.reload()
+        await self._ask_service(lambda: self.service.dismiss(entry_id), "Could not drop it")
 
     @work(exclusive=True, group="history-retry", exit_on_error=False)
     async def retry(self, entry_id: int) -> None:
+        await self._ask_service(
+            lambda: self.service.retry(entry_id), "Could not retry", "⧗ Sending it again"
+        )
+
+    def _chosen_entry(self, problem_of: Callable[[Any], str | None]) -> Any | None:
+        """The movement under the cursor, unless ``problem_of`` says why not (as a warning)."""
+        entry = self.selected_entry()
+        if entry is None:
+            return None
+        if problem := problem_of(entry):
+            self.notify(problem, severity="warning", markup=False)
+            return None
+        return entry
+
+    def _confirm(
+        self, entry: Any, verb: str, rest: str, *, title: str, then: Callable[[int], object]
+    ) -> None:
+        """Ask "<verb> <reason> of <n> x <item><rest>"; on yes, ``then(entry.id)``."""
+        body = Text(f"{verb} ")
+        body.append(f"{REASON_WORDS.get(entry.reason, entry.reason)} of {entry.quantity} x ")
+        body.append(entry.label, style="bold")
+        body.append(rest)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then(entry.id)
+
+        self.app.push_screen(ConfirmDialog(title, body, verb), answered)
+
+    async def _ask_service(
+        self, call: Callable[[], Awaitable[object]], failure: str, success: str | None = None
+    ) -> None:
+        """Await ``call()``; say ``failure: <why>`` if it fails, else ``success``, and reload."""
         try:
-            await self.service.retry(entry_id)
+            await call()
         except Exception as error:
-            self.notify(f"Could not retry: {error}", severity="error", markup=False)
+            self.notify(f"{failure}: {error}", severity="error", markup=False)
             return
-        self.notify("⧗ Sending it again", markup=False)
+        if success:
+            self.notify(success, markup=False)
         self.reload()
 
 
