@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from zinv_tui.service.count_store import CountStore, LineNames
+from zinv_tui.service.csv_export import spreadsheet_text
 from zinv_tui.service.journal import OutboxEntry
 from zinv_tui.service.movements import MAX_QUANTITY, MovementIntent, Reason
 from zinv_tui.service.rows import RowKey, StockRow
@@ -663,11 +664,11 @@ class CountBook:
                 writer.writerow(
                     (
                         session.id,
-                        _cell(session.name),
-                        _cell(line.product_name),
-                        _cell(line.variant_name),
-                        _cell(line.sku),
-                        _cell(line.barcode),
+                        spreadsheet_text(session.name),
+                        spreadsheet_text(line.product_name),
+                        spreadsheet_text(line.variant_name),
+                        spreadsheet_text(line.sku),
+                        spreadsheet_text(line.barcode),
                         _number(line.expected),
                         _number(line.counted),
                         _number(item.variance),
@@ -677,7 +678,7 @@ class CountBook:
                         line.last_counted.isoformat(timespec="seconds")
                         if line.last_counted
                         else "",
-                        _cell(line.note),
+                        spreadsheet_text(line.note),
                         line.key[0],
                         line.key[1],
                     )
@@ -703,13 +704,6 @@ REPORT_COLUMNS = (
     "product_uuid",
     "variant_uuid",
 )
-
-
-def _cell(value: str | None) -> str:
-    """Text cells a spreadsheet would run as formulas get a leading apostrophe."""
-    if not value:
-        return ""
-    return "'" + value if value[0] in "=+-@\t\r" else value
 
 
 def _number(value: int | None) -> int | str:

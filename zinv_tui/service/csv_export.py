@@ -54,7 +54,9 @@ HISTORY_COLUMNS = (
 )
 
 
-def _text(value: str | None) -> str:
+def spreadsheet_text(value: str | None) -> str:
+    """``value`` as a CSV text cell: a leading apostrophe when a spreadsheet would run it as a
+    formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or CR); ``None`` is empty."""
     if not value:
         return ""
     return "'" + value if value[0] in "=+-@\t\r" else value
@@ -69,10 +71,10 @@ def write_balances_csv(path: Path | str, rows: Iterable[StockRow]) -> int:
         for row in ordered:
             writer.writerow(
                 (
-                    _text(row.product_name),
-                    _text(row.variant_name),
-                    _text(row.sku),
-                    _text(row.barcode),
+                    spreadsheet_text(row.product_name),
+                    spreadsheet_text(row.variant_name),
+                    spreadsheet_text(row.sku),
+                    spreadsheet_text(row.barcode),
                     row.balance,
                     row.pending,
                     row.shown_balance,
@@ -97,10 +99,10 @@ def write_history_csv(path: Path | str, entries: Iterable[OutboxEntry]) -> int:
                     entry.id,
                     entry.created.isoformat(timespec="seconds"),
                     entry.reason.value,
-                    _text(entry.product_name),
-                    _text(entry.variant_name),
-                    _text(entry.sku),
-                    _text(entry.barcode),
+                    spreadsheet_text(entry.product_name),
+                    spreadsheet_text(entry.variant_name),
+                    spreadsheet_text(entry.sku),
+                    spreadsheet_text(entry.barcode),
                     entry.from_type.value,
                     entry.to_type.value,
                     entry.quantity,
@@ -108,11 +110,11 @@ def write_history_csv(path: Path | str, entries: Iterable[OutboxEntry]) -> int:
                     "" if entry.balance_before is None else entry.balance_before,
                     "" if entry.balance_after is None else entry.balance_after,
                     entry.status.value,
-                    _text(entry.user),
-                    _text(entry.note),
+                    spreadsheet_text(entry.user),
+                    spreadsheet_text(entry.note),
                     entry.undo_of or "",
                     entry.undone_by or "",
-                    _text(entry.last_error),
+                    spreadsheet_text(entry.last_error),
                     entry.external_uuid,
                     entry.sent_as or "",
                     entry.product_uuid,
