@@ -10,6 +10,7 @@ from importlib.util import find_spec
 
 from zinv_tui import __version__, redaction
 from zinv_tui.commands.account import add_login_arguments
+from zinv_tui.commands.arg_types import non_negative_float, non_negative_int, number_type
 from zinv_tui.commands.context import add_format_argument, add_profile_arguments
 from zinv_tui.commands.exit_codes import EPILOG, CommandError, ExitCode, exit_code_for
 from zinv_tui.commands.movements import add_import_counts_arguments, add_move_arguments
@@ -18,39 +19,16 @@ from zinv_tui.commands.stock import add_balances_arguments, add_export_arguments
 from zinv_tui.config.errors import ConfigError, CredentialsError
 from zinv_tui.redaction import redact
 
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
-    return port
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be zero or more")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a finite number, zero or more")
-    return value
+_port = number_type(
+    int,
+    lambda port: 0 <= port <= 65535,
+    "is not a port number (0-65535)",
+    "{value} is not a port number (0-65535)",
+)
 
 
 def _rate(text: str) -> float:
-    value = _non_negative_float(text)
+    value = non_negative_float(text)
     if value > 1:
         raise argparse.ArgumentTypeError(f"{text} must be a fraction between 0 and 1")
     return value
@@ -64,12 +42,12 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--db", default=None, help="SQLite file for the ledger (default: in memory)"
     )
     parser.add_argument(
-        "--products", type=_non_negative_int, default=300, help="demo products (default 300)"
+        "--products", type=non_negative_int, default=300, help="demo products (default 300)"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the demo data (default 1)")
     parser.add_argument(
         "--sales-per-minute",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=0.0,
         help="simulated POS sales per minute (STORE to SOLD)",
     )
@@ -78,7 +56,7 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
     faults = parser.add_argument_group("fault injection (also at POST /sandbox/faults)")
     faults.add_argument(
-        "--latency-ms", type=_non_negative_float, default=0.0, help="added latency per request"
+        "--latency-ms", type=non_negative_float, default=0.0, help="added latency per request"
     )
     faults.add_argument("--error-rate", type=_rate, default=0.0, help="fraction answered with 5xx")
     faults.add_argument(
@@ -98,7 +76,7 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
     faults.add_argument(
         "--token-ttl",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=7200,
         help="seconds an access token lasts (default 7200)",
     )
@@ -173,12 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         "ledger is kept in the user data directory, so movements persist between runs.",
     )
     demo.add_argument(
-        "--products", type=_non_negative_int, default=300, help="demo products (default 300)"
+        "--products", type=non_negative_int, default=300, help="demo products (default 300)"
     )
     demo.add_argument("--seed", type=int, default=1, help="seed of the demo data (default 1)")
     demo.add_argument(
         "--sales-per-minute",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=None,
         help="simulated POS sales per minute (default 6)",
     )

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from zinv_tui.commands.arg_types import number_type
 from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows
@@ -69,24 +70,18 @@ CODE_COLUMNS = ("sku", "barcode", "variant_uuid")
 COUNT_COLUMN = "counted"
 
 
-def _quantity(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= MAX_QUANTITY:
-        raise argparse.ArgumentTypeError(f"{value} must be between 0 and {MAX_QUANTITY:,}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 3600 seconds")
-    return value
+_quantity = number_type(
+    int,
+    lambda value: 0 <= value <= MAX_QUANTITY,
+    "is not a whole number",
+    f"{{value}} must be between 0 and {MAX_QUANTITY:,}",
+)
+_seconds = number_type(
+    float,
+    lambda value: 0 <= value <= 3600,
+    "is not a number of seconds",
+    "{text} must be between 0 and 3600 seconds",
+)
 
 
 def add_wait_arguments(parser: argparse.ArgumentParser) -> None:

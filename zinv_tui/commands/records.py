@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from zinv_tui.commands.arg_types import positive_int
 from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.movements import add_wait_arguments, deliver
@@ -42,22 +43,12 @@ OUTBOX_COLUMNS = (
 _REASON_NAMES = {reason.value.lower().replace("_", "-"): reason for reason in Reason}
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be above zero")
-    return value
-
-
 def add_history_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``history``."""
     parser.add_argument("--filter", metavar="TEXT", help="only movements mentioning TEXT")
     parser.add_argument("--reason", choices=tuple(_REASON_NAMES), help="only this reason")
     parser.add_argument(
-        "--limit", type=_positive, default=100, help="newest N movements (default 100)"
+        "--limit", type=positive_int, default=100, help="newest N movements (default 100)"
     )
 
 
@@ -66,14 +57,14 @@ def add_outbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retry",
         nargs="*",
-        type=_positive,
+        type=positive_int,
         metavar="ID",
         help="send pending movements now, and send again the refused ones named (all if none)",
     )
     parser.add_argument(
         "--dismiss",
         nargs="+",
-        type=_positive,
+        type=positive_int,
         metavar="ID",
         help="give up on refused movements (they stay in the history as CANCELLED)",
     )
