@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sqlite3
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from zinv_tui.service import (
     OutboxStatus,
     Reason,
     UnknownCode,
+    count_book,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -221,3 +223,16 @@ async def test_two_counters_on_one_count_add_up(sandbox_factory, tmp_path):
         assert len(ana.last_scans(session.id)) == 3
         ana.close()
         ben.close()
+
+
+async def test_the_service_s_count_book_closes_on_stop(sandbox, tmp_path):
+    """``count_book(service)`` shares the service's life: ``stop()`` closes its connection."""
+    async with running_service(sandbox, tmp_path) as service:
+        book = count_book(service)
+        assert count_book(service) is book
+        session = book.start("Before the stop")
+        assert [s.id for s in book.sessions()] == [session.id]
+    with pytest.raises(sqlite3.ProgrammingError):
+        book.sessions()
+    with pytest.raises(sqlite3.ProgrammingError):  # asked for later: closed at once, none leaks
+        count_book(service).sessions()

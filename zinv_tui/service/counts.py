@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +321,8 @@ class CountBook:
     """Count sessions of one service (one profile): start, scan, review, commit, export.
 
     Opens its own connection to ``service.state_dir / outbox.sqlite``; close it with
-    :meth:`close` (or use :func:`count_book`, which keeps one per service).
+    :meth:`close` (or use :func:`count_book`, which keeps one per service and closes it with the
+    service).
     """
 
     def __init__(self, service: Any, path: Path | str | None = None) -> None:
@@ -727,9 +729,19 @@ _BOOKS: weakref.WeakKeyDictionary[Any, CountBook] = weakref.WeakKeyDictionary()
 
 
 def count_book(service: Any) -> CountBook:
-    """The :class:`CountBook` of ``service`` (made on first use, kept as long as the service)."""
+    """The :class:`CountBook` of ``service``: made on first use, closed (and forgotten) when the
+    service's journal closes, i.e. on ``await service.stop()``."""
     book = _BOOKS.get(service)
     if book is None:
         book = CountBook(service)
         _BOOKS[service] = book
+        journal = getattr(service, "journal", None)
+        if journal is not None and hasattr(journal, "on_close"):
+            journal.on_close(partial(_close_book, service))
     return book
+
+
+def _close_book(service: Any) -> None:
+    book = _BOOKS.pop(service, None)
+    if book is not None:
+        book.close()

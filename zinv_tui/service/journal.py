@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -242,13 +242,26 @@ class OutboxJournal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._db = open_state_db(self.path, _SCHEMA, foreign_keys=True)
+        self._on_close: list[Callable[[], object]] | None = []
         self._db.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
 
     def close(self) -> None:
+        """Close the file, then call what :meth:`on_close` registered (once)."""
         self._db.close()
+        callbacks, self._on_close = self._on_close or [], None
+        for callback in callbacks:
+            callback()
+
+    def on_close(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` when the journal closes (now, if it is closed already): other
+        connections to its file (the count store) close with it."""
+        if self._on_close is None:
+            callback()
+        else:
+            self._on_close.append(callback)
 
     # -- writing -----------------------------------------------------------------------------
 
