@@ -176,7 +176,9 @@ def test_doctor_reports_clock_skew(sandbox, zinv_dirs, run_cli, monkeypatch):
     monkeypatch.setenv("ZINV_API_KEY", sandbox.api_key)
     result = run_cli("doctor", "--base-url", sandbox.url)
     assert result.code == 1
-    assert re.search(r"FAIL  clock: this computer's clock is (59[5-9]|60[0-5]) s behind", result.out)
+    assert re.search(
+        r"FAIL  clock: this computer's clock is (59[5-9]|60[0-5]) s behind", result.out
+    )
     assert "timedatectl set-ntp true" in result.out
 
 
