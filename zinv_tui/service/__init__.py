@@ -2,22 +2,27 @@
 
 No Textual here; the UI and the CLI use only the names below. Reference::
 
-    from zinv_tui.service import InventoryService, MovementIntent, Reason
+    from zinv_tui.service import InventoryService, MovementIntent, Reason, open_client
 
+    client = open_client(api_key, endpoints, client_id=None, timeout=15.0)  # or open_local_client
     service = InventoryService(client, state_dir=Path(...), poll_interval=5.0, user="ana")
     await service.start()            # locations, catalogue, low-stock levels, balances; then polls
     service.rows                     # Mapping[RowKey, StockRow], RowKey = (product_uuid,
-    variant_uuid) unsubscribe = service.subscribe(on_diff)            # on_diff(RowDiff) after every
-    change service.subscribe_status(on_status)                 # on_status(SyncStatus)
+                                     #   variant_uuid)
+    unsubscribe = service.subscribe(on_diff)    # on_diff(RowDiff) after every change
+    service.subscribe_status(on_status)         # on_status(SyncStatus)
     service.status                   # the latest SyncStatus (state, last_success, last_error,
-    counts) service.locations                # {LocationType: Location} await
-    service.refresh(full=False)                   # poll now service.find_rows("ABC-123")     # rows
-    by exact SKU / barcode / UUID
+                                     #   counts)
+    service.locations                # {LocationType: Location}
+    await service.refresh(full=False)           # poll now
+    service.find_rows("ABC-123")     # rows by exact SKU / barcode / UUID
 
     plans = service.plan([MovementIntent(Reason.RESTOCK, key, quantity=5)])  # before -> after,
-    errors entries = await service.record(intents)   # journal (durable), show at once
-    (row.pending), send #   raises MovementRejected(problems) when any line is invalid (nothing
-    recorded) await service.flush(timeout=10)  # send now; True when nothing is left pending
+                                     #   errors
+    entries = await service.record(intents)     # journal (durable), show at once (row.pending),
+                                     #   send; raises MovementRejected(problems) when any line
+                                     #   is invalid (nothing recorded)
+    await service.flush(timeout=10)  # send now; True when nothing is left pending
 
     service.history(text=None, reason=None, limit=None, status=None, since=None, until=None)
     service.export_history_csv(path, **same filters) ; service.export_balances_csv(path)
@@ -44,7 +49,8 @@ twice (an undo that Zettle refused and the user dismissed frees the original aga
 
 Stock counts (:mod:`zinv_tui.service.counts`): ``book = count_book(service)``; ``book.start(...)``,
 ``scan`` / ``add`` / ``set_count`` / ``remove_scan``, ``review``, ``plan_commit``, ``await
-book.commit(id, confirm_drift=..., zero_uncounted=...)``, ``export_csv``.
+book.commit(id, confirm_drift=..., zero_uncounted=...)``, ``export_csv``; the book closes with the
+service (``stop``).
 
 Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`` own movements not
 yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
