@@ -30,7 +30,7 @@ import csv
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -41,6 +41,7 @@ from zinv_tui.service.csv_export import spreadsheet_text
 from zinv_tui.service.journal import OutboxEntry
 from zinv_tui.service.movements import MAX_QUANTITY, MovementIntent, Reason
 from zinv_tui.service.rows import RowKey, StockRow
+from zinv_tui.service.state_db import stored_time
 
 COUNT_FILE = "outbox.sqlite"
 MAX_NAME_LENGTH = 120
@@ -249,10 +250,6 @@ class CommitResult:
     entries: list[OutboxEntry]
 
 
-def _when(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
 def _session(row: tuple) -> CountSession:
     return CountSession(
         id=row[0],
@@ -261,9 +258,9 @@ def _session(row: tuple) -> CountSession:
         scope_filter=row[3],
         blind=bool(row[4]),
         status=CountStatus(row[5]),
-        created=_when(row[6]),  # type: ignore[arg-type]
+        created=stored_time(row[6]),  # type: ignore[arg-type]
         created_by=row[7],
-        closed=_when(row[8]),
+        closed=stored_time(row[8]),
         closed_by=row[9],
         counted_lines=int(row[10]),
         scope_lines=int(row[11]),
@@ -280,8 +277,8 @@ def _line(row: tuple) -> CountLine:
         in_scope=bool(row[6]),
         counted=row[7],
         expected=row[8],
-        first_counted=_when(row[9]),
-        last_counted=_when(row[10]),
+        first_counted=stored_time(row[9]),
+        last_counted=stored_time(row[10]),
         note=row[11],
     )
 
@@ -293,7 +290,7 @@ def _scan(row: tuple) -> CountScan:
         kind=row[3],
         amount=row[4],
         code=row[5],
-        created=_when(row[6]),  # type: ignore[arg-type]
+        created=stored_time(row[6]),  # type: ignore[arg-type]
         user=row[7],
     )
 

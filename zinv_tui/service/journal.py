@@ -22,14 +22,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 from zinv_tui.api.models import LocationType
 from zinv_tui.service.movements import Reason
 from zinv_tui.service.rows import RowKey
-from zinv_tui.service.state_db import Transaction, open_state_db
+from zinv_tui.service.state_db import Transaction, open_state_db, stored_time
 
 SCHEMA_VERSION = 1
 
@@ -194,10 +194,6 @@ _ENTRY_COLUMNS = (
 _ENTRY_FROM = "entries e LEFT JOIN batches b ON b.id = e.batch_id"
 
 
-def _when(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
 def _entry(row: tuple) -> OutboxEntry:
     return OutboxEntry(
         id=row[0],
@@ -219,11 +215,11 @@ def _entry(row: tuple) -> OutboxEntry:
         balance_before=row[16],
         note=row[17],
         user=row[18],
-        created=_when(row[19]),  # type: ignore[arg-type]
+        created=stored_time(row[19]),  # type: ignore[arg-type]
         status=OutboxStatus(row[20]),
         attempts=row[21],
         last_error=row[22],
-        acknowledged=_when(row[23]),
+        acknowledged=stored_time(row[23]),
         balance_after=row[24],
         undo_of=row[25],
         undone_by=row[26],

@@ -8,6 +8,7 @@ survive a power cut.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 BUSY_TIMEOUT = 10.0
@@ -25,6 +26,11 @@ def open_state_db(path: Path, schema: str, *, foreign_keys: bool = False) -> sql
         db.execute("PRAGMA foreign_keys=ON")
     db.executescript(schema)
     return db
+
+
+def stored_time(epoch: float | None) -> datetime | None:
+    """A time stored as epoch seconds, as an aware UTC datetime (``None`` stays ``None``)."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 class Transaction:
