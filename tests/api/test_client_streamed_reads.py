@@ -51,3 +51,39 @@ async def test_a_drop_mid_body_retries_with_a_fresh_sink(sandbox_factory) -> Non
                 assert sink.body == expected  # only the last sink's bytes count
                 assert Chunks.made >= 2  # each attempt that got an answer had its own sink
         assert retried, "the faults never hit a products read"
+
+
+async def test_store_balances_into_a_sink_count_the_same_bytes(sandbox) -> None:
+    async with make_client(sandbox) as client:
+        body = await client.get_store_balances_raw()
+        before = client.stats.snapshot()
+        raw_again = await client.get_store_balances_raw()
+        raw_cost = client.stats - before
+        before = client.stats.snapshot()
+        sink = await client.get_store_balances_into(Chunks)
+        sink_cost = client.stats - before
+        assert sink.body == raw_again == body
+        assert len(sink.parts) > 1  # it really arrived in pieces
+        assert (sink_cost.requests, sink_cost.bytes_sent, sink_cost.bytes_received) == (
+            raw_cost.requests,
+            raw_cost.bytes_sent,
+            raw_cost.bytes_received,
+        )
+        since = await client.get_store_balances_into(Chunks, since=0)
+        assert since.body == await client.get_store_balances_raw(since=0)
+
+
+async def test_store_balances_drop_mid_body_retries_with_a_fresh_sink(sandbox_factory) -> None:
+    info = sandbox_factory(products=200, drop_rate=0.5, drop_phase="before", fault_seed=7)
+    async with make_client(info, max_retries=20) as client:
+        await client.get_locations()
+        retried = 0
+        for _ in range(10):
+            Chunks.made = 0
+            before = client.stats.retries
+            sink = await client.get_store_balances_into(Chunks)
+            if client.stats.retries > before:
+                retried += 1
+                assert sink.body == await client.get_store_balances_raw()
+                assert Chunks.made >= 2
+        assert retried, "the faults never hit a balance read"

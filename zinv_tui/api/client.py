@@ -49,7 +49,7 @@ from zinv_tui.api.models import (
     ProductLowStock,
     StartTrackingRequest,
 )
-from zinv_tui.api.pipeline import RequestPipeline, SinkT, redact_error
+from zinv_tui.api.pipeline import BytesSink, RequestPipeline, SinkT, redact_error
 from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter
 from zinv_tui.api.responses import parse_body
 from zinv_tui.api.retry import RetryPolicy
@@ -300,17 +300,25 @@ class ZettleClient:
 
     # -- balances ---------------------------------------------------------------------------------
 
-    async def _store_balances_body(self, since: int | str | None) -> bytes:
+    async def _store_balances_into(
+        self, new_sink: Callable[[], SinkT], since: int | str | None
+    ) -> SinkT:
         params = None if since is None else {"since": str(since)}
         try:
-            _, body = await self._pipeline.read(self._store_balances_url, params=params)
+            _, sink = await self._pipeline.read_into(
+                self._store_balances_url, new_sink, params=params
+            )
         except NotFound:
             documented = f"{self.endpoints.inventory_url}/inventory"
             if self.organization != "self" or self._store_balances_url == documented:
                 raise
-            _, body = await self._pipeline.read(documented, params=params)
+            _, sink = await self._pipeline.read_into(documented, new_sink, params=params)
             self._store_balances_url = documented
-        return body
+        assert sink is not None  # a GET without If-None-Match never answers 304
+        return sink
+
+    async def _store_balances_body(self, since: int | str | None) -> bytes:
+        return (await self._store_balances_into(BytesSink, since)).getvalue()
 
     async def get_store_balances(self, since: int | str | None = None) -> LocationBalances:
         """Non-zero balances of every tracked variant in STORE; with ``since`` (a previous
@@ -328,6 +336,15 @@ class ZettleClient:
         snapshot) and nothing else keeps it: decode it, then let it go.
         """
         return await self._store_balances_body(since)
+
+    async def get_store_balances_into(
+        self, new_sink: Callable[[], SinkT], since: int | str | None = None
+    ) -> SinkT:
+        """The same call, its body fed to a sink (``write(chunk)``) as it arrives, so a 9 MB
+        snapshot can be decoded without ever being whole in memory. Each attempt (a retry, the
+        documented path after a 404) gets a fresh sink from ``new_sink``; the one that received
+        the whole answer is returned."""
+        return await self._store_balances_into(new_sink, since)
 
     async def get_location_balances(self, location_uuid: UuidLike) -> LocationBalances:
         """Balances of one location."""

@@ -126,7 +126,7 @@ class BodySink(Protocol):
 SinkT = TypeVar("SinkT", bound=BodySink)
 
 
-class _BytesSink:
+class BytesSink:
     """The body as one ``bytes``, built without a second copy.
 
     ``Response.aread`` keeps every chunk in a list and joins them: twice the body in memory at the
@@ -223,11 +223,11 @@ class RequestPipeline:
     ) -> tuple[httpx.Response, bytes]:
         """An authorized GET for a big answer: the 2xx (or 304) response and its body apart.
 
-        The body is collected into a single buffer (see :class:`_BytesSink`) and the response
+        The body is collected into a single buffer (see :class:`BytesSink`) and the response
         does not keep it (``response.content`` is not set), so only one copy ever exists; the
         caller decodes it and lets it go. Retries, errors and stats are as for :meth:`request`.
         """
-        response, sink = await self.read_into(url, _BytesSink, params=params, headers=headers)
+        response, sink = await self.read_into(url, BytesSink, params=params, headers=headers)
         return response, sink.getvalue() if sink is not None else b""
 
     async def read_into(
