@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zinv_tui.service.balance_feed import LeanLineUnfit, decode_balances, decode_lean
+from zinv_tui.service.balance_feed import BalanceFeedError, SnapshotStream, decode_balances
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
-from zinv_tui.service.view import InventoryView
+from zinv_tui.service.view import InventoryView, SnapshotBuilder
 
 PRODUCTS = [f"p{i}" for i in range(5)]
 VARIANTS = {p: [f"{p}v{j}" for j in range(1 + i % 3)] for i, p in enumerate(PRODUCTS)}
@@ -97,6 +97,44 @@ class ModelServer:
         return rows
 
 
+def streamed(view: InventoryView, payload: bytes, chunk: int, during=None) -> RowDiff:
+    """A full snapshot the way the sync engine reads it: decoded and checked while it arrives
+    (cut every few lines), applied at the end. ``during()`` runs halfway through the body."""
+    stream = SnapshotStream(view.begin_snapshot(), flush_at=16)
+    half = len(payload) // 2
+    for start in range(0, len(payload), chunk):
+        if during is not None and start >= half:
+            during()
+            during = None
+        stream.write(payload[start : start + chunk])
+    if during is not None:
+        during()
+    frame = stream.finish()
+    builder = stream.lines_to
+    assert isinstance(builder, SnapshotBuilder)
+    return view.commit_snapshot(builder, frame.tracked_products)
+
+
+def assert_same_diff(diff: RowDiff, expected: RowDiff) -> None:
+    assert diff.full == expected.full
+    assert {r.key: r for r in diff.added} == {r.key: r for r in expected.added}
+    assert len(diff.added) == len(expected.added)
+    assert {c.key: (c.old, c.new) for c in diff.changed} == {
+        c.key: (c.old, c.new) for c in expected.changed
+    }
+    assert len(diff.changed) == len(expected.changed)
+    assert {r.key: r for r in diff.removed} == {r.key: r for r in expected.removed}
+    assert len(diff.removed) == len(expected.removed)
+
+
+def assert_same_view(view: InventoryView, twin: InventoryView) -> None:
+    assert dict(view.rows) == dict(twin.rows)
+    assert view.tracked == twin.tracked
+    assert view.low_stock == twin.low_stock
+    assert view.unknown_products == twin.unknown_products
+    assert view.awaiting_products == twin.awaiting_products
+
+
 def replay(replica: dict[RowKey, StockRow], diff: RowDiff) -> None:
     keys = [row.key for row in diff.added + diff.removed] + [c.key for c in diff.changed]
     assert len(keys) == len(set(keys)), "a key appears once per diff"
@@ -119,7 +157,7 @@ operations = st.lists(
             st.integers(-20, 20).filter(bool),
         ),
         st.tuples(st.just("track"), st.sampled_from(PRODUCTS), st.booleans()),
-        st.tuples(st.just("poll"), st.booleans(), st.none()),
+        st.tuples(st.just("poll"), st.booleans(), st.one_of(st.none(), st.sampled_from(ALL_KEYS))),
         st.tuples(st.just("pending"), st.sampled_from(ALL_KEYS), st.integers(-5, 5)),
         st.tuples(
             st.just("low"),
@@ -133,12 +171,20 @@ operations = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(operations)
-def test_view_follows_the_server_and_diffs_replay_exactly(ops) -> None:
+@given(operations, st.sampled_from([1, 7, 50, 10**6]))
+def test_view_follows_the_server_and_diffs_replay_exactly(ops, chunk: int) -> None:
+    """The view reads full snapshots as the engine does (streamed); a twin view reads the same
+    answers whole with ``apply_full`` and gets every other step too: both must agree throughout."""
     server = ModelServer()
     view = InventoryView()
-    view.set_catalogue(catalogue())
-    view.apply_full(decode_balances(server.answer(None)))
+    twin = InventoryView()
+    for one in (view, twin):
+        one.set_catalogue(catalogue())
+    assert_same_diff(
+        streamed(view, server.answer(None), chunk),
+        twin.apply_full(decode_balances(server.answer(None))),
+    )
+    assert_same_view(view, twin)
     cursor = server.seq
     replica = dict(view.rows)
     initial = dict(view.rows)
@@ -154,35 +200,51 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops) -> None:
             continue
         if op == "pending":
             diff = view.add_pending({a: b})
+            assert_same_diff(diff, twin.add_pending({a: b}))
             pending[a] = pending.get(a, 0) + b
         elif op == "low":
             diff = view.set_low_stock({a: b}, replace=False)
+            assert_same_diff(diff, twin.set_low_stock({a: b}, replace=False))
             low[a] = b
         elif op == "low_all":  # what the engine reads every minute: every non-default setting
-            diff = view.set_low_stock(
-                {k: v for k, v in low.items() if v != (None, False)}, replace=True
-            )
+            levels = {k: v for k, v in low.items() if v != (None, False)}
+            diff = view.set_low_stock(levels, replace=True)
+            assert_same_diff(diff, twin.set_low_stock(levels, replace=True))
         else:
             full = bool(a)
             payload = server.answer(None if full else cursor)
-            lean = view.apply_lean(decode_lean(payload)) if full else None  # the engine's order
-            if lean is not None:
-                diff = lean
-            elif full:
-                diff = view.apply_full(decode_balances(payload))
+            if full:
+                # An own movement recorded while the snapshot arrives (b): the twin sees it
+                # first, then the whole answer, which is what the commit must amount to.
+                edits: list[RowDiff] = []
+                during = None
+                if b is not None:
+                    key: RowKey = b
+
+                    def during() -> None:
+                        edits.append(view.add_pending({key: 1}))  # noqa: B023
+
+                    pending[key] = pending.get(key, 0) + 1
+                    twin_edit = twin.add_pending({key: 1})
+                diff = streamed(view, payload, chunk, during)
+                assert_same_diff(diff, twin.apply_full(decode_balances(payload)))
+                if edits:
+                    assert_same_diff(edits[0], twin_edit)
+                    replay(replica, edits[0])
+                    composed = composed.then(edits[0])
             else:
                 diff = view.apply_changes(decode_balances(payload))
+                assert_same_diff(diff, twin.apply_changes(decode_balances(payload)))
             cursor = server.seq
             started = view.take_awaiting_products()
+            assert started == twin.take_awaiting_products()
             if started:  # what the sync engine does: read those products' balances
-                diff = diff.then(
-                    view.apply_products(
-                        started,
-                        {k: b for k, b in server.balances.items() if k[0] in started and b},
-                        tracked=True,
-                    )
-                )
+                balances = {k: b for k, b in server.balances.items() if k[0] in started and b}
+                more = view.apply_products(started, balances, tracked=True)
+                assert_same_diff(more, twin.apply_products(started, balances, tracked=True))
+                diff = diff.then(more)
             assert {k: r.balance for k, r in view.rows.items()} == server.expected()
+        assert_same_view(view, twin)
         replay(replica, diff)
         assert replica == view.rows
         composed = composed.then(diff)
@@ -234,38 +296,124 @@ def test_odd_balance_spellings_are_read() -> None:
     assert set(view.rows) == {("a", "b"), ("a", "c")}  # UUIDs lower-cased when not found as sent
 
 
-def test_lean_snapshot_path_applies_changes_and_defers_when_rows_leave() -> None:
+def test_streamed_snapshot_applies_changes_and_reconciles_when_rows_leave() -> None:
     server = ModelServer()
     server.move(ALL_KEYS[0], 4)
     view = InventoryView()
     view.set_catalogue(catalogue())
-    view.apply_full(decode_balances(server.answer(None)))
+    first = streamed(view, server.answer(None), 9)
+    assert first.full and len(first.added) == len(view.rows) == len(server.expected())
     server.move(ALL_KEYS[0], 3)
-    diff = view.apply_lean(decode_lean(server.answer(None)))
-    assert diff is not None and diff.full and [c.new.balance for c in diff.changed] == [7]
+    diff = streamed(view, server.answer(None), 9)
+    assert diff.full and [(c.key, c.new.balance) for c in diff.changed] == [(ALL_KEYS[0], 7)]
     server.move(ALL_KEYS[0], -7)  # back to zero: the line leaves the answer
-    assert view.apply_lean(decode_lean(server.answer(None))) is None
-    assert view.rows[ALL_KEYS[0]].balance == 7  # untouched until the careful path runs
-    view.apply_full(decode_balances(server.answer(None)))
-    assert view.rows[ALL_KEYS[0]].balance == 0
+    server.set_tracking(PRODUCTS[2], False)  # and a product stops being tracked
+    diff = streamed(view, server.answer(None), 9)
+    assert [(c.key, c.new.balance) for c in diff.changed] == [(ALL_KEYS[0], 0)]
+    assert {row.key[0] for row in diff.removed} == {PRODUCTS[2]}
+    assert {k: r.balance for k, r in view.rows.items()} == server.expected()
 
 
-def test_lean_snapshot_with_an_odd_line_leaves_the_view_for_the_careful_path() -> None:
+def test_a_snapshot_that_fails_midway_leaves_no_trace() -> None:
+    server = ModelServer()
+    server.move(ALL_KEYS[0], 4)
+    view = InventoryView()
+    view.set_catalogue(catalogue())
+    streamed(view, server.answer(None), 9)
+    before = dict(view.rows)
+    server.move(ALL_KEYS[0], 3)
+    server.move(ALL_KEYS[3], 1)
+    payload = server.answer(None)
+    stream = SnapshotStream(view.begin_snapshot(), flush_at=16)
+    stream.write(payload[:-3])  # the connection dropped: the client retries with a fresh one
+    assert stream.lines > 0
+    assert dict(view.rows) == before
+    stream = SnapshotStream(view.begin_snapshot(), flush_at=16)
+    stream.write(payload[:-3] + b"]]]")
+    with pytest.raises(BalanceFeedError):
+        stream.finish()
+    assert dict(view.rows) == before
+    streamed(view, payload, 9)
+    assert view.rows[ALL_KEYS[0]].balance == 7 and view.rows[ALL_KEYS[3]].balance == 1
+
+
+def test_streamed_lines_needing_care_take_the_whole_answer_path() -> None:
     server = ModelServer()
     server.move(ALL_KEYS[0], 4)
     server.move(ALL_KEYS[1], 2)
-    view = InventoryView()
-    view.set_catalogue(catalogue())
-    view.apply_full(decode_balances(server.answer(None)))
-    server.move(ALL_KEYS[0], 3)
-    odd = json.loads(server.answer(None))
-    for line in odd["variants"]:
-        line["balance"] = f" {line['balance']} "  # " 7 ": a whole number the lean path can't read
-    payload = json.dumps(odd).encode()
-    lean = decode_lean(payload)
-    assert lean is not None
-    with pytest.raises(LeanLineUnfit):
-        view.apply_lean(lean)
-    assert view.rows[ALL_KEYS[0]].balance == 4  # nothing applied
-    diff = view.apply_full(decode_balances(payload))
-    assert [(c.key, c.new.balance) for c in diff.changed] == [(ALL_KEYS[0], 7)]
+    for variant_case in (str.upper, str):
+        view, twin = InventoryView(), InventoryView()
+        for one in (view, twin):
+            one.set_catalogue(catalogue())
+            one.low_stock[ALL_KEYS[1]] = (3, True)
+        odd = json.loads(server.answer(None))
+        for line in odd["variants"]:
+            line["balance"] = f" {line['balance']} "  # " 7 ": read by the careful decoder
+            line["variantUuid"] = variant_case(line["variantUuid"])
+        odd["variants"].append(odd["variants"][0])  # listed twice
+        payload = json.dumps(odd).encode()
+        assert_same_diff(streamed(view, payload, 5), twin.apply_full(decode_balances(payload)))
+        assert_same_view(view, twin)
+        assert view.rows[ALL_KEYS[1]].low_stock_level == 3
+        payload = server.answer(None)
+        assert_same_diff(streamed(view, payload, 5), twin.apply_full(decode_balances(payload)))
+        assert_same_view(view, twin)
+
+
+def test_rows_a_snapshot_adds_take_settings_and_movements_made_before_it() -> None:
+    server = ModelServer()
+    view, twin = InventoryView(), InventoryView()
+    for one in (view, twin):
+        one.set_catalogue(catalogue())
+        one.apply_full(decode_balances(server.answer(None)))
+    later = ALL_KEYS[-1]  # a variant of a product not tracked yet: no row
+    assert later not in view.rows
+    for one in (view, twin):
+        one.set_low_stock({later: (4, True)}, replace=False)  # kept aside until a row comes
+        one.add_pending({later: 2})
+    server.set_tracking(later[0], True)
+    server.move(later, 3)
+    payload = server.answer(None)
+    builder = view.begin_snapshot()
+    stream = SnapshotStream(builder, flush_at=16)
+    for start in range(0, len(payload), 5):
+        stream.write(payload[start : start + 5])
+    frame = stream.finish()
+    assert [row.key for row in builder.added] == [later] and not builder.odd
+    diff = view.commit_snapshot(builder, frame.tracked_products)
+    assert_same_diff(diff, twin.apply_full(decode_balances(payload)))
+    assert_same_view(view, twin)
+    row = view.rows[later]
+    assert (row.balance, row.pending, row.low_stock_level, row.low_stock_alert) == (3, 2, 4, True)
+    assert later not in view.low_stock
+
+
+def test_an_own_movement_recorded_while_the_snapshot_arrives_is_kept() -> None:
+    server = ModelServer()
+    view, twin = InventoryView(), InventoryView()
+    for one in (view, twin):
+        one.set_catalogue(catalogue())
+        one.apply_full(decode_balances(server.answer(None)))
+    tracked = [key for key in ALL_KEYS if key[0] in server.tracked]
+    for key in tracked:
+        server.move(key, 5)
+    first = tracked[0]
+    payload = server.answer(None)
+    builder = view.begin_snapshot()
+    stream = SnapshotStream(builder, flush_at=16)
+    for start in range(0, len(payload), 5):
+        if start >= len(payload) // 2 and first[1] in builder.changed:
+            during = view.add_pending({first: -1})  # the line for `first` was checked already
+            break
+        stream.write(payload[start : start + 5])
+    else:
+        raise AssertionError("the line never arrived before the middle of the body")
+    for rest in range(start, len(payload), 5):
+        stream.write(payload[rest : rest + 5])
+    frame = stream.finish()
+    twin_during = twin.add_pending({first: -1})
+    diff = view.commit_snapshot(builder, frame.tracked_products)
+    assert_same_diff(during, twin_during)
+    assert_same_diff(diff, twin.apply_full(decode_balances(payload)))
+    assert_same_view(view, twin)
+    assert (view.rows[first].balance, view.rows[first].pending) == (5, -1)

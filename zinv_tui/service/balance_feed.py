@@ -6,12 +6,18 @@ times cheaper than ``json.loads`` itself. Balances arrive as ``"42"``, ``42`` or
 as ``int`` (msgspec's lax mode reads numeric strings; anything odder goes through
 :func:`~zinv_tui.api.models.parse_whole_number`).
 
+A full snapshot (9 MB of JSON at 50,000 variants) is decoded while it arrives
+(:class:`SnapshotStream`): its lines go to the view a few hundred at a time, so neither the whole
+body nor the whole decoded answer is ever in memory. An incremental answer is small and is
+decoded whole (:func:`decode_balances`).
+
 UUIDs are passed on as the server wrote them; the view lower-cases the rare ones it does not find.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from typing import Protocol
 
 import msgspec
 
@@ -48,55 +54,26 @@ class _OddAnswer(msgspec.Struct, rename="camel", gc=False):
     latest: int | str | None = None
 
 
-class LeanLine(msgspec.Struct, rename="camel", gc=False):
-    """A balance line without its product UUID (variant UUIDs are unique): the fast path."""
-
-    variant_uuid: str
-    balance: int
-
-
 class BalanceFeedError(ValueError):
     """The balance answer could not be read (bad JSON or wrong shape)."""
 
 
-class LeanLineUnfit(BalanceFeedError):
-    """A line the lean decoder can't take (e.g. a balance sent as ``" 9 "``): decode carefully."""
-
-
-_lean_line_decoder = msgspec.json.Decoder(LeanLine, strict=False)
-
-
-class LeanAnswer(msgspec.Struct, rename="camel", gc=False):
-    """A full snapshot decoded lean: each line is kept as its raw JSON (a view into the answer)
-    and decoded only while :meth:`lines` walks it, so at most one line's strings exist at once.
-
-    A 50,000-line snapshot then needs 2.6 MB of small objects on top of its body instead of 6.3 MB
-    (a struct and a UUID string per line, all alive together). The price is one decoder call per
-    line: the benchmark's full refresh at 50k variants costs ~94 ms of CPU instead of ~80 ms
-    (1.32x instead of 1.10x a bare ``json.loads``, target 1.5x) for a 1-3 MB lower peak.
-    """
-
-    variants: list[msgspec.Raw] = []
-    tracked_products: list[str] = []
-    latest: int | str | None = None
-
-    def lines(self) -> Iterator[LeanLine]:
-        """The balance lines, decoded one at a time; raises :class:`LeanLineUnfit` at a line that
-        needs the careful decoder."""
-        decode = _lean_line_decoder.decode
-        for raw in self.variants:
-            try:
-                yield decode(raw)
-            except (msgspec.ValidationError, msgspec.DecodeError) as error:
-                raise LeanLineUnfit(f"balance line needs the careful decoder: {error}") from None
-
-
 _decoder = msgspec.json.Decoder(BalanceAnswer, strict=False)
-_lean_decoder = msgspec.json.Decoder(LeanAnswer, strict=False)
 _odd_decoder = msgspec.json.Decoder(_OddAnswer, strict=False)
+_lines_decoder = msgspec.json.Decoder(list[BalanceLine], strict=False)
+_odd_lines_decoder = msgspec.json.Decoder(list[_OddLine], strict=False)
+_raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+_object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
-def decode_balances(payload: bytes) -> BalanceAnswer:
+def _whole_lines(odd: list[_OddLine]) -> list[BalanceLine]:
+    return [
+        BalanceLine(line.product_uuid, line.variant_uuid, parse_whole_number(line.balance))
+        for line in odd
+    ]
+
+
+def decode_balances(payload: bytes | bytearray) -> BalanceAnswer:
     """Decode a balance answer, or raise :class:`BalanceFeedError` saying what is wrong."""
     try:
         return _decoder.decode(payload)
@@ -106,21 +83,172 @@ def decode_balances(payload: bytes) -> BalanceAnswer:
         raise BalanceFeedError(f"unreadable balance answer: {error}") from None
     try:
         odd = _odd_decoder.decode(payload)
-        lines = [
-            BalanceLine(line.product_uuid, line.variant_uuid, parse_whole_number(line.balance))
-            for line in odd.variants
-        ]
+        lines = _whole_lines(odd.variants)
     except (msgspec.DecodeError, ValueError) as error:
         raise BalanceFeedError(f"unreadable balance answer: {error}") from None
     return BalanceAnswer(lines, odd.tracked_products, odd.untracked_products, odd.latest)
 
 
-def decode_lean(payload: bytes) -> LeanAnswer | None:
-    """The snapshot without product UUIDs, or None when it needs the careful decoder.
+class LineSink(Protocol):
+    """Takes a snapshot's balance lines, a batch at a time, in the answer's order."""
 
-    The answer keeps views into ``payload``; its lines are decoded by :meth:`LeanAnswer.lines`.
+    def take(self, lines: list[BalanceLine]) -> object: ...
+
+
+_VARIANTS_KEY = re.compile(rb'"variants"\s*:\s*\[')
+_SPACE = frozenset(b" \t\r\n")
+_COMMA, _OPEN, _CLOSE, _END = b",{}]"
+
+
+class SnapshotStream:
+    """Decodes a full balance snapshot while it arrives (a client body sink, one per attempt).
+
+    The text before the ``"variants"`` array (the tracked products) is kept as it came; the
+    array itself is cut between whole variant objects every :data:`FLUSH_AT` bytes and the lines
+    before the cut are decoded and handed to ``lines_to`` at once, their bytes dropped. A cut is a
+    ``,`` between a ``}`` and a ``{`` (spaces allowed around it), and it is only taken when the
+    text before it, closed with ``]``, decodes as a JSON array: that proves the cut lies between
+    two elements of the ``variants`` array itself, never inside a string or a nested value. The
+    head is proved the same way: it must close into a JSON object with ``]}``, so the ``[`` is the
+    top-level ``variants`` array. Whatever is left (the last lines and the text after the array)
+    is decoded with the head by :meth:`finish`, as :func:`decode_balances` would decode a whole
+    body; so is a body laid out any other way (no ``variants`` key found, no cut found within
+    :data:`GIVE_UP_AT` bytes), which then costs the memory of a whole-body decode, nothing else.
+
+    Nothing is raised while the body arrives (the client then reads it to the end, so the bytes
+    on the wire are counted and the connection stays usable): a malformed body stops the work and
+    :meth:`finish` raises :class:`BalanceFeedError`.
     """
-    try:
-        return _lean_decoder.decode(payload)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return None
+
+    FLUSH_AT = 128 * 1024
+    TRIES = 4
+    STEPS = 256
+    GIVE_UP_AT = 4 * 1024 * 1024
+
+    def __init__(self, lines_to: LineSink, *, flush_at: int = FLUSH_AT) -> None:
+        self.lines_to = lines_to
+        self._flush_at = flush_at
+        self._buffer = bytearray()
+        self._head = b""  # the text before the variants array's "[" (once found and proved)
+        self._searched = 0  # how far the search for the variants key has looked
+        self._cutting = False  # True while the buffer is "[" + the rest of the variants array
+        self._whole = False  # True once the rest is left for finish() to decode whole
+        self._next_try = flush_at
+        self._error: BalanceFeedError | None = None
+        self.lines = 0
+        """Lines handed over while the body arrived (the rest go in :meth:`finish`)."""
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next piece of the body."""
+        if self._error is not None:
+            return
+        buffer = self._buffer
+        buffer += chunk
+        if self._whole or len(buffer) < self._next_try:
+            return
+        if not self._cutting and not self._find_variants():
+            if len(buffer) >= self.GIVE_UP_AT:
+                self._whole = True
+            self._next_try = len(buffer) + self._flush_at
+            return
+        try:
+            found = self._take_complete_lines()
+        except BalanceFeedError as error:
+            self._error = error
+            self._buffer = bytearray()
+            return
+        if not found and len(self._buffer) >= self.GIVE_UP_AT:
+            self._whole = True  # no cut in sight: the rest is decoded whole at the end
+        self._next_try = len(self._buffer) + self._flush_at
+
+    def _find_variants(self) -> bool:
+        """Find the variants array's ``[`` and prove it is the top-level one; False if not (yet)."""
+        buffer = self._buffer
+        match = _VARIANTS_KEY.search(buffer, max(0, self._searched - 16))
+        self._searched = len(buffer)
+        if match is None:
+            return False
+        start = match.end()
+        try:
+            _object_decoder.decode(bytes(buffer[:start]) + b"]}")
+        except msgspec.DecodeError:
+            self._whole = True  # the key is not where this decoder expects it: decode whole
+            return False
+        self._head = bytes(buffer[: start - 1])
+        del buffer[: start - 1]  # the buffer now starts with the array's "["
+        self._cutting = True
+        return True
+
+    def _take_complete_lines(self) -> bool:
+        """Decode and hand over the whole lines at the front of the buffer; False if none."""
+        buffer = self._buffer
+        end = len(buffer)
+        tries = steps = 0
+        while tries < self.TRIES and steps < self.STEPS:
+            steps += 1
+            brace = buffer.rfind(b"{", 1, end)
+            if brace < 0:
+                return False
+            end = brace
+            cut = brace - 1
+            while buffer[cut] in _SPACE:
+                cut -= 1
+            if buffer[cut] != _COMMA:
+                continue
+            before = cut - 1
+            while buffer[before] in _SPACE:
+                before -= 1
+            if buffer[before] != _CLOSE:
+                continue
+            tries += 1
+            lines = self._decode_lines(cut)
+            if lines is None:
+                continue
+            self.lines += len(lines)
+            self.lines_to.take(lines)
+            del lines
+            del buffer[1 : cut + 1]  # keep the "[", drop the lines and the comma
+            return True
+        return False
+
+    def _decode_lines(self, cut: int) -> list[BalanceLine] | None:
+        """The lines in ``buffer[1:cut]``, or None when the cut is not between two of them."""
+        buffer = self._buffer
+        buffer[cut] = _END  # "[" + lines + "]": decoded in place, no copy
+        try:
+            with memoryview(buffer) as view, view[: cut + 1] as piece:
+                return _lines_decoder.decode(piece)
+        except msgspec.DecodeError as error:
+            if not isinstance(error, msgspec.ValidationError):
+                return None  # not a whole array: the cut is inside a line
+            piece_bytes = bytes(buffer[: cut + 1])
+        finally:
+            buffer[cut] = _COMMA
+        # Well-formed lines of an unusual type ("9.0", " 9 ", 9.0), or not a JSON array at all.
+        try:
+            _raw_list_decoder.decode(piece_bytes)
+        except msgspec.DecodeError:
+            return None
+        try:
+            return _whole_lines(_odd_lines_decoder.decode(piece_bytes))
+        except (msgspec.DecodeError, ValueError) as error:
+            raise BalanceFeedError(f"unreadable balance answer: {error}") from None
+
+    def finish(self) -> BalanceAnswer:
+        """Decode what is left once the body has ended and hand its lines over; the answer
+        returned carries the tracked products and the cursor (its own ``variants`` are empty).
+        Raises :class:`BalanceFeedError` when the body could not be read."""
+        if self._error is not None:
+            raise self._error
+        rest = self._buffer
+        self._buffer = bytearray()
+        if self._head:
+            rest[:0] = self._head
+            self._head = b""
+        answer = decode_balances(rest)
+        del rest
+        if answer.variants:
+            self.lines += len(answer.variants)
+            self.lines_to.take(answer.variants)
+            answer.variants = []
+        return answer

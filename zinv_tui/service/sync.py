@@ -14,9 +14,11 @@
   A product that (re)starts tracking gets a per-product read (the feed lists only balances that
   changed, and Zettle keeps balances across a stop/start). The cursor is not persisted: rows live
   in memory, so every start loads a full snapshot anyway.
-- A full snapshot is first decoded lean (variant UUID and balance only) and applied in one pass
-  when nothing left the answer; otherwise it is decoded fully and reconciled. Large reads end with
-  :func:`~zinv_tui.service.heap.release_free_memory`.
+- A full snapshot is decoded while it arrives and checked against the view line by line
+  (:class:`~zinv_tui.service.balance_feed.SnapshotStream` into a
+  :class:`~zinv_tui.service.view.SnapshotBuilder`, a fresh pair per attempt), then applied in one
+  step once the body is complete: neither the 9 MB body nor the decoded answer is ever whole in
+  memory. Large reads end with :func:`~zinv_tui.service.heap.release_free_memory`.
 - Refreshes the catalogue with an ETag conditional request every ``catalogue_every`` seconds, or
   sooner (at most every ``unknown_retry`` s) when a balance names a product it does not know;
   low-stock levels are re-read on the same schedule.
@@ -45,18 +47,13 @@ from zinv_tui.api.errors import (
     ZettleError,
 )
 from zinv_tui.api.models import LocationType
-from zinv_tui.service.balance_feed import (
-    BalanceFeedError,
-    LeanLineUnfit,
-    decode_balances,
-    decode_lean,
-)
+from zinv_tui.service.balance_feed import BalanceFeedError, SnapshotStream, decode_balances
 from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
 from zinv_tui.service.heap import release_free_memory
 from zinv_tui.service.low_stock_feed import LowStockFeedError, decode_low_stock
 from zinv_tui.service.rows import RowDiff, RowKey
 from zinv_tui.service.status import SyncState
-from zinv_tui.service.view import InventoryView
+from zinv_tui.service.view import InventoryView, SnapshotBuilder
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +63,8 @@ class PollTiming:
     """Where the last successful poll spent its time on this side (for benchmarks and logs)."""
 
     decode_apply: float
-    """Seconds to decode the answer and compute the diff."""
+    """Seconds to decode the answer and compute the diff (a full snapshot is mostly decoded
+    while it arrives: only its last lines and the commit count here)."""
     deliver: float
     """Seconds spent in subscriber callbacks."""
     rows: int
@@ -189,25 +187,23 @@ class SyncEngine:
                 or self.cursor is None
                 or now - self._last_full >= self.full_every
             )
-            payload = await self._read_balances(want_full)
-            want_full = want_full or self.cursor is None  # the cursor may have been refused
-            started = time.perf_counter()
-            diff: RowDiff | None = None
-            if want_full and self._view.rows:
-                lean = decode_lean(payload)
-                if lean is not None:
-                    latest = lean.latest
-                    with contextlib.suppress(LeanLineUnfit):  # odd line: the careful path below
-                        diff = self._view.apply_lean(lean)
-                    del lean
-            if diff is None:
+            payload = None if want_full else await self._read_changes()
+            if payload is None:  # a full snapshot (asked for, or the cursor was refused)
+                want_full = True
+                stream = await self._client.get_store_balances_into(self._new_snapshot_stream)
+                started = time.perf_counter()
+                frame = stream.finish()
+                latest = frame.latest
+                builder = stream.lines_to
+                assert isinstance(builder, SnapshotBuilder)
+                diff = self._view.commit_snapshot(builder, frame.tracked_products)
+                del stream, builder, frame
+            else:
+                started = time.perf_counter()
                 answer = decode_balances(payload)
                 latest = answer.latest
                 del payload
-                if want_full:
-                    diff = self._view.apply_full(answer)
-                else:
-                    diff = self._view.apply_changes(answer)
+                diff = self._view.apply_changes(answer)
                 del answer
         except BalanceFeedError as error:
             self._want_full = True
@@ -250,16 +246,18 @@ class SyncEngine:
         self._on_state()
         return diff
 
-    async def _read_balances(self, full: bool) -> bytes:
-        """The raw balance answer: everything (``full``) or what changed after the cursor.
+    def _new_snapshot_stream(self) -> SnapshotStream:
+        """A fresh decoder and view check for one attempt at reading the full snapshot."""
+        return SnapshotStream(self._view.begin_snapshot())
+
+    async def _read_changes(self) -> bytes | None:
+        """The raw answer of what changed after the cursor; None: read the full snapshot.
 
         A cursor Zettle refuses (400, e.g. ``INVALID_CURSOR``: ``since`` is ahead of ``latest``
         because the server's data was reset, as an in-memory sandbox restarted) is dropped and
         everything is read at once in the same poll, rather than failing every poll until the
         next scheduled full snapshot.
         """
-        if full:
-            return await self._client.get_store_balances_raw()
         try:
             return await self._client.get_store_balances_raw(since=self.cursor)
         except RequestRejected as error:
@@ -270,7 +268,7 @@ class SyncEngine:
                 error,
             )
             self.cursor = None
-        return await self._client.get_store_balances_raw()
+        return None
 
     async def _product_balances(self, products: list[str]) -> dict[RowKey, int]:
         """STORE balances of whole products (Zettle leaves zeros out), 100 products per request."""

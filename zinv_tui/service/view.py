@@ -16,14 +16,19 @@ Rules:
 Rows are stored by variant UUID (Zettle's variant UUIDs are unique across products), which saves a
 key tuple per row and a hash per answer line; :class:`RowsView` shows them by
 ``(product_uuid, variant_uuid)``.
+
+A full snapshot is checked against the rows while it arrives (:class:`SnapshotBuilder`, fed by
+:class:`~zinv_tui.service.balance_feed.SnapshotStream`) and applied in one step at its end
+(:meth:`InventoryView.commit_snapshot`), with the same outcome as :meth:`InventoryView.apply_full`
+of the whole answer at that moment.
 """
 
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 
-from zinv_tui.service.balance_feed import BalanceAnswer, LeanAnswer
-from zinv_tui.service.catalogue import Catalogue
+from zinv_tui.service.balance_feed import BalanceAnswer, BalanceLine
+from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 
 LowStockSetting = tuple[int | None, bool]
@@ -95,6 +100,7 @@ class InventoryView:
     """Rows plus what is needed to build and update them."""
 
     __slots__ = (
+        "_edits",
         "_rows",
         "awaiting_products",
         "catalogue",
@@ -114,15 +120,31 @@ class InventoryView:
         self.pending: dict[RowKey, int] = {}
         self.unknown_products: set[str] = set()
         self.awaiting_products: set[str] = set()
+        self._edits = 0
+        """Bumped by every change, so a snapshot checked while it arrived knows it still holds."""
 
     # -- building rows -------------------------------------------------------------------------
 
     def _new_row(self, key: RowKey, balance: int) -> StockRow:
+        setting = self.low_stock.pop(key, _NO_LOW_STOCK)
+        product = self.catalogue.products.get(key[0])
+        variant = product.variant(key[1]) if product is not None else None
+        if product is None:
+            self.unknown_products.add(key[0])
+        return self._make_row(key, balance, product, variant, setting)
+
+    def _make_row(
+        self,
+        key: RowKey,
+        balance: int,
+        product: CatalogueProduct | None,
+        variant: CatalogueVariant | None,
+        setting: LowStockSetting,
+    ) -> StockRow:
+        """A new row for ``key`` (no side effects: see :meth:`_new_row`)."""
         product_uuid, variant_uuid = key
-        level, alert = self.low_stock.pop(key, _NO_LOW_STOCK)
-        pending = self.pending.get(key, 0)
-        product = self.catalogue.products.get(product_uuid)
-        variant = product.variant(variant_uuid) if product is not None else None
+        level, alert = setting
+        pending = self.pending.get(key, 0) if self.pending else 0
         if product is not None and variant is not None:
             return StockRow(
                 product.uuid,
@@ -138,8 +160,6 @@ class InventoryView:
                 True,
                 True,
             )
-        if product is None:
-            self.unknown_products.add(product_uuid)
         return StockRow(
             product_uuid,
             variant_uuid,
@@ -186,38 +206,92 @@ class InventoryView:
 
     # -- server answers ------------------------------------------------------------------------
 
-    def apply_lean(self, answer: LeanAnswer) -> RowDiff | None:
-        """A full snapshot decoded without product UUIDs: applied when every line's variant is
-        already a row and nothing left the answer (the usual case), else None (nothing done: use
-        :meth:`apply_full` with the complete decode). Nothing changes before every line was read,
-        so a line that can't be decoded lean (``LeanLineUnfit``) leaves the view as it was."""
-        if self.awaiting_products:  # products still to be read in full: the careful path fills them
-            return None
+    def begin_snapshot(self) -> SnapshotBuilder:
+        """A builder for a full snapshot read as it arrives (see :class:`SnapshotBuilder`)."""
+        return SnapshotBuilder(self)
+
+    def commit_snapshot(self, snapshot: SnapshotBuilder, tracked_products: list[str]) -> RowDiff:
+        """Apply a full snapshot whose lines were all given to ``snapshot``: the same rows,
+        tracking and diff as :meth:`apply_full` of the whole answer now.
+
+        When the view changed while the snapshot arrived (an own movement recorded, a low-stock
+        level set), or a line needs care (UUIDs not in lower case, a variant listed twice or under
+        another product), the lines are rebuilt from what the builder kept and go through
+        :meth:`apply_full`, which looks at everything afresh.
+        """
+        if snapshot.view is not self:
+            raise ValueError("this snapshot was checked against another view")
         rows = self._rows
-        nonzero_before = sum(1 for row in rows.values() if row.balance)
-        present = 0
-        moved: list[tuple[StockRow, int]] = []
-        for line in answer.lines():
-            row = rows.get(line.variant_uuid)
-            if row is None:
-                return None
-            if row.balance:
-                present += 1
-            if row.balance != line.balance:
-                moved.append((row, line.balance))
-        tracked = set(answer.tracked_products)
-        if present != nonzero_before or tracked != self.tracked:
-            return None
-        diff = RowDiff(full=True)
-        for row, balance in moved:
-            self._replace(row, row.replace(balance=balance), diff)
+        if snapshot.edits != self._edits or snapshot.odd:
+            return self.apply_full(BalanceAnswer(snapshot.lines(), tracked_products))
+        self._edits += 1
+        was_empty = not rows
+        added = snapshot.added
+        before = len(rows)
+        for row in added:
+            rows[row.variant_uuid] = row
+        if len(rows) != before + len(added):  # a variant listed twice: take the careful path
+            for row in added:
+                rows.pop(row.variant_uuid, None)
+            return self.apply_full(BalanceAnswer(snapshot.lines(), tracked_products))
+        diff = RowDiff(added=added, full=True)
+        if self.low_stock:
+            for row in added:
+                self.low_stock.pop(row.key, None)
+        self.unknown_products |= snapshot.unknown
+        changed = diff.changed
+        for variant_uuid, new in snapshot.changed.items():
+            changed.append(RowChange(rows[variant_uuid], new))
+            rows[variant_uuid] = new
+        tracked_answer = self._tracked_answer(tracked_products)
+        self.awaiting_products.clear()
+        if snapshot.present == snapshot.nonzero_before and tracked_answer == self.tracked:
+            tracked = self.tracked
+        else:  # something left the answer (a balance went to zero, tracking stopped)
+            tracked = self.tracked = tracked_answer
+            tracked.update(row.product_uuid for row in snapshot.unchanged)
+        tracked.update(row.product_uuid for row in added)
+        tracked.update(row.product_uuid for row in snapshot.changed.values())
+        if tracked is tracked_answer:
+            if was_empty:  # the rows are exactly the snapshot's variants
+                self._fill_and_prune(None, diff)
+            else:
+                seen = {row.variant_uuid for row in snapshot.unchanged}
+                seen.update(snapshot.changed)
+                seen.update(row.variant_uuid for row in added)
+                self._fill_and_prune(seen, diff)
         return diff
+
+    def _tracked_answer(self, tracked_products: list[str]) -> set[str]:
+        """The answer's tracked products; lower-cased (and shared) unless equal to ours."""
+        tracked_answer = set(tracked_products)
+        if tracked_answer != self.tracked:
+            tracked_answer = self._canonical({_lower(uuid) for uuid in tracked_answer})
+        return tracked_answer
+
+    def _fill_and_prune(self, seen: set[str] | None, diff: RowDiff) -> None:
+        """The end of a full reconcile: catalogue variants of tracked products missing from the
+        snapshot get balance 0, rows of variants the snapshot did not list (``seen``) leave.
+        ``seen`` None: the snapshot's variants are exactly the rows (the view was empty)."""
+        rows = self._rows
+        known = rows if seen is None else seen
+        for product_uuid in self.tracked:
+            product = self.catalogue.products.get(product_uuid)
+            for variant in product.variants if product is not None else ():
+                if variant.uuid not in known:
+                    if seen is not None:
+                        seen.add(variant.uuid)
+                    self._set_balance((product_uuid, variant.uuid), 0, diff)
+        if seen is not None and len(seen) != len(rows):
+            for variant_uuid in [v for v in rows if v not in seen]:
+                self._remove(variant_uuid, diff)
 
     def apply_full(self, answer: BalanceAnswer) -> RowDiff:
         """A complete STORE snapshot: every tracked variant, zero balances left out by Zettle.
 
         Fast path (nothing moved out of view): one dict lookup per line, no sets of keys.
         """
+        self._edits += 1
         diff = RowDiff(full=True)
         rows = self._rows
         nonzero_before = sum(1 for row in rows.values() if row.balance)
@@ -231,9 +305,7 @@ class InventoryView:
                 if row.balance == line.balance:
                     continue
             moved.append(line)
-        tracked_answer = set(answer.tracked_products)
-        if tracked_answer != self.tracked:
-            tracked_answer = self._canonical({_lower(uuid) for uuid in tracked_answer})
+        tracked_answer = self._tracked_answer(answer.tracked_products)
         self.awaiting_products.clear()
         if present == nonzero_before and tracked_answer == self.tracked:
             for line in moved:
@@ -249,15 +321,7 @@ class InventoryView:
             self.tracked.add(key[0])
             seen.add(key[1])
             self._set_balance(key, line.balance, diff)
-        for product_uuid in self.tracked:
-            product = self.catalogue.products.get(product_uuid)
-            for variant in product.variants if product is not None else ():
-                if variant.uuid not in seen:
-                    seen.add(variant.uuid)
-                    self._set_balance((product_uuid, variant.uuid), 0, diff)
-        if len(seen) != len(rows):
-            for variant_uuid in [v for v in rows if v not in seen]:
-                self._remove(variant_uuid, diff)
+        self._fill_and_prune(seen, diff)
         return diff
 
     def _canonical(self, products: set[str]) -> set[str]:
@@ -270,6 +334,7 @@ class InventoryView:
 
     def apply_changes(self, answer: BalanceAnswer) -> RowDiff:
         """An incremental answer (``since``): changed balances (zeros too) and tracking news."""
+        self._edits += 1
         diff = RowDiff()
         stopped = {_lower(uuid) for uuid in answer.untracked_products}
         if stopped:
@@ -313,6 +378,7 @@ class InventoryView:
 
     def drop_products(self, products: Iterable[str]) -> RowDiff:
         """Tracking stopped for these products: their rows leave the view."""
+        self._edits += 1
         diff = RowDiff()
         self._drop_products({_lower(uuid) for uuid in products}, diff)
         return diff
@@ -325,6 +391,7 @@ class InventoryView:
         With ``tracked`` the products count as tracked (e.g. tracking was just started); their
         known variants missing from ``balances`` have balance 0.
         """
+        self._edits += 1
         wanted = {_lower(uuid) for uuid in products}
         if tracked:
             self.tracked |= wanted
@@ -345,6 +412,7 @@ class InventoryView:
 
     def set_catalogue(self, catalogue: Catalogue) -> RowDiff:
         """A new catalogue: names refreshed, variants of tracked products added with balance 0."""
+        self._edits += 1
         self.catalogue = catalogue
         diff = RowDiff()
         for row in list(self._rows.values()):
@@ -389,6 +457,7 @@ class InventoryView:
         A row carries its own setting; ``low_stock`` keeps only settings of variants without a row
         (yet), so tens of thousands of levels cost no extra memory.
         """
+        self._edits += 1
         diff = RowDiff()
         if replace:
             for row in [
@@ -417,6 +486,7 @@ class InventoryView:
 
     def add_pending(self, changes: Mapping[RowKey, int]) -> RowDiff:
         """Own movements recorded (positive or negative STORE changes), shown at once."""
+        self._edits += 1
         diff = RowDiff()
         for key, change in changes.items():
             total = self.pending.get(key, 0) + change
@@ -435,6 +505,7 @@ class InventoryView:
         ``balances`` are the STORE balances Zettle reported *after* applying them (the movement's
         answer), so the movement is counted exactly once: in ``balance``, no longer in ``pending``.
         """
+        self._edits += 1
         diff = RowDiff()
         for key in set(changes) | set(balances):
             if key in changes:
@@ -454,8 +525,98 @@ class InventoryView:
 
     def set_balances(self, balances: Mapping[RowKey, int]) -> RowDiff:
         """Absolute STORE balances Zettle reported for rows already shown."""
+        self._edits += 1
         diff = RowDiff()
         for key, balance in balances.items():
             if self._lookup(key) is not None:
                 self._set_balance(key, balance, diff)
         return diff
+
+
+class SnapshotBuilder:
+    """A full snapshot's lines checked against the view as they arrive, the view left untouched.
+
+    Per line: a row it leaves as it is costs one reference (:attr:`unchanged`), a row it changes
+    one new row (:attr:`changed`), a variant with no row yet its new row, built at once from the
+    catalogue's strings (:attr:`added`); so the decoded lines can go as soon as they were read.
+    Lines that need care (see :meth:`InventoryView.commit_snapshot`) are kept as they are
+    (:attr:`odd`). :meth:`InventoryView.commit_snapshot` applies the result; a builder dropped
+    before that (the connection failed, the answer was unreadable) leaves no trace.
+    """
+
+    __slots__ = (
+        "added",
+        "changed",
+        "edits",
+        "nonzero_before",
+        "odd",
+        "present",
+        "unchanged",
+        "unknown",
+        "view",
+    )
+
+    def __init__(self, view: InventoryView) -> None:
+        self.view = view
+        self.edits = view._edits
+        self.nonzero_before = sum(1 for row in view._rows.values() if row.balance)
+        self.present = 0
+        """Lines naming a row (same product) whose balance is not zero, as in ``apply_full``."""
+        self.unchanged: list[StockRow] = []
+        self.changed: dict[str, StockRow] = {}
+        self.added: list[StockRow] = []
+        self.odd: list[BalanceLine] = []
+        self.unknown: set[str] = set()
+
+    def take(self, lines: list[BalanceLine]) -> None:
+        """Check the next lines of the snapshot."""
+        view = self.view
+        rows = view._rows
+        unchanged = self.unchanged
+        changed = self.changed
+        present = 0
+        for line in lines:
+            variant_uuid = line.variant_uuid
+            row = rows.get(variant_uuid)
+            if row is None:
+                new = self._new_row(view, line)
+                if new is None:
+                    self.odd.append(line)
+                else:
+                    self.added.append(new)
+                continue
+            if row.product_uuid != line.product_uuid or variant_uuid in changed:
+                self.odd.append(line)
+                continue
+            if row.balance:
+                present += 1
+            if row.balance == line.balance:
+                unchanged.append(row)
+            else:
+                changed[variant_uuid] = row.replace(balance=line.balance)
+        self.present += present
+
+    def _new_row(self, view: InventoryView, line: BalanceLine) -> StockRow | None:
+        """The row ``apply_full`` would add for this line, or None when its key needs care."""
+        product_uuid = line.product_uuid
+        variant_uuid = line.variant_uuid
+        product = view.catalogue.products.get(product_uuid)
+        variant = product.variant(variant_uuid) if product is not None else None
+        if variant is None:  # not found as sent: kept as sent only when already lower-case
+            if _lower(product_uuid) != product_uuid or _lower(variant_uuid) != variant_uuid:
+                return None
+            if product is None:
+                self.unknown.add(product_uuid)
+        key = (product_uuid, variant_uuid)
+        setting = view.low_stock.get(key, _NO_LOW_STOCK) if view.low_stock else _NO_LOW_STOCK
+        return view._make_row(key, line.balance, product, variant, setting)
+
+    def lines(self) -> list[BalanceLine]:
+        """The snapshot's lines again (for the careful path; in another order)."""
+        lines = [
+            BalanceLine(row.product_uuid, row.variant_uuid, row.balance)
+            for rows in (self.unchanged, self.changed.values(), self.added)
+            for row in rows
+        ]
+        lines += self.odd
+        return lines
