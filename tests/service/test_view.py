@@ -417,3 +417,19 @@ def test_an_own_movement_recorded_while_the_snapshot_arrives_is_kept() -> None:
     assert_same_diff(diff, twin.apply_full(decode_balances(payload)))
     assert_same_view(view, twin)
     assert (view.rows[first].balance, view.rows[first].pending) == (5, -1)
+
+
+def test_tracked_products_listed_twice_are_not_mistaken_for_ours() -> None:
+    server = ModelServer()
+    for one_way in (True, False):
+        view = InventoryView()
+        view.set_catalogue(catalogue())
+        streamed(view, server.answer(None), 7)
+        assert view.tracked == {"p0", "p1", "p2", UNKNOWN}
+        odd = json.loads(server.answer(None))
+        odd["trackedProducts"] = ["p0", "p1", "p0", UNKNOWN]  # as many as ours, p2 missing
+        payload = json.dumps(odd).encode()
+        diff = streamed(view, payload, 7) if one_way else view.apply_full(decode_balances(payload))
+        assert view.tracked == {"p0", "p1", UNKNOWN}
+        assert {row.key[0] for row in diff.removed} == {"p2"}
+        assert not [key for key in view.rows if key[0] == "p2"]

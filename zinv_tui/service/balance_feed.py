@@ -103,17 +103,17 @@ _COMMA, _OPEN, _CLOSE, _END = b",{}]"
 class SnapshotStream:
     """Decodes a full balance snapshot while it arrives (a client body sink, one per attempt).
 
-    The text before the ``"variants"`` array (the tracked products) is kept as it came; the
-    array itself is cut between whole variant objects every :data:`FLUSH_AT` bytes and the lines
-    before the cut are decoded and handed to ``lines_to`` at once, their bytes dropped. A cut is a
-    ``,`` between a ``}`` and a ``{`` (spaces allowed around it), and it is only taken when the
-    text before it, closed with ``]``, decodes as a JSON array: that proves the cut lies between
-    two elements of the ``variants`` array itself, never inside a string or a nested value. The
-    head is proved the same way: it must close into a JSON object with ``]}``, so the ``[`` is the
-    top-level ``variants`` array. Whatever is left (the last lines and the text after the array)
-    is decoded with the head by :meth:`finish`, as :func:`decode_balances` would decode a whole
-    body; so is a body laid out any other way (no ``variants`` key found, no cut found within
-    :data:`GIVE_UP_AT` bytes), which then costs the memory of a whole-body decode, nothing else.
+    The text before the ``"variants"`` array (the tracked products) stays in the buffer as it
+    came; the array itself is cut between whole variant objects every :data:`FLUSH_AT` bytes and
+    the lines before the cut are decoded and handed to ``lines_to`` at once, their bytes dropped.
+    A cut is a ``,`` between a ``}`` and a ``{`` (spaces allowed around it), and it is only taken
+    when the text before it, closed with ``]``, decodes as a JSON array: that proves the cut lies
+    between two elements of the ``variants`` array itself, never inside a string or a nested
+    value. The head is proved the same way: it must close into a JSON object with ``]}``, so the
+    ``[`` is the top-level ``variants`` array. Whatever is left (the head, the last lines and the
+    text after the array) is decoded by :meth:`finish`, as :func:`decode_balances` would decode
+    a whole body; so is a body laid out any other way (no ``variants`` key found, no cut found
+    within :data:`GIVE_UP_AT` bytes), which then costs the memory of a whole-body decode.
 
     Nothing is raised while the body arrives (the client then reads it to the end, so the bytes
     on the wire are counted and the connection stays usable): a malformed body stops the work and
@@ -129,9 +129,8 @@ class SnapshotStream:
         self.lines_to = lines_to
         self._flush_at = flush_at
         self._buffer = bytearray()
-        self._head = b""  # the text before the variants array's "[" (once found and proved)
+        self._open = -1  # where the variants array's "[" is in the buffer, once found and proved
         self._searched = 0  # how far the search for the variants key has looked
-        self._cutting = False  # True while the buffer is "[" + the rest of the variants array
         self._whole = False  # True once the rest is left for finish() to decode whole
         self._next_try = flush_at
         self._error: BalanceFeedError | None = None
@@ -146,7 +145,7 @@ class SnapshotStream:
         buffer += chunk
         if self._whole or len(buffer) < self._next_try:
             return
-        if not self._cutting and not self._find_variants():
+        if self._open < 0 and not self._find_variants():
             if len(buffer) >= self.GIVE_UP_AT:
                 self._whole = True
             self._next_try = len(buffer) + self._flush_at
@@ -169,24 +168,28 @@ class SnapshotStream:
         if match is None:
             return False
         start = match.end()
+        after = bytes(buffer[start : start + 2])
+        buffer[start : start + 2] = b"]}"  # the head closed: decoded in place, no copy
         try:
-            _object_decoder.decode(bytes(buffer[:start]) + b"]}")
+            with memoryview(buffer) as view, view[: start + 2] as head:
+                _object_decoder.decode(head)
         except msgspec.DecodeError:
             self._whole = True  # the key is not where this decoder expects it: decode whole
             return False
-        self._head = bytes(buffer[: start - 1])
-        del buffer[: start - 1]  # the buffer now starts with the array's "["
-        self._cutting = True
+        finally:
+            buffer[start : start + 2] = after
+        self._open = start - 1
         return True
 
     def _take_complete_lines(self) -> bool:
         """Decode and hand over the whole lines at the front of the buffer; False if none."""
         buffer = self._buffer
+        start = self._open
         end = len(buffer)
         tries = steps = 0
         while tries < self.TRIES and steps < self.STEPS:
             steps += 1
-            brace = buffer.rfind(b"{", 1, end)
+            brace = buffer.rfind(b"{", start + 1, end)
             if brace < 0:
                 return False
             end = brace
@@ -207,21 +210,23 @@ class SnapshotStream:
             self.lines += len(lines)
             self.lines_to.take(lines)
             del lines
-            del buffer[1 : cut + 1]  # keep the "[", drop the lines and the comma
+            del buffer[start + 1 : cut + 1]  # keep the head and "[", drop the lines and comma
             return True
         return False
 
     def _decode_lines(self, cut: int) -> list[BalanceLine] | None:
-        """The lines in ``buffer[1:cut]``, or None when the cut is not between two of them."""
+        """The lines between the array's "[" and ``cut``, or None when the cut is not between
+        two of them."""
         buffer = self._buffer
+        start = self._open
         buffer[cut] = _END  # "[" + lines + "]": decoded in place, no copy
         try:
-            with memoryview(buffer) as view, view[: cut + 1] as piece:
+            with memoryview(buffer) as view, view[start : cut + 1] as piece:
                 return _lines_decoder.decode(piece)
         except msgspec.DecodeError as error:
             if not isinstance(error, msgspec.ValidationError):
                 return None  # not a whole array: the cut is inside a line
-            piece_bytes = bytes(buffer[: cut + 1])
+            piece_bytes = bytes(buffer[start : cut + 1])
         finally:
             buffer[cut] = _COMMA
         # Well-formed lines of an unusual type ("9.0", " 9 ", 9.0), or not a JSON array at all.
@@ -242,9 +247,6 @@ class SnapshotStream:
             raise self._error
         rest = self._buffer
         self._buffer = bytearray()
-        if self._head:
-            rest[:0] = self._head
-            self._head = b""
         answer = decode_balances(rest)
         del rest
         if answer.variants:
