@@ -25,9 +25,7 @@ of the whole answer at that moment.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from itertools import islice
 
 from zinv_tui.service.balance_feed import BalanceAnswer, BalanceLine
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
@@ -268,15 +266,16 @@ class InventoryView:
         """The answer's tracked products, lower-cased (and shared); None when they are ours.
 
         The usual case (the same products) is told without a set of the answer's 20,000 UUIDs
-        (2 MB of hash table): as many as ours, each one ours, none twice (checked in order).
+        (2 MB of hash table): as many as ours, each one ours, none twice (a dict of them is a
+        third of that set's size, and freed at once).
         """
         tracked = self.tracked
-        if len(tracked_products) == len(tracked) and all(
-            map(tracked.__contains__, tracked_products)
+        if (
+            len(tracked_products) == len(tracked)
+            and all(map(tracked.__contains__, tracked_products))
+            and len(dict.fromkeys(tracked_products)) == len(tracked)
         ):
-            ordered = sorted(tracked_products)
-            if not any(map(operator.eq, ordered, islice(ordered, 1, None))):
-                return None
+            return None
         tracked_answer = set(tracked_products)
         if tracked_answer != tracked:
             tracked_answer = self._canonical({_lower(uuid) for uuid in tracked_answer})
