@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from zinv_tui.service.csv_export import spreadsheet_text
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -18,6 +20,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula is neutralised (as in file exports)."""
+    return spreadsheet_text(value) if isinstance(value, str) else _cell(value)
 
 
 def _json_value(value: Any) -> Any:
@@ -47,7 +54,7 @@ def render_rows(
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(column)) for column in columns])
+            writer.writerow([_csv_cell(row.get(column)) for column in columns])
         return
     if not rows and empty_message:
         stream.write(empty_message + "\n")
