@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, Label
 
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import SORTABLE, StockTable
+from zinv_tui.ui.widgets.text_input import TextInput
 
 
 class BalancesScreen(Screen[None]):
@@ -38,7 +39,7 @@ class BalancesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="top-bar"):
             yield Label("Balances", id="title")
-            yield Input(
+            yield TextInput(
                 placeholder="filter: name, variant, SKU or barcode",
                 id="filter",
                 compact=True,

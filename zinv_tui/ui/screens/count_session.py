@@ -25,6 +25,7 @@ from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.screens.variant_search import VariantIndex, VariantPicker, clean_code
+from zinv_tui.ui.widgets.text_input import TextInput
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 UNCOUNTED = "—"
@@ -41,7 +42,7 @@ def scan_word(scan: Any) -> str:
     return f"={scan.amount}" if scan.kind == "set" else f"+{scan.amount}"
 
 
-class ScanField(Input):
+class ScanField(TextInput):
     """The scan field: Enter, a scanner's LF or Tab end a code, and empty the field at once.
 
     These keys are handled as they arrive, in the field's own queue: a binding would run later,

@@ -24,6 +24,7 @@ from zinv_tui.service import CountError, CountScope, CountStatus, count_book
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
+from zinv_tui.ui.widgets.text_input import TextInput
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 FIXED_WIDTHS = {"scope": 9, "counted": 9, "status": 10, "started": 11}
@@ -69,7 +70,7 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
             yield Static(Text("New stock count", style="bold"), classes="dialog-title")
             with Horizontal(classes="new-count-row"):
                 yield Static("Name", classes="new-count-label")
-                yield Input(placeholder="Count <date> <scope>", id="count-name", compact=True)
+                yield TextInput(placeholder="Count <date> <scope>", id="count-name", compact=True)
             with Horizontal(classes="new-count-row"):
                 yield Static("Scope", classes="new-count-label")
                 yield Select(
@@ -81,7 +82,7 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
                 )
             with Horizontal(classes="new-count-row", id="filter-row"):
                 yield Static("Filter", classes="new-count-label")
-                yield Input(
+                yield TextInput(
                     placeholder="part of a name, SKU or barcode", id="count-filter", compact=True
                 )
             yield Checkbox(

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from zinv_tui.ui.screens.service_screen import steady_cursors
+from zinv_tui.ui.widgets.text_input import TextInput
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -68,7 +69,7 @@ class PathDialog(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self._title, style="bold"), classes="dialog-title")
-            yield Input(str(self._default), id="path", select_on_focus=False)
+            yield TextInput(str(self._default), id="path", select_on_focus=False)
             yield Static("", id="path-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)

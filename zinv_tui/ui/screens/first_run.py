@@ -29,6 +29,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
+from zinv_tui.ui.widgets.text_input import TextInput
+
 KEYS_PAGE = "https://my.zettle.com/apps/api-keys?scopes=READ:PRODUCT%20WRITE:PRODUCT"
 REQUIRED_SCOPES = ("READ:PRODUCT", "WRITE:PRODUCT")
 
@@ -135,7 +137,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
             yield Static(steps, classes="first-run-text")
             with Horizontal(id="key-row"):
                 yield Static("API key", id="key-label")
-                yield Input(
+                yield TextInput(
                     password=True,
                     placeholder="paste the key (hidden)",
                     id="api-key",

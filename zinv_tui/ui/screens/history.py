@@ -18,6 +18,7 @@ from zinv_tui.service import OutboxStatus, Reason
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.widgets.text_input import TextInput
 
 PAGE_SIZE = 500
 """Movements listed at once (newest first); the filter narrows the rest."""
@@ -80,7 +81,7 @@ class HistoryScreen(ServiceScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-title")
-        yield Input(placeholder="Filter: name, SKU, barcode or note", id="history-filter")
+        yield TextInput(placeholder="Filter: name, SKU, barcode or note", id="history-filter")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
         yield Footer()

@@ -20,6 +20,7 @@ from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
+from zinv_tui.ui.widgets.text_input import TextInput
 
 SELECTED_MARK = "●"
 MAX_LISTED = 1000
@@ -101,7 +102,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
             yield Static(Text(self._subject), classes="dialog-body")
             with Horizontal(classes="form-row"):
                 yield Static("Level", classes="form-label")
-                yield Input(
+                yield TextInput(
                     "" if self._level is None else str(self._level),
                     placeholder="blank: no level",
                     id="level",

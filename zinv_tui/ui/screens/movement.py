@@ -20,6 +20,7 @@ from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
+from zinv_tui.ui.widgets.text_input import TextInput
 
 REASON_CHOICES: list[tuple[str, Reason]] = [
     ("Restock", Reason.RESTOCK),
@@ -57,7 +58,7 @@ class MovementLine(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="line-main"):
             yield Static(Text(self._label, overflow="ellipsis", no_wrap=True), classes="line-label")
-            yield Input(self._quantity, classes="line-qty", compact=True)
+            yield TextInput(self._quantity, classes="line-qty", compact=True)
             yield Static(classes="line-preview")
         yield Static(classes="line-error")
 
@@ -153,7 +154,7 @@ class MovementScreen(ServiceScreen[None]):
         yield VerticalScroll(id="lines")
         with Horizontal(id="note-row"):
             yield Static("Note", classes="field-label")
-            yield Input(placeholder="optional, kept in the history", id="note", compact=True)
+            yield TextInput(placeholder="optional, kept in the history", id="note", compact=True)
         with Horizontal(id="confirm-row"):
             yield Static(id="summary")
             yield Button("Confirm ^s", variant="primary", id="confirm", compact=True)

@@ -18,6 +18,8 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from zinv_tui.ui.widgets.text_input import TextInput
+
 RowKey = tuple[str, str]
 
 
@@ -133,7 +135,7 @@ class VariantIndex:
         return found[:limit]
 
 
-class CodeInput(Input):
+class CodeInput(TextInput):
     """The search field: Enter (or a scanner's LF or Tab) after an exact code takes it at once.
 
     A scanner's burst can arrive in one read ("code1<CR>code2<CR>" over SSH). A key binding would
