@@ -65,6 +65,7 @@ def test_levels_in_every_wire_form_and_keys_shared_with_rows_and_catalogue() -> 
         answer((P1, [{"variantUuid": V1, "customLowStockLevel": "lots"}])),
         json.dumps({"customLowStockLevelsForProducts": [{"variants": []}]}).encode(),
     ],
+    ids=["not-json", "fractional-level", "word-level", "no-product-uuid"],
 )
 def test_unreadable_answers_are_refused(payload: bytes) -> None:
     with pytest.raises(LowStockFeedError):
