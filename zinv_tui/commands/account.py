@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from zinv_tui.commands.context import open_client, profile_flags, run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
+from zinv_tui.commands.output import say
 from zinv_tui.config import (
     ResolvedSettings,
     delete_api_key,
@@ -52,7 +53,7 @@ def _read_key(args: argparse.Namespace) -> SecretStr:
         raise CommandError(
             "no terminal to ask for the API key; pipe it in with --api-key-stdin", ExitCode.USAGE
         )
-    print(f"Create a key with READ:PRODUCT and WRITE:PRODUCT at {KEYS_PAGE}")
+    say(f"Create a key with READ:PRODUCT and WRITE:PRODUCT at {KEYS_PAGE}")
     text = getpass.getpass("Zettle API key (input hidden): ").strip()
     if not text:
         raise CommandError("no API key entered", ExitCode.USAGE)
@@ -122,25 +123,25 @@ def cmd_login(args: argparse.Namespace) -> int:
         key = resolve_api_key(settings).value
         info = run_async(verify_api_key(settings, key))
         source = describe_key_source(settings)
-        print(f"Profile {settings.profile_name!r}: the key from {source} works.")
-        print("\n".join(describe_token_info(info)))
-        print("Nothing was stored: this profile reads its key from there.")
+        say(f"Profile {settings.profile_name!r}: the key from {source} works.")
+        say("\n".join(describe_token_info(info)))
+        say("Nothing was stored: this profile reads its key from there.")
         return ExitCode.OK
     key = _read_key(args)
     register_secret(key)
     info = run_async(verify_api_key(settings, key))
-    print("\n".join(describe_token_info(info)))
+    say("\n".join(describe_token_info(info)))
     path: Path = store_api_key(settings.paths, settings.profile_name, key)
-    print(f"Stored the key of profile {settings.profile_name!r} in {path} (readable only by you).")
+    say(f"Stored the key of profile {settings.profile_name!r} in {path} (readable only by you).")
     if add_profile_section(settings, args):
-        print(f"Added [profiles.{settings.profile_name}] to {settings.paths.config_file}.")
+        say(f"Added [profiles.{settings.profile_name}] to {settings.paths.config_file}.")
     elif any(key != "profile" for key in profile_flags(args)):
-        print(
+        say(
             f"Note: {settings.paths.config_file} already has [profiles.{settings.profile_name}]; "
             "the setting flags applied to this login only (edit the file to keep them)."
         )
     if configured or settings.env_api_key is not None:
-        print(
+        say(
             f"Note: this profile currently takes its key from {describe_key_source(settings)}, "
             "which comes before the stored file."
         )
@@ -152,9 +153,9 @@ def cmd_logout(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     path = stored_key_path(settings.paths, settings.profile_name)
     if delete_api_key(settings.paths, settings.profile_name):
-        print(f"Deleted the stored key of profile {settings.profile_name!r} ({path}).")
+        say(f"Deleted the stored key of profile {settings.profile_name!r} ({path}).")
     else:
-        print(f"Profile {settings.profile_name!r} had no stored key ({path}).")
+        say(f"Profile {settings.profile_name!r} had no stored key ({path}).")
     if settings.profile.api_key_command or settings.profile.api_key_env or settings.env_api_key:
-        print(f"It still gets a key from {describe_key_source(settings)}.")
+        say(f"It still gets a key from {describe_key_source(settings)}.")
     return ExitCode.OK

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 from zinv_tui.commands.account import KEYS_PAGE, REQUIRED_SCOPES
 from zinv_tui.commands.context import open_client, run_async, settings_from_args
 from zinv_tui.commands.exit_codes import ExitCode, exit_code_for
+from zinv_tui.commands.output import say
 from zinv_tui.config import (
     ConfigError,
     CredentialsError,
@@ -199,9 +199,9 @@ async def _network_checks(settings: ResolvedSettings) -> list[Check]:
 
 def _print(check: Check) -> None:
     status = "OK  " if check.ok else "FAIL"
-    print(f"{status}  {check.name}: {check.detail}")
+    say(f"{status}  {check.name}: {check.detail}")
     if not check.ok and check.fix:
-        print(f"      fix: {check.fix}")
+        say(f"      fix: {check.fix}")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -222,7 +222,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         _print(check)
     failures = [check for check in checks + network if not check.ok]
     if failures:
-        print(f"{len(failures)} check(s) failed.", file=sys.stderr)
+        say(f"{len(failures)} check(s) failed.", err=True)
         return failures[0].code
-    print("All checks passed.")
+    say("All checks passed.")
     return ExitCode.OK

@@ -21,7 +21,7 @@ from typing import Any
 from zinv_tui.commands.arg_types import number_type
 from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
-from zinv_tui.commands.output import render_rows
+from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.session import open_service
 from zinv_tui.service import (
     MAX_QUANTITY,
@@ -252,10 +252,10 @@ def cmd_move(args: argparse.Namespace) -> int:
 
     entries, exit_code, notes = run_async(work())
     for note in notes:
-        print(note, file=sys.stderr)
+        say(note, err=True)
     if entries:
         render_rows([entry_record(e) for e in entries], ENTRY_COLUMNS, args.format, sys.stdout)
-        print(_summary(entries, args.wait), file=sys.stderr)
+        say(_summary(entries, args.wait), err=True)
     return exit_code
 
 
@@ -358,19 +358,19 @@ def cmd_import_counts(args: argparse.Namespace) -> int:
         render_rows(records, PLAN_COLUMNS, args.format, sys.stdout, empty_message="No lines.")
         changes = sum(1 for record in records if record.get("change"))
         if problems:
-            print(
+            say(
                 f"{len(problems)} line(s) have problems; nothing was recorded. Fix the file and "
                 "run again.",
-                file=sys.stderr,
+                err=True,
             )
             return ExitCode.FAILED
-        print(f"Dry run: {changes} correction(s) would be recorded.", file=sys.stderr)
+        say(f"Dry run: {changes} correction(s) would be recorded.", err=True)
         return ExitCode.OK
     unchanged = len(records) - len(entries)
     render_rows([entry_record(e) for e in entries], ENTRY_COLUMNS, args.format, sys.stdout)
-    print(
+    say(
         f"{len(entries)} correction(s) recorded, {unchanged} line(s) already matched. "
         + _summary(entries, args.wait),
-        file=sys.stderr,
+        err=True,
     )
     return exit_code

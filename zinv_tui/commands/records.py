@@ -10,7 +10,7 @@ from zinv_tui.commands.arg_types import positive_int
 from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.movements import add_wait_arguments, deliver
-from zinv_tui.commands.output import render_rows
+from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.session import open_service
 from zinv_tui.service import OutboxEntry, OutboxStatus, Reason
 
@@ -141,10 +141,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         empty_message="The outbox is empty: every movement was acknowledged by Zettle.",
     )
     if left and args.format == "table":
-        print(
+        say(
             "Pending ones are sent by the next run (or `zinv-tui outbox --retry`); refused ones "
             "need `--retry ID` (after fixing the cause) or `--dismiss ID`.",
-            file=sys.stderr,
+            err=True,
         )
     return code
 
