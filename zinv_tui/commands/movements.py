@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +21,11 @@ from typing import Any
 
 from zinv_tui.commands.arg_types import number_type
 from zinv_tui.commands.context import run_async, settings_from_args
+from zinv_tui.commands.count_file import read_count_file
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.session import open_service
+from zinv_tui.commands.variant_codes import CODE_COLUMNS, CodeIndex
 from zinv_tui.service import (
     MAX_QUANTITY,
     InventoryService,
@@ -66,7 +69,6 @@ PLAN_COLUMNS = (
     "change",
     "problem",
 )
-CODE_COLUMNS = ("sku", "barcode", "variant_uuid")
 COUNT_COLUMN = "counted"
 
 
@@ -135,22 +137,7 @@ def add_import_counts_arguments(parser: argparse.ArgumentParser) -> None:
 
 def find_row(service: InventoryService, column: str, code: str) -> StockRow:
     """The one tracked variant with this SKU (any case), barcode or variant UUID."""
-    wanted = code.strip()
-    if column == "sku":
-        rows = [row for row in service.rows.values() if row.sku.casefold() == wanted.casefold()]
-    elif column == "barcode":
-        rows = [row for row in service.rows.values() if row.barcode == wanted]
-    else:
-        rows = [row for row in service.rows.values() if row.variant_uuid == wanted.lower()]
-    label = column.replace("_", " ")
-    if not rows:
-        raise LookupError(f"no tracked variant has {label} {wanted!r}")
-    if len(rows) > 1:
-        names = "; ".join(f"{row.label} ({row.variant_uuid})" for row in rows[:5])
-        raise LookupError(
-            f"{len(rows)} variants have {label} {wanted!r}: {names} - use --variant-uuid"
-        )
-    return rows[0]
+    return CodeIndex(service.rows.values()).find(column, code)
 
 
 async def require_write_scope(service: InventoryService) -> None:
@@ -262,7 +249,7 @@ def cmd_move(args: argparse.Namespace) -> int:
 def read_counts(path: Path) -> tuple[str, list[tuple[int, str, str]]]:
     """The code column's name and ``(line, code, counted text)`` per data line."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with io.StringIO(read_count_file(path), newline="") as handle:
             sample = handle.read(4096)
             handle.seek(0)
             try:
@@ -302,11 +289,12 @@ def plan_counts(
     records: list[dict[str, Any]] = []
     intents: list[MovementIntent] = []
     seen: dict[tuple[str, str], int] = {}
+    index = CodeIndex(service.rows.values())
     for line, code, counted_text in lines:
         record: dict[str, Any] = {"line": line, "code": code.strip(), "counted": counted_text}
         records.append(record)
         try:
-            row = find_row(service, column, code)
+            row = index.find(column, code)
         except LookupError as error:
             record["problem"] = str(error)
             continue
