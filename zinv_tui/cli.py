@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "move",
         _lazy("zinv_tui.commands.movements", "cmd_move"),
-        "record a stock movement (restock, sale, discard, return, set) and send it",
+        "record a stock movement (restock, sale, discard, return, set, move) and send it",
         output=True,
     )
     add_move_arguments(move)

@@ -24,6 +24,7 @@ from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.count_file import read_count_file
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows, say
+from zinv_tui.commands.reason_names import RECORDABLE, location_type, names_of, reason_type
 from zinv_tui.commands.session import open_service
 from zinv_tui.commands.variant_codes import CODE_COLUMNS, CodeIndex
 from zinv_tui.service import (
@@ -38,13 +39,6 @@ from zinv_tui.service import (
     StockRow,
 )
 
-REASONS = {
-    "restock": Reason.RESTOCK,
-    "sale": Reason.SALE,
-    "discard": Reason.DISCARD,
-    "return": Reason.RETURN_TO_SUPPLIER,
-    "set": Reason.SET_COUNT,
-}
 DEFAULT_WAIT = 30.0
 ENTRY_COLUMNS = (
     "id",
@@ -72,11 +66,12 @@ PLAN_COLUMNS = (
 COUNT_COLUMN = "counted"
 
 
+QUANTITY_RANGE = f"a whole number from 1 to {MAX_QUANTITY:,} (0 only with --reason set)"
 _quantity = number_type(
     int,
     lambda value: 0 <= value <= MAX_QUANTITY,
-    "is not a whole number",
-    f"{{value}} must be between 0 and {MAX_QUANTITY:,}",
+    f"is not {QUANTITY_RANGE}",
+    f"{{value}} is not {QUANTITY_RANGE}",
 )
 _seconds = number_type(
     float,
@@ -107,7 +102,13 @@ def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_move_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``move``."""
-    parser.add_argument("--reason", required=True, choices=tuple(REASONS), help="why stock moves")
+    parser.add_argument(
+        "--reason",
+        required=True,
+        type=reason_type(RECORDABLE),
+        metavar="REASON",
+        help=f"why stock moves: {', '.join(names_of(RECORDABLE))}",
+    )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--sku", help="the variant's SKU")
     which.add_argument("--barcode", help="the variant's barcode")
@@ -117,6 +118,20 @@ def add_move_arguments(parser: argparse.ArgumentParser) -> None:
         type=_quantity,
         required=True,
         help="units to move; with --reason set, the counted balance",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_type",
+        type=location_type,
+        metavar="LOCATION",
+        help="with --reason move: where the units come from (store, supplier, bin, sold)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="to_type",
+        type=location_type,
+        metavar="LOCATION",
+        help="with --reason move: where the units go",
     )
     parser.add_argument("--note", default="", help="note kept in the local history")
     add_wait_arguments(parser)
@@ -209,9 +224,16 @@ def _summary(entries: Sequence[OutboxEntry], wait: float | None) -> str:
 def cmd_move(args: argparse.Namespace) -> int:
     """Record one movement and (by default) wait for Zettle's acknowledgement."""
     settings = settings_from_args(args)
-    reason = REASONS[args.reason]
+    reason = args.reason
     if reason is not Reason.SET_COUNT and args.qty == 0:
-        raise CommandError("--qty must be above zero (only --reason set takes 0)", ExitCode.USAGE)
+        raise CommandError(f"--qty 0 is not {QUANTITY_RANGE}", ExitCode.USAGE)
+    places = (args.from_type, args.to_type)
+    if None in places if reason is Reason.MOVE else places != (None, None):
+        raise CommandError(
+            "--reason move needs --from and --to (store, supplier, bin, sold); "
+            "the other reasons take neither",
+            ExitCode.USAGE,
+        )
     column, code = next(
         (name, getattr(args, name)) for name in CODE_COLUMNS if getattr(args, name) is not None
     )
@@ -224,6 +246,15 @@ def cmd_move(args: argparse.Namespace) -> int:
                 raise CommandError(str(error)) from None
             if reason is Reason.SET_COUNT:
                 intent = MovementIntent(reason, row.key, count=args.qty, note=args.note)
+            elif reason is Reason.MOVE:
+                intent = MovementIntent(
+                    reason,
+                    row.key,
+                    quantity=args.qty,
+                    from_type=args.from_type,
+                    to_type=args.to_type,
+                    note=args.note,
+                )
             else:
                 intent = MovementIntent(reason, row.key, quantity=args.qty, note=args.note)
             warnings = [plan.warning for plan in service.plan([intent]) if plan.warning]

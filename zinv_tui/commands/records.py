@@ -11,6 +11,7 @@ from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.movements import add_wait_arguments, deliver
 from zinv_tui.commands.output import render_rows, say
+from zinv_tui.commands.reason_names import names_of, reason_type
 from zinv_tui.commands.session import open_service
 from zinv_tui.service import OutboxEntry, OutboxStatus, Reason
 
@@ -40,13 +41,17 @@ OUTBOX_COLUMNS = (
     "attempts",
     "error",
 )
-_REASON_NAMES = {reason.value.lower().replace("_", "-"): reason for reason in Reason}
 
 
 def add_history_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``history``."""
     parser.add_argument("--filter", metavar="TEXT", help="only movements mentioning TEXT")
-    parser.add_argument("--reason", choices=tuple(_REASON_NAMES), help="only this reason")
+    parser.add_argument(
+        "--reason",
+        type=reason_type(Reason),
+        metavar="REASON",
+        help=f"only this reason: {', '.join(names_of(Reason))}",
+    )
     parser.add_argument(
         "--limit", type=positive_int, default=100, help="newest N movements (default 100)"
     )
@@ -94,7 +99,7 @@ def journal_record(entry: OutboxEntry) -> dict[str, Any]:
 def cmd_history(args: argparse.Namespace) -> int:
     """Print the local movement history, newest first (works offline)."""
     settings = settings_from_args(args)
-    reason = _REASON_NAMES[args.reason] if args.reason else None
+    reason = args.reason
 
     async def work() -> list[OutboxEntry]:
         async with open_service(settings, online=False) as service:
