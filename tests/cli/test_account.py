@@ -210,3 +210,14 @@ def test_doctor_says_there_is_no_key_online_or_not(sandbox, zinv_dirs, run_cli, 
     reach = "OK    reach 127.0.0.1" if online else "FAIL  reach 127.0.0.1"
     assert reach in result.out
     assert "token" not in result.out
+
+
+def test_login_says_what_it_saves_in_config_toml(sandbox, zinv_dirs, run_cli, monkeypatch):
+    _stdin(monkeypatch, sandbox.api_key + "\n")
+    result = run_cli("login", "--api-key-stdin", "--base-url", sandbox.url, "--timeout", "20")
+    assert result.code == 0, result.err
+    assert (
+        f"Saved in {zinv_dirs.config_file}, section [profiles.default], so that later commands on "
+        f'this profile use it: base_url = "{sandbox.url}"; timeout = 20.0'
+    ) in result.out
+    assert f'base_url = "{sandbox.url}"' in zinv_dirs.config_file.read_text()

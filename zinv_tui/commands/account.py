@@ -36,6 +36,11 @@ KEYS_PAGE = "https://my.zettle.com/apps/api-keys?scopes=READ:PRODUCT%20WRITE:PRO
 
 def add_login_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``login``."""
+    parser.description = (
+        "Verify an API key against Zettle and store it for a profile (file readable only by you).\n"
+        "Setting flags given with it (--base-url, --timeout, ...) are saved for the profile in a\n"
+        "new [profiles.NAME] section of config.toml, and login prints what it saved."
+    )
     parser.add_argument(
         "--api-key-stdin",
         action="store_true",
@@ -87,18 +92,19 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def add_profile_section(settings: ResolvedSettings, args: argparse.Namespace) -> bool:
-    """Save the setting flags given to ``login`` as a new ``[profiles.NAME]`` in config.toml.
-
-    Only when flags were given and the file has no such section yet; never rewrites a section."""
+def add_profile_section(settings: ResolvedSettings, args: argparse.Namespace) -> list[str]:
+    """Save the setting flags given to ``login`` as a new ``[profiles.NAME]`` in config.toml; the
+    ``key = value`` lines saved (none when no flag was given or the section exists already: a
+    section is never rewritten)."""
     path = settings.paths.config_file
     flags = {key: value for key, value in profile_flags(args).items() if key != "profile"}
     if not flags or settings.profile_name in read_file_layer(path).profiles:
-        return False
-    lines = [f"[profiles.{settings.profile_name}]"]
+        return []
+    saved = []
     for key, value in flags.items():
         number = key in ("poll_interval", "timeout")
-        lines.append(f"{key} = {getattr(settings.profile, key) if number else _toml_string(value)}")
+        saved.append(f"{key} = {getattr(settings.profile, key) if number else _toml_string(value)}")
+    lines = [f"[profiles.{settings.profile_name}]", *saved]
     make_private_dir(settings.paths.config_dir)
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     separator = (
@@ -112,7 +118,7 @@ def add_profile_section(settings: ResolvedSettings, args: argparse.Namespace) ->
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
-    return True
+    return saved
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -133,8 +139,12 @@ def cmd_login(args: argparse.Namespace) -> int:
     say("\n".join(describe_token_info(info)))
     path: Path = store_api_key(settings.paths, settings.profile_name, key)
     say(f"Stored the key of profile {settings.profile_name!r} in {path} (readable only by you).")
-    if add_profile_section(settings, args):
-        say(f"Added [profiles.{settings.profile_name}] to {settings.paths.config_file}.")
+    saved = add_profile_section(settings, args)
+    if saved:
+        say(
+            f"Saved in {settings.paths.config_file}, section [profiles.{settings.profile_name}], "
+            f"so that later commands on this profile use it: {'; '.join(saved)}"
+        )
     elif any(key != "profile" for key in profile_flags(args)):
         say(
             f"Note: {settings.paths.config_file} already has [profiles.{settings.profile_name}]; "
