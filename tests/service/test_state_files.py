@@ -213,3 +213,16 @@ def test_values_a_later_version_wrote_are_carried(tmp_path: Path) -> None:
     assert newest.reason is Reason.RESTOCK
     assert journal.counts() == (1, 0)
     journal.close()
+
+
+def test_a_folder_that_refuses_new_files_is_named_in_plain_words() -> None:
+    folder = Path("/sys")  # refuses new files even to root (who runs CI here); chmod would not
+    try:
+        (folder / ".zinv-probe").touch()
+    except OSError:
+        pass
+    else:
+        (folder / ".zinv-probe").unlink()
+        pytest.skip("needs a folder that refuses new files")
+    with pytest.raises(StateFileError, match=r"^cannot create /sys/outbox\.sqlite: "):
+        OutboxJournal(folder / "outbox.sqlite")

@@ -143,7 +143,7 @@ class Transaction:
             try:
                 self._db.execute("COMMIT")
                 return
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 value = error
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
@@ -151,6 +151,8 @@ class Transaction:
             value, sqlite3.IntegrityError
         ):
             raise state_error(self._path, value) from None
+        if kind is None and isinstance(value, BaseException):
+            raise value
 
 
 # -- opening -----------------------------------------------------------------------------------
@@ -208,7 +210,9 @@ def _create(path: Path, schema: str) -> None:
                 raise
             if not path.exists():
                 os.replace(building, path)
-    except (OSError, sqlite3.Error) as error:
+    except OSError as error:
+        raise StateFileError(f"cannot create {path}: {_os_reason(error)}", path) from None
+    except sqlite3.Error as error:
         raise state_error(path, error) from None
     finally:
         for name in (building, *(Path(f"{building}{side}") for side in SIDE_FILES)):
