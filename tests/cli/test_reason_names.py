@@ -39,6 +39,7 @@ def test_move_and_history_take_the_same_names_in_both_spellings(shop, run_cli):
     assert listed("return") == listed("return-to-supplier") == ["RETURN_TO_SUPPLIER"] * 3
     assert listed("set") == listed("Set-Count") == ["SET_COUNT"]
     assert listed("move") == []
+    assert run_cli("history", "--reason", "move").out == "No movements match.\n"
     assert run_cli("move", "--reason", "undo", "--sku", sku, "--qty", "1").code == 2
 
 

@@ -110,7 +110,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         HISTORY_COLUMNS,
         args.format,
         sys.stdout,
-        empty_message="No movements recorded on this profile yet.",
+        empty_message=(
+            "No movements match."
+            if args.filter or args.reason
+            else "No movements recorded on this profile yet."
+        ),
     )
     return ExitCode.OK
 
