@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
@@ -218,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "move",
         _lazy("zinv_tui.commands.movements", "cmd_move"),
-        "record a stock movement (restock, sale, discard, return, set) and send it",
+        "record a stock movement (restock, sale, discard, return, set, move) and send it",
         output=True,
     )
     add_move_arguments(move)
@@ -270,33 +273,79 @@ def _report(error: BaseException) -> int:
     """Print a failure as one redacted sentence and return its exit code."""
     code = exit_code_for(error)
     prefix = "config error" if isinstance(error, ConfigError) else "error"
-    print(f"zinv-tui: {prefix}: {redact(str(error))}", file=sys.stderr)
+    _complain(f"{prefix}: {redact(str(error))}")
     return int(code)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``zinv-tui``, ``zinv`` and ``python -m zinv_tui``; returns the exit code."""
-    redaction.install()
+def _complain(text: str) -> None:
+    """``zinv-tui: <text>`` on stderr, control characters made visible; quiet if stderr is gone."""
+    from zinv_tui.service.terminal_text import printable
+
+    with contextlib.suppress(OSError):
+        print(f"zinv-tui: {printable(text, keep_newlines=True)}", file=sys.stderr, flush=True)
+
+
+def _drop_output() -> None:
+    """Point standard output at /dev/null, so the flush at exit has nothing to complain about."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+
+
+def _os_error(error: OSError) -> int:
+    """A file-system failure: the reader closed the output (quiet, 141), the output could not be
+    written (a full device), or a named file failed; a plain message and 1 for the last two."""
+    if error.errno == errno.EPIPE:
+        _drop_output()
+        return int(ExitCode.OUTPUT_CLOSED)
+    reason = error.strerror or str(error)
+    if error.filename is None:  # files are opened by name; a nameless failure is the output
+        _drop_output()
+        _complain(f"error: cannot write the output: {reason}")
+    else:
+        _complain(f"error: {error.filename}: {reason}")
+    return int(ExitCode.FAILED)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
         return stop.code if isinstance(stop.code, int) else ExitCode.USAGE
     func = getattr(args, "func", None)
+    if func is None:
+        return _run_without_command(parser, args)
+    return int(func(args) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``zinv-tui``, ``zinv`` and ``python -m zinv_tui``; returns the exit code."""
+    redaction.install()
     try:
-        if func is None:
-            return _run_without_command(parser, args)
-        return int(func(args) or 0)
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         return 130
     except (ConfigError, CredentialsError, CommandError) as error:
         return _report(error)
+    except OSError as error:
+        return _os_error(error)
     except Exception as error:
-        from zinv_tui.api.errors import ZettleError
+        import sqlite3
 
-        if isinstance(error, ZettleError):
+        from zinv_tui.api.errors import ZettleError
+        from zinv_tui.service.state_db import StateFileError
+
+        if isinstance(error, ZettleError | StateFileError):
             return _report(error)
-        sys.stderr.write(redaction.format_exception(error))
+        if isinstance(error, sqlite3.Error):
+            _complain(f"error: the local journal failed: {error}")
+            return int(ExitCode.FAILED)
+        with contextlib.suppress(OSError):
+            sys.stderr.write(redaction.format_exception(error))
         return int(ExitCode.FAILED)
 
 

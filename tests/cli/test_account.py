@@ -198,3 +198,26 @@ def test_doctor_fix_for_a_failing_key_command(sandbox, zinv_dirs, run_cli):
     assert result.code == 3
     assert "FAIL  api key: api_key_command failed with exit status 1" in result.out
     assert f"fix: check api_key_command ({path}: profiles.pm.api_key_command)" in result.out
+
+
+@pytest.mark.parametrize("online", [False, True], ids=["offline", "online"])
+def test_doctor_says_there_is_no_key_online_or_not(sandbox, zinv_dirs, run_cli, online):
+    url = sandbox.url if online else f"http://127.0.0.1:{_free_port()}"
+    result = run_cli("doctor", "--base-url", url, "--timeout", "2")
+    assert result.code == 3, result.out  # the missing key is the first thing to fix
+    assert "FAIL  api key: no API key for profile 'default'" in result.out
+    assert "fix: run `zinv-tui login --profile default`" in result.out
+    reach = "OK    reach 127.0.0.1" if online else "FAIL  reach 127.0.0.1"
+    assert reach in result.out
+    assert "token" not in result.out
+
+
+def test_login_says_what_it_saves_in_config_toml(sandbox, zinv_dirs, run_cli, monkeypatch):
+    _stdin(monkeypatch, sandbox.api_key + "\n")
+    result = run_cli("login", "--api-key-stdin", "--base-url", sandbox.url, "--timeout", "20")
+    assert result.code == 0, result.err
+    assert (
+        f"Saved in {zinv_dirs.config_file}, section [profiles.default], so that later commands on "
+        f'this profile use it: base_url = "{sandbox.url}"; timeout = 20.0'
+    ) in result.out
+    assert f'base_url = "{sandbox.url}"' in zinv_dirs.config_file.read_text()

@@ -9,9 +9,10 @@ error.
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -108,14 +109,40 @@ class LocationType(StrEnum):
     SOLD = "SOLD"
 
 
+E = TypeVar("E", bound=StrEnum)
+_CARRIED_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+def carried(kind: type[E], value: Any) -> E:
+    """``kind(value)``; for a name a later version (or Zettle) added, such as a ``WAREHOUSE``
+    location, a stand-in member of ``kind`` that carries it: equal to its text, never listed by
+    iterating ``kind``. Anything that is not such a name raises ``ValueError``."""
+    try:
+        return kind(value)
+    except ValueError:
+        if not isinstance(value, str) or not _CARRIED_NAME.fullmatch(value):
+            raise
+    member = str.__new__(kind, value)
+    member._name_ = value
+    member._value_ = value
+    return member
+
+
+def _reported_location_type(value: Any) -> Any:
+    text = _upper(value)
+    return carried(LocationType, text) if isinstance(text, str) else text
+
+
 LocationTypeField = Annotated[LocationType, BeforeValidator(_upper)]
+ReportedLocationType = Annotated[LocationType, BeforeValidator(_reported_location_type)]
+"""A location type in Zettle's answers: one added later (``WAREHOUSE``) is carried, not refused."""
 
 
 class Location(ZettleModel):
     """One entry of ``GET /organizations/{org}/locations`` (a bare JSON array of these)."""
 
     uuid: UUID
-    type: LocationTypeField
+    type: ReportedLocationType
     name: str = ""
     description: str = ""
     default: bool = False
@@ -125,7 +152,7 @@ class VariantBalance(ZettleModel):
     """One variant's balance in one location."""
 
     location_uuid: UUID | None = None
-    location_type: LocationTypeField | None = None
+    location_type: ReportedLocationType | None = None
     product_uuid: UUID
     variant_uuid: UUID
     balance: WholeNumber

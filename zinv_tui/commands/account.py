@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from zinv_tui.commands.context import open_client, profile_flags, run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
+from zinv_tui.commands.output import say
 from zinv_tui.config import (
     ResolvedSettings,
     delete_api_key,
@@ -35,6 +36,11 @@ KEYS_PAGE = "https://my.zettle.com/apps/api-keys?scopes=READ:PRODUCT%20WRITE:PRO
 
 def add_login_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``login``."""
+    parser.description = (
+        "Verify an API key against Zettle and store it for a profile (file readable only by you).\n"
+        "Setting flags given with it (--base-url, --timeout, ...) are saved for the profile in a\n"
+        "new [profiles.NAME] section of config.toml, and login prints what it saved."
+    )
     parser.add_argument(
         "--api-key-stdin",
         action="store_true",
@@ -52,7 +58,7 @@ def _read_key(args: argparse.Namespace) -> SecretStr:
         raise CommandError(
             "no terminal to ask for the API key; pipe it in with --api-key-stdin", ExitCode.USAGE
         )
-    print(f"Create a key with READ:PRODUCT and WRITE:PRODUCT at {KEYS_PAGE}")
+    say(f"Create a key with READ:PRODUCT and WRITE:PRODUCT at {KEYS_PAGE}")
     text = getpass.getpass("Zettle API key (input hidden): ").strip()
     if not text:
         raise CommandError("no API key entered", ExitCode.USAGE)
@@ -86,18 +92,19 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def add_profile_section(settings: ResolvedSettings, args: argparse.Namespace) -> bool:
-    """Save the setting flags given to ``login`` as a new ``[profiles.NAME]`` in config.toml.
-
-    Only when flags were given and the file has no such section yet; never rewrites a section."""
+def add_profile_section(settings: ResolvedSettings, args: argparse.Namespace) -> list[str]:
+    """Save the setting flags given to ``login`` as a new ``[profiles.NAME]`` in config.toml; the
+    ``key = value`` lines saved (none when no flag was given or the section exists already: a
+    section is never rewritten)."""
     path = settings.paths.config_file
     flags = {key: value for key, value in profile_flags(args).items() if key != "profile"}
     if not flags or settings.profile_name in read_file_layer(path).profiles:
-        return False
-    lines = [f"[profiles.{settings.profile_name}]"]
+        return []
+    saved = []
     for key, value in flags.items():
         number = key in ("poll_interval", "timeout")
-        lines.append(f"{key} = {getattr(settings.profile, key) if number else _toml_string(value)}")
+        saved.append(f"{key} = {getattr(settings.profile, key) if number else _toml_string(value)}")
+    lines = [f"[profiles.{settings.profile_name}]", *saved]
     make_private_dir(settings.paths.config_dir)
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     separator = (
@@ -111,7 +118,7 @@ def add_profile_section(settings: ResolvedSettings, args: argparse.Namespace) ->
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
-    return True
+    return saved
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -122,25 +129,29 @@ def cmd_login(args: argparse.Namespace) -> int:
         key = resolve_api_key(settings).value
         info = run_async(verify_api_key(settings, key))
         source = describe_key_source(settings)
-        print(f"Profile {settings.profile_name!r}: the key from {source} works.")
-        print("\n".join(describe_token_info(info)))
-        print("Nothing was stored: this profile reads its key from there.")
+        say(f"Profile {settings.profile_name!r}: the key from {source} works.")
+        say("\n".join(describe_token_info(info)))
+        say("Nothing was stored: this profile reads its key from there.")
         return ExitCode.OK
     key = _read_key(args)
     register_secret(key)
     info = run_async(verify_api_key(settings, key))
-    print("\n".join(describe_token_info(info)))
+    say("\n".join(describe_token_info(info)))
     path: Path = store_api_key(settings.paths, settings.profile_name, key)
-    print(f"Stored the key of profile {settings.profile_name!r} in {path} (readable only by you).")
-    if add_profile_section(settings, args):
-        print(f"Added [profiles.{settings.profile_name}] to {settings.paths.config_file}.")
+    say(f"Stored the key of profile {settings.profile_name!r} in {path} (readable only by you).")
+    saved = add_profile_section(settings, args)
+    if saved:
+        say(
+            f"Saved in {settings.paths.config_file}, section [profiles.{settings.profile_name}], "
+            f"so that later commands on this profile use it: {'; '.join(saved)}"
+        )
     elif any(key != "profile" for key in profile_flags(args)):
-        print(
+        say(
             f"Note: {settings.paths.config_file} already has [profiles.{settings.profile_name}]; "
             "the setting flags applied to this login only (edit the file to keep them)."
         )
     if configured or settings.env_api_key is not None:
-        print(
+        say(
             f"Note: this profile currently takes its key from {describe_key_source(settings)}, "
             "which comes before the stored file."
         )
@@ -152,9 +163,9 @@ def cmd_logout(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     path = stored_key_path(settings.paths, settings.profile_name)
     if delete_api_key(settings.paths, settings.profile_name):
-        print(f"Deleted the stored key of profile {settings.profile_name!r} ({path}).")
+        say(f"Deleted the stored key of profile {settings.profile_name!r} ({path}).")
     else:
-        print(f"Profile {settings.profile_name!r} had no stored key ({path}).")
+        say(f"Profile {settings.profile_name!r} had no stored key ({path}).")
     if settings.profile.api_key_command or settings.profile.api_key_env or settings.env_api_key:
-        print(f"It still gets a key from {describe_key_source(settings)}.")
+        say(f"It still gets a key from {describe_key_source(settings)}.")
     return ExitCode.OK

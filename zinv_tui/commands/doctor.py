@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 from zinv_tui.commands.account import KEYS_PAGE, REQUIRED_SCOPES
 from zinv_tui.commands.context import open_client, run_async, settings_from_args
 from zinv_tui.commands.exit_codes import ExitCode, exit_code_for
+from zinv_tui.commands.output import say
 from zinv_tui.config import (
     ConfigError,
     CredentialsError,
@@ -23,7 +23,7 @@ from zinv_tui.config import (
     load_settings,
     resolve_api_key,
 )
-from zinv_tui.config.credentials import make_private_dir
+from zinv_tui.config.credentials import ApiKey, make_private_dir
 from zinv_tui.redaction import redact
 
 MAX_CLOCK_SKEW = 120.0
@@ -106,7 +106,17 @@ def _key_fix(settings: ResolvedSettings) -> str:
     return f"run `zinv-tui login --profile {settings.profile_name}`"
 
 
-async def _network_checks(settings: ResolvedSettings) -> list[Check]:
+def _check_api_key(settings: ResolvedSettings) -> tuple[Check, ApiKey | None]:
+    """Whether the profile has a key (no network needed); the key when it has."""
+    try:
+        key = resolve_api_key(settings)
+    except CredentialsError as error:
+        return Check("api key", False, str(error), _key_fix(settings), ExitCode.AUTH), None
+    return Check("api key", True, f"from {key.source}"), key
+
+
+async def _network_checks(settings: ResolvedSettings, api_key: ApiKey | None) -> list[Check]:
+    """Hosts and clock; with a key, also the token, scopes and inventory."""
     checks: list[Check] = []
     skews: list[float] = []
     origins: dict[str, str] = {}
@@ -131,20 +141,32 @@ async def _network_checks(settings: ResolvedSettings) -> list[Check]:
             checks.append(Check(f"reach {urlsplit(origin).netloc}", True, "answers"))
             if skew is not None:
                 skews.append(skew)
-    if any(not check.ok for check in checks):
-        return checks
+    if api_key is not None and all(check.ok for check in checks):
+        checks += await _token_checks(settings, api_key)
+    if skews:
+        skew = max(skews, key=abs)
+        if abs(skew) > MAX_CLOCK_SKEW:
+            checks.append(
+                Check(
+                    "clock",
+                    False,
+                    f"this computer's clock is {abs(skew):.0f} s "
+                    f"{'behind' if skew > 0 else 'ahead of'} the server",
+                    "set the clock automatically (e.g. `timedatectl set-ntp true`)",
+                )
+            )
+        else:
+            checks.append(Check("clock", True, f"within {abs(skew):.0f} s of the server"))
+    return checks
 
-    try:
-        key = resolve_api_key(settings)
-    except CredentialsError as error:
-        checks.append(Check("api key", False, str(error), _key_fix(settings), ExitCode.AUTH))
-        return checks
-    checks.append(Check("api key", True, f"from {key.source}"))
 
+async def _token_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Check]:
+    """The key against the token endpoint, its scopes, and one read of the inventory."""
     from zinv_tui.api import ZettleError
 
+    checks: list[Check] = []
     try:
-        async with open_client(settings, key.value) as client:
+        async with open_client(settings, api_key.value) as client:
             info = await client.fetch_token_info()
             checks.append(
                 Check(
@@ -179,29 +201,14 @@ async def _network_checks(settings: ResolvedSettings) -> list[Check]:
         }.get(code, "try again later; if it persists, report it")
         name = "token" if not any(check.name == "token" for check in checks) else "inventory"
         checks.append(Check(name, False, redact(str(error)), fix, code))
-
-    if skews:
-        skew = max(skews, key=abs)
-        if abs(skew) > MAX_CLOCK_SKEW:
-            checks.append(
-                Check(
-                    "clock",
-                    False,
-                    f"this computer's clock is {abs(skew):.0f} s "
-                    f"{'behind' if skew > 0 else 'ahead of'} the server",
-                    "set the clock automatically (e.g. `timedatectl set-ntp true`)",
-                )
-            )
-        else:
-            checks.append(Check("clock", True, f"within {abs(skew):.0f} s of the server"))
     return checks
 
 
 def _print(check: Check) -> None:
     status = "OK  " if check.ok else "FAIL"
-    print(f"{status}  {check.name}: {check.detail}")
+    say(f"{status}  {check.name}: {check.detail}")
     if not check.ok and check.fix:
-        print(f"      fix: {check.fix}")
+        say(f"      fix: {check.fix}")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -215,14 +222,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     checks = [Check("config", True, f"profile {settings.profile_name!r} ({where})")]
     checks += _check_other_profiles(settings)
     checks.append(_check_state_dir(settings))
+    key_check, key = _check_api_key(settings)
+    checks.append(key_check)
     for check in checks:
         _print(check)
-    network = run_async(_network_checks(settings))
+    network = run_async(_network_checks(settings, key))
     for check in network:
         _print(check)
     failures = [check for check in checks + network if not check.ok]
     if failures:
-        print(f"{len(failures)} check(s) failed.", file=sys.stderr)
+        say(f"{len(failures)} check(s) failed.", err=True)
         return failures[0].code
-    print("All checks passed.")
+    say("All checks passed.")
     return ExitCode.OK

@@ -17,16 +17,21 @@ class ExitCode(IntEnum):
     """No API key, or Zettle rejected it or lacks a scope."""
     NETWORK = 4
     """Zettle (or the sandbox) could not be reached (also: a movement pending because of it)."""
+    OUTPUT_CLOSED = 141
+    """The reader of the output went away (``zinv-tui balances | head``): 128 + SIGPIPE, as for
+    other command-line tools; nothing is printed about it."""
 
 
 EPILOG = """\
 exit codes:
   0  success
-  1  the operation failed (refused by Zettle, still pending, a doctor check failed)
+  1  the operation failed (refused by Zettle, still pending, a doctor check failed,
+     a local file could not be read or written, the output could not be written)
   2  usage or configuration error (bad flag, bad value in config.toml / .env / ZINV_*)
   3  authentication error (no API key, key rejected, missing scope)
   4  network error (Zettle or the configured base URL unreachable; also a movement
      still pending because of it)
+  141  the reader closed the output early (e.g. `| head`), as for other tools
 """
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +21,12 @@ from typing import Any
 
 from zinv_tui.commands.arg_types import number_type
 from zinv_tui.commands.context import run_async, settings_from_args
+from zinv_tui.commands.count_file import read_count_file
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
-from zinv_tui.commands.output import render_rows
+from zinv_tui.commands.output import render_rows, say
+from zinv_tui.commands.reason_names import RECORDABLE, location_type, names_of, reason_type
 from zinv_tui.commands.session import open_service
+from zinv_tui.commands.variant_codes import CODE_COLUMNS, CodeIndex
 from zinv_tui.service import (
     MAX_QUANTITY,
     InventoryService,
@@ -35,13 +39,6 @@ from zinv_tui.service import (
     StockRow,
 )
 
-REASONS = {
-    "restock": Reason.RESTOCK,
-    "sale": Reason.SALE,
-    "discard": Reason.DISCARD,
-    "return": Reason.RETURN_TO_SUPPLIER,
-    "set": Reason.SET_COUNT,
-}
 DEFAULT_WAIT = 30.0
 ENTRY_COLUMNS = (
     "id",
@@ -66,15 +63,15 @@ PLAN_COLUMNS = (
     "change",
     "problem",
 )
-CODE_COLUMNS = ("sku", "barcode", "variant_uuid")
 COUNT_COLUMN = "counted"
 
 
+QUANTITY_RANGE = f"a whole number from 1 to {MAX_QUANTITY:,} (0 only with --reason set)"
 _quantity = number_type(
     int,
     lambda value: 0 <= value <= MAX_QUANTITY,
-    "is not a whole number",
-    f"{{value}} must be between 0 and {MAX_QUANTITY:,}",
+    f"is not {QUANTITY_RANGE}",
+    f"{{value}} is not {QUANTITY_RANGE}",
 )
 _seconds = number_type(
     float,
@@ -105,7 +102,13 @@ def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_move_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``move``."""
-    parser.add_argument("--reason", required=True, choices=tuple(REASONS), help="why stock moves")
+    parser.add_argument(
+        "--reason",
+        required=True,
+        type=reason_type(RECORDABLE),
+        metavar="REASON",
+        help=f"why stock moves: {', '.join(names_of(RECORDABLE))}",
+    )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--sku", help="the variant's SKU")
     which.add_argument("--barcode", help="the variant's barcode")
@@ -115,6 +118,20 @@ def add_move_arguments(parser: argparse.ArgumentParser) -> None:
         type=_quantity,
         required=True,
         help="units to move; with --reason set, the counted balance",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_type",
+        type=location_type,
+        metavar="LOCATION",
+        help="with --reason move: where the units come from (store, supplier, bin, sold)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="to_type",
+        type=location_type,
+        metavar="LOCATION",
+        help="with --reason move: where the units go",
     )
     parser.add_argument("--note", default="", help="note kept in the local history")
     add_wait_arguments(parser)
@@ -135,22 +152,7 @@ def add_import_counts_arguments(parser: argparse.ArgumentParser) -> None:
 
 def find_row(service: InventoryService, column: str, code: str) -> StockRow:
     """The one tracked variant with this SKU (any case), barcode or variant UUID."""
-    wanted = code.strip()
-    if column == "sku":
-        rows = [row for row in service.rows.values() if row.sku.casefold() == wanted.casefold()]
-    elif column == "barcode":
-        rows = [row for row in service.rows.values() if row.barcode == wanted]
-    else:
-        rows = [row for row in service.rows.values() if row.variant_uuid == wanted.lower()]
-    label = column.replace("_", " ")
-    if not rows:
-        raise LookupError(f"no tracked variant has {label} {wanted!r}")
-    if len(rows) > 1:
-        names = "; ".join(f"{row.label} ({row.variant_uuid})" for row in rows[:5])
-        raise LookupError(
-            f"{len(rows)} variants have {label} {wanted!r}: {names} - use --variant-uuid"
-        )
-    return rows[0]
+    return CodeIndex(service.rows.values()).find(column, code)
 
 
 async def require_write_scope(service: InventoryService) -> None:
@@ -222,9 +224,16 @@ def _summary(entries: Sequence[OutboxEntry], wait: float | None) -> str:
 def cmd_move(args: argparse.Namespace) -> int:
     """Record one movement and (by default) wait for Zettle's acknowledgement."""
     settings = settings_from_args(args)
-    reason = REASONS[args.reason]
+    reason = args.reason
     if reason is not Reason.SET_COUNT and args.qty == 0:
-        raise CommandError("--qty must be above zero (only --reason set takes 0)", ExitCode.USAGE)
+        raise CommandError(f"--qty 0 is not {QUANTITY_RANGE}", ExitCode.USAGE)
+    places = (args.from_type, args.to_type)
+    if None in places if reason is Reason.MOVE else places != (None, None):
+        raise CommandError(
+            "--reason move needs --from and --to (store, supplier, bin, sold); "
+            "the other reasons take neither",
+            ExitCode.USAGE,
+        )
     column, code = next(
         (name, getattr(args, name)) for name in CODE_COLUMNS if getattr(args, name) is not None
     )
@@ -237,6 +246,15 @@ def cmd_move(args: argparse.Namespace) -> int:
                 raise CommandError(str(error)) from None
             if reason is Reason.SET_COUNT:
                 intent = MovementIntent(reason, row.key, count=args.qty, note=args.note)
+            elif reason is Reason.MOVE:
+                intent = MovementIntent(
+                    reason,
+                    row.key,
+                    quantity=args.qty,
+                    from_type=args.from_type,
+                    to_type=args.to_type,
+                    note=args.note,
+                )
             else:
                 intent = MovementIntent(reason, row.key, quantity=args.qty, note=args.note)
             warnings = [plan.warning for plan in service.plan([intent]) if plan.warning]
@@ -252,17 +270,17 @@ def cmd_move(args: argparse.Namespace) -> int:
 
     entries, exit_code, notes = run_async(work())
     for note in notes:
-        print(note, file=sys.stderr)
+        say(note, err=True)
     if entries:
         render_rows([entry_record(e) for e in entries], ENTRY_COLUMNS, args.format, sys.stdout)
-        print(_summary(entries, args.wait), file=sys.stderr)
+        say(_summary(entries, args.wait), err=True)
     return exit_code
 
 
 def read_counts(path: Path) -> tuple[str, list[tuple[int, str, str]]]:
     """The code column's name and ``(line, code, counted text)`` per data line."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with io.StringIO(read_count_file(path), newline="") as handle:
             sample = handle.read(4096)
             handle.seek(0)
             try:
@@ -302,11 +320,12 @@ def plan_counts(
     records: list[dict[str, Any]] = []
     intents: list[MovementIntent] = []
     seen: dict[tuple[str, str], int] = {}
+    index = CodeIndex(service.rows.values())
     for line, code, counted_text in lines:
         record: dict[str, Any] = {"line": line, "code": code.strip(), "counted": counted_text}
         records.append(record)
         try:
-            row = find_row(service, column, code)
+            row = index.find(column, code)
         except LookupError as error:
             record["problem"] = str(error)
             continue
@@ -358,19 +377,19 @@ def cmd_import_counts(args: argparse.Namespace) -> int:
         render_rows(records, PLAN_COLUMNS, args.format, sys.stdout, empty_message="No lines.")
         changes = sum(1 for record in records if record.get("change"))
         if problems:
-            print(
+            say(
                 f"{len(problems)} line(s) have problems; nothing was recorded. Fix the file and "
                 "run again.",
-                file=sys.stderr,
+                err=True,
             )
             return ExitCode.FAILED
-        print(f"Dry run: {changes} correction(s) would be recorded.", file=sys.stderr)
+        say(f"Dry run: {changes} correction(s) would be recorded.", err=True)
         return ExitCode.OK
     unchanged = len(records) - len(entries)
     render_rows([entry_record(e) for e in entries], ENTRY_COLUMNS, args.format, sys.stdout)
-    print(
+    say(
         f"{len(entries)} correction(s) recorded, {unchanged} line(s) already matched. "
         + _summary(entries, args.wait),
-        file=sys.stderr,
+        err=True,
     )
     return exit_code

@@ -1,15 +1,34 @@
-"""Print rows as an aligned table, CSV or JSON (``--format table|csv|json``)."""
+"""Print rows as an aligned table, CSV or JSON (``--format table|csv|json``), and messages.
+
+Tables and messages never carry a control character to the terminal (:func:`printable`); CSV and
+JSON keep the data as it is, escaped as their formats require (JSON escapes every control
+character, DEL and C1 included).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from zinv_tui.service.csv_export import spreadsheet_text
+from zinv_tui.service.terminal_text import printable
 
 FORMATS = ("table", "csv", "json")
+_NOT_ESCAPED_BY_JSON = re.compile(r"[\x7f-\x9f]")
+
+
+def say(text: str, *, err: bool = False) -> None:
+    """Print a message (to stderr with ``err``), its control characters made visible."""
+    print(printable(text, keep_newlines=True), file=sys.stderr if err else sys.stdout)
+
+
+def _json_text(payload: Any) -> str:
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    return _NOT_ESCAPED_BY_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _cell(value: Any) -> str:
@@ -48,7 +67,7 @@ def render_rows(
     """Write ``rows`` (dicts keyed by ``columns``) to ``stream`` in ``fmt``."""
     if fmt == "json":
         payload = [{column: _json_value(row.get(column)) for column in columns} for row in rows]
-        stream.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        stream.write(_json_text(payload) + "\n")
         return
     if fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
@@ -57,9 +76,9 @@ def render_rows(
             writer.writerow([_csv_cell(row.get(column)) for column in columns])
         return
     if not rows and empty_message:
-        stream.write(empty_message + "\n")
+        stream.write(printable(empty_message) + "\n")
         return
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    cells = [[printable(_cell(row.get(column))) for column in columns] for row in rows]
     numeric = [
         all(
             isinstance(row.get(column), int | float) and not isinstance(row.get(column), bool)

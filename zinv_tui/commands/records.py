@@ -10,7 +10,8 @@ from zinv_tui.commands.arg_types import positive_int
 from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.movements import add_wait_arguments, deliver
-from zinv_tui.commands.output import render_rows
+from zinv_tui.commands.output import render_rows, say
+from zinv_tui.commands.reason_names import names_of, reason_type
 from zinv_tui.commands.session import open_service
 from zinv_tui.service import OutboxEntry, OutboxStatus, Reason
 
@@ -40,13 +41,17 @@ OUTBOX_COLUMNS = (
     "attempts",
     "error",
 )
-_REASON_NAMES = {reason.value.lower().replace("_", "-"): reason for reason in Reason}
 
 
 def add_history_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``history``."""
     parser.add_argument("--filter", metavar="TEXT", help="only movements mentioning TEXT")
-    parser.add_argument("--reason", choices=tuple(_REASON_NAMES), help="only this reason")
+    parser.add_argument(
+        "--reason",
+        type=reason_type(Reason),
+        metavar="REASON",
+        help=f"only this reason: {', '.join(names_of(Reason))}",
+    )
     parser.add_argument(
         "--limit", type=positive_int, default=100, help="newest N movements (default 100)"
     )
@@ -94,7 +99,7 @@ def journal_record(entry: OutboxEntry) -> dict[str, Any]:
 def cmd_history(args: argparse.Namespace) -> int:
     """Print the local movement history, newest first (works offline)."""
     settings = settings_from_args(args)
-    reason = _REASON_NAMES[args.reason] if args.reason else None
+    reason = args.reason
 
     async def work() -> list[OutboxEntry]:
         async with open_service(settings, online=False) as service:
@@ -105,7 +110,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         HISTORY_COLUMNS,
         args.format,
         sys.stdout,
-        empty_message="No movements recorded on this profile yet.",
+        empty_message=(
+            "No movements match."
+            if args.filter or args.reason
+            else "No movements recorded on this profile yet."
+        ),
     )
     return ExitCode.OK
 
@@ -141,10 +150,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         empty_message="The outbox is empty: every movement was acknowledged by Zettle.",
     )
     if left and args.format == "table":
-        print(
+        say(
             "Pending ones are sent by the next run (or `zinv-tui outbox --retry`); refused ones "
             "need `--retry ID` (after fixing the cause) or `--dismiss ID`.",
-            file=sys.stderr,
+            err=True,
         )
     return code
 

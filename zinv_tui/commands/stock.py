@@ -9,7 +9,7 @@ from typing import Any
 
 from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
-from zinv_tui.commands.output import render_rows
+from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.session import open_service
 from zinv_tui.service import InventoryService, StockRow
 
@@ -177,5 +177,5 @@ def cmd_export(args: argparse.Namespace) -> int:
         count = run_async(work())
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror}") from None
-    print(f"Wrote {count} {args.what} rows to {path}.")
+    say(f"Wrote {count} {args.what} rows to {path}.")
     return ExitCode.OK

@@ -57,8 +57,8 @@ def check_api_url(value: Any) -> str:
 
 def _seconds(low: float, high: float) -> Any:
     def check(value: Any) -> float:
-        if isinstance(value, bool):
-            raise ValueError("a boolean")
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError("not a number")
         number = float(value)
         if not low <= number <= high:
             raise ValueError("out of range")

@@ -168,9 +168,20 @@ def read_file_layer(path: Path) -> Layer:
         raw = TomlConfigSettingsSource(ZinvSettings, toml_file=path)()
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: {_not_utf8(error)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML (tables or arrays nested too deeply)") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
     return _split(raw, layer, strict=True)
+
+
+def _not_utf8(error: UnicodeDecodeError) -> str:
+    """Where a settings file stops being UTF-8 text, in words."""
+    data = error.object
+    line = bytes(data[: error.start]).count(b"\n") + 1
+    return f"not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); save it as UTF-8"
 
 
 def read_dotenv_layer(path: Path | None) -> tuple[Layer, dict[str, str]]:
@@ -183,6 +194,8 @@ def read_dotenv_layer(path: Path | None) -> tuple[Layer, dict[str, str]]:
         raw = DotEnvSettingsSource(ZinvSettings, env_file=path)()
     except SettingsError as error:
         raise ConfigError(f"{path}: {_settings_error_text(error)}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: {_not_utf8(error)}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
     known = set(ZinvSettings.model_fields)

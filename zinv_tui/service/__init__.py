@@ -44,6 +44,11 @@ Intents (see :mod:`zinv_tui.service.movements` for the direction table):
 - ``MovementIntent(Reason.MOVE, key, quantity=N, from_type=..., to_type=...)``
 - every intent takes ``note="..."``; several intents in one ``record`` call form one group.
 
+Local file failures: ``InventoryService(...)`` raises :class:`StateFileDamaged` when the journal
+(``outbox.sqlite``) is not a readable database: it was moved aside and the message says where (show
+it; the next start begins an empty journal). Opening, ``record`` and the other writes raise
+:class:`StateFileError` with a plain sentence for a full disk, a busy or unwritable file.
+
 Undo rules: only ACKNOWLEDGED movements; not an undo (record the movement again instead); not
 twice (an undo that Zettle refused and the user dismissed frees the original again).
 
@@ -86,6 +91,7 @@ from zinv_tui.service.movements import (
     parse_quantity,
 )
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
+from zinv_tui.service.state_db import StateFileDamaged, StateFileError
 from zinv_tui.service.status import SyncState, SyncStatus
 
 __all__ = [
@@ -115,6 +121,8 @@ __all__ = [
     "RowDiff",
     "RowKey",
     "ServiceNotReady",
+    "StateFileDamaged",
+    "StateFileError",
     "StockRow",
     "SyncState",
     "SyncStatus",

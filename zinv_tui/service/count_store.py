@@ -94,7 +94,7 @@ class CountStore:
         self._db.close()
 
     def _begin(self) -> Transaction:
-        return Transaction(self._db)
+        return Transaction(self._db, self.path)
 
     # -- sessions ------------------------------------------------------------------------------
 

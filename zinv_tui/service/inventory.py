@@ -28,6 +28,7 @@ from zinv_tui.api.models import (
     Product,
     ProductChange,
     TrackingStatusChange,
+    carried,
 )
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.csv_export import write_balances_csv, write_history_csv
@@ -199,7 +200,7 @@ class InventoryService:
             cached = self.journal.meta(_LOCATIONS_META)
             if cached and not self._locations:
                 self._locations = {
-                    LocationType(kind): Location.model_validate(value)
+                    carried(LocationType, kind): Location.model_validate(value)
                     for kind, value in json.loads(cached).items()
                 }
             raise

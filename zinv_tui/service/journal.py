@@ -26,14 +26,14 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from zinv_tui.api.models import LocationType
+from zinv_tui.api.models import LocationType, carried
 from zinv_tui.service.movements import Reason
 from zinv_tui.service.rows import RowKey
 from zinv_tui.service.state_db import Transaction, open_state_db, stored_time
 
 SCHEMA_VERSION = 1
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_status ON entries(status, batch_id);
 CREATE INDEX IF NOT EXISTS entries_undo_of ON entries(undo_of);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
 """
 
 
@@ -195,19 +196,20 @@ _ENTRY_FROM = "entries e LEFT JOIN batches b ON b.id = e.batch_id"
 
 
 def _entry(row: tuple) -> OutboxEntry:
+    """A row as an entry; a reason, status or location a later version wrote is carried."""
     return OutboxEntry(
         id=row[0],
         external_uuid=row[1],
         group_uuid=row[2],
-        reason=Reason(row[3]),
+        reason=carried(Reason, row[3]),
         product_uuid=row[4],
         variant_uuid=row[5],
         product_name=row[6],
         variant_name=row[7],
         sku=row[8],
         barcode=row[9],
-        from_type=LocationType(row[10]),
-        to_type=LocationType(row[11]),
+        from_type=carried(LocationType, row[10]),
+        to_type=carried(LocationType, row[11]),
         from_location_uuid=row[12],
         to_location_uuid=row[13],
         quantity=row[14],
@@ -216,7 +218,7 @@ def _entry(row: tuple) -> OutboxEntry:
         note=row[17],
         user=row[18],
         created=stored_time(row[19]),  # type: ignore[arg-type]
-        status=OutboxStatus(row[20]),
+        status=carried(OutboxStatus, row[20]),
         attempts=row[21],
         last_error=row[22],
         acknowledged=stored_time(row[23]),
@@ -239,10 +241,6 @@ class OutboxJournal:
         self.path = Path(path)
         self._db = open_state_db(self.path, _SCHEMA, foreign_keys=True)
         self._on_close: list[Callable[[], object]] | None = []
-        self._db.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
 
     def close(self) -> None:
         """Close the file, then call what :meth:`on_close` registered (once)."""
@@ -580,4 +578,4 @@ class OutboxJournal:
         return int(cursor.lastrowid or 0), external
 
     def _transaction(self) -> Transaction:
-        return Transaction(self._db)
+        return Transaction(self._db, self.path)
