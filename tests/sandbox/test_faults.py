@@ -64,15 +64,16 @@ def test_latency(sandbox_factory) -> None:
         started = time.perf_counter()
         client.get("/organizations/self/locations")
         fast = time.perf_counter() - started
-        _faults(info, latency_ms=200)
+        _faults(info, latency_ms=1000)
         started = time.perf_counter()
         client.get("/organizations/self/locations")
         slow = time.perf_counter() - started
         started = time.perf_counter()
         httpx.get(f"{info.url}/sandbox/info")
         admin = time.perf_counter() - started
-    assert slow >= 0.2 > fast
-    assert admin < 0.2
+    # A wide margin: the suite runs on busy 2-core machines, where a plain request can take 0.3 s.
+    assert slow >= 1.0 > fast
+    assert admin < 1.0
 
 
 def test_error_rate_gives_503_with_zettle_body(sandbox_factory) -> None:
