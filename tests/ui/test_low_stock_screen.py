@@ -304,3 +304,47 @@ async def test_while_the_stock_loads_the_screens_say_so(sandbox_factory, tmp_pat
         title = str(screen.query_one("#low-stock-title").content)
         assert title.startswith(f"Low stock: {counts.out} out, {counts.low} low")
         assert len(screen.listed_keys) >= counts.out + counts.low
+
+
+def shown_cell(table, row_key: str, column: str) -> str:
+    """A cell as the table draws it: cut to its column's width with an ellipsis."""
+    index = [str(key.value) for key in table.columns].index(column)
+    text = table.get_row(row_key)[index].copy()
+    text.truncate(table.columns[column].width, overflow="ellipsis")
+    return text.plain
+
+
+async def test_at_80_columns_every_listed_row_can_be_told_apart(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            await pilot.press("f")  # also every variant with a level: the most rows
+            await settle(pilot)
+            table = screen.query_one("#low-stock-table")
+            seen: dict[tuple[str, str], tuple[str, str]] = {}
+            for key in screen.listed_keys:
+                row_key = f"{key[0]}:{key[1]}"
+                shown = (shown_cell(table, row_key, "label"), shown_cell(table, row_key, "sku"))
+                assert shown not in seen, f"{key} and {seen[shown]} both show as {shown}"
+                seen[shown] = key
+                row = service.rows[key]
+                assert shown[1][-4:] == row.sku[-4:]  # the SKU's tail (the variant) is kept
+                if row.variant_name:
+                    assert shown[0].endswith(row.variant_name[-3:])
+
+
+async def test_the_level_placeholder_fits_at_80_columns(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            keys = screen.listed_keys
+            no_level = next(k for k in keys if service.rows[k].low_stock_level is None)
+            screen.query_one("#low-stock-table").move_cursor(row=keys.index(no_level))
+            await pilot.press("enter")
+            await settle(pilot)
+            field = app.screen.query_one("#level")
+            assert "blank: no level" in field.render_line(0).text

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
 from zinv_tui.service.stock_rules import StockCounts, StockState, needs_restock, row_state, urgency
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
@@ -264,8 +264,8 @@ class LowStockScreen(ServiceScreen[None]):
         return [
             Text(SELECTED_MARK if row.key in self._selected else " "),
             state_marker(row),
-            Text(row_label(row), overflow="ellipsis", no_wrap=True),
-            Text(row.sku or "", overflow="ellipsis", no_wrap=True),
+            Text(fit_label(row.product_name or "", row.variant_name or "", self._label_width)),
+            Text(fit_tail(row.sku or "", FIXED_WIDTHS["sku"])),
             Text(balance, justify="right"),
             Text(level, justify="right"),
             Text("on" if row.low_stock_alert else "off"),
