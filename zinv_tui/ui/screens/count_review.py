@@ -21,6 +21,7 @@ from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
 from zinv_tui.ui.screens.counts import default_report_path, export_report
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.session_screen import SessionScreen
+from zinv_tui.ui.widgets.list_table import ListTable
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 MAX_SHOWN = 2000
@@ -74,7 +75,7 @@ class CountReviewScreen(SessionScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="review-title")
         yield Static(id="review-filter")
-        yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="review-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="review-summary")
         yield Footer()
 

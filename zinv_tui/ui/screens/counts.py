@@ -24,6 +24,7 @@ from zinv_tui.service import CountError, CountScope, CountStatus, count_book
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
+from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
@@ -154,7 +155,7 @@ class CountsScreen(ServiceScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="counts-title")
-        yield DataTable(id="counts-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="counts-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="counts-hint")
         yield Footer()
 

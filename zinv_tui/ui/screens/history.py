@@ -18,6 +18,7 @@ from zinv_tui.service import OutboxStatus, Reason
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 PAGE_SIZE = 500
@@ -82,7 +83,7 @@ class HistoryScreen(ServiceScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="history-title")
         yield TextInput(placeholder="Filter: name, SKU, barcode or note", id="history-filter")
-        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
         yield Footer()
 

@@ -25,6 +25,7 @@ from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
+from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 SELECTED_MARK = "●"
@@ -193,7 +194,7 @@ class LowStockScreen(ServiceScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="low-stock-title")
-        yield DataTable(id="low-stock-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="low-stock-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="low-stock-empty")
         yield Footer()
 
