@@ -1,6 +1,9 @@
 """Reviewing a count: expected (at counting time), counted, variance, live balance and drift per
 line; filters for variances / uncounted, largest variance first; commit with a confirmation that
-says what will be posted. A closed count opens here read-only (its report can still be exported).
+says what will be posted (Cancel focused first when it would zero uncounted items). A closed
+count opens here read-only (its report can still be exported); a committed one shows no drift,
+since its own corrections are in the live balance. Items a filtered or full count did not list
+are marked "+ not listed".
 """
 
 from __future__ import annotations
@@ -148,7 +151,10 @@ class CountReviewScreen(SessionScreen):
 
     def _cells(self, item: Any) -> list[Text]:
         line = item.line
-        label = Text(line.label, overflow="ellipsis", no_wrap=True)
+        label = Text(no_wrap=True, overflow="ellipsis")
+        if not line.in_scope and self.session.scope is not CountScope.ADHOC:
+            label.append("+ not listed ", style="bold yellow")
+        label.append(line.label)
         if item.live is None:
             label.append(" (not tracked)", style="dim")
         counted = number_text(line.counted)
@@ -262,7 +268,9 @@ class CountReviewScreen(SessionScreen):
             self.reload()
 
         body = Text(f"{item.line.label}: its count of {item.line.counted} is dropped (uncounted).")
-        self.app.push_screen(ConfirmDialog("Forget this line?", body, "Forget"), answered)
+        self.app.push_screen(
+            ConfirmDialog("Forget this line?", body, "Forget", safe_default=True), answered
+        )
 
     def action_commit(self) -> None:
         if self._saving:
@@ -283,6 +291,16 @@ class CountReviewScreen(SessionScreen):
             details.append(f"{len(plan.not_tracked)} no longer tracked, skipped")
         if details:
             body.append("\n" + "; ".join(details) + ".", style="")
+        unknown = self.book.unknown_codes(self.session_id)
+        if unknown:
+            codes = ", ".join(code for code, _times in unknown[:3]) + (
+                ", ..." if len(unknown) > 3 else ""
+            )
+            body.append(
+                f"\n? {len(unknown)} unknown code{'s' if len(unknown) != 1 else ''} not posted "
+                f"(in the CSV report): {codes}",
+                style="bold",
+            )
         if plan.drift:
             body.append(
                 f"\n⚠ {len(plan.drift)} line{'s' if len(plan.drift) != 1 else ''} changed since "
@@ -296,7 +314,9 @@ class CountReviewScreen(SessionScreen):
             if yes:
                 self._commit(bool(plan.drift))
 
-        self.app.push_screen(ConfirmDialog(title, body, "Commit"), answered)
+        self.app.push_screen(
+            ConfirmDialog(title, body, "Commit", safe_default=bool(plan.zeroed)), answered
+        )
 
     @work(exclusive=True, group="count-commit", exit_on_error=False)
     async def _commit(self, drift_confirmed: bool) -> None:

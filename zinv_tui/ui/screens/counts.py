@@ -212,6 +212,10 @@ class CountsScreen(ServiceScreen[None]):
             ids = [session.id for session in self._sessions]
             if current is not None and current.id in ids:
                 table.move_cursor(row=ids.index(current.id))
+            elif current is None:  # first load: on the count you are most likely to resume
+                open_rows = [i for i, session in enumerate(self._sessions) if session.is_open]
+                if open_rows:
+                    table.move_cursor(row=open_rows[0])
         open_count = sum(1 for session in self._sessions if session.is_open)
         title = Text("Stock counts", style="bold")
         title.append(f": {open_count} open, {len(self._sessions) - open_count} closed")
@@ -283,6 +287,7 @@ class CountsScreen(ServiceScreen[None]):
                 "Abandon this count?",
                 Text(f"{session.name}: nothing is posted to Zettle; its scans stay in the file."),
                 "Abandon",
+                safe_default=True,
             ),
             answered,
         )

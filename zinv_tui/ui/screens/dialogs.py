@@ -20,7 +20,9 @@ class ConfirmDialog(ModalScreen[bool]):
     """Ask before doing something that changes stock; restates what will happen.
 
     ``body`` is plain text (product names inside it are never read as markup).
-    Enter on the confirm button (focused first) or ``y`` confirms; Esc or ``n`` cancels.
+    Enter on the confirm button (focused first) or ``y`` confirms; Esc or ``n`` cancels. When
+    the action is hard to take back (``safe_default=True``: zeroing stock, dropping work), Cancel
+    is focused first, so a hurried Enter does nothing.
     """
 
     CSS_PATH = Path(__file__).parent / "dialogs.tcss"
@@ -29,11 +31,19 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("y", "confirm", "Confirm"),
     ]
 
-    def __init__(self, title: str, body: str | Text, confirm_label: str = "Confirm") -> None:
+    def __init__(
+        self,
+        title: str,
+        body: str | Text,
+        confirm_label: str = "Confirm",
+        *,
+        safe_default: bool = False,
+    ) -> None:
         super().__init__(classes="zinv-dialog-screen")
         self._title = title
         self._body = body if isinstance(body, Text) else Text(body)
         self._confirm_label = confirm_label
+        self.safe_default = safe_default
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -44,7 +54,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#confirm", Button).focus()
+        self.query_one("#cancel" if self.safe_default else "#confirm", Button).focus()
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:

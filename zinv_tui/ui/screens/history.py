@@ -312,6 +312,7 @@ class HistoryScreen(ServiceScreen[None]):
             "?\n\nNothing is sent to Zettle; the movement stays in the history as dropped.",
             title="Drop this movement?",
             then=self.drop,
+            safe_default=True,
         )
 
     @work(exclusive=True, group="history-drop", exit_on_error=False)
@@ -335,7 +336,14 @@ class HistoryScreen(ServiceScreen[None]):
         return entry
 
     def _confirm(
-        self, entry: Any, verb: str, rest: str, *, title: str, then: Callable[[int], object]
+        self,
+        entry: Any,
+        verb: str,
+        rest: str,
+        *,
+        title: str,
+        then: Callable[[int], object],
+        safe_default: bool = False,
     ) -> None:
         """Ask "<verb> <reason> of <n> x <item><rest>"; on yes, ``then(entry.id)``."""
         body = Text(f"{verb} ")
@@ -347,7 +355,7 @@ class HistoryScreen(ServiceScreen[None]):
             if yes:
                 then(entry.id)
 
-        self.app.push_screen(ConfirmDialog(title, body, verb), answered)
+        self.app.push_screen(ConfirmDialog(title, body, verb, safe_default=safe_default), answered)
 
     async def _ask_service(
         self, call: Callable[[], Awaitable[object]], failure: str, success: str | None = None
