@@ -188,7 +188,8 @@ async def test_a_refused_movement_can_be_dropped(sandbox_factory, tmp_path):
             await pilot.press("x")
             await settle(pilot)
             assert isinstance(app.screen, ConfirmDialog)
-            await pilot.press("enter")
+            assert app.focused.id == "cancel"  # dropping work: Enter alone does not
+            await pilot.press("y")
             await settle(pilot)
             assert screen.entries[0].status is OutboxStatus.CANCELLED
             assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "✗ dropped"
