@@ -65,20 +65,35 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
+def unused_path(path: Path) -> Path:
+    """``path``, or ``name-2.csv``, ``name-3.csv``... when it is taken (a second export in the
+    same minute gets its own file)."""
+    candidate = path
+    number = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate
+
+
 class PathDialog(ModalScreen[Path | None]):
-    """Ask for a file path to write, with a default filled in. Enter saves, Esc cancels."""
+    """Ask for a file path to write, with a free default filled in (``note``: a line on what
+    will be written). Enter saves, Esc cancels; an existing file is only replaced after asking."""
 
     CSS_PATH = Path(__file__).parent / "dialogs.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, default: Path) -> None:
+    def __init__(self, title: str, default: Path, *, note: str | Text = "") -> None:
         super().__init__(classes="zinv-dialog-screen")
         self._title = title
-        self._default = default
+        self._default = unused_path(default)
+        self._note = note if isinstance(note, Text) else Text(note)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            if self._note:
+                yield Static(self._note, classes="dialog-body", id="path-note")
             yield TextInput(str(self._default), id="path", select_on_focus=False)
             yield Static("", id="path-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
@@ -109,8 +124,27 @@ class PathDialog(ModalScreen[Path | None]):
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
         path = self._chosen_path()
-        if path is not None:
+        if path is None:
+            return
+        if not path.exists():
             self.dismiss(path)
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self.dismiss(path)
+            else:
+                self.query_one("#path", Input).focus()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Replace the file?",
+                Text(f"{path} already exists; its contents would be lost."),
+                "Replace",
+                safe_default=True,
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -1,5 +1,7 @@
-"""The history screen: the local movement journal, newest first, filterable, exportable to CSV,
-with undo of a selected movement (it records the opposite movement; nothing is deleted)."""
+"""The history screen: the local movement journal, newest first, filterable by text (``/``) and by
+reason (``f`` cycles them, as ``history --reason`` in the CLI), exportable to CSV (what the filters
+show, never over an existing file without asking), with undo of a selected movement (it records
+the opposite movement; nothing is deleted)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ REASON_WORDS = {
     Reason.MOVE: "Move",
     Reason.UNDO: "Undo",
 }
+REASON_CYCLE: list[Reason | None] = [None, *REASON_WORDS]
+"""``f`` steps through these: every reason, then one at a time."""
 FIXED_WIDTHS = {"time": 11, "reason": 7, "route": 14, "qty": 5, "status": 9}
 
 
@@ -66,6 +70,7 @@ class HistoryScreen(ServiceScreen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
+        Binding("f", "next_reason", "Reason"),
         Binding("u", "undo", "Undo"),
         Binding("e", "export", "Export CSV"),
         Binding("r", "retry", "Retry"),
@@ -79,6 +84,8 @@ class HistoryScreen(ServiceScreen[None]):
         self._more = False
         self._item_width = 0
         self._reload_pending = False
+        self.reason: Reason | None = None
+        """Only movements of this reason (None: all)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-title")
@@ -107,6 +114,18 @@ class HistoryScreen(ServiceScreen[None]):
     def filter_text(self) -> str:
         return self.query_one("#history-filter", Input).value.strip()
 
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The screen's filters, as :meth:`InventoryService.history` takes them."""
+        return {"text": self.filter_text or None, "reason": self.reason}
+
+    def filter_words(self) -> str:
+        """The filters in words (``"Discard only, matching 'mug'"``); '' when none."""
+        words = [f"{REASON_WORDS[self.reason]} only"] if self.reason is not None else []
+        if self.filter_text:
+            words.append(f"matching {self.filter_text!r}")
+        return ", ".join(words)
+
     def _schedule_reload(self) -> None:
         if not self._reload_pending:
             self._reload_pending = True
@@ -120,7 +139,7 @@ class HistoryScreen(ServiceScreen[None]):
         """Re-read the journal (newest first, at most :data:`PAGE_SIZE`), keeping the cursor."""
         table = self.query_one("#history-table", DataTable)
         current = self.selected_entry()
-        entries = self.service.history(text=self.filter_text or None, limit=PAGE_SIZE + 1)
+        entries = self.service.history(**self.filters, limit=PAGE_SIZE + 1)
         self._more = len(entries) > PAGE_SIZE
         self._entries = list(entries[:PAGE_SIZE])
         with self.app.batch_update():
@@ -173,6 +192,8 @@ class HistoryScreen(ServiceScreen[None]):
         title = Text("History", style="bold")
         shown = f"newest {count}" if self._more else f"{count}"
         title.append(f": {shown} movement{'s' if count != 1 else ''}")
+        if self.reason is not None:
+            title.append(f" ({REASON_WORDS[self.reason]} only)", style="bold")
         if self.filter_text:
             title.append(" matching ")
             title.append(repr(self.filter_text), style="italic")
@@ -181,11 +202,12 @@ class HistoryScreen(ServiceScreen[None]):
         if refused:
             title.append(f"  ! {refused} refused", style="bold red")
         if not count:
-            title.append(
-                "  (no movements yet: press m to make one)"
-                if not self.filter_text
-                else "  (nothing matches)"
-            )
+            if not self.filter_text and self.reason is None:
+                title.append("  (no movements yet: press m to make one)")
+            elif self.filter_text.casefold() in {w.casefold() for w in REASON_WORDS.values()}:
+                title.append("  (nothing matches: f filters by reason)")
+            else:
+                title.append("  (nothing matches)")
         self.query_one("#history-title", Static).update(title)
 
     def selected_entry(self) -> Any | None:
@@ -215,14 +237,21 @@ class HistoryScreen(ServiceScreen[None]):
         if entry.undo_of is not None:
             text.append(f"Undoes #{entry.undo_of}. ")
         if entry.status is OutboxStatus.NEEDS_ATTENTION and entry.last_error:
+            # The keys first: a long answer from Zettle must not push them off the screen.
+            text.append("r retries, x drops. ", style="bold")
             text.append("Zettle said: ", style="bold red")
             text.append(str(entry.last_error))
-            text.append(" (r retries, x drops)")
         elif entry.status is OutboxStatus.PENDING and entry.last_error:
             text.append(f"Retrying: {entry.last_error}")
         detail.update(text)
 
     # ---------------------------------------------------------------- filter
+
+    def action_next_reason(self) -> None:
+        """``f``: only restocks, then only sales, ... then every reason again."""
+        position = REASON_CYCLE.index(self.reason)
+        self.reason = REASON_CYCLE[(position + 1) % len(REASON_CYCLE)]
+        self.reload()
 
     def action_filter(self) -> None:
         filter_input = self.query_one("#history-filter", Input)
@@ -251,25 +280,37 @@ class HistoryScreen(ServiceScreen[None]):
 
     def action_export(self) -> None:
         now = datetime.now(self._zone())
+        filters = self.filters
+        words = self.filter_words()
+        count = len(self.service.history(**filters))
+        what = f"{count:,} movement{'s' if count != 1 else ''}"
+        note = (
+            f"The filter applies: the {what} {words}."
+            if words
+            else f"No filter: the whole history, {what}."
+        )
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self.export(path)
+                self.export(path, filters)
 
         self.app.push_screen(
-            PathDialog("Export the history to a CSV file", default_export_path(now)), chosen
+            PathDialog("Export the history to a CSV file", default_export_path(now), note=note),
+            chosen,
         )
 
     @work(exclusive=True, group="history-export", exit_on_error=False)
-    async def export(self, path: Path) -> None:
-        """Write the whole journal to ``path`` (on the UI's thread: the journal's SQLite
-        connection belongs to it; local disk only, no network)."""
+    async def export(self, path: Path, filters: dict[str, Any] | None = None) -> None:
+        """Write the movements the screen's filters select (``filters``; all without) to
+        ``path`` (on the UI's thread: the journal's SQLite connection belongs to it; local disk
+        only, no network)."""
         try:
-            self.service.export_history_csv(path)
+            count = self.service.export_history_csv(path, **(filters or {}))
         except Exception as error:
             self.notify(f"The export failed: {error}", severity="error", markup=False)
             return
-        self.notify(f"History written to {path}", markup=False)
+        movements = f"{count:,} movement{'s' if count != 1 else ''}"
+        self.notify(f"History written to {path} ({movements})", markup=False)
 
     # ---------------------------------------------------------------- undo / retry
 
