@@ -116,6 +116,8 @@ async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_facto
             await scan(pilot, "999000111")
             assert "Unknown code '999000111'" in message(screen)
             assert book.unknown_codes(screen.session_id) == [("999000111", 1)]
+            shown = screen.query_one("#scan-message").render_line(0).text
+            assert shown.rstrip().endswith("^f searches by name")  # the hint fits at 80x24
             word = second.product_name.split()[0]
             await scan(pilot, f"{word}")  # a name is not a code: search opens with it
             picker = screen.query_one("#search")
