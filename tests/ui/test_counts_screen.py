@@ -145,6 +145,17 @@ async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_facto
             keys = {line.description for line in binding_lines(screen)}
             assert {"Review & commit", "Undo last scan", "Search", "Remove scan"} <= keys
 
+            await pilot.press("ctrl+r")  # blind review: no amounts until revealed
+            await settle(pilot)
+            summary = str(app.screen.query_one("#review-summary").content)
+            assert "increase" in summary and "(+" not in summary and "(-" not in summary
+            await pilot.press("b")
+            await settle(pilot)
+            summary = str(app.screen.query_one("#review-summary").content)
+            assert "increase (+" in summary or "increases (+" in summary
+            await pilot.press("escape")
+            await settle(pilot)
+
             await pilot.press("escape")  # pauses: the count stays open on disk
             await settle(pilot)
             assert isinstance(app.screen, CountsScreen)

@@ -232,11 +232,14 @@ class CommitPlan:
     def movements(self) -> int:
         return self.increases + self.decreases
 
-    def summary(self) -> str:
-        """One sentence: ``"3 increases (+14), 2 decreases (-5); 40 unchanged; 7 untouched."``"""
+    def summary(self, amounts: bool = True) -> str:
+        """One sentence: ``"3 increases (+14), 2 decreases (-5); 40 unchanged; 7 untouched."``
+        (``amounts=False``: without the units, for a blind count not yet revealed)."""
+        up = f" (+{self.units_up})" if amounts else ""
+        down = f" (-{self.units_down})" if amounts else ""
         parts = [
-            f"{self.increases} increase{'s' if self.increases != 1 else ''} (+{self.units_up})",
-            f"{self.decreases} decrease{'s' if self.decreases != 1 else ''} (-{self.units_down})",
+            f"{self.increases} increase{'s' if self.increases != 1 else ''}{up}",
+            f"{self.decreases} decrease{'s' if self.decreases != 1 else ''}{down}",
         ]
         text = ", ".join(parts) + f"; {self.unchanged} unchanged"
         if self.zeroed:

@@ -217,7 +217,7 @@ class CountReviewScreen(SessionScreen):
             self.session_id, zero_uncounted=self.zero_uncounted, review=self._items
         )
         text = Text("Commit would post: ")
-        text.append(plan.summary())
+        text.append(plan.summary(amounts=self.revealed))  # blind: the units would tell
         if session.scope is not CountScope.ADHOC:
             text.append("  z: " + ("keep uncounted" if self.zero_uncounted else "zero uncounted"))
         return text
