@@ -52,7 +52,7 @@ def fit_middle(text: str, width: int) -> str:
     return _head(text, width - 1 - tail_width) + ELLIPSIS + _tail(text, tail_width).lstrip()
 
 
-def fit_label(product: str, variant: str, width: int, minimum_product: int = 8) -> str:
+def fit_label(product: str, variant: str, width: int, minimum_product: int = 12) -> str:
     """``Product / Variant`` in ``width`` cells: the product is shortened in the middle first, so
     the variant (what tells the rows of one product apart) stays whole as long as it can."""
     product = product.strip()

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from zinv_tui.service import CountError, CountScope, CountStatus, DriftNotConfirmed
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
 from zinv_tui.ui.screens.counts import default_report_path, export_report
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
@@ -154,7 +154,8 @@ class CountReviewScreen(SessionScreen):
         label = Text(no_wrap=True, overflow="ellipsis")
         if not line.in_scope and self.session.scope is not CountScope.ADHOC:
             label.append("+ not listed ", style="bold yellow")
-        label.append(line.label)
+        room = self._item_width - label.cell_len - (14 if item.live is None else 0)
+        label.append(fit_label(line.product_name or line.key[0], line.variant_name, room))
         if item.live is None:
             label.append(" (not tracked)", style="dim")
         counted = number_text(line.counted)

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import CountError, RowKey
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.session_screen import SessionScreen
@@ -264,7 +264,11 @@ class CountScreen(SessionScreen):
                 if scan.key not in lines:
                     lines[scan.key] = self.line(scan.key)
                 line = lines[scan.key]
-                label = line.label if line is not None else scan.key[1]
+                label = (
+                    fit_label(line.product_name or line.key[0], line.variant_name, self._item_width)
+                    if line is not None
+                    else scan.key[1]
+                )
                 cells = [
                     Text(label, overflow="ellipsis", no_wrap=True),
                     Text(scan_word(scan), justify="right"),

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import OutboxStatus, Reason
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.widgets.list_table import ListTable
@@ -162,11 +162,16 @@ class HistoryScreen(ServiceScreen[None]):
         return [
             Text(f"{when:%m-%d %H:%M}"),
             Text(REASON_WORDS.get(entry.reason, str(entry.reason))),
-            Text(entry.label, overflow="ellipsis", no_wrap=True),
+            Text(self._item_label(entry)),
             Text(route_text(entry)),
             quantity,
             status_text(entry),
         ]
+
+    def _item_label(self, entry: Any) -> str:
+        """``Product / Variant`` cut so the variant stays readable (rows of one product differ)."""
+        product = entry.product_name or entry.product_uuid
+        return fit_label(product, entry.variant_name or "", self._item_width)
 
     def _build_columns(self) -> None:
         table = self.query_one("#history-table", DataTable)
