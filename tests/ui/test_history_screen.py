@@ -11,6 +11,7 @@ from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
 from zinv_tui.api.models import LocationType
 from zinv_tui.service import MovementIntent, OutboxStatus, Reason
+from zinv_tui.ui.screens.columns import fit_label
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog, unused_path
 from zinv_tui.ui.screens.history import HistoryScreen
 
@@ -40,9 +41,10 @@ async def test_undo_of_a_restock_records_the_opposite_movement(sandbox_factory, 
             assert [entry.reason for entry in screen.entries] == [Reason.RESTOCK]
             table = screen.query_one("#history-table")
             cells = [str(cell) for cell in table.get_row_at(0)]
+            width = table.columns["item"].width  # the label is cut to fit, variant kept
             assert cells[1:] == [
                 "Restock",
-                row.label,
+                fit_label(row.product_name, row.variant_name, width),
                 "SUPPLIER→STORE",
                 "4",
                 "✓ done",
