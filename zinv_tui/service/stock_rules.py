@@ -29,9 +29,12 @@ class StockState(StrEnum):
 class StockLevels(Protocol):
     """What the rules read of a row (``StockRow`` and the table's rows have these)."""
 
-    balance: int
-    pending: int
-    low_stock_level: int | None
+    @property
+    def balance(self) -> int: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def low_stock_level(self) -> int | None: ...
 
 
 def stock_state(shown_balance: int, level: int | None, tracked: bool = True) -> StockState:
