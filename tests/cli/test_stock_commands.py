@@ -61,13 +61,13 @@ def test_balances_filter_and_low(sandbox, use_sandbox, run_cli):
         assert any(word in (row[key] or "").lower() for key in ("product", "variant", "sku"))
     low = json.loads(run_cli("balances", "--low", "--format", "json").out)
     assert low, "the demo data has low-stock rows"
-    assert all(row["balance"] <= row["low_stock_level"] for row in low)
     expected = [
         r
         for r in everything
-        if r["low_stock_level"] is not None and r["balance"] <= r["low_stock_level"]
+        if r["balance"] <= 0
+        or (r["low_stock_level"] is not None and r["balance"] <= r["low_stock_level"])
     ]
-    assert len(low) == len(expected)
+    assert low == expected  # out of stock (with a level or not) or low
 
 
 def test_low_stock_is_sorted_most_urgent_first(sandbox, use_sandbox, run_cli):
@@ -76,11 +76,18 @@ def test_low_stock_is_sorted_most_urgent_first(sandbox, use_sandbox, run_cli):
     assert result.code == 0, result.err
     rows = json.loads(result.out)
     assert rows
-    short = [row["short_by"] for row in rows]
-    assert short == sorted(short, reverse=True)
-    assert all(row["balance"] <= row["low_stock_level"] for row in rows)
+    order = [(row["state"] != "OUT", -row["short_by"]) for row in rows]
+    assert order == sorted(order)  # every OUT first, then LOW; furthest below first in each
+    for row in rows:
+        if row["state"] == "OUT":
+            assert row["balance"] <= 0
+        else:
+            assert row["state"] == "LOW" and 0 < row["balance"] <= row["low_stock_level"]
+    assert any(row["state"] == "OUT" and row["low_stock_level"] is None for row in rows)
     table = run_cli("low-stock")
     assert "SHORT BY" in table.out.splitlines()[0]
+    out = sum(row["state"] == "OUT" for row in rows)
+    assert table.out.splitlines()[-1] == f"{out} out, {len(rows) - out} low."
 
 
 def test_a_rejected_key_exits_3(sandbox, run_cli, monkeypatch):

@@ -236,3 +236,38 @@ async def test_the_service_s_count_book_closes_on_stop(sandbox, tmp_path):
         book.sessions()
     with pytest.raises(sqlite3.ProgrammingError):  # asked for later: closed at once, none leaks
         count_book(service).sessions()
+
+
+async def test_outside_scope_committed_review_and_unknown_codes_in_the_report(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=30, seed=3)
+    async with running_service(info, tmp_path) as service:
+        book = CountBook(service)
+        inside = stocked(service, count=1)[0]
+        word = inside.product_name
+        other = next(r for r in service.rows.values() if word not in r.product_name)
+        session = book.start(scope="filtered", scope_filter=word)
+        assert not book.outside_scope(session.id, inside.key)
+        assert book.outside_scope(session.id, other.key)  # not on the shelf: the UI asks
+        adhoc = book.start("anything goes")
+        assert not book.outside_scope(adhoc.id, other.key)
+
+        book.set_count(session.id, inside.key, inside.shown_balance + 3)
+        with pytest.raises(UnknownCode):
+            book.scan(session.id, "1234567890123")
+        with pytest.raises(UnknownCode):
+            book.scan(session.id, "1234567890123")
+        await book.commit(session.id)
+        assert await service.flush(10)
+        await service.refresh()
+        [item] = [item for item in book.review(session.id) if item.line.is_counted]
+        assert item.live == inside.shown_balance + 3  # the correction is in the live balance
+        assert item.drift is None and not item.has_drift  # ...and is not shown as drift
+
+        report = tmp_path / "count.csv"
+        assert book.export_csv(session.id, report) == session.scope_lines + 1
+        rows = list(csv.DictReader(report.open(encoding="utf-8")))
+        unknown = [row for row in rows if row["counted_yes_no"] == "unknown code"]
+        assert [(row["barcode"], row["counted"]) for row in unknown] == [("1234567890123", "2")]
+        book.close()

@@ -116,10 +116,14 @@ async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_facto
             await scan(pilot, "999000111")
             assert "Unknown code '999000111'" in message(screen)
             assert book.unknown_codes(screen.session_id) == [("999000111", 1)]
+            shown = screen.query_one("#scan-message").render_line(0).text
+            assert shown.rstrip().endswith("^f searches by name")  # the hint fits at 80x24
             word = second.product_name.split()[0]
             await scan(pilot, f"{word}")  # a name is not a code: search opens with it
             picker = screen.query_one("#search")
             assert picker.display and picker.input.value == word
+            assert book.unknown_codes(screen.session_id) == [("999000111", 1)]  # not logged
+            assert "Unknown" not in message(screen)
             picker.input.value = second.sku
             await pilot.press("enter")
             await settle(pilot)
@@ -140,6 +144,17 @@ async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_facto
             assert book.line_or_none(screen.session_id, second.key) is None
             keys = {line.description for line in binding_lines(screen)}
             assert {"Review & commit", "Undo last scan", "Search", "Remove scan"} <= keys
+
+            await pilot.press("ctrl+r")  # blind review: no amounts until revealed
+            await settle(pilot)
+            summary = str(app.screen.query_one("#review-summary").content)
+            assert "increase" in summary and "(+" not in summary and "(-" not in summary
+            await pilot.press("b")
+            await settle(pilot)
+            summary = str(app.screen.query_one("#review-summary").content)
+            assert "increase (+" in summary or "increases (+" in summary
+            await pilot.press("escape")
+            await settle(pilot)
 
             await pilot.press("escape")  # pauses: the count stays open on disk
             await settle(pilot)
@@ -187,8 +202,10 @@ async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tm
             await settle(pilot)
             body = str(app.screen.query_one(".dialog-body").content)
             assert "uncounted set to 0" in body and "changed since counted" in body
-            await pilot.press("n")  # cancelled: nothing posted
+            assert app.focused.id == "cancel"  # zeroing stock: a hurried Enter does nothing
+            await pilot.press("enter")  # cancelled: nothing posted
             await settle(pilot)
+            assert app.screen is review
             await pilot.press("v", "x")  # forget the variance line, after confirming
             await settle(pilot)
             assert isinstance(app.screen, ConfirmDialog)
@@ -255,3 +272,90 @@ async def test_list_exports_a_report_and_abandons_a_count(sandbox_factory, tmp_p
             review = app.screen
             assert isinstance(review, CountReviewScreen)
             assert review.check_action("commit", ()) is False
+
+
+async def test_a_scan_off_the_filtered_shelf_asks_and_a_scan_on_the_list_counts(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        inside = pick_row(service, with_barcode=True)
+        outside = next(
+            r for r in service.rows.values() if r.barcode and inside.product_name not in r.label
+        )
+        book = count_book(service)
+        session = book.start("Shelf", CountScope.FILTERED, scope_filter=inside.product_name)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(CountScreen(session.id))
+            await settle(pilot)
+            screen = app.screen
+            await scan(pilot, outside.barcode)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            assert "Not on this shelf" in str(dialog.query_one(".dialog-title").content)
+            assert app.focused.id == "cancel"
+            await pilot.press("enter")  # the default skips it
+            await settle(pilot, rounds=1)
+            assert app.screen is screen
+            assert book.line_or_none(session.id, outside.key) is None
+            await scan(pilot, outside.barcode)
+            await scan(pilot, inside.barcode)  # the next scan skips the question and counts
+            assert app.screen is screen
+            assert book.line_or_none(session.id, outside.key) is None
+            assert book.line(session.id, inside.key).counted == 1
+            await scan(pilot, outside.barcode)
+            await pilot.press("y")  # added on purpose
+            await settle(pilot, rounds=1)
+            assert book.line(session.id, outside.key).counted == 1
+
+            await pilot.press("tab")  # the focus on the list of scans: a scan still counts
+            await settle(pilot, rounds=1)
+            assert screen.focused is screen.query_one("#scans-table")
+            await scan(pilot, inside.barcode)
+            assert book.line(session.id, inside.key).counted == 2
+            assert screen.focused is screen.query_one("#scan")
+
+            await scan(pilot, "999000111")
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            review = app.screen
+            table = review.query_one("#review-table")
+            label = table.get_row(f"{outside.key[0]}/{outside.key[1]}")[0]
+            assert str(label).startswith("+ not listed")  # flagged in the review
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            body = str(app.screen.query_one(".dialog-body").content)
+            assert "1 unknown code not posted (in the CSV report): 999000111" in body
+
+
+async def test_the_list_opens_on_the_open_count_and_a_committed_review_shows_no_drift(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        book = count_book(service)
+        posted = book.start("Posted")
+        book.set_count(posted.id, row.key, row.shown_balance + 5)
+        await book.commit(posted.id)
+        assert await service.flush(10)
+        await service.refresh()
+        resume = book.start("Resume me")
+        book.abandon(book.start("Dropped").id)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+            screen = app.screen
+            assert [s.name for s in screen.sessions] == ["Dropped", "Resume me", "Posted"]
+            assert screen.selected().id == resume.id
+            await pilot.press("G", "enter")  # the committed count's review
+            await settle(pilot)
+            review = app.screen
+            assert isinstance(review, CountReviewScreen)
+            [item] = [item for item in review.shown if item.line.is_counted]
+            assert item.live == row.shown_balance + 5 and item.drift is None
+            assert "changed since" not in str(review.query_one("#review-title").content)

@@ -11,7 +11,8 @@ from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
 from zinv_tui.api.models import LocationType
 from zinv_tui.service import MovementIntent, OutboxStatus, Reason
-from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
+from zinv_tui.ui.screens.columns import fit_label
+from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog, unused_path
 from zinv_tui.ui.screens.history import HistoryScreen
 
 pytestmark = pytest.mark.timeout(60)
@@ -40,9 +41,10 @@ async def test_undo_of_a_restock_records_the_opposite_movement(sandbox_factory, 
             assert [entry.reason for entry in screen.entries] == [Reason.RESTOCK]
             table = screen.query_one("#history-table")
             cells = [str(cell) for cell in table.get_row_at(0)]
+            width = table.columns["item"].width  # the label is cut to fit, variant kept
             assert cells[1:] == [
                 "Restock",
-                row.label,
+                fit_label(row.product_name, row.variant_name, width),
                 "SUPPLIER→STORE",
                 "4",
                 "✓ done",
@@ -159,8 +161,10 @@ async def test_a_refused_movement_shows_why_and_retry_sends_it_again(sandbox_fac
             entry = screen.entries[0]
             assert entry.status is OutboxStatus.NEEDS_ATTENTION
             assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "! refused"
-            detail = str(screen.query_one("#history-detail").content)
-            assert "Zettle said: " in detail and "(r retries, x drops)" in detail
+            detail = screen.query_one("#history-detail")
+            assert "Zettle said: " in str(detail.content)
+            shown = " ".join(detail.render_line(y).text for y in range(detail.size.height))
+            assert "r retries, x drops" in " ".join(shown.split())  # on screen at 80x24
             await pilot.press("u")  # nothing to undo: said in words
             await settle(pilot)
             assert app.screen is screen
@@ -188,8 +192,63 @@ async def test_a_refused_movement_can_be_dropped(sandbox_factory, tmp_path):
             await pilot.press("x")
             await settle(pilot)
             assert isinstance(app.screen, ConfirmDialog)
-            await pilot.press("enter")
+            assert app.focused.id == "cancel"  # dropping work: Enter alone does not
+            await pilot.press("y")
             await settle(pilot)
             assert screen.entries[0].status is OutboxStatus.CANCELLED
             assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "✗ dropped"
             assert service.outbox_entries() == []
+
+
+async def test_export_writes_what_the_filters_show_and_asks_before_replacing(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path / "state") as service:
+        first = pick_row(service)
+        second = pick_row(service, exclude=[first.key])
+        await service.record([MovementIntent(Reason.DISCARD, first.key, quantity=1)])
+        await service.record([MovementIntent(Reason.SALE, second.key, quantity=2)])
+        assert await service.flush(10)
+        target = tmp_path / "discards.csv"
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_history(pilot)
+            await pilot.press("slash")
+            await type_text(pilot, "discard")  # a reason is not in the text: say how to filter
+            await settle(pilot)
+            assert "f filters by reason" in str(screen.query_one("#history-title").content)
+            await pilot.press("escape")
+            await pilot.press("f", "f", "f")  # all -> Restock -> Sale -> Discard
+            await settle(pilot)
+            assert [entry.reason for entry in screen.entries] == [Reason.DISCARD]
+            assert "Discard only" in str(screen.query_one("#history-title").content)
+
+            await pilot.press("e")
+            await settle(pilot)
+            note = str(app.screen.query_one("#path-note").content)
+            assert note == "The filter applies: the 1 movement Discard only."
+            app.screen.query_one("#path").value = str(target)
+            await pilot.press("enter")
+            await settle(pilot)
+            with target.open(newline="", encoding="utf-8") as handle:
+                assert [row["reason"] for row in csv.DictReader(handle)] == ["DISCARD"]
+
+            target.write_text("kept\n", encoding="utf-8")
+            await pilot.press("e")
+            await settle(pilot)
+            dialog = app.screen
+            dialog.query_one("#path").value = str(target)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)  # the file exists: asked first
+            assert app.focused.id == "cancel"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is dialog and target.read_text(encoding="utf-8") == "kept\n"
+            await pilot.press("enter", "y")  # now replace it on purpose
+            await settle(pilot)
+            assert app.screen is screen
+            assert target.read_text(encoding="utf-8").count("\n") == 2
+    assert unused_path(target) == tmp_path / "discards-2.csv"

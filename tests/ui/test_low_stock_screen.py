@@ -1,14 +1,24 @@
-"""Low-stock screen end to end: urgency order, set and clear levels for one or a selection."""
+"""Low-stock screen end to end: urgency order, set and clear levels for one or a selection, and
+one meaning of out and low shared with the status badge, the balances markers and the CLI."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 from uuid import UUID
 
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
+from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.api.models import LocationType
+from zinv_tui.cli import main as cli_main
+from zinv_tui.service import InventoryService, StockCounts
+from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.screens.low_stock import LowStockDialog, LowStockScreen, alert_rows, urgency
+from zinv_tui.ui.widgets.status_bar import StatusBar
+from zinv_tui.ui.widgets.stock_table import StockTable, stock_state
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -45,8 +55,11 @@ async def test_lists_the_most_urgent_first_with_a_count(sandbox, tmp_path):
             assert keys == sorted(keys)
             for key in screen.listed_keys:
                 row = rows[key]
-                assert row.low_stock_alert or (
-                    row.low_stock_level is not None and row.shown_balance <= row.low_stock_level
+                level = row.low_stock_level
+                assert (
+                    row.low_stock_alert
+                    or row.shown_balance <= 0
+                    or (level is not None and row.shown_balance <= level)
                 )
             title = str(screen.query_one("#low-stock-title").content)
             out = sum(1 for row in expected if row.shown_balance <= 0)
@@ -169,3 +182,169 @@ async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
             await pilot.press("escape")
             await settle(pilot)
             assert not isinstance(app.screen, LowStockScreen)
+
+
+def low_stock_cli(info, folder, capsys) -> list[dict]:
+    """``zinv-tui low-stock --format json`` against ``info``, in its own dirs (run in a thread:
+    the CLI has its own event loop)."""
+    env = {
+        "ZINV_API_KEY": info.api_key,
+        "ZINV_BASE_URL": info.url,
+        **{f"ZINV_{name.upper()}_DIR": str(folder / name) for name in ("config", "state", "data")},
+        "ZINV_CACHE_DIR": str(folder / "cache"),
+        "ZINV_ENV_FILE": str(folder / "none.env"),
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        capsys.readouterr()
+        assert cli_main(["low-stock", "--format", "json"]) == 0
+        return json.loads(capsys.readouterr().out)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def status_line(app) -> str:
+    return app.screen.query_one(StatusBar).render().plain
+
+
+async def test_out_and_low_are_the_same_numbers_everywhere(sandbox, tmp_path, capsys):
+    cli_rows = await asyncio.to_thread(low_stock_cli, sandbox, tmp_path / "cli", capsys)
+    async with shop(sandbox, tmp_path / "tui") as service:
+        rows = service.rows
+        # The rule as the issue words it: out = at or below 0 (level or not); low = a level is
+        # set, the balance is at or below it, and it is not out.
+        out = {key for key, row in rows.items() if row.shown_balance <= 0}
+        low = {
+            key
+            for key, row in rows.items()
+            if key not in out
+            and row.low_stock_level is not None
+            and row.shown_balance <= row.low_stock_level
+        }
+        assert any(rows[key].low_stock_level is None for key in out), "demo: out, no level"
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert app.stock_counts == StockCounts(len(out), len(low))
+            assert f"✗ {len(out)} out ▼ {len(low)} low" in status_line(app)
+            table = app.screen.query_one(StockTable)
+            markers = [stock_state(rows[table.key_at(i)]) for i in range(table.shown_count)]
+            assert (markers.count("out"), markers.count("low")) == (len(out), len(low))
+            screen = await open_low_stock(pilot)
+            title = str(screen.query_one("#low-stock-title").content)
+            assert title.startswith(f"Low stock: {len(out)} out, {len(low)} low")
+            urgent = screen.listed_keys[: len(out) + len(low)]
+            assert set(urgent) == out | low  # every out-of-stock variant, with a level or not
+            cli_keys = [(row["product_uuid"], row["variant_uuid"]) for row in cli_rows]
+            assert cli_keys == urgent  # the same rows in the same "most urgent first" order
+            states = [row["state"] for row in cli_rows]
+            assert (states.count("OUT"), states.count("LOW")) == (len(out), len(low))
+
+
+async def test_clearing_the_level_of_an_out_row_keeps_it_listed_as_out(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            rows = service.rows
+            key = next(
+                k
+                for k in screen.listed_keys
+                if rows[k].shown_balance <= 0 and rows[k].low_stock_level is not None
+            )
+            out_before = app.stock_counts.out
+            table = screen.query_one("#low-stock-table")
+            table.move_cursor(row=screen.listed_keys.index(key))
+            await pilot.press("x")
+            await settle(pilot)
+            assert service.rows[key].low_stock_level is None
+            assert key in screen.listed_keys
+            cells = table.get_row(f"{key[0]}:{key[1]}")
+            assert str(cells[1]) == "OUT"
+            assert app.stock_counts.out == out_before
+            title = str(screen.query_one("#low-stock-title").content)
+            assert title.startswith(f"Low stock: {out_before} out, ")
+
+
+async def test_while_the_stock_loads_the_screens_say_so(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=40, latency_ms=400)
+    client = ZettleClient(
+        info.api_key,
+        endpoints=ApiEndpoints.single(info.url),
+        client_id=info.client_id,
+        requests_per_second=None,
+    )
+    service = InventoryService(client, tmp_path, poll_interval=60.0, user="tester")
+    app = ZinvApp(service, frozen=True, on_exit=[client.aclose])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.service_ready
+        assert "loading stock" in status_line(app)
+        assert "no low stock" not in status_line(app) and "low" not in status_line(app)
+        await pilot.press("a")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LowStockScreen)
+        assert "loading" in str(screen.query_one("#low-stock-title").content)
+        empty = str(screen.query_one("#low-stock-empty").content)
+        assert "Loading" in empty and "Nothing" not in empty
+        assert screen.listed_keys == []
+        await settle(pilot)  # the service's start is a worker of the app
+        assert app.service_ready
+        counts = StockCounts.of(service.rows.values())
+        assert counts.out and counts.low
+        assert f"✗ {counts.out} out ▼ {counts.low} low" in status_line(app)
+        title = str(screen.query_one("#low-stock-title").content)
+        assert title.startswith(f"Low stock: {counts.out} out, {counts.low} low")
+        assert len(screen.listed_keys) >= counts.out + counts.low
+
+
+def shown_cell(table, row_key: str, column: str) -> str:
+    """A cell as the table draws it: cut to its column's width with an ellipsis."""
+    index = [str(key.value) for key in table.columns].index(column)
+    text = table.get_row(row_key)[index].copy()
+    text.truncate(table.columns[column].width, overflow="ellipsis")
+    return text.plain
+
+
+async def test_at_80_columns_every_listed_row_can_be_told_apart(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            await pilot.press("f")  # also every variant with a level: the most rows
+            await settle(pilot)
+            table = screen.query_one("#low-stock-table")
+            seen: dict[tuple[str, str], tuple[str, str]] = {}
+            for key in screen.listed_keys:
+                row_key = f"{key[0]}:{key[1]}"
+                shown = (shown_cell(table, row_key, "label"), shown_cell(table, row_key, "sku"))
+                assert shown not in seen, f"{key} and {seen[shown]} both show as {shown}"
+                seen[shown] = key
+                row = service.rows[key]
+                assert shown[1][-4:] == row.sku[-4:]  # the SKU's tail (the variant) is kept
+                if row.variant_name:
+                    assert shown[0].endswith(row.variant_name[-3:])
+
+
+async def test_the_level_placeholder_fits_at_80_columns(sandbox, tmp_path):
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            keys = screen.listed_keys
+            no_level = next(k for k in keys if service.rows[k].low_stock_level is None)
+            screen.query_one("#low-stock-table").move_cursor(row=keys.index(no_level))
+            await pilot.press("enter")
+            await settle(pilot)
+            field = app.screen.query_one("#level")
+            assert "blank: no level" in field.render_line(0).text

@@ -11,7 +11,7 @@ from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.session import open_service
-from zinv_tui.service import InventoryService, StockRow
+from zinv_tui.service import InventoryService, StockCounts, StockRow, restock_rows
 
 LOCATION_COLUMNS = ("type", "name", "uuid", "default")
 BALANCE_COLUMNS = (
@@ -26,6 +26,7 @@ BALANCE_COLUMNS = (
     "variant_uuid",
 )
 LOW_STOCK_COLUMNS = (
+    "state",
     "product",
     "variant",
     "sku",
@@ -46,7 +47,9 @@ def add_balances_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TEXT",
         help="only rows whose name, variant, SKU or barcode contain TEXT",
     )
-    parser.add_argument("--low", action="store_true", help="only rows at or below their level")
+    parser.add_argument(
+        "--low", action="store_true", help="only rows that are out of stock or low (as low-stock)"
+    )
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,17 +93,13 @@ def _sorted_rows(service: InventoryService) -> list[StockRow]:
     )
 
 
-def low_stock_rows(service: InventoryService) -> list[StockRow]:
-    """Rows at or below their level, most urgent (furthest below) first."""
-    rows = [row for row in service.rows.values() if row.low_stock]
-    return sorted(
-        rows,
-        key=lambda row: (
-            row.shown_balance - (row.low_stock_level or 0),
-            row.product_name.casefold(),
-            row.variant_name.casefold(),
-        ),
-    )
+def low_stock_record(row: StockRow) -> dict[str, Any]:
+    """A row of ``low-stock``: its state (OUT or LOW) and how far below its level it is (an
+    out-of-stock variant without a level is short by what it is below 0)."""
+    record = balance_record(row)
+    record["state"] = row.state.value.upper()
+    record["short_by"] = (row.low_stock_level or 0) - row.shown_balance
+    return record
 
 
 def cmd_locations(args: argparse.Namespace) -> int:
@@ -133,7 +132,7 @@ def cmd_balances(args: argparse.Namespace) -> int:
         if args.filter:
             rows = [row for row in rows if row_matches(row, args.filter)]
         if args.low:
-            rows = [row for row in rows if row.low_stock]
+            rows = [row for row in rows if row.needs_restock]
         return [balance_record(row) for row in rows]
 
     render_rows(
@@ -143,20 +142,25 @@ def cmd_balances(args: argparse.Namespace) -> int:
 
 
 def cmd_low_stock(args: argparse.Namespace) -> int:
-    """Print variants at or below their low-stock level, most urgent first."""
+    """Print the variants that are out of stock or low, most urgent first (the Alerts screen's
+    order and numbers)."""
     settings = settings_from_args(args)
 
-    async def work() -> list[dict[str, Any]]:
+    async def work() -> list[StockRow]:
         async with open_service(settings) as service:
-            return [balance_record(row) for row in low_stock_rows(service)]
+            return restock_rows(service.rows.values())
 
+    rows = run_async(work())
     render_rows(
-        run_async(work()),
+        [low_stock_record(row) for row in rows],
         LOW_STOCK_COLUMNS,
         args.format,
         sys.stdout,
-        empty_message="Nothing is at or below its low-stock level.",
+        empty_message="Nothing is out of stock or at or below its low-stock level.",
     )
+    if args.format == "table" and rows:
+        counts = StockCounts.of(rows)
+        print(f"{counts.out} out, {counts.low} low.")
     return ExitCode.OK
 
 

@@ -60,6 +60,11 @@ service (``stop``).
 Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`` own movements not
 yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
 (:class:`RowChange` with ``old`` and ``new`` rows) and ``removed``; ``full`` marks a snapshot.
+
+Out and low (:mod:`zinv_tui.service.stock_rules`, one definition for every screen and command):
+``row.state`` / ``row_state(row)`` is OUT (tracked, shown balance <= 0), LOW (not out, level set,
+shown balance <= level) or OK; ``StockCounts.of(rows)``, ``StockTally`` (running counts from
+diffs), ``urgency(row)`` (sort key, most urgent first), ``restock_rows(rows)`` (out + low, sorted).
 """
 
 from zinv_tui.api.models import LocationType
@@ -93,6 +98,16 @@ from zinv_tui.service.movements import (
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 from zinv_tui.service.state_db import StateFileDamaged, StateFileError
 from zinv_tui.service.status import SyncState, SyncStatus
+from zinv_tui.service.stock_rules import (
+    StockCounts,
+    StockState,
+    StockTally,
+    needs_restock,
+    restock_rows,
+    row_state,
+    stock_state,
+    urgency,
+)
 
 __all__ = [
     "MAX_QUANTITY",
@@ -123,13 +138,21 @@ __all__ = [
     "ServiceNotReady",
     "StateFileDamaged",
     "StateFileError",
+    "StockCounts",
     "StockRow",
+    "StockState",
+    "StockTally",
     "SyncState",
     "SyncStatus",
     "UndoRefused",
     "UnknownCode",
     "count_book",
+    "needs_restock",
     "open_client",
     "open_local_client",
     "parse_quantity",
+    "restock_rows",
+    "row_state",
+    "stock_state",
+    "urgency",
 ]

@@ -16,12 +16,14 @@ committed or abandoned count takes no more scans. Reference::
     book = CountBook(service)                     # or count_book(service): one per service
     session = book.start(scope=CountScope.FULL, blind=True)
     book.scan(session.id, "7310865004703")        # +1 (barcode, SKU); UnknownCode if not found
+    book.outside_scope(session.id, key)           # a filtered / full count's list lacks it: ask
     book.add(session.id, key, 12) ; book.set_count(session.id, key, 40) ; book.remove_line(...)
     book.last_scans(session.id) ; book.remove_scan(session.id, scan_id)
     book.review(session.id)  -> list[ReviewLine]  # expected, counted, variance, live, drift
+                                                  #   (no drift once committed: its own changes)
     book.plan_commit(session.id, zero_uncounted=False) -> CommitPlan
     await book.commit(session.id, confirm_drift=True) -> CommitResult
-    book.export_csv(session.id, path)
+    book.export_csv(session.id, path)             # lines, then the unknown codes
 """
 
 from __future__ import annotations
@@ -174,10 +176,13 @@ class CountScan:
 @dataclass(frozen=True, slots=True)
 class ReviewLine:
     """A line with today's live balance: ``drift`` = live - expected (how much sales or other
-    movements changed it since counting); ``live`` None when the variant is no longer tracked."""
+    movements changed it since counting); ``live`` None when the variant is no longer tracked.
+    ``settled``: the count was committed, so the live balance holds its own corrections and
+    there is no drift to show."""
 
     line: CountLine
     live: int | None
+    settled: bool = False
 
     @property
     def key(self) -> RowKey:
@@ -189,6 +194,8 @@ class ReviewLine:
 
     @property
     def drift(self) -> int | None:
+        if self.settled:
+            return None
         if self.line.counted is None or self.line.expected is None or self.live is None:
             return None
         return self.live - self.line.expected
@@ -225,11 +232,14 @@ class CommitPlan:
     def movements(self) -> int:
         return self.increases + self.decreases
 
-    def summary(self) -> str:
-        """One sentence: ``"3 increases (+14), 2 decreases (-5); 40 unchanged; 7 untouched."``"""
+    def summary(self, amounts: bool = True) -> str:
+        """One sentence: ``"3 increases (+14), 2 decreases (-5); 40 unchanged; 7 untouched."``
+        (``amounts=False``: without the units, for a blind count not yet revealed)."""
+        up = f" (+{self.units_up})" if amounts else ""
+        down = f" (-{self.units_down})" if amounts else ""
         parts = [
-            f"{self.increases} increase{'s' if self.increases != 1 else ''} (+{self.units_up})",
-            f"{self.decreases} decrease{'s' if self.decreases != 1 else ''} (-{self.units_down})",
+            f"{self.increases} increase{'s' if self.increases != 1 else ''}{up}",
+            f"{self.decreases} decrease{'s' if self.decreases != 1 else ''}{down}",
         ]
         text = ", ".join(parts) + f"; {self.unchanged} unchanged"
         if self.zeroed:
@@ -503,6 +513,15 @@ class CountBook:
         """The latest scans (not removed), newest first."""
         return [_scan(row) for row in self._store.scan_rows(session_id, limit)]
 
+    def outside_scope(self, session_id: int, key: RowKey) -> bool:
+        """True when a filtered or full count did not list this variant when it started (a scan
+        of it is probably from another shelf: ask before counting it)."""
+        session = self.session(session_id)
+        if session.scope is CountScope.ADHOC:
+            return False
+        line = self.line_or_none(session_id, key)
+        return line is None or not line.in_scope
+
     def note_unknown(self, session_id: int, code: str) -> None:
         """Keep a code that matched nothing (for the report), when it was resolved elsewhere."""
         self._open(session_id)
@@ -515,12 +534,15 @@ class CountBook:
     # -- review and commit -----------------------------------------------------------------------
 
     def review(self, session_id: int) -> list[ReviewLine]:
-        """Every line with its live balance now (drift shows what moved since counting)."""
+        """Every line with its live balance now (drift shows what moved since counting; none
+        for a committed count, whose corrections are in the live balance)."""
         rows = self._rows
+        settled = self._store.status(session_id) == CountStatus.COMMITTED.value
         found: list[ReviewLine] = []
         for line in self.lines(session_id):
             row = rows.get(line.key)
-            found.append(ReviewLine(line, row.shown_balance if row is not None else None))
+            live = row.shown_balance if row is not None else None
+            found.append(ReviewLine(line, live, settled))
         return found
 
     def uncounted(self, session_id: int) -> list[ReviewLine]:
@@ -652,9 +674,12 @@ class CountBook:
     # -- report ----------------------------------------------------------------------------------
 
     def export_csv(self, session_id: int, path: Path | str) -> int:
-        """Write the count report (one row per line); returns the number of lines."""
+        """Write the count report: one row per line, then one per unknown code (``counted``:
+        how often it was scanned, ``counted_yes_no``: ``unknown code``); returns the rows
+        written."""
         session = self.session(session_id)
         items = self.review(session_id)
+        unknown = self.unknown_codes(session_id)
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
@@ -682,9 +707,23 @@ class CountBook:
                         line.key[1],
                     )
                 )
-        return len(items)
+            for code, times in unknown:
+                writer.writerow(
+                    (
+                        session.id,
+                        spreadsheet_text(session.name),
+                        "", "", "",
+                        spreadsheet_text(code),
+                        "", times, "", "", "",
+                        UNKNOWN_CODE,
+                        "", "matched no tracked variant; not counted", "", "",
+                    )
+                )  # fmt: skip
+        return len(items) + len(unknown)
 
 
+UNKNOWN_CODE = "unknown code"
+"""``counted_yes_no`` of a report row for a scanned code that matched nothing (in ``barcode``)."""
 REPORT_COLUMNS = (
     "count_id",
     "count_name",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from zinv_tui.service.stock_rules import StockState, stock_state
+
 RowKey = tuple[str, str]
 """``(product_uuid, variant_uuid)``, both as lower-case UUID strings."""
 
@@ -52,14 +54,24 @@ class StockRow(msgspec.Struct, frozen=True, gc=False):
         return self.balance + self.pending
 
     @property
+    def state(self) -> StockState:
+        """OUT, LOW or OK (see :mod:`zinv_tui.service.stock_rules`)."""
+        return stock_state(self.shown_balance, self.low_stock_level, self.tracked)
+
+    @property
     def out_of_stock(self) -> bool:
-        """Nothing (or less than nothing) left, counting pending movements."""
-        return self.shown_balance <= 0
+        """Tracked and at or below 0, counting pending movements (level or not)."""
+        return self.state is StockState.OUT
 
     @property
     def low_stock(self) -> bool:
-        """At or below the variant's low-stock level (False when no level is set)."""
-        return self.low_stock_level is not None and self.shown_balance <= self.low_stock_level
+        """Not out, and at or below the variant's low-stock level (False when no level is set)."""
+        return self.state is StockState.LOW
+
+    @property
+    def needs_restock(self) -> bool:
+        """Out or low."""
+        return self.state is not StockState.OK
 
     @property
     def label(self) -> str:

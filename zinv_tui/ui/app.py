@@ -12,8 +12,8 @@ Contract for screens (see the team brief):
 - The app owns the status line: it mounts a :class:`StatusBar` (sync state, outbox, attention,
   low-stock badge, DEMO) on every full screen that lacks one, so screens need not yield it.
 - ``app.stock_signal`` publishes every service diff (or ``None`` for "reload everything") on the UI
-  thread; ``app.sync_status`` (reactive) holds the latest ``SyncStatus``; ``app.low_stock_count``
-  (reactive) the number of variants at or below their low-stock level.
+  thread; ``app.sync_status`` (reactive) holds the latest ``SyncStatus``; ``app.stock_counts``
+  (reactive) how many variants are out and low (the service's one rule), None while loading.
 
 Determinism for snapshots and tests: ``ZinvApp(service, frozen=True)`` turns off the change
 highlight (rows changed by a refresh are not tinted), shows times in UTC, and stops the filter's
@@ -46,15 +46,10 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
+from zinv_tui.service.stock_rules import StockCounts, StockTally
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import SORTABLE, RowKey, StockRowLike
-
-
-def is_low(row: StockRowLike) -> bool:
-    """At or below the variant's low-stock level, counting pending movements."""
-    level = row.low_stock_level
-    return level is not None and row.balance + row.pending <= level
+from zinv_tui.ui.widgets.stock_table import SORTABLE, RowKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +135,8 @@ class ZinvApp(App[None]):
     # the status bars watch these and repaint themselves.
     sync_status: reactive[Any] = reactive(None, always_update=True, repaint=False)
     """The service's latest ``SyncStatus`` (None until the first one)."""
-    low_stock_count: reactive[int] = reactive(0, repaint=False)
-    """Variants at or below their low-stock level."""
+    stock_counts: reactive[StockCounts | None] = reactive(None, repaint=False)
+    """How many variants are out and low (None until the rows are loaded)."""
 
     class StockChanged(Message):
         """The service changed rows (posted from the service's callback)."""
@@ -190,7 +185,7 @@ class ZinvApp(App[None]):
         self._service_starting = False
         self.stock_signal: Signal[Any] = Signal(self, "stock-changed")
         """Published with each service ``RowDiff``, or ``None`` when all rows should be reloaded."""
-        self._low_keys: set[RowKey] = set()
+        self._stock_tally = StockTally()
         self._last_error: str | None = None
         self._unsubscribe: list[Callable[[], Any]] = []
         self._initial_theme = theme
@@ -288,21 +283,17 @@ class ZinvApp(App[None]):
         if getattr(diff, "full", False):
             self._recount_low()
             return
-        low = self._low_keys
-        for row in getattr(diff, "removed", ()):
-            low.discard((row.product_uuid, row.variant_uuid))
-        for row in diff_upserts(diff):
-            key = (row.product_uuid, row.variant_uuid)
-            if is_low(row):
-                low.add(key)
-            else:
-                low.discard(key)
-        self.low_stock_count = len(low)
+        self.stock_counts = self._stock_tally.update(diff_upserts(diff), diff_removed_keys(diff))
 
     def _recount_low(self) -> None:
         rows = getattr(self.service, "rows", {}) or {}
-        self._low_keys = {key for key, row in rows.items() if is_low(row)}
-        self.low_stock_count = len(self._low_keys)
+        self.stock_counts = self._stock_tally.reset(rows.values())
+
+    @property
+    def low_stock_count(self) -> int:
+        """Variants that are low (not out), 0 while loading."""
+        counts = self.stock_counts
+        return counts.low if counts is not None else 0
 
     @on(StatusChanged)
     def _status_changed(self, message: StatusChanged) -> None:

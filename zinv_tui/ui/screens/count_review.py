@@ -1,6 +1,9 @@
 """Reviewing a count: expected (at counting time), counted, variance, live balance and drift per
 line; filters for variances / uncounted, largest variance first; commit with a confirmation that
-says what will be posted. A closed count opens here read-only (its report can still be exported).
+says what will be posted (Cancel focused first when it would zero uncounted items). A closed
+count opens here read-only (its report can still be exported); a committed one shows no drift,
+since its own corrections are in the live balance. Items a filtered or full count did not list
+are marked "+ not listed".
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from zinv_tui.service import CountError, CountScope, CountStatus, DriftNotConfirmed
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
 from zinv_tui.ui.screens.counts import default_report_path, export_report
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.session_screen import SessionScreen
+from zinv_tui.ui.widgets.list_table import ListTable
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 MAX_SHOWN = 2000
@@ -74,7 +78,7 @@ class CountReviewScreen(SessionScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="review-title")
         yield Static(id="review-filter")
-        yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="review-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="review-summary")
         yield Footer()
 
@@ -147,7 +151,11 @@ class CountReviewScreen(SessionScreen):
 
     def _cells(self, item: Any) -> list[Text]:
         line = item.line
-        label = Text(line.label, overflow="ellipsis", no_wrap=True)
+        label = Text(no_wrap=True, overflow="ellipsis")
+        if not line.in_scope and self.session.scope is not CountScope.ADHOC:
+            label.append("+ not listed ", style="bold yellow")
+        room = self._item_width - label.cell_len - (14 if item.live is None else 0)
+        label.append(fit_label(line.product_name or line.key[0], line.variant_name, room))
         if item.live is None:
             label.append(" (not tracked)", style="dim")
         counted = number_text(line.counted)
@@ -210,7 +218,7 @@ class CountReviewScreen(SessionScreen):
             self.session_id, zero_uncounted=self.zero_uncounted, review=self._items
         )
         text = Text("Commit would post: ")
-        text.append(plan.summary())
+        text.append(plan.summary(amounts=self.revealed))  # blind: the units would tell
         if session.scope is not CountScope.ADHOC:
             text.append("  z: " + ("keep uncounted" if self.zero_uncounted else "zero uncounted"))
         return text
@@ -261,7 +269,9 @@ class CountReviewScreen(SessionScreen):
             self.reload()
 
         body = Text(f"{item.line.label}: its count of {item.line.counted} is dropped (uncounted).")
-        self.app.push_screen(ConfirmDialog("Forget this line?", body, "Forget"), answered)
+        self.app.push_screen(
+            ConfirmDialog("Forget this line?", body, "Forget", safe_default=True), answered
+        )
 
     def action_commit(self) -> None:
         if self._saving:
@@ -282,6 +292,16 @@ class CountReviewScreen(SessionScreen):
             details.append(f"{len(plan.not_tracked)} no longer tracked, skipped")
         if details:
             body.append("\n" + "; ".join(details) + ".", style="")
+        unknown = self.book.unknown_codes(self.session_id)
+        if unknown:
+            codes = ", ".join(code for code, _times in unknown[:3]) + (
+                ", ..." if len(unknown) > 3 else ""
+            )
+            body.append(
+                f"\n? {len(unknown)} unknown code{'s' if len(unknown) != 1 else ''} not posted "
+                f"(in the CSV report): {codes}",
+                style="bold",
+            )
         if plan.drift:
             body.append(
                 f"\n⚠ {len(plan.drift)} line{'s' if len(plan.drift) != 1 else ''} changed since "
@@ -295,7 +315,9 @@ class CountReviewScreen(SessionScreen):
             if yes:
                 self._commit(bool(plan.drift))
 
-        self.app.push_screen(ConfirmDialog(title, body, "Commit"), answered)
+        self.app.push_screen(
+            ConfirmDialog(title, body, "Commit", safe_default=bool(plan.zeroed)), answered
+        )
 
     @work(exclusive=True, group="count-commit", exit_on_error=False)
     async def _commit(self, drift_confirmed: bool) -> None:

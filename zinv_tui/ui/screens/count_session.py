@@ -1,10 +1,13 @@
 """Counting: one always-focused scan field; each scan adds 1 to its item and flashes the line.
 
 In the field: a barcode or SKU then Enter counts one; ``+12`` adds 12 to the last item; ``=40``
-sets its exact total. A code that matches nothing is said so (with a bell) and kept in the count's
-unknown codes; ``ctrl+f`` searches by name. The latest scans are listed below, newest first:
-``ctrl+z`` takes back the last one, or Tab to the list and ``delete`` the highlighted one. Blind
-counts never show the expected stock here. Everything is on disk at once: Esc pauses the count.
+sets its exact total. A name (or part of one) opens the search with it; a code that matches
+nothing is said so (with a bell) and kept in the count's unknown codes; ``ctrl+f`` searches by
+name. An item a filtered or full count did not list asks "not on this shelf: add anyway?" first
+(Enter skips it). The latest scans are listed below, newest first: ``ctrl+z`` takes back the last
+one, or Tab to the list and ``delete`` the highlighted one; a scan while the list has the focus
+still goes to the scan field. Blind counts never show the expected stock here. Everything is on
+disk at once: Esc pauses the count.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import CountError, RowKey
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.columns import fit_label, flexible_width
+from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.screens.variant_search import VariantIndex, VariantPicker, clean_code
@@ -92,6 +96,47 @@ class ScanField(TextInput):
             self.screen.focus_next()
 
 
+def looks_like_barcode(text: str) -> bool:
+    """Digits only, as a scanner sends them (a name or SKU typed by hand is searched instead)."""
+    return text.isdigit()
+
+
+class ScanList(DataTable):  # type: ignore[type-arg]
+    """The latest scans. Arrows move, ``delete`` removes; any character typed here (a scan
+    while the list has the focus) goes to the scan field, so no scan is lost."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            field = self.screen.query_one("#scan", ScanField)
+            field.focus()
+            field.insert_text_at_cursor(event.character)
+            return
+        await super()._on_key(event)
+
+
+class OutsideScopeDialog(ConfirmDialog):
+    """ "Not on this shelf: add anyway?" Skipping is the default (Enter, Esc, ``n``); ``y`` adds.
+
+    A scan arriving while it is open (any other character) skips this item and goes to the scan
+    field, so a scanner burst is not swallowed by the question.
+    """
+
+    def __init__(self, title: str, body: Text, spill: Any) -> None:
+        super().__init__(title, body, "Add anyway", safe_default=True)
+        self._spill = spill
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character and event.character not in "yn":
+            event.stop()
+            event.prevent_default()
+            self.dismiss(False)
+            self._spill(event.character)
+            return
+        await super()._on_key(event)
+
+
 class CountScreen(SessionScreen):
     """One open count: scan, ``+N``, ``=N``, take back scans, then ``ctrl+r`` to review."""
 
@@ -115,12 +160,16 @@ class CountScreen(SessionScreen):
         yield Static(id="count-title")
         with Horizontal(id="scan-row"):
             yield Static("Scan", classes="field-label")
-            yield ScanField(placeholder="barcode or SKU, Enter  |  +N adds  |  =N sets", id="scan")
+            yield ScanField(
+                placeholder="barcode or SKU, Enter  |  +N adds  |  =N sets",
+                id="scan",
+                select_on_focus=False,  # a scan typed from the list or a question keeps its start
+            )
         yield VariantPicker(
             self.service.rows, placeholder="Search by name or SKU, Enter counts one", id="search"
         )
         yield Static(id="scan-message")
-        yield DataTable(id="scans-table", cursor_type="row", zebra_stripes=True)
+        yield ScanList(id="scans-table", cursor_type="row", zebra_stripes=True)
         yield Static(
             Text(
                 "Tab: the scan list (delete removes a scan)  ^z undo last  Esc pauses",
@@ -215,7 +264,11 @@ class CountScreen(SessionScreen):
                 if scan.key not in lines:
                     lines[scan.key] = self.line(scan.key)
                 line = lines[scan.key]
-                label = line.label if line is not None else scan.key[1]
+                label = (
+                    fit_label(line.product_name or line.key[0], line.variant_name, self._item_width)
+                    if line is not None
+                    else scan.key[1]
+                )
                 cells = [
                     Text(label, overflow="ellipsis", no_wrap=True),
                     Text(scan_word(scan), justify="right"),
@@ -309,23 +362,69 @@ class CountScreen(SessionScreen):
 
     def _count_code(self, code: str) -> None:
         key = self.index.exact(code)
-        if key is None or key not in self.service.rows:
-            self.book.note_unknown(self.session_id, code)
-            self.app.bell()
-            message = Text("✗ Unknown code ", style="bold red")
-            message.append(repr(code), style="bold")
-            message.append(": not counted. ", style="bold red")
-            if self.index.search(code, limit=1):
-                message.append("Pick it from the search below, or Esc.")
-                self.open_search(code)
-            else:
-                message.append("^f searches by name; or set the item aside.")
-            self._show_message(message)
+        if key is not None and key in self.service.rows:
+            self.count_one(key, code)
             return
-        self.count_one(key, code)
+        found = bool(self.index.search(code, limit=1))
+        if found and not looks_like_barcode(code):  # a name typed by hand: search, no fuss
+            message = Text("Not a code: pick ", style="dim")
+            message.append(repr(code), style="bold")
+            message.append(" from the search below (Enter counts one, Esc closes)", style="dim")
+            self._show_message(message)
+            self.open_search(code)
+            return
+        self.book.note_unknown(self.session_id, code)
+        self.app.bell()
+        message = Text("✗ Unknown code ", style="bold red")
+        message.append(repr(code), style="bold")
+        message.append(": not counted", style="bold red")
+        if found:
+            message.append("; pick it below or Esc")
+            self.open_search(code)
+        else:
+            message.append("; ^f searches by name")
+        self._show_message(message)
 
     def count_one(self, key: RowKey, code: str = "") -> None:
-        """One more of ``key`` (a scan)."""
+        """One more of ``key`` (a scan); first asks when the count did not list it."""
+        if self.book.outside_scope(self.session_id, key):
+            self._ask_outside_scope(key, code)
+            return
+        self._tally(key, code)
+
+    def _ask_outside_scope(self, key: RowKey, code: str) -> None:
+        row = self.service.rows.get(key)
+        label = row.label if row is not None else key[1]
+        session = self.session
+        shelf = f"'{session.scope_filter}'" if session.scope_filter else "this count"
+        self.app.bell()
+        body = Text()
+        body.append(label, style="bold")
+        body.append(f" is not in {shelf}: it was not listed when the count started. ")
+        body.append("Counting it here would set its stock when the count is committed.")
+        body.append("\n\ny adds it; Enter, n or a new scan skips it.", style="dim")
+
+        def answered(add: bool | None) -> None:
+            if add:
+                self._tally(key, code)
+                return
+            message = Text("↷ Not counted: ", style="bold")
+            message.append(label, style="bold")
+            message.append(f" is not in {shelf}", style="dim")
+            self._show_message(message)
+            self.focus_scan()
+
+        self.app.push_screen(
+            OutsideScopeDialog("Not on this shelf: add anyway?", body, self._spill), answered
+        )
+
+    def _spill(self, character: str) -> None:
+        """A key typed while a question was open: the start of the next scan."""
+        field = self.query_one("#scan", ScanField)
+        field.insert_text_at_cursor(character)
+        field.focus()
+
+    def _tally(self, key: RowKey, code: str) -> None:
         line = self.book.tally(self.session_id, key, 1, code=code)
         self.reload()
         self._show_message(self._counted_message(line, "+1"), flash=True)

@@ -24,6 +24,7 @@ from zinv_tui.service import CountError, CountScope, CountStatus, count_book
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
+from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
@@ -154,7 +155,7 @@ class CountsScreen(ServiceScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="counts-title")
-        yield DataTable(id="counts-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="counts-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="counts-hint")
         yield Footer()
 
@@ -211,6 +212,10 @@ class CountsScreen(ServiceScreen[None]):
             ids = [session.id for session in self._sessions]
             if current is not None and current.id in ids:
                 table.move_cursor(row=ids.index(current.id))
+            elif current is None:  # first load: on the count you are most likely to resume
+                open_rows = [i for i, session in enumerate(self._sessions) if session.is_open]
+                if open_rows:
+                    table.move_cursor(row=open_rows[0])
         open_count = sum(1 for session in self._sessions if session.is_open)
         title = Text("Stock counts", style="bold")
         title.append(f": {open_count} open, {len(self._sessions) - open_count} closed")
@@ -282,6 +287,7 @@ class CountsScreen(ServiceScreen[None]):
                 "Abandon this count?",
                 Text(f"{session.name}: nothing is posted to Zettle; its scans stay in the file."),
                 "Abandon",
+                safe_default=True,
             ),
             answered,
         )

@@ -20,7 +20,9 @@ class ConfirmDialog(ModalScreen[bool]):
     """Ask before doing something that changes stock; restates what will happen.
 
     ``body`` is plain text (product names inside it are never read as markup).
-    Enter on the confirm button (focused first) or ``y`` confirms; Esc or ``n`` cancels.
+    Enter on the confirm button (focused first) or ``y`` confirms; Esc or ``n`` cancels. When
+    the action is hard to take back (``safe_default=True``: zeroing stock, dropping work), Cancel
+    is focused first, so a hurried Enter does nothing.
     """
 
     CSS_PATH = Path(__file__).parent / "dialogs.tcss"
@@ -29,11 +31,19 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("y", "confirm", "Confirm"),
     ]
 
-    def __init__(self, title: str, body: str | Text, confirm_label: str = "Confirm") -> None:
+    def __init__(
+        self,
+        title: str,
+        body: str | Text,
+        confirm_label: str = "Confirm",
+        *,
+        safe_default: bool = False,
+    ) -> None:
         super().__init__(classes="zinv-dialog-screen")
         self._title = title
         self._body = body if isinstance(body, Text) else Text(body)
         self._confirm_label = confirm_label
+        self.safe_default = safe_default
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -44,7 +54,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#confirm", Button).focus()
+        self.query_one("#cancel" if self.safe_default else "#confirm", Button).focus()
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
@@ -55,20 +65,35 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
+def unused_path(path: Path) -> Path:
+    """``path``, or ``name-2.csv``, ``name-3.csv``... when it is taken (a second export in the
+    same minute gets its own file)."""
+    candidate = path
+    number = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate
+
+
 class PathDialog(ModalScreen[Path | None]):
-    """Ask for a file path to write, with a default filled in. Enter saves, Esc cancels."""
+    """Ask for a file path to write, with a free default filled in (``note``: a line on what
+    will be written). Enter saves, Esc cancels; an existing file is only replaced after asking."""
 
     CSS_PATH = Path(__file__).parent / "dialogs.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, default: Path) -> None:
+    def __init__(self, title: str, default: Path, *, note: str | Text = "") -> None:
         super().__init__(classes="zinv-dialog-screen")
         self._title = title
-        self._default = default
+        self._default = unused_path(default)
+        self._note = note if isinstance(note, Text) else Text(note)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            if self._note:
+                yield Static(self._note, classes="dialog-body", id="path-note")
             yield TextInput(str(self._default), id="path", select_on_focus=False)
             yield Static("", id="path-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
@@ -99,8 +124,27 @@ class PathDialog(ModalScreen[Path | None]):
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
         path = self._chosen_path()
-        if path is not None:
+        if path is None:
+            return
+        if not path.exists():
             self.dismiss(path)
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self.dismiss(path)
+            else:
+                self.query_one("#path", Input).focus()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Replace the file?",
+                Text(f"{path} already exists; its contents would be lost."),
+                "Replace",
+                safe_default=True,
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

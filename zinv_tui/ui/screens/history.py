@@ -1,5 +1,7 @@
-"""The history screen: the local movement journal, newest first, filterable, exportable to CSV,
-with undo of a selected movement (it records the opposite movement; nothing is deleted)."""
+"""The history screen: the local movement journal, newest first, filterable by text (``/``) and by
+reason (``f`` cycles them, as ``history --reason`` in the CLI), exportable to CSV (what the filters
+show, never over an existing file without asking), with undo of a selected movement (it records
+the opposite movement; nothing is deleted)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import OutboxStatus, Reason
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 PAGE_SIZE = 500
@@ -32,6 +35,8 @@ REASON_WORDS = {
     Reason.MOVE: "Move",
     Reason.UNDO: "Undo",
 }
+REASON_CYCLE: list[Reason | None] = [None, *REASON_WORDS]
+"""``f`` steps through these: every reason, then one at a time."""
 FIXED_WIDTHS = {"time": 11, "reason": 7, "route": 14, "qty": 5, "status": 9}
 
 
@@ -65,6 +70,7 @@ class HistoryScreen(ServiceScreen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
+        Binding("f", "next_reason", "Reason"),
         Binding("u", "undo", "Undo"),
         Binding("e", "export", "Export CSV"),
         Binding("r", "retry", "Retry"),
@@ -78,11 +84,13 @@ class HistoryScreen(ServiceScreen[None]):
         self._more = False
         self._item_width = 0
         self._reload_pending = False
+        self.reason: Reason | None = None
+        """Only movements of this reason (None: all)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-title")
         yield TextInput(placeholder="Filter: name, SKU, barcode or note", id="history-filter")
-        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
         yield Footer()
 
@@ -106,6 +114,18 @@ class HistoryScreen(ServiceScreen[None]):
     def filter_text(self) -> str:
         return self.query_one("#history-filter", Input).value.strip()
 
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The screen's filters, as :meth:`InventoryService.history` takes them."""
+        return {"text": self.filter_text or None, "reason": self.reason}
+
+    def filter_words(self) -> str:
+        """The filters in words (``"Discard only, matching 'mug'"``); '' when none."""
+        words = [f"{REASON_WORDS[self.reason]} only"] if self.reason is not None else []
+        if self.filter_text:
+            words.append(f"matching {self.filter_text!r}")
+        return ", ".join(words)
+
     def _schedule_reload(self) -> None:
         if not self._reload_pending:
             self._reload_pending = True
@@ -119,7 +139,7 @@ class HistoryScreen(ServiceScreen[None]):
         """Re-read the journal (newest first, at most :data:`PAGE_SIZE`), keeping the cursor."""
         table = self.query_one("#history-table", DataTable)
         current = self.selected_entry()
-        entries = self.service.history(text=self.filter_text or None, limit=PAGE_SIZE + 1)
+        entries = self.service.history(**self.filters, limit=PAGE_SIZE + 1)
         self._more = len(entries) > PAGE_SIZE
         self._entries = list(entries[:PAGE_SIZE])
         with self.app.batch_update():
@@ -142,11 +162,16 @@ class HistoryScreen(ServiceScreen[None]):
         return [
             Text(f"{when:%m-%d %H:%M}"),
             Text(REASON_WORDS.get(entry.reason, str(entry.reason))),
-            Text(entry.label, overflow="ellipsis", no_wrap=True),
+            Text(self._item_label(entry)),
             Text(route_text(entry)),
             quantity,
             status_text(entry),
         ]
+
+    def _item_label(self, entry: Any) -> str:
+        """``Product / Variant`` cut so the variant stays readable (rows of one product differ)."""
+        product = entry.product_name or entry.product_uuid
+        return fit_label(product, entry.variant_name or "", self._item_width)
 
     def _build_columns(self) -> None:
         table = self.query_one("#history-table", DataTable)
@@ -172,6 +197,8 @@ class HistoryScreen(ServiceScreen[None]):
         title = Text("History", style="bold")
         shown = f"newest {count}" if self._more else f"{count}"
         title.append(f": {shown} movement{'s' if count != 1 else ''}")
+        if self.reason is not None:
+            title.append(f" ({REASON_WORDS[self.reason]} only)", style="bold")
         if self.filter_text:
             title.append(" matching ")
             title.append(repr(self.filter_text), style="italic")
@@ -180,11 +207,12 @@ class HistoryScreen(ServiceScreen[None]):
         if refused:
             title.append(f"  ! {refused} refused", style="bold red")
         if not count:
-            title.append(
-                "  (no movements yet: press m to make one)"
-                if not self.filter_text
-                else "  (nothing matches)"
-            )
+            if not self.filter_text and self.reason is None:
+                title.append("  (no movements yet: press m to make one)")
+            elif self.filter_text.casefold() in {w.casefold() for w in REASON_WORDS.values()}:
+                title.append("  (nothing matches: f filters by reason)")
+            else:
+                title.append("  (nothing matches)")
         self.query_one("#history-title", Static).update(title)
 
     def selected_entry(self) -> Any | None:
@@ -214,14 +242,21 @@ class HistoryScreen(ServiceScreen[None]):
         if entry.undo_of is not None:
             text.append(f"Undoes #{entry.undo_of}. ")
         if entry.status is OutboxStatus.NEEDS_ATTENTION and entry.last_error:
+            # The keys first: a long answer from Zettle must not push them off the screen.
+            text.append("r retries, x drops. ", style="bold")
             text.append("Zettle said: ", style="bold red")
             text.append(str(entry.last_error))
-            text.append(" (r retries, x drops)")
         elif entry.status is OutboxStatus.PENDING and entry.last_error:
             text.append(f"Retrying: {entry.last_error}")
         detail.update(text)
 
     # ---------------------------------------------------------------- filter
+
+    def action_next_reason(self) -> None:
+        """``f``: only restocks, then only sales, ... then every reason again."""
+        position = REASON_CYCLE.index(self.reason)
+        self.reason = REASON_CYCLE[(position + 1) % len(REASON_CYCLE)]
+        self.reload()
 
     def action_filter(self) -> None:
         filter_input = self.query_one("#history-filter", Input)
@@ -250,25 +285,37 @@ class HistoryScreen(ServiceScreen[None]):
 
     def action_export(self) -> None:
         now = datetime.now(self._zone())
+        filters = self.filters
+        words = self.filter_words()
+        count = len(self.service.history(**filters))
+        what = f"{count:,} movement{'s' if count != 1 else ''}"
+        note = (
+            f"The filter applies: the {what} {words}."
+            if words
+            else f"No filter: the whole history, {what}."
+        )
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self.export(path)
+                self.export(path, filters)
 
         self.app.push_screen(
-            PathDialog("Export the history to a CSV file", default_export_path(now)), chosen
+            PathDialog("Export the history to a CSV file", default_export_path(now), note=note),
+            chosen,
         )
 
     @work(exclusive=True, group="history-export", exit_on_error=False)
-    async def export(self, path: Path) -> None:
-        """Write the whole journal to ``path`` (on the UI's thread: the journal's SQLite
-        connection belongs to it; local disk only, no network)."""
+    async def export(self, path: Path, filters: dict[str, Any] | None = None) -> None:
+        """Write the movements the screen's filters select (``filters``; all without) to
+        ``path`` (on the UI's thread: the journal's SQLite connection belongs to it; local disk
+        only, no network)."""
         try:
-            self.service.export_history_csv(path)
+            count = self.service.export_history_csv(path, **(filters or {}))
         except Exception as error:
             self.notify(f"The export failed: {error}", severity="error", markup=False)
             return
-        self.notify(f"History written to {path}", markup=False)
+        movements = f"{count:,} movement{'s' if count != 1 else ''}"
+        self.notify(f"History written to {path} ({movements})", markup=False)
 
     # ---------------------------------------------------------------- undo / retry
 
@@ -311,6 +358,7 @@ class HistoryScreen(ServiceScreen[None]):
             "?\n\nNothing is sent to Zettle; the movement stays in the history as dropped.",
             title="Drop this movement?",
             then=self.drop,
+            safe_default=True,
         )
 
     @work(exclusive=True, group="history-drop", exit_on_error=False)
@@ -334,7 +382,14 @@ class HistoryScreen(ServiceScreen[None]):
         return entry
 
     def _confirm(
-        self, entry: Any, verb: str, rest: str, *, title: str, then: Callable[[int], object]
+        self,
+        entry: Any,
+        verb: str,
+        rest: str,
+        *,
+        title: str,
+        then: Callable[[int], object],
+        safe_default: bool = False,
     ) -> None:
         """Ask "<verb> <reason> of <n> x <item><rest>"; on yes, ``then(entry.id)``."""
         body = Text(f"{verb} ")
@@ -346,7 +401,7 @@ class HistoryScreen(ServiceScreen[None]):
             if yes:
                 then(entry.id)
 
-        self.app.push_screen(ConfirmDialog(title, body, verb), answered)
+        self.app.push_screen(ConfirmDialog(title, body, verb, safe_default=safe_default), answered)
 
     async def _ask_service(
         self, call: Callable[[], Awaitable[object]], failure: str, success: str | None = None

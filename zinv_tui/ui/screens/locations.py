@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from zinv_tui.service import LocationType
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.widgets.list_table import ListTable
 
 RowKey = tuple[str, str]
 
@@ -51,9 +52,9 @@ class LocationsScreen(ServiceScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Locations", style="bold"), id="locations-title")
-        yield DataTable(id="locations-table", cursor_type="row")
+        yield ListTable(id="locations-table", cursor_type="row")
         yield Static(id="balances-title")
-        yield DataTable(id="location-balances", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="location-balances", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,5 +1,9 @@
-"""The low-stock screen: variants at or below their level (and those flagged for alerts), most
-urgent first, with a small form to set or clear the level and alert flag of one or several."""
+"""The low-stock screen: every variant that is out of stock or low (and those flagged for alerts),
+most urgent first, with a small form to set or clear the level and alert flag of one or several.
+
+Out and low are the service's one rule (:mod:`zinv_tui.service.stock_rules`): an out-of-stock
+variant is listed whether it has a level or not, and the title's counts are the status badge's.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
-from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.service.stock_rules import StockCounts, StockState, needs_restock, row_state, urgency
+from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
+from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 SELECTED_MARK = "●"
@@ -28,36 +34,19 @@ MAX_LISTED = 1000
 FIXED_WIDTHS = {"selected": 1, "state": 5, "sku": 12, "balance": 7, "level": 5, "alert": 5}
 
 
-def urgency(row: Any) -> tuple[int, int, str]:
-    """Sort key, most urgent first: out of stock, then furthest below level, then flagged."""
-    balance = row.shown_balance
-    level = row.low_stock_level
-    if balance <= 0:
-        group = 0
-    elif level is not None and balance <= level:
-        group = 1
-    else:
-        group = 2
-    shortfall = (level - balance) if level is not None else 0
-    return (group, -shortfall if group < 2 else 0, row_label(row).casefold())
-
-
-def is_low(row: Any) -> bool:
-    """At or below its low-stock level."""
-    return row.low_stock_level is not None and row.shown_balance <= row.low_stock_level
-
-
 def qualifies(row: Any, show_all: bool = False) -> bool:
-    """Listed on this screen: at or below its level, or flagged for alerts (or, with
-    ``show_all``, any variant with a level)."""
-    return row.low_stock_alert or is_low(row) or (show_all and row.low_stock_level is not None)
+    """Listed on this screen: out of stock or low, or flagged for alerts (or, with ``show_all``,
+    any variant with a level)."""
+    return (
+        needs_restock(row) or row.low_stock_alert or (show_all and row.low_stock_level is not None)
+    )
 
 
 def alert_rows(rows: Mapping[RowKey, Any], show_all: bool = False) -> list[Any]:
-    """The rows this screen lists, most urgent first.
+    """The rows this screen lists, most urgent first (the service's :func:`urgency`).
 
-    By default: at or below their level, or with the alert flag. With ``show_all``: every variant
-    that has a level or the alert flag, whatever its balance.
+    By default: out of stock or low, or with the alert flag. With ``show_all``: also every variant
+    that has a level, whatever its balance.
     """
     chosen = [row for row in rows.values() if qualifies(row, show_all)]
     chosen.sort(key=urgency)
@@ -66,9 +55,10 @@ def alert_rows(rows: Mapping[RowKey, Any], show_all: bool = False) -> list[Any]:
 
 def state_marker(row: Any) -> Text:
     """A word, not just a colour: OUT, LOW, or ok."""
-    if row.shown_balance <= 0:
+    state = row_state(row)
+    if state is StockState.OUT:
         return Text("OUT", style="bold red")
-    if is_low(row):
+    if state is StockState.LOW:
         return Text("LOW", style="bold yellow")
     return Text("ok", style="dim")
 
@@ -199,12 +189,12 @@ class LowStockScreen(ServiceScreen[None]):
         self._rows: list[Any] = []
         self._selected: set[RowKey] = set()
         self._label_width = 0
-        self._counts = (0, 0, 0)
+        self._counts = (StockCounts(), 0)
         self.show_all = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="low-stock-title")
-        yield DataTable(id="low-stock-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="low-stock-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="low-stock-empty")
         yield Footer()
 
@@ -255,8 +245,9 @@ class LowStockScreen(ServiceScreen[None]):
         """Rebuild the list from the service's rows, keeping the cursor on the same variant."""
         table = self.query_one("#low-stock-table", DataTable)
         current = self._cursor_key()
-        everything = alert_rows(self.service.rows, self.show_all)
-        self._counts = _counts(everything)
+        everything = alert_rows(self.service.rows, self.show_all) if self.loaded else []
+        counts = StockCounts.of(everything)
+        self._counts = (counts, len(everything) - counts.out - counts.low)
         self._rows = everything[:MAX_LISTED]
         listed = {row.key for row in self._rows}
         self._selected &= listed
@@ -274,29 +265,42 @@ class LowStockScreen(ServiceScreen[None]):
         return [
             Text(SELECTED_MARK if row.key in self._selected else " "),
             state_marker(row),
-            Text(row_label(row), overflow="ellipsis", no_wrap=True),
-            Text(row.sku or "", overflow="ellipsis", no_wrap=True),
+            Text(fit_label(row.product_name or "", row.variant_name or "", self._label_width)),
+            Text(fit_tail(row.sku or "", FIXED_WIDTHS["sku"])),
             Text(balance, justify="right"),
             Text(level, justify="right"),
             Text("on" if row.low_stock_alert else "off"),
         ]
 
+    @property
+    def loaded(self) -> bool:
+        """True once the service has its rows (before that, the screen says it is loading)."""
+        return bool(getattr(self.app, "service_ready", True))
+
     def _update_title(self) -> None:
-        out, low, others = self._counts
-        title = Text(f"Low stock: {out} out, {low} low", style="bold")
+        empty = self.query_one("#low-stock-empty", Static)
+        if not self.loaded:
+            self.query_one("#low-stock-title", Static).update(
+                Text("Low stock: loading the stock…", style="bold")
+            )
+            empty.update("Loading the stock from Zettle…")
+            empty.display = True
+            return
+        counts, others = self._counts
+        title = Text(f"Low stock: {counts.out} out, {counts.low} low", style="bold")
         scope = "with a level or alert" if self.show_all else "with alerts on"
         title.append(f" (+{others} {scope})")
-        total = out + low + others
+        total = counts.out + counts.low + others
         if total > len(self._rows):
             title.append(f", most urgent {len(self._rows)} shown")
         if self._selected:
             title.append(f"  {len(self._selected)} selected", style="reverse")
         self.query_one("#low-stock-title", Static).update(title)
-        empty = self.query_one("#low-stock-empty", Static)
         empty.update(
             ""
             if self._rows
-            else "Nothing is at or below its low-stock level. Press n to set a level for a variant."
+            else "Nothing is out of stock or at or below its low-stock level. "
+            "Press n to set a level for a variant."
         )
         empty.display = not self._rows
 
@@ -399,13 +403,6 @@ class LowStockScreen(ServiceScreen[None]):
             self.notify(f"Saved {level}, {alert} for {count}")
         self._selected.clear()
         self.refresh_rows()
-
-
-def _counts(rows: list[Any]) -> tuple[int, int, int]:
-    """``(out of stock, low, the rest)`` of the listed rows."""
-    out = sum(1 for row in rows if row.shown_balance <= 0)
-    low = sum(1 for row in rows if row.shown_balance > 0 and is_low(row))
-    return out, low, len(rows) - out - low
 
 
 def _table_key(key: RowKey) -> str:

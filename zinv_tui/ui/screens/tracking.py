@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 SELECTED_MARK = "●"
@@ -97,7 +98,7 @@ class TrackingScreen(ServiceScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="tracking-title")
         yield TextInput(placeholder="Filter: product name or SKU", id="tracking-filter")
-        yield DataTable(id="tracking-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="tracking-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="tracking-empty")
         yield Static(id="tracking-hint")
         yield Footer()

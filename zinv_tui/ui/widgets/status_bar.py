@@ -1,11 +1,13 @@
-"""StatusBar: one line with sync state, outbox, attention, the low-stock badge and DEMO.
+"""StatusBar: one line with sync state, outbox, attention, the out / low badge and DEMO.
 
-It reads everything from the app (``app.sync_status``, ``app.low_stock_count``, ``app.demo``,
+It reads everything from the app (``app.sync_status``, ``app.stock_counts``, ``app.demo``,
 ``app.format_clock``) and repaints when those change, so every screen can carry one. The app
 mounts a StatusBar on every full screen that lacks one; screens need not yield it themselves.
 
 Every state is spelled out in words with a symbol ("● live", "◐ stale since 14:05",
-"○ offline"), so it reads the same without colour.
+"○ offline"), so it reads the same without colour. The badge counts with the service's one
+rule of out and low (the Alerts screen and ``zinv-tui low-stock`` give the same numbers) and says
+"loading stock" until the rows are known.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class StatusBar(Widget):
         "status-bar--stale",
         "status-bar--offline",
         "status-bar--attention",
+        "status-bar--out",
         "status-bar--low",
         "status-bar--demo",
     }
@@ -58,6 +61,7 @@ class StatusBar(Widget):
         & > .status-bar--stale { color: $warning; text-style: bold; }
         & > .status-bar--offline { color: $error; text-style: bold; }
         & > .status-bar--attention { color: $error; text-style: bold; }
+        & > .status-bar--out { color: $error; text-style: bold; }
         & > .status-bar--low { color: $warning; text-style: bold; }
         & > .status-bar--demo { background: $accent; color: $background; text-style: bold; }
     }
@@ -67,7 +71,7 @@ class StatusBar(Widget):
 
     def on_mount(self) -> None:
         app = self.app
-        for attribute in ("sync_status", "low_stock_count"):
+        for attribute in ("sync_status", "stock_counts"):
             if hasattr(app, attribute):
                 self.watch(app, attribute, self._changed, init=False)
 
@@ -106,10 +110,14 @@ class StatusBar(Widget):
                 f"⚠ {attention} need attention",
                 self.get_component_rich_style("status-bar--attention"),
             )
-        low = getattr(app, "low_stock_count", 0)
         line.append(" │ ")
-        if low:
-            line.append(f"▼ {low} low", self.get_component_rich_style("status-bar--low"))
+        counts = getattr(app, "stock_counts", None)
+        if counts is None:
+            line.append("… loading stock")
+        elif counts.out or counts.low:
+            line.append(f"✗ {counts.out} out", self.get_component_rich_style("status-bar--out"))
+            line.append(" ")
+            line.append(f"▼ {counts.low} low", self.get_component_rich_style("status-bar--low"))
         else:
-            line.append("no low stock")
+            line.append("nothing out or low")
         return line

@@ -37,6 +37,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from zinv_tui.service.stock_rules import StockState, row_state
+
 RowKey = tuple[str, str]
 
 
@@ -101,15 +103,9 @@ def effective_balance(row: StockRowLike) -> int:
     return row.balance + row.pending
 
 
-def stock_state(row: StockRowLike) -> Literal["out", "low", "ok"]:
-    """Out of stock (0 or less), at or below the low-stock level, or fine."""
-    balance = effective_balance(row)
-    if balance <= 0:
-        return "out"
-    level = row.low_stock_level
-    if level is not None and balance <= level:
-        return "low"
-    return "ok"
+def stock_state(row: StockRowLike) -> StockState:
+    """The row's marker: the service's one rule (out, low or ok; equal to those strings)."""
+    return row_state(row)
 
 
 def printable(text: str | None) -> str:

@@ -1,0 +1,139 @@
+"""What "out of stock" and "low" mean, once, for every screen and command.
+
+- **out**: a tracked variant whose balance as shown (Zettle's plus own pending movements) is at
+  or below 0, whether or not it has a low-stock level;
+- **low**: not out, a low-stock level is set and the balance is at or below it;
+- **ok**: anything else.
+
+The status badge, the Alerts screen, the balances markers and ``zinv-tui low-stock`` all use
+:func:`stock_state`, count with :class:`StockCounts` (or keep a running :class:`StockTally`) and
+order "most urgent first" with :func:`urgency`, so they always give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class StockState(StrEnum):
+    """A variant's stock in one word (equal to the plain strings ``"out"``, ``"low"``, ``"ok"``)."""
+
+    OUT = "out"
+    LOW = "low"
+    OK = "ok"
+
+
+class StockLevels(Protocol):
+    """What the rules read of a row (``StockRow`` and the table's rows have these)."""
+
+    @property
+    def balance(self) -> int: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def low_stock_level(self) -> int | None: ...
+
+
+def stock_state(shown_balance: int, level: int | None, tracked: bool = True) -> StockState:
+    """OUT, LOW or OK for a balance as shown (pending included) and a low-stock level."""
+    if tracked and shown_balance <= 0:
+        return StockState.OUT
+    if level is not None and shown_balance <= level:
+        return StockState.LOW
+    return StockState.OK
+
+
+def row_state(row: StockLevels) -> StockState:
+    """:func:`stock_state` of a row (untracked rows, when a row says so, are never out)."""
+    return stock_state(
+        row.balance + row.pending, row.low_stock_level, getattr(row, "tracked", True)
+    )
+
+
+def needs_restock(row: StockLevels) -> bool:
+    """Out or low."""
+    return row_state(row) is not StockState.OK
+
+
+_RANK = {StockState.OUT: 0, StockState.LOW: 1, StockState.OK: 2}
+
+
+def urgency(row: Any) -> tuple[int, int, str, str, tuple[str, str]]:
+    """Sort key, most urgent first: out, then low, then the rest; within each, the furthest
+    below its level (no level counts as 0) first; then by product and variant name."""
+    shown = row.balance + row.pending
+    state = row_state(row)
+    shortfall = (row.low_stock_level or 0) - shown if state is not StockState.OK else 0
+    return (
+        _RANK[state],
+        -shortfall,
+        (row.product_name or "").casefold(),
+        (row.variant_name or "").casefold(),
+        (row.product_uuid, row.variant_uuid),
+    )
+
+
+def restock_rows(rows: Iterable[Any]) -> list[Any]:
+    """The rows that are out or low, most urgent first."""
+    return sorted((row for row in rows if needs_restock(row)), key=urgency)
+
+
+@dataclass(frozen=True, slots=True)
+class StockCounts:
+    """How many variants are out and how many are low."""
+
+    out: int = 0
+    low: int = 0
+
+    @classmethod
+    def of(cls, rows: Iterable[StockLevels]) -> StockCounts:
+        out = low = 0
+        for row in rows:
+            state = row_state(row)
+            if state is StockState.OUT:
+                out += 1
+            elif state is StockState.LOW:
+                low += 1
+        return cls(out, low)
+
+
+class StockTally:
+    """Running out / low counts kept up to date from the view's diffs (cost: the diff's size)."""
+
+    def __init__(self) -> None:
+        self._out: set[tuple[str, str]] = set()
+        self._low: set[tuple[str, str]] = set()
+
+    @property
+    def counts(self) -> StockCounts:
+        return StockCounts(len(self._out), len(self._low))
+
+    def reset(self, rows: Iterable[Any]) -> StockCounts:
+        """Count everything again (a first load, or a snapshot)."""
+        self._out.clear()
+        self._low.clear()
+        self.update(rows)
+        return self.counts
+
+    def update(self, rows: Iterable[Any], removed: Iterable[tuple[str, str]] = ()) -> StockCounts:
+        """Rows added or changed (their new versions), and the keys of rows removed."""
+        out, low = self._out, self._low
+        for key in removed:
+            out.discard(key)
+            low.discard(key)
+        for row in rows:
+            key = (row.product_uuid, row.variant_uuid)
+            state = row_state(row)
+            if state is StockState.OUT:
+                out.add(key)
+                low.discard(key)
+            elif state is StockState.LOW:
+                low.add(key)
+                out.discard(key)
+            else:
+                out.discard(key)
+                low.discard(key)
+        return self.counts
