@@ -530,7 +530,7 @@ async def test_a_move_out_of_the_bin_below_zero_warns_and_shows_the_bin(sandbox,
     """Walkthrough #6: a move out of BIN took it below zero without a word."""
     async with shop(sandbox, tmp_path) as service:
         row = pick_row(service)
-        in_bin = (await service.place_balances(LocationType.BIN)).get(row.key, 0)
+        in_bin = (await service.location_balances(LocationType.BIN)).get(row.key, 0)
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
