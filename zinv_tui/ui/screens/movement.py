@@ -202,6 +202,7 @@ class MovementScreen(ServiceScreen[None]):
             next(iter(self._lines.values())).quantity_input.focus()
         else:
             picker.focus_input()
+        self.update_previews()
         self.follow_rows(self._rows_changed)
 
     def _rows_changed(self, diff: Any) -> None:
