@@ -533,7 +533,8 @@ class MovementScreen(ServiceScreen[None]):
             "recorded, sending to Zettle",
             markup=False,
         )
-        self.dismiss()
+        if self.is_current:  # else a dialog (e.g. quit) is on top: Esc leaves without asking
+            self.dismiss()
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
