@@ -30,6 +30,8 @@ from zinv_tui.service import (
     SyncState,
     UndoRefused,
 )
+from zinv_tui.service.journal import EntryDraft, OutboxJournal
+from zinv_tui.service.movements import place_changes
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -187,8 +189,11 @@ async def test_undo_posts_the_opposite_movement_once(sandbox_factory, tmp_path):
         before = service.rows[key].balance
         (restock,) = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=5)])
         with pytest.raises(UndoRefused, match="waiting"):
+            service.journal_check_undo(restock.id)  # asked before trying, as the undo does
+        with pytest.raises(UndoRefused, match="waiting"):
             await service.undo(restock.id)
         await service.flush(10)
+        service.journal_check_undo(restock.id)  # acknowledged: can be undone
         (undo,) = await service.undo(restock.id)
         assert undo.reason is Reason.UNDO and undo.undo_of == restock.id
         assert (undo.from_type, undo.to_type) == (LocationType.STORE, LocationType.SUPPLIER)
@@ -390,3 +395,77 @@ async def test_sending_status_tells_unreachable_from_refusing_zettle(sandbox_fac
         status = service.status
         assert status.sending_error is None and not status.sending_unreachable
     assert [(m["variantUuid"], m["change"]) for m in ledger(info)[before:]] == [(key[1], 1)]
+
+
+async def test_a_move_out_of_another_place_shows_its_balance_and_warns_below_zero(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=10)
+    async with running_service(info, tmp_path) as service:
+        key = next(iter(service.rows))
+        zettle = await service.location_balances(LocationType.BIN)
+        in_bin = await service.place_balances(LocationType.BIN)  # nothing waiting: Zettle's
+        assert in_bin == zettle
+        out_of_bin = MovementIntent(
+            Reason.MOVE,
+            key,
+            quantity=in_bin.get(key, 0) + 2,
+            from_type=LocationType.BIN,
+            to_type=LocationType.STORE,
+        )
+        (plan,) = service.plan([out_of_bin], held={LocationType.BIN: in_bin})
+        assert (plan.source_before, plan.source_after) == (in_bin.get(key, 0), -2)
+        assert plan.warning is not None and "leaves -2 in BIN" in plan.warning
+        (unknown,) = service.plan([out_of_bin])  # the BIN's balances not read: no warning
+        assert unknown.warning is None and unknown.source_before is None
+        from_supplier = MovementIntent(
+            Reason.MOVE,
+            key,
+            quantity=1,
+            from_type=LocationType.SUPPLIER,
+            to_type=LocationType.BIN,
+        )
+        supplier = await service.place_balances(LocationType.SUPPLIER)
+        (plan,) = service.plan([from_supplier], held={LocationType.SUPPLIER: supplier})
+        assert plan.source_after is not None and plan.source_after < 0
+        assert plan.warning is None  # SUPPLIER is below zero by design (minus all received)
+
+
+def test_place_changes_count_what_waits_in_the_outbox(tmp_path):
+    """A place's balance as this app leaves it: the waiting movements in and out of it."""
+    journal = OutboxJournal(tmp_path / "outbox.sqlite")
+    try:
+        key = ("p1", "v1")
+        common = dict(product_name="Mug", variant_name="", sku="M", barcode="", note="")
+        locations = dict(from_location_uuid="a", to_location_uuid="b", balance_before=0)
+        journal.record(
+            [
+                EntryDraft(
+                    Reason.DISCARD,
+                    key,
+                    **common,
+                    from_type=LocationType.STORE,
+                    to_type=LocationType.BIN,
+                    quantity=3,
+                    store_change=-3,
+                    **locations,
+                ),
+                EntryDraft(
+                    Reason.MOVE,
+                    key,
+                    **common,
+                    from_type=LocationType.BIN,
+                    to_type=LocationType.SOLD,
+                    quantity=1,
+                    store_change=0,
+                    **locations,
+                ),
+            ],
+            user="tester",
+        )
+        waiting = journal.entries(status=[OutboxStatus.PENDING])
+        assert place_changes(LocationType.BIN, waiting) == {key: 2}
+        assert place_changes(LocationType.SOLD, waiting) == {key: 1}
+        assert place_changes(LocationType.SUPPLIER, waiting) == {}
+    finally:
+        journal.close()

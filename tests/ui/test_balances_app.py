@@ -18,7 +18,11 @@ from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import InventoryService, MovementIntent, Reason
 from zinv_tui.ui.app import ZinvApp
+from zinv_tui.ui.preferences import PREFERENCES_FILE
 from zinv_tui.ui.screens.balances import BalancesScreen
+from zinv_tui.ui.screens.dialogs import ConfirmDialog
+from zinv_tui.ui.screens.history import HistoryScreen
+from zinv_tui.ui.screens.movement import MovementScreen
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import LOW_MARK, OUT_MARK, PENDING_MARK, StockTable
 
@@ -156,7 +160,7 @@ async def test_sale_in_the_sandbox_shows_after_a_refresh(
         before = app.service.rows[key].balance
         answer = await sell(info, key[1], 3)
         assert answer.status_code == 200
-        await app.service.refresh()
+        await pilot.press("r")  # refresh now (the next poll is a minute away)
         await wait_for(pilot, lambda: stock.get_row(key).balance == before - 3)
         assert stock.is_highlighted(key)
         assert stock.move_cursor_to(key)
@@ -270,9 +274,11 @@ async def test_enter_opens_movement_with_the_row_and_m_with_the_selection(
         opened: list[tuple[str, dict[str, Any]]] = []
         app.open_screen = lambda key, **kwargs: opened.append((key, kwargs))  # type: ignore[method-assign]
         await pilot.press("down", "enter")
-        assert opened == [("movement", {"keys": [stock.shown_keys()[1]]})]
-        await pilot.press("space", "space", "m")
-        assert opened[-1] == ("movement", {"keys": sorted(stock.shown_keys()[1:3])})
+        assert opened == [("movement", {"keys": [stock.shown_keys()[1]], "focus_quantity": True})]
+        await pilot.press("m")  # nothing selected: the row is offered, the typing goes to Find
+        assert opened[-1] == ("movement", {"offer": [stock.shown_keys()[1]]})
+        await pilot.press("space", "space", "m")  # the selection, in the order shown
+        assert opened[-1] == ("movement", {"keys": stock.shown_keys()[1:3]})
 
 
 async def test_command_palette_runs_an_action(sandbox: SandboxInfo, tmp_path: Path) -> None:
@@ -348,3 +354,106 @@ async def test_status_line_says_stale_or_offline_since_the_last_success(
         await set_faults(info, error_rate=0.0, drop_rate=0.0)
         await app.service.refresh()
         await wait_for(pilot, lambda: "● live" in lines(app)[0])
+
+
+async def test_footer_shows_counts_help_and_quit_at_80_columns(
+    sandbox: SandboxInfo, tmp_path: Path
+) -> None:
+    """Walkthrough #13: ``c`` was never in the footer; with the table focused ? and q were cut."""
+    async with running_app(sandbox, tmp_path) as (app, pilot):
+        for keys in ((), ("slash", "escape")):  # as loaded, and once the table has the focus
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.focused is table(app)
+            footer = lines(app)[-1]
+            for wanted in ("/ Filter", "m Move", "c Counts", "? Help", "q Quit"):
+                assert wanted in footer, (keys, footer)
+
+
+async def test_escape_and_a_recorded_movement_go_back_where_they_started(
+    sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path
+) -> None:
+    """Walkthrough #13: from History, ``m`` then Esc (or Confirm) landed on the balances."""
+    info = sandbox_factory(products=40)
+    async with running_app(info, tmp_path) as (app, pilot):
+        await pilot.press("h")
+        await pilot.pause()
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        for leave in ("escape", "ctrl+s"):
+            await pilot.press("m")
+            await pilot.pause()
+            movement = app.screen
+            assert isinstance(movement, MovementScreen)
+            if leave == "ctrl+s":
+                await movement.pick(table_key(app), scanned=True)
+            await pilot.press(leave)
+            await wait_for(pilot, lambda: app.screen is history)
+        assert app.service.history(limit=1)[0].quantity == 1
+        await pilot.press("escape")
+        assert isinstance(app.screen, BalancesScreen)
+
+
+def table_key(app: ZinvApp) -> tuple[str, str]:
+    """A tracked row's key (the first by name)."""
+    return min(app.service.rows, key=lambda key: app.service.rows[key].product_name)
+
+
+async def test_q_with_movements_waiting_says_so_and_asks(
+    sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path
+) -> None:
+    """Walkthrough #14: ``q`` quit at once with a movement still waiting to be sent."""
+    info = sandbox_factory(products=40)
+    async with running_app(info, tmp_path) as (app, pilot):
+        await set_faults(info, error_rate=1.0)  # Zettle fails every request: it stays waiting
+        await app.service.record([MovementIntent(Reason.RESTOCK, table_key(app), quantity=2)])
+        await pilot.press("q")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        title = str(dialog.query_one(".dialog-title").content)
+        body = str(dialog.query_one(".dialog-body").content)
+        assert "1 movement not sent yet" in title
+        assert "sent the next time zinv-tui starts" in body
+        await pilot.press("escape")  # no: keep going
+        await pilot.pause()
+        assert isinstance(app.screen, BalancesScreen) and app.is_running
+        await pilot.press("q", "enter")  # yes: quits, the movement stays in the outbox
+        await wait_for(pilot, lambda: not app.is_running)
+        await set_faults(info, error_rate=0.0)
+
+
+async def test_theme_and_sort_are_remembered_across_launches(
+    sandbox: SandboxInfo, tmp_path: Path
+) -> None:
+    """Walkthrough #14: the theme and the sort order were back to the defaults on every start."""
+    for launch in range(3):
+        async with running_app(sandbox, tmp_path) as (app, pilot):
+            stock = table(app)
+            if launch == 0:
+                assert (app.theme, stock.sort_column, stock.sort_reverse) == (
+                    "zinv-dark",
+                    "product",
+                    False,
+                )
+                app.action_set_theme("zinv-high-contrast")
+                await pilot.press("s", "S")  # sort by the next column, then reverse it
+                await pilot.pause()
+                chosen = (stock.sort_column, stock.sort_reverse)
+                assert chosen == ("variant", True)
+            elif launch == 1:
+                assert (app.theme, stock.sort_column, stock.sort_reverse) == (
+                    "zinv-high-contrast",
+                    *chosen,
+                )
+                assert "Variant ▼" in lines(app)[2]
+                assert break_preferences(tmp_path) == [PREFERENCES_FILE]  # no temporary left
+            else:  # a broken file is ignored: the defaults
+                assert (app.theme, stock.sort_column) == ("zinv-dark", "product")
+
+
+def break_preferences(folder: Path) -> list[str]:
+    """The preference files in ``folder``; then the preferences are made unreadable."""
+    names = [path.name for path in folder.glob("*ui-preferences*")]
+    (folder / PREFERENCES_FILE).write_text('{"theme": 7, "sort_column": ', encoding="utf-8")
+    return names

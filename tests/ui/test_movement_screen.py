@@ -11,9 +11,16 @@ from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.service import OutboxStatus, Reason
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
+from zinv_tui.ui.screens.history import HistoryScreen
 from zinv_tui.ui.screens.movement import MovementScreen
-from zinv_tui.ui.screens.quantities import ABOVE_ZERO, TOO_LARGE, QuantityError, read_quantity
-from zinv_tui.ui.screens.variant_search import VariantPicker
+from zinv_tui.ui.screens.quantities import (
+    ABOVE_ZERO,
+    TOO_LARGE,
+    ZERO_OR_MORE,
+    QuantityError,
+    read_quantity,
+)
+from zinv_tui.ui.screens.variant_search import SCAN_KEY_GAP, VariantPicker
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -58,7 +65,7 @@ async def test_restock_five_by_typing_the_sku_shows_pending_then_lands_in_the_le
             await settle(pilot)
             preview = str(line.query_one(".line-preview").content)
             assert preview == f"{before} -> {before + 5}"
-            ledger.faults(latency_ms=400)  # Zettle answers slowly: the movement stays pending
+            ledger.faults(latency_ms=1500)  # Zettle answers slowly: the movement stays pending
             await pilot.press("ctrl+s")
             await settle(pilot)
             home = app.screen
@@ -95,9 +102,7 @@ async def test_scanner_burst_adds_then_increments_and_discard_reaches_the_bin(
             screen = await open_movement(pilot)
             await choose_reason(pilot, screen, Reason.DISCARD)
             for _ in range(2):  # a USB scanner types the digits and Enter in one burst
-                await type_text(pilot, row.barcode)
-                await pilot.press("enter")
-            await settle(pilot)
+                await scan(pilot, row.barcode)
             assert len(screen.lines) == 1
             assert screen.lines[0].quantity_text == "2"
             assert screen.query_one(VariantPicker).input.has_focus
@@ -145,7 +150,7 @@ async def test_invalid_quantities_show_inline_errors_and_block_confirm(sandbox, 
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            app.open_screen("movement", keys=[row.key])
+            app.open_screen("movement", keys=[row.key], focus_quantity=True)
             await settle(pilot)
             screen = app.screen
             assert isinstance(screen, MovementScreen)
@@ -156,7 +161,7 @@ async def test_invalid_quantities_show_inline_errors_and_block_confirm(sandbox, 
                 ("0", ABOVE_ZERO),
                 ("-3", ABOVE_ZERO),
                 ("2.5", ABOVE_ZERO),
-                ("", ABOVE_ZERO),
+                ("", ""),  # an empty field is not a mistake while typing...
                 ("1 000", ABOVE_ZERO),
                 ("99999999", TOO_LARGE),
             ]:
@@ -165,10 +170,11 @@ async def test_invalid_quantities_show_inline_errors_and_block_confirm(sandbox, 
                 await type_text(pilot, typed)
                 await settle(pilot, rounds=1)
                 assert line.error == message, typed
-                assert line.has_class("-invalid")
                 await pilot.press("ctrl+s")
                 await settle(pilot, rounds=1)
                 assert app.screen is screen, typed  # nothing recorded, still here
+                assert line.error == (message or ABOVE_ZERO), typed  # ...but it is on Confirm
+                assert line.has_class("-invalid")
             assert service.history(limit=1) == []
             # Fixing the number clears the error.
             line.quantity_input.focus()
@@ -231,7 +237,9 @@ async def test_move_between_two_chosen_locations(sandbox_factory, tmp_path):
             await type_text(pilot, row.sku)
             await pilot.press("enter")
             await settle(pilot)
-            assert "shop unchanged" in str(screen.lines[0].query_one(".line-preview").content)
+            preview = str(screen.lines[0].query_one(".line-preview").content)
+            assert preview.startswith("SUPPLIER ")  # the shop is unchanged: only the source shows
+            assert not preview.endswith("!")  # SUPPLIER is below zero by design: no warning
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert await service.flush(10)
@@ -287,7 +295,7 @@ async def test_a_scan_into_a_quantity_field_becomes_its_own_line(sandbox, tmp_pa
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            app.open_screen("movement", keys=[typed.key])
+            app.open_screen("movement", keys=[typed.key], focus_quantity=True)
             await settle(pilot)
             screen = app.screen
             line = screen.lines[0]
@@ -323,13 +331,15 @@ async def test_reason_and_locations_by_keyboard_alone(sandbox, tmp_path):
             await settle(pilot)
             assert screen.reason is Reason.SET_COUNT
             assert str(screen.query_one("#qty-header").content) == "Count"
-            await pilot.press("enter", "down", "enter")  # Move: from and to appear
+            assert app.focused is screen.query_one(VariantPicker).input  # chosen: on to Find
+            await pilot.press("shift+tab", "enter", "down", "enter")  # Move: from and to appear
             await settle(pilot)
             assert screen.reason is Reason.MOVE
-            await pilot.press("tab")
-            assert app.focused is screen.query_one("#from")
-            await pilot.press("enter", "down", "enter", "tab")  # STORE -> SUPPLIER
-            await pilot.press("enter", "down", "enter", "tab")  # BIN -> SOLD
+            assert app.focused is screen.query_one("#from")  # a move's places come next
+            await pilot.press("enter", "down", "enter")  # STORE -> SUPPLIER
+            await settle(pilot)
+            assert app.focused is screen.query_one("#to")
+            await pilot.press("enter", "down", "enter")  # BIN -> SOLD
             await settle(pilot)
             assert screen.query_one("#from").value is LocationType.SUPPLIER
             assert screen.query_one("#to").value is LocationType.SOLD
@@ -388,3 +398,156 @@ async def test_a_burst_of_scans_in_one_read_adds_each_code(sandbox, tmp_path):
             picker = screen.query_one(VariantPicker)
             assert picker.input.has_focus and picker.input.value == ""
             assert not picker.has_class("-error")
+
+
+async def type_by_hand(pilot, text: str) -> None:
+    """Type ``text`` as a person does: slower than a scanner between every two keys."""
+    for char in text:
+        await type_text(pilot, char)
+        await pilot.pause(SCAN_KEY_GAP * 1.5)
+
+
+async def scan(pilot, code: str) -> None:
+    """A scanner's burst: the code and its Enter in one read, parsed and sent like the driver."""
+    app = pilot.app
+    for event in XTermParser().feed(f"{code}\r"):
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await settle(pilot)
+
+
+async def test_letters_never_leave_the_movement_screen_and_every_way_out_asks(sandbox, tmp_path):
+    """Walkthrough #2: keys typed on a menu or button opened other screens and dropped the draft."""
+    async with shop(sandbox, tmp_path) as service:
+        row = pick_row(service)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("movement", keys=[row.key])
+            await settle(pilot)
+            screen = app.screen
+            field = screen.query_one(VariantPicker).input
+            assert field.has_focus
+            await pilot.press("tab")  # no invisible stop between Find and the quantities
+            assert app.focused is screen.lines[0].quantity_input
+            for where, key in [("#reason", "slash"), ("#confirm", "h"), ("#cancel", "c")]:
+                field.value = ""
+                screen.query_one(where).focus()
+                await pilot.pause()
+                await pilot.press(key)
+                await settle(pilot, rounds=1)
+                assert app.screen is screen, where
+                assert field.has_focus and field.value == {"slash": "/"}.get(key, key), where
+            await type_text(pilot, "malt")  # the rest of the name: Find has the focus now
+            assert app.screen is screen and field.value == "cmalt"
+            screen.query_one("#cancel").focus()
+            await pilot.pause()
+            await pilot.press("q")  # quitting would drop the line: asks
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            assert "Discard this movement?" in str(app.screen.query_one(".dialog-title").content)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen and len(screen.lines) == 1
+            await app.run_command("open('history')")  # the palette may leave, asking first
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, HistoryScreen)
+            assert not any(isinstance(item, MovementScreen) for item in app.screen_stack)
+            assert service.history(limit=1) == []
+
+
+async def test_m_opens_in_find_a_typed_pick_goes_to_its_quantity_a_scan_stays(sandbox, tmp_path):
+    """Walkthrough #3: ``m`` put the typing into a quantity; a SKU typed by hand kept Find."""
+    async with shop(sandbox, tmp_path) as service:
+        offered = pick_row(service)
+        typed = pick_row(service, exclude=[offered.key])
+        scanned = pick_row(service, with_barcode=True, exclude=[offered.key, typed.key])
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            home.table.move_cursor_to(offered.key)
+            await pilot.press("m")
+            await settle(pilot)
+            screen = app.screen
+            picker = screen.query_one(VariantPicker)
+            assert isinstance(screen, MovementScreen)
+            assert screen.lines == [] and picker.input.has_focus
+            assert picker.matches == [offered.key]  # offered: Enter takes it
+            await pilot.press("enter")
+            await settle(pilot)
+            assert [line.key for line in screen.lines] == [offered.key]
+            assert screen.lines[0].quantity_input.has_focus
+            await pilot.press("ctrl+f")
+            await type_by_hand(pilot, typed.sku)
+            await pilot.press("enter")  # an exact code typed by hand: on to its quantity
+            await settle(pilot)
+            line = screen.lines[-1]
+            assert line.key == typed.key and line.quantity_input.has_focus
+            await type_text(pilot, "4")
+            assert line.quantity_text == "4"
+            await pilot.press("enter")  # back to Find
+            await settle(pilot)
+            for _ in range(2):  # a scanner's burst: one more each time, Find stays for the next
+                await scan(pilot, scanned.barcode)
+            assert (screen.lines[-1].key, screen.lines[-1].quantity_text) == (scanned.key, "2")
+            assert picker.input.has_focus and picker.input.value == ""
+
+
+async def test_set_count_starts_from_an_empty_count(sandbox, tmp_path):
+    """Walkthrough #11: switching to "Set count to..." kept the quantity 1 as the count."""
+    async with shop(sandbox, tmp_path) as service:
+        row = pick_row(service, minimum=4)
+        other = pick_row(service, exclude=[row.key])
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("movement", keys=[row.key])
+            await settle(pilot)
+            screen = app.screen
+            await choose_reason(pilot, screen, Reason.SET_COUNT)
+            line = screen.lines[0]
+            assert line.quantity_text == ""
+            assert str(line.query_one(".line-preview").content) == f"{row.shown_balance} -> ?"
+            assert line.error == ""  # empty, not wrong (yet)
+            await type_by_hand(pilot, other.sku)
+            await pilot.press("enter")
+            await settle(pilot)
+            added = screen.lines[-1]
+            assert added.quantity_text == "" and added.quantity_input.has_focus
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert app.screen is screen and line.error == ZERO_OR_MORE
+            assert service.history(limit=1) == []
+
+
+async def test_a_move_out_of_the_bin_below_zero_warns_and_shows_the_bin(sandbox, tmp_path):
+    """Walkthrough #6: a move out of BIN took it below zero without a word."""
+    async with shop(sandbox, tmp_path) as service:
+        row = pick_row(service)
+        in_bin = (await service.location_balances(LocationType.BIN)).get(row.key, 0)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("movement", keys=[row.key])
+            await settle(pilot)
+            screen = app.screen
+            screen.query_one("#reason").value = Reason.MOVE
+            screen.query_one("#from").value = LocationType.BIN
+            screen.query_one("#to").value = LocationType.STORE
+            screen.lines[0].quantity_input.value = str(in_bin + 3)
+            await settle(pilot)
+            now = row.shown_balance
+            preview = str(screen.lines[0].query_one(".line-preview").content)
+            assert preview == f"{now} -> {now + in_bin + 3}  BIN {in_bin} -> -3 !"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            assert "leaves -3 in BIN" in str(dialog.query_one(".dialog-body").content)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen and service.history(limit=1) == []

@@ -18,7 +18,8 @@ No Textual here; the UI and the CLI use only the names below. Reference::
     service.find_rows("ABC-123")     # rows by exact SKU / barcode / UUID
 
     plans = service.plan([MovementIntent(Reason.RESTOCK, key, quantity=5)])  # before -> after,
-                                     #   errors
+                                     #   errors; held={LocationType.BIN: place_balances(BIN)}
+                                     #   adds a move's source place (and its below-zero warning)
     entries = await service.record(intents)     # journal (durable), show at once (row.pending),
                                      #   send; raises MovementRejected(problems) when any line
                                      #   is invalid (nothing recorded)
@@ -27,6 +28,7 @@ No Textual here; the UI and the CLI use only the names below. Reference::
     service.history(text=None, reason=None, limit=None, status=None, since=None, until=None)
     service.export_history_csv(path, **same filters) ; service.export_balances_csv(path)
     await service.undo(entry_id)     # opposite movement, reason UNDO, linked by undo_of
+    service.journal_check_undo(entry_id)    # raises UndoRefused(why) when it cannot be undone
     service.outbox_entries(status=None)     # PENDING + NEEDS_ATTENTION (or one status)
     await service.retry(entry_id) ; await service.dismiss(entry_id)   # needs-attention entries
 
@@ -34,6 +36,7 @@ No Textual here; the UI and the CLI use only the names below. Reference::
     await service.start_tracking(product_uuids) ; await service.stop_tracking(product_uuids)
     service.untracked_products()     # list[Product] from the catalogue
     await service.location_balances(LocationType.BIN)   # {RowKey: balance}, read from Zettle
+    await service.place_balances(LocationType.BIN)      # the same plus movements waiting here
     await service.stop()
 
 Intents (see :mod:`zinv_tui.service.movements` for the direction table):

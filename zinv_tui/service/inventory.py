@@ -45,6 +45,7 @@ from zinv_tui.service.movements import (
     MovementRejected,
     PlannedMovement,
     Reason,
+    place_changes,
     plan_movements,
     store_change,
 )
@@ -338,9 +339,16 @@ class InventoryService:
 
     # -- movements -------------------------------------------------------------------------------
 
-    def plan(self, intents: Sequence[MovementIntent]) -> list[PlannedMovement]:
-        """Preview: balance now -> after for each intent, with a plain error for bad ones."""
-        return plan_movements(intents, self._view.rows)
+    def plan(
+        self,
+        intents: Sequence[MovementIntent],
+        held: Mapping[LocationType, Mapping[RowKey, int]] | None = None,
+    ) -> list[PlannedMovement]:
+        """Preview: balance now -> after for each intent, with a plain error for bad ones.
+
+        ``held``: balances at other places (from :meth:`place_balances`), so that a move out of
+        one of them shows its now -> after and warns below zero too."""
+        return plan_movements(intents, self._view.rows, held)
 
     async def record(self, intents: Sequence[MovementIntent]) -> list[OutboxEntry]:
         """Journal the movements (durably, all or none), show them at once, then send them.
@@ -493,7 +501,7 @@ class InventoryService:
         undone; an undo that Zettle refuses and the user dismisses frees the original again.
         """
         original = self.journal.entry(entry_id)
-        self.journal.check_undoable(entry_id)
+        self.journal_check_undo(entry_id)
         row = self._view.rows.get(original.key)
         if row is None:
             raise MovementRejected(
@@ -516,7 +524,7 @@ class InventoryService:
 
     def journal_check_undo(self, entry_id: int) -> None:
         """Raise ``UndoRefused`` with the reason when ``entry_id`` cannot be undone now."""
-        self.journal._check_undoable(entry_id)
+        self.journal.check_undoable(entry_id)
 
     async def retry(self, entry_id: int) -> OutboxEntry:
         """Send a needs-attention movement again (e.g. after starting tracking)."""
@@ -589,6 +597,17 @@ class InventoryService:
         found = [p for p in self._view.catalogue if p.uuid not in tracked]
         found.sort(key=lambda product: product.name.lower())
         return [product.to_product() for product in found]
+
+    async def place_balances(self, location_type: LocationType) -> dict[RowKey, int]:
+        """Balances at a place as this app's movements leave it: Zettle's, plus the movements
+        recorded here and not acknowledged yet (one being delivered right now may count twice;
+        these serve warnings, never the maths of a movement)."""
+        kind = LocationType(location_type)
+        balances = await self.location_balances(kind)
+        waiting = self.journal.entries(status=[OutboxStatus.PENDING])
+        for key, change in place_changes(kind, waiting).items():
+            balances[key] = balances.get(key, 0) + change
+        return balances
 
     async def location_balances(self, location_type: LocationType) -> dict[RowKey, int]:
         """Balances held in another location (SOLD, BIN, SUPPLIER) or STORE, read from Zettle."""

@@ -24,9 +24,10 @@ applied in order (the second sees the first's result).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Protocol
 
 from zinv_tui.api.models import LocationType, parse_whole_number
 from zinv_tui.service.rows import RowKey, StockRow
@@ -53,6 +54,10 @@ class Reason(StrEnum):
         """Words for the screen: ``"Return to supplier"``."""
         return self.value.replace("_", " ").capitalize()
 
+
+BELOW_ZERO_BY_DESIGN = frozenset({LocationType.SUPPLIER})
+"""Places whose balance is below zero in the normal course: every restock comes out of SUPPLIER,
+so its balance is minus all stock ever received (a restock never warns; nor does a move from it)."""
 
 FIXED_DIRECTIONS: dict[Reason, tuple[LocationType, LocationType]] = {
     Reason.RESTOCK: (LocationType.SUPPLIER, LocationType.STORE),
@@ -99,6 +104,9 @@ class PlannedMovement:
     to_type: LocationType | None
     error: str | None = None
     warning: str | None = None
+    source_before: int | None = None
+    """The balance at ``from_type`` before, when it is not STORE and its balances were given."""
+    source_after: int | None = None
 
     @property
     def key(self) -> RowKey:
@@ -140,6 +148,30 @@ def parse_quantity(text: str | int) -> int:
     return value
 
 
+class PlaceMove(Protocol):
+    """What :func:`place_changes` reads of a journal entry."""
+
+    @property
+    def key(self) -> RowKey: ...
+    @property
+    def from_type(self) -> LocationType: ...
+    @property
+    def to_type(self) -> LocationType: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+def place_changes(place: LocationType, moves: Iterable[PlaceMove]) -> dict[RowKey, int]:
+    """The change of each variant's balance at ``place`` made by ``moves``."""
+    changes: dict[RowKey, int] = {}
+    for move in moves:
+        if move.from_type is place:
+            changes[move.key] = changes.get(move.key, 0) - move.quantity
+        if move.to_type is place:
+            changes[move.key] = changes.get(move.key, 0) + move.quantity
+    return changes
+
+
 def store_change(from_type: LocationType, to_type: LocationType, quantity: int) -> int:
     """The effect of a movement on the STORE balance."""
     if to_type is LocationType.STORE and from_type is not LocationType.STORE:
@@ -160,10 +192,17 @@ def _quantity_problem(value: object, what: str = "quantity", minimum: int = 1) -
 
 
 def plan_movements(
-    intents: Sequence[MovementIntent], rows: Mapping[RowKey, StockRow]
+    intents: Sequence[MovementIntent],
+    rows: Mapping[RowKey, StockRow],
+    held: Mapping[LocationType, Mapping[RowKey, int]] | None = None,
 ) -> list[PlannedMovement]:
-    """Work out every intent against ``rows`` (balances shown, pending included), in order."""
+    """Work out every intent against ``rows`` (balances shown, pending included), in order.
+
+    ``held``: balances at other places (BIN, SOLD...); a movement out of one of them then shows
+    that place's now -> after and warns when it leaves the place below zero, as for the shop.
+    """
     running: dict[RowKey, int] = {}
+    running_held: dict[tuple[LocationType, RowKey], int] = {}
     plans: list[PlannedMovement] = []
     for intent in intents:
         row = rows.get(intent.key)
@@ -171,8 +210,29 @@ def plan_movements(
         plan = _plan_one(intent, row, before)
         if plan.error is None:
             running[intent.key] = plan.balance_after
+            if held:
+                plan = _with_source(plan, held, running_held)
         plans.append(plan)
     return plans
+
+
+def _with_source(
+    plan: PlannedMovement,
+    held: Mapping[LocationType, Mapping[RowKey, int]],
+    running: dict[tuple[LocationType, RowKey], int],
+) -> PlannedMovement:
+    """``plan`` with the balance of the place it takes from (not STORE); warns below zero."""
+    source = plan.from_type
+    if source is None or source is LocationType.STORE or source not in held:
+        return plan
+    slot = (source, plan.key)
+    before = running.get(slot, held[source].get(plan.key, 0))
+    after = before - plan.quantity
+    running[slot] = after
+    warning = plan.warning
+    if after < 0 and after < before and source not in BELOW_ZERO_BY_DESIGN and plan.row:
+        warning = f"{plan.row.label}: leaves {after} in {source.value} (below zero)"
+    return replace(plan, source_before=before, source_after=after, warning=warning)
 
 
 def _plan_one(intent: MovementIntent, row: StockRow | None, before: int) -> PlannedMovement:

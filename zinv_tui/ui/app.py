@@ -9,6 +9,14 @@ Contract for screens (see the team brief):
   ``Esc`` back, ``q`` quit, ``ctrl+p`` command palette. No F-keys.
 - Screens reach the service as ``self.app.service`` (an ``InventoryService``); ``self.app.demo`` is
   True in demo mode; errors go to ``self.app.notify(..., markup=False)`` in plain words.
+- Navigation is a stack: a screen opens over the one it was opened from, so ``Esc`` (and finishing
+  a movement) goes back there; opening a screen that is already open goes back to it.
+- A screen where typing is the work (``KEEPS_LETTER_KEYS = True``, the movement screen) keeps every
+  letter: the screen-switching keys do nothing there. A screen holding a draft has
+  ``leave(then)``: it asks before the draft is dropped, closes, then runs ``then``; ``draft_size``
+  says how many lines would be lost. Quitting asks when a draft would be dropped or movements are
+  still waiting to be sent.
+- UI preferences (theme, balances sort) live in the profile's state dir (:mod:`.preferences`).
 - The app owns the status line: it mounts a :class:`StatusBar` (sync state, outbox, attention,
   low-stock badge, DEMO) on every full screen that lacks one, so screens need not yield it.
 - ``app.stock_signal`` publishes every service diff (or ``None`` for "reload everything") on the UI
@@ -37,6 +45,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -47,6 +56,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
 from zinv_tui.service.stock_rules import StockCounts, StockTally
+from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import SORTABLE, RowKey
@@ -69,7 +79,11 @@ class ZinvCommands(Provider):
         return list(app.palette_commands()) if isinstance(app, ZinvApp) else []
 
     def _run(self, action: str) -> None:
-        self.app.call_later(self.app.run_action, action)
+        app = self.app
+        if isinstance(app, ZinvApp):
+            app.call_later(app.run_command, action)
+        else:
+            app.call_later(app.run_action, action)
 
     async def discover(self) -> Hits:
         for command in self._commands():
@@ -118,15 +132,17 @@ class ZinvApp(App[None]):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="app.filter"),
-        Binding("m", "open('movement')", "Move", id="app.movement"),
-        Binding("a", "open('low_stock')", "Alerts", id="app.low_stock"),
-        Binding("l", "open('locations')", "Locations", id="app.locations"),
-        Binding("h", "open('history')", "History", id="app.history"),
-        Binding("t", "open('tracking')", "Tracking", id="app.tracking"),
-        # Not in the footer (full at 80 columns); listed by ? help and the command palette.
-        Binding("c", "open('counts')", "Stock counts", show=False, id="app.counts"),
+        # The screen keys are shown in the balances' footer only (it lists them as its own): on
+        # the other screens their own keys, ? and q fill the footer at 80 columns.
+        Binding("slash", "filter", "Filter", show=False, id="app.filter"),
+        Binding("m", "open('movement')", "Move", show=False, id="app.movement"),
+        Binding("a", "open('low_stock')", "Alerts", show=False, id="app.low_stock"),
+        Binding("l", "open('locations')", "Locations", show=False, id="app.locations"),
+        Binding("h", "open('history')", "History", show=False, id="app.history"),
+        Binding("t", "open('tracking')", "Tracking", show=False, id="app.tracking"),
+        Binding("c", "open('counts')", "Counts", show=False, id="app.counts"),
         Binding("question_mark", "open('help')", "Help", id="app.help"),
+        Binding("f1", "open('help')", "Help", show=False, id="app.help_f1"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -192,12 +208,21 @@ class ZinvApp(App[None]):
         self._on_exit = list(on_exit or [])
         self.freeze_gc = freeze_gc
         self._froze_gc = False
+        self._commanding = False
+        state_dir = getattr(service, "state_dir", None)
+        self.preferences = PreferenceFile(Path(state_dir) if state_dir is not None else None)
+        """The remembered theme and sort order of this profile."""
         register_themes(self)
 
     # ------------------------------------------------------------ lifecycle
 
     def on_mount(self) -> None:
-        self.theme = self._initial_theme or DEFAULT_THEME
+        remembered = self.preferences.current.theme
+        if self._initial_theme is None and remembered in self.available_themes:
+            self.theme = remembered
+        else:
+            self.theme = self._initial_theme or DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.demo:
             self.sub_title = "DEMO"
         self.screen_change_signal.subscribe(self, self._ensure_status_bar)
@@ -312,7 +337,11 @@ class ZinvApp(App[None]):
         return getattr(importlib.import_module(module_name), class_name)
 
     def open_screen(self, key: str, **kwargs: Any) -> None:
-        """Show the screen registered as ``key``, one level above the balances (home) screen."""
+        """Show the screen registered as ``key`` over the current one (``Esc`` comes back here).
+
+        A screen of that kind already open is gone back to (and replaced when ``kwargs`` are
+        given), so the stack stays short. Leaving a draft asks first (see :meth:`leave_then`).
+        """
         try:
             screen_class = self.screen_class(key)
         except (ImportError, AttributeError):
@@ -321,15 +350,39 @@ class ZinvApp(App[None]):
             return
         if isinstance(self.screen, screen_class) and not kwargs:
             return
-        if not issubclass(screen_class, ModalScreen):
-            while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+        if issubclass(screen_class, ModalScreen):
+            self.push_screen(screen_class(**kwargs))
+            return
+        self.leave_then(partial(self._show_screen, screen_class, kwargs))
+
+    def _show_screen(self, screen_class: type[Screen], kwargs: dict[str, Any]) -> None:
+        stack = self.screen_stack
+        for index in range(len(stack) - 1, 0, -1):
+            if type(stack[index]) is screen_class:
+                while len(self.screen_stack) > index + 1:
+                    self.pop_screen()
+                if not kwargs:
+                    return
                 self.pop_screen()
+                break
         self.push_screen(screen_class(**kwargs))
+
+    def leave_then(self, then: Callable[[], Any]) -> None:
+        """Run ``then`` now, or, on a screen holding a draft, once the user agreed to drop it
+        (the screen closes first)."""
+        leave = getattr(self.screen, "leave", None)
+        if callable(leave):
+            leave(then)
+        else:
+            then()
 
     def action_open(self, key: str) -> None:
         self.open_screen(key)
 
     def action_home(self) -> None:
+        self.leave_then(self._pop_to_home)
+
+    def _pop_to_home(self) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
@@ -339,13 +392,60 @@ class ZinvApp(App[None]):
 
     def action_filter(self) -> None:
         """Go to the balances and open the filter."""
-        self.action_home()
-        self.call_later(self.screen.run_action, "filter")
+        self._balances_action("filter")
+
+    async def action_quit(self) -> None:
+        """``q``: leave; asks first when a draft would be dropped or movements wait to be sent."""
+        drafted = int(getattr(self.screen, "draft_size", 0) or 0)
+        status = getattr(self.service, "status", None)
+        waiting = int(getattr(status, "pending_count", 0) or 0)
+        if not drafted and not waiting:
+            self.exit()
+            return
+        body = Text()
+        if drafted:
+            title = "Discard this movement?"
+            body.append(f"{plural(drafted, 'line')} will be dropped; nothing is sent.")
+            verb = "Discard and quit"
+        else:
+            title = f"Quit with {plural(waiting, 'movement')} not sent yet?"
+            verb = "Quit"
+        if waiting:
+            body.append("\n" if drafted else "")
+            body.append(
+                f"{plural(waiting, 'movement')} still "
+                f"{'waits' if waiting == 1 else 'wait'} to be sent to Zettle. Nothing is lost: "
+                "they are kept on this computer and sent the next time zinv-tui starts."
+            )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        from zinv_tui.ui.screens.dialogs import ConfirmDialog
+
+        self.push_screen(ConfirmDialog(title, body, verb), answered)
+
+    async def run_command(self, action: str) -> None:
+        """Run ``action`` chosen by name (the command palette): unlike a key, it may leave a
+        screen that keeps its letter keys (asking first if a draft would be dropped)."""
+        self._commanding = True
+        try:
+            await self.run_action(action)
+        finally:
+            self._commanding = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Screen-switching keys do nothing while a dialog (modal screen) is open."""
-        switching = action in {"open", "filter", "home"}
-        return not (switching and isinstance(self.screen, ModalScreen))
+        """Screen-switching keys do nothing while a dialog (modal screen) is open, nor on a screen
+        that keeps its letter keys (the palette may still switch from there; help always opens)."""
+        if action not in {"open", "filter", "home"}:
+            return True
+        screen = self.screen
+        if isinstance(screen, ModalScreen):
+            return False
+        if parameters == ("help",) or self._commanding:
+            return True
+        return not getattr(screen, "KEEPS_LETTER_KEYS", False)
 
     def _ensure_status_bar(self, screen: Screen) -> None:
         """Give ``screen`` a status bar once it has composed (unless a dialog, or it has one)."""
@@ -383,6 +483,13 @@ class ZinvApp(App[None]):
 
     def action_set_theme(self, name: str) -> None:
         self.theme = name
+
+    def _theme_changed(self, theme: Any) -> None:
+        self.preferences.update(theme=getattr(theme, "name", None) or self.theme)
+
+    def remember_sort(self, column: str, reverse: bool) -> None:
+        """The balances were sorted: start with this order next time."""
+        self.preferences.update(sort_column=column, sort_reverse=reverse)
 
     def format_clock(self, moment: datetime) -> str:
         """``HH:MM`` in the display time zone (local, or UTC when frozen)."""
@@ -423,8 +530,11 @@ class ZinvApp(App[None]):
 
     # Balances actions reachable from anywhere (the palette): forwarded to the home screen.
     def _balances_action(self, action: str) -> None:
-        self.action_home()
-        self.call_later(self.screen.run_action, action)
+        def run() -> None:
+            self._pop_to_home()
+            self.call_later(self.screen.run_action, action)
+
+        self.leave_then(run)
 
     def action_sort(self, column: str) -> None:
         self._balances_action(f"sort('{column}')")
@@ -443,6 +553,11 @@ def _balances_screen() -> Screen:
     from zinv_tui.ui.screens.balances import BalancesScreen
 
     return BalancesScreen()
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 line``, ``2 lines``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def diff_upserts(diff: Any) -> list[Any]:

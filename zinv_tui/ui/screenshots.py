@@ -119,15 +119,16 @@ async def show_movement(pilot: Pilot[Any]) -> None:
     field = screen.query_one("#picker-input")
 
     async def enter(text: str) -> None:
-        field.value = text  # what the keyboard or the scanner types (tests type key by key)
+        field.focus()
+        field.value = text  # what the keyboard types (tests type key by key)
         await pilot.pause()
-        await pilot.press("enter")
+        await pilot.press("enter")  # typed by hand: on to the item's quantity
         await settle(pilot, rounds=1)
 
     await enter(typed.sku)
     screen.lines[0].quantity_input.value = "12"
-    await enter(scanned.barcode)
-    await enter(scanned.barcode)
+    for _ in range(2):  # a scanner's burst (tests send it through the terminal parser)
+        await screen.pick(scanned.key, scanned=True)
     await enter(wrong.sku)
     screen.lines[-1].quantity_input.value = "2.5"
     await settle(pilot, rounds=1)

@@ -1,9 +1,11 @@
 """The balances (home) screen: every tracked variant's stock, live, with filter, sort and selection.
 
 Keys: ``/`` filter as you type (Esc clears and closes, Enter keeps it), ``s``/``S`` sort and
-reverse, ``space`` select, ``ctrl+a`` select all shown, ``enter`` or ``m`` new movement for the row
-under the cursor (or the selection), ``r`` refresh now, ``Esc`` clears the selection.
-The rows come from ``app.service.rows``; each service diff is applied in place.
+reverse (remembered for the next launch), ``space`` select, ``ctrl+a`` select all shown, ``enter``
+new movement for the row under the cursor (its quantity ready to type), ``m`` new movement with the
+selection (or the row under the cursor offered under an empty Find field), ``r`` refresh now,
+``Esc`` clears the selection. The rows come from ``app.service.rows``; each service diff is applied
+in place.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ class BalancesScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="balances.filter"),
         Binding("m", "move", "Move", id="balances.move"),
+        # The app's screen keys, shown here (home) and nowhere else: the footer's one full line.
+        Binding("a", "app.open('low_stock')", "Alerts", id="balances.low_stock"),
+        Binding("l", "app.open('locations')", "Locations", id="balances.locations"),
+        Binding("h", "app.open('history')", "History", id="balances.history"),
+        Binding("t", "app.open('tracking')", "Tracking", id="balances.tracking"),
+        Binding("c", "app.open('counts')", "Counts", id="balances.counts"),
         Binding("r", "refresh", "Refresh", show=False, id="balances.refresh"),
         Binding("escape", "clear", "Clear", show=False, id="balances.clear"),
     ]
@@ -62,6 +70,7 @@ class BalancesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.empty_text = "No tracked variants yet: press t to choose products to track."
+        self._restore_sort()
         filter_input = self.filter_input
         filter_input.display = False
         self.watch(filter_input, "value", self._filter_changed, init=False)
@@ -79,7 +88,9 @@ class BalancesScreen(Screen[None]):
 
     def _load_all(self) -> None:
         table = self.table
-        table.loading = False
+        if table.loading:
+            table.loading = False
+            self.refresh_bindings()  # a loading table's keys were left out of the footer
         table.set_rows(self.app.service.rows)
 
     def _stock_changed(self, diff: Any) -> None:
@@ -111,6 +122,19 @@ class BalancesScreen(Screen[None]):
     @on(StockTable.SelectionChanged)
     def _view_changed(self) -> None:
         self._update_count()
+
+    @on(StockTable.ViewChanged)
+    def _remember_sort(self, message: StockTable.ViewChanged) -> None:
+        remember = getattr(self.app, "remember_sort", None)
+        if remember is not None:
+            remember(message.column, message.reverse)
+
+    def _restore_sort(self) -> None:
+        preferences = getattr(self.app, "preferences", None)
+        chosen = getattr(preferences, "current", None)
+        column = getattr(chosen, "sort_column", None)
+        if column in SORTABLE:
+            self.table.sort_by(column, reverse=bool(getattr(chosen, "sort_reverse", False)))
 
     # ------------------------------------------------------------ filter
 
@@ -151,20 +175,27 @@ class BalancesScreen(Screen[None]):
 
     @on(StockTable.RowActivated)
     def _row_activated(self, message: StockTable.RowActivated) -> None:
-        self._open_movement([message.key])
+        self._open_movement(keys=[message.key], focus_quantity=True)
 
     def action_move(self) -> None:
+        """``m``: the selected rows as lines, else the row under the cursor offered in Find;
+        either way the typing goes to Find."""
         table = self.table
-        keys = sorted(table.selected_keys) or ([table.cursor_key] if table.cursor_key else [])
-        self._open_movement(keys)
+        selected = table.selected_keys
+        if selected:  # in the order they are shown (then any the filter hides now)
+            shown = [key for key in table.shown_keys() if key in selected]
+            self._open_movement(keys=shown + sorted(selected.difference(shown)))
+        else:
+            self._open_movement(offer=[table.cursor_key] if table.cursor_key else [])
 
-    def _open_movement(self, keys: list[Any]) -> None:
+    def _open_movement(self, **options: Any) -> None:
         open_screen = getattr(self.app, "open_screen", None)
         if open_screen is not None:
-            open_screen("movement", keys=list(keys))
+            open_screen("movement", **options)
 
-    def action_refresh(self) -> None:
-        self.app.run_action("refresh")
+    async def action_refresh(self) -> None:
+        """``r``: poll Zettle now (the app's refresh runs in a worker)."""
+        await self.app.run_action("refresh")
 
     def action_sort(self, column: str) -> None:
         if column in SORTABLE:

@@ -1,4 +1,5 @@
-"""The help overlay: every key binding of the screen underneath, read live from Textual."""
+"""The help overlay: the keys of the screen underneath (zinv-tui's own, not the generic editing and
+scrolling keys every field and list has), read live from the bindings, with where each one works."""
 
 from __future__ import annotations
 
@@ -6,29 +7,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Static
+from textual.scroll_view import ScrollView
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, typed_character
 
 
 @dataclass(frozen=True, slots=True)
 class BindingLine:
-    """One row of the help table: where a key works, the key, and what it does."""
+    """One row of the help table: the key, what it does, and where on the screen it works."""
 
     scope: str
     keys: str
     description: str
 
 
-SCOPE_ORDER = {"This screen": 0, "In the field": 1, "Here": 1, "Everywhere": 2, "Any screen": 3}
-"""Display order: the screen's own keys, the focused field's, the app's, then Textual's generic
-screen keys (tab, shift+tab, copy)."""
-_GENERIC_SCREEN_ACTIONS = {
-    binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding)
-}
+THIS_SCREEN = "This screen"
+OUTSIDE_FIELDS = "Outside fields"
+"""A letter key on a screen with text fields: in a field, it is typed instead (``?`` excepted)."""
+WIDTHS = {"key": 13, "does": 36, "where": 14}
+"""Column widths: with the table's padding and scroll bar they fit the dialog at 80 columns."""
 
 
 def _describe(binding: Binding) -> str:
@@ -41,21 +44,42 @@ def _describe(binding: Binding) -> str:
     return action.replace("_", " ").capitalize()
 
 
-def _scope_name(node: DOMNode, screen: Screen, binding: Binding) -> str:
-    if node is screen:
-        return "Any screen" if binding.action in _GENERIC_SCREEN_ACTIONS else "This screen"
-    if node is screen.app:
-        return "Everywhere"
-    return "In the field" if node is screen.focused else "Here"
+def _own_actions(node: DOMNode) -> set[str]:
+    """Actions bound by zinv-tui's own classes of ``node`` (not Textual's generic editing,
+    scrolling and focus keys, which every text field and list has)."""
+    actions: set[str] = set()
+    for cls in type(node).__mro__:
+        if not cls.__module__.startswith("zinv_tui"):
+            continue
+        for entry in cls.__dict__.get("BINDINGS", ()):
+            binding = entry if isinstance(entry, Binding) else Binding(*entry)
+            actions.add(binding.action)
+    return actions
+
+
+def _widget_scope(node: DOMNode) -> str:
+    if isinstance(node, Input):
+        return "In the field"
+    if isinstance(node, (ScrollView, OptionList)):
+        return "In the list"
+    return "Here"
+
+
+def _scope_name(node: DOMNode, screen: Screen, key: str, has_fields: bool) -> str:
+    if node is screen or node is screen.app:
+        typed = typed_character(key)
+        printable = typed is not None and typed.isprintable() and key != HELP_KEY
+        return OUTSIDE_FIELDS if printable and has_fields else THIS_SCREEN
+    return _widget_scope(node)
 
 
 def binding_lines(screen: Screen) -> list[BindingLine]:
-    """Every binding that applies on ``screen``: its own, its focused widget's, then the app's.
+    """Every zinv-tui key that works on ``screen``: its own, its focused widget's, the app's.
 
     A key bound at several levels is listed once, where it takes effect (the focused widget wins
-    over the screen, the screen over the app). Keys are merged per action so ``up,k`` shows as one
-    line. A screen's own bindings are all listed even when the focused field swallows plain
-    letters (they work once it loses focus).
+    over the screen, the screen over the app); keys are merged per action so ``up,k`` shows as one
+    line. Keys the app switches off on this screen are left out; letter keys say that they do
+    not work while typing in a field (they are typed). Tab and the command palette close the list.
     """
     app = screen.app
     chain: list[tuple[DOMNode, BindingsMap]] = []
@@ -67,25 +91,42 @@ def binding_lines(screen: Screen) -> list[BindingLine]:
             chain.append((node, node._bindings))
     chain.append((screen, screen._bindings))
     chain.append((app, app._bindings))
+    has_fields = bool(screen.query(Input))
+    free_text = bool(screen.query(FreeTextInput))
 
-    lines: list[BindingLine] = []
+    ranked: list[tuple[int, BindingLine]] = []  # the screen's, the focused widget's, the app's
     seen_keys: set[str] = set()
     for node, bindings_map in chain:
+        rank = 0 if node is screen else 2 if node is app else 1
+        own = _own_actions(node)
         by_action: dict[tuple[str, str, str], list[str]] = {}
         for key, bindings in bindings_map.key_to_bindings.items():
             for binding in bindings:
-                if key in seen_keys or binding.system:
+                if key in seen_keys or binding.system or binding.action not in own:
                     continue
                 if app._check_action_state(binding.action, node) is False:
                     continue
-                scope = _scope_name(node, screen, binding)
-                group = (scope, binding.action, _describe(binding))
+                description = _describe(binding)
+                if binding.action == "open('help')" and free_text:
+                    description = "Help (f1 in a note, where ? types)"
+                scope = _scope_name(node, screen, key, has_fields)
+                group = (scope, binding.action, description)
                 by_action.setdefault(group, []).append(app.get_key_display(binding))
         for (scope, _action, description), keys in by_action.items():
-            lines.append(BindingLine(scope, " ".join(keys), description))
+            ranked.append((rank, BindingLine(scope, " ".join(keys), description)))
         seen_keys.update(bindings_map.key_to_bindings)
-    lines.sort(key=lambda line: SCOPE_ORDER.get(line.scope, 1))
+    lines = [line for _rank, line in sorted(ranked, key=lambda item: item[0])]
+    if "tab" not in seen_keys:
+        tab = _keys(app, "tab", "shift+tab")
+        lines.append(BindingLine(THIS_SCREEN, tab, "Next / previous field or list"))
+    if app.ENABLE_COMMAND_PALETTE:
+        palette = _keys(app, app.COMMAND_PALETTE_BINDING)
+        lines.append(BindingLine(THIS_SCREEN, palette, "Command palette: actions by name"))
     return lines
+
+
+def _keys(app: App[object], *keys: str) -> str:
+    return " ".join(app.get_key_display(Binding(key, "")) for key in keys)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -125,9 +166,8 @@ class HelpScreen(ModalScreen[None]):
             self._title = f"Keys: {title}" if title else "Keys"
         self.query_one("#help-title", Static).update(Text(self._title, style="bold"))
         table = self.query_one("#help-table", DataTable)
-        table.add_column("Key", key="key")
-        table.add_column("Does", key="does")
-        table.add_column("Where", key="where")
+        for label, key in (("Key", "key"), ("Does", "does"), ("Where", "where")):
+            table.add_column(label, key=key, width=WIDTHS[key])
         for line in self._lines:
             table.add_row(Text(line.keys, style="bold"), Text(line.description), Text(line.scope))
         table.focus()

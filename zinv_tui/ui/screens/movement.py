@@ -1,10 +1,17 @@
 """The movement screen: choose a reason, pick variants (type or scan), enter quantities, check
-"balance now -> after" per line, confirm. The movement goes through the service's outbox."""
+"balance now -> after" per line, confirm. The movement goes through the service's outbox.
+
+Typing is the work here, so letters never leave the screen: a letter typed while a menu or button
+has the focus goes to Find (and a scan's Enter after it too); the screen-switching keys do nothing.
+``q`` and every other way out ask before drafted lines are dropped. The focus follows the work:
+Find first; the quantity of an item picked by typing; Find again after a scan (for the next one),
+after Enter in a quantity, and after a reason is chosen.
+"""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +26,8 @@ from zinv_tui.service import LocationType, MovementIntent, PlannedMovement, Reas
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
-from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
-from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.screens.variant_search import CodeInput, RowKey, VariantPicker, row_label
+from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, TextInput
 
 REASON_CHOICES: list[tuple[str, Reason]] = [
     ("Restock", Reason.RESTOCK),
@@ -98,19 +105,39 @@ class MovementScreen(ServiceScreen[None]):
 
     TITLE = "New movement"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
+    KEEPS_LETTER_KEYS = True
+    AUTO_FOCUS = "#picker-input"
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Confirm"),
         Binding("ctrl+f", "find", "Find item"),
         Binding("ctrl+r", "remove_line", "Remove line"),
         Binding("ctrl+n", "focus_note", "Note", show=False),
-        Binding("f1", "app.open('help')", "Keys", show=False),
     ]
 
-    def __init__(self, keys: Iterable[RowKey] | None = None) -> None:
+    def __init__(
+        self,
+        keys: Iterable[RowKey] | None = None,
+        *,
+        offer: Iterable[RowKey] | None = None,
+        focus_quantity: bool = False,
+    ) -> None:
+        """``keys``: lines to start with; ``offer``: rows listed under the empty Find field (Enter
+        picks one); the focus starts in Find, or in the first quantity with ``focus_quantity``."""
         super().__init__()
         self._initial_keys = list(keys or [])
+        self._offer = list(offer or [])
+        self._focus_quantity = focus_quantity
         self._lines: dict[RowKey, MovementLine] = {}
         self._saving = False
+        self._last_reason = Reason.RESTOCK
+        self._choices: dict[str | None, object] = {
+            "reason": Reason.RESTOCK,
+            "from": LocationType.STORE,
+            "to": LocationType.BIN,
+        }
+        """The value of each menu as last chosen (as composed to begin with)."""
+        self._held: dict[LocationType, dict[RowKey, int] | None] = {}
+        """Balances at places other than the shop, read for a move out of one (None: unreadable)."""
 
     # ----------------------------------------------------------------- layout
 
@@ -151,10 +178,12 @@ class MovementScreen(ServiceScreen[None]):
             yield Static("Item", classes="line-label")
             yield Static("Qty", classes="line-qty", id="qty-header")
             yield Static("Now -> after", classes="line-preview")
-        yield VerticalScroll(id="lines")
+        yield VerticalScroll(id="lines", can_focus=False)  # Tab goes from Find to the quantities
         with Horizontal(id="note-row"):
             yield Static("Note", classes="field-label")
-            yield TextInput(placeholder="optional, kept in the history", id="note", compact=True)
+            yield FreeTextInput(
+                placeholder="optional, kept in the history", id="note", compact=True
+            )
         with Horizontal(id="confirm-row"):
             yield Static(id="summary")
             yield Button("Confirm ^s", variant="primary", id="confirm", compact=True)
@@ -167,10 +196,13 @@ class MovementScreen(ServiceScreen[None]):
         for key in self._initial_keys:
             if key in rows:
                 await self._add_line(key, "1")
-        if self._lines:
+        picker = self.query_one(VariantPicker)
+        picker.offer(key for key in self._offer if key in rows)
+        if self._lines and self._focus_quantity:
             next(iter(self._lines.values())).quantity_input.focus()
         else:
-            self.query_one(VariantPicker).focus_input()
+            picker.focus_input()
+        self.update_previews()
         self.follow_rows(self._rows_changed)
 
     def _rows_changed(self, diff: Any) -> None:
@@ -212,9 +244,31 @@ class MovementScreen(ServiceScreen[None]):
         return value if isinstance(value, LocationType) else LocationType.BIN
 
     @on(Select.Changed)
-    def _reason_or_location_changed(self) -> None:
+    def _reason_or_location_changed(self, event: Select.Changed) -> None:
+        if self._choices.get(event.select.id) == event.value:
+            return  # the first value, announced as the menu mounts: nothing was chosen
+        self._choices[event.select.id] = event.value
+        reason = self.reason
+        if (reason is Reason.SET_COUNT) != (self._last_reason is Reason.SET_COUNT):
+            # A quantity is not a count (nor a count a quantity): start those fields empty.
+            for line in self._lines.values():
+                line.quantity_input.value = ""
+        self._last_reason = reason
         self._show_reason()
+        self._read_source_place()
         self.update_previews()
+        focused = self.focused
+        if focused is not None and event.select in focused.ancestors_with_self:
+            self.call_after_refresh(self._after_choice, event.select)
+
+    def _after_choice(self, select: Select[Any]) -> None:
+        """A menu was chosen from: on to the next thing to fill in (a move's From and To first)."""
+        if select.id == "reason" and self.reason is Reason.MOVE:
+            self.query_one("#from", Select).focus()
+        elif select.id == "from":
+            self.query_one("#to", Select).focus()
+        else:
+            self.query_one(VariantPicker).focus_input()
 
     # ---------------------------------------------------------------- lines
 
@@ -231,10 +285,10 @@ class MovementScreen(ServiceScreen[None]):
         await self.pick(event.key, scanned=event.scanned)
 
     async def pick(self, key: RowKey, scanned: bool) -> None:
-        """Add ``key`` (or add one to its line when ``scanned``)."""
+        """Add ``key``. A scan adds one (to its line) and keeps Find ready for the next scan; an
+        item picked by typing gets its line (a count starts empty) and the focus in its quantity."""
         line = self._lines.get(key)
         if scanned:
-            # A scan (or an exact code typed + Enter): add one, stay in the field for the next scan.
             if line is None:
                 line = await self._add_line(key, "1")
             else:
@@ -247,7 +301,7 @@ class MovementScreen(ServiceScreen[None]):
             self.query_one(VariantPicker).focus_input()
             return
         if line is None:
-            line = await self._add_line(key, "1")
+            line = await self._add_line(key, "" if self.reason is Reason.SET_COUNT else "1")
         line.scroll_visible()
         line.quantity_input.focus()
 
@@ -294,8 +348,46 @@ class MovementScreen(ServiceScreen[None]):
     def action_find(self) -> None:
         self.query_one(VariantPicker).focus_input()
 
+    async def on_key(self, event: events.Key) -> None:
+        """A key no field took (a menu or button has the focus): a letter goes to Find, never to
+        the app; an Enter right after such letters ends that code (a scan that arrived there).
+        ``?`` (help) and ``q`` (quit, which asks) keep their meaning."""
+        if isinstance(self.focused, Input):
+            return
+        field = self.query_one(VariantPicker).input
+        if not isinstance(field, CodeInput):
+            return
+        if event.is_printable and event.character and event.key not in ("space", HELP_KEY, "q"):
+            event.stop()
+            event.prevent_default()
+            field.type_key(event.character, event.time)
+        elif event.key in CodeInput.END_KEYS and field.typed_just_before(event.time):
+            field.focus()
+            await field.end_key(event)
+
     def action_focus_note(self) -> None:
         self.query_one("#note", Input).focus()
+
+    def _read_source_place(self) -> None:
+        """A move out of a place other than the shop: read what it holds (once), for the preview."""
+        source = self._move_from()
+        if (
+            self.reason is Reason.MOVE
+            and source is not LocationType.STORE
+            and source not in self._held
+        ):
+            self._read_place(source)
+
+    @work(group="movement-place", exit_on_error=False)
+    async def _read_place(self, place: LocationType) -> None:
+        try:
+            self._held[place] = await self.service.place_balances(place)
+        except Exception:  # offline: the preview says it cannot tell, and no warning is made
+            self._held[place] = None
+        self.update_previews()
+
+    def _held_known(self) -> dict[LocationType, dict[RowKey, int]]:
+        return {place: held for place, held in self._held.items() if held is not None}
 
     # ---------------------------------------------------------------- maths
 
@@ -317,8 +409,11 @@ class MovementScreen(ServiceScreen[None]):
             )
         return MovementIntent(reason, line.key, quantity=amount, note=note)
 
-    def build_intents(self) -> tuple[list[MovementIntent], list[MovementLine]]:
-        """The intents of the valid lines, and the lines whose quantity is not acceptable."""
+    def build_intents(
+        self, *, flag_blanks: bool = True
+    ) -> tuple[list[MovementIntent], list[MovementLine]]:
+        """The intents of the valid lines, and the lines whose quantity is not acceptable (a blank
+        one is marked only with ``flag_blanks``: while typing, an empty field is not a mistake)."""
         note = self.query_one("#note", Input).value.strip()
         intents: list[MovementIntent] = []
         invalid: list[MovementLine] = []
@@ -326,20 +421,27 @@ class MovementScreen(ServiceScreen[None]):
             try:
                 amount = self._read_line(line)
             except QuantityError as error:
-                line.show_error(str(error))
+                blank = not line.quantity_text.strip()
+                line.show_error(None if blank and not flag_blanks else str(error))
                 invalid.append(line)
                 continue
             intents.append(self._intent(line, amount, note))
         return intents, invalid
 
-    def update_previews(self) -> None:
+    def plan(self, intents: Sequence[MovementIntent]) -> Sequence[PlannedMovement]:
+        """The service's plan of ``intents``, with the source place's balances when known."""
+        if not intents:
+            return []
+        return self.service.plan(intents, held=self._held_known() or None)
+
+    def update_previews(self, *, flag_blanks: bool = False) -> None:
         """Recompute "now -> after" for every line, and the inline errors."""
         if not self.is_attached:
             return
-        intents, invalid = self.build_intents()
-        plans: Sequence[PlannedMovement] = self.service.plan(intents) if intents else []
-        by_key = {plan.key: plan for plan in plans}
+        intents, invalid = self.build_intents(flag_blanks=flag_blanks)
+        by_key = {plan.key: plan for plan in self.plan(intents)}
         rows = self.service.rows
+        reading = self.reason is Reason.MOVE and self._move_from() not in self._held
         total = 0
         for line in self._lines.values():
             row = rows.get(line.key)
@@ -349,18 +451,22 @@ class MovementScreen(ServiceScreen[None]):
                 line.show_preview(Text(f"{now} -> ?", style="dim"))
                 continue
             line.show_error(plan.error)
-            line.show_preview(_preview(plan, row))
+            line.show_preview(_preview(plan, row, reading=reading))
             if plan.error is None:
                 total += plan.store_change
-        self._show_summary(len(self._lines), len(invalid), total)
+        blanks = sum(1 for line in invalid if not line.quantity_text.strip())
+        self._show_summary(len(self._lines), len(invalid) - blanks, blanks, total)
 
-    def _show_summary(self, count: int, invalid: int, total: int) -> None:
+    def _show_summary(self, count: int, invalid: int, blanks: int, total: int) -> None:
         summary = Text()
         if not count:
             summary.append("No items yet: type a name or SKU, or scan", style="dim")
         else:
             summary.append(f"{count} line{'s' if count != 1 else ''}")
             summary.append(f", shop stock {total:+d}")
+            if blanks:
+                word = "count" if self.reason is Reason.SET_COUNT else "quantity"
+                summary.append(f", {blanks} {word}{'s' if blanks != 1 else ''} to type")
             if invalid:
                 summary.append(f", {invalid} to fix", style="bold red")
         self.query_one("#summary", Static).update(summary)
@@ -377,11 +483,11 @@ class MovementScreen(ServiceScreen[None]):
             return
         intents, invalid = self.build_intents()
         if invalid:
-            self.update_previews()
+            self.update_previews(flag_blanks=True)
             invalid[0].quantity_input.focus()
             self.notify("Fix the quantities marked in red first", severity="warning")
             return
-        plans = self.service.plan(intents)
+        plans = self.plan(intents)
         errors = [plan for plan in plans if plan.error]
         if errors:
             self.update_previews()
@@ -427,23 +533,40 @@ class MovementScreen(ServiceScreen[None]):
             "recorded, sending to Zettle",
             markup=False,
         )
-        self.dismiss()
+        if self.is_current:  # else a dialog (e.g. quit) is on top: Esc leaves without asking
+            self.dismiss()
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
         self.action_back()
 
+    @property
+    def draft_size(self) -> int:
+        """Lines that leaving now would drop (0 once the movement is being recorded)."""
+        return 0 if self._saving else len(self._lines)
+
     def action_back(self) -> None:
-        """Esc: leave; asks first when lines would be lost."""
-        if not self._lines or self._saving:
-            super().action_back()
+        """Esc: back where the movement was started; asks first when lines would be lost."""
+        self.leave()
+
+    def leave(self, then: Callable[[], object] | None = None) -> None:
+        """Close (asking first when lines would be dropped), then run ``then``."""
+
+        def close() -> None:
+            if self.is_current:
+                self.dismiss()
+            if then is not None:
+                then()
+
+        count = self.draft_size
+        if not count:
+            close()
             return
 
         def answered(discard: bool | None) -> None:
             if discard:
-                self.dismiss()
+                close()
 
-        count = len(self._lines)
         self.app.push_screen(
             ConfirmDialog(
                 "Discard this movement?",
@@ -454,14 +577,29 @@ class MovementScreen(ServiceScreen[None]):
         )
 
 
-def _preview(plan: PlannedMovement, row: Any) -> Text:
+def _preview(plan: PlannedMovement, row: Any, *, reading: bool = False) -> Text:
+    """``now -> after`` in the shop; for a move out of another place, that place's too (``BIN 2
+    -> -8``; ``reading``: its balances are still being read)."""
     text = Text()
     pending = PENDING_MARK if row is not None and row.pending else ""
-    text.append(f"{plan.balance_before}{pending} -> ")
-    after_style = "bold red" if plan.balance_after < 0 else "bold"
-    text.append(str(plan.balance_after), style=after_style)
-    if plan.reason is Reason.MOVE and plan.store_change == 0 and plan.error is None:
-        text = Text("shop unchanged", style="dim")
-    elif plan.warning:
+    if plan.reason is not Reason.MOVE or plan.store_change != 0 or plan.error is not None:
+        text.append(f"{plan.balance_before}{pending} -> ")
+        text.append(str(plan.balance_after), style=_after_style(plan.balance_after))
+    source = plan.from_type
+    if plan.reason is Reason.MOVE and source is not None and source is not LocationType.STORE:
+        if text:
+            text.append("  ")
+        text.append(f"{source.value} ", style="dim")
+        if plan.source_before is not None and plan.source_after is not None:
+            text.append(f"{plan.source_before} -> ")
+            below = plan.source_after < 0 and plan.warning is not None  # not SUPPLIER's usual
+            text.append(str(plan.source_after), style="bold red" if below else "bold")
+        else:
+            text.append("…" if reading else "?", style="dim")
+    if plan.warning:
         text.append(" !", style="bold red")
     return text
+
+
+def _after_style(after: int) -> str:
+    return "bold red" if after < 0 else "bold"

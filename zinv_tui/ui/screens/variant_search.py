@@ -2,6 +2,8 @@
 
 A USB barcode scanner is a keyboard: it types the code then Enter, very fast. So Enter on a code
 that is exactly a barcode or SKU picks that variant at once; else Enter picks the highlighted match.
+Whether a code was scanned or typed by hand is told by its speed (:data:`SCAN_KEY_GAP`): the screen
+keeps the field ready for the next scan after a scan, and moves on to the quantity after typing.
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.text_input import HELP_KEY, TextInput
 
 RowKey = tuple[str, str]
+
+SCAN_KEY_GAP = 0.04
+"""Longest pause (seconds) between the keys of a scan, Enter included. A scanner types a code at a
+few milliseconds a key (over SSH often in a single read); a person, even a fast typist, takes
+well over 40 ms for most keys of a code, so a whole code that fast was scanned."""
 
 
 class SearchableRow(Protocol):
@@ -140,19 +147,21 @@ class CodeInput(TextInput):
 
     A scanner's burst can arrive in one read ("code1<CR>code2<CR>" over SSH). A key binding would
     run after the whole burst was typed in and the codes would run together, so the end of a code
-    is handled as its key arrives: the field is emptied and :class:`CodeInput.Code` posted.
+    is handled as its key arrives: the field is emptied and :class:`CodeInput.Code` posted, saying
+    whether the code came as a scanner's burst (every key within :data:`SCAN_KEY_GAP`).
     Enter after text that is not an exact code submits as usual (picking the highlighted match).
     """
 
     END_KEYS = frozenset({"enter", "ctrl+j", "tab"})
 
     class Code(Message):
-        """An exact barcode or SKU was entered."""
+        """An exact barcode or SKU was entered; ``scanned``: it came as a scanner's burst."""
 
-        def __init__(self, field: CodeInput, code: str) -> None:
+        def __init__(self, field: CodeInput, code: str, scanned: bool) -> None:
             super().__init__()
             self.field = field
             self.code = code
+            self.scanned = scanned
 
         @property
         def control(self) -> CodeInput:
@@ -161,21 +170,70 @@ class CodeInput(TextInput):
     def __init__(self, is_code: Callable[[str], bool], **options: Any) -> None:
         super().__init__(**options)
         self._is_code = is_code
+        self._fast_keys = 0
+        """Characters typed in the current run of fast keys (each within SCAN_KEY_GAP)."""
+        self._last_key_time = float("-inf")
+        self._select_on_focus_later: bool | None = None
+
+    def _note_key(self, when: float) -> None:
+        """A character arrives at ``when`` (before it is inserted)."""
+        fast = bool(self.value) and when - self._last_key_time <= SCAN_KEY_GAP
+        self._fast_keys = self._fast_keys + 1 if fast else 1
+        self._last_key_time = when
+
+    def _burst_ends(self, when: float) -> bool:
+        """True when all of the field's text, and its end key at ``when``, came as a burst."""
+        text = self.value
+        return (
+            bool(text)
+            and self._fast_keys >= len(text)
+            and when - self._last_key_time <= SCAN_KEY_GAP
+        )
+
+    def type_key(self, character: str, when: float) -> None:
+        """Append ``character`` typed at ``when`` elsewhere on the screen, and take the focus
+        (without selecting the text, so the next key is added to it)."""
+        self._note_key(when)
+        self.value += character
+        self.cursor_position = len(self.value)
+        if not self.has_focus:
+            if self._select_on_focus_later is None:
+                self._select_on_focus_later = self.select_on_focus
+            self.select_on_focus = False
+            self.focus()
+
+    def on_focus(self) -> None:
+        # Runs before Input's own focus handler; select-on-focus comes back right after it.
+        if self._select_on_focus_later is not None:
+            self.call_next(setattr, self, "select_on_focus", self._select_on_focus_later)
+            self._select_on_focus_later = None
+
+    def typed_just_before(self, when: float) -> bool:
+        """True when a character was typed in here within :data:`SCAN_KEY_GAP` of ``when``."""
+        return bool(self.value) and when - self._last_key_time <= SCAN_KEY_GAP
+
+    async def end_key(self, event: events.Key) -> bool:
+        """Handle an end key (Enter, LF, Tab); False when it was not the end of anything."""
+        text = self.value
+        if self._is_code(text):
+            event.stop()
+            event.prevent_default()
+            scanned = self._burst_ends(event.time)
+            self.value = ""
+            self.post_message(self.Code(self, clean_code(text), scanned))
+            return True
+        if event.key in ("ctrl+j", "enter"):  # Enter, or a scanner's LF after something unknown
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+            return True
+        return False
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key in self.END_KEYS:
-            text = self.value
-            if self._is_code(text):
-                event.stop()
-                event.prevent_default()
-                self.value = ""
-                self.post_message(self.Code(self, clean_code(text)))
-                return
-            if event.key == "ctrl+j":  # a scanner's LF after something unknown: like Enter
-                event.stop()
-                event.prevent_default()
-                await self.action_submit()
-                return
+        if event.key in self.END_KEYS and await self.end_key(event):
+            return
+        if event.is_printable and event.key != HELP_KEY:
+            self._note_key(event.time)
         await super()._on_key(event)
 
 
@@ -205,7 +263,7 @@ class VariantPicker(Vertical):
     """
 
     class Picked(Message):
-        """A variant was chosen: ``scanned`` is True when the code matched exactly on Enter."""
+        """A variant was chosen: ``scanned`` is True when its code came as a scanner's burst."""
 
         def __init__(self, picker: VariantPicker, key: RowKey, scanned: bool) -> None:
             super().__init__()
@@ -297,19 +355,23 @@ class VariantPicker(Vertical):
         self.show_error("")
         self._show(self._index.search(event.value))
 
+    def offer(self, keys: Iterable[RowKey]) -> None:
+        """List ``keys`` under the empty field: Enter picks the highlighted one, typing searches."""
+        self._show(keys)
+
     @on(Input.Submitted, "#picker-input")
     def _on_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         code = clean_code(event.value)
-        if not code:
-            return
-        key = self._index.exact(code)
+        key = self._index.exact(code) if code else None
         if key is not None:
-            self._pick(key, scanned=True)
+            self._pick(key, scanned=False)
             return
         highlighted = self.query_one("#picker-options", OptionList).highlighted
         if self._matches and highlighted is not None:
             self._pick(self._matches[highlighted], scanned=False)
+            return
+        if not code:
             return
         self.app.bell()
         self.show_error(f"Nothing matches {code!r}: check the code, or type part of the name")
@@ -320,7 +382,8 @@ class VariantPicker(Vertical):
         key = self._index.exact(event.code)
         if key is not None:
             self.show_error("")
-            self.post_message(self.Picked(self, key, scanned=True))
+            self.close()
+            self.post_message(self.Picked(self, key, scanned=event.scanned))
 
     @on(OptionList.OptionSelected, "#picker-options")
     def _on_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -185,10 +185,12 @@ class StockTable(ScrollView, can_focus=True):
         Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
         Binding("home,g", "first", "First row", show=False),
         Binding("end,G", "last", "Last row", show=False),
-        Binding("enter", "activate", "Move stock", id="stock-table.activate"),
-        Binding("space", "toggle_select", "Select", id="stock-table.select"),
+        # Not in the footer, which at 80 columns has room for the screen's and the app's keys
+        # only (m moves stock too); ? help lists them.
+        Binding("enter", "activate", "Move stock", show=False, id="stock-table.activate"),
+        Binding("space", "toggle_select", "Select", show=False, id="stock-table.select"),
         Binding("ctrl+a", "select_all", "Select all shown", show=False),
-        Binding("s", "cycle_sort", "Sort", id="stock-table.sort"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="stock-table.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="stock-table.reverse"),
     ]
 
