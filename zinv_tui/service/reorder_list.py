@@ -1,0 +1,223 @@
+"""The reorder list: every tracked variant's demand, cover and suggested order, most urgent first.
+
+Joins the live rows (on hand = the balance shown, own pending movements included), the local
+sales history, the per-variant settings, what is on order and the app's own movements (for the
+stock-out reconstruction), and applies :mod:`zinv_tui.service.reorder` to each variant. Windows
+are whole local days before today: ``W`` days, and ``2 W`` for slow items (fewer than
+``slow_sales`` units in ``W``) when the history reaches that far.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from zinv_tui.service.journal import OutboxEntry, OutboxStatus
+from zinv_tui.service.reorder import (
+    Demand,
+    ReorderParams,
+    ReorderStatus,
+    Suggestion,
+    VariantPlan,
+    demand,
+    explain,
+    out_of_stock_days,
+    suggest,
+)
+from zinv_tui.service.rows import RowKey, StockRow
+from zinv_tui.service.sales_history import SalesHistory, local_day
+
+RECORD_KEYS = (
+    "sku",
+    "variant_uuid",
+    "name",
+    "balance",
+    "per_day",
+    "days_of_cover",
+    "on_order",
+    "suggested",
+    "pack_size",
+    "status",
+    "supplier",
+    "reorder_point",
+    "target",
+    "window_days",
+    "in_stock_days",
+    "sold",
+    "refunded",
+    "product_uuid",
+)
+"""The keys of :meth:`ReorderLine.record` (``zinv-tui reorder --format json|csv``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReorderLine:
+    """One variant of the reorder list."""
+
+    row: StockRow
+    demand: Demand
+    suggestion: Suggestion
+    plan: VariantPlan
+    on_order: int
+
+    @property
+    def key(self) -> RowKey:
+        return self.row.key
+
+    @property
+    def status(self) -> ReorderStatus:
+        return self.suggestion.status
+
+    @property
+    def balance(self) -> int:
+        return self.row.shown_balance
+
+    @property
+    def per_day(self) -> float:
+        return self.suggestion.per_day
+
+    @property
+    def days_of_cover(self) -> float | None:
+        return self.suggestion.days_of_cover
+
+    @property
+    def suggested(self) -> int:
+        return self.suggestion.suggested
+
+    def explain(self) -> str:
+        """The numbers behind the suggestion, in words."""
+        return explain(self.demand, self.suggestion, self.balance, self.on_order, self.plan)
+
+    def record(self) -> dict[str, Any]:
+        """The line as printed by ``zinv-tui reorder`` (rounded for people and scripts)."""
+        cover = self.days_of_cover
+        return {
+            "sku": self.row.sku,
+            "variant_uuid": self.row.variant_uuid,
+            "name": self.row.label,
+            "balance": self.balance,
+            "per_day": round(self.per_day, 2),
+            "days_of_cover": None if cover is None else round(cover, 1),
+            "on_order": self.on_order,
+            "suggested": self.suggested,
+            "pack_size": self.plan.pack_size,
+            "status": self.status.value,
+            "supplier": self.plan.supplier,
+            "reorder_point": round(self.suggestion.reorder_point, 1),
+            "target": round(self.suggestion.target, 1),
+            "window_days": self.demand.window_days,
+            "in_stock_days": self.demand.in_stock_days,
+            "sold": round(self.demand.sold, 3),
+            "refunded": round(self.demand.refunded, 3),
+            "product_uuid": self.row.product_uuid,
+        }
+
+
+def urgency(line: ReorderLine) -> tuple[int, float, int, str]:
+    """Sort key: out and order-now first, by days of cover, then the rest by status."""
+    status = line.status
+    first = 0 if status in (ReorderStatus.OUT, ReorderStatus.ORDER) else 1
+    cover = line.days_of_cover
+    return (first, math.inf if cover is None else cover, status.rank, line.row.label.casefold())
+
+
+def own_changes_by_day(
+    entries: Iterable[OutboxEntry], history: SalesHistory
+) -> dict[str, dict[int, int]]:
+    """Per variant, per local day, the net STORE change of the app's own movements that count
+    (pending or acknowledged; refused and cancelled ones never happened)."""
+    found: dict[str, dict[int, int]] = {}
+    for entry in entries:
+        if entry.status not in (OutboxStatus.PENDING, OutboxStatus.ACKNOWLEDGED):
+            continue
+        if not entry.store_change:
+            continue
+        day = local_day(entry.created, history.zone)
+        days = found.setdefault(entry.variant_uuid, {})
+        days[day] = days.get(day, 0) + entry.store_change
+    return found
+
+
+def reorder_lines(
+    rows: Iterable[StockRow],
+    history: SalesHistory,
+    *,
+    params: ReorderParams,
+    plans: Mapping[str, VariantPlan],
+    default_plan: VariantPlan,
+    on_order: Mapping[str, int],
+    own_changes: Mapping[str, Mapping[int, int]],
+) -> list[ReorderLine]:
+    """The reorder list for ``rows``, most urgent first (see :func:`urgency`)."""
+    today = history.today()
+    window = params.window_days
+    last = today - 1
+    short_from = today - window
+    long_from = today - 2 * window
+    complete_from = history.first_complete_day()
+    long_known = complete_from is not None and complete_from <= long_from
+    trading = history.trading_days(long_from, last)
+    trading_short = sum(1 for day in trading if day >= short_from)
+    totals = history.totals(long_from, last, short_from)
+    marks = history.out_of_stock_marks(long_from, last)
+    observed = history.observed_days(long_from, last)
+    row_list = list(rows)
+    candidates = {
+        row.variant_uuid
+        for row in row_list
+        if row.shown_balance <= 0 or row.variant_uuid in marks or row.variant_uuid in own_changes
+    }
+    if not trading:
+        candidates = set()
+    detail = history.days_of(sorted(candidates), long_from, today) if candidates else {}
+    long_days = list(range(long_from, today))
+    none: dict[int, int] = {}
+    lines: list[ReorderLine] = []
+    reduce = params.refunds_reduce_demand
+    slow = params.slow_sales
+    trading_long = len(trading)
+    for row in row_list:
+        variant = row.variant_uuid
+        sold_long, refunded_long, sold_short, refunded_short = totals.get(
+            variant, (0.0, 0.0, 0.0, 0.0)
+        )
+        out_short = out_long = 0
+        if variant in candidates:
+            days = detail.get(variant, {})
+            out = out_of_stock_days(
+                long_days,
+                trading,
+                today,
+                row.shown_balance,
+                {day: item.sold for day, item in days.items()},
+                own_changes.get(variant, none),
+                observed,
+                marks.get(variant, ()),
+            )
+            out_long = len(out)
+            out_short = sum(1 for day in out if day >= short_from)
+        found = demand(
+            sold_short,
+            refunded_short,
+            trading_short,
+            out_short,
+            window,
+            refunds_reduce_demand=reduce,
+        )
+        if found.counted < slow and long_known and sold_long > sold_short:
+            found = demand(
+                sold_long,
+                refunded_long,
+                trading_long,
+                out_long,
+                2 * window,
+                refunds_reduce_demand=reduce,
+            )
+        plan = plans.get(variant, default_plan)
+        pending = on_order.get(variant, 0)
+        suggestion = suggest(found.per_day, row.shown_balance, pending, plan)
+        lines.append(ReorderLine(row, found, suggestion, plan, pending))
+    lines.sort(key=urgency)
+    return lines
