@@ -129,14 +129,16 @@ def _variants(shop: DemoShop, per_day: int, rng: random.Random, today: date) -> 
         delivery = frozenset(range(6)) if product.category == "Bakery" else frozenset({weekday})
         for variant in product.variants:
             weight = rate * rng.lognormvariate(0, 0.8) / max(1, len(product.variants)) ** 0.5
-            out = today - timedelta(days=16) if rng.random() < OUT_NOW_SHARE else None
-            found.append(_Variant(product.uuid, variant.uuid, weight, 0.0, 0, delivery, out))
+            found.append(_Variant(product.uuid, variant.uuid, weight, 0.0, 0, delivery, None))
     total = sum(v.weight for v in found) or 1.0
     units_per_day = per_day * 1.55 * 1.2
     for variant in found:
         variant.daily = units_per_day * variant.weight / total
         cycle = 1 if len(variant.delivery_weekdays) > 1 else 7
         variant.level = max(2, math.ceil(variant.daily * (cycle + 3) * 1.2))
+    sellers = [variant for variant in found if variant.daily >= 0.5]
+    for variant in rng.sample(sellers, min(len(sellers), math.ceil(len(found) * OUT_NOW_SHARE))):
+        variant.out_from = today - timedelta(days=16)  # no delivery since: out of stock by now
     return found
 
 
