@@ -164,3 +164,37 @@ def test_stock_out_days_are_trading_days_without_sales(balance, sales, own, trad
     assert not any(sales.get(day, 0) > 0 for day in out)
     found = demand(sum(sales.get(d, 0) for d in WINDOW), 0, len(trading), len(out), len(WINDOW))
     assert found.in_stock_days == len(trading) - len(out) >= 0
+
+
+def _walk_every_day(window, trading, today, balance, sales, own, observed, marks) -> set[int]:
+    """The rule of ``out_of_stock_days`` written the slow, obvious way: every day from today."""
+    out = set()
+    closing = float(balance)
+    for day in range(today, window[0] - 1, -1):
+        sold = sales.get(day, 0.0)
+        opening = closing + sold - own.get(day, 0)
+        if day in window and day in trading and sold <= 0:
+            if day in observed:
+                if day in marks:
+                    out.add(day)
+            elif max(opening, closing) <= 0:
+                out.add(day)
+        closing = opening
+    return out
+
+
+@given(
+    balance=st.integers(min_value=-5, max_value=30),
+    sales=st.dictionaries(st.sampled_from([*WINDOW, TODAY]), st.integers(1, 5).map(float)),
+    own=st.dictionaries(st.sampled_from([*WINDOW, TODAY]), st.integers(-10, 10)),
+    trading=st.sets(st.sampled_from(WINDOW)),
+    observed=st.sets(st.sampled_from(WINDOW)),
+    marks=st.sets(st.sampled_from(WINDOW)),
+)
+def test_the_event_walk_finds_what_walking_every_day_finds(
+    balance, sales, own, trading, observed, marks
+) -> None:
+    marks &= observed
+    fast = out_of_stock_days(WINDOW, sorted(trading), TODAY, balance, sales, own, observed, marks)
+    slow = _walk_every_day(WINDOW, trading, TODAY, balance, sales, own, observed, marks)
+    assert fast == slow

@@ -29,10 +29,13 @@ case this catches (the one that spirals: no sales -> low velocity -> small order
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 DEFAULT_WINDOW_DAYS = 28
 DEFAULT_LEAD_TIME_DAYS = 7.0
@@ -83,8 +86,7 @@ class ReorderParams:
                 raise ValueError(f"{name.replace('_', ' ')} must be 0-{MAX_DAYS_SETTING:g} days")
 
 
-@dataclass(frozen=True, slots=True)
-class VariantPlan:
+class VariantPlan(msgspec.Struct, frozen=True, gc=False):
     """One variant's settings, resolved (variant override, else supplier, else the default)."""
 
     lead_time_days: float = DEFAULT_LEAD_TIME_DAYS
@@ -96,8 +98,7 @@ class VariantPlan:
     supplier: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Demand:
+class Demand(msgspec.Struct, frozen=True, gc=False):
     """Sales of one variant over its window: units, refunds netted, and the days that counted."""
 
     sold: float
@@ -125,9 +126,16 @@ def demand(
 ) -> Demand:
     """The demand of a window: ``trading_days`` the shop was open, ``out_days`` of them the item
     was out of stock (and did not sell)."""
-    counted = max(0.0, sold - refunded) if refunds_reduce_demand else max(0.0, sold)
-    in_stock = max(0, trading_days - out_days)
-    return Demand(sold, refunded, in_stock, out_days, window_days, counted)
+    counted = sold - refunded if refunds_reduce_demand else sold
+    in_stock = trading_days - out_days
+    return Demand(
+        sold,
+        refunded,
+        in_stock if in_stock > 0 else 0,
+        out_days,
+        window_days,
+        counted if counted > 0 else 0.0,
+    )
 
 
 def round_up_to_pack(quantity: float, pack_size: int) -> int:
@@ -139,8 +147,7 @@ def round_up_to_pack(quantity: float, pack_size: int) -> int:
     return math.ceil(quantity / pack - 1e-9) * pack
 
 
-@dataclass(frozen=True, slots=True)
-class Suggestion:
+class Suggestion(msgspec.Struct, frozen=True, gc=False):
     """The numbers of one line, and the formula's own values when min/max are pinned."""
 
     per_day: float
@@ -156,17 +163,19 @@ class Suggestion:
 
 def suggest(per_day: float, on_hand: int, on_order: int, plan: VariantPlan) -> Suggestion:
     """Reorder point, target, suggested order and status for one variant."""
-    shelf = max(0, on_hand)
+    shelf = on_hand if on_hand > 0 else 0
+    incoming = on_order if on_order > 0 else 0
     safety = per_day * plan.safety_days
     formula_rop = per_day * plan.lead_time_days + safety
     formula_target = per_day * (plan.lead_time_days + plan.cover_days) + safety
     rop = float(plan.min_level) if plan.min_level is not None else formula_rop
     target = float(plan.max_level) if plan.max_level is not None else formula_target
-    target = max(target, rop)
-    need = max(0.0, target - shelf - max(0, on_order))
-    suggested = round_up_to_pack(need, plan.pack_size)
+    if target < rop:
+        target = rop
+    position = shelf + incoming
+    need = target - position if target > position else 0.0
+    suggested = round_up_to_pack(need, plan.pack_size) if need > 0 else 0
     cover = shelf / per_day if per_day > 0 else None
-    position = shelf + max(0, on_order)
     pinned = plan.min_level is not None or plan.max_level is not None
     if per_day <= 0 and not pinned:
         status = ReorderStatus.NO_SALES
@@ -193,42 +202,78 @@ def suggest(per_day: float, on_hand: int, on_order: int, plan: VariantPlan) -> S
 
 def out_of_stock_days(
     window: Sequence[int],
-    trading_days: Iterable[int],
+    trading_days: Sequence[int],
     today: int,
     balance_now: int,
     sales: Mapping[int, float],
     own_changes: Mapping[int, int],
-    observed: Iterable[int],
-    marked_out: Iterable[int],
+    observed: Collection[int],
+    marked_out: Collection[int],
 ) -> set[int]:
     """The trading days of ``window`` (ascending day ordinals, before ``today``) on which the
     item could not sell.
 
-    ``sales``: units sold per day (today included); ``own_changes``: net change of the STORE
-    balance by the app's own movements per day (today included); ``observed``: days whose stock
-    was observed, ``marked_out`` those of them with the item at or below zero every time. A day
-    with sales is always in stock. Observed days are taken as observed; the others are
-    reconstructed backwards from ``balance_now``.
+    ``trading_days``: ascending; ``sales``: units sold per day (today included); ``own_changes``:
+    net change of the STORE balance by the app's own movements per day (today included);
+    ``observed``: days whose stock was observed, ``marked_out`` those of them with the item at
+    or below zero every time. A day with sales is always in stock. Observed days are taken as
+    observed; the others are reconstructed backwards from ``balance_now``: the opening balance of
+    a day is the next day's plus its sales minus the app's own movements. The walk goes from event
+    to event (a sale or an own movement) and stops once the balance is above zero with no earlier
+    restock by the app to bring it down again, so an item costs little more than its recent sales.
     """
     if not window:
         return set()
-    trading = set(trading_days)
-    seen = set(observed)
-    marks = set(marked_out)
-    first = window[0]
-    wanted = set(window)
-    out: set[int] = set()
+    first, last = window[0], window[-1]
+
+    def trading_between(low: int, high: int) -> list[int]:
+        """Trading days in ``low..high`` (inclusive)."""
+        start = bisect.bisect_left(trading_days, low)
+        stop = bisect.bisect_right(trading_days, high)
+        return list(trading_days[start:stop])
+
+    out = {
+        day
+        for day in marked_out
+        if first <= day <= last and day in observed and not sales.get(day, 0) > 0
+    }
+    out.intersection_update(trading_between(first, last) if out else ())
+    events = sorted(
+        {day for day in sales if first <= day <= today}
+        | {day for day in own_changes if first <= day <= today},
+        reverse=True,
+    )
+    restocks = sorted(day for day, change in own_changes.items() if change > 0 and day >= first)
     closing = float(balance_now)
-    for day in range(today, first - 1, -1):
+    day = today
+    index = 0
+    while day >= first:
+        event = events[index] if index < len(events) else first - 1
+        if event < day:  # a quiet stretch: the balance stays what it is
+            if closing <= 0:
+                out.update(
+                    quiet
+                    for quiet in trading_between(max(event + 1, first), min(day, last))
+                    if quiet not in observed
+                )
+            elif not (restocks and restocks[0] <= event):
+                break  # in stock, and nothing earlier can take it below zero
+            day = event
+            continue
         sold = sales.get(day, 0.0)
         opening = closing + sold - own_changes.get(day, 0)
-        if day in wanted and day in trading and sold <= 0:
-            if day in seen:
-                if day in marks:
-                    out.add(day)
-            elif max(opening, closing) <= 0:
-                out.add(day)
+        if (
+            day <= last
+            and sold <= 0
+            and opening <= 0
+            and closing <= 0
+            and day not in observed
+            and trading_between(day, day)
+        ):
+            out.add(day)
         closing = opening
+        day -= 1
+        index += 1
     return out
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from zinv_tui.service.journal import OutboxEntry, OutboxStatus
 from zinv_tui.service.reorder import (
@@ -28,6 +29,8 @@ from zinv_tui.service.reorder import (
 )
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.sales_history import SalesHistory, local_day
+
+_RANK = {status: status.rank for status in ReorderStatus}
 
 RECORD_KEYS = (
     "sku",
@@ -52,8 +55,7 @@ RECORD_KEYS = (
 """The keys of :meth:`ReorderLine.record` (``zinv-tui reorder --format json|csv``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReorderLine:
+class ReorderLine(msgspec.Struct, frozen=True, gc=False):
     """One variant of the reorder list."""
 
     row: StockRow
@@ -115,12 +117,14 @@ class ReorderLine:
         }
 
 
-def urgency(line: ReorderLine) -> tuple[int, float, int, str]:
-    """Sort key: out and order-now first, by days of cover, then the rest by status."""
-    status = line.status
-    first = 0 if status in (ReorderStatus.OUT, ReorderStatus.ORDER) else 1
-    cover = line.days_of_cover
-    return (first, math.inf if cover is None else cover, status.rank, line.row.label.casefold())
+def urgency(line: ReorderLine) -> tuple[int, float, int, float]:
+    """Sort key: out and order-now first, by days of cover, then the rest by status; ties by
+    sales per day, fastest first (the most sales lost while it is missing)."""
+    suggestion = line.suggestion
+    status = suggestion.status
+    first = 0 if status is ReorderStatus.OUT or status is ReorderStatus.ORDER else 1
+    cover = suggestion.days_of_cover
+    return (first, math.inf if cover is None else cover, _RANK[status], -suggestion.per_day)
 
 
 def own_changes_by_day(
@@ -160,64 +164,67 @@ def reorder_lines(
     long_known = complete_from is not None and complete_from <= long_from
     trading = history.trading_days(long_from, last)
     trading_short = sum(1 for day in trading if day >= short_from)
+    trading_long = len(trading)
     totals = history.totals(long_from, last, short_from)
     marks = history.out_of_stock_marks(long_from, last)
-    observed = history.observed_days(long_from, last)
+    observed = set(history.observed_days(long_from, last))
     row_list = list(rows)
+    # Stock-out days matter only for what sold (no sales: no demand either way), and can only be
+    # found for what is out now, was seen out, or was moved by the app.
     candidates = {
         row.variant_uuid
         for row in row_list
-        if row.shown_balance <= 0 or row.variant_uuid in marks or row.variant_uuid in own_changes
+        if row.variant_uuid in totals
+        and (
+            row.balance + row.pending <= 0
+            or row.variant_uuid in marks
+            or row.variant_uuid in own_changes
+        )
     }
-    if not trading:
-        candidates = set()
-    detail = history.days_of(sorted(candidates), long_from, today) if candidates else {}
-    long_days = list(range(long_from, today))
-    none: dict[int, int] = {}
-    lines: list[ReorderLine] = []
+    detail = history.sold_by_day(sorted(candidates), long_from, today) if candidates else {}
+    long_days = range(long_from, today)
     reduce = params.refunds_reduce_demand
     slow = params.slow_sales
-    trading_long = len(trading)
+    nothing = (0.0, 0.0, 0.0, 0.0)
+    none: dict[int, int] = {}
+    zero_suggestion = suggest(0.0, 0, 0, default_plan)
+    zero_demand = demand(0.0, 0.0, trading_short, 0, window, refunds_reduce_demand=reduce)
+    lines: list[ReorderLine] = []
+    empty: dict[int, float] = {}
     for row in row_list:
         variant = row.variant_uuid
-        sold_long, refunded_long, sold_short, refunded_short = totals.get(
-            variant, (0.0, 0.0, 0.0, 0.0)
-        )
+        on_hand = row.balance + row.pending
+        pending = on_order.get(variant, 0) if on_order else 0
+        plan = plans.get(variant, default_plan) if plans else default_plan
+        sold_long, refunded_long, sold_short, refunded_short = totals.get(variant, nothing)
         out_short = out_long = 0
         if variant in candidates:
-            days = detail.get(variant, {})
             out = out_of_stock_days(
                 long_days,
                 trading,
                 today,
-                row.shown_balance,
-                {day: item.sold for day, item in days.items()},
+                on_hand,
+                detail.get(variant, empty),
                 own_changes.get(variant, none),
                 observed,
                 marks.get(variant, ()),
             )
             out_long = len(out)
             out_short = sum(1 for day in out if day >= short_from)
-        found = demand(
-            sold_short,
-            refunded_short,
-            trading_short,
-            out_short,
-            window,
-            refunds_reduce_demand=reduce,
-        )
-        if found.counted < slow and long_known and sold_long > sold_short:
+        if not sold_long and not out_long and plan is default_plan:
+            # nothing sold in either window: no demand, no suggestion (the common case)
+            found, suggestion = zero_demand, zero_suggestion
+        else:
             found = demand(
-                sold_long,
-                refunded_long,
-                trading_long,
-                out_long,
-                2 * window,
+                sold_short, refunded_short, trading_short, out_short, window,
                 refunds_reduce_demand=reduce,
-            )
-        plan = plans.get(variant, default_plan)
-        pending = on_order.get(variant, 0)
-        suggestion = suggest(found.per_day, row.shown_balance, pending, plan)
+            )  # fmt: skip
+            if found.counted < slow and long_known and sold_long > sold_short:
+                found = demand(
+                    sold_long, refunded_long, trading_long, out_long, 2 * window,
+                    refunds_reduce_demand=reduce,
+                )  # fmt: skip
+            suggestion = suggest(found.per_day, on_hand, pending, plan)
         lines.append(ReorderLine(row, found, suggestion, plan, pending))
     lines.sort(key=urgency)
     return lines

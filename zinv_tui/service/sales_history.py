@@ -431,15 +431,18 @@ class SalesHistory:
 
     def totals(
         self, first_day: int, last_day: int, short_from: int
-    ) -> dict[str, tuple[float, float, float, float]]:
+    ) -> dict[str, tuple[float, ...]]:
         """Per variant ``(sold, refunded)`` over ``first_day..last_day`` and again over
         ``short_from..last_day``: ``(sold_long, refunded_long, sold_short, refunded_short)``."""
         return {
-            variant: (sold, refunded, sold_short or 0.0, refunded_short or 0.0)
-            for variant, sold, refunded, sold_short, refunded_short in self._db.execute(
-                "SELECT variant_uuid, SUM(sold), SUM(refunded), "
-                "SUM(CASE WHEN day >= ? THEN sold END), SUM(CASE WHEN day >= ? THEN refunded END) "
-                "FROM daily_sales WHERE day BETWEEN ? AND ? GROUP BY variant_uuid",
+            row[0]: row[1:]
+            for row in self._db.execute(
+                "SELECT variant_uuid, TOTAL(sold), TOTAL(refunded), "
+                "TOTAL(CASE WHEN day >= ? THEN sold END), "
+                "TOTAL(CASE WHEN day >= ? THEN refunded END) "
+                # +day: scan the table in key order (grouped by variant already) instead of
+                # visiting the day index and sorting; three times faster at 150,000 rows
+                "FROM daily_sales WHERE +day BETWEEN ? AND ? GROUP BY variant_uuid",
                 (short_from, short_from, first_day, last_day),
             )
         }
@@ -458,6 +461,22 @@ class SalesHistory:
                 (*chunk, first_day, last_day),
             ):
                 found.setdefault(variant, {})[day] = VariantDay(day, sold, refunded)
+        return found
+
+    def sold_by_day(
+        self, variants: Sequence[str], first_day: int, last_day: int
+    ) -> dict[str, dict[int, float]]:
+        """Per variant, units sold per day of ``first_day..last_day`` (days with sales only)."""
+        found: dict[str, dict[int, float]] = {}
+        for start in range(0, len(variants), _CHUNK):
+            chunk = list(variants[start : start + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            for variant, day, sold in self._db.execute(
+                f"SELECT variant_uuid, day, sold FROM daily_sales WHERE variant_uuid IN ({marks}) "
+                "AND day BETWEEN ? AND ? AND sold > 0",
+                (*chunk, first_day, last_day),
+            ):
+                found.setdefault(variant, {})[day] = sold
         return found
 
     def daily(self, variant_uuid: str, first_day: int, last_day: int) -> list[VariantDay]:
