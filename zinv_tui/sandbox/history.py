@@ -76,10 +76,14 @@ def shop_zone() -> tzinfo:
 class HistoryConfig(Protocol):
     """What :func:`load_shop_with_history` reads of the sandbox's configuration."""
 
-    products: int
-    seed: int
-    history_days: int
-    history_per_day: int | None
+    @property
+    def products(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def history_days(self) -> int: ...
+    @property
+    def history_per_day(self) -> int | None: ...
 
 
 @dataclass(slots=True)
@@ -127,9 +131,9 @@ def _variants(shop: DemoShop, per_day: int, rng: random.Random, today: date) -> 
         rate = _CATEGORY_RATE.get(product.category, 0.4)
         weekday = rng.randrange(6)
         delivery = frozenset(range(6)) if product.category == "Bakery" else frozenset({weekday})
-        for variant in product.variants:
+        for demo_variant in product.variants:
             weight = rate * rng.lognormvariate(0, 0.8) / max(1, len(product.variants)) ** 0.5
-            found.append(_Variant(product.uuid, variant.uuid, weight, 0.0, 0, delivery, None))
+            found.append(_Variant(product.uuid, demo_variant.uuid, weight, 0.0, 0, delivery, None))
     total = sum(v.weight for v in found) or 1.0
     units_per_day = per_day * 1.55 * 1.2
     for variant in found:

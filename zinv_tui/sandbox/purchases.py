@@ -93,7 +93,7 @@ class PurchaseApiSettings(BaseModel):
     limit_policy: Literal["strict", "clamp"] = "strict"
     empty_hashes: Literal["omit", "null"] = "omit"
     duplicate_boundary: bool = False
-    fail_next: int = Field(0, ge=0, le=1000)
+    fail_next: int = Field(default=0, ge=0, le=1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +257,7 @@ class PurchaseBook:
 
     def write(self, purchases: Iterable[NewPurchase]) -> list[str]:
         """Insert purchases (inside the caller's transaction); their stock moves elsewhere."""
-        records = []
+        records: list[tuple] = []
         made: list[str] = []
         for purchase in purchases:
             rows, amount, vat_amount = self._rows(purchase)

@@ -157,6 +157,24 @@ def _order(row: tuple) -> PurchaseOrder:
     )
 
 
+def _line(row: tuple) -> OrderLine:
+    return OrderLine(
+        order_id=row[0],
+        product_uuid=row[1],
+        variant_uuid=row[2],
+        product_name=row[3],
+        variant_name=row[4],
+        sku=row[5],
+        barcode=row[6],
+        supplier_code=row[7],
+        ordered=row[8],
+        pack_size=row[9],
+        unit_cost=row[10],
+        received=row[11] or 0,
+        damaged=row[12] or 0,
+    )
+
+
 def _check_quantity(value: object, pack_size: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise OrderError("Order quantities are whole numbers")
@@ -199,7 +217,7 @@ class PurchaseOrders:
     def lines(self, order_id: int) -> list[OrderLine]:
         """An order's lines in the order they were added, with what arrived."""
         return [
-            OrderLine(*row[:11], received=row[11] or 0, damaged=row[12] or 0)
+            _line(row)
             for row in self._db.execute(
                 f"SELECT {_LINE_COLUMNS}, a.good, a.damaged FROM order_lines l "
                 f"LEFT JOIN ({_ARRIVED}) a ON a.order_id = l.order_id "

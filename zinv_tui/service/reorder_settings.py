@@ -8,10 +8,12 @@ variant -> supplier -> the list's defaults (:class:`~zinv_tui.service.reorder.Re
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sqlite3
 import time
 from dataclasses import dataclass, fields
+from typing import Any
 
 from zinv_tui.service.reorder import (
     MAX_DAYS_SETTING,
@@ -136,15 +138,12 @@ class ReorderSettings:
             )
         }
 
-    def update(self, key: RowKey, **changes: object) -> VariantSettings:
+    def update(self, key: RowKey, **changes: Any) -> VariantSettings:
         """Change some settings of a variant (``None`` clears one); returns them all."""
         unknown = set(changes) - set(_FIELDS)
         if unknown:
             raise SettingsError(f"Unknown setting: {', '.join(sorted(unknown))}")
-        current = self.get(key[1])
-        merged = check_settings(
-            VariantSettings(**{name: changes.get(name, getattr(current, name)) for name in _FIELDS})
-        )
+        merged = check_settings(dataclasses.replace(self.get(key[1]), **changes))
         values = [getattr(merged, name) for name in _FIELDS]
         with Transaction(self._db):
             if all(value is None for value in values):
