@@ -144,11 +144,16 @@ class ReorderDesk:
 
     def stock_value(self) -> StockValue:
         """On hand x catalogue cost price for every tracked variant, with totals."""
-        rows = sorted(
-            self.service.rows.values(),
-            key=lambda row: (row.product_name.casefold(), row.variant_name.casefold(), row.key),
-        )
-        return stock_value(rows, self.service.catalogue)
+        keyed = [
+            (row.product_name.casefold(), row.variant_name.casefold(), row.variant_uuid, row)
+            for row in self.service.rows.values()
+        ]
+        keyed.sort(key=_without_row)
+        return stock_value([item[3] for item in keyed], self.service.catalogue)
+
+
+def _without_row(item: tuple[str, str, str, Any]) -> tuple[str, str, str]:
+    return item[0], item[1], item[2]
 
 
 _DESKS: weakref.WeakKeyDictionary[Any, ReorderDesk] = weakref.WeakKeyDictionary()

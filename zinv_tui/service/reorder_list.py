@@ -190,6 +190,7 @@ def reorder_lines(
     zero_suggestion = suggest(0.0, 0, 0, default_plan)
     zero_demand = demand(0.0, 0.0, trading_short, 0, window, refunds_reduce_demand=reduce)
     lines: list[ReorderLine] = []
+    idle: list[ReorderLine] = []
     empty: dict[int, float] = {}
     for row in row_list:
         variant = row.variant_uuid
@@ -212,19 +213,21 @@ def reorder_lines(
             out_long = len(out)
             out_short = sum(1 for day in out if day >= short_from)
         if not sold_long and not out_long and plan is default_plan:
-            # nothing sold in either window: no demand, no suggestion (the common case)
-            found, suggestion = zero_demand, zero_suggestion
-        else:
+            # Nothing sold in either window: no demand, no suggestion (the common case). These
+            # lines all sort last, equal, in row order: they skip the sort.
+            idle.append(ReorderLine(row, zero_demand, zero_suggestion, plan, pending))
+            continue
+        found = demand(
+            sold_short, refunded_short, trading_short, out_short, window,
+            refunds_reduce_demand=reduce,
+        )  # fmt: skip
+        if found.counted < slow and long_known and sold_long > sold_short:
             found = demand(
-                sold_short, refunded_short, trading_short, out_short, window,
+                sold_long, refunded_long, trading_long, out_long, 2 * window,
                 refunds_reduce_demand=reduce,
             )  # fmt: skip
-            if found.counted < slow and long_known and sold_long > sold_short:
-                found = demand(
-                    sold_long, refunded_long, trading_long, out_long, 2 * window,
-                    refunds_reduce_demand=reduce,
-                )  # fmt: skip
-            suggestion = suggest(found.per_day, on_hand, pending, plan)
+        suggestion = suggest(found.per_day, on_hand, pending, plan)
         lines.append(ReorderLine(row, found, suggestion, plan, pending))
     lines.sort(key=urgency)
+    lines.extend(idle)
     return lines

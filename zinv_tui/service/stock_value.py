@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import msgspec
+
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.rows import StockRow
 
@@ -23,8 +25,7 @@ def money(minor: int | None) -> str | None:
     return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
 
 
-@dataclass(frozen=True, slots=True)
-class ValueLine:
+class ValueLine(msgspec.Struct, frozen=True, gc=False):
     """One variant's value."""
 
     row: StockRow
@@ -60,15 +61,18 @@ def stock_value(rows: Iterable[StockRow], catalogue: Catalogue) -> StockValue:
     lines: list[ValueLine] = []
     total = retail = without_cost = negative = 0
     currencies: dict[str, int] = {}
+    products = catalogue.products
     for row in rows:
-        variant = catalogue.variant(row.product_uuid, row.variant_uuid)
+        product = products.get(row.product_uuid)
+        variant = product.variant(row.variant_uuid) if product is not None else None
         cost = variant.cost_price if variant is not None else None
         price = variant.price if variant is not None else None
         currency = variant.currency if variant is not None else ""
-        on_hand = max(0, row.shown_balance)
+        shown = row.balance + row.pending
+        on_hand = shown if shown > 0 else 0
         value = None if cost is None else on_hand * cost
         retail_value = None if price is None else on_hand * price
-        if row.shown_balance < 0:
+        if shown < 0:
             negative += 1
         if value is None:
             if on_hand:
