@@ -18,6 +18,7 @@ from zinv_tui.commands.context import add_format_argument, add_profile_arguments
 from zinv_tui.commands.exit_codes import EPILOG, CommandError, ExitCode, exit_code_for
 from zinv_tui.commands.movements import add_import_counts_arguments, add_move_arguments
 from zinv_tui.commands.records import add_history_arguments, add_outbox_arguments
+from zinv_tui.commands.reorder import add_reorder_arguments
 from zinv_tui.commands.stock import add_balances_arguments, add_export_arguments
 from zinv_tui.config.errors import ConfigError, CredentialsError
 from zinv_tui.redaction import redact
@@ -53,6 +54,12 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_float,
         default=0.0,
         help="simulated POS sales per minute (STORE to SOLD)",
+    )
+    parser.add_argument(
+        "--history-days",
+        type=non_negative_int,
+        default=0,
+        help="days of past sales (receipts and the stock they moved) to generate with a new shop",
     )
     parser.add_argument(
         "--ready-file", default=None, help="write url, api_key, client_id, organization_uuid here"
@@ -163,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="simulated POS sales per minute (default 6)",
     )
+    demo.add_argument(
+        "--history-days",
+        type=non_negative_int,
+        default=None,
+        help="days of past sales to generate when the demo shop is first made (default 60)",
+    )
     demo.set_defaults(func=_lazy("zinv_tui.ui.launch", "run_demo"))
 
     # Settings and credentials (zinv_tui/commands/account.py, settings_report.py, doctor.py).
@@ -256,6 +269,24 @@ def build_parser() -> argparse.ArgumentParser:
         output=True,
     )
     add_outbox_arguments(outbox)
+
+    # What to buy and what the stock is worth (zinv_tui/commands/reorder.py).
+    reorder = _add_command(
+        commands,
+        "reorder",
+        _lazy("zinv_tui.commands.reorder", "cmd_reorder"),
+        "what to order: sales per day, days of cover, on order and the suggested quantity "
+        "(needs the READ:PURCHASE scope)",
+        output=True,
+    )
+    add_reorder_arguments(reorder)
+    _add_command(
+        commands,
+        "value",
+        _lazy("zinv_tui.commands.reorder", "cmd_value"),
+        "stock value at the product library's cost price, per variant and in total",
+        output=True,
+    )
     return parser
 
 

@@ -92,6 +92,7 @@ def test_base_url_shortcut_sets_all_three_endpoints(zinv_dirs):
         "oauth_url": "http://127.0.0.1:8700",
         "inventory_url": "http://127.0.0.1:8700",
         "products_url": "http://127.0.0.1:8700",
+        "purchases_url": "http://127.0.0.1:8700",
     }
     endpoints = settings.endpoints()
     assert endpoints.oauth_url == endpoints.inventory_url == "http://127.0.0.1:8700"

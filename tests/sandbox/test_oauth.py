@@ -44,7 +44,7 @@ def test_api_key_looks_like_a_zettle_assertion(sandbox: SandboxInfo) -> None:
     payload = _payload(sandbox.api_key)
     assert payload["client_id"] == sandbox.client_id
     assert payload["user"]["orgUuid"] == sandbox.organization_uuid
-    assert set(payload["scope"]) == {"READ:PRODUCT", "WRITE:PRODUCT"}
+    assert set(payload["scope"]) == {"READ:PRODUCT", "WRITE:PRODUCT", "READ:PURCHASE"}
     assert payload["iss"] == "iZettle"
     assert payload["aud"] == "API"
     assert payload["exp"] > time.time() + 10 * 365 * 86400

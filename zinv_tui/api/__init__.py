@@ -1,4 +1,4 @@
-"""Typed async client for the Zettle Inventory API and the Product Library read."""
+"""Typed async client for Zettle: Inventory, the Product Library read and the Purchase API."""
 
 import zinv_tui.api.httpx_without_cli  # noqa: F401  (first: httpx without its CLI's imports)
 from zinv_tui.api.auth import TokenInfo
@@ -17,9 +17,12 @@ from zinv_tui.api.errors import (
     TokenExpired,
     ZettleError,
 )
+from zinv_tui.api.purchase_wire import Purchase, PurchaseLine, PurchasePage
+from zinv_tui.api.purchases import READ_PURCHASE, PurchasesApi, PurchaseScopeMissing
 from zinv_tui.api.stats import ClientStats
 
 __all__ = [
+    "READ_PURCHASE",
     "ApiEndpoints",
     "ApiKeyRejected",
     "ClientStats",
@@ -29,6 +32,11 @@ __all__ = [
     "PermissionDenied",
     "ProductNotTracked",
     "ProductsPage",
+    "Purchase",
+    "PurchaseLine",
+    "PurchasePage",
+    "PurchaseScopeMissing",
+    "PurchasesApi",
     "RateLimited",
     "RawProductsPage",
     "RequestRejected",

@@ -50,6 +50,7 @@ from zinv_tui.api.models import (
     StartTrackingRequest,
 )
 from zinv_tui.api.pipeline import BytesSink, RequestPipeline, SinkT, redact_error
+from zinv_tui.api.purchases import PurchasesApi
 from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter
 from zinv_tui.api.responses import parse_body
 from zinv_tui.api.retry import RetryPolicy
@@ -179,6 +180,10 @@ class ZettleClient:
             client_id=client_id,
         )
         self._pipeline.grant = self._grant
+        self.purchases = PurchasesApi(
+            self._pipeline, self.endpoints.purchases_url, self._key_scopes
+        )
+        """The Purchase API (sales history; scope ``READ:PURCHASE``) on the same pipeline."""
 
     def __repr__(self) -> str:
         return (

@@ -1,4 +1,4 @@
-"""Base URLs of the three Zettle services the client talks to.
+"""Base URLs of the four Zettle services the client talks to.
 
 Only ``https`` is accepted, except for loopback hosts (``127.0.0.0/8``, ``::1``, ``localhost``)
 where plain ``http`` is allowed so the local sandbox can be used. An API key or token must never
@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 ZETTLE_OAUTH_URL = "https://oauth.zettle.com"
 ZETTLE_INVENTORY_URL = "https://inventory.izettle.com"
 ZETTLE_PRODUCTS_URL = "https://products.izettle.com"
+ZETTLE_PURCHASES_URL = "https://purchase.izettle.com"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -61,23 +62,25 @@ BaseUrl = Annotated[str, AfterValidator(check_base_url)]
 
 
 class ApiEndpoints(BaseModel):
-    """Where OAuth, Inventory and the Product Library live (Zettle's hosts by default)."""
+    """Where OAuth, Inventory, the Product Library and the Purchase API live (Zettle's hosts by
+    default)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     oauth_url: BaseUrl = ZETTLE_OAUTH_URL
     inventory_url: BaseUrl = ZETTLE_INVENTORY_URL
     products_url: BaseUrl = ZETTLE_PRODUCTS_URL
+    purchases_url: BaseUrl = ZETTLE_PURCHASES_URL
 
     @classmethod
     def single(cls, url: str) -> ApiEndpoints:
-        """All three services on one base URL (the sandbox serves them on one port)."""
-        return cls(oauth_url=url, inventory_url=url, products_url=url)
+        """Every service on one base URL (the sandbox serves them all on one port)."""
+        return cls(oauth_url=url, inventory_url=url, products_url=url, purchases_url=url)
 
     @property
     def is_loopback(self) -> bool:
         """True when every service is on this machine (the sandbox)."""
         return all(
             is_loopback_host(urlsplit(url).hostname or "")
-            for url in (self.oauth_url, self.inventory_url, self.products_url)
+            for url in (self.oauth_url, self.inventory_url, self.products_url, self.purchases_url)
         )

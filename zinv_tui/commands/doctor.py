@@ -1,13 +1,16 @@
-"""``zinv-tui doctor``: check config, state dir, key, hosts, token, scopes and clock, with fixes."""
+"""``zinv-tui doctor``: check config, state dir, key, hosts, token, scopes, sales history and
+clock, with fixes."""
 
 from __future__ import annotations
 
 import argparse
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,6 +42,8 @@ class Check:
     detail: str
     fix: str = ""
     code: ExitCode = ExitCode.FAILED
+    optional: bool = False
+    """A feature the rest works without (``WARN``, not a failure)."""
 
 
 def _check_other_profiles(settings: ResolvedSettings) -> list[Check]:
@@ -192,6 +197,7 @@ async def _token_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Che
                 checks.append(Check("scopes", True, " ".join(REQUIRED_SCOPES)))
             locations = await client.get_locations()
             checks.append(Check("inventory", True, f"{len(locations)} locations readable"))
+            checks.append(await _sales_check(client, info.scopes, settings))
     except ZettleError as error:
         code = exit_code_for(error)
         fix = {
@@ -204,8 +210,27 @@ async def _token_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Che
     return checks
 
 
+async def _sales_check(client: Any, scopes: Sequence[str], settings: ResolvedSettings) -> Check:
+    """``READ:PURCHASE`` (the sales history behind ``zinv-tui reorder``): optional."""
+    from zinv_tui.api import READ_PURCHASE, ZettleError
+    from zinv_tui.api.purchases import PURCHASE_KEYS_PAGE
+
+    fix = (
+        f"for reorder suggestions, create a key with READ:PRODUCT, WRITE:PRODUCT and "
+        f"READ:PURCHASE at {PURCHASE_KEYS_PAGE}, then `zinv-tui login --profile "
+        f"{settings.profile_name}` (stock, movements and counts work without it)"
+    )
+    if scopes and READ_PURCHASE not in scopes:
+        return Check("sales history", False, "no READ:PURCHASE scope", fix, optional=True)
+    try:
+        await client.purchases.page(start=datetime.now(UTC) - timedelta(days=1), limit=1)
+    except ZettleError as error:
+        return Check("sales history", False, redact(str(error)), fix, optional=True)
+    return Check("sales history", True, "purchases readable (READ:PURCHASE)")
+
+
 def _print(check: Check) -> None:
-    status = "OK  " if check.ok else "FAIL"
+    status = "OK  " if check.ok else "WARN" if check.optional else "FAIL"
     say(f"{status}  {check.name}: {check.detail}")
     if not check.ok and check.fix:
         say(f"      fix: {check.fix}")
@@ -229,7 +254,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     network = run_async(_network_checks(settings, key))
     for check in network:
         _print(check)
-    failures = [check for check in checks + network if not check.ok]
+    failures = [check for check in checks + network if not check.ok and not check.optional]
     if failures:
         say(f"{len(failures)} check(s) failed.", err=True)
         return failures[0].code

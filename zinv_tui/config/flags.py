@@ -8,7 +8,7 @@ from typing import Any
 from zinv_tui.config.resolve import ResolvedSettings, load_settings
 
 SETTING_FLAGS = {
-    "base_url": "one base URL for OAuth, Inventory and Products (the sandbox)",
+    "base_url": "one base URL for OAuth, Inventory, Products and Purchases (the sandbox)",
     "client_id": "OAuth client id (default: read from the API key)",
     "poll_interval": "seconds between polls (1-3600)",
     "timeout": "seconds to wait for Zettle per request (1-300)",

@@ -12,6 +12,7 @@ from zinv_tui.api.endpoints import (
     ZETTLE_INVENTORY_URL,
     ZETTLE_OAUTH_URL,
     ZETTLE_PRODUCTS_URL,
+    ZETTLE_PURCHASES_URL,
     check_base_url,
 )
 
@@ -22,7 +23,8 @@ DEMO_PROFILE = "demo"
 DEFAULT_OAUTH_URL = ZETTLE_OAUTH_URL
 DEFAULT_INVENTORY_URL = ZETTLE_INVENTORY_URL
 DEFAULT_PRODUCTS_URL = ZETTLE_PRODUCTS_URL
-URL_KEYS = ("oauth_url", "inventory_url", "products_url")
+DEFAULT_PURCHASES_URL = ZETTLE_PURCHASES_URL
+URL_KEYS = ("oauth_url", "inventory_url", "products_url", "purchases_url")
 
 ALLOWED = {
     "api_key_env": "must be the name of an environment variable (letters, digits and _)",
@@ -39,6 +41,9 @@ ALLOWED = {
         "must be an https:// URL (http:// only for a loopback host such as 127.0.0.1 or localhost)"
     ),
     "products_url": (
+        "must be an https:// URL (http:// only for a loopback host such as 127.0.0.1 or localhost)"
+    ),
+    "purchases_url": (
         "must be an https:// URL (http:// only for a loopback host such as 127.0.0.1 or localhost)"
     ),
     "poll_interval": "must be a number of seconds between 1 and 3600",
@@ -106,12 +111,13 @@ class ProfileSettings(BaseModel):
     oauth_url: Url = DEFAULT_OAUTH_URL
     inventory_url: Url = DEFAULT_INVENTORY_URL
     products_url: Url = DEFAULT_PRODUCTS_URL
+    purchases_url: Url = DEFAULT_PURCHASES_URL
     poll_interval: Annotated[float, _seconds(1, 3600)] = 5.0
     timeout: Annotated[float, _seconds(1, 300)] = 15.0
     user: Annotated[str, _text(64)] = Field(default_factory=default_user)
 
     def effective_urls(self) -> dict[str, str]:
-        """The three base URLs, with ``base_url`` (the sandbox shortcut) standing for all three."""
+        """The service base URLs, with ``base_url`` (the sandbox shortcut) standing for all."""
         if self.base_url:
             return dict.fromkeys(URL_KEYS, self.base_url)
         return {key: getattr(self, key) for key in URL_KEYS}

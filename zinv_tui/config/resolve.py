@@ -54,7 +54,7 @@ class ResolvedSettings:
         return self.paths.profile_cache_dir(self.profile_name)
 
     def endpoints(self) -> ApiEndpoints:
-        """The profile's hosts for the client (``base_url`` stands for all three)."""
+        """The profile's hosts for the client (``base_url`` stands for all of them)."""
         return ApiEndpoints(**self.profile.effective_urls())
 
 

@@ -61,6 +61,7 @@ class ZinvSettings(BaseSettings):
     oauth_url: Any = None
     inventory_url: Any = None
     products_url: Any = None
+    purchases_url: Any = None
     poll_interval: Any = None
     timeout: Any = None
     user: Any = None

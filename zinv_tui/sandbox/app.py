@@ -20,6 +20,7 @@ from zinv_tui.sandbox.routes_inventory import inventory_routes
 from zinv_tui.sandbox.routes_low_stock import low_stock_routes
 from zinv_tui.sandbox.routes_oauth import oauth_routes
 from zinv_tui.sandbox.routes_products import product_routes
+from zinv_tui.sandbox.routes_purchases import purchase_routes
 from zinv_tui.sandbox.state import SandboxState
 from zinv_tui.sandbox.traffic import run_pos_sales
 
@@ -67,6 +68,7 @@ def build_app(state: SandboxState) -> ASGIApp:
             *inventory_routes(state),
             *low_stock_routes(state),
             *product_routes(state),
+            *(purchase_routes(state) if state.purchases is not None else []),
             *admin_routes(state),
         ],
         exception_handlers={

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,10 @@ class Inventory:
         self._by_uuid = {loc.uuid: loc for loc in self.locations}
         self._by_type = {loc.type: loc for loc in self.locations}
         self._full_cache: tuple[tuple[str, int], bytes] = (("", -1), b"")
+        self.on_pos_sale: Callable[[Movement, int, bool], None] | None = None
+        """Called inside the transaction of every POS sale with its movement, seq and whether the
+        traffic simulation made it (the Purchase API turns each sale into a receipt:
+        ``sandbox/purchases.py``)."""
 
     # -- locations ----------------------------------------------------------------------------
 
@@ -336,8 +341,11 @@ class Inventory:
 
     # -- point-of-sale simulation ---------------------------------------------------------------
 
-    def pos_sale(self, variant_uuid: str, quantity: int) -> dict[str, Any]:
-        """A POS sale: STORE -> SOLD without externalUuid (source "pos"); may go below zero."""
+    def pos_sale(
+        self, variant_uuid: str, quantity: int, *, simulated: bool = False
+    ) -> dict[str, Any]:
+        """A POS sale: STORE -> SOLD without externalUuid (source "pos"); may go below zero.
+        ``simulated``: rung up by the traffic simulation (not asked for by a test)."""
         product_uuid = self.store.product_of_variant(variant_uuid)
         if product_uuid is None:
             raise ApiError.not_found(f"Variant {variant_uuid} not found")
@@ -352,6 +360,8 @@ class Inventory:
         )
         with self.store.transaction():
             (seq,) = self.store.record([move], source="pos")
+            if self.on_pos_sale is not None:
+                self.on_pos_sale(move, seq, simulated)
         return {
             "seq": seq,
             "productUuid": product_uuid,
@@ -372,5 +382,5 @@ class Inventory:
             if row is None:
                 break
             quantity = min(row.balance, 1 if rng.random() < 0.8 else 2)
-            sales.append(self.pos_sale(row.variant_uuid, quantity))
+            sales.append(self.pos_sale(row.variant_uuid, quantity, simulated=True))
         return sales

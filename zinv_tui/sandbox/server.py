@@ -28,7 +28,9 @@ from zinv_tui.sandbox.app import build_app
 from zinv_tui.sandbox.catalogue import ProductCatalogue
 from zinv_tui.sandbox.demo_data import generate_shop
 from zinv_tui.sandbox.faults import FaultController, FaultSettings, quiet_dropped_connections
+from zinv_tui.sandbox.history import load_shop_with_history
 from zinv_tui.sandbox.inventory import Inventory
+from zinv_tui.sandbox.purchases import open_purchase_book
 from zinv_tui.sandbox.state import SandboxState
 from zinv_tui.sandbox.store import LedgerStore
 from zinv_tui.sandbox.tokens import TokenRegistry, make_api_key
@@ -53,6 +55,10 @@ class SandboxConfig:
     throttle: bool = False
     drop_phase: Literal["both", "before", "after"] = "both"
     fault_seed: int | None = None
+    history_days: int = 0
+    """Days of past sales to generate with a new shop (``sandbox/history.py``)."""
+    history_per_day: int | None = None
+    """Receipts on an average weekday of that history (default: grows with the catalogue)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,11 @@ def build_state(config: SandboxConfig) -> SandboxState:
     """
     store = LedgerStore(config.db_path)
     if store.is_empty():
-        store.load_shop(generate_shop(config.products, config.seed), config.products)
+        shop = generate_shop(config.products, config.seed)
+        if config.history_days > 0:
+            load_shop_with_history(store, shop, config)
+        else:
+            store.load_shop(shop, config.products)
     organization = store.meta("organization_uuid") or ""
     secret = bytes.fromhex(store.meta("key_secret") or "")
     key = make_api_key(
@@ -102,10 +112,12 @@ def build_state(config: SandboxConfig) -> SandboxState:
     )
     tokens = TokenRegistry(secret, ttl=faults.token_ttl)
     tokens.add_key(key)
+    inventory = Inventory(store)
     return SandboxState(
         organization_uuid=organization,
         api_key=key,
-        inventory=Inventory(store),
+        inventory=inventory,
+        purchases=open_purchase_book(inventory, organization),
         tokens=tokens,
         catalogue=ProductCatalogue(store, store.meta("user_uuid") or ""),
         faults=FaultController(faults),
@@ -243,6 +255,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         throttle=args.throttle,
         drop_phase=getattr(args, "drop_phase", "both"),
         fault_seed=getattr(args, "fault_seed", None),
+        history_days=getattr(args, "history_days", 0) or 0,
     )
 
 

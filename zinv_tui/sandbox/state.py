@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from zinv_tui.sandbox.catalogue import ProductCatalogue
 from zinv_tui.sandbox.faults import FaultSettings
 from zinv_tui.sandbox.inventory import Inventory
+from zinv_tui.sandbox.purchases import PurchaseBook
 from zinv_tui.sandbox.tokens import ApiKey, TokenRegistry
 
 
@@ -26,3 +27,5 @@ class SandboxState:
     key_secret: bytes = b""
     extra_keys: list[ApiKey] = field(default_factory=list)
     url: str = ""
+    purchases: PurchaseBook | None = None
+    """The Purchase API's receipts (``sandbox/purchases.py``)."""

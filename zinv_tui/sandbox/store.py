@@ -381,6 +381,55 @@ class LedgerStore:
             )
         return numbers
 
+    def record_past(self, movements: Sequence[tuple[Movement, str]], *, source: str) -> list[int]:
+        """Append movements that happened earlier (``(movement, created)`` pairs, oldest first,
+        ``created`` as :func:`utc_now` writes it) in one go, inside a transaction: the generated
+        sales history of the demo (``zinv_tui/sandbox/history.py``). Balances are updated once
+        per (location, variant), with the seq of its last movement."""
+        numbers: list[int] = []
+        rows = []
+        totals: dict[tuple[str, str], list] = {}
+        for move, created in movements:
+            seq = self._next_seq()
+            numbers.append(seq)
+            rows.append(
+                (
+                    seq,
+                    move.product_uuid,
+                    move.variant_uuid,
+                    move.from_location,
+                    move.to_location,
+                    move.change,
+                    None,
+                    source,
+                    created,
+                )
+            )
+            for location, change in (
+                (move.from_location, -move.change),
+                (move.to_location, move.change),
+            ):
+                entry = totals.setdefault((location, move.variant_uuid), [move.product_uuid, 0, 0])
+                entry[1] += change
+                entry[2] = seq
+        self._db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._db.executemany(
+            "INSERT INTO balances VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
+            "variant_uuid) DO UPDATE SET balance = balance + excluded.balance, "
+            "seq = excluded.seq",
+            [
+                (location, variant, product, change, seq)
+                for (location, variant), (product, change, seq) in totals.items()
+            ],
+        )
+        return numbers
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The database connection, for sandbox modules that keep their own tables in the same
+        file and write inside :meth:`transaction` (the Purchase API: ``sandbox/purchases.py``)."""
+        return self._db
+
     def balance(self, location_uuid: str, variant_uuid: str) -> int:
         """A variant's balance in a location (0 when it never moved there)."""
         row = self._db.execute(

@@ -60,6 +60,13 @@ Stock counts (:mod:`zinv_tui.service.counts`): ``book = count_book(service)``; `
 book.commit(id, confirm_drift=..., zero_uncounted=...)``, ``export_csv``; the book closes with the
 service (``stop``).
 
+Reorder (:mod:`zinv_tui.service.reorder_desk`): ``desk = reorder_desk(service)``; ``await
+desk.refresh_sales()`` (the Purchase API, incremental), ``desk.observe_stock()``,
+``desk.reorder_lines(ReorderParams(...))`` (most urgent first, ``line.explain()``),
+``desk.settings``, ``desk.draft_orders(lines)``, ``desk.orders`` (purchase orders, CSV for the
+supplier), ``desk.receiving`` (scan what arrived, commit through the outbox),
+``desk.stock_value()``; closed with the service.
+
 Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`` own movements not
 yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
 (:class:`RowChange` with ``old`` and ``new`` rows) and ``removed``; ``full`` marks a snapshot.
@@ -98,6 +105,20 @@ from zinv_tui.service.movements import (
     Reason,
     parse_quantity,
 )
+from zinv_tui.service.purchase_orders import OrderError, OrderLine, OrderStatus, PurchaseOrder
+from zinv_tui.service.receiving import (
+    LineState,
+    Receipt,
+    ReceiptPlan,
+    ReceiptStatus,
+    ReceivingError,
+    UnknownItem,
+)
+from zinv_tui.service.reorder import ReorderParams, ReorderStatus
+from zinv_tui.service.reorder_db import ReorderDbError
+from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
+from zinv_tui.service.reorder_list import ReorderLine
+from zinv_tui.service.reorder_settings import SettingsError, Supplier, VariantSettings
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 from zinv_tui.service.state_db import StateFileDamaged, StateFileError
 from zinv_tui.service.status import SyncState, SyncStatus
@@ -111,6 +132,7 @@ from zinv_tui.service.stock_rules import (
     stock_state,
     urgency,
 )
+from zinv_tui.service.stock_value import StockValue, ValueLine, money
 
 __all__ = [
     "MAX_QUANTITY",
@@ -127,33 +149,55 @@ __all__ = [
     "DriftNotConfirmed",
     "HistoryEntry",
     "InventoryService",
+    "LineState",
     "LocationType",
     "MovementIntent",
     "MovementRejected",
+    "OrderError",
+    "OrderLine",
+    "OrderStatus",
     "OutboxEntry",
     "OutboxStatus",
     "PlannedMovement",
+    "PurchaseOrder",
     "Reason",
+    "Receipt",
+    "ReceiptPlan",
+    "ReceiptStatus",
+    "ReceivingError",
+    "ReorderDbError",
+    "ReorderDesk",
+    "ReorderLine",
+    "ReorderParams",
+    "ReorderStatus",
     "ReviewLine",
     "RowChange",
     "RowDiff",
     "RowKey",
     "ServiceNotReady",
+    "SettingsError",
     "StateFileDamaged",
     "StateFileError",
     "StockCounts",
     "StockRow",
     "StockState",
     "StockTally",
+    "StockValue",
+    "Supplier",
     "SyncState",
     "SyncStatus",
     "UndoRefused",
     "UnknownCode",
+    "UnknownItem",
+    "ValueLine",
+    "VariantSettings",
     "count_book",
+    "money",
     "needs_restock",
     "open_client",
     "open_local_client",
     "parse_quantity",
+    "reorder_desk",
     "restock_rows",
     "row_state",
     "stock_state",

@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 
 
 class CatalogueVariant(msgspec.Struct, frozen=True, gc=False):
-    """One variant: its label, SKU and barcode (empty strings when Zettle has none).
+    """One variant: its label, SKU and barcode (empty strings when Zettle has none), and its
+    price and cost price in minor units of ``currency`` (None when the library has none).
 
     ``name`` is the label, not Zettle's raw variant name: a variant named "" with options
     Size M / Colour Red is called ``"M / Red"`` here.
@@ -34,6 +36,9 @@ class CatalogueVariant(msgspec.Struct, frozen=True, gc=False):
     name: str
     sku: str
     barcode: str
+    price: int | None = None
+    cost_price: int | None = None
+    currency: str = ""
 
 
 class CatalogueProduct(msgspec.Struct, frozen=True, gc=False):
@@ -78,6 +83,8 @@ class _WireVariant(msgspec.Struct, gc=False):
     sku: str | None = None
     barcode: str | None = None
     options: list[_WireOption] | None = None
+    price: Any = None
+    costPrice: Any = None  # the wire's name; {"amount": 1234, "currencyId": "GBP"} when set
 
 
 class _WireProduct(msgspec.Struct, gc=False):
@@ -90,6 +97,28 @@ _raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _product_decoder = msgspec.json.Decoder(_WireProduct)
 
 
+MAX_MONEY = 10**12
+"""Minor units; a price beyond this is not believed (read as unknown)."""
+
+
+def _amount(money: object) -> int | None:
+    """A money object's amount in minor units, or None when absent or odd."""
+    amount = money.get("amount") if isinstance(money, dict) else None
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        return None
+    if isinstance(amount, float) and not amount.is_integer():
+        return None
+    return int(amount) if abs(amount) <= MAX_MONEY else None
+
+
+def _currency(*moneys: object) -> str:
+    for money in moneys:
+        code = money.get("currencyId") if isinstance(money, dict) else None
+        if isinstance(code, str) and 0 < len(code) <= 8:
+            return code
+    return ""
+
+
 def _lower(uuid: str) -> str:
     """Lower-case without a copy when it already is."""
     return uuid if uuid.islower() else uuid.lower()
@@ -100,6 +129,9 @@ class _CachedVariant(msgspec.Struct, array_like=True, gc=False):
     name: str
     sku: str
     barcode: str
+    price: int | None = None
+    cost_price: int | None = None
+    currency: str = ""
 
 
 class _CachedProduct(msgspec.Struct, array_like=True, gc=False):
@@ -118,7 +150,7 @@ class _CacheFile(msgspec.Struct):
     products: list[msgspec.Raw]
 
 
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 _cache_decoder = msgspec.msgpack.Decoder(_CacheFile)
 _cached_product_decoder = msgspec.msgpack.Decoder(_CachedProduct)
 _cached_product_encoder = msgspec.msgpack.Encoder()
@@ -155,7 +187,15 @@ class _ProductsBuilder:
         for piece in pieces:
             product = decode_product(piece)
             variants = tuple(
-                CatalogueVariant(v.uuid, text(v.name), text(v.sku), text(v.barcode))
+                CatalogueVariant(
+                    v.uuid,
+                    text(v.name),
+                    text(v.sku),
+                    text(v.barcode),
+                    v.price,
+                    v.cost_price,
+                    text(v.currency),
+                )
                 for v in product.variants
             )
             self.products.append(CatalogueProduct(product.uuid, text(product.name), variants))
@@ -176,7 +216,13 @@ class _ProductsBuilder:
                 )
                 variants.append(
                     CatalogueVariant(
-                        _lower(variant.uuid), text(label), text(variant.sku), text(variant.barcode)
+                        _lower(variant.uuid),
+                        text(label),
+                        text(variant.sku),
+                        text(variant.barcode),
+                        _amount(variant.price),
+                        _amount(variant.costPrice),
+                        text(_currency(variant.costPrice, variant.price)),
                     )
                 )
             self.products.append(
@@ -322,7 +368,10 @@ class Catalogue:
                     (
                         product.uuid,
                         product.name,
-                        [(v.uuid, v.name, v.sku, v.barcode) for v in product.variants],
+                        [
+                            (v.uuid, v.name, v.sku, v.barcode, v.price, v.cost_price, v.currency)
+                            for v in product.variants
+                        ],
                     )
                 )
             )

@@ -267,6 +267,11 @@ class InventoryService:
         return dict(self._locations)
 
     @property
+    def catalogue(self) -> Catalogue:
+        """The Product Library as last loaded (names, SKUs, barcodes, prices, cost prices)."""
+        return self._view.catalogue
+
+    @property
     def status(self) -> SyncStatus:
         """The latest sync status (also pushed to :meth:`subscribe_status` callbacks)."""
         return self._status

@@ -28,6 +28,9 @@ zinv-tui needs a Zettle API key to open your shop ({reason}).
   To try it on demo data: zinv-tui demo   (a local Zettle sandbox; nothing leaves this computer)
 """
 DEMO_SALES_PER_MINUTE = 6.0
+DEMO_HISTORY_DAYS = 60
+"""Days of past sales a new demo shop starts with (enough for 28- and 56-day reorder windows; about
+0.7 s of CPU once, when the demo ledger is first made)."""
 DEMO_POLL_INTERVAL = 2.0
 """Seconds between polls in the demo: the sandbox is local, so poll briskly."""
 
@@ -62,7 +65,10 @@ def build_app(
 
 @contextmanager
 def demo_session(
-    products: int = 300, seed: int = 1, sales_per_minute: float = DEMO_SALES_PER_MINUTE
+    products: int = 300,
+    seed: int = 1,
+    sales_per_minute: float = DEMO_SALES_PER_MINUTE,
+    history_days: int = DEMO_HISTORY_DAYS,
 ) -> Iterator[Any]:
     """The sandbox running in this process and a ``ZinvApp`` (DEMO) on it; stops the sandbox."""
     from zinv_tui.config import DEMO_PROFILE, resolve_paths
@@ -74,7 +80,11 @@ def demo_session(
     database.parent.mkdir(parents=True, exist_ok=True)
     server = SandboxServer(
         SandboxConfig(
-            products=products, seed=seed, db_path=database, sales_per_minute=sales_per_minute
+            products=products,
+            seed=seed,
+            db_path=database,
+            sales_per_minute=sales_per_minute,
+            history_days=history_days,
         )
     )
     info = server.start()
@@ -92,12 +102,14 @@ def demo_session(
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """``zinv-tui demo [--products N] [--seed S] [--sales-per-minute R]``."""
+    """``zinv-tui demo [--products N] [--seed S] [--sales-per-minute R] [--history-days D]``."""
     sales = getattr(args, "sales_per_minute", None)
+    history = getattr(args, "history_days", None)
     with demo_session(
         products=int(getattr(args, "products", 300)),
         seed=int(getattr(args, "seed", 1)),
         sales_per_minute=DEMO_SALES_PER_MINUTE if sales is None else float(sales),
+        history_days=DEMO_HISTORY_DAYS if history is None else int(history),
     ) as app:
         app.run()
         return int(app.return_code or 0)

@@ -1,0 +1,132 @@
+"""Reorder at the scale of a busy shop: 90 days of 2,000 receipts a day, 50,000 variants.
+
+    python tests/benchmarks/bench_reorder.py [--variants 50000] [--days 90] [--per-day 2000]
+                                             [--runs 5]
+
+A real sandbox (ledger in a temporary file) generates the history; a real client and service read
+it over loopback HTTP into the profile's ``reorder.sqlite``. Then, with the history local, the
+medians of ``--runs`` runs of: the reorder list (what the Reorder screen computes when it opens;
+target: well under 1 s), today's stock observation and the stock value; and the requests an
+incremental read with nothing new costs (target: at most 2, sign-in included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
+from zinv_tui.service import InventoryService, ReorderParams, open_local_client, reorder_desk
+
+VARIANTS_PER_PRODUCT = 2.6
+"""About what the demo catalogue makes (``sandbox/demo_data.py``)."""
+
+
+def median_times(action: Callable[[], object], runs: int) -> str:
+    """``"<wall> ms (CPU <cpu> ms)"``, medians: on a shared machine the CPU time is the steadier
+    figure (the sandbox's thread is idle meanwhile, so it is this computation's own)."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        action()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return f"{statistics.median(walls) * 1000:.0f} ms (CPU {statistics.median(cpus) * 1000:.0f} ms)"
+
+
+async def measure(url: str, api_key: str, folder: Path, runs: int) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    async with open_local_client(url, api_key) as client:
+        service = InventoryService(client, folder / "state", poll_interval=3600)
+        start = time.perf_counter()
+        await service.start(require_load=True)
+        rows.append(("service start (balances, catalogue)", f"{time.perf_counter() - start:.1f} s"))
+        rows.append(("tracked variants", f"{len(service.rows):,}"))
+        desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
+        before = client.stats.requests
+        start = time.perf_counter()
+        result = await desk.refresh_sales()
+        rows.append(
+            (
+                "first read of the history (backfill)",
+                f"{time.perf_counter() - start:.1f} s, {result.new_receipts:,} receipts, "
+                f"{client.stats.requests - before} requests",
+            )
+        )
+        before = client.stats.requests
+        start = time.perf_counter()
+        again = await desk.refresh_sales()
+        rows.append(
+            (
+                "incremental read, nothing new",
+                f"{client.stats.requests - before} request(s), {again.new_receipts} new, "
+                f"{(time.perf_counter() - start) * 1000:.0f} ms",
+            )
+        )
+        desk.observe_stock()
+        params = ReorderParams()
+        lines = desk.reorder_lines(params)
+        rows.append(("reorder list lines", f"{len(lines):,}"))
+        rows.append(
+            ("reorder list (median)", median_times(lambda: desk.reorder_lines(params), runs))
+        )
+        rows.append(("observe today's stock (median)", median_times(desk.observe_stock, runs)))
+        rows.append(("stock value (median)", median_times(desk.stock_value, runs)))
+        await service.stop()
+    async with open_local_client(url, api_key) as fresh:
+        service = InventoryService(fresh, folder / "state", poll_interval=3600)
+        desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
+        await desk.history.refresh()
+        rows.append(
+            ("incremental read, nothing new, new process", f"{fresh.stats.requests} request(s)")
+        )
+        await service.stop()
+    return rows
+
+
+def _load_average() -> str:
+    """The 1-minute load average (how busy the shared machine was), or ``?``."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--per-day", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    products = round(args.variants / VARIANTS_PER_PRODUCT)
+    with tempfile.TemporaryDirectory() as folder:
+        config = SandboxConfig(
+            products=products,
+            history_days=args.days,
+            history_per_day=args.per_day,
+            db_path=Path(folder) / "ledger.sqlite",
+        )
+        start = time.perf_counter()
+        with SandboxServer(config) as info:
+            built = time.perf_counter() - start
+            load = _load_average()
+            rows = [("sandbox: shop and history generated", f"{built:.1f} s")]
+            rows += asyncio.run(measure(info.url, info.api_key, Path(folder), args.runs))
+    width = max(len(name) for name, _ in rows)
+    print(
+        f"reorder at {args.variants:,} variants, {args.days} days x {args.per_day:,} receipts a "
+        f"day, medians of {args.runs} runs (load average {load} at the start)"
+    )
+    for name, value in rows:
+        print(f"  {name.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()
