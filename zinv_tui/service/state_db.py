@@ -123,14 +123,26 @@ def stored_time(epoch: float | None) -> datetime | None:
 
 
 class Transaction:
-    """``with Transaction(db, path):`` runs ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on
-    error); an SQLite failure (disk full, busy) comes out as a :class:`StateFileError`."""
+    """``with Transaction(db[, path]):`` runs ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on
+    error); an SQLite failure (disk full, busy) comes out as a :class:`StateFileError` naming
+    ``path`` (by default the connection's own main database file)."""
 
-    __slots__ = ("_db", "_path")
+    __slots__ = ("_db", "_given_path")
 
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path | None = None) -> None:
         self._db = db
-        self._path = path
+        self._given_path = path
+
+    @property
+    def _path(self) -> Path:
+        """The file named in messages; asked of SQLite only when a message needs it."""
+        if self._given_path is not None:
+            return self._given_path
+        with contextlib.suppress(sqlite3.Error):
+            for _seq, name, file in self._db.execute("PRAGMA database_list"):
+                if name == "main" and file:
+                    return Path(file)
+        return Path("the state file")
 
     def __enter__(self) -> None:
         try:
