@@ -81,9 +81,11 @@ def _leave_fresh(db: Path) -> None:
 
 def _leave_never_moved(db: Path) -> None:
     """Walkthrough #1 Repro A: a first session closed before any sale or movement."""
-    with SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info:
-        with authed_client(info) as client:
-            client.get("/inventory")
+    with (
+        SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info,
+        authed_client(info) as client,
+    ):
+        client.get("/inventory")
 
 
 def _leave_after_sales(db: Path) -> None:
@@ -93,22 +95,26 @@ def _leave_after_sales(db: Path) -> None:
 
 
 def _leave_after_movements(db: Path) -> None:
-    with SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info:
-        with authed_client(info) as client:
-            shop = read_shop(client)
-            _restock(client, shop)
-            _restock(client, shop, n=4)
+    with (
+        SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info,
+        authed_client(info) as client,
+    ):
+        shop = read_shop(client)
+        _restock(client, shop)
+        _restock(client, shop, n=4)
 
 
 def _leave_after_tracking_only(db: Path) -> None:
     """The newest change is a tracking change (its number lives in the tracking table)."""
-    with SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info:
-        with authed_client(info) as client:
-            product = read_shop(client).tracked[-1]
-            stop = client.delete(f"/organizations/self/inventory/products/{product}")
-            assert stop.status_code == 204
-            start = client.post("/organizations/self/inventory", json={"productUuid": product})
-            assert start.status_code == 200
+    with (
+        SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info,
+        authed_client(info) as client,
+    ):
+        product = read_shop(client).tracked[-1]
+        stop = client.delete(f"/organizations/self/inventory/products/{product}")
+        assert stop.status_code == 204
+        start = client.post("/organizations/self/inventory", json={"productUuid": product})
+        assert start.status_code == 200
 
 
 def _leave_with_stale_meta_counter(db: Path) -> None:
@@ -122,8 +128,10 @@ def _leave_killed_mid_session(db: Path) -> None:
     """``zinv-tui sandbox`` killed with SIGKILL right after a movement (no clean shutdown)."""
     ready = db.parent / "ready.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "zinv_tui", "sandbox", "--port", "0", "--ready-file", str(ready)]
-        + ["--products", str(PRODUCTS), "--db", str(db)],
+        [
+            *(sys.executable, "-m", "zinv_tui", "sandbox", "--port", "0"),
+            *("--ready-file", str(ready), "--products", str(PRODUCTS), "--db", str(db)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -133,7 +141,9 @@ def _leave_killed_mid_session(db: Path) -> None:
             assert process.poll() is None and time.monotonic() < deadline, "sandbox did not start"
             time.sleep(0.05)
         data = json.loads(ready.read_text())
-        info = SandboxInfo(data["url"], data["api_key"], data["client_id"], data["organization_uuid"])
+        info = SandboxInfo(
+            data["url"], data["api_key"], data["client_id"], data["organization_uuid"]
+        )
         with authed_client(info) as client:
             _restock(client, read_shop(client))
     finally:
@@ -160,9 +170,11 @@ def test_stop_start_move_on_every_kind_of_database(
     db = tmp_path / "sandbox.sqlite"
     leave(db)
     for _ in range(2):  # a restart after a restart must work as well
-        with SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info:
-            with authed_client(info) as client:
-                latest = _latest(client)
+        with (
+            SandboxServer(SandboxConfig(products=PRODUCTS, db_path=db)) as info,
+            authed_client(info) as client,
+        ):
+            latest = _latest(client)
         _check_restart(db, latest)
 
 
@@ -222,7 +234,9 @@ def test_two_sandboxes_on_one_database_never_share_a_change_number(tmp_path: Pat
         assert _latest(a) == _latest(b) == start + 38
         seqs = _seqs(first)
         assert seqs == sorted(set(seqs)) and seqs == _seqs(second)
-        api_rows = [r for r in httpx.get(f"{first.url}/sandbox/ledger").json() if r["source"] == "api"]
+        api_rows = [
+            r for r in httpx.get(f"{first.url}/sandbox/ledger").json() if r["source"] == "api"
+        ]
         assert len(api_rows) == 36
 
 
@@ -235,7 +249,7 @@ def test_two_sandboxes_starting_together_on_a_new_file_load_one_shop(tmp_path: P
     def start(server: SandboxServer) -> None:
         try:
             server.start()
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # reported below
             errors.append(error)
 
     threads = [threading.Thread(target=start, args=(server,)) for server in servers]

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from zinv_tui.sandbox.demo_data import DemoShop
+from zinv_tui.sandbox.numbers import BALANCE_MAX, BALANCE_MIN
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,10 +66,6 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS low_stock_product ON low_stock (location_uuid, product_uuid)",
 )
 
-
-BALANCE_MIN = -(2**63)
-BALANCE_MAX = 2**63 - 1
-"""A balance is a signed 64-bit integer (what SQLite stores as an INTEGER)."""
 
 _BUSY_TIMEOUT = 30.0
 """Seconds a write waits for another process's write transaction on the same file."""
