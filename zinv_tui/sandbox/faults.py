@@ -36,13 +36,13 @@ class FaultSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    latency_ms: float = Field(0.0, ge=0, le=60_000)
-    error_rate: float = Field(0.0, ge=0, le=1)
-    bug_rate: float = Field(0.0, ge=0, le=1)
-    drop_rate: float = Field(0.0, ge=0, le=1)
+    latency_ms: float = Field(default=0.0, ge=0, le=60_000)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    bug_rate: float = Field(default=0.0, ge=0, le=1)
+    drop_rate: float = Field(default=0.0, ge=0, le=1)
     drop_phase: Literal["both", "before", "after"] = "both"
     throttle: bool = False
-    token_ttl: int = Field(7200, ge=1, le=10 * 365 * 86_400)
+    token_ttl: int = Field(default=7200, ge=1, le=10 * 365 * 86_400)
     seed: int | None = None
 
 

@@ -287,7 +287,6 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         throttle=args.throttle,
         drop_phase=getattr(args, "drop_phase", "both"),
         fault_seed=getattr(args, "fault_seed", None),
-        log_path=getattr(args, "log_file", None),
     )
 
 
