@@ -25,6 +25,7 @@ import pytest
 
 from tests.sandbox.raw_http import Shop, authed_client, read_shop
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
+from zinv_tui.sandbox.store import LedgerStore
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -77,6 +78,11 @@ def _check_restart(db: Path, latest_before: int) -> None:
 
 def _leave_fresh(db: Path) -> None:
     """Nothing: the file does not exist yet."""
+
+
+def _leave_schema_only(db: Path) -> None:
+    """Killed while loading the shop: the load is one transaction, so only the tables remain."""
+    LedgerStore(db).close()
 
 
 def _leave_never_moved(db: Path) -> None:
@@ -153,6 +159,7 @@ def _leave_killed_mid_session(db: Path) -> None:
 
 LEFT: dict[str, Callable[[Path], None]] = {
     "fresh": _leave_fresh,
+    "schema-only": _leave_schema_only,
     "never-moved": _leave_never_moved,
     "after-sales-only": _leave_after_sales,
     "after-api-movements": _leave_after_movements,
