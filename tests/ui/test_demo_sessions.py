@@ -143,3 +143,27 @@ def test_a_demo_that_cannot_open_its_database_says_so(
     assert code == 1
     assert err.startswith("zinv-tui demo: the demo shop cannot start (")
     assert str(database) in err and "Traceback" not in err
+
+
+async def test_two_demos_at_once_both_work(zinv_dirs: Path) -> None:
+    """Walkthrough #1 Repro B: a second `zinv-tui demo` while the first runs (one sandbox file,
+    one outbox), movements made in each in turn all reach the ledger once."""
+    with (
+        demo_session(products=40, sales_per_minute=0) as first,
+        demo_session(products=40, sales_per_minute=0) as second,
+    ):
+        services = [first.service, second.service]
+        for service in services:
+            await service.start()
+        try:
+            for index in range(4):
+                app = (second, first)[index % 2]
+                keys = sorted(app.service.rows)
+                await app.service.record([MovementIntent(Reason.RESTOCK, keys[index], quantity=1)])
+                assert await app.service.flush(wait=20), app.service.status
+            assert [len(await _api_rows(app)) for app in (first, second)] == [4, 4]
+        finally:
+            for service in services:
+                await service.stop()
+    log = (zinv_dirs / "state" / "profiles" / "demo-40" / DEMO_LOG_FILE).read_text()
+    assert "sandbox bug" not in log
