@@ -212,21 +212,31 @@ class Inventory:
             [violation(f"{where}.productUuid", "product not tracked", value=product_uuid)],
         )
 
-    def _affected(self, location: Location, variants: list[tuple[str, str]]) -> list[BalanceRow]:
+    def _affected(
+        self,
+        location: Location,
+        variants: list[tuple[str, str]],
+        known: dict[tuple[str, str], int],
+    ) -> list[BalanceRow]:
+        """Balances in ``location`` of the moved variants (``known``: just written ones)."""
         seen: dict[str, str] = {}
         for product_uuid, variant_uuid in variants:
             seen.setdefault(variant_uuid, product_uuid)
-        found = self.store.balances_in(location.uuid, seen)
+        found = {v: known[(location.uuid, v)] for v in seen if (location.uuid, v) in known}
+        missing = [v for v in seen if v not in found]
+        if missing:
+            found.update(self.store.balances_in(location.uuid, missing))
         return [
             BalanceRow(product, variant, found.get(variant, 0)) for variant, product in seen.items()
         ]
 
     def _record(
         self, moves: list[Movement], wheres: list[str], *, source: str, external: str | None
-    ) -> None:
-        """Write ``moves`` (inside a transaction); a balance beyond 64 bits is a 400."""
+    ) -> dict[tuple[str, str], int]:
+        """Write ``moves`` (inside a transaction) and return the balances they changed; a balance
+        beyond 64 bits is a 400."""
         try:
-            self.store.record(moves, source=source, external_uuid=external)
+            return self.store.record(moves, source=source, external_uuid=external)
         except BalanceOutOfRange as error:
             where = next(
                 (
@@ -284,8 +294,10 @@ class Inventory:
             for where, move in zip(wheres, moves, strict=True):
                 if move.product_uuid not in tracked:
                     raise self._not_tracked(where, move.product_uuid)
-            self._record(moves, wheres, source="api", external=external)
-            rows = self._affected(location, [(m.product_uuid, m.variant_uuid) for m in moves])
+            changed = self._record(moves, wheres, source="api", external=external)
+            rows = self._affected(
+                location, [(m.product_uuid, m.variant_uuid) for m in moves], changed
+            )
             body = json.dumps(
                 {
                     "locationUuid": location.uuid,
@@ -311,6 +323,7 @@ class Inventory:
             if external and (stored := store.reply_for(external)) is not None:
                 return stored
             moved: list[tuple[str, str]] = []
+            changed: dict[tuple[str, str], int] = {}
             for p_index, product_change in enumerate(request.product_changes):
                 product_uuid = str(product_change.product_uuid)
                 where = f"productChanges[{p_index}]"
@@ -354,9 +367,9 @@ class Inventory:
                     wheres.append(v_where)
                 if moves and not store.is_tracked(product_uuid):
                     raise self._not_tracked(where, product_uuid)
-                self._record(moves, wheres, source="api", external=external)
+                changed.update(self._record(moves, wheres, source="api", external=external))
                 moved.extend((m.product_uuid, m.variant_uuid) for m in moves)
-            rows = self._affected(location, moved)
+            rows = self._affected(location, moved, changed)
             body = json.dumps(
                 {
                     "locationUuid": location.uuid,
@@ -391,9 +404,9 @@ class Inventory:
         with self.store.transaction():
             if not self.store.is_tracked(product_uuid):
                 raise self._not_tracked("body", product_uuid)
-            self._record([move], ["body"], source="pos", external=None)
+            changed = self._record([move], ["body"], source="pos", external=None)
             seq = self.store.latest
-            balance = self.store.balance(self.store_location.uuid, variant_uuid)
+        balance = changed[(self.store_location.uuid, variant_uuid)]
         return {
             "seq": seq,
             "productUuid": product_uuid,

@@ -68,28 +68,45 @@ async def read_json(request: Request) -> Any:
 
 def screen_numbers(data: Any) -> None:
     """Replace every whole-number field (:data:`NUMBER_FIELDS`) by a bounded int, in place, or
-    raise a 400 naming it; cheap, and before any model converts a number."""
-    stack: list[tuple[Any, str]] = [(data, "")]
+    raise a 400 naming it; before any model converts a number (about 20 ms for 20,000 lines)."""
+    # Each stacked node carries its path as (parent path, key or index); spelt out on error only.
+    stack: list[tuple[Any, Any]] = [(data, None)]
     while stack:
         node, path = stack.pop()
-        if isinstance(node, dict):
+        if type(node) is dict:
             for key, value in node.items():
-                limit = NUMBER_FIELDS.get(key) if isinstance(key, str) else None
-                if limit is not None and value is not None:
+                limit = NUMBER_FIELDS.get(key)
+                if limit is not None:
+                    if (type(value) is int and -limit <= value <= limit) or value is None:
+                        continue
                     try:
                         node[key] = whole_number(value, limit)
                     except ValueError as error:
-                        where = f"{path}.{key}" if path else key
+                        where = _spell((path, key))
                         raise ApiError.bad_request(
                             f"Invalid {where}: {error}",
                             [violation(where, str(error), constraint="INVALID_RANGE", value=value)],
                         ) from None
-                elif isinstance(value, dict | list):
-                    stack.append((value, f"{path}.{key}" if path else key))
-        elif isinstance(node, list):
+                elif type(value) is dict or type(value) is list:
+                    stack.append((value, (path, key)))
+        elif type(node) is list:
             for index, item in enumerate(node):
-                if isinstance(item, dict | list):
-                    stack.append((item, f"{path}[{index}]"))
+                if type(item) is dict or type(item) is list:
+                    stack.append((item, (path, index)))
+
+
+def _spell(path: Any) -> str:
+    parts = []
+    while path is not None:
+        path, part = path
+        parts.append(part)
+    text = ""
+    for part in reversed(parts):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
 
 
 def parse_model(model: type[ModelT], data: Any, what: str) -> ModelT:

@@ -167,10 +167,15 @@ class LedgerStore:
         return self._newest_seq() if self._seq is None else self._seq
 
     def _next_seq(self) -> int:
+        return self._take_seqs(1)
+
+    def _take_seqs(self, count: int) -> int:
+        """Hand out ``count`` consecutive change numbers; returns the first."""
         if self._seq is None:
             raise RuntimeError("change numbers are handed out inside a write transaction only")
-        self._seq += 1
-        return self._seq
+        first = self._seq + 1
+        self._seq += count
+        return first
 
     def meta(self, key: str) -> str | None:
         """A value of the key/value ``meta`` table."""
@@ -408,36 +413,36 @@ class LedgerStore:
 
     def record(
         self, movements: Iterable[Movement], *, source: str, external_uuid: str | None = None
-    ) -> list[int]:
+    ) -> dict[tuple[str, str], int]:
         """Append movements to the ledger and update both balances (inside a transaction).
 
-        Raises :class:`BalanceOutOfRange` (before writing) when a balance would leave 64-bit range,
-        so SQLite never turns a balance into a float. Balances are worked out here from one read
-        of the touched rows, then written in two statements, whatever the number of movements.
+        Returns the new balance of every ``(location, variant)`` it changed. Raises
+        :class:`BalanceOutOfRange` (before writing) when a balance would leave 64-bit range, so
+        SQLite never turns a balance into a float. Balances are worked out here from one read of
+        the touched rows, then written in two statements, whatever the number of movements.
         """
         moves = list(movements)
         if not moves:
-            return []
-        created = utc_now()
+            return {}
         by_location: dict[str, set[str]] = {}
         for move in moves:
             by_location.setdefault(move.from_location, set()).add(move.variant_uuid)
             by_location.setdefault(move.to_location, set()).add(move.variant_uuid)
-        # (location, variant) -> [product, balance, seq of the last change]
-        touched: dict[tuple[str, str], list] = {}
+        balance: dict[tuple[str, str], int] = {}
         for location, variants in by_location.items():
-            for variant, balance in self.balances_in(location, variants).items():
-                touched[(location, variant)] = ["", balance, 0]
-        numbers = []
+            for variant, amount in self.balances_in(location, variants).items():
+                balance[(location, variant)] = amount
+        first = self._take_seqs(len(moves))
+        created = utc_now()
+        last: dict[tuple[str, str], tuple[str, int]] = {}  # (product, seq) of the last change
         ledger_rows = []
-        for move in moves:
-            seq = self._next_seq()
-            numbers.append(seq)
+        for seq, move in enumerate(moves, start=first):
+            variant = move.variant_uuid
             ledger_rows.append(
                 (
                     seq,
                     move.product_uuid,
-                    move.variant_uuid,
+                    variant,
                     move.from_location,
                     move.to_location,
                     move.change,
@@ -446,26 +451,26 @@ class LedgerStore:
                     created,
                 )
             )
-            for location, delta in (
-                (move.from_location, -move.change),
-                (move.to_location, move.change),
-            ):
-                entry = touched.setdefault((location, move.variant_uuid), ["", 0, 0])
-                entry[0] = move.product_uuid
-                entry[1] += delta
-                entry[2] = seq
+            source_key = (move.from_location, variant)
+            target_key = (move.to_location, variant)
+            balance[source_key] = balance.get(source_key, 0) - move.change
+            balance[target_key] = balance.get(target_key, 0) + move.change
+            last[source_key] = last[target_key] = (move.product_uuid, seq)
         rows = []
-        for (location, variant), (product, balance, seq) in touched.items():
-            if not BALANCE_MIN <= balance <= BALANCE_MAX:
-                raise BalanceOutOfRange(location, variant, balance)
-            rows.append((location, variant, product, balance, seq))
+        changed = {}
+        for key, (product, seq) in last.items():
+            amount = balance[key]
+            if not BALANCE_MIN <= amount <= BALANCE_MAX:
+                raise BalanceOutOfRange(key[0], key[1], amount)
+            rows.append((key[0], key[1], product, amount, seq))
+            changed[key] = amount
         self._db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger_rows)
         self._db.executemany(
             "INSERT INTO balances VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
             "variant_uuid) DO UPDATE SET balance = excluded.balance, seq = excluded.seq",
             rows,
         )
-        return numbers
+        return changed
 
     def balances_in(self, location_uuid: str, variant_uuids: Iterable[str]) -> dict[str, int]:
         """The balances of some variants in a location (variants that never moved there: absent)."""
@@ -476,14 +481,6 @@ class LedgerStore:
             (wanted, location_uuid),
         )
         return dict(rows.fetchall())
-
-    def balance(self, location_uuid: str, variant_uuid: str) -> int:
-        """A variant's balance in a location (0 when it never moved there)."""
-        row = self._db.execute(
-            "SELECT balance FROM balances WHERE location_uuid = ? AND variant_uuid = ?",
-            (location_uuid, variant_uuid),
-        ).fetchone()
-        return row[0] if row else 0
 
     def tracked_balances(
         self,
