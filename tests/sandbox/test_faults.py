@@ -64,15 +64,15 @@ def test_latency(sandbox_factory) -> None:
         started = time.perf_counter()
         client.get("/organizations/self/locations")
         fast = time.perf_counter() - started
-        _faults(info, latency_ms=200)
+        _faults(info, latency_ms=500)
         started = time.perf_counter()
         client.get("/organizations/self/locations")
         slow = time.perf_counter() - started
         started = time.perf_counter()
-        httpx.get(f"{info.url}/sandbox/info")
+        client.get("/sandbox/info")  # same connection: the server's time, not a new client's
         admin = time.perf_counter() - started
-    assert slow >= 0.2 > fast
-    assert admin < 0.2
+    assert slow >= 0.5 > fast
+    assert admin < 0.5
 
 
 def test_error_rate_gives_503_with_zettle_body(sandbox_factory) -> None:
