@@ -69,7 +69,7 @@ async def test_demo_shows_stock_marked_demo_and_keeps_movements(zinv_dirs: Path)
                 )
                 assert answer.status_code == 200
         assert database.exists()
-        assert (zinv_dirs / "state" / "profiles" / "demo").is_dir()
+        assert (zinv_dirs / "state" / "profiles" / "demo-40").is_dir()
     # A second start reuses the ledger: the sale is still there.
     with demo_session(products=40, sales_per_minute=0) as app:
         async with app.run_test(size=(80, 24)) as pilot:

@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from zinv_tui.sandbox.errors import METHOD_NOT_ALLOWED, ApiError, error_response
-from zinv_tui.sandbox.faults import FaultInjector
+from zinv_tui.sandbox.faults import BugInjector, FaultInjector
 from zinv_tui.sandbox.routes_admin import admin_routes
 from zinv_tui.sandbox.routes_inventory import inventory_routes
 from zinv_tui.sandbox.routes_low_stock import low_stock_routes
@@ -41,6 +42,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             405, f"{request.method} is not allowed on {request.url.path}", METHOD_NOT_ALLOWED
         )
     return error_response(exc.status_code, str(exc.detail), "HTTP_ERROR")
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up while sending its request: its business, not a sandbox bug."""
+    _log.info("client went away while sending %s %s", request.method, request.url.path)
+    return Response(status_code=400)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -71,7 +78,9 @@ def build_app(state: SandboxState) -> ASGIApp:
             *(purchase_routes(state) if state.purchases is not None else []),
             *admin_routes(state),
         ],
+        middleware=[Middleware(BugInjector, controller=state.faults)],
         exception_handlers={
+            ClientDisconnect: _client_gone,
             ApiError: _api_error,
             HTTPException: _http_error,
             Exception: _unexpected,

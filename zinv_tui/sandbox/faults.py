@@ -1,4 +1,5 @@
-"""Fault injection: added latency, 5xx answers, 429 throttling and dropped connections.
+"""Fault injection: added latency, 5xx answers, 429 throttling, dropped connections and simulated
+sandbox bugs (an unexpected exception: 500, traceback in the sandbox's log).
 
 :class:`FaultInjector` is pure ASGI middleware in front of the Zettle surface; it never touches
 ``/sandbox/*``. Its knobs live in a :class:`FaultController`, set from the CLI flags and changed at
@@ -35,17 +36,23 @@ class FaultSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    latency_ms: float = Field(0.0, ge=0, le=60_000)
-    error_rate: float = Field(0.0, ge=0, le=1)
-    drop_rate: float = Field(0.0, ge=0, le=1)
+    latency_ms: float = Field(default=0.0, ge=0, le=60_000)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    bug_rate: float = Field(default=0.0, ge=0, le=1)
+    drop_rate: float = Field(default=0.0, ge=0, le=1)
     drop_phase: Literal["both", "before", "after"] = "both"
     throttle: bool = False
-    token_ttl: int = Field(7200, ge=1, le=10 * 365 * 86_400)
+    token_ttl: int = Field(default=7200, ge=1, le=10 * 365 * 86_400)
     seed: int | None = None
 
 
 class DroppedConnection(Exception):
     """Raised on purpose mid-response so the server aborts the connection."""
+
+
+class SimulatedBug(RuntimeError):
+    """Raised on purpose inside the app (``bug_rate``): a 500 and a logged traceback, exactly as
+    an unexpected sandbox error would give."""
 
 
 class FaultController:
@@ -168,6 +175,27 @@ class FaultInjector:
                 await self.app(scope, receive, swallow)
             await _abort(send)
             return
+        await self.app(scope, receive, send)
+
+
+class BugInjector:
+    """ASGI middleware inside the Starlette app: ``bug_rate`` of the requests outside ``/sandbox``
+    raise :class:`SimulatedBug` before reaching their handler."""
+
+    def __init__(self, app: ASGIApp, controller: FaultController) -> None:
+        self.app = app
+        self.controller = controller
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rate = self.controller.settings.bug_rate
+        path = scope.get("path", "")
+        if (
+            rate
+            and scope["type"] == "http"
+            and not (path == "/sandbox" or path.startswith("/sandbox/"))
+            and self.controller.rng.random() < rate
+        ):
+            raise SimulatedBug(f"simulated sandbox bug (fault injection) on {path}")
         await self.app(scope, receive, send)
 
 

@@ -287,8 +287,10 @@ def without_opening_balances(shop: DemoShop) -> DemoShop:
 
 def load_shop_with_history(store: LedgerStore, shop: DemoShop, config: HistoryConfig) -> None:
     """Load the demo ``shop`` into an empty ``store`` with ``config.history_days`` days of past
-    sales instead of its opening balances (the sandbox's ``--history-days``)."""
-    store.load_shop(without_opening_balances(shop), config.products)
+    sales instead of its opening balances (the sandbox's ``--history-days``). Nothing happens
+    when another process loaded a shop into the file first (it writes the history too)."""
+    if not store.load_shop(without_opening_balances(shop), config.products):
+        return
     inventory = Inventory(store)
     book = PurchaseBook(
         store,

@@ -20,7 +20,7 @@ from zinv_tui.sandbox.errors import (
     ApiError,
     violation,
 )
-from zinv_tui.sandbox.store import BalanceRow, LedgerStore, Movement
+from zinv_tui.sandbox.store import BalanceOutOfRange, BalanceRow, LedgerStore, Movement
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +217,53 @@ class Inventory:
             [violation(f"{where}.productUuid", "product not tracked", value=product_uuid)],
         )
 
-    def _affected(self, location: Location, variants: list[tuple[str, str]]) -> list[BalanceRow]:
+    def _affected(
+        self,
+        location: Location,
+        variants: list[tuple[str, str]],
+        known: dict[tuple[str, str], int],
+    ) -> list[BalanceRow]:
+        """Balances in ``location`` of the moved variants (``known``: just written ones)."""
         seen: dict[str, str] = {}
         for product_uuid, variant_uuid in variants:
             seen.setdefault(variant_uuid, product_uuid)
+        found = {v: known[(location.uuid, v)] for v in seen if (location.uuid, v) in known}
+        missing = [v for v in seen if v not in found]
+        if missing:
+            found.update(self.store.balances_in(location.uuid, missing))
         return [
-            BalanceRow(product, variant, self.store.balance(location.uuid, variant))
-            for variant, product in seen.items()
+            BalanceRow(product, variant, found.get(variant, 0)) for variant, product in seen.items()
         ]
+
+    def _record(
+        self, moves: list[Movement], wheres: list[str], *, source: str, external: str | None
+    ) -> dict[tuple[str, str], int]:
+        """Write ``moves`` (inside a transaction) and return the balances they changed; a balance
+        beyond 64 bits is a 400."""
+        try:
+            return self.store.record(moves, source=source, external_uuid=external)
+        except BalanceOutOfRange as error:
+            where = next(
+                (
+                    w
+                    for w, m in zip(wheres, moves, strict=True)
+                    if m.variant_uuid == error.variant_uuid
+                ),
+                "body",
+            )
+            kind = self._by_uuid[error.location_uuid].type
+            raise ApiError.bad_request(
+                f"This movement would take the {kind} balance of variant {error.variant_uuid} to "
+                f"{error.balance}, beyond what a balance can hold (-2^63 to 2^63-1)",
+                [
+                    violation(
+                        f"{where}.change",
+                        "resulting balance out of range",
+                        constraint="INVALID_RANGE",
+                        value=str(error.balance),
+                    )
+                ],
+            ) from None
 
     def move(self, request: MovementRequest) -> str:
         """``PUT /organizations/{org}/inventory``: all changes or none; answers with numbers."""
@@ -237,6 +276,7 @@ class Inventory:
             else None
         )
         moves = []
+        wheres = []
         for index, change in enumerate(request.changes):
             where = f"changes[{index}]"
             move = Movement(
@@ -249,12 +289,20 @@ class Inventory:
             self._check_movement(
                 where, move.product_uuid, move.variant_uuid, move.from_location, move.to_location
             )
-            if not self.store.is_tracked(move.product_uuid):
-                raise self._not_tracked(where, move.product_uuid)
             moves.append(move)
+            wheres.append(where)
         with self.store.transaction():
-            self.store.record(moves, source="api", external_uuid=external)
-            rows = self._affected(location, [(m.product_uuid, m.variant_uuid) for m in moves])
+            # Read again under the write lock: another sandbox on this file may have applied it.
+            if external and (stored := self.store.reply_for(external)) is not None:
+                return stored
+            tracked = self.store.tracked_among(m.product_uuid for m in moves)
+            for where, move in zip(wheres, moves, strict=True):
+                if move.product_uuid not in tracked:
+                    raise self._not_tracked(where, move.product_uuid)
+            changed = self._record(moves, wheres, source="api", external=external)
+            rows = self._affected(
+                location, [(m.product_uuid, m.variant_uuid) for m in moves], changed
+            )
             body = json.dumps(
                 {
                     "locationUuid": location.uuid,
@@ -277,7 +325,10 @@ class Inventory:
         )
         store = self.store
         with store.transaction():
+            if external and (stored := store.reply_for(external)) is not None:
+                return stored
             moved: list[tuple[str, str]] = []
+            changed: dict[tuple[str, str], int] = {}
             for p_index, product_change in enumerate(request.product_changes):
                 product_uuid = str(product_change.product_uuid)
                 where = f"productChanges[{p_index}]"
@@ -289,6 +340,7 @@ class Inventory:
                 elif status == "STOP_TRACKING":
                     store.set_tracking(product_uuid, False)
                 moves = []
+                wheres = []
                 for v_index, change in enumerate(product_change.variant_changes):
                     v_where = f"{where}.variantChanges[{v_index}]"
                     if change.product_uuid is not None and str(change.product_uuid) != product_uuid:
@@ -317,11 +369,12 @@ class Inventory:
                         move.to_location,
                     )
                     moves.append(move)
+                    wheres.append(v_where)
                 if moves and not store.is_tracked(product_uuid):
                     raise self._not_tracked(where, product_uuid)
-                store.record(moves, source="api", external_uuid=external)
+                changed.update(self._record(moves, wheres, source="api", external=external))
                 moved.extend((m.product_uuid, m.variant_uuid) for m in moves)
-            rows = self._affected(location, moved)
+            rows = self._affected(location, moved, changed)
             body = json.dumps(
                 {
                     "locationUuid": location.uuid,
@@ -349,8 +402,6 @@ class Inventory:
         product_uuid = self.store.product_of_variant(variant_uuid)
         if product_uuid is None:
             raise ApiError.not_found(f"Variant {variant_uuid} not found")
-        if not self.store.is_tracked(product_uuid):
-            raise self._not_tracked("body", product_uuid)
         move = Movement(
             product_uuid,
             variant_uuid,
@@ -359,15 +410,19 @@ class Inventory:
             quantity,
         )
         with self.store.transaction():
-            (seq,) = self.store.record([move], source="pos")
+            if not self.store.is_tracked(product_uuid):
+                raise self._not_tracked("body", product_uuid)
+            changed = self._record([move], ["body"], source="pos", external=None)
+            seq = self.store.latest
             if self.on_pos_sale is not None:
                 self.on_pos_sale(move, seq, simulated)
+        balance = changed[(self.store_location.uuid, variant_uuid)]
         return {
             "seq": seq,
             "productUuid": product_uuid,
             "variantUuid": variant_uuid,
             "quantity": quantity,
-            "balance": self.store.balance(self.store_location.uuid, variant_uuid),
+            "balance": balance,
         }
 
     def random_sales(self, count: int, rng: random.Random) -> list[dict[str, Any]]:

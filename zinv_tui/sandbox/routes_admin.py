@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from zinv_tui.sandbox.errors import ApiError
-from zinv_tui.sandbox.request_parsing import read_json
+from zinv_tui.sandbox.request_parsing import decode_json, read_body, read_json
 from zinv_tui.sandbox.responses import json_response
 from zinv_tui.sandbox.state import SandboxState
 from zinv_tui.sandbox.tokens import DEFAULT_SCOPES, make_api_key
@@ -72,7 +72,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
     async def ledger(request: Request) -> Response:
         since = _int_param(request, "since_seq", 0) or 0
         limit = _int_param(request, "limit", None)
-        rows = store.ledger(since, limit)
+        rows = await state.db.run(store.ledger, since, limit)
         return json_response(
             [
                 {
@@ -91,22 +91,28 @@ def admin_routes(state: SandboxState) -> list[Route]:
         )
 
     async def sales(request: Request) -> Response:
-        data: Any = await read_json(request) if (await request.body()).strip() else {"count": 1}
+        raw = await read_body(request)
+        data: Any = decode_json(raw) if raw.strip() else {"count": 1}
         try:
             sale = _SaleRequest.model_validate(data)
         except ValidationError as error:
             raise ApiError.bad_request(f"Invalid sales request: {error}") from None
-        if sale.variant_uuid is not None:
-            made = [inventory.pos_sale(sale.variant_uuid.lower(), sale.quantity)]
-        else:
-            made = inventory.random_sales(sale.count or 1, state.sales_rng)
-        return json_response({"sales": made, "latest": store.latest})
+
+        def sell() -> dict[str, Any]:
+            if sale.variant_uuid is not None:
+                made = [inventory.pos_sale(sale.variant_uuid.lower(), sale.quantity)]
+            else:
+                made = inventory.random_sales(sale.count or 1, state.sales_rng)
+            return {"sales": made, "latest": store.latest}
+
+        return json_response(await state.db.run(sell))
 
     async def expire_tokens(request: Request) -> Response:
         return json_response({"expired": state.tokens.expire_all()})
 
     async def info(request: Request) -> Response:
         products, variants = store.counts()
+        latest = await state.db.run(lambda: store.latest)
         return json_response(
             {
                 "url": state.url,
@@ -115,7 +121,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
                 "api_key": state.api_key.value,
                 "products": products,
                 "variants": variants,
-                "latest": store.latest,
+                "latest": latest,
                 "db_path": store.path,
                 "sales_per_minute": state.sales_per_minute,
                 "locations": [location.to_wire() for location in inventory.locations],
@@ -124,7 +130,8 @@ def admin_routes(state: SandboxState) -> list[Route]:
         )
 
     async def new_key(request: Request) -> Response:
-        data: Any = await read_json(request) if (await request.body()).strip() else {}
+        raw = await read_body(request)
+        data: Any = decode_json(raw) if raw.strip() else {}
         try:
             wanted = _KeyRequest.model_validate(data)
         except ValidationError as error:

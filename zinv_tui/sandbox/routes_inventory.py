@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,23 +27,29 @@ from zinv_tui.sandbox.tokens import READ_PRODUCT, WRITE_PRODUCT
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+_CURSOR = re.compile(r"[+-]?[0-9]{1,19}")
+"""A ``since`` cursor: ASCII digits only (``int()`` would take Arabic-Indic digits too)."""
+_MAX_SINCE = 64
+
 
 def routes_with_slash(path: str, handler: Handler, methods: list[str]) -> list[Route]:
     """The route with and without a trailing slash (clients use both)."""
     return [Route(path, handler, methods=methods), Route(path + "/", handler, methods=methods)]
 
 
-def parse_since(request: Request, state: SandboxState) -> int | None:
-    """``since``: a ``latest`` cursor (integer) or an ISO-8601 date-time; ``None`` when absent."""
-    text = request.query_params.get("since")
+def parse_since(text: str | None, state: SandboxState) -> int | None:
+    """``since``: a ``latest`` cursor (ASCII digits) or an ISO-8601 date-time; ``None`` when
+    absent. Reads the store: call it on the store's thread."""
     if text is None:
         return None
     text = text.strip()
+    if len(text) > _MAX_SINCE:
+        raise ApiError.bad_request(
+            "since must be a 'latest' value or an ISO-8601 date-time",
+            [violation("since", "too long", value=text)],
+        )
     latest = state.inventory.store.latest
-    try:
-        cursor = int(text)
-    except ValueError:
-        cursor = None
+    cursor = int(text) if _CURSOR.fullmatch(text) else None
     if cursor is not None:
         if cursor < 0:
             raise ApiError.bad_request(
@@ -70,9 +78,22 @@ def parse_since(request: Request, state: SandboxState) -> int | None:
     return state.inventory.store.seq_at(stamp)
 
 
+def accept_null_variant_changes(data: Any) -> Any:
+    """``"variantChanges": null`` in a bulk product change means none, as Zettle evidently takes it
+    (nopCommerce sends it for a product without stock when it starts tracking)."""
+    if isinstance(data, dict) and isinstance(changes := data.get("productChanges"), list):
+        for change in changes:
+            if isinstance(change, dict):
+                for key in ("variantChanges", "variant_changes"):
+                    if key in change and change[key] is None:
+                        del change[key]
+    return data
+
+
 def inventory_routes(state: SandboxState) -> list[Route]:
     """Every inventory route of the v1/v2 surface."""
     inventory = state.inventory
+    db = state.db
 
     def location_from_path(request: Request) -> Location:
         uuid = path_uuid(request, "locationUuid")
@@ -85,29 +106,34 @@ def inventory_routes(state: SandboxState) -> list[Route]:
         authorize_org(request, state, READ_PRODUCT)
         return json_response([location.to_wire() for location in inventory.locations])
 
+    def status_of(location: Location, since_text: str | None) -> bytes:
+        return inventory.status_body(location, since=parse_since(since_text, state))
+
     async def store_balances(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
-        since = parse_since(request, state)
-        return raw_json(inventory.status_body(inventory.store_location, since=since))
+        since = request.query_params.get("since")
+        return raw_json(await db.run(status_of, inventory.store_location, since))
 
     async def start_tracking(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
         body = await read_model(request, StartTrackingRequest, "start-tracking request")
-        return json_response(inventory.start_tracking(str(body.product_uuid)))
+        return json_response(await db.run(inventory.start_tracking, str(body.product_uuid)))
 
     async def move(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
         body = await read_model(request, MovementRequest, "movement request")
-        return raw_json(inventory.move(body))
+        return raw_json(await db.run(inventory.move, body))
 
     async def bulk(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
-        body = await read_model(request, BulkRequest, "bulk request")
-        return raw_json(inventory.bulk(body))
+        body = await read_model(
+            request, BulkRequest, "bulk request", prepare=accept_null_variant_changes
+        )
+        return raw_json(await db.run(inventory.bulk, body))
 
     async def stop_tracking(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
-        inventory.stop_tracking(path_uuid(request, "productUuid"))
+        await db.run(inventory.stop_tracking, path_uuid(request, "productUuid"))
         return no_content()
 
     async def balances_by_type(request: Request) -> Response:
@@ -125,26 +151,26 @@ def inventory_routes(state: SandboxState) -> list[Route]:
                     )
                 ],
             )
-        since = parse_since(request, state)
-        return raw_json(inventory.status_body(inventory.location_of_type(kind), since=since))
+        since = request.query_params.get("since")
+        return raw_json(await db.run(status_of, inventory.location_of_type(kind), since))
 
     async def balances_by_location(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
         location = location_from_path(request)
-        since = parse_since(request, state)
-        return raw_json(inventory.status_body(location, since=since))
+        return raw_json(await db.run(status_of, location, request.query_params.get("since")))
 
     async def product_balance(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
         location = location_from_path(request)
-        return json_response(inventory.product_status(location, path_uuid(request, "productUuid")))
+        product = path_uuid(request, "productUuid")
+        return json_response(await db.run(inventory.product_status, location, product))
 
     async def balances_for_products(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
         body = await read_model(request, BalancesForProductsRequest, "balances request")
         location = inventory.location_of_type(body.location_type.value)
         products = list(dict.fromkeys(str(uuid) for uuid in body.product_uuids))
-        return raw_json(inventory.status_body(location, products=products))
+        return raw_json(await db.run(inventory.status_body, location, products=products))
 
     org = "/organizations/{org}"
     return [

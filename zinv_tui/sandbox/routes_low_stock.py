@@ -49,6 +49,7 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
     """Every low-stock route."""
     inventory = state.inventory
     store = inventory.store
+    db = state.db
 
     def location_from_path(request: Request) -> Location:
         uuid = path_uuid(request, "locationUuid")
@@ -91,25 +92,30 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
                     update.low_stock_alert,
                 )
 
+    def delete(location: Location, variants: list[str]) -> None:
+        with store.transaction():
+            for variant in variants:
+                store.delete_low_stock(location.uuid, variant)
+
     async def set_one(request: Request) -> Response:
         authorize(request, state, WRITE_PRODUCT)
         location = location_from_path(request)
         update = await read_model(request, LowStockLevelUpdate, "low-stock level")
-        apply(location, [update], "")
+        await db.run(apply, location, [update], "")
         return no_content()
 
     async def set_many(request: Request) -> Response:
         authorize(request, state, WRITE_PRODUCT)
         location = location_from_path(request)
         body = await read_model(request, LowStockLevelsUpdate, "low-stock levels")
-        apply(location, list(body.requests), "requests")
+        await db.run(apply, location, list(body.requests), "requests")
         return no_content()
 
     async def read_location(request: Request) -> Response:
         authorize(request, state, READ_PRODUCT)
         location = location_from_path(request)
         grouped: dict[str, list] = {}
-        for row in store.low_stock(location.uuid):
+        for row in await db.run(store.low_stock, location.uuid):
             grouped.setdefault(row[0], []).append(row)
         products = []
         for product, rows in grouped.items():
@@ -131,11 +137,10 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
         product = path_uuid(request, "productUuid")
         if not store.has_product(product):
             raise ApiError.not_found(f"Product {product} not found")
+        rows = await db.run(store.low_stock, location.uuid, product)
         body = {
             "productUuid": product,
-            "customLowStockLevelForVariants": _variants_wire(
-                store.low_stock(location.uuid, product), request
-            ),
+            "customLowStockLevelForVariants": _variants_wire(rows, request),
         }
         return conditional(request, json.dumps(body, separators=(",", ":")).encode())
 
@@ -146,8 +151,7 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
         variant = path_uuid(request, "variantUuid")
         if store.product_of_variant(variant) != product:
             raise ApiError.not_found(f"Variant {variant} of product {product} not found")
-        with store.transaction():
-            store.delete_low_stock(location.uuid, variant)
+        await db.run(delete, location, [variant])
         return no_content()
 
     async def delete_many(request: Request) -> Response:
@@ -156,9 +160,7 @@ def low_stock_routes(state: SandboxState) -> list[Route]:
         body = await read_model(request, LowStockDeleteRequest, "low-stock delete request")
         for index, ref in enumerate(body.requests):
             check_pair(f"requests[{index}].", str(ref.product_uuid), str(ref.variant_uuid))
-        with store.transaction():
-            for ref in body.requests:
-                store.delete_low_stock(location.uuid, str(ref.variant_uuid))
+        await db.run(delete, location, [str(ref.variant_uuid) for ref in body.requests])
         return no_content()
 
     base = "/custom-low-stock/locations/{locationUuid}"

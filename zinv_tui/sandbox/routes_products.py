@@ -19,20 +19,21 @@ from zinv_tui.sandbox.tokens import READ_PRODUCT
 def product_routes(state: SandboxState) -> list[Route]:
     """The product read routes."""
     catalogue = state.catalogue
+    db = state.db
 
     async def all_products(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
-        body, etag = catalogue.list_body()
+        body, etag = await db.run(catalogue.list_body)
         return conditional(request, body, etag)
 
     async def count(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
-        return json_response({"productCount": catalogue.count()})
+        return json_response({"productCount": await db.run(catalogue.count)})
 
     async def one_product(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
         uuid = path_uuid(request, "productUuid")
-        found = catalogue.product_body(uuid)
+        found = await db.run(catalogue.product_body, uuid)
         if found is None:
             raise ApiError.not_found(f"Product {uuid} not found")
         body, etag = found

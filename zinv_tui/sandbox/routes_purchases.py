@@ -194,7 +194,8 @@ def purchase_routes(state: SandboxState) -> list[Route]:
         start = max(start, oldest)
         purchases: list[dict[str, Any]] = []
         if end is None or start < end:
-            purchases = book.select(
+            purchases = await state.db.run(
+                book.select,
                 start_ms=start,
                 end_ms=end,
                 after=cursor,
@@ -218,7 +219,7 @@ def purchase_routes(state: SandboxState) -> list[Route]:
 
     async def one_purchase(request: Request) -> Response:
         _authorize(request, state)
-        found = book.find(request.path_params["purchaseUuid"])
+        found = await state.db.run(book.find, request.path_params["purchaseUuid"])
         if found is None:
             raise ApiError(404, "Purchase not found", NOT_FOUND)
         return json_response(found)
@@ -272,11 +273,15 @@ def purchase_routes(state: SandboxState) -> list[Route]:
         )
         if wanted.custom_amount is not None:
             purchase.custom.append(("Custom amount", wanted.custom_amount, 25.0))
-        with store.transaction():
-            if moves:
-                store.record(moves, source="pos")
-            (made,) = book.write([purchase])
-        found = book.find(made)
+
+        def ring_up() -> dict[str, Any] | None:
+            with store.transaction():
+                if moves:
+                    store.record(moves, source="pos")
+                (made,) = book.write([purchase])
+            return book.find(made)
+
+        found = await state.db.run(ring_up)
         assert found is not None
         return json_response(found, 201)
 
@@ -286,16 +291,23 @@ def purchase_routes(state: SandboxState) -> list[Route]:
         if wanted.lines is not None:
             lines = {variant.lower(): quantity for variant, quantity in wanted.lines.items()}
         when = _moment(wanted.timestamp, "timestamp", now_ms())
-        with state.inventory.store.transaction():
-            made = book.refund(
-                wanted.purchase_uuid.lower(), lines, when, return_to_stock=wanted.return_to_stock
-            )
-        found = book.find(made)
+
+        def book_refund() -> dict[str, Any] | None:
+            with state.inventory.store.transaction():
+                made = book.refund(
+                    wanted.purchase_uuid.lower(),
+                    lines,
+                    when,
+                    return_to_stock=wanted.return_to_stock,
+                )
+            return book.find(made)
+
+        found = await state.db.run(book_refund)
         assert found is not None
         return json_response(found, 201)
 
     async def summary(request: Request) -> Response:
-        total, refunds = book.count()
+        total, refunds = await state.db.run(book.count)
         return json_response({"purchases": total, "refunds": refunds})
 
     return [

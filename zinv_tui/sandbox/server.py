@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import logging
 import os
 import random
 import signal
@@ -30,17 +32,23 @@ from zinv_tui.sandbox.demo_data import generate_shop
 from zinv_tui.sandbox.faults import FaultController, FaultSettings, quiet_dropped_connections
 from zinv_tui.sandbox.history import load_shop_with_history
 from zinv_tui.sandbox.inventory import Inventory
+from zinv_tui.sandbox.logs import SandboxLog
 from zinv_tui.sandbox.purchases import open_purchase_book
 from zinv_tui.sandbox.state import SandboxState
 from zinv_tui.sandbox.store import LedgerStore
+from zinv_tui.sandbox.store_thread import StoreThread
 from zinv_tui.sandbox.tokens import TokenRegistry, make_api_key
 
 _START_TIMEOUT = 60.0
+_log = logging.getLogger(__name__)
+_server_numbers = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """How to run a sandbox. ``db_path=None`` keeps the ledger in memory."""
+    """How to run a sandbox. ``db_path=None`` keeps the ledger in memory; ``log_path=None`` logs
+    warnings to stderr, a path logs everything there (access log included) and nothing to the
+    terminal."""
 
     products: int = 300
     seed: int = 1
@@ -55,6 +63,8 @@ class SandboxConfig:
     throttle: bool = False
     drop_phase: Literal["both", "before", "after"] = "both"
     fault_seed: int | None = None
+    bug_rate: float = 0.0
+    log_path: str | Path | None = None
     history_days: int = 0
     """Days of past sales to generate with a new shop (``sandbox/history.py``)."""
     history_per_day: int | None = None
@@ -80,10 +90,11 @@ class SandboxInfo:
         }
 
 
-def build_state(config: SandboxConfig) -> SandboxState:
+def build_state(config: SandboxConfig, thread_name: str = "zinv-sandbox") -> SandboxState:
     """Open (or create and fill) the database and assemble the sandbox's state.
 
     An existing database that already holds a shop is reused as it is (no regeneration).
+    ``thread_name`` names the store's thread (``<thread_name>-db``).
     """
     store = LedgerStore(config.db_path)
     if store.is_empty():
@@ -104,13 +115,14 @@ def build_state(config: SandboxConfig) -> SandboxState:
     faults = FaultSettings(
         latency_ms=config.latency_ms,
         error_rate=config.error_rate,
+        bug_rate=config.bug_rate,
         drop_rate=config.drop_rate,
         drop_phase=config.drop_phase,
         throttle=config.throttle,
         token_ttl=max(1, config.token_ttl),
         seed=config.fault_seed,
     )
-    tokens = TokenRegistry(secret, ttl=faults.token_ttl)
+    tokens = TokenRegistry(ttl=faults.token_ttl)
     tokens.add_key(key)
     inventory = Inventory(store)
     return SandboxState(
@@ -121,6 +133,7 @@ def build_state(config: SandboxConfig) -> SandboxState:
         tokens=tokens,
         catalogue=ProductCatalogue(store, store.meta("user_uuid") or ""),
         faults=FaultController(faults),
+        db=StoreThread(f"{thread_name}-db"),
         sales_per_minute=config.sales_per_minute,
         sales_rng=random.Random(f"sales-{config.seed}"),
         key_secret=secret,
@@ -135,7 +148,12 @@ def _url(host: str, port: int) -> str:
 
 
 class SandboxServer:
-    """A sandbox served by uvicorn in a background thread; a context manager."""
+    """A sandbox served by uvicorn in a background thread; a context manager.
+
+    Its threads are named ``zinv-sandbox-<n>`` (the server) and ``zinv-sandbox-<n>-db`` (the
+    store); its log records go where :class:`~zinv_tui.sandbox.logs.SandboxLog` says (a file with
+    ``log_path``, else stderr), never through the root logger.
+    """
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
@@ -144,6 +162,7 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
         self._info: SandboxInfo | None = None
         self._socket: socket.socket | None = None
+        self._log: SandboxLog | None = None
 
     @property
     def info(self) -> SandboxInfo:
@@ -156,8 +175,15 @@ class SandboxServer:
         """Build the state, bind the port and return once the server accepts connections."""
         if self._thread is not None:
             return self.info
+        name = f"zinv-sandbox-{next(_server_numbers)}"
+        log = SandboxLog(name, self.config.log_path)
+        log.attach()
         quiet_dropped_connections()
-        state = build_state(self.config)
+        try:
+            state = build_state(self.config, name)
+        except BaseException:
+            log.detach()
+            raise
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
         # TCP; without it every answer waits ~40 ms for a delayed ACK (Nagle).
@@ -167,23 +193,23 @@ class SandboxServer:
             sock.bind((self.config.host, self.config.port))
         except OSError:
             sock.close()
-            state.inventory.store.close()
+            _close_state(state)
+            log.detach()
             raise
         port = sock.getsockname()[1]
         state.url = _url(self.config.host, port)
         server = uvicorn.Server(
             uvicorn.Config(
                 build_app(state),
-                log_level="warning",
-                access_log=False,
+                log_config=None,  # never uvicorn's terminal handlers: SandboxLog decides
+                log_level=None,
+                access_log=True,  # False would strip every handler off uvicorn.access
                 lifespan="on",
                 timeout_graceful_shutdown=2,
                 timeout_keep_alive=5,
             )
         )
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="zinv-sandbox", daemon=True
-        )
+        thread = threading.Thread(target=_serve, args=(server, sock), name=name, daemon=True)
         thread.start()
         deadline = time.monotonic() + _START_TIMEOUT
         while not server.started:
@@ -191,9 +217,12 @@ class SandboxServer:
                 server.should_exit = True
                 thread.join(5)
                 sock.close()
+                _close_state(state)
+                log.detach()
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.005)
         self.state, self._server, self._thread, self._socket = state, server, thread, sock
+        self._log = log
         self._info = SandboxInfo(
             url=state.url,
             api_key=state.api_key.value,
@@ -203,7 +232,7 @@ class SandboxServer:
         return self._info
 
     def stop(self) -> None:
-        """Stop serving, wait for the thread, close the database."""
+        """Stop serving, wait for the thread, close the database and the log."""
         if self._server is None or self._thread is None:
             return
         self._server.should_exit = True
@@ -214,14 +243,29 @@ class SandboxServer:
         if self._socket is not None:
             self._socket.close()
         if self.state is not None:
-            self.state.inventory.store.close()
-        self._server = self._thread = self._socket = None
+            _close_state(self.state)
+        if self._log is not None:
+            self._log.detach()
+        self._server = self._thread = self._socket = self._log = None
 
     def __enter__(self) -> SandboxInfo:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    """The server thread: uvicorn until it stops; a crash goes to the sandbox's log."""
+    try:
+        server.run(sockets=[sock])
+    except BaseException:  # never to the terminal via threading.excepthook
+        _log.exception("the sandbox server stopped on an error")
+
+
+def _close_state(state: SandboxState) -> None:
+    state.db.close()
+    state.inventory.store.close()
 
 
 def write_ready_file(path: str | Path, info: SandboxInfo) -> None:

@@ -1,4 +1,5 @@
-"""What every handler of one sandbox shares: the organization, its inventory, tokens and faults."""
+"""What every handler of one sandbox shares: the organization, its inventory, tokens, faults and
+the thread that works on its database."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import random
 from dataclasses import dataclass, field
 
 from zinv_tui.sandbox.catalogue import ProductCatalogue
-from zinv_tui.sandbox.faults import FaultSettings
+from zinv_tui.sandbox.faults import FaultController
 from zinv_tui.sandbox.inventory import Inventory
 from zinv_tui.sandbox.purchases import PurchaseBook
+from zinv_tui.sandbox.store_thread import StoreThread
 from zinv_tui.sandbox.tokens import ApiKey, TokenRegistry
 
 
@@ -21,7 +23,8 @@ class SandboxState:
     inventory: Inventory
     tokens: TokenRegistry
     catalogue: ProductCatalogue
-    faults: FaultSettings
+    faults: FaultController
+    db: StoreThread
     sales_per_minute: float = 0.0
     sales_rng: random.Random = field(default_factory=random.Random)
     key_secret: bytes = b""

@@ -5,10 +5,16 @@ Every write happens inside :meth:`LedgerStore.transaction`; a ledger row and the
 changes are written in the same transaction. One change counter (``seq``) numbers every ledger row
 and every tracking change; each balance row keeps the ``seq`` of its last change (indexed), which is
 what the ``since`` change feed reads. The store knows nothing of HTTP or of Zettle's rules.
+
+The counter is never stored on its own: it is the highest number in the ledger and tracking tables,
+read after the write transaction has taken the database's write lock. So a sandbox restarted on its
+database counts on from where it stopped, however it stopped, and several sandbox processes on one
+file never hand out the same number.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from zinv_tui.sandbox.demo_data import DemoShop
+from zinv_tui.sandbox.numbers import BALANCE_MAX, BALANCE_MIN
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,6 +67,20 @@ _INDEXES = (
 )
 
 
+_BUSY_TIMEOUT = 30.0
+"""Seconds a write waits for another process's write transaction on the same file."""
+
+
+class BalanceOutOfRange(ValueError):
+    """A movement would take a balance outside :data:`BALANCE_MIN`..:data:`BALANCE_MAX`."""
+
+    def __init__(self, location_uuid: str, variant_uuid: str, balance: int) -> None:
+        super().__init__(f"balance of {variant_uuid} in {location_uuid} would be {balance}")
+        self.location_uuid = location_uuid
+        self.variant_uuid = variant_uuid
+        self.balance = balance
+
+
 def utc_now() -> str:
     """Now as the store writes timestamps: ISO-8601 UTC with microseconds (sorts as text)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -91,7 +112,9 @@ class LedgerStore:
     def __init__(self, path: str | Path | None = None) -> None:
         target = str(path) if path else ":memory:"
         self.path = target
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            target, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT
+        )
         if target != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -100,7 +123,7 @@ class LedgerStore:
         self._db.executescript(_SCHEMA)
         if not self.is_empty():
             self._create_indexes()
-        self._seq = int(self.meta("seq") or 0)
+        self._seq: int | None = None  # the counter, known only inside a write transaction
         self._variant_product: dict[str, str] = {}
         self._product_variants: dict[str, list[str]] = {}
         self._load_catalogue_index()
@@ -113,27 +136,46 @@ class LedgerStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside happen together or not at all (the change counter included)."""
-        seq_before = self._seq
+        """All writes inside happen together or not at all.
+
+        ``BEGIN IMMEDIATE`` takes the write lock first (waiting for another process's write),
+        then the change counter is read from the ledger itself, so no other writer can hand out
+        the same numbers and nothing but the committed rows ever records how far it got.
+        """
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            self._seq = self._newest_seq()
             yield
-            if self._seq != seq_before:
-                self._set_meta("seq", str(self._seq))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
-            self._seq = seq_before
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._seq = None
+
+    def _newest_seq(self) -> int:
+        row = self._db.execute(
+            "SELECT max(coalesce((SELECT max(seq) FROM ledger), 0), "
+            "coalesce((SELECT max(seq) FROM tracking), 0))"
+        ).fetchone()
+        return int(row[0])
 
     @property
     def latest(self) -> int:
-        """The change sequence number of the newest change."""
-        return self._seq
+        """The change sequence number of the newest change (committed, or in this transaction)."""
+        return self._newest_seq() if self._seq is None else self._seq
 
     def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
+        return self._take_seqs(1)
+
+    def _take_seqs(self, count: int) -> int:
+        """Hand out ``count`` consecutive change numbers; returns the first."""
+        if self._seq is None:
+            raise RuntimeError("change numbers are handed out inside a write transaction only")
+        first = self._seq + 1
+        self._seq += count
+        return first
 
     def meta(self, key: str) -> str | None:
         """A value of the key/value ``meta`` table."""
@@ -153,11 +195,15 @@ class LedgerStore:
         """True when no shop has been loaded yet."""
         return self.meta("organization_uuid") is None
 
-    def load_shop(self, shop: DemoShop, products_requested: int) -> None:
-        """Write the demo shop: catalogue, tracking, opening balances (SUPPLIER->STORE moves)."""
+    def load_shop(self, shop: DemoShop, products_requested: int) -> bool:
+        """Write the demo shop: catalogue, tracking, opening balances (SUPPLIER->STORE moves).
+
+        False (and nothing written) when another process loaded a shop into the file first.
+        """
         store = next(loc.uuid for loc in shop.locations if loc.type == "STORE")
         supplier = next(loc.uuid for loc in shop.locations if loc.type == "SUPPLIER")
         now = utc_now()
+        numbers = itertools.count(1)  # the file is empty: changes are numbered from 1
         products, variants, tracking, ledger, balances, low_stock = [], [], [], [], [], []
         for p_ord, product in enumerate(shop.products):
             products.append(
@@ -173,7 +219,7 @@ class LedgerStore:
                 )
             )
             if product.tracked:
-                tracking.append((product.uuid, 1, self._next_seq(), now))
+                tracking.append((product.uuid, 1, next(numbers), now))
             for v_ord, variant in enumerate(product.variants):
                 variants.append(
                     (
@@ -188,7 +234,7 @@ class LedgerStore:
                     )
                 )
                 if variant.opening_balance:
-                    seq = self._next_seq()
+                    seq = next(numbers)
                     ledger.append(
                         (
                             seq,
@@ -219,34 +265,43 @@ class LedgerStore:
                         )
                     )
         with self.transaction():
-            db = self._db
-            db.executemany(
-                "INSERT INTO locations VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (loc.uuid, loc.type, loc.name, loc.description, int(loc.default), index)
-                    for index, loc in enumerate(shop.locations)
-                ],
-            )
-            db.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?)", products)
-            db.executemany("INSERT INTO variants VALUES (?, ?, ?, ?, ?, ?, ?, ?)", variants)
-            db.executemany("INSERT INTO tracking VALUES (?, ?, ?, ?)", tracking)
-            db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
-            db.executemany("INSERT INTO balances VALUES (?, ?, ?, ?, ?)", balances)
-            db.executemany("INSERT INTO low_stock VALUES (?, ?, ?, ?, ?)", low_stock)
+            if not self.is_empty():  # another sandbox on this file was quicker
+                loaded = False
+            else:
+                loaded = True
+                db = self._db
+                db.executemany(
+                    "INSERT INTO locations VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (loc.uuid, loc.type, loc.name, loc.description, int(loc.default), index)
+                        for index, loc in enumerate(shop.locations)
+                    ],
+                )
+                db.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?)", products)
+                db.executemany("INSERT INTO variants VALUES (?, ?, ?, ?, ?, ?, ?, ?)", variants)
+                db.executemany("INSERT INTO tracking VALUES (?, ?, ?, ?)", tracking)
+                db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
+                db.executemany("INSERT INTO balances VALUES (?, ?, ?, ?, ?)", balances)
+                db.executemany("INSERT INTO low_stock VALUES (?, ?, ?, ?, ?)", low_stock)
+                self._create_indexes()
+                for key, value in (
+                    ("organization_uuid", shop.organization_uuid),
+                    ("user_uuid", shop.user_uuid),
+                    ("client_id", shop.client_id),
+                    ("key_secret", shop.key_secret.hex()),
+                    ("key_issued_at", str(shop.key_issued_at)),
+                    ("seed", str(shop.seed)),
+                    ("products", str(products_requested)),
+                    ("created", now),
+                ):
+                    self._set_meta(key, value)
+        if not loaded:
             self._create_indexes()
-            for key, value in (
-                ("organization_uuid", shop.organization_uuid),
-                ("user_uuid", shop.user_uuid),
-                ("client_id", shop.client_id),
-                ("key_secret", shop.key_secret.hex()),
-                ("key_issued_at", str(shop.key_issued_at)),
-                ("seed", str(shop.seed)),
-                ("products", str(products_requested)),
-                ("created", now),
-            ):
-                self._set_meta(key, value)
+            self._load_catalogue_index()
+            return False
         self._product_variants = {p.uuid: [v.uuid for v in p.variants] for p in shop.products}
         self._variant_product = {v.uuid: p.uuid for p in shop.products for v in p.variants}
+        return True
 
     def _create_indexes(self) -> None:
         for statement in _INDEXES:
@@ -311,6 +366,15 @@ class LedgerStore:
         ).fetchone()
         return bool(row and row[0])
 
+    def tracked_among(self, product_uuids: Iterable[str]) -> set[str]:
+        """Which of these products are tracked (one query, whatever their number)."""
+        rows = self._db.execute(
+            "SELECT t.product_uuid FROM json_each(?) w CROSS JOIN tracking t "
+            "ON t.product_uuid = w.value WHERE t.tracked = 1",
+            (json.dumps(list(set(product_uuids))),),
+        )
+        return {row[0] for row in rows}
+
     def set_tracking(self, product_uuid: str, tracked: bool) -> bool:
         """Start or stop tracking (inside a transaction); False when nothing changed."""
         if self.is_tracked(product_uuid) == tracked:
@@ -349,37 +413,64 @@ class LedgerStore:
 
     def record(
         self, movements: Iterable[Movement], *, source: str, external_uuid: str | None = None
-    ) -> list[int]:
-        """Append movements to the ledger and update both balances (inside a transaction)."""
+    ) -> dict[tuple[str, str], int]:
+        """Append movements to the ledger and update both balances (inside a transaction).
+
+        Returns the new balance of every ``(location, variant)`` it changed. Raises
+        :class:`BalanceOutOfRange` (before writing) when a balance would leave 64-bit range, so
+        SQLite never turns a balance into a float. Balances are worked out here from one read of
+        the touched rows, then written in two statements, whatever the number of movements.
+        """
+        moves = list(movements)
+        if not moves:
+            return {}
+        by_location: dict[str, set[str]] = {}
+        for move in moves:
+            by_location.setdefault(move.from_location, set()).add(move.variant_uuid)
+            by_location.setdefault(move.to_location, set()).add(move.variant_uuid)
+        balance: dict[tuple[str, str], int] = {}
+        for location, variants in by_location.items():
+            for variant, amount in self.balances_in(location, variants).items():
+                balance[(location, variant)] = amount
+        first = self._take_seqs(len(moves))
         created = utc_now()
-        numbers = []
-        for move in movements:
-            seq = self._next_seq()
-            numbers.append(seq)
-            self._db.execute(
-                "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        last: dict[tuple[str, str], tuple[str, int]] = {}  # (product, seq) of the last change
+        ledger_rows = []
+        for seq, move in enumerate(moves, start=first):
+            variant = move.variant_uuid
+            ledger_rows.append(
                 (
                     seq,
                     move.product_uuid,
-                    move.variant_uuid,
+                    variant,
                     move.from_location,
                     move.to_location,
                     move.change,
                     external_uuid,
                     source,
                     created,
-                ),
+                )
             )
-            self._db.executemany(
-                "INSERT INTO balances VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
-                "variant_uuid) DO UPDATE SET balance = balance + excluded.balance, "
-                "seq = excluded.seq",
-                [
-                    (move.from_location, move.variant_uuid, move.product_uuid, -move.change, seq),
-                    (move.to_location, move.variant_uuid, move.product_uuid, move.change, seq),
-                ],
-            )
-        return numbers
+            source_key = (move.from_location, variant)
+            target_key = (move.to_location, variant)
+            balance[source_key] = balance.get(source_key, 0) - move.change
+            balance[target_key] = balance.get(target_key, 0) + move.change
+            last[source_key] = last[target_key] = (move.product_uuid, seq)
+        rows = []
+        changed = {}
+        for key, (product, seq) in last.items():
+            amount = balance[key]
+            if not BALANCE_MIN <= amount <= BALANCE_MAX:
+                raise BalanceOutOfRange(key[0], key[1], amount)
+            rows.append((key[0], key[1], product, amount, seq))
+            changed[key] = amount
+        self._db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger_rows)
+        self._db.executemany(
+            "INSERT INTO balances VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
+            "variant_uuid) DO UPDATE SET balance = excluded.balance, seq = excluded.seq",
+            rows,
+        )
+        return changed
 
     def record_past(self, movements: Sequence[tuple[Movement, str]], *, source: str) -> list[int]:
         """Append movements that happened earlier (``(movement, created)`` pairs, oldest first,
@@ -430,13 +521,15 @@ class LedgerStore:
         file and write inside :meth:`transaction` (the Purchase API: ``sandbox/purchases.py``)."""
         return self._db
 
-    def balance(self, location_uuid: str, variant_uuid: str) -> int:
-        """A variant's balance in a location (0 when it never moved there)."""
-        row = self._db.execute(
-            "SELECT balance FROM balances WHERE location_uuid = ? AND variant_uuid = ?",
-            (location_uuid, variant_uuid),
-        ).fetchone()
-        return row[0] if row else 0
+    def balances_in(self, location_uuid: str, variant_uuids: Iterable[str]) -> dict[str, int]:
+        """The balances of some variants in a location (variants that never moved there: absent)."""
+        wanted = json.dumps(list(variant_uuids))
+        rows = self._db.execute(
+            "SELECT b.variant_uuid, b.balance FROM json_each(?) w CROSS JOIN balances b "
+            "ON b.location_uuid = ? AND b.variant_uuid = w.value",
+            (wanted, location_uuid),
+        )
+        return dict(rows.fetchall())
 
     def tracked_balances(
         self,

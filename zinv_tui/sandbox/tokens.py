@@ -6,8 +6,11 @@ like a Zettle user assertion: ``client_id``, ``user.orgUuid``, ``scope``, ``iss`
 Only keys the sandbox issued itself are accepted (compared as whole strings), so the signature is an
 HMAC with a seed-derived secret and never checked cryptographically.
 
-Access tokens are JWT-shaped too; they live in memory (:class:`TokenRegistry`) with an expiry
-time and can be expired all at once by the admin endpoint.
+Access tokens are JWT-shaped too and carry everything the sandbox needs to check them (client,
+organization, scopes, expiry) under an HMAC signature keyed by a secret drawn when the registry is
+made: nothing is kept per token, so issuing tokens never grows the sandbox's memory, an expired
+token is still recognised as expired, and a restarted sandbox refuses the old ones (like revoked
+tokens). The admin endpoint expires every token issued so far by moving a generation counter.
 """
 
 from __future__ import annotations
@@ -101,9 +104,9 @@ def make_api_key(
     return ApiKey(value, client_id, organization_uuid, user_uuid, tuple(scopes))
 
 
-@dataclass
+@dataclass(frozen=True)
 class AccessToken:
-    """An issued bearer token."""
+    """What an issued bearer token says (read back from the token itself)."""
 
     organization_uuid: str
     client_id: str
@@ -111,14 +114,19 @@ class AccessToken:
     expires_at: float
 
 
-class TokenRegistry:
-    """Known API keys and the access tokens issued for them."""
+_MAX_TOKEN = 4096
+"""Longer bearer strings are not tokens of ours (checked before any decoding)."""
 
-    def __init__(self, secret: bytes, ttl: int = 7200) -> None:
-        self._secret = secret
+
+class TokenRegistry:
+    """Known API keys, and the issuing and checking of access tokens (kept nowhere)."""
+
+    def __init__(self, ttl: int = 7200) -> None:
+        self._token_secret = secrets.token_bytes(32)  # a new sandbox refuses old tokens
         self.ttl = ttl
         self._keys: dict[str, ApiKey] = {}
-        self._tokens: dict[str, AccessToken] = {}
+        self._generation = 0
+        self._issued_in_generation = 0
 
     def add_key(self, key: ApiKey) -> None:
         """Accept ``key`` at the token endpoint."""
@@ -128,8 +136,9 @@ class TokenRegistry:
         """The issued key equal to ``assertion``, if any."""
         return self._keys.get(assertion)
 
-    def issue(self, key: ApiKey) -> tuple[str, int]:
-        """A new access token for ``key`` and its lifetime in seconds."""
+    def issue(self, key: ApiKey, client_id: str | None = None) -> tuple[str, int]:
+        """A new access token for ``key`` (requested by ``client_id``, default the key's) and its
+        lifetime in seconds."""
         now = time.time()
         ttl = self.ttl
         payload = {
@@ -138,25 +147,44 @@ class TokenRegistry:
             "sub": key.user_uuid,
             "iat": int(now),
             "nbf": int(now),
-            "exp": int(now + ttl),
+            "exp": round(now + ttl, 3),
             "jti": secrets.token_hex(8),
             "scope": list(key.scopes),
-            "client_id": key.client_id,
+            "client_id": client_id or key.client_id,
             "organizationUuid": key.organization_uuid,
+            "gen": self._generation,
         }
-        token = _jwt({"kid": "sandbox", "typ": "JWT", "alg": "RS256"}, payload, self._secret)
-        self._tokens[token] = AccessToken(
-            key.organization_uuid, key.client_id, key.scopes, now + ttl
-        )
+        token = _jwt({"kid": "sandbox", "typ": "JWT", "alg": "RS256"}, payload, self._token_secret)
+        self._issued_in_generation += 1
         return token, ttl
 
     def lookup(self, token: str) -> AccessToken | None:
-        """The record of an issued token (expired or not), or ``None`` for an unknown one."""
-        return self._tokens.get(token)
+        """What a token of ours says (expired or not), or ``None`` for anything else."""
+        if len(token) > _MAX_TOKEN or not token.isascii():
+            return None
+        signing_input, _, signature = token.rpartition(".")
+        expected = _b64(
+            hmac.new(self._token_secret, signing_input.encode("ascii"), hashlib.sha256).digest()
+        )
+        if not signing_input or not hmac.compare_digest(signature, expected):
+            return None
+        payload = decode_jwt_payload(token)
+        if payload is None:
+            return None
+        expires_at = float(payload["exp"])
+        if payload.get("gen") != self._generation:
+            expires_at = min(expires_at, time.time() - 1)
+        return AccessToken(
+            str(payload["organizationUuid"]),
+            str(payload["client_id"]),
+            tuple(payload["scope"]),
+            expires_at,
+        )
 
     def expire_all(self) -> int:
-        """Make every issued token expired now; returns how many there were."""
-        past = time.time() - 1
-        for record in self._tokens.values():
-            record.expires_at = min(record.expires_at, past)
-        return len(self._tokens)
+        """Make every token issued so far expired now; returns how many were issued since the
+        last time."""
+        expired = self._issued_in_generation
+        self._generation += 1
+        self._issued_in_generation = 0
+        return expired

@@ -21,6 +21,6 @@ async def run_pos_sales(state: SandboxState) -> None:
             continue
         await asyncio.sleep(min(rng.expovariate(rate / 60.0), 3600.0))
         try:
-            state.inventory.random_sales(1, rng)
+            await state.db.run(state.inventory.random_sales, 1, rng)
         except Exception:  # a simulated customer must never take the server down
             _log.exception("simulated POS sale failed")

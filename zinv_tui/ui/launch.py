@@ -2,9 +2,11 @@
 
 ``run_demo`` starts the sandbox in this process on a free loopback port, with its ledger in the user
 data directory (``<data dir>/demo/sandbox-<products>.sqlite``; ``ZINV_DATA_DIR`` overrides the data
-dir) so movements survive between runs, and simulated POS sales so the table visibly lives. The app
-state of the demo (outbox, history) lives under the ``demo`` profile's state directory
-(``ZINV_STATE_DIR`` overrides the state dir).
+dir) so movements survive between runs, and simulated POS sales so the table visibly lives. Each
+shop size has its own app state (outbox, history, counts) under its own profile's state directory:
+``demo`` for the default 300 products, ``demo-<products>`` otherwise (``ZINV_STATE_DIR`` overrides
+the state dir), so movements of one demo shop are never sent to another. The in-process sandbox
+never writes to the terminal (the TUI owns it): it logs to ``sandbox.log`` in that directory.
 
 ``run_app`` opens the app on the chosen profile; without credentials it says how to configure them
 (``zinv-tui login``) and offers the demo.
@@ -13,9 +15,10 @@ state of the demo (outbox, history) lives under the ``demo`` profile's state dir
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,9 @@ zinv-tui needs a Zettle API key to open your shop ({reason}).
   To connect your shop:   zinv-tui login
   To try it on demo data: zinv-tui demo   (a local Zettle sandbox; nothing leaves this computer)
 """
+DEMO_PRODUCTS = 300
+"""The size of the default demo shop (the one under the ``demo`` profile)."""
+DEMO_LOG_FILE = "sandbox.log"
 DEMO_SALES_PER_MINUTE = 6.0
 DEMO_HISTORY_DAYS = 60
 """Days of past sales a new demo shop starts with (enough for 28- and 56-day reorder windows; about
@@ -39,6 +45,16 @@ def demo_database_path(data_dir: Path, products: int, seed: int = 1) -> Path:
     """Where the demo keeps its ledger: one file per catalogue size (and non-default seed)."""
     name = f"sandbox-{products}.sqlite" if seed == 1 else f"sandbox-{products}-seed{seed}.sqlite"
     return data_dir / "demo" / name
+
+
+def demo_profile(products: int, seed: int = 1) -> str:
+    """The profile (state directory) of a demo shop: one per catalogue size and seed."""
+    from zinv_tui.config import DEMO_PROFILE
+
+    if products == DEMO_PRODUCTS and seed == 1:
+        return DEMO_PROFILE
+    name = f"{DEMO_PROFILE}-{products}"
+    return name if seed == 1 else f"{name}-seed{seed}"
 
 
 def build_app(
@@ -63,21 +79,30 @@ def build_app(
     return ZinvApp(service, demo=demo, on_exit=on_exit, **app_options)
 
 
+class DemoUnavailable(Exception):
+    """The demo's sandbox could not start (its database or the loopback port failed)."""
+
+
 @contextmanager
 def demo_session(
-    products: int = 300,
+    products: int = DEMO_PRODUCTS,
     seed: int = 1,
     sales_per_minute: float = DEMO_SALES_PER_MINUTE,
     history_days: int = DEMO_HISTORY_DAYS,
 ) -> Iterator[Any]:
-    """The sandbox running in this process and a ``ZinvApp`` (DEMO) on it; stops the sandbox."""
-    from zinv_tui.config import DEMO_PROFILE, resolve_paths
+    """The sandbox running in this process and a ``ZinvApp`` (DEMO) on it; stops the sandbox.
+
+    The sandbox logs to ``sandbox.log`` in the shop's state directory, never to the terminal.
+    """
+    from zinv_tui.config import resolve_paths
     from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
     from zinv_tui.service import open_local_client
 
     paths = resolve_paths()
     database = demo_database_path(paths.data_dir, products, seed)
     database.parent.mkdir(parents=True, exist_ok=True)
+    state_dir = paths.profile_state_dir(demo_profile(products, seed))
+    state_dir.mkdir(parents=True, exist_ok=True)
     server = SandboxServer(
         SandboxConfig(
             products=products,
@@ -85,14 +110,20 @@ def demo_session(
             db_path=database,
             sales_per_minute=sales_per_minute,
             history_days=history_days,
+            log_path=state_dir / DEMO_LOG_FILE,
         )
     )
-    info = server.start()
+    try:
+        info = server.start()
+    except (sqlite3.Error, OSError, RuntimeError) as error:
+        raise DemoUnavailable(
+            f"the demo shop cannot start ({error}); its database is {database}"
+        ) from error
     try:
         client = open_local_client(info.url, info.api_key, client_id=info.client_id)
         yield build_app(
             client,
-            state_dir=paths.profile_state_dir(DEMO_PROFILE),
+            state_dir=state_dir,
             poll_interval=DEMO_POLL_INTERVAL,
             demo=True,
             on_exit=[client.aclose],
@@ -105,12 +136,19 @@ def run_demo(args: argparse.Namespace) -> int:
     """``zinv-tui demo [--products N] [--seed S] [--sales-per-minute R] [--history-days D]``."""
     sales = getattr(args, "sales_per_minute", None)
     history = getattr(args, "history_days", None)
-    with demo_session(
-        products=int(getattr(args, "products", 300)),
-        seed=int(getattr(args, "seed", 1)),
-        sales_per_minute=DEMO_SALES_PER_MINUTE if sales is None else float(sales),
-        history_days=DEMO_HISTORY_DAYS if history is None else int(history),
-    ) as app:
+    with ExitStack() as stack:
+        try:
+            app = stack.enter_context(
+                demo_session(
+                    products=int(getattr(args, "products", DEMO_PRODUCTS)),
+                    seed=int(getattr(args, "seed", 1)),
+                    sales_per_minute=DEMO_SALES_PER_MINUTE if sales is None else float(sales),
+                    history_days=DEMO_HISTORY_DAYS if history is None else int(history),
+                )
+            )
+        except DemoUnavailable as error:
+            print(f"zinv-tui demo: {error}", file=sys.stderr)
+            return 1
         app.run()
         return int(app.return_code or 0)
 
@@ -125,7 +163,9 @@ def run_app(args: argparse.Namespace) -> int:
     except CredentialsError as error:
         choice = first_run(settings, str(error))
         if choice == "demo":
-            return run_demo(argparse.Namespace(products=300, seed=1, sales_per_minute=None))
+            return run_demo(
+                argparse.Namespace(products=DEMO_PRODUCTS, seed=1, sales_per_minute=None)
+            )
         if choice != "connected":
             return NO_API_KEY
         api_key = resolve_api_key(settings)
