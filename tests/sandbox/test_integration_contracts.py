@@ -82,7 +82,7 @@ def test_partner_sign_in_gets_the_keys_organization(
     payload = _payload(token)
     assert payload["organizationUuid"] == sandbox.organization_uuid  # the key decides
     assert payload["client_id"] == client_id  # the partner the changes are attributed to
-    assert set(payload["scope"]) == {"READ:PRODUCT", "WRITE:PRODUCT"}
+    assert set(payload["scope"]) == {"READ:PRODUCT", "WRITE:PRODUCT", "READ:PURCHASE"}  # the key's
     own = httpx.get(
         f"{sandbox.url}/organizations/{sandbox.organization_uuid}/locations",
         headers={"Authorization": f"Bearer {token}"},
