@@ -12,6 +12,11 @@ Retry rules (``repeatable`` is decided per call by the client):
 - ``Retry-After`` on a 429/503 is honoured (and holds off every caller through the limiter); a wait
   longer than ``RetryPolicy.max_retry_after`` is not sat out: the error goes up with
   ``retry_after`` set.
+
+Every failure becomes a :class:`~zinv_tui.api.errors.ZettleError`: transport errors a
+:class:`NetworkError`, a body that can't be decoded (``Content-Encoding: gzip`` on a body that is
+not) a :class:`MalformedResponse` (or the error its status stands for). An error after which a
+write may have been applied anyway carries ``outcome_unknown``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from zinv_tui.api.auth import AssertionGrant
-from zinv_tui.api.errors import NetworkError, ZettleError
+from zinv_tui.api.errors import MalformedResponse, NetworkError, ZettleError
 from zinv_tui.api.ratelimit import RateLimiter
 from zinv_tui.api.responses import (
     error_from_response,
@@ -51,6 +56,20 @@ class _AttemptTimeout(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(seconds)
         self.seconds = seconds
+
+
+class _UndecodableBody(Exception):
+    """The answer came, but its body could not be decoded (e.g. labelled gzip, and it is not)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _without_body(response: httpx.Response) -> httpx.Response:
+    """The status and headers of an answer whose body could not be decoded, with no body."""
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-encoding"]
+    return httpx.Response(response.status_code, headers=headers, content=b"")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -296,15 +315,35 @@ class RequestPipeline:
                 response, sink = await self._attempt(
                     request, is_token=not authorized, new_sink=new_sink
                 )
-            except (httpx.TransportError, _AttemptTimeout) as exc:
+            except (httpx.HTTPError, _AttemptTimeout) as exc:
                 never_sent = isinstance(exc, _NEVER_SENT)
-                error = NetworkError(describe_transport_error(exc, request.url.host, self._timeout))
+                error = NetworkError(
+                    describe_transport_error(exc, request.url.host, self._timeout),
+                    outcome_unknown=not never_sent,
+                )
                 log.info("%s %s: %s", method, request.url.path, error)
                 if (repeatable or never_sent) and attempt < self._policy.max_retries:
                     await self._sleep(self._policy.backoff(attempt))
                     attempt += 1
                     continue
                 raise error from None
+            except _UndecodableBody as exc:
+                status = exc.response.status_code
+                log.info("%s %s: HTTP %s, body not decodable", method, request.url.path, status)
+                if 200 <= status < 300:
+                    error = MalformedResponse(
+                        "Zettle sent an answer the app can't decode (its body is not in the "
+                        "encoding it names) - try again; if it keeps happening, report it",
+                        status=status,
+                        outcome_unknown=True,
+                    )
+                else:
+                    error = error_from_response(_without_body(exc.response))
+                if repeatable and attempt < self._policy.max_retries:
+                    await self._sleep(self._policy.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise redact_error(error, self.secrets()) from None
 
             status = response.status_code
             if 200 <= status < 300 or status == 304:
@@ -378,6 +417,10 @@ class RequestPipeline:
                         await response.aread()
                 finally:
                     await response.aclose()
+        except httpx.DecodingError:
+            self._stats.bytes_sent += request_size(request)
+            assert response is not None  # decoding starts once the answer is there
+            raise _UndecodableBody(response) from None
         except TimeoutError:
             self._stats.bytes_sent += request_size(request)
             raise _AttemptTimeout(self._attempt_deadline) from None
