@@ -154,8 +154,9 @@ class InventoryService:
             assert self._engine is not None
             diff = await self._engine.poll(full=True)
             if diff is None and require_load:
-                error_text = self._engine.last_error or "could not load balances"
-                raise ZettleError(error_text)
+                # The poll's own error (a NetworkError stays one: the same exit code for a
+                # command whichever start-up call met the failure).
+                raise self._engine.last_failure or ZettleError("could not load balances")
         self._task = asyncio.create_task(self._run(), name="inventory-service")
 
     async def stop(self) -> None:
@@ -196,12 +197,8 @@ class InventoryService:
         try:
             locations = await self.client.get_locations()
         except ZettleError:
-            cached = self.journal.meta(_LOCATIONS_META)
-            if cached and not self._locations:
-                self._locations = {
-                    LocationType(kind): Location.model_validate(value)
-                    for kind, value in json.loads(cached).items()
-                }
+            if not self._locations:
+                self._locations = self._cached_locations()
             raise
         chosen: dict[LocationType, Location] = {}
         for location in locations:
@@ -215,6 +212,20 @@ class InventoryService:
             _LOCATIONS_META,
             json.dumps({kind.value: loc.model_dump(mode="json") for kind, loc in chosen.items()}),
         )
+
+    def _cached_locations(self) -> dict[LocationType, Location]:
+        """The locations kept from the last time Zettle was reached (empty if none or damaged)."""
+        cached = self.journal.meta(_LOCATIONS_META)
+        if not cached:
+            return {}
+        try:
+            return {
+                LocationType(kind): Location.model_validate(value)
+                for kind, value in json.loads(cached).items()
+            }
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            log.warning("the cached locations are unreadable; waiting for Zettle")
+            return {}
 
     def _build_workers(self) -> None:
         store = str(self._locations[LocationType.STORE].uuid)
@@ -438,18 +449,33 @@ class InventoryService:
     async def flush(self, wait: float | None = None) -> bool:
         """Send everything pending now, retrying for up to ``wait`` seconds (None: until done).
 
-        True when nothing is left waiting to be sent.
+        Retries follow the sender's own backoff and Zettle's ``Retry-After`` (one rule, see
+        :func:`~zinv_tui.service.outbox.retry_delay`); when the next try would come after the
+        wait, it stops at once. True when nothing is left waiting to be sent.
         """
         if self._sender is None:
             return False
         sender = self._sender
+        loop = asyncio.get_running_loop()
+        deadline = None if wait is None else loop.time() + wait
+        background = self._task is not None and not self._task.done()
+        if background and sender.next_try is None:
+            sender.wake()  # idle: make sure it looks (e.g. at entries another process recorded)
 
-        async def drain() -> None:
-            while (delay := await sender.drain()) is not None:  # noqa: ASYNC110 - paced retries
-                await asyncio.sleep(min(delay, 0.5))
+        def too_late() -> bool:  # the next try comes after the wait (Zettle asked for longer)
+            return None not in (deadline, sender.next_try) and sender.next_try > deadline  # type: ignore[operator]
+
+        async def send() -> None:
+            while self.journal.counts()[0] and not too_late():
+                if background:
+                    await sender.round().wait()  # the background sender's next round
+                    continue
+                if sender.next_try is not None:
+                    await asyncio.sleep(max(0.0, sender.next_try - loop.time()))
+                await sender.drain()
 
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(drain(), wait)
+            await asyncio.wait_for(send(), wait)
         self._publish_status()
         return self.journal.counts()[0] == 0
 
