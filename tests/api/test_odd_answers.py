@@ -107,12 +107,15 @@ def test_the_lean_decoders_refuse_absurd_balances_and_levels_at_once(balance: st
 
 
 def test_the_lean_decoders_refuse_deeply_nested_json() -> None:
-    with pytest.raises(BalanceFeedError):
-        decode_balances(b'{"variants":' + NESTED + b"}")
-    from zinv_tui.service.catalogue import Catalogue
+    """Nested where a field is skipped (msgspec recurses there, and raised RecursionError)."""
+    from zinv_tui.service.catalogue import Catalogue, CatalogueError
 
+    with pytest.raises(BalanceFeedError):
+        decode_balances(b'{"x":' + NESTED + b',"variants":[]}')
     with pytest.raises(LowStockFeedError):
-        decode_low_stock(NESTED, {}, Catalogue())
+        decode_low_stock(b'{"x":' + NESTED + b"}", {}, Catalogue())
+    with pytest.raises(CatalogueError):
+        Catalogue.decode(b'[{"uuid":"p","x":' + NESTED + b"}]")
 
 
 @pytest.mark.parametrize("value", ["1_0", "١٢", "inf", "1e999", "Fri, 31 Dec 99999 23:59:59 GMT"])

@@ -24,6 +24,7 @@ Choices where the documentation is ambiguous:
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -201,6 +202,13 @@ class ZettleClient:
         """Close the connections and forget the access token."""
         self._grant.forget()
         await self._http.aclose()
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """Let every call end within ``seconds`` from now (None: lift the limit): retries stop and
+        a slow answer is cut short in time, each with its own error (a command's time budget)."""
+        self._pipeline.deadline = (
+            None if seconds is None else asyncio.get_running_loop().time() + seconds
+        )
 
     # -- identity ---------------------------------------------------------------------------------
 

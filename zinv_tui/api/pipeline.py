@@ -118,7 +118,7 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
     elif isinstance(exc, httpx.PoolTimeout):
         reason = "too many requests waiting for a connection"
     elif isinstance(exc, _AttemptTimeout):
-        reason = f"the answer took longer than {exc.seconds:g} s"
+        reason = f"the answer took longer than {round(exc.seconds, 1):g} s"
     elif isinstance(exc, httpx.TimeoutException):
         reason = f"no answer within {timeout:g} s"
     elif isinstance(exc, httpx.ConnectError):
@@ -188,6 +188,22 @@ class RequestPipeline:
         self._key_scopes = key_scopes
         self.grant: AssertionGrant | None = None
         self._sleep = asyncio.sleep
+        self.deadline: float | None = None
+        """Loop time by which every call must end (None: no limit but each attempt's): no retry
+        waits past it and no attempt runs past it, so a caller with a time budget hears the
+        real reason (refused, timed out) rather than being cut off."""
+
+    def _time_left(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return self.deadline - asyncio.get_running_loop().time()
+
+    async def _pause(self, delay: float, error: ZettleError) -> None:
+        """Wait ``delay`` before a retry, or raise ``error`` when that would pass the deadline."""
+        left = self._time_left()
+        if left is not None and delay >= left:
+            raise error
+        await self._sleep(delay)
 
     def secrets(self) -> tuple[str, ...]:
         return self.grant.secrets() if self.grant else ()
@@ -323,7 +339,7 @@ class RequestPipeline:
                 )
                 log.info("%s %s: %s", method, request.url.path, error)
                 if (repeatable or never_sent) and attempt < self._policy.max_retries:
-                    await self._sleep(self._policy.backoff(attempt))
+                    await self._pause(self._policy.backoff(attempt), error)
                     attempt += 1
                     continue
                 raise error from None
@@ -339,11 +355,12 @@ class RequestPipeline:
                     )
                 else:
                     error = error_from_response(_without_body(exc.response))
+                error = redact_error(error, self.secrets())
                 if repeatable and attempt < self._policy.max_retries:
-                    await self._sleep(self._policy.backoff(attempt))
+                    await self._pause(self._policy.backoff(attempt), error)
                     attempt += 1
                     continue
-                raise redact_error(error, self.secrets()) from None
+                raise error from None
 
             status = response.status_code
             if 200 <= status < 300 or status == 304:
@@ -379,6 +396,9 @@ class RequestPipeline:
                     delay = retry_after
                 else:
                     delay = self._policy.backoff(attempt)
+                left = self._time_left()
+                if left is not None and delay >= left:
+                    raise error
                 if status == 429 and self._limiter is not None and authorized:
                     # Everyone waits, not only this caller; the limiter sleeps for us.
                     self._limiter.hold_off(delay)
@@ -405,8 +425,12 @@ class RequestPipeline:
             self._stats.token_requests += 1
         response: httpx.Response | None = None
         sink: BodySink | None = None
+        limit = self._attempt_deadline
+        left = self._time_left()
+        if left is not None:
+            limit = max(0.0, min(limit, left))
         try:
-            async with asyncio.timeout(self._attempt_deadline):
+            async with asyncio.timeout(limit):
                 response = await self._http.send(request, stream=True)
                 try:
                     if new_sink is not None and 200 <= response.status_code < 300:
@@ -423,7 +447,7 @@ class RequestPipeline:
             raise _UndecodableBody(response) from None
         except TimeoutError:
             self._stats.bytes_sent += request_size(request)
-            raise _AttemptTimeout(self._attempt_deadline) from None
+            raise _AttemptTimeout(limit) from None
         except _NEVER_SENT:
             raise
         except httpx.TransportError:

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from zinv_tui.commands.arg_types import positive_int
-from zinv_tui.commands.context import run_async, settings_from_args
+from zinv_tui.commands.context import network_deadline, run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.movements import add_wait_arguments, deliver
 from zinv_tui.commands.output import render_rows
@@ -132,7 +132,9 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                 code = ExitCode.FAILED
             return left, code
 
-    left, code = run_async(work())
+    bounded = settings if args.retry is not None else None
+    extra = network_deadline(settings) + (args.wait or 0.0)
+    left, code = run_async(work(), bounded, extra=extra)
     render_rows(
         [journal_record(entry) for entry in left],
         OUTBOX_COLUMNS,

@@ -14,6 +14,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
@@ -369,6 +370,58 @@ class InventoryService:
         drafts = [self._draft(plan) for plan in plans if plan.moves]
         if not drafts:
             return []
+        return self._journal_drafts(drafts)
+
+    @property
+    def loaded(self) -> bool:
+        """True once Zettle's balances were read (movements can be planned against them)."""
+        return self._engine is not None and self._engine.generation > 0
+
+    def known_variants(self) -> Mapping[RowKey, StockRow]:
+        """Every variant this profile can name: the live rows once loaded, else the cached
+        catalogue's variants (balance unknown, shown as 0). Empty when there is neither."""
+        if self.loaded:
+            return self._view.rows
+        catalogue = self._view.catalogue if len(self._view.catalogue) else None
+        catalogue = catalogue or Catalogue.load(self.cache_dir / CATALOGUE_FILE)
+        if catalogue is None:
+            return {}
+        return {
+            (product.uuid, variant.uuid): StockRow(
+                product.uuid, variant.uuid, product.name, variant.name, variant.sku,
+                variant.barcode, 0,
+            )
+            for product in catalogue
+            for variant in product.variants
+        }  # fmt: skip
+
+    def record_offline(self, intents: Sequence[MovementIntent]) -> list[OutboxEntry]:
+        """Journal movements while Zettle can't be reached, to be sent by a later run.
+
+        Variants come from :meth:`known_variants` and the locations from the last time Zettle
+        was reached; the balance before is unknown (not recorded), so a count (which needs it) is
+        refused. Raises :class:`ServiceNotReady` when nothing local knows the locations, and
+        :class:`MovementRejected` for bad lines (nothing recorded).
+        """
+        if not self._locations:
+            self._locations = self._cached_locations()
+        if not self._locations:
+            raise ServiceNotReady(
+                "This profile has never reached Zettle, so the shop's locations are not known "
+                "here - nothing was recorded"
+            )
+        rows = self.known_variants()
+        plans = plan_movements(intents, rows)
+        problems = [plan.error for plan in plans if plan.error]
+        problems += [
+            f"{plan.row.label if plan.row else plan.key[1]}: a count needs the current balance, "
+            "which can't be read while Zettle is unreachable"
+            for plan in plans
+            if plan.reason is Reason.SET_COUNT and not plan.error
+        ]
+        if problems:
+            raise MovementRejected(problems)
+        drafts = [replace(self._draft(plan), balance_before=None) for plan in plans if plan.moves]
         return self._journal_drafts(drafts)
 
     def _location_uuid(self, kind: LocationType) -> str:
