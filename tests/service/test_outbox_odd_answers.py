@@ -259,3 +259,32 @@ async def test_the_sender_and_the_poller_outlive_undecodable_and_nested_answers(
                     break
                 await asyncio.sleep(0.05)
             assert service.status.state is SyncState.LIVE and shown_is_truth(service, info, key)
+
+
+# -- two processes on one journal -----------------------------------------------------------------
+
+
+async def test_a_batch_in_flight_is_not_sent_by_another_sender_meanwhile(
+    sandbox_factory, tmp_path
+) -> None:
+    """The TUI and a CLI command share a journal: while one sends a batch (its answer is slow to
+    come), the other does not send it too (nothing here relies on Zettle deduplicating)."""
+    info = sandbox_factory(products=5)
+    with OddProxy(info.url) as proxy:
+        async with (
+            running_service(through(proxy, info), tmp_path) as first,
+            running_service(through(proxy, info), tmp_path) as second,
+        ):
+            key = sorted(first.rows)[0]
+            proxy.on("PUT", MOVE, forward_then(trickle=0.01), times=1)
+            await first.record([MovementIntent(Reason.RESTOCK, key, quantity=2)])
+            for _ in range(200):
+                if proxy.count("PUT", MOVE):
+                    break
+                await asyncio.sleep(0.01)
+            assert not await second.flush(0.5)  # the batch is the first's to send
+            assert proxy.count("PUT", MOVE) == 1
+            assert await first.flush(10)
+            assert await second.flush(5)
+            assert proxy.count("PUT", MOVE) == 1
+            assert applied_once_each(info, first)
