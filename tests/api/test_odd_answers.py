@@ -232,3 +232,17 @@ def _restock(balances, locations):
             )
         ]
     )
+
+
+@pytest.mark.parametrize(
+    "lifetime",
+    ["1e300", "10" + "0" * 40, "-5", '"soon"'],
+    ids=["1e300", "1e41", "negative", "text"],
+)
+async def test_an_absurd_token_lifetime_is_a_malformed_answer(sandbox, lifetime: str) -> None:
+    body = f'{{"access_token": "abc", "expires_in": {lifetime}}}'.encode()
+    with OddProxy(sandbox.url) as proxy:
+        proxy.on("POST", "/token", answer(200, body))
+        async with proxied(proxy, sandbox) as client:
+            with pytest.raises(MalformedResponse, match="sign-in"):
+                await client.get_locations()

@@ -331,13 +331,17 @@ class OAuthErrorBody(BaseModel):
     error_description: str | None = None
 
 
+MAX_TOKEN_LIFETIME = 20 * 366 * 86_400
+"""Seconds; a longer ``expires_in`` (``1e300``) is not a lifetime any clock can add."""
+
+
 class TokenResponse(BaseModel):
     """Answer of ``POST /token``. The token is a :class:`SecretStr` so it never shows in a repr."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     access_token: SecretStr
-    expires_in: int = Field(gt=0)
+    expires_in: int = Field(gt=0, le=MAX_TOKEN_LIFETIME)
     token_type: str | None = None
     scope: str | None = None
 
