@@ -8,7 +8,9 @@ settle is shown as needing attention. Refusals of the key go to needs-attention 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import sys
 import time
 from collections import Counter
 from types import SimpleNamespace
@@ -18,7 +20,9 @@ import pytest
 
 from tests.odd_server import OddProxy, Reply, answer, forward_then
 from tests.service.conftest import ledger, running_service, server_store_balances
+from zinv_tui.api.models import LocationType
 from zinv_tui.service import InventoryService, MovementIntent, OutboxStatus, Reason, SyncState
+from zinv_tui.service.journal import EntryDraft, OutboxJournal
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -288,3 +292,31 @@ async def test_a_batch_in_flight_is_not_sent_by_another_sender_meanwhile(
             assert await second.flush(5)
             assert proxy.count("PUT", MOVE) == 1
             assert applied_once_each(info, first)
+
+
+@pytest.mark.parametrize("holder", ["dead-process", "same-pid-earlier-run"])
+async def test_a_lease_left_by_a_killed_sender_does_not_hold_the_batch(
+    sandbox_factory, tmp_path, holder
+) -> None:
+    info = sandbox_factory(products=5)
+    async with running_service(info, tmp_path) as service:
+        key = sorted(service.rows)[0]
+    journal = OutboxJournal(tmp_path / "outbox.sqlite")
+    draft = EntryDraft(
+        Reason.RESTOCK, key, "", "", "", "", LocationType.SUPPLIER, LocationType.STORE,
+        str(service.locations[LocationType.SUPPLIER].uuid),
+        str(service.locations[LocationType.STORE].uuid), 2, 2, None,
+    )  # fmt: skip
+    journal.record([draft], user="killed")
+    batch = journal.next_batch(10)
+    if holder == "dead-process":
+        ended = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+        await ended.wait()
+        pid = ended.pid
+    else:  # a container restarted: the new process has the killed one's pid
+        pid = os.getpid()
+    assert journal.claim(batch.id, f"{pid}:killed", 1800)
+    journal.close()
+    async with running_service(info, tmp_path) as service:
+        assert await service.flush(5)
+        assert applied_once_each(info, service)

@@ -317,8 +317,8 @@ class RequestPipeline:
                 assert self.grant is not None
                 try:
                     token = await self.grant.token()
-                except ZettleError as error:
-                    raise redact_error(error, self.secrets()) from None
+                except ZettleError as refused:
+                    raise redact_error(refused, self.secrets()) from None
                 headers["Authorization"] = f"Bearer {token}"
             if content is not None:
                 headers["Content-Type"] = "application/json"
@@ -333,7 +333,7 @@ class RequestPipeline:
                 )
             except (httpx.HTTPError, _AttemptTimeout) as exc:
                 never_sent = isinstance(exc, _NEVER_SENT)
-                error = NetworkError(
+                error: ZettleError = NetworkError(
                     describe_transport_error(exc, request.url.host, self._timeout),
                     outcome_unknown=not never_sent,
                 )
@@ -375,8 +375,8 @@ class RequestPipeline:
                 assert self.grant is not None
                 try:
                     await self.grant.renew(stale=token)
-                except ZettleError as error:
-                    raise redact_error(error, self.secrets()) from None
+                except ZettleError as refused:
+                    raise redact_error(refused, self.secrets()) from None
                 renewed = True
                 continue
 

@@ -167,6 +167,8 @@ class InventoryService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._sender is not None:
+            self._sender.close()
         if not self._closed:
             self.journal.close()
             self._closed = True

@@ -106,15 +106,21 @@ def retry_delay(failures: int, base: float, cap: float, retry_after: float | Non
     return delay
 
 
+_LIVE_SENDERS: set[str] = set()
+"""Ids of this process's senders not closed yet."""
+
+
 def _process_gone(sender: str) -> bool:
-    """True when the process named in a lease holder id (``pid:token``) has ended."""
+    """True when the sender named in a lease (``pid:token``) is gone: its process has ended, or
+    it is of this process's pid but not one of its live senders (a killed earlier process with
+    the same pid, as happens in containers)."""
     pid_text, _, _ = sender.partition(":")
     try:
         pid = int(pid_text)
     except ValueError:
         return True
     if pid == os.getpid():
-        return False  # another sender of this process: its lease runs out on its own
+        return sender not in _LIVE_SENDERS
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -158,6 +164,7 @@ class OutboxSender:
         self._failures = 0
         self._first_try: dict[int, int] = {}
         self._id = f"{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        _LIVE_SENDERS.add(self._id)
         self.last_error: str | None = None
         self.last_error_unreachable = False
         """The last failure was a :class:`NetworkError` (Zettle not reached), not an answer."""
@@ -167,6 +174,10 @@ class OutboxSender:
         """Loop time of the next try after a failed round (None: nothing left to retry)."""
         self._not_before = 0.0
         self._round = asyncio.Event()
+
+    def close(self) -> None:
+        """The sender will not send again (its service stopped): its leases are void."""
+        _LIVE_SENDERS.discard(self._id)
 
     def wake(self) -> None:
         """Something new to send (or a retry was asked for): try now, or as soon as Zettle's
@@ -259,8 +270,10 @@ class OutboxSender:
             reference = await read_balances(self._client, batch.entries, kinds)
         except PERMANENT_REFUSALS as error:
             if in_doubt:  # it may have been applied: say so rather than "refused"
-                return self._unconfirmed(batch, load_balances(kept), None, error)
-            return self._refused_for_good(batch, error)
+                self._unconfirmed(batch, load_balances(kept), None, error)
+                return None
+            self._refused_for_good(batch, error)
+            return None
         except ZettleError as error:
             return self._failed(batch, error, in_doubt=None)
         if in_doubt:
@@ -270,7 +283,8 @@ class OutboxSender:
                 await self._settle(batch, _store(reference))
                 return None
             if judgement.verdict is Verdict.UNCLEAR:
-                return self._unconfirmed(batch, load_balances(kept), reference, None)
+                self._unconfirmed(batch, load_balances(kept), reference, None)
+                return None
         generation = self._poll_generation()
         first_try = self._first_try.setdefault(batch.id, generation)
         earlier_attempts = self._journal.begin_attempt(batch.id, dump_balances(reference))
@@ -287,7 +301,8 @@ class OutboxSender:
             self._succeeded()
             return None
         except PERMANENT_REFUSALS as error:
-            return self._refused_for_good(batch, error)
+            self._refused_for_good(batch, error)
+            return None
         except ZettleError as error:
             if error.outcome_unknown and error.status is not None and 200 <= error.status < 300:
                 return await self._settle_by_reading(batch, reference, kinds, error)
@@ -321,7 +336,8 @@ class OutboxSender:
             # Zettle answered 2xx and did nothing: send it again, after a pause.
             message = "Zettle answered without applying the movement"
             return self._failed(batch, error or ZettleError(message), in_doubt=False)
-        return self._unconfirmed(batch, reference, now, None)
+        self._unconfirmed(batch, reference, now, None)
+        return None
 
     def _unconfirmed(
         self,
