@@ -128,6 +128,7 @@ class OddProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.rules: list[Rule] = []
+        self.rewrites: list[tuple[Rule, Callable[[bytes], bytes]]] = []
         self.seen: list[Seen] = []
         self.port = 0
         self._lock = threading.Lock()
@@ -150,6 +151,13 @@ class OddProxy:
         action, forward = rule
         with self._lock:
             self.rules.insert(0, Rule(method, path, action, forward, times))
+
+    def rewrite_requests(self, method: str, path: str, change: Callable[[bytes], bytes]) -> None:
+        """Change the body of every matching request before the sandbox sees it (e.g. drop its
+        ``externalUuid``, so the sandbox can't deduplicate)."""
+        probe = Rule(method, path, lambda seen, sent: Reply(), True, None)
+        with self._lock:
+            self.rewrites.append((probe, change))
 
     def clear(self) -> None:
         with self._lock:
@@ -242,6 +250,10 @@ class OddProxy:
             rule = self._rule_for(seen)
             sent: Reply | None = None
             if rule is None or rule.forward:
+                with self._lock:
+                    changes = [change for probe, change in self.rewrites if probe.matches(seen)]
+                for change in changes:
+                    body = change(body)
                 response = await upstream.request(
                     method,
                     self.upstream + target,

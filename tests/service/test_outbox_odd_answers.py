@@ -8,7 +8,9 @@ settle is shown as needing attention. Refusals of the key go to needs-attention 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import random
 import re
 import sys
 import time
@@ -320,3 +322,63 @@ async def test_a_lease_left_by_a_killed_sender_does_not_hold_the_batch(
     async with running_service(info, tmp_path) as service:
         assert await service.flush(5)
         assert applied_once_each(info, service)
+
+
+# -- a server that does not deduplicate ------------------------------------------------------------
+
+
+def without_external_uuid(body: bytes) -> bytes:
+    data = json.loads(body)
+    data.pop("externalUuid", None)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.timeout(90)
+async def test_nothing_is_lost_or_doubled_when_the_server_does_not_deduplicate(
+    sandbox_factory, tmp_path
+) -> None:
+    """The proxy strips every externalUuid, so a movement sent twice is applied twice; answers
+    are lost after or before the movement was applied, cut off, 5xx, or 2xx that prove nothing.
+    The ledger must still hold each journaled movement exactly once."""
+    info = sandbox_factory(products=8)
+    rng = random.Random(7)
+    faults = [
+        forward_then(drop=3),  # applied, answer lost
+        answer(200, {"locationUuid": None}, drop=3),  # not applied, connection lost
+        forward_then(status=502),  # applied, 502
+        answer(503, b""),  # not applied
+        forward_then(body=b""),  # applied, empty 2xx
+        answer(200, ERROR_BODY),  # not applied, 2xx error body
+        forward_then(body=balance_body('"abc"')),  # applied, unreadable balance
+    ]
+    with OddProxy(info.url) as proxy:
+        proxy.rewrite_requests("PUT", MOVE, without_external_uuid)
+        async with running_service(through(proxy, info), tmp_path, max_batch=4) as service:
+            keys = sorted(service.rows)[:4]
+            before = len(ledger(info))
+            for round_ in range(12):
+                if round_ % 2 == 0:
+                    proxy.on("PUT", MOVE, rng.choice(faults), times=1)
+                intents = [
+                    MovementIntent(
+                        rng.choice([Reason.RESTOCK, Reason.DISCARD, Reason.RETURN_TO_SUPPLIER]),
+                        rng.choice(keys),
+                        quantity=rng.randint(1, 5),
+                    )
+                    for _ in range(rng.randint(1, 3))
+                ]
+                await service.record(intents)
+                assert await service.flush(10)
+            entries = service.history(limit=None)
+            assert {e.status for e in entries} == {OutboxStatus.ACKNOWLEDGED}
+            journal = Counter(
+                (e.variant_uuid, e.from_location_uuid, e.to_location_uuid, e.quantity)
+                for e in entries
+            )
+            applied = Counter(
+                (m["variantUuid"], m["fromLocationUuid"], m["toLocationUuid"], m["change"])
+                for m in ledger(info)[before:]
+            )
+            assert applied == journal
+            await service.refresh(full=True)
+            assert all(shown_is_truth(service, info, key) for key in keys)
