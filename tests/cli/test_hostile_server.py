@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 import pytest
 
-from tests.odd_server import OddProxy, answer, forward_then
+from tests.odd_server import OddProxy, Reply, answer, forward_then
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -171,3 +172,29 @@ def test_move_no_wait_on_a_profile_that_never_reached_zettle_records_nothing(
     assert "nothing was recorded" in result.err
     outbox = run_cli("outbox", "--format", "json")
     assert json.loads(outbox.out) == []
+
+
+def test_an_unconfirmed_movement_is_sent_again_only_when_named(proxy, shop, run_cli) -> None:
+    row = pick(run_cli)
+
+    def applied_then_a_pos_sale(seen, sent):
+        httpx.post(
+            f"{shop.url}/sandbox/sales",
+            json={"variantUuid": row["variant_uuid"], "quantity": 1},
+            timeout=10,
+        ).raise_for_status()
+        return Reply(200, b'{"variants": [{"balance": "abc"}]}')
+
+    proxy.on("PUT", MOVE, (applied_then_a_pos_sale, True), times=1)
+    move = ("move", "--reason", "sale", "--sku", row["sku"], "--qty", "2", "--format", "json")
+    result = run_cli(*move)
+    assert result.code == 1, result.err
+    [entry] = json.loads(result.out)
+    assert entry["status"] == "NEEDS_ATTENTION" and entry["error"].startswith("Unconfirmed")
+    assert "unconfirmed" in result.err
+    blanket = run_cli("outbox", "--retry", "--format", "json")
+    assert blanket.code == 1 and f"#{entry['id']}" in blanket.err, blanket.err
+    assert proxy.count("PUT", MOVE) == 1  # not sent again without the user naming it
+    named = run_cli("outbox", "--retry", str(entry["id"]))
+    assert named.code == 0, named.err
+    assert proxy.count("PUT", MOVE) == 2

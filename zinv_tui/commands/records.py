@@ -119,16 +119,24 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         async with open_service(settings, online=args.retry is not None) as service:
             for entry_id in args.dismiss or ():
                 await _act(service.dismiss, entry_id)
+            code = ExitCode.OK
             if args.retry is not None:
                 attention = service.outbox_entries(OutboxStatus.NEEDS_ATTENTION)
-                chosen = args.retry or [entry.id for entry in attention]
+                unconfirmed = service.journal.unconfirmed_ids()
+                chosen = args.retry or [e.id for e in attention if e.id not in unconfirmed]
+                skipped = sorted(unconfirmed - set(chosen))
+                if skipped:
+                    print(
+                        f"Not sent again: {', '.join(f'#{i}' for i in skipped)} may already be "
+                        "in Zettle (unconfirmed) - check, then `--retry ID` or `--dismiss ID`.",
+                        file=sys.stderr,
+                    )
                 for entry_id in chosen:
                     await _act(service.retry, entry_id)
                 pending = service.outbox_entries(OutboxStatus.PENDING)
-                await deliver(service, pending, args.wait)
+                _, code = await deliver(service, pending, args.wait)
             left = service.outbox_entries()
-            code = ExitCode.OK
-            if acting and args.retry is not None and left:
+            if acting and args.retry is not None and left and code is ExitCode.OK:
                 code = ExitCode.FAILED
             return left, code
 

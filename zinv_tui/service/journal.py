@@ -644,6 +644,17 @@ class OutboxJournal:
             )
         }
 
+    def unconfirmed_ids(self) -> set[int]:
+        """Needs-attention entries whose fate is unknown (Zettle may have applied them): never
+        part of a blanket retry, each needs the user's own decision."""
+        return {
+            row[0]
+            for row in self._db.execute(
+                "SELECT e.id FROM entries e JOIN batches b ON b.id = e.batch_id "
+                "WHERE e.status = 'NEEDS_ATTENTION' AND b.state = 'unconfirmed'"
+            )
+        }
+
     def counts(self) -> tuple[int, int]:
         """``(pending, needs_attention)``."""
         row = self._db.execute(
