@@ -7,12 +7,14 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
+from tests.odd_server import OddProxy, Reply
 from tests.service.conftest import (
     ledger,
     make_client,
@@ -25,17 +27,20 @@ from tests.service.test_outbox_faults import ledger_matches_journal
 from zinv_tui.api.models import LocationType, MovementRequest, StockChange
 from zinv_tui.service import OutboxStatus, Reason
 from zinv_tui.service.journal import EntryDraft, OutboxJournal
+from zinv_tui.service.outcome import dump_balances, locations_to_read, read_balances
 
 WORKER = Path(__file__).with_name("outbox_worker.py")
 
 
-def start_worker(info, state_dir: Path, count: int, faults: dict) -> subprocess.Popen:
+def start_worker(
+    server, state_dir: Path, count: int, faults: dict, api_key: str
+) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
             str(WORKER),
-            info.url,
-            info.api_key,
+            server.url,
+            api_key,
             str(state_dir),
             str(count),
             json.dumps(faults),
@@ -58,6 +63,22 @@ def wait_for_line(process: subprocess.Popen, wanted: str, timeout: float = 30) -
     raise AssertionError(f"worker never said {wanted!r} (exit code {process.poll()})")
 
 
+def lose_every_answer_once_a_movement_went_through(proxy: OddProxy) -> None:
+    """From the first movement on, every movement's answer is lost after Zettle applied it, and
+    every balance read too: the sender can neither see it acknowledged nor check it."""
+    applied = threading.Event()
+
+    def movement(seen, sent):
+        applied.set()
+        return Reply(sent.status, sent.body, drop=3)
+
+    def read(seen, sent):
+        return Reply(sent.status, b"", drop=0) if applied.is_set() else sent
+
+    proxy.on("PUT", "/organizations/self/inventory", (movement, True))
+    proxy.on("POST", "/organizations/self/inventory/products", (read, True))
+
+
 @pytest.mark.timeout(90)
 async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
     sandbox_factory, tmp_path
@@ -67,20 +88,25 @@ async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
     # Slow answers and dropped connections (half of them after the movement was committed), so
     # kills land while batches are in flight or applied-but-unacknowledged.
     flaky = {"latency_ms": 40, "drop_rate": 0.3, "drop_phase": "after"}
-    # Last round: every answer is lost after the movement was committed, so the kill surely leaves
-    # a batch that Zettle applied but the journal never saw acknowledged.
-    lost = {"drop_rate": 1.0, "drop_phase": "after"}
+    # Last round: a movement goes through, then every answer is lost (the proxy in front of the
+    # sandbox), so the kill surely leaves a batch that Zettle applied but the journal never saw
+    # acknowledged. (The sandbox's own drop_rate=1.0 would also lose the balance read the sender
+    # takes before each movement, so no movement would ever be sent.)
+    lost = None
     states = []
     applied_unacknowledged: set[str] = set()
     for faults in (flaky, flaky, lost):
-        worker = start_worker(info, tmp_path, 30, faults)
-        try:
-            wait_for_line(worker, "loaded")
-            wait_for_line(worker, "recorded")
-            time.sleep(rng.uniform(0.1, 0.6))  # noqa: ASYNC251 - the worker runs meanwhile
-        finally:
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(10)
+        with OddProxy(info.url) as proxy:
+            if faults is None:
+                lose_every_answer_once_a_movement_went_through(proxy)
+            worker = start_worker(proxy, tmp_path, 30, faults or {}, info.api_key)
+            try:
+                wait_for_line(worker, "loaded")
+                wait_for_line(worker, "recorded")
+                time.sleep(rng.uniform(0.1, 0.6))  # noqa: ASYNC251 - the worker runs meanwhile
+            finally:
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(10)
         assert worker.returncode == -signal.SIGKILL
         set_faults(info, latency_ms=0, drop_rate=0)
         journal = OutboxJournal(tmp_path / "outbox.sqlite")
@@ -130,10 +156,13 @@ async def test_batch_sent_before_a_crash_is_not_trusted_on_replay(sandbox_factor
     )
     journal.record([draft], user="crashed")
     batch = journal.next_batch(10)
-    assert journal.begin_attempt(batch.id) == 0  # what the sender does just before its PUT
-    journal.close()
-    # The crashed process's PUT reached Zettle; its answer never came back.
     async with make_client(info) as client:
+        # What the sender does just before its PUT: read the balances it will change, count the
+        # attempt with them.
+        reference = await read_balances(client, batch.entries, locations_to_read(batch.entries))
+        assert journal.begin_attempt(batch.id, dump_balances(reference)) == 0
+        journal.close()
+        # The crashed process's PUT reached Zettle; its answer never came back.
         await client.move_stock(
             MovementRequest(
                 changes=[
@@ -156,3 +185,5 @@ async def test_batch_sent_before_a_crash_is_not_trusted_on_replay(sandbox_factor
         assert (service.rows[key].balance, service.rows[key].pending) == (truth, 0)
         applied = [m for m in ledger(info) if m["externalUuid"] == batch.external_uuid]
         assert len(applied) == 1
+        # Settled by reading, the sale notwithstanding (SUPPLIER moved by exactly -5).
+        assert service.history()[0].status is OutboxStatus.ACKNOWLEDGED

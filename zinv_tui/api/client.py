@@ -12,13 +12,19 @@ Choices where the documentation is ambiguous:
 - By-type balances use the documented ``/inventory/locations/?type=STORE`` (trailing slash, upper
   case).
 - The ``latest`` cursor is opaque: whatever came back is passed back as ``since`` verbatim.
-- Write answers (start tracking, PUT movements, bulk) may come back empty or ``204``: the write
-  succeeded, so an empty :class:`LocationBalances` is returned rather than an error.
+- Write answers (start tracking, PUT movements, bulk) may come back empty or ``204``: an empty
+  :class:`LocationBalances` is returned rather than an error. For a stock movement that is no proof
+  it was applied: the outbox checks that the answer names every moved variant, else reads.
+- A stock movement is never repeated blindly, ``externalUuid`` or not: it is repeated only when
+  Zettle provably did not act on it (429, a connection never made, a 401). Otherwise the error goes
+  up with ``outcome_unknown`` set, and the caller decides by reading the stock (see
+  :mod:`zinv_tui.service.outbox`): the server is never trusted to deduplicate.
 - Balances are parsed as whole numbers whether sent as ``"42"``, ``42`` or ``"9.0"``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -202,6 +208,13 @@ class ZettleClient:
         self._grant.forget()
         await self._http.aclose()
 
+    def set_deadline(self, seconds: float | None) -> None:
+        """Let every call end within ``seconds`` from now (None: lift the limit): retries stop and
+        a slow answer is cut short in time, each with its own error (a command's time budget)."""
+        self._pipeline.deadline = (
+            None if seconds is None else asyncio.get_running_loop().time() + seconds
+        )
+
     # -- identity ---------------------------------------------------------------------------------
 
     def _key_scopes(self) -> tuple[str, ...]:
@@ -234,14 +247,20 @@ class ZettleClient:
 
     def _read(self, response: httpx.Response, adapter: TypeAdapter[T], what: str) -> T:
         try:
-            return parse_body(response.content, adapter, what=what)
+            return parse_body(response.content, adapter, what=what, status=response.status_code)
         except ZettleError as error:  # MalformedResponse: scrub anything echoing a secret
             raise redact_error(error, self._pipeline.secrets()) from None
 
     def _read_write_answer(self, response: httpx.Response, what: str) -> LocationBalances:
+        """The answer of a write; an unreadable one raises MalformedResponse with the 2xx status
+        and ``outcome_unknown`` (the write was probably applied, but nothing proves it)."""
         if response.status_code == 204 or not response.content.strip():
             return LocationBalances()
-        return self._read(response, _BALANCES, what)
+        try:
+            return self._read(response, _BALANCES, what)
+        except ZettleError as error:
+            error.outcome_unknown = True
+            raise
 
     async def _get(
         self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
@@ -278,28 +297,30 @@ class ZettleClient:
     async def bulk_update(self, request: BulkRequest) -> LocationBalances:
         """Tracking changes and movements for many products in one call (v2 bulk).
 
-        Retried only if it carries an ``external_uuid`` (Zettle applies it once) or holds no
-        movements at all (tracking changes alone are idempotent).
+        Retried freely only if it holds no movements (tracking changes alone are idempotent);
+        with movements, only when Zettle provably did not act on it, as :meth:`move_stock`.
         """
         moves_stock = any(change.variant_changes for change in request.product_changes)
         response = await self._pipeline.request(
             "POST",
             f"{self._org_path}/v2/inventory/bulk",
             json_body=request.to_wire(),
-            repeatable=request.external_uuid is not None or not moves_stock,
+            repeatable=not moves_stock,
         )
         return self._read_write_answer(response, "the bulk update")
 
     async def move_stock(self, request: MovementRequest) -> LocationBalances:
         """Move stock between locations (``PUT /organizations/{org}/inventory``).
 
-        Retried only if it carries an ``external_uuid``: without one, a repeat could apply twice.
+        Repeated only when Zettle provably did not act on it (429, no connection made, 401): a
+        repeat could apply it twice, whatever the ``external_uuid``. Any other failure raises
+        with ``outcome_unknown`` set when the movement may have been applied.
         """
         response = await self._pipeline.request(
             "PUT",
             f"{self._org_path}/inventory",
             json_body=request.to_wire(),
-            repeatable=request.external_uuid is not None,
+            repeatable=False,
         )
         return self._read_write_answer(response, "the stock movement")
 

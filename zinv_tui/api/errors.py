@@ -1,7 +1,10 @@
 """The client's errors: one small hierarchy, each with a sentence a shop person can act on.
 
 Every error carries what Zettle said (``status``, ``error_type``, ``developer_message``,
-``violations``) for logs and developers, while ``str(error)`` is plain words for the screen. No
+``violations``, ``retry_after``) for logs and developers, while ``str(error)`` is plain words for
+the screen. ``outcome_unknown`` marks a write that may or may not have been applied: the request
+may have reached Zettle but no readable answer came back (a dropped connection, a timeout, a 5xx,
+a 2xx whose body can't be read); only reading the stock again can tell. No
 error ever holds the API key or an access token: messages are built from fixed text plus what the
 server sent, and the client scrubs its own secrets out of server text before it gets here.
 """
@@ -9,7 +12,6 @@ server sent, and the client scrubs its own secrets out of server text before it 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from zinv_tui.api.models import Violation
 
@@ -31,12 +33,18 @@ class ZettleError(Exception):
         error_type: str | None = None,
         developer_message: str | None = None,
         violations: Sequence[Violation] = (),
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         self.message = message or self.default_message
         self.status = status
         self.error_type = error_type
         self.developer_message = developer_message
         self.violations: tuple[Violation, ...] = tuple(violations)
+        self.retry_after = retry_after
+        """Seconds Zettle asked to wait (``Retry-After`` of a 429 or 503), when it said."""
+        self.outcome_unknown = outcome_unknown
+        """The request may have been applied although this error says otherwise (see above)."""
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -103,13 +111,6 @@ class RateLimited(ZettleError):
 
     retryable = True
     default_message = "Zettle is busy with too many requests - wait a moment and try again"
-
-    def __init__(
-        self, message: str | None = None, *, retry_after: float | None = None, **details: Any
-    ) -> None:
-        super().__init__(message, **details)
-        self.retry_after = retry_after
-        """Seconds Zettle asked to wait (``Retry-After``), when it said."""
 
 
 class ServerError(ZettleError):

@@ -12,6 +12,11 @@ Retry rules (``repeatable`` is decided per call by the client):
 - ``Retry-After`` on a 429/503 is honoured (and holds off every caller through the limiter); a wait
   longer than ``RetryPolicy.max_retry_after`` is not sat out: the error goes up with
   ``retry_after`` set.
+
+Every failure becomes a :class:`~zinv_tui.api.errors.ZettleError`: transport errors a
+:class:`NetworkError`, a body that can't be decoded (``Content-Encoding: gzip`` on a body that is
+not) a :class:`MalformedResponse` (or the error its status stands for). An error after which a
+write may have been applied anyway carries ``outcome_unknown``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from zinv_tui.api.auth import AssertionGrant
-from zinv_tui.api.errors import NetworkError, ZettleError
+from zinv_tui.api.errors import MalformedResponse, NetworkError, ZettleError
 from zinv_tui.api.ratelimit import RateLimiter
 from zinv_tui.api.responses import (
     error_from_response,
@@ -51,6 +56,20 @@ class _AttemptTimeout(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(seconds)
         self.seconds = seconds
+
+
+class _UndecodableBody(Exception):
+    """The answer came, but its body could not be decoded (e.g. labelled gzip, and it is not)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _without_body(response: httpx.Response) -> httpx.Response:
+    """The status and headers of an answer whose body could not be decoded, with no body."""
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-encoding"]
+    return httpx.Response(response.status_code, headers=headers, content=b"")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -99,7 +118,7 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
     elif isinstance(exc, httpx.PoolTimeout):
         reason = "too many requests waiting for a connection"
     elif isinstance(exc, _AttemptTimeout):
-        reason = f"the answer took longer than {exc.seconds:g} s"
+        reason = f"the answer took longer than {round(exc.seconds, 1):g} s"
     elif isinstance(exc, httpx.TimeoutException):
         reason = f"no answer within {timeout:g} s"
     elif isinstance(exc, httpx.ConnectError):
@@ -169,6 +188,22 @@ class RequestPipeline:
         self._key_scopes = key_scopes
         self.grant: AssertionGrant | None = None
         self._sleep = asyncio.sleep
+        self.deadline: float | None = None
+        """Loop time by which every call must end (None: no limit but each attempt's): no retry
+        waits past it and no attempt runs past it, so a caller with a time budget hears the
+        real reason (refused, timed out) rather than being cut off."""
+
+    def _time_left(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return self.deadline - asyncio.get_running_loop().time()
+
+    async def _pause(self, delay: float, error: ZettleError) -> None:
+        """Wait ``delay`` before a retry, or raise ``error`` when that would pass the deadline."""
+        left = self._time_left()
+        if left is not None and delay >= left:
+            raise error
+        await self._sleep(delay)
 
     def secrets(self) -> tuple[str, ...]:
         return self.grant.secrets() if self.grant else ()
@@ -282,8 +317,8 @@ class RequestPipeline:
                 assert self.grant is not None
                 try:
                     token = await self.grant.token()
-                except ZettleError as error:
-                    raise redact_error(error, self.secrets()) from None
+                except ZettleError as refused:
+                    raise redact_error(refused, self.secrets()) from None
                 headers["Authorization"] = f"Bearer {token}"
             if content is not None:
                 headers["Content-Type"] = "application/json"
@@ -296,12 +331,33 @@ class RequestPipeline:
                 response, sink = await self._attempt(
                     request, is_token=not authorized, new_sink=new_sink
                 )
-            except (httpx.TransportError, _AttemptTimeout) as exc:
+            except (httpx.HTTPError, _AttemptTimeout) as exc:
                 never_sent = isinstance(exc, _NEVER_SENT)
-                error = NetworkError(describe_transport_error(exc, request.url.host, self._timeout))
+                error: ZettleError = NetworkError(
+                    describe_transport_error(exc, request.url.host, self._timeout),
+                    outcome_unknown=not never_sent,
+                )
                 log.info("%s %s: %s", method, request.url.path, error)
                 if (repeatable or never_sent) and attempt < self._policy.max_retries:
-                    await self._sleep(self._policy.backoff(attempt))
+                    await self._pause(self._policy.backoff(attempt), error)
+                    attempt += 1
+                    continue
+                raise error from None
+            except _UndecodableBody as exc:
+                status = exc.response.status_code
+                log.info("%s %s: HTTP %s, body not decodable", method, request.url.path, status)
+                if 200 <= status < 300:
+                    error = MalformedResponse(
+                        "Zettle sent an answer the app can't decode (its body is not in the "
+                        "encoding it names) - try again; if it keeps happening, report it",
+                        status=status,
+                        outcome_unknown=True,
+                    )
+                else:
+                    error = error_from_response(_without_body(exc.response))
+                error = redact_error(error, self.secrets())
+                if repeatable and attempt < self._policy.max_retries:
+                    await self._pause(self._policy.backoff(attempt), error)
                     attempt += 1
                     continue
                 raise error from None
@@ -319,8 +375,8 @@ class RequestPipeline:
                 assert self.grant is not None
                 try:
                     await self.grant.renew(stale=token)
-                except ZettleError as error:
-                    raise redact_error(error, self.secrets()) from None
+                except ZettleError as refused:
+                    raise redact_error(refused, self.secrets()) from None
                 renewed = True
                 continue
 
@@ -340,6 +396,9 @@ class RequestPipeline:
                     delay = retry_after
                 else:
                     delay = self._policy.backoff(attempt)
+                left = self._time_left()
+                if left is not None and delay >= left:
+                    raise error
                 if status == 429 and self._limiter is not None and authorized:
                     # Everyone waits, not only this caller; the limiter sleeps for us.
                     self._limiter.hold_off(delay)
@@ -366,8 +425,12 @@ class RequestPipeline:
             self._stats.token_requests += 1
         response: httpx.Response | None = None
         sink: BodySink | None = None
+        limit = self._attempt_deadline
+        left = self._time_left()
+        if left is not None:
+            limit = max(0.0, min(limit, left))
         try:
-            async with asyncio.timeout(self._attempt_deadline):
+            async with asyncio.timeout(limit):
                 response = await self._http.send(request, stream=True)
                 try:
                     if new_sink is not None and 200 <= response.status_code < 300:
@@ -378,9 +441,13 @@ class RequestPipeline:
                         await response.aread()
                 finally:
                     await response.aclose()
+        except httpx.DecodingError:
+            self._stats.bytes_sent += request_size(request)
+            assert response is not None  # decoding starts once the answer is there
+            raise _UndecodableBody(response) from None
         except TimeoutError:
             self._stats.bytes_sent += request_size(request)
-            raise _AttemptTimeout(self._attempt_deadline) from None
+            raise _AttemptTimeout(limit) from None
         except _NEVER_SENT:
             raise
         except httpx.TransportError:

@@ -44,7 +44,7 @@ def _json_or_none(content: bytes) -> Any:
         return None
     try:
         return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
 
 
@@ -119,17 +119,19 @@ def error_from_response(
     if status == 404:
         message = f"Zettle does not know this item ({detail}) - refresh and try again"
         return NotFound(message if detail else None, **details)
+    if status in (429, 503):
+        details["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return RateLimited(retry_after=retry_after, **details)
+        return RateLimited(**details)
     if body.error_type == PRODUCT_NOT_TRACKED and 400 <= status < 500:
         return ProductNotTracked(**details)
     if status in (400, 409, 422):
         message = f"Zettle refused the request: {detail}" if detail else None
         return RequestRejected(message, **details)
     if status >= 500:
+        # The server failed while working on it, perhaps after applying it: a write's fate is open.
         message = f"Zettle had a problem answering (HTTP {status}) - try again in a minute"
-        return ServerError(message, **details)
+        return ServerError(message, outcome_unknown=True, **details)
     if 300 <= status < 400:
         message = (
             f"Zettle answered with a redirect (HTTP {status}) the app does not follow - "
@@ -188,21 +190,27 @@ def _describe_validation(exc: ValidationError, limit: int = 3) -> str:
     return "; ".join(parts)
 
 
-def parse_body(content: bytes, adapter: TypeAdapter[T], *, what: str) -> T:
-    """Validate JSON ``content`` with ``adapter``, else raise :class:`MalformedResponse`."""
+def parse_body(
+    content: bytes, adapter: TypeAdapter[T], *, what: str, status: int | None = None
+) -> T:
+    """Validate JSON ``content`` with ``adapter``, else raise :class:`MalformedResponse` (with
+    ``status``, the answer's HTTP status, when given)."""
     if not content.strip():
         raise MalformedResponse(
-            f"Zettle sent an empty answer to {what} - try again; if it keeps happening, report it"
+            f"Zettle sent an empty answer to {what} - try again; if it keeps happening, report it",
+            status=status,
         )
     try:
         return adapter.validate_json(content)
     except ValidationError as exc:
         raise MalformedResponse(
             f"Zettle sent an answer to {what} the app can't read ({_describe_validation(exc)}) - "
-            "try again; if it keeps happening, report it"
+            "try again; if it keeps happening, report it",
+            status=status,
         ) from None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError, OverflowError):  # bad JSON, too deep, too big
         raise MalformedResponse(
             f"Zettle sent an answer to {what} the app can't read (not valid JSON) - try again; "
-            "if it keeps happening, report it"
+            "if it keeps happening, report it",
+            status=status,
         ) from None

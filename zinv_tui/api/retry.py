@@ -8,9 +8,13 @@ from a 429 or 503 wins over the computed wait when present.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+_SECONDS = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,6})?")
+"""Delta-seconds in ASCII digits (``float()`` would also read ``"1_0"``, ``"inf"`` or ``"١٢"``)."""
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Answers worth repeating: throttled, or the server (or a proxy in front of it) failed."""
@@ -46,16 +50,19 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     text = value.strip()
     if not text:
         return None
-    try:
+    if _SECONDS.fullmatch(text):
         seconds = float(text)
-    except ValueError:
+    else:
         try:
             when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        try:
+            seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        except (TypeError, OverflowError):  # a date with an odd offset
+            return None
     if seconds != seconds or seconds == float("inf"):  # NaN or infinite
         return None
     return max(0.0, seconds)

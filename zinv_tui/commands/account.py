@@ -127,7 +127,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     configured = settings.profile.api_key_command or settings.profile.api_key_env
     if configured and not args.api_key_stdin:
         key = resolve_api_key(settings).value
-        info = run_async(verify_api_key(settings, key))
+        info = run_async(verify_api_key(settings, key), settings)
         source = describe_key_source(settings)
         say(f"Profile {settings.profile_name!r}: the key from {source} works.")
         say("\n".join(describe_token_info(info)))
@@ -135,7 +135,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         return ExitCode.OK
     key = _read_key(args)
     register_secret(key)
-    info = run_async(verify_api_key(settings, key))
+    info = run_async(verify_api_key(settings, key), settings)
     say("\n".join(describe_token_info(info)))
     path: Path = store_api_key(settings.paths, settings.profile_name, key)
     say(f"Stored the key of profile {settings.profile_name!r} in {path} (readable only by you).")

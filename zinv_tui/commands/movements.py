@@ -1,12 +1,16 @@
 """``move`` and ``import-counts``: movements recorded through the service's outbox, as on screen.
 
 Each movement is journaled first (durable), then sent; by default the command waits for Zettle to
-acknowledge it (``--wait SECONDS``, default 30). Exit 0 when all are acknowledged, 1 when one is
-refused or still pending when the wait ends, 4 when still pending because Zettle could not be
-reached (no connection, timeout) and none was refused; pending movements stay in the outbox and are
-sent by the next ``zinv-tui`` run on this profile, or ``zinv-tui outbox --retry``. ``--no-wait``
-only records (exit 0): a script can record many movements and send them with one ``outbox
---retry``.
+acknowledge it (``--wait SECONDS``, default 30), retrying as the app's sender does (the same
+backoff, Zettle's ``Retry-After`` honoured: a wait that would end after ``--wait`` is not sat out).
+Exit 0 when all are acknowledged, 1 when one is refused (or unconfirmed) or still pending when the
+wait ends, 4 when still pending because Zettle could not be reached (no connection, timeout) and
+none was refused; pending movements stay in the outbox and are sent by the next ``zinv-tui`` run on
+this profile, or ``zinv-tui outbox --retry``. ``--no-wait`` only records (exit 0): a script can
+record many movements and send them with one ``outbox --retry``. While Zettle is unreachable,
+``move --no-wait`` still records the movement, naming the variant from the catalogue kept on this
+computer (a count, which needs the current balance, can't be); when nothing local names it, it
+says so and exits 4 with nothing recorded.
 """
 
 from __future__ import annotations
@@ -15,18 +19,20 @@ import argparse
 import csv
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from zinv_tui.api.errors import NetworkError
 from zinv_tui.commands.arg_types import number_type
-from zinv_tui.commands.context import run_async, settings_from_args
+from zinv_tui.commands.context import network_deadline, run_async, settings_from_args
 from zinv_tui.commands.count_file import read_count_file
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.reason_names import RECORDABLE, location_type, names_of, reason_type
 from zinv_tui.commands.session import open_service
 from zinv_tui.commands.variant_codes import CODE_COLUMNS, CodeIndex
+from zinv_tui.redaction import redact
 from zinv_tui.service import (
     MAX_QUANTITY,
     InventoryService,
@@ -36,6 +42,8 @@ from zinv_tui.service import (
     OutboxStatus,
     PlannedMovement,
     Reason,
+    RowKey,
+    ServiceNotReady,
     StockRow,
 )
 
@@ -150,9 +158,10 @@ def add_import_counts_arguments(parser: argparse.ArgumentParser) -> None:
     add_wait_arguments(parser)
 
 
-def find_row(service: InventoryService, column: str, code: str) -> StockRow:
-    """The one tracked variant with this SKU (any case), barcode or variant UUID."""
-    return CodeIndex(service.rows.values()).find(column, code)
+def find_row(known: Mapping[RowKey, StockRow], column: str, code: str) -> StockRow:
+    """The one variant of ``known`` (e.g. ``service.rows``) with this SKU (any case), barcode or
+    variant UUID."""
+    return CodeIndex(known.values()).find(column, code)
 
 
 async def require_write_scope(service: InventoryService) -> None:
@@ -205,17 +214,18 @@ async def deliver(
     return settled, ExitCode.OK
 
 
-def _summary(entries: Sequence[OutboxEntry], wait: float | None) -> str:
+def _summary(entries: Sequence[OutboxEntry], wait: float | None, why: str | None = None) -> str:
     pending = sum(entry.status is OutboxStatus.PENDING for entry in entries)
     refused = sum(entry.status is OutboxStatus.NEEDS_ATTENTION for entry in entries)
     done = sum(entry.status is OutboxStatus.ACKNOWLEDGED for entry in entries)
     parts = [f"{done} acknowledged"]
     if refused:
-        parts.append(f"{refused} refused (see `zinv-tui outbox`)")
+        parts.append(f"{refused} refused or unconfirmed (see `zinv-tui outbox`)")
     if pending:
         when = "when the wait ended" if wait is not None else "for now"
+        reason = f" ({why})" if why and wait is not None else ""
         parts.append(
-            f"{pending} still pending {when}: kept in the outbox and sent by the next run "
+            f"{pending} still pending {when}{reason}: kept in the outbox and sent by the next run "
             "(`zinv-tui outbox --retry`)"
         )
     return "; ".join(parts) + "."
@@ -238,25 +248,27 @@ def cmd_move(args: argparse.Namespace) -> int:
         (name, getattr(args, name)) for name in CODE_COLUMNS if getattr(args, name) is not None
     )
 
-    async def work() -> tuple[list[OutboxEntry], ExitCode, list[str]]:
+    def intent_for(row: StockRow) -> MovementIntent:
+        if reason is Reason.SET_COUNT:
+            return MovementIntent(reason, row.key, count=args.qty, note=args.note)
+        if reason is Reason.MOVE:
+            return MovementIntent(
+                reason,
+                row.key,
+                quantity=args.qty,
+                from_type=args.from_type,
+                to_type=args.to_type,
+                note=args.note,
+            )
+        return MovementIntent(reason, row.key, quantity=args.qty, note=args.note)
+
+    async def online() -> tuple[list[OutboxEntry], ExitCode, list[str]]:
         async with open_service(settings) as service:
             try:
-                row = find_row(service, column, code)
+                row = find_row(service.rows, column, code)
             except LookupError as error:
                 raise CommandError(str(error)) from None
-            if reason is Reason.SET_COUNT:
-                intent = MovementIntent(reason, row.key, count=args.qty, note=args.note)
-            elif reason is Reason.MOVE:
-                intent = MovementIntent(
-                    reason,
-                    row.key,
-                    quantity=args.qty,
-                    from_type=args.from_type,
-                    to_type=args.to_type,
-                    note=args.note,
-                )
-            else:
-                intent = MovementIntent(reason, row.key, quantity=args.qty, note=args.note)
+            intent = intent_for(row)
             warnings = [plan.warning for plan in service.plan([intent]) if plan.warning]
             await require_write_scope(service)
             try:
@@ -266,9 +278,47 @@ def cmd_move(args: argparse.Namespace) -> int:
             if not entries:
                 return [], ExitCode.OK, [f"{row.label}: already {args.qty}, nothing to record"]
             settled, exit_code = await deliver(service, entries, args.wait)
+            if exit_code is not ExitCode.OK and service.status.sending_error:
+                warnings.append(f"Zettle: {service.status.sending_error}")
             return settled, exit_code, warnings
 
-    entries, exit_code, notes = run_async(work())
+    async def offline(unreachable: str) -> tuple[list[OutboxEntry], ExitCode, list[str]]:
+        """Zettle can't be reached and only recording was asked for: journal it from what this
+        computer knows, or say why not (exit 4, nothing recorded)."""
+
+        def refuse(detail: str) -> CommandError:
+            return CommandError(f"{unreachable}; {detail} - nothing was recorded", ExitCode.NETWORK)
+
+        async with open_service(settings, online=False) as service:
+            try:
+                row = find_row(service.known_variants(), column, code)
+            except LookupError as error:
+                raise refuse(f"no copy of the catalogue kept here knows it ({error})") from None
+            try:
+                entries = service.record_offline([intent_for(row)])
+            except ServiceNotReady as error:
+                raise refuse(str(error).removesuffix(" - nothing was recorded")) from None
+            except MovementRejected as error:
+                raise refuse("; ".join(error.problems)) from None
+            note = (
+                f"{unreachable}: recorded in the outbox without checking the balance; the next "
+                "run sends it (or `zinv-tui outbox --retry`)"
+            )
+            return entries, ExitCode.OK, [note]
+
+    async def work() -> tuple[list[OutboxEntry], ExitCode, list[str]]:
+        if args.wait is not None:
+            return await online()
+        try:
+            return await online()
+        except (NetworkError, CommandError) as error:
+            if isinstance(error, CommandError) and error.code is not ExitCode.NETWORK:
+                raise
+            unreachable = redact(str(error)).rstrip(".")
+        return await offline(unreachable)
+
+    wait = args.wait or 0.0
+    entries, exit_code, notes = run_async(work(), settings, extra=network_deadline(settings) + wait)
     for note in notes:
         say(note, err=True)
     if entries:
@@ -371,7 +421,8 @@ def cmd_import_counts(args: argparse.Namespace) -> int:
             settled, exit_code = await deliver(service, entries, args.wait)
             return records, settled, exit_code
 
-    records, entries, exit_code = run_async(work())
+    wait = network_deadline(settings) + (args.wait or 0.0)
+    records, entries, exit_code = run_async(work(), settings, extra=wait)
     problems = [record for record in records if record.get("problem")]
     if args.dry_run or problems:
         render_rows(records, PLAN_COLUMNS, args.format, sys.stdout, empty_message="No lines.")

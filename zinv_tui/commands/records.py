@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from zinv_tui.commands.arg_types import positive_int
-from zinv_tui.commands.context import run_async, settings_from_args
+from zinv_tui.commands.context import network_deadline, run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.movements import add_wait_arguments, deliver
 from zinv_tui.commands.output import render_rows, say
@@ -128,20 +128,30 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         async with open_service(settings, online=args.retry is not None) as service:
             for entry_id in args.dismiss or ():
                 await _act(service.dismiss, entry_id)
+            code = ExitCode.OK
             if args.retry is not None:
                 attention = service.outbox_entries(OutboxStatus.NEEDS_ATTENTION)
-                chosen = args.retry or [entry.id for entry in attention]
+                unconfirmed = service.journal.unconfirmed_ids()
+                chosen = args.retry or [e.id for e in attention if e.id not in unconfirmed]
+                skipped = sorted(unconfirmed - set(chosen))
+                if skipped:
+                    print(
+                        f"Not sent again: {', '.join(f'#{i}' for i in skipped)} may already be "
+                        "in Zettle (unconfirmed) - check, then `--retry ID` or `--dismiss ID`.",
+                        file=sys.stderr,
+                    )
                 for entry_id in chosen:
                     await _act(service.retry, entry_id)
                 pending = service.outbox_entries(OutboxStatus.PENDING)
-                await deliver(service, pending, args.wait)
+                _, code = await deliver(service, pending, args.wait)
             left = service.outbox_entries()
-            code = ExitCode.OK
-            if acting and args.retry is not None and left:
+            if acting and args.retry is not None and left and code is ExitCode.OK:
                 code = ExitCode.FAILED
             return left, code
 
-    left, code = run_async(work())
+    bounded = settings if args.retry is not None else None
+    extra = network_deadline(settings) + (args.wait or 0.0)
+    left, code = run_async(work(), bounded, extra=extra)
     render_rows(
         [journal_record(entry) for entry in left],
         OUTBOX_COLUMNS,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import SecretStr
 
-from zinv_tui.commands.context import open_client
+from zinv_tui.commands.context import network_deadline, open_client, within
 from zinv_tui.config import CredentialsError, ResolvedSettings, resolve_api_key
 from zinv_tui.config.credentials import make_private_dir
 from zinv_tui.service import InventoryService
@@ -20,9 +20,11 @@ _OFFLINE_KEY = SecretStr("offline")
 async def open_service(
     settings: ResolvedSettings, *, online: bool = True
 ) -> AsyncIterator[InventoryService]:
-    """The profile's service. ``online``: loaded from Zettle first (errors raise, so the command
-    exits with 3 or 4); otherwise only the local journal is read (history, outbox, export history)
-    and no key is needed."""
+    """The profile's service. ``online``: loaded from Zettle first, within the command's network
+    deadline (errors raise, so the command exits with 3 or 4; a network failure is a
+    :class:`~zinv_tui.api.errors.NetworkError` or an exit-4 ``CommandError`` whichever call met
+    it); otherwise only the local journal is read (history, outbox, export history) and no key is
+    needed."""
     if online:
         key = resolve_api_key(settings).value
     else:
@@ -40,7 +42,11 @@ async def open_service(
         )
         try:
             if online:
-                await service.start(require_load=True)
+                # The calls stop in time with their own reason; `within` is the safety net.
+                client.set_deadline(network_deadline(settings))
+                async with within(settings, extra=1.0):
+                    await service.start(require_load=True)
+                client.set_deadline(None)
             yield service
         finally:
             await service.stop()

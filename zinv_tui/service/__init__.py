@@ -23,7 +23,10 @@ No Textual here; the UI and the CLI use only the names below. Reference::
     entries = await service.record(intents)     # journal (durable), show at once (row.pending),
                                      #   send; raises MovementRejected(problems) when any line
                                      #   is invalid (nothing recorded)
-    await service.flush(timeout=10)  # send now; True when nothing is left pending
+    await service.flush(10)          # send now (retrying as the sender does, up to 10 s);
+                                     #   True when nothing is left pending
+    service.record_offline(intents)  # Zettle unreachable: journal from the cached catalogue
+                                     #   (service.known_variants()); sent by a later run
 
     service.history(text=None, reason=None, limit=None, status=None, since=None, until=None)
     service.export_history_csv(path, **same filters) ; service.export_balances_csv(path)

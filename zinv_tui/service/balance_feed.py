@@ -17,11 +17,15 @@ UUIDs are passed on as the server wrote them; the view lower-cases the rare ones
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import Annotated, Protocol
 
 import msgspec
 
-from zinv_tui.api.models import parse_whole_number
+from zinv_tui.api.models import LARGEST_WHOLE_NUMBER, parse_whole_number
+
+Balance = Annotated[int, msgspec.Meta(ge=-LARGEST_WHOLE_NUMBER - 1, le=LARGEST_WHOLE_NUMBER)]
+"""A balance as msgspec reads it: a whole number that fits in 64 bits (anything else goes
+through :func:`~zinv_tui.api.models.parse_whole_number`, or is refused)."""
 
 
 class BalanceLine(msgspec.Struct, rename="camel", gc=False):
@@ -29,7 +33,7 @@ class BalanceLine(msgspec.Struct, rename="camel", gc=False):
 
     product_uuid: str
     variant_uuid: str
-    balance: int
+    balance: Balance
 
 
 class BalanceAnswer(msgspec.Struct, rename="camel", gc=False):
@@ -44,7 +48,7 @@ class BalanceAnswer(msgspec.Struct, rename="camel", gc=False):
 class _OddLine(msgspec.Struct, rename="camel", gc=False):
     product_uuid: str
     variant_uuid: str
-    balance: int | float | str
+    balance: Balance | float | str
 
 
 class _OddAnswer(msgspec.Struct, rename="camel", gc=False):
@@ -79,7 +83,7 @@ def decode_balances(payload: bytes | bytearray) -> BalanceAnswer:
         return _decoder.decode(payload)
     except msgspec.ValidationError:
         pass
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, RecursionError) as error:  # deeply nested: RecursionError
         raise BalanceFeedError(f"unreadable balance answer: {error}") from None
     try:
         odd = _odd_decoder.decode(payload)
@@ -173,7 +177,7 @@ class SnapshotStream:
         try:
             with memoryview(buffer) as view, view[: start + 2] as head:
                 _object_decoder.decode(head)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             self._whole = True  # the key is not where this decoder expects it: decode whole
             return False
         finally:
@@ -223,7 +227,7 @@ class SnapshotStream:
         try:
             with memoryview(buffer) as view, view[start : cut + 1] as piece:
                 return _lines_decoder.decode(piece)
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, RecursionError) as error:
             if not isinstance(error, msgspec.ValidationError):
                 return None  # not a whole array: the cut is inside a line
             piece_bytes = bytes(buffer[start : cut + 1])
@@ -232,7 +236,7 @@ class SnapshotStream:
         # Well-formed lines of an unusual type ("9.0", " 9 ", 9.0), or not a JSON array at all.
         try:
             _raw_list_decoder.decode(piece_bytes)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return None
         try:
             return _whole_lines(_odd_lines_decoder.decode(piece_bytes))

@@ -176,7 +176,7 @@ class _ProductsBuilder:
         """Add every product of a JSON array."""
         try:
             pieces = _raw_list_decoder.decode(data)
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, RecursionError) as error:  # deeply nested: RecursionError
             raise CatalogueError(f"unreadable product list: {error}") from None
         self.add_pieces(pieces)
 
@@ -207,7 +207,7 @@ class _ProductsBuilder:
         for piece in pieces:
             try:
                 product = decode_product(piece)
-            except msgspec.DecodeError as error:
+            except (msgspec.DecodeError, RecursionError) as error:
                 raise CatalogueError(f"unreadable product: {error}") from None
             variants = []
             for variant in product.variants:
@@ -294,7 +294,7 @@ class CatalogueStream:
             tries += 1
             try:
                 pieces = _raw_list_decoder.decode(buffer[: cut + 1] + b"]")
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 end = cut
                 braces += 1
                 continue

@@ -14,6 +14,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
@@ -156,8 +157,9 @@ class InventoryService:
             assert self._engine is not None
             diff = await self._engine.poll(full=True)
             if diff is None and require_load:
-                error_text = self._engine.last_error or "could not load balances"
-                raise ZettleError(error_text)
+                # The poll's own error (a NetworkError stays one: the same exit code for a
+                # command whichever start-up call met the failure).
+                raise self._engine.last_failure or ZettleError("could not load balances")
         self._task = asyncio.create_task(self._run(), name="inventory-service")
 
     async def stop(self) -> None:
@@ -167,6 +169,8 @@ class InventoryService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._sender is not None:
+            self._sender.close()
         if not self._closed:
             self.journal.close()
             self._closed = True
@@ -198,12 +202,8 @@ class InventoryService:
         try:
             locations = await self.client.get_locations()
         except ZettleError:
-            cached = self.journal.meta(_LOCATIONS_META)
-            if cached and not self._locations:
-                self._locations = {
-                    carried(LocationType, kind): Location.model_validate(value)
-                    for kind, value in json.loads(cached).items()
-                }
+            if not self._locations:
+                self._locations = self._cached_locations()
             raise
         chosen: dict[LocationType, Location] = {}
         for location in locations:
@@ -217,6 +217,20 @@ class InventoryService:
             _LOCATIONS_META,
             json.dumps({kind.value: loc.model_dump(mode="json") for kind, loc in chosen.items()}),
         )
+
+    def _cached_locations(self) -> dict[LocationType, Location]:
+        """The locations kept from the last time Zettle was reached (empty if none or damaged)."""
+        cached = self.journal.meta(_LOCATIONS_META)
+        if not cached:
+            return {}
+        try:
+            return {
+                carried(LocationType, kind): Location.model_validate(value)
+                for kind, value in json.loads(cached).items()
+            }
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            log.warning("the cached locations are unreadable; waiting for Zettle")
+            return {}
 
     def _build_workers(self) -> None:
         store = str(self._locations[LocationType.STORE].uuid)
@@ -374,6 +388,58 @@ class InventoryService:
             return []
         return self._journal_drafts(drafts)
 
+    @property
+    def loaded(self) -> bool:
+        """True once Zettle's balances were read (movements can be planned against them)."""
+        return self._engine is not None and self._engine.generation > 0
+
+    def known_variants(self) -> Mapping[RowKey, StockRow]:
+        """Every variant this profile can name: the live rows once loaded, else the cached
+        catalogue's variants (balance unknown, shown as 0). Empty when there is neither."""
+        if self.loaded:
+            return self._view.rows
+        catalogue = self._view.catalogue if len(self._view.catalogue) else None
+        catalogue = catalogue or Catalogue.load(self.cache_dir / CATALOGUE_FILE)
+        if catalogue is None:
+            return {}
+        return {
+            (product.uuid, variant.uuid): StockRow(
+                product.uuid, variant.uuid, product.name, variant.name, variant.sku,
+                variant.barcode, 0,
+            )
+            for product in catalogue
+            for variant in product.variants
+        }  # fmt: skip
+
+    def record_offline(self, intents: Sequence[MovementIntent]) -> list[OutboxEntry]:
+        """Journal movements while Zettle can't be reached, to be sent by a later run.
+
+        Variants come from :meth:`known_variants` and the locations from the last time Zettle
+        was reached; the balance before is unknown (not recorded), so a count (which needs it) is
+        refused. Raises :class:`ServiceNotReady` when nothing local knows the locations, and
+        :class:`MovementRejected` for bad lines (nothing recorded).
+        """
+        if not self._locations:
+            self._locations = self._cached_locations()
+        if not self._locations:
+            raise ServiceNotReady(
+                "This profile has never reached Zettle, so the shop's locations are not known "
+                "here - nothing was recorded"
+            )
+        rows = self.known_variants()
+        plans = plan_movements(intents, rows)
+        problems = [plan.error for plan in plans if plan.error]
+        problems += [
+            f"{plan.row.label if plan.row else plan.key[1]}: a count needs the current balance, "
+            "which can't be read while Zettle is unreachable"
+            for plan in plans
+            if plan.reason is Reason.SET_COUNT and not plan.error
+        ]
+        if problems:
+            raise MovementRejected(problems)
+        drafts = [replace(self._draft(plan), balance_before=None) for plan in plans if plan.moves]
+        return self._journal_drafts(drafts)
+
     def _location_uuid(self, kind: LocationType) -> str:
         if not self._locations:
             raise ServiceNotReady("Not connected to Zettle yet - wait until the stock has loaded")
@@ -452,18 +518,33 @@ class InventoryService:
     async def flush(self, wait: float | None = None) -> bool:
         """Send everything pending now, retrying for up to ``wait`` seconds (None: until done).
 
-        True when nothing is left waiting to be sent.
+        Retries follow the sender's own backoff and Zettle's ``Retry-After`` (one rule, see
+        :func:`~zinv_tui.service.outbox.retry_delay`); when the next try would come after the
+        wait, it stops at once. True when nothing is left waiting to be sent.
         """
         if self._sender is None:
             return False
         sender = self._sender
+        loop = asyncio.get_running_loop()
+        deadline = None if wait is None else loop.time() + wait
+        background = self._task is not None and not self._task.done()
+        if background and sender.next_try is None:
+            sender.wake()  # idle: make sure it looks (e.g. at entries another process recorded)
 
-        async def drain() -> None:
-            while (delay := await sender.drain()) is not None:  # noqa: ASYNC110 - paced retries
-                await asyncio.sleep(min(delay, 0.5))
+        def too_late() -> bool:  # the next try comes after the wait (Zettle asked for longer)
+            return None not in (deadline, sender.next_try) and sender.next_try > deadline  # type: ignore[operator]
+
+        async def send() -> None:
+            while self.journal.counts()[0] and not too_late():
+                if background:
+                    await sender.round().wait()  # the background sender's next round
+                    continue
+                if sender.next_try is not None:
+                    await asyncio.sleep(max(0.0, sender.next_try - loop.time()))
+                await sender.drain()
 
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(drain(), wait)
+            await asyncio.wait_for(send(), wait)
         self._publish_status()
         return self.journal.counts()[0] == 0
 

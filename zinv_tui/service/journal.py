@@ -11,6 +11,14 @@ Entry statuses: ``PENDING`` (recorded, not acknowledged: waiting, in a batch, or
 repeating won't fix; the server's words are kept in ``last_error``), ``CANCELLED`` (a refused entry
 the user dismissed). Nothing is ever deleted: the journal is the append-only history.
 
+A batch whose last attempt may have been applied without a readable answer (a lost connection,
+a 5xx, a 2xx that proves nothing, a kill mid-send) is *in doubt*: before it is sent again, the
+sender reads the stock and compares it with the balances read just before that attempt (the
+batch's ``reference``), see :mod:`zinv_tui.service.outcome`. A batch that reading cannot settle
+is *unconfirmed*: its entries need attention, with what is known in ``last_error``. While one
+process sends a batch it holds the batch's lease (``sender``), so another process sharing the
+journal does not send it at the same time.
+
 The file uses WAL and ``synchronous=FULL``: a committed record survives a power cut. Two processes
 may share one journal (the TUI and a CLI command): batches are formed inside ``BEGIN IMMEDIATE`` and
 a batch sent twice is applied once by Zettle thanks to its externalUuid.
@@ -18,6 +26,7 @@ a batch sent twice is applied once by Zettle thanks to its externalUuid.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -39,8 +48,12 @@ CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     external_uuid TEXT NOT NULL UNIQUE,
     created REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'open',          -- open | acknowledged | refused
-    attempts INTEGER NOT NULL DEFAULT 0
+    state TEXT NOT NULL DEFAULT 'open',          -- open | acknowledged | refused | unconfirmed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    in_doubt INTEGER NOT NULL DEFAULT 0,
+    reference TEXT,
+    sender TEXT,
+    sender_until REAL
 );
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -75,6 +88,31 @@ CREATE INDEX IF NOT EXISTS entries_status ON entries(status, batch_id);
 CREATE INDEX IF NOT EXISTS entries_undo_of ON entries(undo_of);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
 """
+
+
+_BATCH_COLUMNS_ADDED = {
+    "in_doubt": "INTEGER NOT NULL DEFAULT 0",
+    "reference": "TEXT",
+    "sender": "TEXT",
+    "sender_until": "REAL",
+}
+"""Columns of ``batches`` newer than the first schema, added to older files when opened."""
+
+
+def _add_batch_columns(db: sqlite3.Connection) -> None:
+    """Bring an older journal's ``batches`` up to date (additive; old versions ignore them).
+
+    A batch attempted before its file knew about doubt may have been applied: it starts in doubt.
+    """
+    have = {row[1] for row in db.execute("PRAGMA table_info(batches)")}
+    missing = [name for name in _BATCH_COLUMNS_ADDED if name not in have]
+    if not missing:
+        return
+    with Transaction(db):
+        for name in missing:
+            db.execute(f"ALTER TABLE batches ADD COLUMN {name} {_BATCH_COLUMNS_ADDED[name]}")
+        if "in_doubt" in missing:
+            db.execute("UPDATE batches SET in_doubt = 1 WHERE state = 'open' AND attempts > 0")
 
 
 class UndoRefused(ValueError):
@@ -240,6 +278,7 @@ class OutboxJournal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._db = open_state_db(self.path, _SCHEMA, foreign_keys=True)
+        _add_batch_columns(self._db)
         self._on_close: list[Callable[[], object]] | None = []
 
     def close(self) -> None:
@@ -337,28 +376,115 @@ class OutboxJournal:
         row = self._db.execute("SELECT state FROM batches WHERE id = ?", (batch_id,)).fetchone()
         return row is not None and row[0] == "open"
 
-    def begin_attempt(self, batch_id: int) -> int:
+    def begin_attempt(self, batch_id: int, reference: str | None = None) -> int:
         """Count a send attempt *before* it starts (durably); returns how many came before.
 
-        So after a crash mid-send the journal knows the batch may already be applied, and its
-        replayed answer (possibly older than what the app has read since) is not trusted.
+        The batch is in doubt from now until the attempt's outcome is known, with ``reference``
+        (the balances read just before, as text) kept to settle it by reading. So after a crash
+        mid-send the journal knows the batch may already be applied, and how to tell.
         """
         with self._transaction():
             row = self._db.execute(
                 "SELECT attempts FROM batches WHERE id = ?", (batch_id,)
             ).fetchone()
-            self._db.execute("UPDATE batches SET attempts = attempts + 1 WHERE id = ?", (batch_id,))
+            self._db.execute(
+                "UPDATE batches SET attempts = attempts + 1, in_doubt = 1, reference = ? "
+                "WHERE id = ?",
+                (reference, batch_id),
+            )
             self._db.execute(
                 "UPDATE entries SET attempts = attempts + 1 WHERE batch_id = ?", (batch_id,)
             )
         return int(row[0]) if row else 0
 
-    def note_failure(self, batch_id: int, error: str) -> None:
-        """Remember why the latest attempt failed (shown with the entries)."""
+    def note_failure(self, batch_id: int, error: str, *, in_doubt: bool | None = None) -> None:
+        """Remember why the latest attempt failed (shown with the entries); ``in_doubt=False``
+        when it surely was not applied (refused before any work, never sent)."""
         with self._transaction():
             self._db.execute(
                 "UPDATE entries SET last_error = ? WHERE batch_id = ?", (error, batch_id)
             )
+            if in_doubt is not None:
+                self._db.execute(
+                    "UPDATE batches SET in_doubt = ? WHERE id = ?", (int(in_doubt), batch_id)
+                )
+
+    def doubt(self, batch_id: int) -> tuple[bool, str | None]:
+        """``(in doubt, reference)``: whether the last attempt may have been applied unseen, and
+        the balances read before it (None when not recorded, e.g. by an older version)."""
+        row = self._db.execute(
+            "SELECT in_doubt, reference FROM batches WHERE id = ?", (batch_id,)
+        ).fetchone()
+        return (bool(row[0]), row[1]) if row else (False, None)
+
+    def claim(
+        self,
+        batch_id: int,
+        sender: str,
+        lease: float,
+        *,
+        gone: Callable[[str], bool] = lambda sender: False,
+        now: float | None = None,
+    ) -> bool:
+        """Take the batch for ``sender`` for ``lease`` seconds; False while another sender holds
+        it (one whose lease runs and that is not ``gone``, e.g. its process ended)."""
+        when = time.time() if now is None else now
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT sender, sender_until FROM batches WHERE id = ?", (batch_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            holder, until = row
+            if holder and holder != sender and (until or 0) > when and not gone(holder):
+                return False
+            self._db.execute(
+                "UPDATE batches SET sender = ?, sender_until = ? WHERE id = ?",
+                (sender, when + lease, batch_id),
+            )
+        return True
+
+    def release(self, batch_id: int, sender: str) -> None:
+        """Give the batch back (after an attempt), if ``sender`` still holds it."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE batches SET sender = NULL, sender_until = NULL WHERE id = ? AND sender = ?",
+                (batch_id, sender),
+            )
+
+    def unconfirm(self, batch_id: int, messages: dict[int, str]) -> list[OutboxEntry]:
+        """Reading could not tell whether Zettle applied the batch: its entries need attention,
+        each with ``messages[entry id]`` (what is known). Never sent again unless asked."""
+        return self._to_attention(batch_id, "unconfirmed", messages)
+
+    def refuse_all(self, batch_id: int, message: str) -> list[OutboxEntry]:
+        """Zettle refused the batch for a reason no entry is to blame for (the key's access):
+        every entry needs attention at once, without splitting the batch."""
+        members = self._db.execute(
+            "SELECT id FROM entries WHERE batch_id = ? AND status = 'PENDING'", (batch_id,)
+        ).fetchall()
+        return self._to_attention(batch_id, "refused", {row[0]: message for row in members})
+
+    def _to_attention(
+        self, batch_id: int, state: str, messages: dict[int, str]
+    ) -> list[OutboxEntry]:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE batches SET state = ?, in_doubt = 0 WHERE id = ? AND state = 'open'",
+                (state, batch_id),
+            )
+            members = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT id FROM entries WHERE batch_id = ? AND status = 'PENDING' ORDER BY id",
+                    (batch_id,),
+                )
+            ]
+            self._db.executemany(
+                "UPDATE entries SET status = 'NEEDS_ATTENTION', last_error = ? WHERE id = ?",
+                [(messages.get(member, ""), member) for member in members],
+            )
+        return self.entries_by_id(members)
 
     def acknowledge(
         self, batch_id: int, balances: dict[RowKey, int], now: float | None = None
@@ -367,7 +493,8 @@ class OutboxJournal:
         when = time.time() if now is None else now
         with self._transaction():
             self._db.execute(
-                "UPDATE batches SET state = 'acknowledged' WHERE id = ? AND state = 'open'",
+                "UPDATE batches SET state = 'acknowledged', in_doubt = 0 "
+                "WHERE id = ? AND state = 'open'",
                 (batch_id,),
             )
             members = self._db.execute(
@@ -390,7 +517,9 @@ class OutboxJournal:
         returned).
         """
         with self._transaction():
-            self._db.execute("UPDATE batches SET state = 'refused' WHERE id = ?", (batch_id,))
+            self._db.execute(
+                "UPDATE batches SET state = 'refused', in_doubt = 0 WHERE id = ?", (batch_id,)
+            )
             members = self._db.execute(
                 "SELECT id, external_uuid FROM entries WHERE batch_id = ? AND status = 'PENDING' "
                 "ORDER BY id",
@@ -510,6 +639,17 @@ class OutboxJournal:
             for product, variant, total in self._db.execute(
                 "SELECT product_uuid, variant_uuid, SUM(store_change) FROM entries "
                 "WHERE status = 'PENDING' GROUP BY product_uuid, variant_uuid"
+            )
+        }
+
+    def unconfirmed_ids(self) -> set[int]:
+        """Needs-attention entries whose fate is unknown (Zettle may have applied them): never
+        part of a blanket retry, each needs the user's own decision."""
+        return {
+            row[0]
+            for row in self._db.execute(
+                "SELECT e.id FROM entries e JOIN batches b ON b.id = e.batch_id "
+                "WHERE e.status = 'NEEDS_ATTENTION' AND b.state = 'unconfirmed'"
             )
         }
 

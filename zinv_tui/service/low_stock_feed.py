@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import msgspec
 
 from zinv_tui.api.models import parse_whole_number
+from zinv_tui.service.balance_feed import Balance
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.view import LowStockSetting
@@ -20,7 +21,7 @@ from zinv_tui.service.view import LowStockSetting
 
 class _VariantLevel(msgspec.Struct, rename="camel", gc=False):
     variant_uuid: str
-    custom_low_stock_level: int | float | str | None = None
+    custom_low_stock_level: Balance | float | str | None = None
     low_stock_alert: bool = False
 
 
@@ -56,7 +57,7 @@ def decode_low_stock(
     """
     try:
         answer = _decoder.decode(payload)
-    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+    except (msgspec.DecodeError, RecursionError) as error:  # deeply nested: RecursionError
         raise LowStockFeedError(f"unreadable low-stock levels: {error}") from None
     settings: dict[RowKey, LowStockSetting] = {}
     shared: dict[LowStockSetting, LowStockSetting] = {}

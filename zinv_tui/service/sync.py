@@ -23,7 +23,8 @@
   sooner (at most every ``unknown_retry`` s) when a balance names a product it does not know;
   low-stock levels are re-read on the same schedule.
 - Backs off on failures (doubling up to ``max_backoff``, honouring a 429's Retry-After); the
-  client's own limiter keeps every request under Zettle's 4 per second.
+  client's own limiter keeps every request under Zettle's 4 per second. No single failure stops
+  the loop: an unexpected error is logged and counted as a failed poll.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import (
     MalformedResponse,
     NetworkError,
-    RateLimited,
     RequestRejected,
     ZettleError,
 )
@@ -51,6 +51,7 @@ from zinv_tui.service.balance_feed import BalanceFeedError, SnapshotStream, deco
 from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
 from zinv_tui.service.heap import release_free_memory
 from zinv_tui.service.low_stock_feed import LowStockFeedError, decode_low_stock
+from zinv_tui.service.outbox import MAX_RETRY_AFTER
 from zinv_tui.service.rows import RowDiff, RowKey
 from zinv_tui.service.status import SyncState
 from zinv_tui.service.view import InventoryView, SnapshotBuilder
@@ -108,6 +109,8 @@ class SyncEngine:
         self.state = SyncState.STARTING
         self.last_success: datetime | None = None
         self.last_error: str | None = None
+        self.last_failure: ZettleError | None = None
+        """The error of the last failed poll (None after a success)."""
         self.generation = 0
         self.last_timing: PollTiming | None = None
         """Bumped after every successful balance poll (the outbox uses it to trust answers)."""
@@ -148,7 +151,12 @@ class SyncEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.next_delay)
             self._wakeup.clear()
-            await self.poll()
+            try:
+                await self.poll()
+            except Exception as error:  # the poller must outlive any one failure
+                log.warning("polling failed: %s: %s", type(error).__name__, error)
+                log.debug("the failure", exc_info=True)
+                self._failed(ZettleError(f"Reading the stock failed ({type(error).__name__})"))
 
     # -- one poll ------------------------------------------------------------------------------
 
@@ -234,6 +242,7 @@ class SyncEngine:
         self.next_delay = self.interval
         self.state = SyncState.LIVE
         self.last_error = None
+        self.last_failure = None
         self.last_success = datetime.now(UTC)
         self._last_success_clock = now
         if self._view.unknown_products and now - self._last_catalogue >= self.unknown_retry:
@@ -315,13 +324,14 @@ class SyncEngine:
         now = time.monotonic()
         self.failures += 1
         self.last_error = str(error)
+        self.last_failure = error
         self.state = SyncState.OFFLINE if isinstance(error, NetworkError) else SyncState.STALE
         if self._last_success_clock and now - self._last_success_clock >= self.full_every:
             self._want_full = True
         delay = min(self.max_backoff, self.interval * 2 ** min(self.failures, 10))
         delay *= random.uniform(0.8, 1.2)
-        if isinstance(error, RateLimited) and error.retry_after:
-            delay = max(delay, error.retry_after)
+        if error.retry_after:
+            delay = max(delay, min(error.retry_after, MAX_RETRY_AFTER))
         self.next_delay = delay
         log.info("poll failed (%s); next in %.1f s", error, delay)
         self._on_state()
