@@ -13,6 +13,7 @@ state of the demo (outbox, history) lives under the ``demo`` profile's state dir
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -135,8 +136,9 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def first_run(settings: Any, reason: str) -> str:
-    """No API key: the first-run screen at a terminal (else a printed note); the user's choice."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    """No API key: the first-run screen where a screen is (a terminal, or a browser tab of
+    ``zinv-tui serve``, whose driver talks through pipes), else a printed note; the choice."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("TEXTUAL_DRIVER"):
         print(FIRST_RUN_NOTE.format(reason=reason), file=sys.stderr)
         return "quit"
     from zinv_tui.ui.screens.first_run import FirstRunApp
