@@ -67,6 +67,9 @@ async def test_first_run_shows_in_the_browser_instead_of_exiting(child_env):
         assert "f2" in tab.text  # the footer's Verify key in a browser
     finally:
         await tab.service.stop()
+        process = tab.service._process
+        if process is not None:  # textual-serve leaves its child to the loop: reap it here
+            await asyncio.wait_for(process.wait(), 20)
 
 
 def run_serve(child_env, *args: str) -> subprocess.CompletedProcess[str]:
@@ -89,3 +92,5 @@ def test_serving_beyond_this_computer_needs_a_password(child_env) -> None:
     assert both.returncode == 2 and "--demo or --profile" in both.stderr
     bad_url = run_serve(child_env, "--demo", "--public-url", "ftp://x")
     assert bad_url.returncode == 2 and "--public-url" in bad_url.stderr
+    proxied = run_serve(child_env, "--demo", "--public-url", "https://stock.example.com")
+    assert proxied.returncode == 2 and "needs a password" in proxied.stderr

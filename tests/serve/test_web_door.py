@@ -74,6 +74,7 @@ async def test_no_app_process_before_the_password_and_a_wrong_one_is_refused(tmp
             await asyncio.sleep(0.05)
         assert marker.exists()  # signed in: the app process starts
         await socket.close()
+        await asyncio.sleep(0.3)  # the server's handler stops its app service and reaps it
     finally:
         await client.close()
 

@@ -100,6 +100,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "`zinv-tui serve --set-password` first (or serve on 127.0.0.1, this computer only)",
             ExitCode.USAGE,
         )
+    if password is None and public_url is not None:
+        raise CommandError(
+            "--public-url is for browsers on other computers (through a proxy), so it needs a "
+            "password: run `zinv-tui serve --set-password` first",
+            ExitCode.USAGE,
+        )
     from zinv_tui.serve.web import ZinvServer
 
     with ExitStack() as stack:
@@ -108,6 +114,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             _export_environment(sandbox.environment())
             command = shlex.join([sys.executable, "-m", "zinv_tui.serve.demo_session"])
             what = "the demo shop"
+            print(
+                f"zinv-tui serve: demo sandbox at {sandbox.url} (its ledger: /sandbox/ledger)",
+                flush=True,
+            )
         else:
             settings = settings_from_args(args)  # a bad profile or setting stops here (exit 2)
             command = shlex.join([sys.executable, "-m", "zinv_tui", *_profile_arguments(args)])
