@@ -3,6 +3,7 @@ uses for each websocket: pipes, no terminal), and ``zinv-tui serve``'s refusals.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import shlex
@@ -12,6 +13,8 @@ import sys
 import pytest
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
+
+from zinv_tui.commands.serve import profile_arguments
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -69,6 +72,27 @@ async def test_first_run_shows_in_the_browser_instead_of_exiting(child_env):
         await tab.service.stop()
         process = tab.service._process
         if process is not None:  # textual-serve leaves its child to the loop: reap it here
+            await asyncio.wait_for(process.wait(), 20)
+
+
+async def test_a_served_profile_tab_asks_who_is_working_and_takes_the_keyboard(
+    sandbox, monkeypatch
+):
+    """``zinv-tui serve --profile ...`` runs ``zinv-tui`` with the profile's flags in each tab."""
+    monkeypatch.setenv("ZINV_API_KEY", sandbox.api_key)
+    monkeypatch.setenv("ZINV_BASE_URL", sandbox.url)
+    arguments = profile_arguments(argparse.Namespace(poll_interval=3.0, user="till"))
+    assert arguments == ["--poll-interval", "3.0", "--user", "till"]
+    tab = Tab([sys.executable, "-m", "zinv_tui", *arguments])
+    await tab.service.start(100, 30)
+    try:
+        assert await tab.shows("Who is working"), tab.text[-2000:]
+        await tab.service.send_bytes(b"Ana\r")
+        assert await tab.shows("│ Ana"), tab.text[-2000:]
+    finally:
+        await tab.service.stop()
+        process = tab.service._process
+        if process is not None:
             await asyncio.wait_for(process.wait(), 20)
 
 

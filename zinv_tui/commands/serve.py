@@ -120,7 +120,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         else:
             settings = settings_from_args(args)  # a bad profile or setting stops here (exit 2)
-            command = shlex.join([sys.executable, "-m", "zinv_tui", *_profile_arguments(args)])
+            command = shlex.join([sys.executable, "-m", "zinv_tui", *profile_arguments(args)])
             what = f"profile {settings.profile_name!r}"
         url = public_url or f"http://{_url_host(args.host)}:{args.port}"
         guard = "password required" if password is not None else "no password: this computer only"
@@ -176,7 +176,7 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _profile_arguments(args: argparse.Namespace) -> list[str]:
+def profile_arguments(args: argparse.Namespace) -> list[str]:
     """The profile and setting flags given to ``serve``, for each tab's ``zinv-tui``."""
     given: list[str] = []
     if getattr(args, "profile", None) is not None:

@@ -18,9 +18,11 @@ textual-serve), plus a viewport for tablets and a question before the tab is clo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -119,7 +121,27 @@ class ZinvServer(Server):
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
     async def on_startup(self, app: web.Application) -> None:
-        print(self.announce or f"zinv-tui serve: on {self.public_url}", flush=True)
+        """textual-serve prints its logo here; this server says where it is once it listens."""
+
+    def serve(self, debug: bool = False) -> None:
+        """Serve until SIGINT/SIGTERM (as textual-serve's ``serve``, announcing the address only
+        once the port is bound); raises OSError when it cannot listen."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, self.request_exit)
+        announce = self.announce or f"zinv-tui serve: on {self.public_url}"
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=lambda *_args: print(announce, flush=True),
+        )
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
