@@ -50,13 +50,14 @@ def filter_to(view: TerminalView, sku: str) -> None:
     view.type("/", sku, Keys.ENTER)  # filter as you type; Enter keeps it and goes to the table
 
 
-def tap(view: TerminalView, label: str) -> None:
-    """Tap (click) the on-screen button showing ``label``, at its place on the terminal."""
+def tap(view: TerminalView, label: str, row_with: str) -> None:
+    """Tap (click) the on-screen button showing ``label`` on the line that also shows
+    ``row_with`` (the row of buttons), at its place on the terminal."""
     view.update()
     row, column = next(
         (number, line.index(label))
         for number, line in enumerate(view.lines)
-        if label in line and "Scan" not in line
+        if label in line and row_with in line
     )
     screen = view.driver.find_element(By.CSS_SELECTOR, ".xterm-screen")
     width, height = screen.size["width"], screen.size["height"]
@@ -126,9 +127,8 @@ def test_restock_and_count_scan_reach_the_one_sandbox_and_a_second_tablet_sees_t
     ana.type(Keys.F2)
     ana.wait_for("Ready: scan an item")
     ana.type(f"{variant.barcode}{Keys.ENTER}")
-    ana.wait_for("+1  ")
     ana.wait_for(lambda text: "now 1" in text, what="counted 1")
-    tap(ana, "+1")  # the touch button (a mouse click here)
+    tap(ana, "+1", row_with="Undo scan")  # the touch button (a mouse click here)
     ana.wait_for(lambda text: "now 2" in text, what="counted 2 after the tap")
     ana.type(Keys.F2)
     ana.wait_for("Review:")
