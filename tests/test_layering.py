@@ -14,15 +14,24 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "zinv_tui"
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "zinv_tui.ui": ("zinv_tui.api", "zinv_tui.commands"),
+    # serve/ starts the app for browsers: beside ui/, on the service, never the API or the CLI.
+    "zinv_tui.serve": ("zinv_tui.api", "zinv_tui.commands"),
+    "zinv_tui.ui": ("zinv_tui.api", "zinv_tui.commands", "zinv_tui.serve"),
     "zinv_tui.service": (
         "zinv_tui.ui",
         "zinv_tui.config",
         "zinv_tui.commands",
         "zinv_tui.sandbox",
+        "zinv_tui.serve",
         "textual",
     ),
-    "zinv_tui.api": ("zinv_tui.service", "zinv_tui.ui", "zinv_tui.sandbox", "zinv_tui.config"),
+    "zinv_tui.api": (
+        "zinv_tui.service",
+        "zinv_tui.ui",
+        "zinv_tui.sandbox",
+        "zinv_tui.config",
+        "zinv_tui.serve",
+    ),
 }
 """Layer -> modules it must not import (each with everything below it)."""
 SANDBOX_MAY_IMPORT = ("zinv_tui.sandbox", "zinv_tui.api.models")
@@ -84,6 +93,7 @@ def test_the_package_is_found() -> None:
     names = {module_name(path) for path in package_modules()}
     assert {"zinv_tui.ui.app", "zinv_tui.service", "zinv_tui.api.client"} <= names
     assert "zinv_tui.sandbox.server" in names
+    assert {"zinv_tui.serve.web", "zinv_tui.serve.demo_session"} <= names
 
 
 @pytest.mark.parametrize(
@@ -113,6 +123,17 @@ def test_the_package_is_found() -> None:
         ),
         ("zinv_tui.sandbox.x", "from zinv_tui.api.models import M\nfrom . import ids\n", []),
         ("zinv_tui.ui.launch", "from zinv_tui.service import S\nimport zinv_tui.config\n", []),
+        (
+            "zinv_tui.serve.web",
+            "from zinv_tui.commands.exit_codes import ExitCode\n",
+            ["zinv_tui.commands.exit_codes", "zinv_tui.commands.exit_codes.ExitCode"],
+        ),
+        ("zinv_tui.ui.app", "import zinv_tui.serve.web\n", ["zinv_tui.serve.web"]),
+        (
+            "zinv_tui.serve.demo_session",
+            "from zinv_tui.ui.launch import build_app\nfrom zinv_tui.service import S\n",
+            [],
+        ),
     ],
 )
 def test_the_check_sees_violations(module: str, source: str, expected: list[str]) -> None:

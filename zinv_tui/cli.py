@@ -178,6 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_lazy("zinv_tui.ui.launch", "run_demo"))
 
+    # The app in a web browser (zinv_tui/commands/serve.py, zinv_tui/serve/).
+    from zinv_tui.commands.serve import add_serve_arguments
+
+    serve = _add_command(
+        commands,
+        "serve",
+        _lazy("zinv_tui.commands.serve", "cmd_serve"),
+        "open the app in web browsers (a stockroom tablet): this computer only unless "
+        "--host and a password are given",
+    )
+    add_serve_arguments(serve)
+
     # Settings and credentials (zinv_tui/commands/account.py, settings_report.py, doctor.py).
     login = _add_command(
         commands,

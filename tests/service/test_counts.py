@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
 
 import httpx
@@ -195,6 +196,9 @@ async def test_report_csv_and_crash_between_journal_and_close(sandbox_factory, t
         [line] = list(csv.DictReader(report.open(encoding="utf-8")))
         assert line["count_name"] == "'=evil name"
         assert (line["expected_at_count"], line["variance"]) == (str(row.shown_balance), "4")
+        stream = io.StringIO()  # the report as a browser download
+        assert book.export_csv(session.id, stream) == 1
+        assert stream.getvalue() == report.read_bytes().decode("utf-8")
 
         # A crash after the corrections were journaled, before the count was closed:
         plan = book.plan_commit(session.id)

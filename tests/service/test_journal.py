@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
 from pathlib import Path
 
@@ -155,3 +156,6 @@ def test_history_filters_and_csv(journal: OutboxJournal, tmp_path: Path) -> None
     assert rows[0]["product"] == "'=Mug"  # a formula-looking name is neutralised
     assert rows[2]["note"] == "broken in transport" and rows[2]["reason"] == "DISCARD"
     assert rows[2]["user"] == "ana" and rows[2]["status"] == "PENDING"
+    stream = io.StringIO()  # a browser download: the same CSV into a text stream, left open
+    assert write_history_csv(stream, journal.entries()) == 3
+    assert stream.getvalue() == path.read_bytes().decode("utf-8")

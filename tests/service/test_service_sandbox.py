@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import random
 
 import httpx
@@ -58,6 +59,9 @@ async def test_initial_load_joins_catalogue_and_fills_zero_balances(sandbox_fact
         path = tmp_path / "balances.csv"
         assert service.export_balances_csv(path) == len(rows)
         assert len(list(csv.DictReader(path.open()))) == len(rows)
+        stream = io.StringIO()
+        assert service.export_balances_csv(stream) == len(rows)
+        assert stream.getvalue() == path.read_bytes().decode("utf-8")
 
 
 async def test_movements_reach_the_ledger_once_and_show_at_once(sandbox_factory, tmp_path):

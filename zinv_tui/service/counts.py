@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from zinv_tui.service.count_store import CountStore, LineNames
-from zinv_tui.service.csv_export import spreadsheet_text
+from zinv_tui.service.csv_export import CsvTarget, csv_stream, spreadsheet_text
 from zinv_tui.service.journal import OutboxEntry
 from zinv_tui.service.movements import MAX_QUANTITY, MovementIntent, Reason
 from zinv_tui.service.rows import RowKey, StockRow
@@ -673,14 +673,14 @@ class CountBook:
 
     # -- report ----------------------------------------------------------------------------------
 
-    def export_csv(self, session_id: int, path: Path | str) -> int:
-        """Write the count report: one row per line, then one per unknown code (``counted``:
-        how often it was scanned, ``counted_yes_no``: ``unknown code``); returns the rows
-        written."""
+    def export_csv(self, session_id: int, target: CsvTarget) -> int:
+        """Write the count report to a file or text stream: one row per line, then one per unknown
+        code (``counted``: how often it was scanned, ``counted_yes_no``: ``unknown code``);
+        returns the rows written."""
         session = self.session(session_id)
         items = self.review(session_id)
         unknown = self.unknown_codes(session_id)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with csv_stream(target) as handle:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
             for item in items:

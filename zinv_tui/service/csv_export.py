@@ -7,8 +7,10 @@ a leading apostrophe; numbers are written as numbers.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from zinv_tui.service.journal import OutboxEntry
 from zinv_tui.service.rows import StockRow
@@ -54,6 +56,22 @@ HISTORY_COLUMNS = (
 )
 
 
+CsvTarget = Path | str | TextIO
+"""Where a CSV goes: a file path (created or replaced), or an open text stream (written to and left
+open: a browser download, a test's ``StringIO``)."""
+
+
+@contextmanager
+def csv_stream(target: CsvTarget) -> Iterator[TextIO]:
+    """A text stream on ``target``: the file opened by its path (UTF-8, closed after), or the
+    stream itself (not closed)."""
+    if isinstance(target, str | Path):
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            yield handle
+    else:
+        yield target
+
+
 def spreadsheet_text(value: str | None) -> str:
     """``value`` as a CSV text cell: a leading apostrophe when a spreadsheet would run it as a
     formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or CR); ``None`` is empty."""
@@ -62,10 +80,11 @@ def spreadsheet_text(value: str | None) -> str:
     return "'" + value if value[0] in "=+-@\t\r" else value
 
 
-def write_balances_csv(path: Path | str, rows: Iterable[StockRow]) -> int:
-    """Write balance rows (sorted by product and variant name); returns how many."""
+def write_balances_csv(target: CsvTarget, rows: Iterable[StockRow]) -> int:
+    """Write balance rows (sorted by product and variant name) to a file or stream; returns how
+    many."""
     ordered = sorted(rows, key=lambda row: (row.product_name.lower(), row.variant_name.lower()))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with csv_stream(target) as handle:
         writer = csv.writer(handle)
         writer.writerow(BALANCE_COLUMNS)
         for row in ordered:
@@ -87,10 +106,10 @@ def write_balances_csv(path: Path | str, rows: Iterable[StockRow]) -> int:
     return len(ordered)
 
 
-def write_history_csv(path: Path | str, entries: Iterable[OutboxEntry]) -> int:
-    """Write history entries in the order given; returns how many."""
+def write_history_csv(target: CsvTarget, entries: Iterable[OutboxEntry]) -> int:
+    """Write history entries in the order given to a file or stream; returns how many."""
     count = 0
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with csv_stream(target) as handle:
         writer = csv.writer(handle)
         writer.writerow(HISTORY_COLUMNS)
         for entry in entries:

@@ -32,7 +32,7 @@ from zinv_tui.api.models import (
     carried,
 )
 from zinv_tui.service.catalogue import Catalogue
-from zinv_tui.service.csv_export import write_balances_csv, write_history_csv
+from zinv_tui.service.csv_export import CsvTarget, write_balances_csv, write_history_csv
 from zinv_tui.service.heap import map_big_blocks
 from zinv_tui.service.journal import (
     Batch,
@@ -565,13 +565,14 @@ class InventoryService:
             text=text, reason=reason, limit=limit, status=status, since=since, until=until
         )
 
-    def export_history_csv(self, path: Path | str, **filters: object) -> int:
-        """Write the history (optionally filtered like :meth:`history`) to a CSV file."""
-        return write_history_csv(path, self.history(**filters))  # type: ignore[arg-type]
+    def export_history_csv(self, target: CsvTarget, **filters: object) -> int:
+        """Write the history (optionally filtered like :meth:`history`) to a CSV file or text
+        stream."""
+        return write_history_csv(target, self.history(**filters))  # type: ignore[arg-type]
 
-    def export_balances_csv(self, path: Path | str) -> int:
-        """Write every row's balance to a CSV file; returns the number of rows."""
-        return write_balances_csv(path, self._view.rows.values())
+    def export_balances_csv(self, target: CsvTarget) -> int:
+        """Write every row's balance to a CSV file or text stream; returns the number of rows."""
+        return write_balances_csv(target, self._view.rows.values())
 
     def outbox_entries(self, status: OutboxStatus | None = None) -> list[OutboxEntry]:
         """Entries not yet settled (PENDING and NEEDS_ATTENTION) or, with ``status``, just those."""

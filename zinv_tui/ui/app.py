@@ -17,6 +17,11 @@ Contract for screens (see the team brief):
   says how many lines would be lost. Quitting asks when a draft would be dropped or movements are
   still waiting to be sent.
 - UI preferences (theme, balances sort) live in the profile's state dir (:mod:`.preferences`).
+- In a web browser (``zinv-tui serve``; ``app.browser``, from ``App.is_web`` unless given): the
+  session starts by asking who is working (``service.user``, shown in the status line), the keys
+  a browser keeps have second keys shown first (:mod:`.browser_keys`), the count and movement
+  screens add touch buttons (the app has the ``-touch`` class), and exports are downloads
+  (:mod:`.downloads`) instead of files on the server.
 - The app owns the status line: it mounts a :class:`StatusBar` (sync state, outbox, attention,
   low-stock badge, DEMO) on every full screen that lacks one, so screens need not yield it.
 - ``app.stock_signal`` publishes every service diff (or ``None`` for "reload everything") on the UI
@@ -149,6 +154,8 @@ class ZinvApp(App[None]):
 
     # repaint=False: an App reactive would otherwise repaint the whole screen on every change;
     # the status bars watch these and repaint themselves.
+    worker_name: reactive[str] = reactive("", repaint=False)
+    """Who is working (asked in a browser session); shown in the status line when set."""
     sync_status: reactive[Any] = reactive(None, always_update=True, repaint=False)
     """The service's latest ``SyncStatus`` (None until the first one)."""
     stock_counts: reactive[StockCounts | None] = reactive(None, repaint=False)
@@ -180,12 +187,15 @@ class ZinvApp(App[None]):
         theme: str | None = None,
         on_exit: list[Callable[[], Awaitable[Any]]] | None = None,
         freeze_gc: bool = True,
+        browser: bool | None = None,
     ) -> None:
         """``service``: an ``InventoryService`` (started and stopped here unless
         ``manage_service=False``); ``demo`` shows the DEMO marker; ``frozen`` makes the screen
         deterministic for snapshots (no highlight, UTC times, no blinking cursor); ``on_exit``:
         coroutines to await after the service stops (e.g. ``client.aclose``); ``freeze_gc``:
-        ``gc.freeze()`` once the stock is loaded (see ``_service_started``)."""
+        ``gc.freeze()`` once the stock is loaded (see ``_service_started``); ``browser``: run as in
+        a web browser (who is working, browser keys, touch buttons, downloads); None: when the
+        driver is textual-serve's (``App.is_web``)."""
         super().__init__()
         self.service = service
         self.demo = demo
@@ -207,6 +217,7 @@ class ZinvApp(App[None]):
         self._initial_theme = theme
         self._on_exit = list(on_exit or [])
         self.freeze_gc = freeze_gc
+        self._browser = browser
         self._froze_gc = False
         self._commanding = False
         state_dir = getattr(service, "state_dir", None)
@@ -216,7 +227,14 @@ class ZinvApp(App[None]):
 
     # ------------------------------------------------------------ lifecycle
 
+    @property
+    def browser(self) -> bool:
+        """Whether the app runs in a web browser (or was told to behave as if)."""
+        return self.is_web if self._browser is None else self._browser
+
     def on_mount(self) -> None:
+        if self.browser:
+            self._set_up_browser()
         remembered = self.preferences.current.theme
         if self._initial_theme is None and remembered in self.available_themes:
             self.theme = remembered
@@ -231,6 +249,20 @@ class ZinvApp(App[None]):
             self._start_service()
         else:
             self.call_later(self._service_started)
+
+    def _set_up_browser(self) -> None:
+        """Browser keys first, touch-sized buttons, and who is working before anything else."""
+        from zinv_tui.ui.browser_keys import BROWSER_KEYMAP
+        from zinv_tui.ui.screens.who import WhoScreen, recent_names
+
+        self.set_keymap(BROWSER_KEYMAP)
+        self.add_class("-touch")
+        self.push_screen(WhoScreen(recent_names(self.service)), self._worker_named)
+
+    def _worker_named(self, name: str | None) -> None:
+        if name:
+            self.service.user = name
+            self.worker_name = name
 
     def _subscribe_to_service(self) -> None:
         service = self.service
@@ -470,8 +502,14 @@ class ZinvApp(App[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def action_export_balances(self) -> None:
-        """Write the balances to a CSV file in the current folder."""
-        path = Path.cwd() / f"zinv-balances-{datetime.now():%Y%m%d-%H%M%S}.csv"
+        """Write the balances to a CSV file in the current folder (a download in a browser)."""
+        name = f"zinv-balances-{datetime.now():%Y%m%d-%H%M%S}.csv"
+        if self.browser:
+            from zinv_tui.ui.downloads import offer_csv
+
+            self.call_from_thread(offer_csv, self, name, self.service.export_balances_csv, "row")
+            return
+        path = Path.cwd() / name
         try:
             result = self.service.export_balances_csv(path)
             if inspect.isawaitable(result):

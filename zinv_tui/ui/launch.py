@@ -15,6 +15,7 @@ never writes to the terminal (the TUI owns it): it logs to ``sandbox.log`` in th
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -187,8 +188,9 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def first_run(settings: Any, reason: str) -> str:
-    """No API key: the first-run screen at a terminal (else a printed note); the user's choice."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    """No API key: the first-run screen where a screen is (a terminal, or a browser tab of
+    ``zinv-tui serve``, whose driver talks through pipes), else a printed note; the choice."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("TEXTUAL_DRIVER"):
         print(FIRST_RUN_NOTE.format(reason=reason), file=sys.stderr)
         return "quit"
     from zinv_tui.ui.screens.first_run import FirstRunApp

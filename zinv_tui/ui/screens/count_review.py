@@ -13,18 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import events, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.containers import Horizontal
+from textual.widgets import Button, DataTable, Footer, Static
 
 from zinv_tui.service import CountError, CountScope, CountStatus, DriftNotConfirmed
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
-from zinv_tui.ui.screens.counts import default_report_path, export_report
+from zinv_tui.ui.screens.counts import default_report_path, download_report, export_report
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.widgets.list_table import ListTable
+from zinv_tui.ui.widgets.touch_button import TouchButton
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 MAX_SHOWN = 2000
@@ -52,7 +54,7 @@ class CountReviewScreen(SessionScreen):
     TITLE = "Count review"
     CSS_PATH = COUNTS_CSS
     BINDINGS = [
-        Binding("ctrl+s", "commit", "Commit"),
+        Binding("ctrl+s", "commit", "Commit", id="count_review.commit"),
         Binding("v", "show('variances')", "Variances"),
         Binding("u", "show('uncounted')", "Uncounted"),
         Binding("A", "show('all')", "All lines", key_display="A"),
@@ -80,6 +82,10 @@ class CountReviewScreen(SessionScreen):
         yield Static(id="review-filter")
         yield ListTable(id="review-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="review-summary")
+        if getattr(self.app, "browser", False):
+            with Horizontal(id="review-touch", classes="touch-row"):
+                for label, action in (("Commit", "commit"), ("Export CSV", "export")):
+                    yield TouchButton(label, action_name=action, classes="review-touch")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -225,6 +231,11 @@ class CountReviewScreen(SessionScreen):
 
     # ---------------------------------------------------------------- keys
 
+    @on(Button.Pressed, ".review-touch")
+    async def _touch(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.run_action(event.button.name or "")
+
     def action_show(self, what: str) -> None:
         self.filter = what if what in FILTER_WORDS else "all"
         self.reload()
@@ -242,6 +253,10 @@ class CountReviewScreen(SessionScreen):
         self._show_title()
 
     def action_export(self) -> None:
+        if getattr(self.app, "browser", False):
+            download_report(self, self.session_id)
+            return
+
         def chosen(path: Path | None) -> None:
             if path is not None:
                 export_report(self, self.session_id, path)

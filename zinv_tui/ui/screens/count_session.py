@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from zinv_tui.service import CountError, RowKey
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
@@ -30,8 +30,17 @@ from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.screens.variant_search import VariantIndex, VariantPicker, clean_code
 from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.touch_button import TouchButton
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
+TOUCH_BUTTONS = (
+    ("+1", "plus_one"),
+    ("-1", "minus_one"),
+    ("Undo scan", "undo_scan"),
+    ("Search", "find"),
+    ("Review", "review"),
+)
+"""The count's buttons in a browser (a tablet): label, action."""
 UNCOUNTED = "—"
 FLASH_SECONDS = 0.8
 SCAN_WIDTHS = {"scan": 6, "count": 7, "expected": 8}
@@ -138,14 +147,15 @@ class OutsideScopeDialog(ConfirmDialog):
 
 
 class CountScreen(SessionScreen):
-    """One open count: scan, ``+N``, ``=N``, take back scans, then ``ctrl+r`` to review."""
+    """One open count: scan, ``+N``, ``=N``, take back scans, then ``ctrl+r`` to review. In a
+    browser, buttons do +1, -1, undo, search and review too."""
 
     TITLE = "Count"
     CSS_PATH = COUNTS_CSS
     BINDINGS = [
-        Binding("ctrl+r", "review", "Review & commit"),
+        Binding("ctrl+r", "review", "Review & commit", id="count.review"),
         Binding("ctrl+z", "undo_scan", "Undo last scan"),
-        Binding("ctrl+f", "find", "Search"),
+        Binding("ctrl+f", "find", "Search", id="count.find"),
         Binding("delete", "remove_scan", "Remove scan"),
         Binding("f1", "app.open('help')", "Keys", show=False),
     ]
@@ -165,6 +175,10 @@ class CountScreen(SessionScreen):
                 id="scan",
                 select_on_focus=False,  # a scan typed from the list or a question keeps its start
             )
+        if getattr(self.app, "browser", False):
+            with Horizontal(id="count-touch", classes="touch-row"):
+                for label, action in TOUCH_BUTTONS:
+                    yield TouchButton(label, action_name=action, classes="count-touch")
         yield VariantPicker(
             self.service.rows, placeholder="Search by name or SKU, Enter counts one", id="search"
         )
@@ -431,6 +445,30 @@ class CountScreen(SessionScreen):
         table = self.query_one("#scans-table", DataTable)
         if table.row_count:
             table.move_cursor(row=0)
+
+    # ---------------------------------------------------------------- touch
+
+    @on(Button.Pressed, ".count-touch")
+    async def _touch(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = event.button.name or ""
+        await self.run_action(action)
+        if action in {"plus_one", "minus_one", "undo_scan"}:
+            self.focus_scan()
+
+    def action_plus_one(self) -> None:
+        """One more of the item scanned last (``+1``)."""
+        self.enter("+1")
+
+    def action_minus_one(self) -> None:
+        """One less of the item scanned last (its count set one lower)."""
+        key = self._last_key()
+        line = self.line(key) if key is not None else None
+        if line is None or not line.counted:
+            self.app.bell()
+            self._show_message(Text("✗ Nothing to take one from: scan an item first", "bold red"))
+            return
+        self.enter(f"={line.counted - 1}")
 
     # ---------------------------------------------------------------- search
 

@@ -9,6 +9,7 @@ and it is resumed from here, also after a crash or a dropped SSH session. Counti
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static
 
 from zinv_tui.service import CountError, CountScope, CountStatus, count_book
+from zinv_tui.ui.browser_keys import shown_key
+from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.touch_button import TouchButton
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 FIXED_WIDTHS = {"scope": 9, "counted": 9, "status": 10, "started": 11}
@@ -60,7 +64,7 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
     CSS_PATH = [Path(__file__).parent / "dialogs.tcss", COUNTS_CSS]
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "start", "Start"),
+        Binding("ctrl+s", "start", "Start", id="new_count.start"),
     ]
 
     def __init__(self) -> None:
@@ -91,7 +95,8 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
             )
             yield Static("", id="new-count-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Start ^s", variant="primary", id="start", compact=True)
+                start_key = shown_key(self.app, "new_count.start", "ctrl+s")
+                yield Button(f"Start {start_key}", variant="primary", id="start", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -157,6 +162,10 @@ class CountsScreen(ServiceScreen[None]):
         yield Static(id="counts-title")
         yield ListTable(id="counts-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="counts-hint")
+        if getattr(self.app, "browser", False):
+            with Horizontal(id="counts-touch", classes="touch-row"):
+                for label, action in (("New count", "new"), ("Open", "open_count")):
+                    yield TouchButton(label, action_name=action, classes="counts-touch")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -235,6 +244,11 @@ class CountsScreen(ServiceScreen[None]):
 
     # ---------------------------------------------------------------- actions
 
+    @on(Button.Pressed, ".counts-touch")
+    async def _touch(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.run_action(event.button.name or "")
+
     def action_new(self) -> None:
         def started(choice: dict[str, Any] | None) -> None:
             if not choice:
@@ -296,6 +310,9 @@ class CountsScreen(ServiceScreen[None]):
         session = self.selected()
         if session is None:
             return
+        if getattr(self.app, "browser", False):
+            download_report(self, session.id)
+            return
 
         def chosen(path: Path | None) -> None:
             if path is not None:
@@ -306,6 +323,12 @@ class CountsScreen(ServiceScreen[None]):
 
     def _export(self, session_id: int, path: Path) -> None:
         export_report(self, session_id, path)
+
+
+def download_report(screen: ServiceScreen[Any], session_id: int) -> None:
+    """A count's CSV report as a browser download (never a file on the server)."""
+    name = default_report_path(session_id, datetime.now()).name
+    offer_csv(screen, name, partial(count_book(screen.service).export_csv, session_id))
 
 
 def export_report(screen: ServiceScreen[Any], session_id: int, path: Path) -> None:

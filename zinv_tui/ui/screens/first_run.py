@@ -90,9 +90,9 @@ class FirstRunScreen(Screen[FirstRunResult]):
     TITLE = "Welcome"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
-        Binding("ctrl+s", "verify", "Verify and save"),
-        Binding("ctrl+t", "demo", "Try the demo"),
-        Binding("ctrl+l", "copy_link", "Copy link"),
+        Binding("ctrl+s", "verify", "Verify and save", id="first_run.verify"),
+        Binding("ctrl+t", "demo", "Try the demo", id="first_run.demo"),
+        Binding("ctrl+l", "copy_link", "Copy link", id="first_run.copy_link"),
         Binding("escape", "quit", "Quit"),
     ]
 
@@ -156,11 +156,15 @@ class FirstRunScreen(Screen[FirstRunResult]):
                     style="dim",
                 ),
                 classes="first-run-text",
+                id="demo-note",
             )
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#continue", Button).display = False
+        if self.app.is_web:  # served: the server runs the demo (`zinv-tui serve --demo`), not a tab
+            self.query_one("#demo", Button).display = False
+            self.query_one("#demo-note", Static).display = False
         key_input = self.query_one("#api-key", Input)
         if getattr(self.app, "frozen", False):
             key_input.cursor_blink = False
@@ -233,6 +237,9 @@ class FirstRunScreen(Screen[FirstRunResult]):
         organization = str(getattr(info, "organization_uuid", "") or "") or None
         self.dismiss(FirstRunResult("connected", organization, path))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "demo" and self.app.is_web)
+
     @on(Button.Pressed, "#demo")
     def action_demo(self) -> None:
         self.dismiss(FirstRunResult("demo"))
@@ -266,4 +273,8 @@ class FirstRunApp(App[FirstRunResult]):
         self._settings = settings
 
     def on_mount(self) -> None:
+        if self.is_web:
+            from zinv_tui.ui.browser_keys import BROWSER_KEYMAP
+
+            self.set_keymap(BROWSER_KEYMAP)
         self.push_screen(FirstRunScreen(self._settings, **self._screen_args), self.exit)

@@ -88,9 +88,9 @@ def binding_lines(screen: Screen) -> list[BindingLine]:
         for node in focused.ancestors_with_self:
             if node is screen or node is app:
                 break
-            chain.append((node, node._bindings))
-    chain.append((screen, screen._bindings))
-    chain.append((app, app._bindings))
+            chain.append((node, _with_keymap(app, node._bindings)))
+    chain.append((screen, _with_keymap(app, screen._bindings)))
+    chain.append((app, _with_keymap(app, app._bindings)))
     has_fields = bool(screen.query(Input))
     free_text = bool(screen.query(FreeTextInput))
 
@@ -123,6 +123,16 @@ def binding_lines(screen: Screen) -> list[BindingLine]:
         palette = _keys(app, app.COMMAND_PALETTE_BINDING)
         lines.append(BindingLine(THIS_SCREEN, palette, "Command palette: actions by name"))
     return lines
+
+
+def _with_keymap(app: App[object], bindings: BindingsMap) -> BindingsMap:
+    """``bindings`` as they act: with the app's keymap (a browser's keys, first) applied."""
+    keymap = app._keymap
+    if not keymap:
+        return bindings
+    mapped = bindings.copy()
+    mapped.apply_keymap(keymap)
+    return mapped
 
 
 def _keys(app: App[object], *keys: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import OutboxStatus, Reason
+from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
@@ -286,6 +288,10 @@ class HistoryScreen(ServiceScreen[None]):
     def action_export(self) -> None:
         now = datetime.now(self._zone())
         filters = self.filters
+        if getattr(self.app, "browser", False):  # a download, never a file on the server
+            name = default_export_path(now).name
+            offer_csv(self, name, partial(self.service.export_history_csv, **filters), "movement")
+            return
         words = self.filter_words()
         count = len(self.service.history(**filters))
         what = f"{count:,} movement{'s' if count != 1 else ''}"

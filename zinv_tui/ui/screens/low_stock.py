@@ -77,7 +77,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+s", "save", "Save", id="low_stock.save"),
     ]
 
     def __init__(self, subject: str, level: int | None, alert: bool) -> None:

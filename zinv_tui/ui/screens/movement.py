@@ -23,11 +23,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Select, Static
 
 from zinv_tui.service import LocationType, MovementIntent, PlannedMovement, Reason
+from zinv_tui.ui.browser_keys import shown_key
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import CodeInput, RowKey, VariantPicker, row_label
 from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, TextInput
+from zinv_tui.ui.widgets.touch_button import TouchButton
 
 REASON_CHOICES: list[tuple[str, Reason]] = [
     ("Restock", Reason.RESTOCK),
@@ -50,15 +52,17 @@ PENDING_MARK = "⧗"
 
 
 class MovementLine(Vertical):
-    """One variant of the movement: name, quantity field, now -> after, and an error line."""
+    """One variant of the movement: name, quantity field, now -> after, and an error line; with
+    ``touch`` (a browser), buttons for one less, one more and remove."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, key: RowKey, label: str, quantity: str) -> None:
+    def __init__(self, key: RowKey, label: str, quantity: str, *, touch: bool = False) -> None:
         super().__init__(id=f"line-{next(self._ids)}", classes="movement-line")
         self.key = key
         self._label = label
         self._quantity = quantity
+        self._touch = touch
         self.quantity_on_focus = quantity
         """The quantity when its field last got the focus (restored if a scan replaced it)."""
 
@@ -67,6 +71,9 @@ class MovementLine(Vertical):
             yield Static(Text(self._label, overflow="ellipsis", no_wrap=True), classes="line-label")
             yield TextInput(self._quantity, classes="line-qty", compact=True)
             yield Static(classes="line-preview")
+            if self._touch:  # not in the Tab order: the keyboard keeps Find -> quantities
+                for label, name in (("-1", "line-less"), ("+1", "line-more"), ("✕", "line-remove")):
+                    yield TouchButton(label, classes=f"line-touch {name}")
         yield Static(classes="line-error")
 
     def on_mount(self) -> None:
@@ -108,10 +115,10 @@ class MovementScreen(ServiceScreen[None]):
     KEEPS_LETTER_KEYS = True
     AUTO_FOCUS = "#picker-input"
     BINDINGS = [
-        Binding("ctrl+s", "confirm", "Confirm"),
-        Binding("ctrl+f", "find", "Find item"),
-        Binding("ctrl+r", "remove_line", "Remove line"),
-        Binding("ctrl+n", "focus_note", "Note", show=False),
+        Binding("ctrl+s", "confirm", "Confirm", id="movement.confirm"),
+        Binding("ctrl+f", "find", "Find item", id="movement.find"),
+        Binding("ctrl+r", "remove_line", "Remove line", id="movement.remove_line"),
+        Binding("ctrl+n", "focus_note", "Note", show=False, id="movement.note"),
     ]
 
     def __init__(
@@ -186,7 +193,8 @@ class MovementScreen(ServiceScreen[None]):
             )
         with Horizontal(id="confirm-row"):
             yield Static(id="summary")
-            yield Button("Confirm ^s", variant="primary", id="confirm", compact=True)
+            confirm_key = shown_key(self.app, "movement.confirm", "ctrl+s")
+            yield Button(f"Confirm {confirm_key}", variant="primary", id="confirm", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
         yield Footer()
 
@@ -274,7 +282,8 @@ class MovementScreen(ServiceScreen[None]):
 
     async def _add_line(self, key: RowKey, quantity: str) -> MovementLine:
         row = self.service.rows[key]
-        line = MovementLine(key, row_label(row), quantity)
+        touch = bool(getattr(self.app, "browser", False))
+        line = MovementLine(key, row_label(row), quantity, touch=touch)
         self._lines[key] = line
         await self.query_one("#lines", VerticalScroll).mount(line)
         self.update_previews()
@@ -335,7 +344,28 @@ class MovementScreen(ServiceScreen[None]):
         line = next((item for item in self._lines.values() if item.quantity_input.has_focus), None)
         if line is None and self._lines:
             line = list(self._lines.values())[-1]
-        if line is None:
+        if line is not None:
+            await self.remove_line(line)
+
+    @on(Button.Pressed, ".line-touch")
+    async def _line_button(self, event: Button.Pressed) -> None:
+        """A touch button of a line: one less, one more, or remove the line."""
+        event.stop()
+        line = next(node for node in event.button.ancestors if isinstance(node, MovementLine))
+        if event.button.has_class("line-remove"):
+            await self.remove_line(line)
+            return
+        try:
+            current = read_quantity(line.quantity_text, allow_zero=True)
+        except QuantityError:
+            current = 0
+        lowest = 0 if self.reason is Reason.SET_COUNT else 1
+        step = 1 if event.button.has_class("line-more") else -1
+        line.quantity_input.value = str(max(lowest, current + step))
+
+    async def remove_line(self, line: MovementLine) -> None:
+        """Take ``line`` out of the movement; the focus goes to the last line left, else Find."""
+        if self._lines.get(line.key) is not line:
             return
         del self._lines[line.key]
         await line.remove()

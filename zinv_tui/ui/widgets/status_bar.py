@@ -1,4 +1,5 @@
-"""StatusBar: one line with sync state, outbox, attention, the out / low badge and DEMO.
+"""StatusBar: one line with sync state, outbox, attention, the out / low badge, DEMO, and who is
+working (in a browser session).
 
 It reads everything from the app (``app.sync_status``, ``app.stock_counts``, ``app.demo``,
 ``app.format_clock``) and repaints when those change, so every screen can carry one. The app
@@ -71,7 +72,7 @@ class StatusBar(Widget):
 
     def on_mount(self) -> None:
         app = self.app
-        for attribute in ("sync_status", "stock_counts"):
+        for attribute in ("sync_status", "stock_counts", "worker_name"):
             if hasattr(app, attribute):
                 self.watch(app, attribute, self._changed, init=False)
 
@@ -120,4 +121,7 @@ class StatusBar(Widget):
             line.append(f"▼ {counts.low} low", self.get_component_rich_style("status-bar--low"))
         else:
             line.append("nothing out or low")
+        worker = getattr(app, "worker_name", "")
+        if worker:
+            line.append(f" │ {worker}", "bold")
         return line
