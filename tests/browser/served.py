@@ -21,6 +21,7 @@ from selenium.webdriver.common.keys import Keys
 
 from tests.browser.chromium import TerminalView
 from zinv_tui.serve.password import store_password
+from zinv_tui.ui.launch import demo_profile
 
 PASSWORD = "stockroom-tablet-1"
 DEMO_PRODUCTS = 60
@@ -53,7 +54,8 @@ class ServedDemo:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / "state" / "profiles" / "demo"
+        """The demo shop's own profile (``demo-60``: one profile per shop size)."""
+        return self.root / "state" / "profiles" / demo_profile(DEMO_PRODUCTS)
 
 
 def wait_for_serve(process: subprocess.Popen[bytes], log: Path, port: int) -> str:
@@ -99,6 +101,8 @@ def serve_demo(root: Path) -> Iterator[ServedDemo]:
         str(DEMO_PRODUCTS),
         "--sales-per-minute",
         "0",
+        "--history-days",
+        "0",  # the demo's opening balances, as generate_shop() gives them
     ]
     with log.open("w") as output:
         process = subprocess.Popen(

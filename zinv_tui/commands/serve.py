@@ -66,6 +66,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="the demo's simulated POS sales per minute (default 6)",
     )
     parser.add_argument(
+        "--history-days",
+        type=non_negative_int,
+        default=None,
+        help="days of past sales to generate when the demo shop is first made (default 60)",
+    )
+    parser.add_argument(
         "--public-url",
         default=None,
         metavar="URL",
@@ -217,7 +223,7 @@ def _demo_sandbox(args: argparse.Namespace, paths: AppPaths) -> Iterator[DemoSan
             products=products,
             db_path=database,
             sales_per_minute=DEMO_SALES_PER_MINUTE if sales is None else float(sales),
-            history_days=DEMO_HISTORY_DAYS,
+            history_days=DEMO_HISTORY_DAYS if args.history_days is None else args.history_days,
             log_path=state_dir / DEMO_LOG_FILE,
         )
     )
