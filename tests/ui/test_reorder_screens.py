@@ -50,7 +50,7 @@ async def open_reorder(pilot) -> ReorderScreen:
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ReorderScreen)
-    assert not screen.loading
+    assert not screen.working
     return screen
 
 
@@ -238,6 +238,12 @@ async def test_from_suggestion_to_supplier_csv_to_a_partial_delivery_in_the_ledg
             left = first.suggested - 8 - 1
             assert desk.orders.on_order() == {first.row.variant_uuid: left}
             assert await service.flush(10)
+            await pilot.press("escape", "escape")  # the orders, then the reorder list
+            await settle(pilot)
+            assert app.screen is screen
+            [shown] = [line for line in screen.lines if line.key == first.key]
+            assert shown.on_order == left
+            assert shown.status is not ReorderStatus.OUT  # 8 arrived
 
         entries = service.history(text=bean.name)
         assert [(entry.reason, entry.quantity) for entry in entries] == [(Reason.RESTOCK, 8)]
@@ -321,7 +327,7 @@ async def test_the_first_read_shows_progress_without_blocking_the_keys(sandbox_f
             screen = app.screen
             assert isinstance(screen, ReorderScreen)
             seen = []
-            while screen.loading:
+            while screen.working:
                 progress = screen.query_one("#reorder-progress")
                 if progress.display:
                     seen.append(str(screen.query_one("#reorder-progress-label").render()))
@@ -361,3 +367,113 @@ async def test_item_detail_from_the_balances_and_the_reorder_list(sandbox_factor
             await settle(pilot)
             assert isinstance(app.screen, ItemDetailScreen)
             assert app.screen.key == app.screen_stack[0].table.cursor_key
+
+
+async def test_an_order_is_edited_sent_received_in_full_short_and_closed(sandbox_factory, tmp_path):
+    info = history_shop(sandbox_factory, products=30)
+    async with shop(info, tmp_path) as service:
+        desk = reorder_desk(service)
+        rows = sorted((r for r in service.rows.values() if r.sku), key=lambda r: r.key)[:2]
+        order = desk.orders.create("Harbour Foods")
+        desk.orders.set_line(order.id, rows[0], 12, pack_size=6)
+        desk.orders.set_line(order.id, rows[1], 4)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("purchase_order", order_id=order.id)
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, PurchaseOrderScreen)
+
+            await pilot.press("enter")  # the quantity of the first line: packs of 6 only
+            await settle(pilot)
+            dialog = app.screen
+            dialog.query_one("#quantity").value = "13"
+            await pilot.press("enter")
+            await settle(pilot, rounds=1)
+            assert app.screen is dialog
+            assert "try 18 or 12" in str(dialog.query_one("#quantity-error").render())
+            dialog.query_one("#quantity").value = "18"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert desk.orders.lines(order.id)[0].ordered == 18
+
+            await pilot.press("j", "d")  # remove the second line: asks, Cancel first
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            assert app.screen.focused is app.screen.query_one("#cancel")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert len(desk.orders.lines(order.id)) == 2
+
+            await pilot.press("x")  # cancel the order: asks, Cancel first; Enter keeps it
+            await settle(pilot)
+            assert app.screen.focused is app.screen.query_one("#cancel")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert desk.orders.order(order.id).status is OrderStatus.DRAFT
+
+            await pilot.press("s")  # sent by phone: on order without a file
+            await settle(pilot)
+            assert desk.orders.on_order() == {rows[0].variant_uuid: 18, rows[1].variant_uuid: 4}
+            await pilot.press("a")  # everything came...
+            await settle(pilot)
+            assert [line.good for line in screen.plan.lines] == [18, 4]
+
+            await pilot.press("r")  # ...but 2 of the first were broken: corrected in the list
+            await settle(pilot)
+            receiving = app.screen
+            assert isinstance(receiving, ReceivingScreen)
+            await pilot.press("tab")
+            await settle(pilot, rounds=1)
+            assert receiving.focused is receiving.query_one("#receiving-table")
+            await pilot.press("enter")
+            await settle(pilot)
+            received = app.screen
+            received.query_one("#good").value = "10"
+            received.query_one("#damaged").value = "2"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert (receiving.plan.lines[0].good, receiving.plan.lines[0].damaged) == (10, 2)
+            await type_text(pilot, "+1")  # typed in the list: goes to the scan field
+            await pilot.press("enter")
+            await settle(pilot, rounds=1)
+            assert receiving.focused is receiving.query_one("#scan")
+            assert receiving.plan.lines[0].good == 11
+            await pilot.press("ctrl+z")
+            await settle(pilot, rounds=1)
+            assert receiving.plan.lines[0].good == 10
+            await pilot.press("escape")  # back to the order: the receipt is kept
+            await settle(pilot)
+            assert app.screen is screen and screen.plan.lines[0].good == 10
+
+            await pilot.press("b")
+            await settle(pilot)
+            book = app.screen
+            assert isinstance(book, BookDeliveryDialog)
+            book.query_one("#close").press()  # book, and close the order short
+            await settle(pilot)
+            assert desk.orders.order(order.id).status is OrderStatus.CLOSED
+            assert desk.orders.on_order() == {}
+            assert await service.flush(10)
+        entries = service.history(text=order.name)
+        assert sorted(entry.quantity for entry in entries) == [4, 10]
+
+
+async def test_reorder_is_a_key_from_the_balances_and_in_the_palette(sandbox_factory, tmp_path):
+    info = history_shop(sandbox_factory, products=20)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            titles = {command.title: command.action for command in app.palette_commands()}
+            assert titles["Reorder"] == "open('reorder')"
+            assert titles["Purchase orders"] == "open('purchase_orders')"
+            from zinv_tui.ui.screens.help import binding_lines
+
+            keys = {line.keys: line.description for line in binding_lines(app.screen)}
+            assert keys["o"] == "Reorder" and keys["i"] == "Item detail"
+            await app.run_command("open('purchase_orders')")
+            await settle(pilot)
+            assert isinstance(app.screen, PurchaseOrdersScreen)
+            assert "No open orders" in str(app.screen.query_one("#orders-hint").render())

@@ -25,7 +25,7 @@ from zinv_tui.service import (
 )
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.desk_screen import DeskScreen
-from zinv_tui.ui.screens.reorder_text import STATUS_WORDS, cover_text, rate_text, worded
+from zinv_tui.ui.screens.reorder_text import STATUS_WORDS, cover_text, rate_text, right, worded
 from zinv_tui.ui.widgets.list_table import ListTable
 
 WINDOW_DAYS = 28
@@ -66,8 +66,8 @@ class ItemDetailScreen(DeskScreen):
         what = flexible_width(self.size.width, list(FIXED_WIDTHS.values()))
         table.add_column("When", key="when", width=FIXED_WIDTHS["when"])
         table.add_column("What", key="what", width=what)
-        table.add_column("Change", key="change", width=FIXED_WIDTHS["change"])
-        table.add_column("After", key="after", width=FIXED_WIDTHS["after"])
+        table.add_column(right("Change"), key="change", width=FIXED_WIDTHS["change"])
+        table.add_column(right("After"), key="after", width=FIXED_WIDTHS["after"])
         self.reload()
         table.focus()
 
@@ -139,12 +139,10 @@ class ItemDetailScreen(DeskScreen):
         balances = [max(0.0, point.balance) for point in days]
         sold = [point.sold for point in days]
         first = days[0].date if days else None
-        since = f" since {first:%d %b}" if first else ""
-        balance = Text(f"Balance, {len(days)} days{since} (estimated from sales): ")
+        balance = Text(f"Balance since {first:%d %b}: " if first else "Balance: ")
         if days:
-            balance.append(
-                f"{days[0].balance:g} → {days[-1].balance:g}, low {min(p.balance for p in days):g}"
-            )
+            balance.append(f"{days[0].balance:g} → {days[-1].balance:g}")
+        balance.append(" (worked back; outside deliveries unknown)", style="dim")
         self.query_one("#balance-label", Static).update(balance)
         self.query_one("#balance-spark", Sparkline).data = balances
         sales = Text("Sold per day: ")

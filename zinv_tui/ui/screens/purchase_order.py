@@ -31,7 +31,7 @@ from zinv_tui.ui.screens.delivery import (
 from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.purchase_dialogs import QuantityDialog, Received, ReceivedDialog
-from zinv_tui.ui.screens.reorder_text import LINE_WORDS, ORDER_WORDS, count_text, worded
+from zinv_tui.ui.screens.reorder_text import LINE_WORDS, ORDER_WORDS, count_text, right, worded
 from zinv_tui.ui.widgets.list_table import ListTable
 
 FIXED_WIDTHS = {"ordered": 5, "arrived": 5, "left": 5, "now": 5, "damaged": 4, "state": 10}
@@ -48,9 +48,9 @@ class PurchaseOrderScreen(DeskScreen):
         Binding("b", "book", "Book"),
         Binding("enter", "edit", "Edit line"),
         Binding("s", "mark_sent", "Sent"),
-        Binding("a", "receive_all", "All came"),
-        Binding("d,delete", "remove_line", "Remove"),
-        Binding("x", "drop", "Cancel"),
+        Binding("a", "receive_all", "All came", show=False),
+        Binding("d,delete", "remove_line", "Remove line", show=False),
+        Binding("x", "drop", "Cancel/close"),
         Binding("i", "item", "Item", show=False),
         Binding("f1", "app.open('help')", "Keys", show=False),
     ]
@@ -96,11 +96,11 @@ class PurchaseOrderScreen(DeskScreen):
         self._item_width = flexible_width(self.size.width, list(FIXED_WIDTHS.values()))
         table.clear(columns=True)
         table.add_column("Item", key="item", width=self._item_width)
-        table.add_column("Order", key="ordered", width=FIXED_WIDTHS["ordered"])
-        table.add_column("In", key="arrived", width=FIXED_WIDTHS["arrived"])
-        table.add_column("Left", key="left", width=FIXED_WIDTHS["left"])
-        table.add_column("Now", key="now", width=FIXED_WIDTHS["now"])
-        table.add_column("Dmg", key="damaged", width=FIXED_WIDTHS["damaged"])
+        table.add_column(right("Order"), key="ordered", width=FIXED_WIDTHS["ordered"])
+        table.add_column(right("In"), key="arrived", width=FIXED_WIDTHS["arrived"])
+        table.add_column(right("Left"), key="left", width=FIXED_WIDTHS["left"])
+        table.add_column(right("Now"), key="now", width=FIXED_WIDTHS["now"])
+        table.add_column(right("Dmg"), key="damaged", width=FIXED_WIDTHS["damaged"])
         table.add_column("State", key="state", width=FIXED_WIDTHS["state"])
 
     def on_resize(self, event: events.Resize) -> None:
@@ -159,7 +159,8 @@ class PurchaseOrderScreen(DeskScreen):
         title.append(f" · {order.supplier} · ")
         title.append_text(worded(ORDER_WORDS[order.status]))
         units = sum(line.ordered for line in self._lines)
-        title.append(f" · {len(self._lines)} lines, {units:,} units", style="dim")
+        count = len(self._lines)
+        title.append(f" · {count} line{'s' if count != 1 else ''}, {units:,} units", style="dim")
         if order.ordered is not None:
             moment = order.ordered.astimezone(self.zinv.clock_zone)
             title.append(f" · sent {moment:%m-%d}", style="dim")

@@ -17,7 +17,7 @@ from zinv_tui.service import OrderError, OrderStatus, PurchaseOrder
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.delivery import confirm_drop, export_order
 from zinv_tui.ui.screens.desk_screen import DeskScreen
-from zinv_tui.ui.screens.reorder_text import ORDER_WORDS, count_text, worded
+from zinv_tui.ui.screens.reorder_text import ORDER_WORDS, count_text, right, worded
 from zinv_tui.ui.widgets.list_table import ListTable
 
 FIXED_WIDTHS = {"name": 12, "status": 11, "lines": 5, "units": 6, "date": 11}
@@ -33,7 +33,7 @@ class PurchaseOrdersScreen(DeskScreen):
         Binding("enter", "open_order", "Open"),
         Binding("e", "export", "Export CSV"),
         Binding("x", "drop", "Cancel/close"),
-        Binding("f", "toggle_all", "All orders"),
+        Binding("f", "toggle_all", "All", show=False),
         Binding("f1", "app.open('help')", "Keys", show=False),
     ]
 
@@ -70,8 +70,8 @@ class PurchaseOrdersScreen(DeskScreen):
         table.add_column("Order", key="name", width=FIXED_WIDTHS["name"])
         table.add_column("Supplier", key="supplier", width=self._supplier_width)
         table.add_column("Status", key="status", width=FIXED_WIDTHS["status"])
-        table.add_column("Lines", key="lines", width=FIXED_WIDTHS["lines"])
-        table.add_column("Left", key="units", width=FIXED_WIDTHS["units"])
+        table.add_column(right("Lines"), key="lines", width=FIXED_WIDTHS["lines"])
+        table.add_column(right("Left"), key="units", width=FIXED_WIDTHS["units"])
         table.add_column("Date", key="date", width=FIXED_WIDTHS["date"])
 
     def on_resize(self, event: events.Resize) -> None:

@@ -29,7 +29,7 @@ from zinv_tui.ui.screens.delivery import book_delivery, confirm_booking
 from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.purchase_dialogs import Received, ReceivedDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
-from zinv_tui.ui.screens.reorder_text import LINE_WORDS, count_text, worded
+from zinv_tui.ui.screens.reorder_text import LINE_WORDS, count_text, right, worded
 from zinv_tui.ui.screens.variant_search import clean_code
 
 FLASH_SECONDS = 0.8
@@ -109,9 +109,9 @@ class ReceivingScreen(DeskScreen):
         self._item_width = flexible_width(self.size.width, list(FIXED_WIDTHS.values()))
         table.clear(columns=True)
         table.add_column("Item", key="item", width=self._item_width)
-        table.add_column("Exp", key="expected", width=FIXED_WIDTHS["expected"])
-        table.add_column("Good", key="good", width=FIXED_WIDTHS["good"])
-        table.add_column("Dmg", key="damaged", width=FIXED_WIDTHS["damaged"])
+        table.add_column(right("Exp"), key="expected", width=FIXED_WIDTHS["expected"])
+        table.add_column(right("Good"), key="good", width=FIXED_WIDTHS["good"])
+        table.add_column(right("Dmg"), key="damaged", width=FIXED_WIDTHS["damaged"])
         table.add_column("State", key="state", width=FIXED_WIDTHS["state"])
 
     def on_resize(self, event: events.Resize) -> None:

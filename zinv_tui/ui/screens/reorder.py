@@ -86,9 +86,11 @@ class ReorderScreen(DeskScreen):
         Binding("slash", "filter", "Filter"),
         Binding("space", "pick", "Pick"),
         Binding("n", "make_orders", "Order"),
-        Binding("enter,e", "edit_settings", "Settings"),
-        Binding("p", "orders", "POs"),
-        Binding("i", "item", "Item"),
+        Binding("e", "edit_settings", "Settings"),
+        Binding("enter", "edit_settings", "Settings", show=False),
+        # shown in the help and the palette: the footer keeps ? and q at 80 columns
+        Binding("p", "orders", "Purchase orders", show=False),
+        Binding("i", "item", "Item detail", show=False),
         Binding("f", "toggle_all", "All", show=False),
         Binding("asterisk", "pick_suggested", "Pick all suggested", key_display="*", show=False),
         Binding("r", "reload_sales", "Read new sales", show=False),
@@ -99,7 +101,8 @@ class ReorderScreen(DeskScreen):
         super().__init__()
         self.params = params or ReorderParams()
         self.show_all = False
-        self.loading = True
+        self.working = True
+        """Computing the first list (the sales may still be read after that)."""
         self.scope_missing = False
         self._lines: list[ReorderLine] = []
         self._shown: list[ReorderLine] = []
@@ -217,16 +220,34 @@ class ReorderScreen(DeskScreen):
         self._lines = desk.reorder_lines(self.params)
         self._drafted = desk.drafted()
         self._changed.clear()
-        self.loading = False
+        self.working = False
         self.refresh_list()
+        self.refresh_bindings()  # the list's keys (pick, order, settings) apply now
+
+    def on_screen_resume(self) -> None:
+        """Back from an order: lines whose units on order changed are computed again."""
+        if self.working or not self._lines:
+            return
+        desk = self.desk
+        on_order = desk.orders.on_order()
+        changed = [
+            line.key
+            for line in self._lines
+            if line.on_order != on_order.get(line.row.variant_uuid, 0)
+        ]
+        if changed:
+            self.recompute(changed)
+        else:
+            self._drafted = desk.drafted()
+            self.refresh_list()
 
     def _rows_changed(self, diff: Any) -> None:
         """A stock change: the changed items' lines are computed again, in place, shortly."""
         if diff is None:
-            if self.loading and not self._lines:
+            if self.working and not self._lines:
                 self.load()
             return
-        if self.loading:
+        if self.working:
             return
         keys = {row.key for row in getattr(diff, "added", ())}
         keys.update(change.new.key for change in getattr(diff, "changed", ()))
@@ -280,11 +301,11 @@ class ReorderScreen(DeskScreen):
         table.add_column(" ", key="pick", width=FIXED_WIDTHS["pick"])
         table.add_column("Status", key="status", width=FIXED_WIDTHS["status"])
         table.add_column("Item", key="item", width=self._item_width)
-        table.add_column("/day", key="per_day", width=FIXED_WIDTHS["per_day"])
-        table.add_column("Cover", key="cover", width=FIXED_WIDTHS["cover"])
-        table.add_column("Have", key="on_hand", width=FIXED_WIDTHS["on_hand"])
-        table.add_column("OnOrd", key="on_order", width=FIXED_WIDTHS["on_order"])
-        table.add_column("Order", key="suggested", width=SUGGESTED_WIDTH)
+        table.add_column(right("/day"), key="per_day", width=FIXED_WIDTHS["per_day"])
+        table.add_column(right("Cover"), key="cover", width=FIXED_WIDTHS["cover"])
+        table.add_column(right("Have"), key="on_hand", width=FIXED_WIDTHS["on_hand"])
+        table.add_column(right("OnOrd"), key="on_order", width=FIXED_WIDTHS["on_order"])
+        table.add_column(right("Order"), key="suggested", width=SUGGESTED_WIDTH)
 
     def on_resize(self, event: events.Resize) -> None:
         widths = [*FIXED_WIDTHS.values(), SUGGESTED_WIDTH]
@@ -341,7 +362,7 @@ class ReorderScreen(DeskScreen):
 
     def _show_title(self) -> None:
         title = Text("Reorder", style="bold")
-        if self.loading and not self._lines:
+        if self.working and not self._lines:
             title.append(": working out what to order…")
             self.query_one("#reorder-title", Static).update(title)
             return
@@ -377,7 +398,8 @@ class ReorderScreen(DeskScreen):
             detail.update(Text(self._empty_text(), style="dim"))
             return
         plan = line.plan
-        text = Text(line.row.label, style="bold")
+        text = Text()
+        text.append(line.row.label, style="bold")
         facts = [
             f"supplier {plan.supplier or '—'}",
             f"pack {plan.pack_size}",
@@ -393,7 +415,7 @@ class ReorderScreen(DeskScreen):
         detail.update(text)
 
     def _empty_text(self) -> str:
-        if self.loading:
+        if self.working:
             return "Working out what to order…"
         if self.filter_text:
             return "Nothing matches the filter (Esc clears it)."
@@ -433,7 +455,7 @@ class ReorderScreen(DeskScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in {"pick", "make_orders", "edit_settings", "item", "pick_suggested"}:
-            return not self.loading or bool(self._lines)
+            return not self.working or bool(self._lines)
         return True
 
     def action_pick(self) -> None:
@@ -492,7 +514,7 @@ class ReorderScreen(DeskScreen):
         self._picked.clear()
         self._drafted = self.desk.drafted()
         names = ", ".join(f"{order.name} ({order.supplier})" for order in orders)
-        message = f"On draft: {names}. e in the order exports it for the supplier."
+        message = f"On draft: {names}. e exports an order for the supplier."
         if skipped:
             message += f" {skipped} picked line{'s' if skipped != 1 else ''} suggested nothing."
         self.notify(message, markup=False, timeout=8)
