@@ -124,3 +124,40 @@ async def test_item_detail_has_the_days_movements_and_value(sandbox_factory, tmp
         assert value.value == max(0, service.rows[row.key].shown_balance) * value.unit_cost
         assert detail.on_order == 0
         assert detail.days[0].date == (now.astimezone(LONDON) - timedelta(days=13)).date()
+
+
+def test_window_totals_are_read_again_only_after_the_history_changed(tmp_path) -> None:
+    """The reorder list reads the window's totals at every change of stock or settings: they
+    are kept until a new sale here or another process's write changes the file."""
+    from zinv_tui.api.purchase_wire import Purchase, PurchaseLine
+    from zinv_tui.service.reorder_db import open_reorder_db
+    from zinv_tui.service.sales_history import SalesHistory
+
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    db = open_reorder_db(tmp_path / "reorder.sqlite")
+    other = open_reorder_db(tmp_path / "reorder.sqlite")
+    history = SalesHistory(db, None, LONDON, clock=now.timestamp)
+    elsewhere = SalesHistory(other, None, LONDON, clock=now.timestamp)
+    variant = "4b5f3a4e-0000-4000-8000-000000000001"
+
+    def sale(uuid: str, days_ago: int, quantity: int) -> Purchase:
+        line = PurchaseLine(
+            "PRODUCT", "4b5f3a4e-0000-4000-8000-0000000000aa", variant, float(quantity)
+        )
+        return Purchase(uuid, now - timedelta(days=days_ago), None, False, None, 100, (line,))
+
+    today = history.today()
+    window = (today - 56, today - 1, today - 28)
+    history.record_purchases([sale("4b5f3a4e-0000-4000-8000-00000000000a", 3, 2)])
+    first = history.totals(*window)
+    assert first[variant][0] == 2
+    assert history.totals(*window) is first  # kept
+    history.record_purchases([sale("4b5f3a4e-0000-4000-8000-00000000000b", 2, 5)])
+    assert history.totals(*window)[variant][0] == 7  # a new sale: read again
+    kept = history.totals(*window)
+    history.observe_stock({variant: 0})
+    assert history.totals(*window) is kept  # stock observations are not sales
+    elsewhere.record_purchases([sale("4b5f3a4e-0000-4000-8000-00000000000c", 1, 1)])
+    assert history.totals(*window)[variant][0] == 8  # another connection wrote: read again
+    db.close()
+    other.close()

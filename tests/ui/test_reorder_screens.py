@@ -15,7 +15,7 @@ import pytest
 from screen_support import Ledger, screen_app, settle, shop, type_text
 from textual._xterm_parser import XTermParser
 
-from zinv_tui.service import OrderStatus, Reason, ReorderStatus, reorder_desk
+from zinv_tui.service import MovementIntent, OrderStatus, Reason, ReorderStatus, reorder_desk
 from zinv_tui.service.reorder_list import urgency
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.item_detail import ItemDetailScreen
@@ -477,3 +477,27 @@ async def test_reorder_is_a_key_from_the_balances_and_in_the_palette(sandbox_fac
             await settle(pilot)
             assert isinstance(app.screen, PurchaseOrdersScreen)
             assert "No open orders" in str(app.screen.query_one("#orders-hint").render())
+
+
+async def test_item_detail_from_low_stock_and_history(sandbox_factory, tmp_path):
+    info = history_shop(sandbox_factory, products=30)
+    async with shop(info, tmp_path) as service:
+        row = next(row for row in service.rows.values() if row.shown_balance > 2)
+        await service.record([MovementIntent(Reason.DISCARD, row.key, quantity=1, note="dropped")])
+        assert await service.flush(10)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("h", "i")
+            await settle(pilot)
+            detail = app.screen
+            assert isinstance(detail, ItemDetailScreen) and detail.key == row.key
+            own = [event for event in detail.detail.events if event.kind.value == "own"]
+            assert own and "dropped" in own[0].what and own[0].change == -1
+            await pilot.press("escape", "escape", "a")
+            await settle(pilot)
+            low = app.screen
+            await pilot.press("i")
+            await settle(pilot)
+            assert isinstance(app.screen, ItemDetailScreen)
+            assert app.screen.key == low.listed_keys[0]

@@ -137,11 +137,36 @@ class SalesHistory:
         self.backfill_days = backfill_days
         self.recheck_hours = recheck_hours
         self._clock = clock
+        self._version = 0
+        self._cache: dict[str, tuple[object, object]] = {}
         stored = self._meta(_ZONE)
         if stored is not None and stored != zone_name(zone):
             log.info("time zone changed from %s to %s: sales history rebuilt", stored, zone)
             self.clear()
         self._set_meta(_ZONE, zone_name(zone))
+
+    # -- reads that repeat -----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """This connection is about to change the sales: cached reads are stale."""
+        self._version += 1
+        self._cache.clear()
+
+    def forget_cached_reads(self) -> None:
+        """Read everything from the file again next time (benchmarks time the cold case)."""
+        self._cache.clear()
+
+    def _cached(self, name: str, key: object, read: Callable[[], object]) -> object:
+        """``read()``, or its answer from the last call with the same ``key`` while the history
+        has not changed (here, or through another connection: ``PRAGMA data_version``)."""
+        (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+        full_key = (self._version, data_version, key)
+        found = self._cache.get(name)
+        if found is not None and found[0] == full_key:
+            return found[1]
+        value = read()
+        self._cache[name] = (full_key, value)
+        return value
 
     # -- meta ----------------------------------------------------------------------------------
 
@@ -188,6 +213,7 @@ class SalesHistory:
 
     def clear(self) -> None:
         """Forget every sale, refund and cursor (the next refresh reads the backfill again)."""
+        self._changed()
         with Transaction(self._db):
             for table in ("purchases_seen", "daily_sales", "unmatched_refunds", "shop_days"):
                 self._db.execute(f"DELETE FROM {table}")
@@ -320,6 +346,7 @@ class SalesHistory:
             fresh = [(key, p) for key, p in batch.items() if key not in known]
             if not fresh:
                 return 0
+            self._changed()
             seen_rows = []
             sales: dict[tuple[str, int], list] = {}
             refunds: dict[tuple[str, int], list] = {}
@@ -469,7 +496,19 @@ class SalesHistory:
         self, first_day: int, last_day: int, short_from: int
     ) -> dict[str, tuple[float, ...]]:
         """Per variant ``(sold, refunded)`` over ``first_day..last_day`` and again over
-        ``short_from..last_day``: ``(sold_long, refunded_long, sold_short, refunded_short)``."""
+        ``short_from..last_day``: ``(sold_long, refunded_long, sold_short, refunded_short)``.
+        Kept while the sales do not change (the reorder list reads it whenever it is computed,
+        also for one changed item); treat the answer as read-only."""
+        found = self._cached(
+            "totals",
+            (first_day, last_day, short_from),
+            lambda: self._totals(first_day, last_day, short_from),
+        )
+        return found  # type: ignore[return-value]
+
+    def _totals(
+        self, first_day: int, last_day: int, short_from: int
+    ) -> dict[str, tuple[float, ...]]:
         return {
             row[0]: row[1:]
             for row in self._db.execute(

@@ -55,6 +55,8 @@ from zinv_tui.ui.widgets.text_input import TextInput
 
 MAX_LISTED = 500
 """Lines listed at once, most urgent first (the filter searches them all)."""
+FIRST_ROWS = 60
+"""Rows put in the table before the first paint; the others follow right after it."""
 FIXED_WIDTHS = {"pick": 1, "status": 8, "per_day": 5, "cover": 5, "on_hand": 5, "on_order": 5}
 SUGGESTED_WIDTH = 6
 PICKED = "●"
@@ -105,12 +107,17 @@ class ReorderScreen(DeskScreen):
         """Computing the first list (the sales may still be read after that)."""
         self.scope_missing = False
         self._lines: list[ReorderLine] = []
+        self._attention: list[ReorderLine] = []
+        self._attention_keys: set[RowKey] = set()
+        self._counts = (0, 0)
         self._shown: list[ReorderLine] = []
         self._matching = 0
         self._picked: set[RowKey] = set()
         self._drafted: dict[str, str] = {}
         self._changed: set[RowKey] = set()
         self._reload_pending = False
+        self._fill = 0
+        """Counts the list's refills (rows added after a paint belong to the latest only)."""
         self._item_width = 0
         self._sales_note = ""
 
@@ -156,6 +163,9 @@ class ReorderScreen(DeskScreen):
         has_history = desk.history.first_complete_day() is not None
         if has_history or not read_sales:
             await self._compute()
+        # Today's out-of-stock marks count from tomorrow on (the window ends yesterday): noted
+        # after the first paint.
+        desk.observe_stock()
         if not read_sales:
             return
         first = not has_history
@@ -216,13 +226,12 @@ class ReorderScreen(DeskScreen):
         """Compute every line (after a paint, so the screen shows before the CPU work)."""
         await asyncio.sleep(0)
         desk = self.desk
-        desk.observe_stock()
         self._lines = desk.reorder_lines(self.params)
         self._drafted = desk.drafted()
         self._changed.clear()
         self.working = False
+        self._index()
         self.refresh_list()
-        self.refresh_bindings()  # the list's keys (pick, order, settings) apply now
 
     def on_screen_resume(self) -> None:
         """Back from an order: lines whose units on order changed are computed again."""
@@ -276,9 +285,19 @@ class ReorderScreen(DeskScreen):
         self._lines = [fresh.get(line.key, line) for line in self._lines]
         self._lines.extend(line for key, line in fresh.items() if key not in listed)
         self._drafted = self.desk.drafted()
+        self._index()
         self.refresh_list()
 
     # ---------------------------------------------------------------- the list
+
+    def _index(self) -> None:
+        """The lines needing attention and the title's counts, once per computation (the
+        filter and the title read them at every keystroke)."""
+        self._attention = [line for line in self._lines if needs_attention(line)]
+        self._attention_keys = {line.key for line in self._attention}
+        urgent = sum(1 for line in self._attention if line.suggestion.status in URGENT)
+        suggested = sum(1 for line in self._attention if line.suggestion.suggested)
+        self._counts = (urgent, suggested)
 
     @property
     def lines(self) -> list[ReorderLine]:
@@ -317,26 +336,40 @@ class ReorderScreen(DeskScreen):
         """Show the lines the filters let through (at most :data:`MAX_LISTED`), keeping the
         cursor on the same item."""
         words = self.filter_text.casefold().split()
-        chosen = [
-            line
-            for line in self._lines
-            if (self.show_all or needs_attention(line) or line.key in self._picked)
-            and (not words or matches(line, words))
-        ]
+        source = self._lines if self.show_all else self._attention
+        if not self.show_all and not self._picked <= self._attention_keys:
+            source = [  # a picked line that needs no attention stays listed
+                line
+                for line in self._lines
+                if line.key in self._attention_keys or line.key in self._picked
+            ]
+        chosen = [line for line in source if matches(line, words)] if words else source
         self._matching = len(chosen)
         current = self.cursor_line()
         self._shown = chosen[:MAX_LISTED]
+        self._fill += 1
+        keys = [line.key for line in self._shown]
+        row = keys.index(current.key) if current is not None and current.key in keys else 0
+        first = max(FIRST_ROWS, row + 1)
         table = self.table
         with self.app.batch_update():
             table.clear()
-            for line in self._shown:
-                table.add_row(*self._cells(line), key=_table_key(line.key))
-            if current is not None:
-                keys = [line.key for line in self._shown]
-                if current.key in keys:
-                    table.move_cursor(row=keys.index(current.key))
+            self._add_rows(0, first)
+            table.move_cursor(row=row)
+        if len(self._shown) > first:
+            self.call_after_refresh(self._add_rest, self._fill, first)
         self._show_title()
         self._show_detail()
+
+    def _add_rows(self, start: int, stop: int) -> None:
+        table = self.table
+        for line in self._shown[start:stop]:
+            table.add_row(*self._cells(line), key=_table_key(line.key))
+
+    def _add_rest(self, fill: int, start: int) -> None:
+        """The rows after the first screenful, once it is painted (unless listed anew since)."""
+        if fill == self._fill and self.is_attached:
+            self._add_rows(start, len(self._shown))
 
     def _mark(self, line: ReorderLine) -> Text:
         if line.key in self._picked:
@@ -366,10 +399,7 @@ class ReorderScreen(DeskScreen):
             title.append(": working out what to order…")
             self.query_one("#reorder-title", Static).update(title)
             return
-        urgent = sum(
-            1 for line in self._lines if line.status in (ReorderStatus.OUT, ReorderStatus.ORDER)
-        )
-        suggested = sum(1 for line in self._lines if line.suggested)
+        urgent, suggested = self._counts
         title.append(f": {urgent} to order now, {suggested} suggested")
         shown = "all items" if self.show_all else "needing attention"
         title.append(f" · {shown}", style="dim")
@@ -452,11 +482,6 @@ class ReorderScreen(DeskScreen):
         super().action_back()
 
     # ---------------------------------------------------------------- keys
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"pick", "make_orders", "edit_settings", "item", "pick_suggested"}:
-            return not self.working or bool(self._lines)
-        return True
 
     def action_pick(self) -> None:
         line = self.cursor_line()
