@@ -286,7 +286,9 @@ async def show_receiving(pilot: Pilot[Any]) -> None:
     lines = await order_two_lines(pilot)
     await pilot.press("r")
     await settle(pilot)
-    field = pilot.app.screen.query_one("#scan")
+    from textual.widgets import Input
+
+    field = pilot.app.screen.query_one("#scan", Input)
     for text in (lines[0].row.barcode,) * 3 + ("+2", "!1"):
         field.value = text  # what the scanner types (tests type key by key)
         await pilot.press("enter")
