@@ -123,7 +123,9 @@ class ReorderScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="reorder-title")
-        yield TextInput(placeholder="Filter: name, SKU, barcode or supplier", id="reorder-filter")
+        yield TextInput(
+            placeholder="Filter: name, SKU, barcode or supplier", id="reorder-filter", compact=True
+        )
         with Horizontal(id="reorder-progress"):
             yield Static(id="reorder-progress-label")
             yield ProgressBar(total=1.0, show_eta=False, id="reorder-progress-bar")
