@@ -23,6 +23,7 @@ from zinv_tui.ui.screenshots import (
     main,
     pinned_journal_clock,
     png_converter,
+    sandbox_options,
 )
 
 pytestmark = pytest.mark.timeout(90)
@@ -40,7 +41,7 @@ def frozen_journal() -> Iterator[None]:
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_screen(name, size, snap_compare, sandbox_factory, tmp_path, frozen_journal):
-    info = sandbox_factory(products=PRODUCTS, seed=SEED)
+    info = sandbox_factory(products=PRODUCTS, seed=SEED, **sandbox_options(name))
     app = app_for(name, info, tmp_path)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=SCENARIOS[name])
 

@@ -84,6 +84,8 @@ class HistoryConfig(Protocol):
     def history_days(self) -> int: ...
     @property
     def history_per_day(self) -> int | None: ...
+    @property
+    def history_end(self) -> datetime | None: ...
 
 
 @dataclass(slots=True)
@@ -305,4 +307,5 @@ def load_shop_with_history(store: LedgerStore, shop: DemoShop, config: HistoryCo
         config.history_days,
         per_day=config.history_per_day,
         seed=config.seed,
+        now=config.history_end,
     )

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -69,6 +70,8 @@ class SandboxConfig:
     """Days of past sales to generate with a new shop (``sandbox/history.py``)."""
     history_per_day: int | None = None
     """Receipts on an average weekday of that history (default: grows with the catalogue)."""
+    history_end: datetime | None = None
+    """Where that history ends (default: now); pinned for pictures that must not change."""
 
 
 @dataclass(frozen=True)

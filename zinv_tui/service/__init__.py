@@ -68,7 +68,9 @@ desk.refresh_sales()`` (the Purchase API, incremental), ``desk.observe_stock()``
 ``desk.reorder_lines(ReorderParams(...))`` (most urgent first, ``line.explain()``),
 ``desk.settings``, ``desk.draft_orders(lines)``, ``desk.orders`` (purchase orders, CSV for the
 supplier), ``desk.receiving`` (scan what arrived, commit through the outbox),
-``desk.stock_value()``; closed with the service.
+``desk.stock_value()``, ``desk.item_detail(key)``; closed with the service. Without the scope
+``READ:PURCHASE`` reading sales raises :class:`PurchaseScopeMissing` (its message says how to add
+it).
 
 Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`` own movements not
 yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
@@ -81,6 +83,7 @@ diffs), ``urgency(row)`` (sort key, most urgent first), ``restock_rows(rows)`` (
 """
 
 from zinv_tui.api.models import LocationType
+from zinv_tui.api.purchases import PurchaseScopeMissing
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.connection import open_client, open_local_client
 from zinv_tui.service.counts import (
@@ -99,6 +102,7 @@ from zinv_tui.service.counts import (
     count_book,
 )
 from zinv_tui.service.inventory import InventoryService, ServiceNotReady
+from zinv_tui.service.item_detail import DayPoint, EventKind, ItemDetail, ItemEvent
 from zinv_tui.service.journal import HistoryEntry, OutboxEntry, OutboxStatus, UndoRefused
 from zinv_tui.service.movements import (
     MAX_QUANTITY,
@@ -123,6 +127,7 @@ from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
 from zinv_tui.service.reorder_list import ReorderLine
 from zinv_tui.service.reorder_settings import SettingsError, Supplier, VariantSettings
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
+from zinv_tui.service.sales_history import SalesProgress
 from zinv_tui.service.state_db import StateFileDamaged, StateFileError
 from zinv_tui.service.status import SyncState, SyncStatus
 from zinv_tui.service.stock_rules import (
@@ -149,9 +154,13 @@ __all__ = [
     "CountScope",
     "CountSession",
     "CountStatus",
+    "DayPoint",
     "DriftNotConfirmed",
+    "EventKind",
     "HistoryEntry",
     "InventoryService",
+    "ItemDetail",
+    "ItemEvent",
     "LineState",
     "LocationType",
     "MovementIntent",
@@ -163,6 +172,7 @@ __all__ = [
     "OutboxStatus",
     "PlannedMovement",
     "PurchaseOrder",
+    "PurchaseScopeMissing",
     "Reason",
     "Receipt",
     "ReceiptPlan",
@@ -177,6 +187,7 @@ __all__ = [
     "RowChange",
     "RowDiff",
     "RowKey",
+    "SalesProgress",
     "ServiceNotReady",
     "SettingsError",
     "StateFileDamaged",

@@ -245,7 +245,7 @@ class PurchaseOrders:
     # -- writing ---------------------------------------------------------------------------------
 
     def _next_name(self) -> str:
-        year = datetime.now(UTC).year
+        year = datetime.fromtimestamp(time.time(), UTC).year
         count = self._db.execute(
             "SELECT COUNT(*) FROM purchase_orders WHERE name LIKE ?", (f"PO-{year}-%",)
         ).fetchone()[0]

@@ -282,6 +282,16 @@ class Receiving:
         ).fetchone()
         return ReceiptLine(*row) if row else None
 
+    def last_key(self, receipt_id: int) -> RowKey | None:
+        """The variant of the latest scan or typed amount still standing (None: none yet)."""
+        row = self._db.execute(
+            "SELECT rl.product_uuid, rl.variant_uuid FROM receipt_scans s JOIN receipt_lines rl "
+            "ON rl.receipt_id = s.receipt_id AND rl.variant_uuid = s.variant_uuid "
+            "WHERE s.receipt_id = ? AND s.removed = 0 ORDER BY s.id DESC LIMIT 1",
+            (receipt_id,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
     def resolve(self, receipt_id: int, code: str) -> StockRow:
         """The tracked variant a scanned or typed code names (SKU, barcode, UUID); when several
         match, the one on the order."""

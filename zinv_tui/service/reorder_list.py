@@ -117,14 +117,24 @@ class ReorderLine(msgspec.Struct, frozen=True, gc=False):
         }
 
 
-def urgency(line: ReorderLine) -> tuple[int, float, int, float]:
+def urgency(line: ReorderLine) -> tuple[int, float, int, float, str, str, str]:
     """Sort key: out and order-now first, by days of cover, then the rest by status; ties by
-    sales per day, fastest first (the most sales lost while it is missing)."""
+    sales per day, fastest first (the most sales lost while it is missing), then by name (the
+    same list every time, whatever order the stock was loaded in)."""
     suggestion = line.suggestion
     status = suggestion.status
     first = 0 if status is ReorderStatus.OUT or status is ReorderStatus.ORDER else 1
     cover = suggestion.days_of_cover
-    return (first, math.inf if cover is None else cover, _RANK[status], -suggestion.per_day)
+    row = line.row
+    return (
+        first,
+        math.inf if cover is None else cover,
+        _RANK[status],
+        -suggestion.per_day,
+        row.product_name,
+        row.variant_name,
+        row.variant_uuid,
+    )
 
 
 def own_changes_by_day(

@@ -84,6 +84,32 @@ class RefreshResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SalesProgress:
+    """How far a read has come: pages and receipts so far, and the sale time reached in a window
+    that runs from ``start`` to ``end`` (for a progress bar)."""
+
+    pages: int
+    receipts: int
+    start: datetime
+    end: datetime
+    reached: datetime | None
+
+    @property
+    def fraction(self) -> float:
+        """0-1: the share of the window read (receipts come oldest first)."""
+        if self.reached is None:
+            return 0.0
+        span = (self.end - self.start).total_seconds()
+        if span <= 0:
+            return 1.0
+        done = (self.reached - self.start).total_seconds() / span
+        return min(1.0, max(0.0, done))
+
+
+ProgressCallback = Callable[[SalesProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
 class VariantDay:
     """Units of one variant on one local day."""
 
@@ -111,11 +137,36 @@ class SalesHistory:
         self.backfill_days = backfill_days
         self.recheck_hours = recheck_hours
         self._clock = clock
+        self._version = 0
+        self._cache: dict[str, tuple[object, object]] = {}
         stored = self._meta(_ZONE)
         if stored is not None and stored != zone_name(zone):
             log.info("time zone changed from %s to %s: sales history rebuilt", stored, zone)
             self.clear()
         self._set_meta(_ZONE, zone_name(zone))
+
+    # -- reads that repeat -----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """This connection is about to change the sales: cached reads are stale."""
+        self._version += 1
+        self._cache.clear()
+
+    def forget_cached_reads(self) -> None:
+        """Read everything from the file again next time (benchmarks time the cold case)."""
+        self._cache.clear()
+
+    def _cached(self, name: str, key: object, read: Callable[[], object]) -> object:
+        """``read()``, or its answer from the last call with the same ``key`` while the history
+        has not changed (here, or through another connection: ``PRAGMA data_version``)."""
+        (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+        full_key = (self._version, data_version, key)
+        found = self._cache.get(name)
+        if found is not None and found[0] == full_key:
+            return found[1]
+        value = read()
+        self._cache[name] = (full_key, value)
+        return value
 
     # -- meta ----------------------------------------------------------------------------------
 
@@ -162,6 +213,7 @@ class SalesHistory:
 
     def clear(self) -> None:
         """Forget every sale, refund and cursor (the next refresh reads the backfill again)."""
+        self._changed()
         with Transaction(self._db):
             for table in ("purchases_seen", "daily_sales", "unmatched_refunds", "shop_days"):
                 self._db.execute(f"DELETE FROM {table}")
@@ -176,59 +228,69 @@ class SalesHistory:
         return self._api
 
     async def _read(
-        self, start: datetime, end: datetime | None, last_hash: str | None
+        self,
+        start: datetime,
+        end: datetime | None,
+        last_hash: str | None,
+        progress: ProgressCallback | None = None,
     ) -> tuple[int, int, int, str | None]:
-        """Read and merge every page; ``(new receipts, pages, skipped, last hash)``."""
+        """Read and merge every page; ``(new receipts, pages, skipped, last hash)``.
+        ``progress`` is called after each page."""
         api = self._require_api()
         new = pages = skipped = 0
         cursor = last_hash
+        until = end or self.now()
         async for page in api.pages(start=start, end=end, last_hash=last_hash):
             pages += 1
             skipped += page.skipped
             new += self.record_purchases(page.purchases)
             if page.last_hash:
                 cursor = page.last_hash
+            if progress is not None:
+                reached = max((p.timestamp for p in page.purchases), default=None)
+                progress(SalesProgress(pages, new, start, until, reached))
         return new, pages, skipped, cursor
 
-    async def refresh(self) -> RefreshResult:
-        """Bring the history up to date (the backfill first, then only what is new)."""
+    async def refresh(self, progress: ProgressCallback | None = None) -> RefreshResult:
+        """Bring the history up to date (the backfill first, then only what is new);
+        ``progress`` is called after each page read."""
         now = self.now()
         today = local_day(now, self.zone)
         anchor = self._meta(_ANCHOR_START)
         rechecked = False
         if anchor is None:
             start = day_start(today - self.backfill_days, self.zone)
-            new, pages, skipped, cursor = await self._read(start, None, None)
+            new, pages, skipped, cursor = await self._read(start, None, None, progress)
             self._set_anchor(start, cursor)
             self._set_meta(_COVERED_FROM, str(int(start.timestamp() * 1000)))
             self._set_meta(_RECHECKED_DAY, str(today))
         elif self._meta(_RECHECKED_DAY) != str(today):
             start = now - timedelta(hours=self.recheck_hours)
             start = start.replace(second=0, microsecond=0)
-            new, pages, skipped, cursor = await self._read(start, None, None)
+            new, pages, skipped, cursor = await self._read(start, None, None, progress)
             self._set_anchor(start, cursor)
             self._set_meta(_RECHECKED_DAY, str(today))
             rechecked = True
         else:
             start = datetime.fromtimestamp(int(anchor) / 1000, UTC)
             last_hash = self._meta(_ANCHOR_HASH) or None
-            new, pages, skipped, cursor = await self._read(start, None, last_hash)
+            new, pages, skipped, cursor = await self._read(start, None, last_hash, progress)
             self._set_anchor(start, cursor)
         self._set_meta(_LAST_REFRESH, repr(self._clock()))
         self._prune(now)
         return RefreshResult(new, pages, skipped, rechecked)
 
-    async def ensure_days(self, first_day: int) -> int:
+    async def ensure_days(self, first_day: int, progress: ProgressCallback | None = None) -> int:
         """Make sure the history holds every day from ``first_day`` (reading the missing older
         part once); returns the receipts that were new."""
         covered = self.covered_from
         start = day_start(first_day, self.zone)
         if covered is None:
             self.backfill_days = max(self.backfill_days, self.today() - first_day)
-            return (await self.refresh()).new_receipts
+            return (await self.refresh(progress)).new_receipts
         if start >= covered:
             return 0
-        new, _, _, _ = await self._read(start, covered, None)
+        new, _, _, _ = await self._read(start, covered, None, progress)
         self._set_meta(_COVERED_FROM, str(int(start.timestamp() * 1000)))
         return new
 
@@ -284,6 +346,7 @@ class SalesHistory:
             fresh = [(key, p) for key, p in batch.items() if key not in known]
             if not fresh:
                 return 0
+            self._changed()
             seen_rows = []
             sales: dict[tuple[str, int], list] = {}
             refunds: dict[tuple[str, int], list] = {}
@@ -433,7 +496,19 @@ class SalesHistory:
         self, first_day: int, last_day: int, short_from: int
     ) -> dict[str, tuple[float, ...]]:
         """Per variant ``(sold, refunded)`` over ``first_day..last_day`` and again over
-        ``short_from..last_day``: ``(sold_long, refunded_long, sold_short, refunded_short)``."""
+        ``short_from..last_day``: ``(sold_long, refunded_long, sold_short, refunded_short)``.
+        Kept while the sales do not change (the reorder list reads it whenever it is computed,
+        also for one changed item); treat the answer as read-only."""
+        found = self._cached(
+            "totals",
+            (first_day, last_day, short_from),
+            lambda: self._totals(first_day, last_day, short_from),
+        )
+        return found  # type: ignore[return-value]
+
+    def _totals(
+        self, first_day: int, last_day: int, short_from: int
+    ) -> dict[str, tuple[float, ...]]:
         return {
             row[0]: row[1:]
             for row in self._db.execute(

@@ -5,7 +5,7 @@ Contract for screens (see the team brief):
 - ``ZinvApp.SCREEN_CLASSES`` maps a registry key to ``"module:Class"``; classes are imported when
   first opened (``app.open_screen(key, **kwargs)``) so startup stays fast. Keys: ``l`` locations,
   ``m`` movement, ``a`` low-stock alerts, ``t`` tracking, ``h`` history, ``c`` stock counts,
-  ``?`` help, ``/`` filter,
+  ``o`` reorder, ``?`` help, ``/`` filter,
   ``Esc`` back, ``q`` quit, ``ctrl+p`` command palette. No F-keys.
 - Screens reach the service as ``self.app.service`` (an ``InventoryService``); ``self.app.demo`` is
   True in demo mode; errors go to ``self.app.notify(..., markup=False)`` in plain words.
@@ -124,6 +124,11 @@ class ZinvApp(App[None]):
         "tracking": "zinv_tui.ui.screens.tracking:TrackingScreen",
         "history": "zinv_tui.ui.screens.history:HistoryScreen",
         "counts": "zinv_tui.ui.screens.counts:CountsScreen",
+        "reorder": "zinv_tui.ui.screens.reorder:ReorderScreen",
+        "purchase_orders": "zinv_tui.ui.screens.purchase_orders:PurchaseOrdersScreen",
+        "purchase_order": "zinv_tui.ui.screens.purchase_order:PurchaseOrderScreen",
+        "receiving": "zinv_tui.ui.screens.receiving:ReceivingScreen",
+        "item_detail": "zinv_tui.ui.screens.item_detail:ItemDetailScreen",
         "help": "zinv_tui.ui.screens.help:HelpScreen",
     }
     SCREEN_TITLES: ClassVar[dict[str, str]] = {
@@ -133,8 +138,11 @@ class ZinvApp(App[None]):
         "tracking": "Tracking",
         "history": "History",
         "counts": "Stock counts",
+        "reorder": "Reorder",
+        "purchase_orders": "Purchase orders",
         "help": "Help",
     }
+    """Screens the palette opens by name (the others need an item or an order to open on)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # The screen keys are shown in the balances' footer only (it lists them as its own): on
@@ -146,6 +154,7 @@ class ZinvApp(App[None]):
         Binding("h", "open('history')", "History", show=False, id="app.history"),
         Binding("t", "open('tracking')", "Tracking", show=False, id="app.tracking"),
         Binding("c", "open('counts')", "Counts", show=False, id="app.counts"),
+        Binding("o", "open('reorder')", "Reorder", show=False, id="app.reorder"),
         Binding("question_mark", "open('help')", "Help", id="app.help"),
         Binding("f1", "open('help')", "Help", show=False, id="app.help_f1"),
         Binding("escape", "back", "Back", show=False, id="app.back"),

@@ -42,6 +42,9 @@ PRODUCTS = 300
 SEED = 1
 PINNED_MOMENT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 """When the sample history's movements are journaled (pictures and snapshots)."""
+HISTORY = {"history_days": 60, "history_end": PINNED_MOMENT}
+"""A shop with 60 days of sales up to the pinned moment (the reorder pictures)."""
+SUPPLIER = "Harbour Wholesale"
 
 
 # ---------------------------------------------------------------- driving the app
@@ -218,6 +221,81 @@ async def show_first_run(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+def pinned_desk(app: Any) -> Any:
+    """The app's reorder desk, its sales history in the shop's zone at the pinned moment."""
+    from zoneinfo import ZoneInfo
+
+    from zinv_tui.service import reorder_desk
+
+    return reorder_desk(app.service, zone=ZoneInfo("Europe/London"), clock=PINNED_MOMENT.timestamp)
+
+
+async def open_reorder(pilot: Pilot[Any]) -> Any:
+    """``o``, once the sales are read (the desk's clock pinned first)."""
+    await wait_for_stock(pilot)
+    pinned_desk(pilot.app)
+    await pilot.press("o")
+    await settle(pilot)
+    return pilot.app.screen
+
+
+async def show_reorder(pilot: Pilot[Any]) -> None:
+    """The reorder list with the two most urgent lines picked."""
+    await open_reorder(pilot)
+    await pilot.press("space", "space")
+    await finish(pilot)
+
+
+async def show_item_detail(pilot: Pilot[Any]) -> None:
+    """The most urgent item of the reorder list up close."""
+    await open_reorder(pilot)
+    await pilot.press("i")
+    await finish(pilot)
+
+
+async def order_two_lines(pilot: Pilot[Any]) -> Any:
+    """The two most urgent lines with a barcode, one supplier, on an order exported as CSV."""
+    await wait_for_stock(pilot)
+    app: Any = pilot.app
+    desk = pinned_desk(app)
+    await desk.refresh_sales()
+    lines = [line for line in desk.reorder_lines() if line.suggested and line.row.barcode][:2]
+    for line in lines:
+        desk.settings.update(line.key, supplier=SUPPLIER)
+    screen = await open_reorder(pilot)
+    for line in lines:
+        screen.table.move_cursor(row=[item.key for item in screen.lines].index(line.key))
+        await pilot.press("space")
+    await pilot.press("n")
+    await settle(pilot)
+    await pilot.press("e")
+    await settle(pilot)
+    app.screen.query_one("#path").value = str(Path(app.service.state_dir) / "order.csv")
+    await pilot.press("enter")
+    await settle(pilot)
+    return lines
+
+
+async def show_purchase_order(pilot: Pilot[Any]) -> None:
+    await order_two_lines(pilot)
+    await finish(pilot)
+
+
+async def show_receiving(pilot: Pilot[Any]) -> None:
+    """A delivery being scanned: one item three times and +2, one of them damaged."""
+    lines = await order_two_lines(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+    from textual.widgets import Input
+
+    field = pilot.app.screen.query_one("#scan", Input)
+    for text in (lines[0].row.barcode,) * 3 + ("+2", "!1"):
+        field.value = text  # what the scanner types (tests type key by key)
+        await pilot.press("enter")
+        await settle(pilot, rounds=1)
+    await finish(pilot)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "balances": show_balances,
     "locations": show_locations,
@@ -228,8 +306,25 @@ SCENARIOS: dict[str, Scenario] = {
     "counts": show_counts,
     "help": show_help,
     "first-run": show_first_run,
+    "reorder": show_reorder,
+    "purchase-order": show_purchase_order,
+    "receiving": show_receiving,
+    "item-detail": show_item_detail,
 }
 """Name of each screenshot -> how to get there from a freshly started app."""
+
+SANDBOX_OPTIONS: dict[str, dict[str, Any]] = {
+    "reorder": HISTORY,
+    "purchase-order": HISTORY,
+    "receiving": HISTORY,
+    "item-detail": HISTORY,
+}
+"""Sandbox settings of the screenshots that need more than the plain demo shop."""
+
+
+def sandbox_options(name: str) -> dict[str, Any]:
+    """The sandbox settings (beyond products and seed) of screenshot ``name``."""
+    return dict(SANDBOX_OPTIONS.get(name, {}))
 
 
 # ---------------------------------------------------------------- building the apps
@@ -291,15 +386,17 @@ def svg_to_png(svg: str, target: Path, converter: str, width: int = 1600) -> Non
 @contextmanager
 def pinned_journal_clock(moment: datetime = PINNED_MOMENT) -> Iterator[None]:
     """Movements recorded meanwhile are journaled at ``moment`` (the history shows their time),
-    so the pictures do not change with the hour they were made."""
-    from zinv_tui.service import journal
+    and purchase orders are made then (their names carry the year), so the pictures do not
+    change with the hour they were made."""
+    from zinv_tui.service import journal, purchase_orders
 
-    saved = journal.time
-    journal.time = SimpleNamespace(time=moment.timestamp)  # type: ignore[assignment]
+    saved = journal.time, purchase_orders.time
+    clock = SimpleNamespace(time=moment.timestamp)
+    journal.time = purchase_orders.time = clock  # type: ignore[assignment]
     try:
         yield
     finally:
-        journal.time = saved
+        journal.time, purchase_orders.time = saved
 
 
 async def capture(name: str, size: tuple[int, int], state_root: Path) -> str:
@@ -308,7 +405,7 @@ async def capture(name: str, size: tuple[int, int], state_root: Path) -> str:
 
     with (
         pinned_journal_clock(),
-        SandboxServer(SandboxConfig(products=PRODUCTS, seed=SEED)) as info,
+        SandboxServer(SandboxConfig(products=PRODUCTS, seed=SEED, **sandbox_options(name))) as info,
     ):
         state_dir = state_root / name
         state_dir.mkdir(parents=True, exist_ok=True)

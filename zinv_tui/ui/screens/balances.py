@@ -3,7 +3,8 @@
 Keys: ``/`` filter as you type (Esc clears and closes, Enter keeps it), ``s``/``S`` sort and
 reverse (remembered for the next launch), ``space`` select, ``ctrl+a`` select all shown, ``enter``
 new movement for the row under the cursor (its quantity ready to type), ``m`` new movement with the
-selection (or the row under the cursor offered under an empty Find field), ``r`` refresh now,
+selection (or the row under the cursor offered under an empty Find field), ``i`` the item under the
+cursor up close, ``o`` reorder, ``r`` refresh now,
 ``Esc`` clears the selection. The rows come from ``app.service.rows``; each service diff is applied
 in place.
 """
@@ -40,6 +41,8 @@ class BalancesScreen(Screen[None]):
         Binding("h", "app.open('history')", "History", id="balances.history"),
         Binding("t", "app.open('tracking')", "Tracking", id="balances.tracking"),
         Binding("c", "app.open('counts')", "Counts", id="balances.counts"),
+        # o (reorder) is the app's key: the footer has no room for it at 80 columns
+        Binding("i", "item", "Item detail", show=False, id="balances.item"),
         Binding("r", "refresh", "Refresh", show=False, id="balances.refresh"),
         Binding("escape", "clear", "Clear", show=False, id="balances.clear"),
     ]
@@ -192,6 +195,12 @@ class BalancesScreen(Screen[None]):
         open_screen = getattr(self.app, "open_screen", None)
         if open_screen is not None:
             open_screen("movement", **options)
+
+    def action_item(self) -> None:
+        """``i``: the item under the cursor up close (sparklines, movements, value)."""
+        from zinv_tui.ui.screens.desk_screen import open_item_detail
+
+        open_item_detail(self.app, self.table.cursor_key)
 
     async def action_refresh(self) -> None:
         """``r``: poll Zettle now (the app's refresh runs in a worker)."""

@@ -77,6 +77,7 @@ class HistoryScreen(ServiceScreen[None]):
         Binding("e", "export", "Export CSV"),
         Binding("r", "retry", "Retry"),
         Binding("x", "dismiss_refused", "Drop refused", show=False),
+        Binding("i", "item", "Item detail", show=False),
         Binding("f1", "app.open('help')", "Keys", show=False),
     ]
 
@@ -223,6 +224,13 @@ class HistoryScreen(ServiceScreen[None]):
         if not self._entries or table.cursor_row >= len(self._entries):
             return None
         return self._entries[table.cursor_row]
+
+    def action_item(self) -> None:
+        """``i``: the moved item up close."""
+        from zinv_tui.ui.screens.desk_screen import open_item_detail
+
+        entry = self.selected_entry()
+        open_item_detail(self.app, entry.key if entry is not None else None)
 
     @on(DataTable.RowHighlighted, "#history-table")
     def _show_detail(self) -> None:

@@ -182,6 +182,7 @@ class LowStockScreen(ServiceScreen[None]):
         Binding("n", "add_variant", "Other variant"),
         Binding("f", "toggle_show_all", "All levels"),
         Binding("m", "restock", "Restock", show=False),
+        Binding("i", "item", "Item detail", show=False),
     ]
 
     def __init__(self) -> None:
@@ -352,6 +353,12 @@ class LowStockScreen(ServiceScreen[None]):
         targets = self._targets()
         if targets:
             self.apply(targets, LowStockChoice(None, False))
+
+    def action_item(self) -> None:
+        """``i``: the variant under the cursor up close."""
+        from zinv_tui.ui.screens.desk_screen import open_item_detail
+
+        open_item_detail(self.app, self._cursor_key())
 
     def action_restock(self) -> None:
         """Open a restock movement for the selected variants (or the one under the cursor)."""
