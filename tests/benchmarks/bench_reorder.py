@@ -21,8 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
-from zinv_tui.service import InventoryService, ReorderParams, open_local_client, reorder_desk
+from zinv_tui.service import ReorderParams, reorder_desk
 
 VARIANTS_PER_PRODUCT = 2.6
 """About what the demo catalogue makes (``sandbox/demo_data.py``)."""
@@ -42,51 +43,53 @@ def median_times(action: Callable[[], object], runs: int) -> str:
 
 async def measure(url: str, api_key: str, folder: Path, runs: int) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    async with open_local_client(url, api_key) as client:
-        service = InventoryService(client, folder / "state", poll_interval=3600)
-        start = time.perf_counter()
-        await service.start(require_load=True)
-        rows.append(("service start (balances, catalogue)", f"{time.perf_counter() - start:.1f} s"))
-        rows.append(("tracked variants", f"{len(service.rows):,}"))
-        desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
-        before = client.stats.requests
-        start = time.perf_counter()
-        result = await desk.refresh_sales()
-        rows.append(
-            (
-                "first read of the history (backfill)",
-                f"{time.perf_counter() - start:.1f} s, {result.new_receipts:,} receipts, "
-                f"{client.stats.requests - before} requests",
-            )
+    service = open_inventory(
+        ShopAccess.local(url, api_key), state_dir=folder / "state", poll_interval=3600
+    )
+    client = service.backend.client  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    await service.start(require_load=True)
+    rows.append(("service start (balances, catalogue)", f"{time.perf_counter() - start:.1f} s"))
+    rows.append(("tracked variants", f"{len(service.rows):,}"))
+    desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
+    before = client.stats.requests
+    start = time.perf_counter()
+    result = await desk.refresh_sales()
+    rows.append(
+        (
+            "first read of the history (backfill)",
+            f"{time.perf_counter() - start:.1f} s, {result.new_receipts:,} receipts, "
+            f"{client.stats.requests - before} requests",
         )
-        before = client.stats.requests
-        start = time.perf_counter()
-        again = await desk.refresh_sales()
-        rows.append(
-            (
-                "incremental read, nothing new",
-                f"{client.stats.requests - before} request(s), {again.new_receipts} new, "
-                f"{(time.perf_counter() - start) * 1000:.0f} ms",
-            )
+    )
+    before = client.stats.requests
+    start = time.perf_counter()
+    again = await desk.refresh_sales()
+    rows.append(
+        (
+            "incremental read, nothing new",
+            f"{client.stats.requests - before} request(s), {again.new_receipts} new, "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms",
         )
-        desk.observe_stock()
-        params = ReorderParams()
-        lines = desk.reorder_lines(params)
-        rows.append(("reorder list lines", f"{len(lines):,}"))
-        rows.append(
-            ("reorder list (median)", median_times(lambda: desk.reorder_lines(params), runs))
-        )
-        rows.append(("observe today's stock (median)", median_times(desk.observe_stock, runs)))
-        rows.append(("stock value (median)", median_times(desk.stock_value, runs)))
-        await service.stop()
-    async with open_local_client(url, api_key) as fresh:
-        service = InventoryService(fresh, folder / "state", poll_interval=3600)
-        desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
-        await desk.history.refresh()
-        rows.append(
-            ("incremental read, nothing new, new process", f"{fresh.stats.requests} request(s)")
-        )
-        await service.stop()
+    )
+    desk.observe_stock()
+    params = ReorderParams()
+    lines = desk.reorder_lines(params)
+    rows.append(("reorder list lines", f"{len(lines):,}"))
+    rows.append(("reorder list (median)", median_times(lambda: desk.reorder_lines(params), runs)))
+    rows.append(("observe today's stock (median)", median_times(desk.observe_stock, runs)))
+    rows.append(("stock value (median)", median_times(desk.stock_value, runs)))
+    await service.stop()
+    service = open_inventory(
+        ShopAccess.local(url, api_key), state_dir=folder / "state", poll_interval=3600
+    )
+    fresh = service.backend.client  # type: ignore[attr-defined]
+    desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
+    await desk.history.refresh()
+    rows.append(
+        ("incremental read, nothing new, new process", f"{fresh.stats.requests} request(s)")
+    )
+    await service.stop()
     return rows
 
 

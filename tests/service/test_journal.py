@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from zinv_tui.api.models import LocationType
-from zinv_tui.service import OutboxStatus, Reason, UndoRefused
+from zinv_tui.service import OutboxStatus, PlaceKind, Reason, UndoRefused
 from zinv_tui.service.csv_export import write_history_csv
 from zinv_tui.service.journal import EntryDraft, OutboxJournal
 
-S, SUP, BIN = LocationType.STORE, LocationType.SUPPLIER, LocationType.BIN
+S, SUP, BIN = PlaceKind.STORE, PlaceKind.SUPPLIER, PlaceKind.BIN
 
 
 def draft(
@@ -62,7 +61,7 @@ def test_file_is_wal_with_full_sync_and_records_survive_reopening(tmp_path: Path
         and entries[0].group_uuid == entries[1].group_uuid
     )
     assert all(e.status is OutboxStatus.PENDING and e.user == "ana" for e in entries)
-    assert again.pending_changes() == {("p1", "v1"): 3, ("p1", "v2"): 3}
+    assert again.pending_changes("store-uuid") == {("p1", "v1"): 3, ("p1", "v2"): 3}
     again.close()
 
 

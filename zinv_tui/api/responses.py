@@ -8,7 +8,7 @@ HTML page from a proxy, an empty body) is tolerated: the status code alone then 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -212,5 +212,30 @@ def parse_body(
         raise MalformedResponse(
             f"Zettle sent an answer to {what} the app can't read (not valid JSON) - try again; "
             "if it keeps happening, report it",
+            status=status,
+        ) from None
+
+
+def decode_body(
+    content: bytes | bytearray,
+    decode: Callable[[bytes | bytearray], T],
+    *,
+    what: str,
+    status: int | None = None,
+) -> T:
+    """Decode ``content`` with one of the msgspec decoders of :mod:`zinv_tui.api.v1` (which raise
+    ``ValueError`` saying what is wrong), else raise :class:`MalformedResponse` as
+    :func:`parse_body` does."""
+    if not content.strip():
+        raise MalformedResponse(
+            f"Zettle sent an empty answer to {what} - try again; if it keeps happening, report it",
+            status=status,
+        )
+    try:
+        return decode(content)
+    except ValueError as error:
+        raise MalformedResponse(
+            f"Zettle sent an answer to {what} the app can't read ({_short(str(error), 200)}) - "
+            "try again; if it keeps happening, report it",
             status=status,
         ) from None

@@ -1,4 +1,5 @@
-"""Count sessions on disk: three tables in the profile's ``outbox.sqlite``, beside the journal.
+"""Count sessions on disk: four tables in the profile's ``outbox.sqlite``, beside the journal
+(their schema and its migrations: :mod:`zinv_tui.service.journal_schema`).
 
 A second connection to the journal's file (WAL lets both read and write), so the journal's class
 stays untouched and a count draft lives where the design puts local state. Every scan is
@@ -13,65 +14,13 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from zinv_tui.service.state_db import Transaction, open_state_db
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS count_sessions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    scope TEXT NOT NULL,                 -- adhoc | filtered | full
-    scope_filter TEXT NOT NULL DEFAULT '',
-    blind INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL DEFAULT 'open', -- open | committing | committed | abandoned
-    created REAL NOT NULL,
-    created_by TEXT NOT NULL DEFAULT '',
-    closed REAL,
-    closed_by TEXT NOT NULL DEFAULT '',
-    scope_lines INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS count_lines (
-    session_id INTEGER NOT NULL REFERENCES count_sessions(id),
-    product_uuid TEXT NOT NULL,
-    variant_uuid TEXT NOT NULL,
-    product_name TEXT NOT NULL DEFAULT '',
-    variant_name TEXT NOT NULL DEFAULT '',
-    sku TEXT NOT NULL DEFAULT '',
-    barcode TEXT NOT NULL DEFAULT '',
-    in_scope INTEGER NOT NULL DEFAULT 0,  -- listed when the count started (full / filtered)
-    counted INTEGER,                      -- NULL: not counted
-    expected INTEGER,                     -- live balance when first counted
-    first_counted REAL,
-    last_counted REAL,
-    note TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (session_id, product_uuid, variant_uuid)
-);
-CREATE TABLE IF NOT EXISTS count_scans (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id INTEGER NOT NULL REFERENCES count_sessions(id),
-    product_uuid TEXT NOT NULL,
-    variant_uuid TEXT NOT NULL,
-    kind TEXT NOT NULL,                   -- add | set
-    amount INTEGER NOT NULL,
-    code TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    user TEXT NOT NULL DEFAULT '',
-    removed INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS count_lines_counted ON count_lines(session_id, counted);
-CREATE INDEX IF NOT EXISTS count_scans_line ON count_scans(session_id, product_uuid, variant_uuid);
-CREATE TABLE IF NOT EXISTS count_unknown_codes (
-    session_id INTEGER NOT NULL REFERENCES count_sessions(id),
-    code TEXT NOT NULL,
-    times INTEGER NOT NULL DEFAULT 1,
-    last_seen REAL NOT NULL,
-    PRIMARY KEY (session_id, code)
-);
-"""
+from zinv_tui.service.journal_schema import open_outbox_db
+from zinv_tui.service.state_db import Transaction
 
 SESSION_COLUMNS = (
     "id, name, scope, scope_filter, blind, status, created, created_by, closed, closed_by, "
     "(SELECT COUNT(*) FROM count_lines l WHERE l.session_id = s.id AND l.counted IS NOT NULL), "
-    "scope_lines"
+    "scope_lines, place_uuid"
 )
 LINE_COLUMNS = (
     "product_uuid, variant_uuid, product_name, variant_name, sku, barcode, in_scope, counted, "
@@ -88,7 +37,7 @@ class CountStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db = open_state_db(self.path, _SCHEMA)
+        self._db = open_outbox_db(self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -106,13 +55,15 @@ class CountStore:
         blind: bool,
         user: str,
         members: Iterable[tuple[str, str, LineNames]],
+        place_uuid: str | None = None,
     ) -> int:
-        """A new open session with its in-scope variants (uncounted); returns its id."""
+        """A new open session of the STORE place ``place_uuid`` with its in-scope variants
+        (uncounted); returns its id."""
         with self._begin():
             cursor = self._db.execute(
-                "INSERT INTO count_sessions(name, scope, scope_filter, blind, created, created_by) "
-                "VALUES (?,?,?,?,?,?)",
-                (name, scope, scope_filter, int(blind), time.time(), user),
+                "INSERT INTO count_sessions(name, scope, scope_filter, blind, created, created_by, "
+                "place_uuid) VALUES (?,?,?,?,?,?,?)",
+                (name, scope, scope_filter, int(blind), time.time(), user, place_uuid),
             )
             session_id = int(cursor.lastrowid or 0)
             inserted = self._db.executemany(

@@ -38,14 +38,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from zinv_tui.service.codes import scanned_code
 from zinv_tui.service.count_store import CountStore, LineNames
 from zinv_tui.service.csv_export import spreadsheet_text
-from zinv_tui.service.journal import OutboxEntry
-from zinv_tui.service.movements import MAX_QUANTITY, MovementIntent, Reason
+from zinv_tui.service.journal import OUTBOX_FILE, OutboxEntry
+from zinv_tui.service.movements import MovementIntent, Reason
+from zinv_tui.service.quantities import MAX_QUANTITY, too_large
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import stored_time
 
-COUNT_FILE = "outbox.sqlite"
 MAX_NAME_LENGTH = 120
 LAST_SCANS = 50
 
@@ -115,6 +116,8 @@ class CountSession:
     closed_by: str
     counted_lines: int
     scope_lines: int
+    place_uuid: str | None = None
+    """The STORE place counted (None: begun before places were kept: the default STORE)."""
 
     @property
     def is_open(self) -> bool:
@@ -274,6 +277,7 @@ def _session(row: tuple) -> CountSession:
         closed_by=row[9],
         counted_lines=int(row[10]),
         scope_lines=int(row[11]),
+        place_uuid=row[12],
     )
 
 
@@ -334,7 +338,7 @@ class CountBook:
 
     def __init__(self, service: Any, path: Path | str | None = None) -> None:
         self.service = service
-        self._store = CountStore(Path(path) if path else Path(service.state_dir) / COUNT_FILE)
+        self._store = CountStore(Path(path) if path else Path(service.state_dir) / OUTBOX_FILE)
 
     def close(self) -> None:
         self._store.close()
@@ -346,6 +350,12 @@ class CountBook:
     @property
     def _rows(self) -> Mapping[RowKey, StockRow]:
         return self.service.rows
+
+    @property
+    def _place(self) -> str | None:
+        """The STORE place the service shows (what a count counts), when known."""
+        store = getattr(self.service, "store", None)
+        return getattr(store, "uuid", None)
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -379,7 +389,7 @@ class CountBook:
                     else "Nothing is tracked yet - start tracking products first"
                 )
         session_id = self._store.create_session(
-            name, scope.value, scope_filter, blind, self._user, members
+            name, scope.value, scope_filter, blind, self._user, members, self._place
         )
         return self.session(session_id)
 
@@ -428,7 +438,7 @@ class CountBook:
 
     def resolve(self, code: str) -> StockRow:
         """The tracked variant with this barcode or SKU; :class:`UnknownCode` otherwise."""
-        cleaned = "".join(ch for ch in code if ch.isprintable()).strip()
+        cleaned = scanned_code(code)
         if not cleaned:
             raise CountError("Nothing was scanned")
         found = self.service.find_rows(cleaned)
@@ -640,6 +650,12 @@ class CountBook:
             session = self.session(session_id)
         if session.status is not CountStatus.OPEN:
             raise CountError(f"Count #{session_id} is {session.status.value}, not open")
+        place = self._place
+        if session.place_uuid is not None and place is not None and session.place_uuid != place:
+            raise CountError(
+                f"Count #{session_id} counts another shop's stock ({session.place_uuid}) - "
+                "switch to that shop to commit it"
+            )
         plan = self.plan_commit(session_id, zero_uncounted=zero_uncounted)
         if plan.drift and not confirm_drift:
             raise DriftNotConfirmed(plan.drift)
@@ -758,7 +774,7 @@ def _check_amount(value: object, minimum: int) -> None:
     if value < minimum:
         raise CountError("Enter a number above 0" if minimum else "Enter a number, 0 or more")
     if value > MAX_QUANTITY:
-        raise CountError(f"{value:,} is more than {MAX_QUANTITY:,} - is that a typo?")
+        raise CountError(too_large(value))
 
 
 _BOOKS: weakref.WeakKeyDictionary[Any, CountBook] = weakref.WeakKeyDictionary()

@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from zinv_tui.service.csv_export import spreadsheet_text
-from zinv_tui.service.movements import MAX_QUANTITY
+from zinv_tui.service.quantities import MAX_QUANTITY, too_large
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import Transaction, stored_time
 from zinv_tui.service.stock_value import money
@@ -181,7 +181,7 @@ def _check_quantity(value: object, pack_size: int) -> int:
     if value <= 0:
         raise OrderError("Order at least 1 (remove the line to order none)")
     if value > MAX_QUANTITY:
-        raise OrderError(f"{value:,} is more than {MAX_QUANTITY:,} - is that a typo?")
+        raise OrderError(too_large(value))
     if value % pack_size:
         raise OrderError(f"{value} is not a whole number of packs of {pack_size}")
     return value

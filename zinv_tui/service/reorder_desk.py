@@ -76,7 +76,7 @@ class ReorderDesk:
         self.service = service
         self.zone = zone or local_zone()
         self.db = open_reorder_db(Path(path) if path else Path(service.state_dir) / REORDER_FILE)
-        api = getattr(service.client, "purchases", None)
+        api = getattr(service, "sales", None)
         self.history = SalesHistory(self.db, api, self.zone, backfill_days=backfill_days)
         self.settings = ReorderSettings(self.db)
         self.orders = PurchaseOrders(self.db, str(getattr(service, "user", "") or ""))

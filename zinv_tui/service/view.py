@@ -18,16 +18,25 @@ key tuple per row and a hash per answer line; :class:`RowsView` shows them by
 ``(product_uuid, variant_uuid)``.
 
 A full snapshot is checked against the rows while it arrives (:class:`SnapshotBuilder`, fed by
-:class:`~zinv_tui.service.balance_feed.SnapshotStream`) and applied in one step at its end
+the backend page by page) and applied in one step at its end
 (:meth:`InventoryView.commit_snapshot`), with the same outcome as :meth:`InventoryView.apply_full`
 of the whole answer at that moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import (
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from typing import NamedTuple
 
-from zinv_tui.service.balance_feed import BalanceAnswer, BalanceLine
+from zinv_tui.service.backend import BalanceLine, Changes
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 
@@ -35,6 +44,14 @@ LowStockSetting = tuple[int | None, bool]
 """``(low_stock_level, low_stock_alert)``."""
 
 _NO_LOW_STOCK: LowStockSetting = (None, False)
+
+
+class SnapshotLine(NamedTuple):
+    """A snapshot line the view rebuilt from its own rows (see :meth:`SnapshotBuilder.lines`)."""
+
+    product_uuid: str
+    variant_uuid: str
+    balance: int
 
 
 class RowsView(Mapping[RowKey, StockRow]):
@@ -210,7 +227,9 @@ class InventoryView:
         """A builder for a full snapshot read as it arrives (see :class:`SnapshotBuilder`)."""
         return SnapshotBuilder(self)
 
-    def commit_snapshot(self, snapshot: SnapshotBuilder, tracked_products: list[str]) -> RowDiff:
+    def commit_snapshot(
+        self, snapshot: SnapshotBuilder, tracked_products: Sequence[str]
+    ) -> RowDiff:
         """Apply a full snapshot whose lines were all given to ``snapshot``: the same rows,
         tracking and diff as :meth:`apply_full` of the whole answer now.
 
@@ -223,7 +242,7 @@ class InventoryView:
             raise ValueError("this snapshot was checked against another view")
         rows = self._rows
         if snapshot.edits != self._edits or snapshot.odd:
-            return self.apply_full(BalanceAnswer(snapshot.lines(), tracked_products))
+            return self.apply_full(snapshot.lines(), tracked_products)
         self._edits += 1
         was_empty = not rows
         added = snapshot.added
@@ -233,7 +252,7 @@ class InventoryView:
         if len(rows) != before + len(added):  # a variant listed twice: take the careful path
             for row in added:
                 rows.pop(row.variant_uuid, None)
-            return self.apply_full(BalanceAnswer(snapshot.lines(), tracked_products))
+            return self.apply_full(snapshot.lines(), tracked_products)
         diff = RowDiff(added=added, full=True)
         if self.low_stock:
             for row in added:
@@ -262,7 +281,7 @@ class InventoryView:
                 self._fill_and_prune(seen, diff)
         return diff
 
-    def _tracked_answer(self, tracked_products: list[str]) -> set[str] | None:
+    def _tracked_answer(self, tracked_products: Sequence[str]) -> set[str] | None:
         """The answer's tracked products, lower-cased (and shared); None when they are ours.
 
         The usual case (the same products) is told without a set of the answer's 20,000 UUIDs
@@ -298,8 +317,8 @@ class InventoryView:
             for variant_uuid in [v for v in rows if v not in seen]:
                 self._remove(variant_uuid, diff)
 
-    def apply_full(self, answer: BalanceAnswer) -> RowDiff:
-        """A complete STORE snapshot: every tracked variant, zero balances left out by Zettle.
+    def apply_full(self, lines: Sequence[BalanceLine], tracked_products: Sequence[str]) -> RowDiff:
+        """A complete snapshot: every tracked variant, zero balances left out by Zettle.
 
         Fast path (nothing moved out of view): one dict lookup per line, no sets of keys.
         """
@@ -308,8 +327,8 @@ class InventoryView:
         rows = self._rows
         nonzero_before = sum(1 for row in rows.values() if row.balance)
         present = 0
-        moved = []
-        for line in answer.variants:
+        moved: list[BalanceLine] = []
+        for line in lines:
             row = rows.get(line.variant_uuid)
             if row is not None and row.product_uuid == line.product_uuid:
                 if row.balance:
@@ -317,7 +336,7 @@ class InventoryView:
                 if row.balance == line.balance:
                     continue
             moved.append(line)
-        tracked_answer = self._tracked_answer(answer.tracked_products)
+        tracked_answer = self._tracked_answer(tracked_products)
         self.awaiting_products.clear()
         if present == nonzero_before and tracked_answer is None:
             for line in moved:
@@ -329,7 +348,7 @@ class InventoryView:
         if tracked_answer is not None:
             self.tracked = tracked_answer
         seen: set[str] = set()
-        for line in answer.variants:
+        for line in lines:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             self.tracked.add(key[0])
             seen.add(key[1])
@@ -345,15 +364,15 @@ class InventoryView:
             for uuid in products
         }
 
-    def apply_changes(self, answer: BalanceAnswer) -> RowDiff:
-        """An incremental answer (``since``): changed balances (zeros too) and tracking news."""
+    def apply_changes(self, changes: Changes) -> RowDiff:
+        """What the change feed says changed: balances (zeros too) and tracking news."""
         self._edits += 1
         diff = RowDiff()
-        stopped = {_lower(uuid) for uuid in answer.untracked_products}
+        stopped = {_lower(uuid) for uuid in changes.stopped}
         if stopped:
             self._drop_products(stopped, diff)
-        started = {_lower(uuid) for uuid in answer.tracked_products} - stopped
-        for line in answer.variants:
+        started = {_lower(uuid) for uuid in changes.started} - stopped
+        for line in changes.lines:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             if key[0] in stopped:
                 continue
@@ -581,7 +600,7 @@ class SnapshotBuilder:
         self.odd: list[BalanceLine] = []
         self.unknown: set[str] = set()
 
-    def take(self, lines: list[BalanceLine]) -> None:
+    def take(self, lines: Sequence[BalanceLine]) -> None:
         """Check the next lines of the snapshot."""
         view = self.view
         rows = view._rows
@@ -626,8 +645,8 @@ class SnapshotBuilder:
 
     def lines(self) -> list[BalanceLine]:
         """The snapshot's lines again (for the careful path; in another order)."""
-        lines = [
-            BalanceLine(row.product_uuid, row.variant_uuid, row.balance)
+        lines: list[BalanceLine] = [
+            SnapshotLine(row.product_uuid, row.variant_uuid, row.balance)
             for rows in (self.unchanged, self.changed.values(), self.added)
             for row in rows
         ]

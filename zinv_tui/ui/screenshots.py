@@ -237,12 +237,16 @@ SCENARIOS: dict[str, Scenario] = {
 
 def demo_app(info: Any, state_dir: Path) -> App[Any]:
     """The real app on a sandbox, deterministic (frozen), starting and stopping its service."""
-    from zinv_tui.service import InventoryService, open_local_client
+    from zinv_tui.build import ShopAccess, open_inventory
     from zinv_tui.ui.app import ZinvApp
 
-    client = open_local_client(info.url, info.api_key, client_id=info.client_id)
-    service = InventoryService(client, state_dir, poll_interval=3600.0, user=DEMO_USER)
-    return ZinvApp(service, demo=True, frozen=True, on_exit=[client.aclose])
+    service = open_inventory(
+        ShopAccess.local(info.url, info.api_key, info.client_id),
+        state_dir=state_dir,
+        poll_interval=3600.0,
+        user=DEMO_USER,
+    )
+    return ZinvApp(service, demo=True, frozen=True, on_exit=[service.stop])
 
 
 def first_run_app() -> App[Any]:
@@ -292,14 +296,14 @@ def svg_to_png(svg: str, target: Path, converter: str, width: int = 1600) -> Non
 def pinned_journal_clock(moment: datetime = PINNED_MOMENT) -> Iterator[None]:
     """Movements recorded meanwhile are journaled at ``moment`` (the history shows their time),
     so the pictures do not change with the hour they were made."""
-    from zinv_tui.service import journal
+    from zinv_tui.service import journal_entries
 
-    saved = journal.time
-    journal.time = SimpleNamespace(time=moment.timestamp)  # type: ignore[assignment]
+    saved = journal_entries.time
+    journal_entries.time = SimpleNamespace(time=moment.timestamp)  # type: ignore[assignment]
     try:
         yield
     finally:
-        journal.time = saved
+        journal_entries.time = saved
 
 
 async def capture(name: str, size: tuple[int, int], state_root: Path) -> str:

@@ -59,16 +59,9 @@ def settings_verifier(settings: Any) -> Verifier:
     """Verify against the profile's token endpoint (its base URLs and client id)."""
 
     async def verify(key: SecretStr) -> Any:
-        from zinv_tui.service import open_client
+        from zinv_tui.build import access_of, key_info
 
-        client = open_client(
-            key,
-            settings.endpoints(),
-            client_id=settings.profile.client_id,
-            timeout=settings.profile.timeout,
-        )
-        async with client:
-            return await client.fetch_token_info()
+        return await key_info(access_of(settings, key))
 
     return verify
 
