@@ -126,7 +126,7 @@ class InventoryService:
         self._max_backoff = max_backoff
         self._paced_full_every = paced_full_every
         self.journal = OutboxJournal(self.state_dir / OUTBOX_FILE)
-        self._view = InventoryView()
+        self._view = InventoryView(levels_on_rows=backend.capabilities.levels_on_rows)
         self._lock = asyncio.Lock()
         self._places: list[Place] = []
         self.store: Place | None = None

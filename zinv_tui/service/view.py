@@ -34,9 +34,9 @@ from collections.abc import (
     Sequence,
     ValuesView,
 )
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from zinv_tui.service.backend import BalanceLine, Changes
+from zinv_tui.service.backend import BalanceLine, Changes, LevelledLine
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 
@@ -52,6 +52,14 @@ class SnapshotLine(NamedTuple):
     product_uuid: str
     variant_uuid: str
     balance: int
+    low_stock_level: int | None = None
+    low_stock_alert: bool = False
+
+
+def _setting(line: BalanceLine) -> LowStockSetting:
+    """The low-stock setting a line carries (a backend with ``levels_on_rows``)."""
+    levelled = cast(LevelledLine, line)
+    return (levelled.low_stock_level, levelled.low_stock_alert)
 
 
 class RowsView(Mapping[RowKey, StockRow]):
@@ -121,6 +129,7 @@ class InventoryView:
         "_rows",
         "awaiting_products",
         "catalogue",
+        "levels_on_rows",
         "low_stock",
         "pending",
         "rows",
@@ -128,7 +137,10 @@ class InventoryView:
         "unknown_products",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, *, levels_on_rows: bool = False) -> None:
+        self.levels_on_rows = levels_on_rows
+        """Balance lines carry each variant's low-stock setting (the backend's capability): a
+        snapshot or a change sets it with the balance."""
         self._rows: dict[str, StockRow] = {}
         self.rows = RowsView(self._rows)
         self.catalogue = Catalogue()
@@ -142,8 +154,11 @@ class InventoryView:
 
     # -- building rows -------------------------------------------------------------------------
 
-    def _new_row(self, key: RowKey, balance: int) -> StockRow:
-        setting = self.low_stock.pop(key, _NO_LOW_STOCK)
+    def _new_row(
+        self, key: RowKey, balance: int, setting: LowStockSetting | None = None
+    ) -> StockRow:
+        stored = self.low_stock.pop(key, _NO_LOW_STOCK)
+        setting = stored if setting is None else setting
         product = self.catalogue.products.get(key[0])
         variant = product.variant(key[1]) if product is not None else None
         if product is None:
@@ -206,12 +221,19 @@ class InventoryView:
             self.low_stock[row.key] = (row.low_stock_level, row.low_stock_alert)
         diff.removed.append(row)
 
-    def _set_balance(self, key: RowKey, balance: int, diff: RowDiff) -> None:
+    def _set_balance(
+        self, key: RowKey, balance: int, diff: RowDiff, setting: LowStockSetting | None = None
+    ) -> None:
+        """A row's balance (and, given, its low-stock setting) as the server reported it."""
         row = self._lookup(key)
         if row is None:
-            row = self._new_row(key, balance)
+            row = self._new_row(key, balance, setting)
             self._rows[row.variant_uuid] = row
             diff.added.append(row)
+        elif setting is not None and (row.low_stock_level, row.low_stock_alert) != setting:
+            level, alert = setting
+            new = row.replace(balance=balance, low_stock_level=level, low_stock_alert=alert)
+            self._replace(row, new, diff)
         elif row.balance != balance:
             self._replace(row, row.replace(balance=balance), diff)
 
@@ -325,6 +347,7 @@ class InventoryView:
         self._edits += 1
         diff = RowDiff(full=True)
         rows = self._rows
+        levels = self.levels_on_rows
         nonzero_before = sum(1 for row in rows.values() if row.balance)
         present = 0
         moved: list[BalanceLine] = []
@@ -333,7 +356,9 @@ class InventoryView:
             if row is not None and row.product_uuid == line.product_uuid:
                 if row.balance:
                     present += 1
-                if row.balance == line.balance:
+                if row.balance == line.balance and (
+                    not levels or (row.low_stock_level, row.low_stock_alert) == _setting(line)
+                ):
                     continue
             moved.append(line)
         tracked_answer = self._tracked_answer(tracked_products)
@@ -342,7 +367,7 @@ class InventoryView:
             for line in moved:
                 key = self._key_of(line.product_uuid, line.variant_uuid)
                 self.tracked.add(key[0])
-                self._set_balance(key, line.balance, diff)
+                self._set_balance(key, line.balance, diff, _setting(line) if levels else None)
             return diff
         # Something left the answer (a balance went to zero, tracking stopped): full reconcile.
         if tracked_answer is not None:
@@ -352,7 +377,7 @@ class InventoryView:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             self.tracked.add(key[0])
             seen.add(key[1])
-            self._set_balance(key, line.balance, diff)
+            self._set_balance(key, line.balance, diff, _setting(line) if levels else None)
         self._fill_and_prune(seen, diff)
         return diff
 
@@ -372,13 +397,14 @@ class InventoryView:
         if stopped:
             self._drop_products(stopped, diff)
         started = {_lower(uuid) for uuid in changes.started} - stopped
+        levels = self.levels_on_rows
         for line in changes.lines:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             if key[0] in stopped:
                 continue
             if key[0] not in self.tracked:
                 started.add(key[0])
-            self._set_balance(key, line.balance, diff)
+            self._set_balance(key, line.balance, diff, _setting(line) if levels else None)
         new = started - self.tracked
         self.tracked |= started
         # Balances survive a stop/start of tracking and the feed only lists balances that changed,
@@ -603,6 +629,9 @@ class SnapshotBuilder:
     def take(self, lines: Sequence[BalanceLine]) -> None:
         """Check the next lines of the snapshot."""
         view = self.view
+        if view.levels_on_rows:
+            self._take_levelled(lines)
+            return
         rows = view._rows
         unchanged = self.unchanged
         changed = self.changed
@@ -628,7 +657,41 @@ class SnapshotBuilder:
                 changed[variant_uuid] = row.replace(balance=line.balance)
         self.present += present
 
-    def _new_row(self, view: InventoryView, line: BalanceLine) -> StockRow | None:
+    def _take_levelled(self, lines: Sequence[BalanceLine]) -> None:
+        """:meth:`take` for lines that carry the low-stock setting too."""
+        view = self.view
+        rows = view._rows
+        changed = self.changed
+        for line in lines:
+            variant_uuid = line.variant_uuid
+            setting = _setting(line)
+            row = rows.get(variant_uuid)
+            if row is None:
+                new = self._new_row(view, line, setting)
+                if new is None:
+                    self.odd.append(line)
+                else:
+                    self.added.append(new)
+                continue
+            if row.product_uuid != line.product_uuid or variant_uuid in changed:
+                self.odd.append(line)
+                continue
+            if row.balance:
+                self.present += 1
+            if (
+                row.balance == line.balance
+                and (row.low_stock_level, row.low_stock_alert) == setting
+            ):
+                self.unchanged.append(row)
+            else:
+                level, alert = setting
+                changed[variant_uuid] = row.replace(
+                    balance=line.balance, low_stock_level=level, low_stock_alert=alert
+                )
+
+    def _new_row(
+        self, view: InventoryView, line: BalanceLine, setting: LowStockSetting | None = None
+    ) -> StockRow | None:
         """The row ``apply_full`` would add for this line, or None when its key needs care."""
         product_uuid = line.product_uuid
         variant_uuid = line.variant_uuid
@@ -640,13 +703,20 @@ class SnapshotBuilder:
             if product is None:
                 self.unknown.add(product_uuid)
         key = (product_uuid, variant_uuid)
-        setting = view.low_stock.get(key, _NO_LOW_STOCK) if view.low_stock else _NO_LOW_STOCK
+        if setting is None:
+            setting = view.low_stock.get(key, _NO_LOW_STOCK) if view.low_stock else _NO_LOW_STOCK
         return view._make_row(key, line.balance, product, variant, setting)
 
     def lines(self) -> list[BalanceLine]:
         """The snapshot's lines again (for the careful path; in another order)."""
         lines: list[BalanceLine] = [
-            SnapshotLine(row.product_uuid, row.variant_uuid, row.balance)
+            SnapshotLine(
+                row.product_uuid,
+                row.variant_uuid,
+                row.balance,
+                row.low_stock_level,
+                row.low_stock_alert,
+            )
             for rows in (self.unchanged, self.changed.values(), self.added)
             for row in rows
         ]
