@@ -23,6 +23,7 @@ from zinv_tui.api import (
 )
 from zinv_tui.api.models import MovementRequest, StockChange
 from zinv_tui.api.pipeline import BytesSink
+from zinv_tui.redaction import MASK
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -267,7 +268,7 @@ async def test_server_text_echoing_secrets_is_redacted() -> None:
             ]
         )
         assert TOKEN not in shown and API_KEY not in shown
-        assert "[redacted]" in str(error)
+        assert MASK in str(error)
 
 
 async def test_store_balances_fall_back_to_the_documented_path() -> None:
