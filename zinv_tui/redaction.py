@@ -101,7 +101,7 @@ def install() -> None:
     previous_factory = logging.getLogRecordFactory()
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        return scrub_record(previous_factory(*args, **kwargs))  # type: ignore[arg-type]
+        return scrub_record(previous_factory(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)
     sys.excepthook = _redacting_excepthook(sys.excepthook)

@@ -117,8 +117,8 @@ def error_from_response(
             return PermissionDenied(message, **details)
         return PermissionDenied(**details)
     if status == 404:
-        message = f"Zettle does not know this item ({detail}) - refresh and try again"
-        return NotFound(message if detail else None, **details)
+        found = f"Zettle does not know this item ({detail}) - refresh and try again"
+        return NotFound(found if detail else None, **details)
     if status in (429, 503):
         details["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
     if status == 429:
@@ -126,8 +126,8 @@ def error_from_response(
     if body.error_type == PRODUCT_NOT_TRACKED and 400 <= status < 500:
         return ProductNotTracked(**details)
     if status in (400, 409, 422):
-        message = f"Zettle refused the request: {detail}" if detail else None
-        return RequestRejected(message, **details)
+        refused = f"Zettle refused the request: {detail}" if detail else None
+        return RequestRejected(refused, **details)
     if status >= 500:
         # The server failed while working on it, perhaps after applying it: a write's fate is open.
         message = f"Zettle had a problem answering (HTTP {status}) - try again in a minute"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from zinv_tui.service.journal_schema import open_outbox_db
 from zinv_tui.service.state_db import Transaction
@@ -27,6 +28,9 @@ LINE_COLUMNS = (
     "expected, first_counted, last_counted, note"
 )
 SCAN_COLUMNS = "id, product_uuid, variant_uuid, kind, amount, code, created, user"
+
+Row = tuple[Any, ...]
+"""A row as SQLite gives it."""
 
 LineNames = tuple[str, str, str, str]
 """``(product_name, variant_name, sku, barcode)`` as they were when the line was made."""
@@ -77,10 +81,11 @@ class CountStore:
             )
         return session_id
 
-    def session_row(self, session_id: int) -> tuple | None:
-        return self._db.execute(
+    def session_row(self, session_id: int) -> Row | None:
+        row: Row | None = self._db.execute(
             f"SELECT {SESSION_COLUMNS} FROM count_sessions s WHERE id = ?", (session_id,)
         ).fetchone()
+        return row
 
     def status(self, session_id: int) -> str | None:
         """Just the status (cheap: checked before every scan)."""
@@ -89,7 +94,7 @@ class CountStore:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def session_rows(self, statuses: Sequence[str] | None) -> list[tuple]:
+    def session_rows(self, statuses: Sequence[str] | None) -> list[Row]:
         sql = f"SELECT {SESSION_COLUMNS} FROM count_sessions s"
         args: list[object] = []
         if statuses:
@@ -122,14 +127,15 @@ class CountStore:
 
     # -- lines and scans -----------------------------------------------------------------------
 
-    def line_row(self, session_id: int, product: str, variant: str) -> tuple | None:
-        return self._db.execute(
+    def line_row(self, session_id: int, product: str, variant: str) -> Row | None:
+        row: Row | None = self._db.execute(
             f"SELECT {LINE_COLUMNS} FROM count_lines "
             "WHERE session_id = ? AND product_uuid = ? AND variant_uuid = ?",
             (session_id, product, variant),
         ).fetchone()
+        return row
 
-    def line_rows(self, session_id: int) -> list[tuple]:
+    def line_rows(self, session_id: int) -> list[Row]:
         return self._db.execute(
             f"SELECT {LINE_COLUMNS} FROM count_lines WHERE session_id = ? "
             "ORDER BY lower(product_name), lower(variant_name), variant_uuid",
@@ -163,7 +169,9 @@ class CountStore:
             )
             self._recount(session_id, key, expected_now, now)
 
-    def remove_scans(self, session_id: int, scan_ids: Sequence[int] | None, key: tuple[str, str]):
+    def remove_scans(
+        self, session_id: int, scan_ids: Sequence[int] | None, key: tuple[str, str]
+    ) -> None:
         """Mark scans removed (all of the line's when ``scan_ids`` is None) and recount."""
         with self._begin():
             if scan_ids is None:
@@ -192,7 +200,7 @@ class CountStore:
                 (note, session_id, *key),
             )
 
-    def scan_rows(self, session_id: int, limit: int | None) -> list[tuple]:
+    def scan_rows(self, session_id: int, limit: int | None) -> list[Row]:
         sql = (
             f"SELECT {SCAN_COLUMNS} FROM count_scans WHERE session_id = ? AND removed = 0 "
             "ORDER BY id DESC"
@@ -203,12 +211,13 @@ class CountStore:
             args.append(limit)
         return self._db.execute(sql, args).fetchall()
 
-    def scan_row(self, session_id: int, scan_id: int) -> tuple | None:
-        return self._db.execute(
+    def scan_row(self, session_id: int, scan_id: int) -> Row | None:
+        row: Row | None = self._db.execute(
             f"SELECT {SCAN_COLUMNS} FROM count_scans WHERE session_id = ? AND id = ? "
             "AND removed = 0",
             (session_id, scan_id),
         ).fetchone()
+        return row
 
     def note_unknown(self, session_id: int, code: str) -> None:
         with self._begin():

@@ -59,7 +59,7 @@ class CountScope(StrEnum):
     FULL = "full"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # a scope's words, not str.title()
         return {"adhoc": "ad-hoc", "filtered": "filtered", "full": "full"}[self.value]
 
 
@@ -263,7 +263,7 @@ class CommitResult:
     entries: list[OutboxEntry]
 
 
-def _session(row: tuple) -> CountSession:
+def _session(row: tuple[Any, ...]) -> CountSession:
     return CountSession(
         id=row[0],
         name=row[1],
@@ -281,7 +281,7 @@ def _session(row: tuple) -> CountSession:
     )
 
 
-def _line(row: tuple) -> CountLine:
+def _line(row: tuple[Any, ...]) -> CountLine:
     return CountLine(
         key=(row[0], row[1]),
         product_name=row[2],
@@ -297,7 +297,7 @@ def _line(row: tuple) -> CountLine:
     )
 
 
-def _scan(row: tuple) -> CountScan:
+def _scan(row: tuple[Any, ...]) -> CountScan:
     return CountScan(
         id=row[0],
         key=(row[1], row[2]),
@@ -349,7 +349,8 @@ class CountBook:
 
     @property
     def _rows(self) -> Mapping[RowKey, StockRow]:
-        return self.service.rows
+        rows: Mapping[RowKey, StockRow] = self.service.rows
+        return rows
 
     @property
     def _place(self) -> str | None:
@@ -441,7 +442,7 @@ class CountBook:
         cleaned = scanned_code(code)
         if not cleaned:
             raise CountError("Nothing was scanned")
-        found = self.service.find_rows(cleaned)
+        found: list[StockRow] = self.service.find_rows(cleaned)
         if not found and len(cleaned) % 2 == 0 and cleaned[: len(cleaned) // 2] * 2 == cleaned:
             found = self.service.find_rows(cleaned[: len(cleaned) // 2])  # a doubled scan
         if len(found) == 1:
@@ -481,7 +482,11 @@ class CountBook:
         existing = self._store.line_row(session_id, *key)
         if row is None and existing is None:
             raise CountError("That variant is not tracked - start tracking its product first")
-        names: LineNames = _names(row) if row is not None else tuple(existing[2:6])  # type: ignore[assignment,index]
+        if row is not None:
+            names = _names(row)
+        else:
+            assert existing is not None
+            names = (existing[2], existing[3], existing[4], existing[5])
         expected_now = row.shown_balance if row is not None else None
         self._store.add_scan(session_id, key, names, kind, amount, code, self._user, expected_now)
         return self.line(session_id, key)

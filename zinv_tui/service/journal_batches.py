@@ -11,11 +11,11 @@ its entries need attention). While one process attempts a batch it holds the bat
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from zinv_tui.service import journal_entries
 from zinv_tui.service.journal_entries import (
     ENTRY_COLUMNS,
     ENTRY_FROM,
@@ -126,7 +126,7 @@ class BatchStates(EntryQueries):
     ) -> bool:
         """Take the batch for ``sender`` for ``lease`` seconds; False while another sender holds
         it (one whose lease runs and that is not ``gone``, e.g. its process ended)."""
-        when = time.time() if now is None else now
+        when = journal_entries.clock() if now is None else now
         with self._transaction():
             row = self._db.execute(
                 "SELECT sender, sender_until FROM batches WHERE id = ?", (batch_id,)
@@ -188,7 +188,7 @@ class BatchStates(EntryQueries):
         self, batch_id: int, balances: dict[RowKey, int], now: float | None = None
     ) -> list[OutboxEntry]:
         """Zettle answered 2xx: acknowledge the batch's entries, with the balances it reported."""
-        when = time.time() if now is None else now
+        when = journal_entries.clock() if now is None else now
         with self._transaction():
             self._db.execute(
                 "UPDATE batches SET state = 'acknowledged', in_doubt = 0 "
@@ -258,6 +258,7 @@ class BatchStates(EntryQueries):
         ).fetchone()
         external = str(uuid.uuid4()) if used else preferred_uuid
         cursor = self._db.execute(
-            "INSERT INTO batches(external_uuid, created) VALUES (?, ?)", (external, time.time())
+            "INSERT INTO batches(external_uuid, created) VALUES (?, ?)",
+            (external, journal_entries.clock()),
         )
         return int(cursor.lastrowid or 0), external

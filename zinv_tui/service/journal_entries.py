@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,6 +22,10 @@ from zinv_tui.service.movements import Reason
 from zinv_tui.service.rows import RowKey
 from zinv_tui.service.state_db import Transaction, stored_time
 from zinv_tui.values.open_enums import carried
+
+clock: Callable[[], float] = time.time
+"""The journal's clock (seconds since the epoch): when entries are recorded, batched, settled. The
+screenshots tool pins it so that pictures do not change with the hour."""
 
 
 class UndoRefused(ValueError):
@@ -196,7 +200,7 @@ class EntryQueries:
         self, drafts: Sequence[EntryDraft], user: str, now: float | None = None
     ) -> list[OutboxEntry]:
         """Journal movements as one group, each with a fresh externalUuid; durable on return."""
-        created = time.time() if now is None else now
+        created = clock() if now is None else now
         group = str(uuid.uuid4())
         ids: list[int] = []
         with self._transaction():

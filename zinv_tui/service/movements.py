@@ -52,7 +52,7 @@ class Reason(StrEnum):
     UNDO = "UNDO"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # a reason's words, not str.title()
         """Words for the screen: ``"Return to supplier"``."""
         return self.value.replace("_", " ").capitalize()
 

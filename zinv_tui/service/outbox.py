@@ -97,7 +97,7 @@ def retry_delay(failures: int, base: float, cap: float, retry_after: float | Non
     :data:`MAX_RETRY_AFTER`).
 
     The one rule for the TUI's sender and a CLI command waiting for its movements."""
-    delay = min(cap, base * 2 ** min(max(failures - 1, 0), 30)) * random.uniform(0.8, 1.2)
+    delay = min(cap, base * 2.0 ** min(max(failures - 1, 0), 30)) * random.uniform(0.8, 1.2)
     if retry_after:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
@@ -312,8 +312,8 @@ class OutboxSender:
             return self._failed(batch, outcome.error, in_doubt=False)
         if outcome.answered:
             return await self._settle_by_reading(batch, reference, places, outcome.error)
-        error = outcome.error or ZettleError("Zettle's answer was lost")
-        return self._failed(batch, error, in_doubt=True)
+        lost = outcome.error or ZettleError("Zettle's answer was lost")
+        return self._failed(batch, lost, in_doubt=True)
 
     async def _settle_by_reading(
         self,

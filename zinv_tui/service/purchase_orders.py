@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from zinv_tui.service.csv_export import spreadsheet_text
 from zinv_tui.service.quantities import MAX_QUANTITY, too_large
@@ -142,7 +143,7 @@ EXPORT_COLUMNS = (
 )
 
 
-def _order(row: tuple) -> PurchaseOrder:
+def _order(row: tuple[Any, ...]) -> PurchaseOrder:
     return PurchaseOrder(
         id=row[0],
         name=row[1],
@@ -157,7 +158,7 @@ def _order(row: tuple) -> PurchaseOrder:
     )
 
 
-def _line(row: tuple) -> OrderLine:
+def _line(row: tuple[Any, ...]) -> OrderLine:
     return OrderLine(
         order_id=row[0],
         product_uuid=row[1],

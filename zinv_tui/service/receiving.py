@@ -160,7 +160,7 @@ _LINE_COLUMNS = (
 )
 
 
-def _receipt(row: tuple) -> Receipt:
+def _receipt(row: tuple[Any, ...]) -> Receipt:
     return Receipt(
         id=row[0],
         order_id=row[1],
@@ -286,7 +286,7 @@ class Receiving:
     def resolve(self, receipt_id: int, code: str) -> StockRow:
         """The tracked variant a scanned or typed code names (SKU, barcode, UUID); when several
         match, the one on the order."""
-        rows = self.service.find_rows(code)
+        rows: list[StockRow] = self.service.find_rows(code)
         if len(rows) == 1:
             return rows[0]
         if rows:

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as day_time
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from zinv_tui.service.state_db import Transaction
@@ -337,9 +337,9 @@ class SalesHistory:
             if not fresh:
                 return 0
             seen_rows = []
-            sales: dict[tuple[str, int], list] = {}
-            refunds: dict[tuple[str, int], list] = {}
-            unmatched: dict[tuple[str, int], list] = {}
+            sales: dict[tuple[str, int], list[Any]] = {}
+            refunds: dict[tuple[str, int], list[Any]] = {}
+            unmatched: dict[tuple[str, int], list[Any]] = {}
             shop: dict[int, list[int]] = {}
             day_of: dict[bytes, int] = {}
             for key, purchase in fresh:

@@ -107,9 +107,12 @@ class RowsView(Mapping[RowKey, StockRow]):
 
 
 class _Items(ItemsView[RowKey, StockRow]):
+    def __init__(self, rows: RowsView) -> None:
+        super().__init__(rows)
+        self._view_rows = rows._rows
+
     def __iter__(self) -> Iterator[tuple[RowKey, StockRow]]:
-        rows: RowsView = self._mapping  # type: ignore[assignment]
-        return (((row.product_uuid, row.variant_uuid), row) for row in rows._rows.values())
+        return (((row.product_uuid, row.variant_uuid), row) for row in self._view_rows.values())
 
 
 def _lower(text: str) -> str:
@@ -518,12 +521,12 @@ class InventoryView:
         self._edits += 1
         diff = RowDiff()
         if replace:
-            for row in [
+            for old in [
                 r for r in self._rows.values() if r.low_stock_level is not None or r.low_stock_alert
             ]:
-                if row.key not in levels:
+                if old.key not in levels:
                     self._replace(
-                        row, row.replace(low_stock_level=None, low_stock_alert=False), diff
+                        old, old.replace(low_stock_level=None, low_stock_alert=False), diff
                     )
             self.low_stock = {}
         for key, setting in levels.items():

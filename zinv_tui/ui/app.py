@@ -387,7 +387,7 @@ class ZinvApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if len(self.screen_stack) > 1:
             self.pop_screen()
 

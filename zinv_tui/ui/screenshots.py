@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from textual.app import App
@@ -298,12 +297,12 @@ def pinned_journal_clock(moment: datetime = PINNED_MOMENT) -> Iterator[None]:
     so the pictures do not change with the hour they were made."""
     from zinv_tui.service import journal_entries
 
-    saved = journal_entries.time
-    journal_entries.time = SimpleNamespace(time=moment.timestamp)  # type: ignore[assignment]
+    saved = journal_entries.clock
+    journal_entries.clock = moment.timestamp
     try:
         yield
     finally:
-        journal_entries.time = saved
+        journal_entries.clock = saved
 
 
 async def capture(name: str, size: tuple[int, int], state_root: Path) -> str:

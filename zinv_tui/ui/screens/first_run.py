@@ -255,8 +255,13 @@ class FirstRunApp(App[FirstRunResult]):
     ) -> None:
         super().__init__()
         self.frozen = frozen
-        self._screen_args = {"reason": reason, "verify": verify, "store": store}
+        self._reason = reason
+        self._verify = verify
+        self._store = store
         self._settings = settings
 
     def on_mount(self) -> None:
-        self.push_screen(FirstRunScreen(self._settings, **self._screen_args), self.exit)
+        screen = FirstRunScreen(
+            self._settings, reason=self._reason, verify=self._verify, store=self._store
+        )
+        self.push_screen(screen, self.exit)

@@ -187,7 +187,7 @@ class LocationsScreen(ServiceScreen[None]):
     def action_copy_uuid(self) -> None:
         location_type = self.selected_type()
         location = self.service.locations.get(location_type) if location_type else None
-        if location is None:
+        if location is None or location_type is None:
             self.notify("Choose a location first", severity="warning")
             return
         self.app.copy_to_clipboard(str(location.uuid))
