@@ -90,6 +90,21 @@ def test_a_batch_is_stable_until_settled_even_across_reopening(tmp_path: Path) -
     journal.close()
 
 
+def test_a_refusal_that_names_its_culprit_splits_only_the_rest(journal: OutboxJournal) -> None:
+    entries = journal.record([draft("v1"), draft("v2"), draft("v3")], user="")
+    batch = journal.next_batch(10)
+    assert batch is not None
+    refused, singles = journal.refuse(batch.id, "v2 is not tracked", only={entries[1].id})
+    assert [e.id for e in refused] == [entries[1].id]
+    assert refused[0].status is OutboxStatus.NEEDS_ATTENTION
+    assert refused[0].last_error == "v2 is not tracked"
+    assert [[e.id for e in single.entries] for single in singles] == [
+        [entries[0].id],
+        [entries[2].id],
+    ]
+    assert journal.counts() == (2, 1)
+
+
 def test_refused_batches_are_split_and_the_culprit_needs_attention(journal: OutboxJournal) -> None:
     entries = journal.record([draft("v1"), draft("v2")], user="")
     batch = journal.next_batch(10)
