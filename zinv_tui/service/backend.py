@@ -264,7 +264,9 @@ class StockBackend(Protocol):
         ...
 
     async def send(self, batch: MovementBatch) -> SendOutcome:
-        """Send ``batch`` once (repeated inside only while it provably was not applied)."""
+        """Send ``batch`` once (repeated inside only while it provably was not applied) and say
+        how it ended; Zettle's errors come back as outcomes, not raised. Anything raised anyway is
+        taken as an unknown outcome (the service reads before trying again)."""
         ...
 
     async def catalogue(
