@@ -1,5 +1,5 @@
 """``python -m zinv_tui``: the same entry point as the ``zinv-tui`` command."""
 
-from zinv_tui.cli import main
+from zinv_tui.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

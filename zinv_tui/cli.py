@@ -363,8 +363,19 @@ def _run(argv: Sequence[str] | None) -> int:
     return int(func(args) or 0)
 
 
+def entry() -> int:
+    """The program ``zinv-tui`` (``zinv``, ``python -m zinv_tui``): the process is tuned for the
+    app (:func:`zinv_tui.tuning.tune_process`), then :func:`main` runs the command line."""
+    from zinv_tui.tuning import tune_process
+
+    tune_process()
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``zinv-tui``, ``zinv`` and ``python -m zinv_tui``; returns the exit code."""
+    """Run the command line ``argv`` (default: the process's); returns the exit code. Changes
+    nothing process-wide beyond redacting secrets from logs and tracebacks (tuning is
+    :func:`entry`'s)."""
     redaction.install()
     try:
         code = _run(argv)
@@ -393,4 +404,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -13,7 +13,7 @@ import re
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from pydantic import SecretStr
@@ -44,12 +44,14 @@ def register_secret(value: str | SecretStr | None) -> None:
             _secrets.add(value)
 
 
-def redact(text: str) -> str:
-    """``text`` with every registered secret and token-like string replaced by ``***``."""
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every registered secret, every one of ``secrets`` (e.g. a client's own key
+    and token) and every token-like string replaced by ``***``: the one redaction rule for logs,
+    tracebacks, command output and error text."""
     if not text:
         return text
     with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
+        known = sorted({*_secrets, *(s for s in secrets if s)}, key=len, reverse=True)
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
@@ -99,7 +101,7 @@ def install() -> None:
     previous_factory = logging.getLogRecordFactory()
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        return scrub_record(previous_factory(*args, **kwargs))  # type: ignore[arg-type]
+        return scrub_record(previous_factory(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)
     sys.excepthook = _redacting_excepthook(sys.excepthook)

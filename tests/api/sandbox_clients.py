@@ -10,6 +10,7 @@ import httpx
 
 from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.api.models import Location, LocationType
+from zinv_tui.api.pipeline import BytesSink
 from zinv_tui.sandbox.server import SandboxInfo
 
 FAST_RETRIES = {"backoff_base": 0.01, "backoff_cap": 0.05}
@@ -54,5 +55,11 @@ def admin(info: SandboxInfo) -> Admin:
     return Admin(info.url)
 
 
-def by_type(locations: list[Location]) -> dict[LocationType, UUID]:
-    return {location.type: location.uuid for location in locations}
+def by_type(locations: list[Location]) -> dict[LocationType, str]:
+    """Each location's UUID (as the balance answers write it) by type."""
+    return {location.type: str(location.uuid) for location in locations}
+
+
+async def raw_store_balances(client: ZettleClient, since: int | str | None = None) -> bytes:
+    """The STORE balance answer's body as it came."""
+    return (await client.get_store_balances_into(BytesSink, since=since)).getvalue()

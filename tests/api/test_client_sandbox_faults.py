@@ -137,7 +137,7 @@ async def test_writes_are_never_repeated_blindly_and_errors_say_when_the_outcome
         except ZettleError as error:
             outcomes[str(request.external_uuid)] = "open" if error.outcome_unknown else "not"
         else:
-            assert answer.location_uuid == store
+            assert answer.location_uuid == str(store)
             outcomes[str(request.external_uuid)] = "applied"
     admin(info).faults(error_rate=0.0, drop_rate=0.0)
     applied = Counter(row["externalUuid"] for row in admin(info).ledger()[ledger_before:])

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sandbox_clients import by_type
+from sandbox_clients import by_type, raw_store_balances
 
 from zinv_tui.api import NotFound, PermissionDenied, RequestRejected
 from zinv_tui.api.models import LocationType
@@ -61,7 +61,7 @@ async def test_store_balances_every_way_agree(sandbox, clients) -> None:
 async def test_raw_store_balances_are_the_documented_get_shape(sandbox, clients) -> None:
     client = clients(sandbox)
     parsed = await client.get_store_balances()
-    raw = json.loads(await client.get_store_balances_raw())
+    raw = json.loads(await raw_store_balances(client))
     assert set(raw) >= {"locationUuid", "trackedProducts", "variants", "latest"}
     row = raw["variants"][0]
     assert set(row) >= {"locationUuid", "locationType", "productUuid", "variantUuid", "balance"}
@@ -99,7 +99,7 @@ async def test_products_with_etag(sandbox, clients) -> None:
     assert page.products and len(page.products) == 300 and not page.not_modified
     assert page.etag
     assert all(product.variants for product in page.products)
-    assert any(variant.label for product in page.products for variant in product.variants)
+    assert any(variant.name for product in page.products for variant in product.variants)
     again = await client.get_products(etag=page.etag)
     assert again.not_modified and again.products is None and again.etag == page.etag
     changed = await client.get_products(etag='"stale"')
@@ -160,7 +160,7 @@ async def test_stats_count_what_went_over_the_wire(sandbox, clients) -> None:
     client = clients(sandbox)
     await client.get_locations()
     before = client.stats.snapshot()
-    body = await client.get_store_balances_raw()
+    body = await raw_store_balances(client)
     spent = client.stats - before
     assert (spent.requests, spent.retries, spent.token_requests) == (1, 0, 0)
     assert spent.bytes_received > len(body) > 0  # body plus status line and headers

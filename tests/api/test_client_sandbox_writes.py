@@ -7,7 +7,6 @@ these are also contract tests of the client's request shapes.
 from __future__ import annotations
 
 import uuid
-from uuid import UUID
 
 import pytest
 from sandbox_clients import admin, by_type
@@ -19,13 +18,13 @@ from zinv_tui.api.models import (
     LowStockLevelUpdate,
     LowStockVariantRef,
     MovementRequest,
-    Product,
 )
+from zinv_tui.values.catalogue import CatalogueProduct as Product
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def shop(client: ZettleClient) -> tuple[dict[LocationType, UUID], list[Product], set[UUID]]:
+async def shop(client: ZettleClient) -> tuple[dict[LocationType, str], list[Product], set[str]]:
     locations = by_type(await client.get_locations())
     page = await client.get_products()
     assert page.products is not None
@@ -33,7 +32,7 @@ async def shop(client: ZettleClient) -> tuple[dict[LocationType, UUID], list[Pro
     return locations, page.products, tracked
 
 
-async def untracked_product(client: ZettleClient, products: list[Product], tracked: set[UUID]):
+async def untracked_product(client: ZettleClient, products: list[Product], tracked: set[str]):
     for product in products:
         if product.uuid not in tracked and len(product.variants) >= 2:
             return product
@@ -79,7 +78,7 @@ async def test_movement_round_trip_with_the_documented_body(sandbox_factory, cli
         first.uuid: before.get(first.uuid, 0) + 42,
         second.uuid: before.get(second.uuid, 0) + 1337,
     }
-    assert all(v.location_type is LocationType.STORE for v in answer.variants)
+    assert all(v.location_type == LocationType.STORE for v in answer.variants)
     # Read back: one product in one location, and the change feed since the old cursor.
     read = await client.get_product_balance(store, product.uuid)
     assert {v.variant_uuid: v.balance for v in read.variants if v.variant_uuid in got} == got

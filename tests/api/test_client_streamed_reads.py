@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_clients import make_client
+from sandbox_clients import make_client, raw_store_balances
+
+from zinv_tui.api.pipeline import BytesSink
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,9 +29,10 @@ class Chunks:
 
 async def test_products_into_a_sink_with_etag(sandbox) -> None:
     async with make_client(sandbox) as client:
-        page = await client.get_products_raw()
+        whole, whole_etag = await client.get_products_into(BytesSink)
+        assert whole is not None
         sink, etag = await client.get_products_into(Chunks)
-        assert sink is not None and sink.body == page.body and etag == page.etag
+        assert sink is not None and sink.body == whole.getvalue() and etag == whole_etag
         again, same = await client.get_products_into(Chunks, etag=etag)
         assert again is None and same == etag  # 304: no sink, nothing written
 
@@ -47,7 +50,9 @@ async def test_a_drop_mid_body_retries_with_a_fresh_sink(sandbox_factory) -> Non
             assert sink is not None
             if client.stats.retries > before:
                 retried += 1
-                expected = (await client.get_products_raw()).body
+                whole, _ = await client.get_products_into(BytesSink)
+                assert whole is not None
+                expected = whole.getvalue()
                 assert sink.body == expected  # only the last sink's bytes count
                 assert Chunks.made >= 2  # each attempt that got an answer had its own sink
         assert retried, "the faults never hit a products read"
@@ -55,9 +60,9 @@ async def test_a_drop_mid_body_retries_with_a_fresh_sink(sandbox_factory) -> Non
 
 async def test_store_balances_into_a_sink_count_the_same_bytes(sandbox) -> None:
     async with make_client(sandbox) as client:
-        body = await client.get_store_balances_raw()
+        body = await raw_store_balances(client)
         before = client.stats.snapshot()
-        raw_again = await client.get_store_balances_raw()
+        raw_again = await raw_store_balances(client)
         raw_cost = client.stats - before
         before = client.stats.snapshot()
         sink = await client.get_store_balances_into(Chunks)
@@ -70,7 +75,7 @@ async def test_store_balances_into_a_sink_count_the_same_bytes(sandbox) -> None:
             raw_cost.bytes_received,
         )
         since = await client.get_store_balances_into(Chunks, since=0)
-        assert since.body == await client.get_store_balances_raw(since=0)
+        assert since.body == await raw_store_balances(client, since=0)
 
 
 async def test_store_balances_drop_mid_body_retries_with_a_fresh_sink(sandbox_factory) -> None:
@@ -84,6 +89,6 @@ async def test_store_balances_drop_mid_body_retries_with_a_fresh_sink(sandbox_fa
             sink = await client.get_store_balances_into(Chunks)
             if client.stats.retries > before:
                 retried += 1
-                assert sink.body == await client.get_store_balances_raw()
+                assert sink.body == await raw_store_balances(client)
                 assert Chunks.made >= 2
         assert retried, "the faults never hit a balance read"

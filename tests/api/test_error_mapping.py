@@ -19,6 +19,7 @@ from zinv_tui.api.responses import (
     says_token_expired,
     token_error_from_response,
 )
+from zinv_tui.redaction import MASK
 
 SECRET = "eyJzZWNyZXQiOiJ0b2tlbiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.c2ln"
 
@@ -148,7 +149,7 @@ def test_redaction_scrubs_every_field() -> None:
         + " ".join(repr(v) for v in scrubbed.violations)
     )
     assert SECRET not in everything
-    assert "[redacted]" in str(scrubbed)
+    assert MASK in str(scrubbed)
 
 
 def test_errors_survive_pickling_with_their_details() -> None:
@@ -189,3 +190,17 @@ def _refused(request: httpx.Request) -> httpx.ConnectError:
             raise httpx.ConnectError("All connection attempts failed", request=request) from cause
     except httpx.ConnectError as error:
         return error
+
+
+def test_errors_are_scrubbed_by_the_same_rule_as_logs_and_output() -> None:
+    """One redaction rule: a token the client never held (a JWT echoed by a proxy) and a secret
+    registered elsewhere in the app are masked in error text as in logs."""
+    from zinv_tui.redaction import redact, register_secret
+
+    stranger = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzb21lb25lLWVsc2UifQ.c2lnbmF0dXJlLWJ5dGVz"
+    register_secret("a-stored-api-key-registered-elsewhere")
+    text = f"proxy says {stranger} for a-stored-api-key-registered-elsewhere"
+    error = errors.RequestRejected(text, developer_message=text)
+    scrubbed = redact_error(error, ())
+    assert str(scrubbed) == redact(text) == f"proxy says {MASK} for {MASK}"
+    assert scrubbed.developer_message == redact(text)

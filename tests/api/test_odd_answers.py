@@ -14,8 +14,9 @@ from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.api.errors import MalformedResponse, RequestRejected, ZettleError
 from zinv_tui.api.models import parse_whole_number
 from zinv_tui.api.retry import parse_retry_after
-from zinv_tui.service.balance_feed import BalanceFeedError, decode_balances
-from zinv_tui.service.low_stock_feed import LowStockFeedError, decode_low_stock
+from zinv_tui.api.v1.balances import BalanceFeedError, decode_balances
+from zinv_tui.api.v1.catalogue import CatalogueError, decode_products
+from zinv_tui.api.v1.low_stock import LowStockFeedError, decode_low_stock
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -99,23 +100,19 @@ def test_the_lean_decoders_refuse_absurd_balances_and_levels_at_once(balance: st
         '{"customLowStockLevelsForProducts":[{"productUuid":"p","customLowStockLevelForVariants":'
         f'[{{"variantUuid":"v","customLowStockLevel":{balance}}}]}}]}}'
     )
-    from zinv_tui.service.catalogue import Catalogue
-
     with pytest.raises(LowStockFeedError):
-        decode_low_stock(levels.encode(), {}, Catalogue())
+        decode_low_stock(levels.encode())
     assert time.perf_counter() - started < 0.1
 
 
 def test_the_lean_decoders_refuse_deeply_nested_json() -> None:
     """Nested where a field is skipped (msgspec recurses there, and raised RecursionError)."""
-    from zinv_tui.service.catalogue import Catalogue, CatalogueError
-
     with pytest.raises(BalanceFeedError):
         decode_balances(b'{"x":' + NESTED + b',"variants":[]}')
     with pytest.raises(LowStockFeedError):
-        decode_low_stock(b'{"x":' + NESTED + b"}", {}, Catalogue())
+        decode_low_stock(b'{"x":' + NESTED + b"}")
     with pytest.raises(CatalogueError):
-        Catalogue.decode(b'[{"uuid":"p","x":' + NESTED + b"}]")
+        decode_products(b'[{"uuid":"p","x":' + NESTED + b"}]")
 
 
 @pytest.mark.parametrize("value", ["1_0", "١٢", "inf", "1e999", "Fri, 31 Dec 99999 23:59:59 GMT"])
@@ -149,7 +146,7 @@ async def test_a_body_labelled_gzip_that_is_not_becomes_malformed_response(sandb
             assert proxy.count("GET", LOCATIONS) == 2  # a read: tried again once
             proxy.on("GET", INVENTORY, forward_then(headers={"Content-Encoding": "gzip"}))
             with pytest.raises(MalformedResponse):
-                await client.get_store_balances_raw()
+                await client.get_store_balances()
             # A real gzip body still reads.
             proxy.on(
                 "GET",

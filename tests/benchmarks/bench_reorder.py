@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
-from zinv_tui.service import InventoryService, ReorderParams, open_local_client, reorder_desk
+from zinv_tui.service import ReorderParams, reorder_desk
 
 SCREEN_SIZES = ((80, 24), (120, 40))
 
@@ -99,79 +100,83 @@ async def measure(
     url: str, api_key: str, folder: Path, runs: int, screen: bool = True
 ) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    async with open_local_client(url, api_key) as client:
-        service = InventoryService(client, folder / "state", poll_interval=3600)
-        start = time.perf_counter()
-        await service.start(require_load=True)
-        rows.append(("service start (balances, catalogue)", f"{time.perf_counter() - start:.1f} s"))
-        rows.append(("tracked variants", f"{len(service.rows):,}"))
-        desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
-        before = client.stats.requests
-        start = time.perf_counter()
-        result = await desk.refresh_sales()
-        rows.append(
-            (
-                "first read of the history (backfill)",
-                f"{time.perf_counter() - start:.1f} s, {result.new_receipts:,} receipts, "
-                f"{client.stats.requests - before} requests",
-            )
+    service = open_inventory(
+        ShopAccess.local(url, api_key), state_dir=folder / "state", poll_interval=3600
+    )
+    client = service.backend.client  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    await service.start(require_load=True)
+    rows.append(("service start (balances, catalogue)", f"{time.perf_counter() - start:.1f} s"))
+    rows.append(("tracked variants", f"{len(service.rows):,}"))
+    desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
+    before = client.stats.requests
+    start = time.perf_counter()
+    result = await desk.refresh_sales()
+    rows.append(
+        (
+            "first read of the history (backfill)",
+            f"{time.perf_counter() - start:.1f} s, {result.new_receipts:,} receipts, "
+            f"{client.stats.requests - before} requests",
         )
-        before = client.stats.requests
-        start = time.perf_counter()
-        again = await desk.refresh_sales()
-        rows.append(
-            (
-                "incremental read, nothing new",
-                f"{client.stats.requests - before} request(s), {again.new_receipts} new, "
-                f"{(time.perf_counter() - start) * 1000:.0f} ms",
-            )
+    )
+    before = client.stats.requests
+    start = time.perf_counter()
+    again = await desk.refresh_sales()
+    rows.append(
+        (
+            "incremental read, nothing new",
+            f"{client.stats.requests - before} request(s), {again.new_receipts} new, "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms",
         )
-        desk.observe_stock()
-        params = ReorderParams()
-        rows.append(
-            (
-                "reorder list, sales read from the file",
-                median_times(
-                    lambda: (desk.history.forget_cached_reads(), desk.reorder_lines(params)), runs
-                ),
-            )
+    )
+    desk.observe_stock()
+    params = ReorderParams()
+    rows.append(
+        (
+            "reorder list, sales read from the file",
+            median_times(
+                lambda: (desk.history.forget_cached_reads(), desk.reorder_lines(params)), runs
+            ),
         )
-        lines = desk.reorder_lines(params)
-        rows.append(("reorder list lines", f"{len(lines):,}"))
-        rows.append(
-            (
-                "reorder list, sales already read (median)",
-                median_times(lambda: desk.reorder_lines(params), runs),
-            )
+    )
+    lines = desk.reorder_lines(params)
+    rows.append(("reorder list lines", f"{len(lines):,}"))
+    rows.append(
+        (
+            "reorder list, sales already read (median)",
+            median_times(lambda: desk.reorder_lines(params), runs),
         )
-        rows.append(("observe today's stock (median)", median_times(desk.observe_stock, runs)))
-        rows.append(("stock value (median)", median_times(desk.stock_value, runs)))
-        if screen:
-            for size in SCREEN_SIZES:
-                times = await screen_open_times(service, size, runs + 1)
-                (cold, cold_cpu), warm = times[0], times[1:]
-                rows.append(
-                    (
-                        f"Reorder screen o -> rows painted, {size[0]}x{size[1]}, first",
-                        f"{cold * 1000:.0f} ms (CPU {cold_cpu * 1000:.0f} ms; target 1000 ms)",
-                    )
+    )
+    rows.append(("observe today's stock (median)", median_times(desk.observe_stock, runs)))
+    rows.append(("stock value (median)", median_times(desk.stock_value, runs)))
+    if screen:
+        for size in SCREEN_SIZES:
+            times = await screen_open_times(service, size, runs + 1)
+            (cold, cold_cpu), warm = times[0], times[1:]
+            rows.append(
+                (
+                    f"Reorder screen o -> rows painted, {size[0]}x{size[1]}, first",
+                    f"{cold * 1000:.0f} ms (CPU {cold_cpu * 1000:.0f} ms; target 1000 ms)",
                 )
-                rows.append(
-                    (
-                        f"Reorder screen o -> rows painted, {size[0]}x{size[1]}, again (median)",
-                        f"{statistics.median(t for t, _ in warm) * 1000:.0f} ms "
-                        f"(CPU {statistics.median(c for _, c in warm) * 1000:.0f} ms)",
-                    )
+            )
+            rows.append(
+                (
+                    f"Reorder screen o -> rows painted, {size[0]}x{size[1]}, again (median)",
+                    f"{statistics.median(t for t, _ in warm) * 1000:.0f} ms "
+                    f"(CPU {statistics.median(c for _, c in warm) * 1000:.0f} ms)",
                 )
-        await service.stop()
-    async with open_local_client(url, api_key) as fresh:
-        service = InventoryService(fresh, folder / "state", poll_interval=3600)
-        desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
-        await desk.history.refresh()
-        rows.append(
-            ("incremental read, nothing new, new process", f"{fresh.stats.requests} request(s)")
-        )
-        await service.stop()
+            )
+    await service.stop()
+    service = open_inventory(
+        ShopAccess.local(url, api_key), state_dir=folder / "state", poll_interval=3600
+    )
+    fresh = service.backend.client  # type: ignore[attr-defined]
+    desk = reorder_desk(service, zone=ZoneInfo("Europe/London"))
+    await desk.history.refresh()
+    rows.append(
+        ("incremental read, nothing new, new process", f"{fresh.stats.requests} request(s)")
+    )
+    await service.stop()
     return rows
 
 

@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 VARIANTS_PER_PRODUCT = 2.5  # the demo generator's average
 TARGETS = {
     "diff_ms": 5.0,
@@ -59,24 +61,28 @@ async def _worker(url: str, api_key: str, state_dir: str, repeat: int) -> dict[s
     rss_imports_before = _status_mb("VmRSS")
     from uuid import UUID
 
+    from zinv_tui.tuning import tune_process
+
+    tune_process()  # as the program does at its entry point
+
     from zinv_tui.api import ApiEndpoints, ZettleClient
-    from zinv_tui.api.models import LocationType, MovementRequest, StockChange
-    from zinv_tui.service import InventoryService, RowDiff
+    from zinv_tui.api.models import MovementRequest, StockChange
+    from zinv_tui.api.pipeline import BytesSink
+    from zinv_tui.build import ShopAccess, open_inventory
+    from zinv_tui.service import PlaceKind, RowDiff
 
     rss_imports = _status_mb("VmRSS")
     endpoints = ApiEndpoints.single(url)
     result: dict[str, Any] = {"rss_imports_mb": rss_imports, "rss_python_mb": rss_imports_before}
-    async with (
-        ZettleClient(api_key, endpoints=endpoints) as client,
-        ZettleClient(api_key, endpoints=endpoints) as other,
-    ):
-        service = InventoryService(
-            client,
-            Path(state_dir),
+    async with ZettleClient(api_key, endpoints=endpoints) as other:
+        service = open_inventory(
+            ShopAccess(SecretStr(api_key), endpoints),
+            state_dir=Path(state_dir),
             poll_interval=3600,
             full_refresh_every=1e9,
             catalogue_every=1e9,
         )
+        client: ZettleClient = service.backend.client  # type: ignore[attr-defined]
         delivered: list[int] = []
 
         def on_diff(diff: RowDiff) -> None:  # what a UI does first: look at every changed row
@@ -105,8 +111,8 @@ async def _worker(url: str, api_key: str, state_dir: str, repeat: int) -> dict[s
         result["idle_cpu_ms"] = statistics.median(idle_cpu) * 1000
         result["idle_bytes"] = statistics.median(idle_bytes)
 
-        store = service.locations[LocationType.STORE].uuid
-        supplier = service.locations[LocationType.SUPPLIER].uuid
+        store = UUID(service.locations[PlaceKind.STORE].uuid)
+        supplier = UUID(service.locations[PlaceKind.SUPPLIER].uuid)
         keys = sorted(service.rows)[:100]
         changed_cpu, changed_bytes, diff_ms = [], [], []
         for round_ in range(repeat):
@@ -148,7 +154,7 @@ async def _worker(url: str, api_key: str, state_dir: str, repeat: int) -> dict[s
         result["rss_steady_mb"] = _status_mb("VmRSS")
         result["rss_peak_mb"] = _status_mb("VmHWM")  # before the baseline below allocates
 
-        payload = await client.get_store_balances_raw()
+        payload = (await client.get_store_balances_into(BytesSink)).getvalue()
         result["payload_bytes"] = len(payload)
         loads = []
         for _ in range(repeat):

@@ -214,22 +214,24 @@ def build_baseline_screen() -> Any:
 
 async def measure(variant: str, info: dict[str, str], runs: int) -> dict[str, Any]:
     """Everything for one table variant, in this (fresh) process."""
+    from zinv_tui.tuning import tune_process
+
+    tune_process()  # as the program does at its entry point
+
     import httpx
 
-    from zinv_tui.api import ApiEndpoints, ZettleClient
-    from zinv_tui.service import InventoryService
+    from zinv_tui.build import ShopAccess, open_inventory
     from zinv_tui.ui.app import ZinvApp
 
     clock = FrameClock()
     state_dir = Path(tempfile.mkdtemp(prefix=f"bench-ui-{variant}-"))
-    client = ZettleClient(
-        info["api_key"],
-        endpoints=ApiEndpoints.single(info["url"]),
-        client_id=info["client_id"],
-        requests_per_second=None,
-        timeout=120,
+    service = open_inventory(
+        ShopAccess.local(info["url"], info["api_key"], info["client_id"]),
+        state_dir=state_dir,
+        poll_interval=3600,
+        full_refresh_every=1e9,
+        client_options={"timeout": 120},
     )
-    service = InventoryService(client, state_dir, poll_interval=3600, full_refresh_every=1e9)
     started = time.perf_counter()
     await service.start(require_load=True)
     service_load = time.perf_counter() - started
@@ -319,7 +321,6 @@ async def measure(variant: str, info: dict[str, str], runs: int) -> dict[str, An
             await clock.settle(time.perf_counter(), require=False)
     current, peak = rss_mb()
     await service.stop()
-    await client.aclose()
     results.update(
         first_paint=first_paint,
         diff_100=[painted for painted, _ in diffs],

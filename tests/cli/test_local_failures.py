@@ -71,6 +71,23 @@ def test_the_app_reports_a_damaged_journal_through_the_same_service_call(
     assert len(list(path.parent.glob("outbox.sqlite.damaged-*"))) == 1
 
 
+def test_a_journal_from_a_newer_release_is_refused_in_plain_words_and_kept(
+    zinv_dirs, run_cli, monkeypatch
+):
+    path = recorded_journal(zinv_dirs)
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA user_version = 99")  # what a later release would have written
+    raw.close()
+    before = path.read_bytes()
+    result = run_cli("history")
+    assert_plain(result, 1, "written by a newer version of zinv-tui", "Upgrade zinv-tui")
+    monkeypatch.setenv("ZINV_API_KEY", "not-used-the-journal-fails-first")
+    monkeypatch.setenv("ZINV_BASE_URL", "http://127.0.0.1:9")
+    assert_plain(run_cli(), 1, "written by a newer version of zinv-tui")  # the TUI's launcher
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("outbox.sqlite.damaged-*"))
+
+
 def test_history_reads_while_another_process_holds_the_write_lock(zinv_dirs, run_cli):
     path = recorded_journal(zinv_dirs)
     holder = sqlite3.connect(path, isolation_level=None)

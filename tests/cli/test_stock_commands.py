@@ -116,3 +116,14 @@ def test_bad_arguments_exit_2(sandbox, use_sandbox, run_cli):
     assert run_cli("balances", "--format", "xml").code == 2
     assert run_cli("balances", "--poll-interval", "0").code == 2
     assert run_cli("locations", "--profile", "nope").code == 2
+
+
+def test_the_catalogue_is_cached_in_the_cache_dir_not_the_state_dir(
+    sandbox, use_sandbox, run_cli, zinv_dirs
+):
+    use_sandbox(sandbox)
+    assert run_cli("balances", "--format", "json").code == 0
+    cached = list(zinv_dirs.cache.rglob("catalogue.msgpack"))
+    assert [path.parent.name for path in cached] == ["default"]  # the profile's cache dir
+    assert not list(zinv_dirs.state.rglob("catalogue.msgpack"))
+    assert list(zinv_dirs.state.rglob("outbox.sqlite"))  # the journal stays in the state dir

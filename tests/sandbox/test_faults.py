@@ -126,6 +126,18 @@ def test_throttle_allows_four_per_second(sandbox_factory) -> None:
     assert statuses == [200] * 8
 
 
+def test_throttle_rate_scales_the_bucket(sandbox_factory) -> None:
+    info = sandbox_factory(products=5, throttle=True)
+    assert _faults(info, throttle_rate=40.0)["throttle_rate"] == 40.0
+    with authed_client(info) as client:
+        client.get("/organizations/self/locations")  # the token
+        time.sleep(0.1)  # the bucket refills: 40 a second
+        burst = [client.get("/organizations/self/locations").status_code for _ in range(60)]
+    assert burst[:30] == [200] * 30 and 429 in burst
+    for bad in (0, -1, 1001):
+        assert httpx.post(f"{info.url}/sandbox/faults", json={"throttle_rate": bad}).is_error
+
+
 def test_drop_before_commit_is_a_transport_error_and_applies_nothing(sandbox_factory) -> None:
     info = sandbox_factory(products=10)
     with authed_client(info) as client:

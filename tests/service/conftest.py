@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from zinv_tui.api import ApiEndpoints, ZettleClient
+from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import InventoryService
 
@@ -19,24 +20,41 @@ def make_client(info: SandboxInfo, **options: Any) -> ZettleClient:
     return ZettleClient(info.api_key, endpoints=ApiEndpoints.single(info.url), **options)
 
 
-@asynccontextmanager
-async def running_service(
+def sandbox_service(
     info: SandboxInfo, state_dir: Path, client_options: dict | None = None, **options: Any
-) -> AsyncIterator[InventoryService]:
-    """A started service (fast settings unless overridden), stopped and closed afterwards."""
+) -> InventoryService:
+    """A service on the sandbox through the composition root (fast settings unless overridden);
+    stopping it closes its client."""
     options.setdefault("poll_interval", 30.0)
     options.setdefault("retry_base", 0.05)
     options.setdefault("retry_max", 0.5)
     options.setdefault("max_backoff", 1.0)
     options.setdefault("user", "tester")
     client_options = {"backoff_base": 0.02, "backoff_cap": 0.2, **(client_options or {})}
-    async with make_client(info, **client_options) as client:
-        service = InventoryService(client, state_dir, **options)
+    return open_inventory(
+        ShopAccess.local(info.url, info.api_key),
+        state_dir=state_dir,
+        client_options=client_options,
+        **options,
+    )
+
+
+def client_of(service: InventoryService) -> ZettleClient:
+    """The Zettle client under a service's (v1) backend, to act behind its back."""
+    return service.backend.client  # type: ignore[attr-defined, no-any-return]
+
+
+@asynccontextmanager
+async def running_service(
+    info: SandboxInfo, state_dir: Path, client_options: dict | None = None, **options: Any
+) -> AsyncIterator[InventoryService]:
+    """A started service (fast settings unless overridden), stopped and closed afterwards."""
+    service = sandbox_service(info, state_dir, client_options, **options)
+    try:
         await service.start(require_load=True)
-        try:
-            yield service
-        finally:
-            await service.stop()
+        yield service
+    finally:
+        await service.stop()
 
 
 def ledger(info: SandboxInfo) -> list[dict[str, Any]]:

@@ -13,24 +13,21 @@ from pathlib import Path
 
 import httpx
 
-from zinv_tui.api import ApiEndpoints, ZettleClient
-from zinv_tui.service import InventoryService, MovementIntent, Reason
+from zinv_tui.build import ShopAccess, open_inventory
+from zinv_tui.service import MovementIntent, Reason
 
 
 async def main(url: str, api_key: str, state_dir: str, count: int, faults: str) -> None:
-    client = ZettleClient(
-        api_key,
-        endpoints=ApiEndpoints.single(url),
-        requests_per_second=None,
-        max_retries=1,
-        backoff_base=0.01,
-        backoff_cap=0.05,
+    service = open_inventory(
+        ShopAccess.local(url, api_key),
+        state_dir=Path(state_dir),
+        poll_interval=0.2,
+        max_batch=3,
+        retry_base=0.02,
+        retry_max=0.1,
+        client_options={"max_retries": 1, "backoff_base": 0.01, "backoff_cap": 0.05},
     )
-    async with client:
-        service = InventoryService(
-            client, Path(state_dir), poll_interval=0.2, max_batch=3, retry_base=0.02, retry_max=0.1
-        )
-        await service.start(require_load=True)
+    async with service:
         print("loaded", flush=True)
         async with httpx.AsyncClient() as admin:
             (await admin.post(f"{url}/sandbox/faults", json=json.loads(faults))).raise_for_status()

@@ -15,13 +15,16 @@ import pytest
 from tests.api.canned_http import CannedServer, reply, token_reply
 from tests.service.conftest import make_client
 from zinv_tui.api import ApiEndpoints, ZettleClient
-from zinv_tui.service.balance_feed import (
-    BalanceAnswer,
+from zinv_tui.api.pipeline import BytesSink
+from zinv_tui.api.v1.backend import ZettleV1Backend
+from zinv_tui.api.v1.balances import (
     BalanceFeedError,
     BalanceLine,
     SnapshotStream,
     decode_balances,
 )
+from zinv_tui.api.v1.balances import StoreBalances as BalanceAnswer
+from zinv_tui.service.backend import Place, PlaceKind
 from zinv_tui.service.rows import RowDiff
 from zinv_tui.service.status import SyncState
 from zinv_tui.service.sync import SyncEngine
@@ -101,7 +104,7 @@ LINES = [line(uuid(i // 3), uuid(1000 + i), str(i * 7 - 20)) for i in range(40)]
 
 async def test_the_sandbox_snapshot_streams_over_http_as_it_decodes_whole(sandbox) -> None:
     async with make_client(sandbox) as client:
-        body = await client.get_store_balances_raw()
+        body = (await client.get_store_balances_into(BytesSink)).getvalue()
         received = client.stats.bytes_received
         decoder = await client.get_store_balances_into(
             lambda: SnapshotStream(Lines(), flush_at=512)
@@ -191,9 +194,17 @@ def test_a_layout_with_no_cuts_is_decoded_whole_at_the_end() -> None:
     [
         (b"", "unreadable"),
         (b"not json", "unreadable"),
-        (b'{"variants":[{"productUuid":"a","variantUuid":"b","balance":"x"}]}', "whole number"),
+        (
+            json.dumps(
+                {"variants": [{"productUuid": uuid(1), "variantUuid": uuid(2), "balance": "x"}]}
+            ).encode(),
+            "whole number",
+        ),
         (b'{"variants":"nope"}', "unreadable"),
-        (b'{"variants":[{"productUuid":"a","balance":"1"}]}', "variantUuid"),
+        (
+            json.dumps({"variants": [{"productUuid": uuid(1), "balance": "1"}]}).encode(),
+            "variantUuid",
+        ),
     ],
 )
 def test_unreadable_answers_raise_a_clear_error(body: bytes, words: str) -> None:
@@ -237,7 +248,12 @@ async def test_the_engine_reports_a_malformed_snapshot_in_plain_words_and_its_by
             view = InventoryView()
             diffs: list[RowDiff] = []
             engine = SyncEngine(
-                client, view, asyncio.Lock(), uuid(0), emit=diffs.append, on_state=lambda: None
+                ZettleV1Backend(client),
+                view,
+                asyncio.Lock(),
+                Place(uuid(0), PlaceKind.STORE),
+                emit=diffs.append,
+                on_state=lambda: None,
             )
             assert await engine.poll(full=True) is None
             assert engine.state is SyncState.STALE and not view.rows and not diffs

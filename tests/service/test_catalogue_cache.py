@@ -7,12 +7,12 @@ from pathlib import Path
 
 import msgspec
 
-from tests.service.test_catalogue_stream import library, shape
+from tests.service.test_catalogue_stream import decoded, library, shape
 from zinv_tui.service.catalogue import Catalogue
 
 
 def test_round_trip_shares_equal_texts(tmp_path: Path) -> None:
-    catalogue = Catalogue.decode(json.dumps(library(50)).encode(), '"v7"')
+    catalogue = decoded(json.dumps(library(50)).encode(), '"v7"')
     path = tmp_path / "cache" / "catalogue.msgpack"
     catalogue.save(path)
     loaded = Catalogue.load(path)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from zinv_tui.api.models import LocationType
-from zinv_tui.service import OutboxStatus, Reason, UndoRefused
+from zinv_tui.service import OutboxStatus, PlaceKind, Reason, UndoRefused
 from zinv_tui.service.csv_export import write_history_csv
 from zinv_tui.service.journal import EntryDraft, OutboxJournal
 
-S, SUP, BIN = LocationType.STORE, LocationType.SUPPLIER, LocationType.BIN
+S, SUP, BIN = PlaceKind.STORE, PlaceKind.SUPPLIER, PlaceKind.BIN
 
 
 def draft(
@@ -63,7 +62,7 @@ def test_file_is_wal_with_full_sync_and_records_survive_reopening(tmp_path: Path
         and entries[0].group_uuid == entries[1].group_uuid
     )
     assert all(e.status is OutboxStatus.PENDING and e.user == "ana" for e in entries)
-    assert again.pending_changes() == {("p1", "v1"): 3, ("p1", "v2"): 3}
+    assert again.pending_changes("store-uuid") == {("p1", "v1"): 3, ("p1", "v2"): 3}
     again.close()
 
 
@@ -90,6 +89,21 @@ def test_a_batch_is_stable_until_settled_even_across_reopening(tmp_path: Path) -
     assert journal.entry(entries[1].id).status is OutboxStatus.ACKNOWLEDGED
     assert journal.counts() == (2, 0)
     journal.close()
+
+
+def test_a_refusal_that_names_its_culprit_splits_only_the_rest(journal: OutboxJournal) -> None:
+    entries = journal.record([draft("v1"), draft("v2"), draft("v3")], user="")
+    batch = journal.next_batch(10)
+    assert batch is not None
+    refused, singles = journal.refuse(batch.id, "v2 is not tracked", only={entries[1].id})
+    assert [e.id for e in refused] == [entries[1].id]
+    assert refused[0].status is OutboxStatus.NEEDS_ATTENTION
+    assert refused[0].last_error == "v2 is not tracked"
+    assert [[e.id for e in single.entries] for single in singles] == [
+        [entries[0].id],
+        [entries[2].id],
+    ]
+    assert journal.counts() == (2, 1)
 
 
 def test_refused_batches_are_split_and_the_culprit_needs_attention(journal: OutboxJournal) -> None:

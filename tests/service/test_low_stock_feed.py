@@ -1,4 +1,5 @@
-"""The lean low-stock decoder: Zettle's read shape to ``{(product, variant): (level, alert)}``."""
+"""The lean low-stock decoder and the settings made of it: Zettle's read shape to
+``{(product, variant): (level, alert)}``, keyed with the rows' own strings."""
 
 from __future__ import annotations
 
@@ -7,9 +8,20 @@ import uuid
 
 import pytest
 
+from zinv_tui.api.v1.backend import low_stock_lines
+from zinv_tui.api.v1.low_stock import LowStockFeedError
+from zinv_tui.api.v1.low_stock import decode_low_stock as decode_answer
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
-from zinv_tui.service.low_stock_feed import LowStockFeedError, decode_low_stock
-from zinv_tui.service.rows import StockRow
+from zinv_tui.service.low_stock import LowStockSetting, low_stock_settings
+from zinv_tui.service.rows import RowKey, StockRow
+
+
+def decode_low_stock(
+    payload: bytes, rows: dict[RowKey, StockRow], catalogue: Catalogue
+) -> dict[RowKey, LowStockSetting]:
+    """The settings a low-stock answer stands for, as the service keeps them."""
+    return low_stock_settings(low_stock_lines(decode_answer(payload)), rows, catalogue)
+
 
 P1, P2, P3 = (str(uuid.uuid4()) for _ in range(3))
 V1, V2, V3, V4 = (str(uuid.uuid4()) for _ in range(4))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from zinv_tui.api.models import LocationType
-from zinv_tui.service import MovementIntent, Reason, StockRow, parse_quantity
+from zinv_tui.service import MovementIntent, PlaceKind, Reason, StockRow, parse_quantity
 from zinv_tui.service.movements import MAX_QUANTITY, plan_movements, store_change
 
 KEY = ("p1", "v1")
 OTHER = ("p1", "v2")
 
-S, SUP, BIN, SOLD = LocationType.STORE, LocationType.SUPPLIER, LocationType.BIN, LocationType.SOLD
+S, SUP, BIN, SOLD = PlaceKind.STORE, PlaceKind.SUPPLIER, PlaceKind.BIN, PlaceKind.SOLD
 
 
 def rows(balance: int = 10, pending: int = 0) -> dict:

@@ -38,6 +38,11 @@ def ledger_matches_journal(info, service: InventoryService) -> tuple[Counter, Co
     return expected, got
 
 
+SPEED = 5.0
+"""Zettle's time, scaled for the test: the client's limiter and the sandbox's throttle both allow
+SPEED x 4 requests a second (their ratio, what the outbox meets, is the real one)."""
+
+
 @pytest.mark.timeout(120)
 async def test_500_movements_through_5xx_latency_throttling_and_drops(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40, seed=11, fault_seed=3)
@@ -46,12 +51,18 @@ async def test_500_movements_through_5xx_latency_throttling_and_drops(sandbox_fa
         info,
         tmp_path,
         max_batch=25,
-        poll_interval=0.3,
-        client_options={"requests_per_second": 4.0, "max_retries": 0},  # outbox retries
+        poll_interval=0.3 / SPEED,  # polls interleave with the sends as in real time
+        client_options={"requests_per_second": 4.0 * SPEED, "max_retries": 0},  # outbox retries
     ) as service:
         keys = sorted(service.rows)[:12]
         set_faults(
-            info, error_rate=0.2, latency_ms=5, throttle=True, drop_rate=0.05, drop_phase="both"
+            info,
+            error_rate=0.2,
+            latency_ms=5,
+            throttle=True,
+            throttle_rate=4.0 * SPEED,
+            drop_rate=0.05,
+            drop_phase="both",
         )
         intents = []
         for i in range(100):  # a stream: 100 record calls of 5 movements, sent as they come

@@ -24,10 +24,12 @@ from tests.service.conftest import (
     set_faults,
 )
 from tests.service.test_outbox_faults import ledger_matches_journal
-from zinv_tui.api.models import LocationType, MovementRequest, StockChange
+from zinv_tui.api.models import MovementRequest, StockChange
+from zinv_tui.api.v1.backend import ZettleV1Backend
 from zinv_tui.service import OutboxStatus, Reason
+from zinv_tui.service.backend import PlaceKind
 from zinv_tui.service.journal import EntryDraft, OutboxJournal
-from zinv_tui.service.outcome import dump_balances, locations_to_read, read_balances
+from zinv_tui.service.outcome import dump_balances, places_to_read, read_balances
 
 WORKER = Path(__file__).with_name("outbox_worker.py")
 
@@ -136,8 +138,8 @@ async def test_batch_sent_before_a_crash_is_not_trusted_on_replay(sandbox_factor
     info = sandbox_factory(products=10)
     async with running_service(info, tmp_path) as service:
         key = next(iter(service.rows))
-        store = str(service.locations[LocationType.STORE].uuid)
-        supplier = str(service.locations[LocationType.SUPPLIER].uuid)
+        store = service.locations[PlaceKind.STORE].uuid
+        supplier = service.locations[PlaceKind.SUPPLIER].uuid
     journal = OutboxJournal(tmp_path / "outbox.sqlite")
     draft = EntryDraft(
         Reason.RESTOCK,
@@ -146,8 +148,8 @@ async def test_batch_sent_before_a_crash_is_not_trusted_on_replay(sandbox_factor
         "",
         "",
         "",
-        LocationType.SUPPLIER,
-        LocationType.STORE,
+        PlaceKind.SUPPLIER,
+        PlaceKind.STORE,
         supplier,
         store,
         5,
@@ -159,7 +161,9 @@ async def test_batch_sent_before_a_crash_is_not_trusted_on_replay(sandbox_factor
     async with make_client(info) as client:
         # What the sender does just before its PUT: read the balances it will change, count the
         # attempt with them.
-        reference = await read_balances(client, batch.entries, locations_to_read(batch.entries))
+        reference = await read_balances(
+            ZettleV1Backend(client), batch.entries, places_to_read(batch.entries)
+        )
         assert journal.begin_attempt(batch.id, dump_balances(reference)) == 0
         journal.close()
         # The crashed process's PUT reached Zettle; its answer never came back.

@@ -22,8 +22,14 @@ import pytest
 
 from tests.odd_server import OddProxy, Reply, answer, forward_then
 from tests.service.conftest import ledger, running_service, server_store_balances
-from zinv_tui.api.models import LocationType
-from zinv_tui.service import InventoryService, MovementIntent, OutboxStatus, Reason, SyncState
+from zinv_tui.service import (
+    InventoryService,
+    MovementIntent,
+    OutboxStatus,
+    PlaceKind,
+    Reason,
+    SyncState,
+)
 from zinv_tui.service.journal import EntryDraft, OutboxJournal
 
 pytestmark = pytest.mark.timeout(60)
@@ -305,9 +311,9 @@ async def test_a_lease_left_by_a_killed_sender_does_not_hold_the_batch(
         key = sorted(service.rows)[0]
     journal = OutboxJournal(tmp_path / "outbox.sqlite")
     draft = EntryDraft(
-        Reason.RESTOCK, key, "", "", "", "", LocationType.SUPPLIER, LocationType.STORE,
-        str(service.locations[LocationType.SUPPLIER].uuid),
-        str(service.locations[LocationType.STORE].uuid), 2, 2, None,
+        Reason.RESTOCK, key, "", "", "", "", PlaceKind.SUPPLIER, PlaceKind.STORE,
+        str(service.locations[PlaceKind.SUPPLIER].uuid),
+        str(service.locations[PlaceKind.STORE].uuid), 2, 2, None,
     )  # fmt: skip
     journal.record([draft], user="killed")
     batch = journal.next_batch(10)

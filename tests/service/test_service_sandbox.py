@@ -11,20 +11,22 @@ import httpx
 import pytest
 
 from tests.service.conftest import (
+    client_of,
     ledger,
     make_client,
     pos_sale,
     running_service,
+    sandbox_service,
     server_store_balances,
     set_faults,
 )
-from zinv_tui.api.models import LocationType
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 from zinv_tui.service import (
     InventoryService,
     MovementIntent,
     MovementRejected,
     OutboxStatus,
+    PlaceKind,
     Reason,
     RowDiff,
     ServiceNotReady,
@@ -55,7 +57,7 @@ async def test_initial_load_joins_catalogue_and_fills_zero_balances(sandbox_fact
         assert any(r.low_stock_level is not None or r.low_stock_alert for r in rows.values())
         untracked = service.untracked_products()
         assert untracked and not any(str(p.uuid) == k[0] for p in untracked for k in rows)
-        assert set(service.locations) == set(LocationType)
+        assert set(service.locations) == set(PlaceKind)
         path = tmp_path / "balances.csv"
         assert service.export_balances_csv(path) == len(rows)
         assert len(list(csv.DictReader(path.open()))) == len(rows)
@@ -89,7 +91,7 @@ async def test_movements_reach_the_ledger_once_and_show_at_once(sandbox_factory,
         history = service.history()
         assert [e.reason for e in history] == [Reason.SET_COUNT, Reason.SALE, Reason.RESTOCK]
         assert all(e.status is OutboxStatus.ACKNOWLEDGED and e.user == "tester" for e in history)
-        assert history[0].from_type is LocationType.STORE and history[0].to_type is LocationType.BIN
+        assert history[0].from_type is PlaceKind.STORE and history[0].to_type is PlaceKind.BIN
         assert history[0].quantity == 4 and history[2].note == "delivery 42"
         assert all(e.sent_as is None for e in entries)  # not yet batched when recorded
         sent_as = {e.sent_as for e in history}
@@ -200,7 +202,7 @@ async def test_undo_posts_the_opposite_movement_once(sandbox_factory, tmp_path):
         service.journal_check_undo(restock.id)  # acknowledged: can be undone
         (undo,) = await service.undo(restock.id)
         assert undo.reason is Reason.UNDO and undo.undo_of == restock.id
-        assert (undo.from_type, undo.to_type) == (LocationType.STORE, LocationType.SUPPLIER)
+        assert (undo.from_type, undo.to_type) == (PlaceKind.STORE, PlaceKind.SUPPLIER)
         with pytest.raises(UndoRefused, match="already undone"):
             await service.undo(restock.id)
         await service.flush(10)
@@ -219,7 +221,7 @@ async def test_low_stock_and_tracking_changes(sandbox_factory, tmp_path):
         await service.set_low_stock([key], 9, True)
         assert (service.rows[key].low_stock_level, service.rows[key].low_stock_alert) == (9, True)
         async with make_client(info) as other:
-            store = service.locations[LocationType.STORE].uuid
+            store = service.locations[PlaceKind.STORE].uuid
             levels = await other.get_product_low_stock_levels(store, key[0])
         assert any(
             str(v.variant_uuid) == key[1] and v.custom_low_stock_level == 9
@@ -233,7 +235,7 @@ async def test_low_stock_and_tracking_changes(sandbox_factory, tmp_path):
         await service.stop_tracking([product.uuid])
         assert not any(k[0] == str(product.uuid) for k in service.rows)
         assert str(product.uuid) in {str(p.uuid) for p in service.untracked_products()}
-        sold = await service.location_balances(LocationType.SOLD)
+        sold = await service.location_balances(PlaceKind.SOLD)
         assert isinstance(sold, dict)
 
 
@@ -285,26 +287,25 @@ async def test_unreachable_server_starts_offline_from_cached_locations(tmp_path,
     async with running_service(info, tmp_path) as service:
         key = next(iter(service.rows))
     gone = SandboxInfo(str(httpx.URL(info.url).copy_with(port=1)), info.api_key, "", "")
-    async with make_client(gone, max_retries=0) as client:
-        service = InventoryService(client, tmp_path, poll_interval=30)
-        await service.start()
-        try:
-            assert service.status.state is SyncState.OFFLINE
-            assert "reach" in (service.status.last_error or "").lower()
-            assert set(service.locations) == set(LocationType)  # cached from the last run
-            assert not service.rows
-            with pytest.raises(ServiceNotReady, match="not loaded"):
-                await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
-        finally:
-            await service.stop()
+    service = sandbox_service(gone, tmp_path, {"max_retries": 0}, poll_interval=30)
+    await service.start()
+    try:
+        assert service.status.state is SyncState.OFFLINE
+        assert "reach" in (service.status.last_error or "").lower()
+        assert set(service.locations) == set(PlaceKind)  # cached from the last run
+        assert not service.rows
+        with pytest.raises(ServiceNotReady, match="not loaded"):
+            await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
+    finally:
+        await service.stop()
 
 
 async def test_polls_never_overlap_and_back_off_on_errors(sandbox_factory, tmp_path):
     info = sandbox_factory(products=5, latency_ms=150)
     async with running_service(info, tmp_path, poll_interval=0.05, max_backoff=2.0) as service:
-        before = service.client.stats.requests
+        before = client_of(service).stats.requests
         await asyncio.sleep(1.0)
-        polls = service.client.stats.requests - before
+        polls = client_of(service).stats.requests - before
         # Re-armed after each poll: at most one per (latency + interval), never a pile-up.
         assert 2 <= polls <= 1.0 / 0.2 + 1, polls
         set_faults(info, latency_ms=0, error_rate=1.0)
@@ -319,7 +320,7 @@ async def test_polls_never_overlap_and_back_off_on_errors(sandbox_factory, tmp_p
 async def test_catalogue_is_cached_with_its_etag(sandbox_factory, tmp_path):
     info = sandbox_factory(products=200)
     async with running_service(info, tmp_path) as service:
-        first = service.client.stats.bytes_received
+        first = client_of(service).stats.bytes_received
         names = {
             key: (row.product_name, row.variant_name, row.sku) for key, row in service.rows.items()
         }
@@ -329,7 +330,7 @@ async def test_catalogue_is_cached_with_its_etag(sandbox_factory, tmp_path):
         assert row in service.find_rows(key[1])
     assert (tmp_path / "catalogue.msgpack").exists()
     async with running_service(info, tmp_path) as service:
-        second = service.client.stats.bytes_received
+        second = client_of(service).stats.bytes_received
         assert {
             k: (r.product_name, r.variant_name, r.sku) for k, r in service.rows.items()
         } == names
@@ -365,13 +366,13 @@ async def test_a_cursor_the_server_refuses_is_dropped_for_a_full_read_at_once(tm
                 fresh = await probe.get_store_balances()
             assert isinstance(fresh.latest, int) and fresh.latest < cursor
 
-            requests = service.client.stats.requests
+            requests = client_of(service).stats.requests
             diff = await service.refresh()  # one poll: refused cursor, then a full read
             assert diff is not None and diff.full
             assert service.rows[key].balance == before  # the old ledger's restock is gone
             assert service.status.state is SyncState.LIVE and service.status.last_error is None
             assert engine.cursor == fresh.latest
-            assert service.client.stats.requests - requests <= 4  # token renewal included
+            assert client_of(service).stats.requests - requests <= 4  # token renewal included
             diff = await service.refresh()
             assert diff is not None and not diff.full  # incremental again, from the new cursor
     finally:
@@ -407,17 +408,17 @@ async def test_a_move_out_of_another_place_shows_its_balance_and_warns_below_zer
     info = sandbox_factory(products=10)
     async with running_service(info, tmp_path) as service:
         key = next(iter(service.rows))
-        zettle = await service.location_balances(LocationType.BIN)
-        in_bin = await service.place_balances(LocationType.BIN)  # nothing waiting: Zettle's
+        zettle = await service.location_balances(PlaceKind.BIN)
+        in_bin = await service.place_balances(PlaceKind.BIN)  # nothing waiting: Zettle's
         assert in_bin == zettle
         out_of_bin = MovementIntent(
             Reason.MOVE,
             key,
             quantity=in_bin.get(key, 0) + 2,
-            from_type=LocationType.BIN,
-            to_type=LocationType.STORE,
+            from_type=PlaceKind.BIN,
+            to_type=PlaceKind.STORE,
         )
-        (plan,) = service.plan([out_of_bin], held={LocationType.BIN: in_bin})
+        (plan,) = service.plan([out_of_bin], held={PlaceKind.BIN: in_bin})
         assert (plan.source_before, plan.source_after) == (in_bin.get(key, 0), -2)
         assert plan.warning is not None and "leaves -2 in BIN" in plan.warning
         (unknown,) = service.plan([out_of_bin])  # the BIN's balances not read: no warning
@@ -426,11 +427,11 @@ async def test_a_move_out_of_another_place_shows_its_balance_and_warns_below_zer
             Reason.MOVE,
             key,
             quantity=1,
-            from_type=LocationType.SUPPLIER,
-            to_type=LocationType.BIN,
+            from_type=PlaceKind.SUPPLIER,
+            to_type=PlaceKind.BIN,
         )
-        supplier = await service.place_balances(LocationType.SUPPLIER)
-        (plan,) = service.plan([from_supplier], held={LocationType.SUPPLIER: supplier})
+        supplier = await service.place_balances(PlaceKind.SUPPLIER)
+        (plan,) = service.plan([from_supplier], held={PlaceKind.SUPPLIER: supplier})
         assert plan.source_after is not None and plan.source_after < 0
         assert plan.warning is None  # SUPPLIER is below zero by design (minus all received)
 
@@ -441,35 +442,41 @@ def test_place_changes_count_what_waits_in_the_outbox(tmp_path):
     try:
         key = ("p1", "v1")
         common = dict(product_name="Mug", variant_name="", sku="M", barcode="", note="")
-        locations = dict(from_location_uuid="a", to_location_uuid="b", balance_before=0)
+        uuid_of = {kind: kind.value.lower() for kind in PlaceKind}
+
+        def locations(from_type: PlaceKind, to_type: PlaceKind) -> dict:
+            return dict(
+                from_type=from_type,
+                to_type=to_type,
+                from_location_uuid=uuid_of[from_type],
+                to_location_uuid=uuid_of[to_type],
+                balance_before=0,
+            )
+
         journal.record(
             [
                 EntryDraft(
                     Reason.DISCARD,
                     key,
                     **common,
-                    from_type=LocationType.STORE,
-                    to_type=LocationType.BIN,
+                    **locations(PlaceKind.STORE, PlaceKind.BIN),
                     quantity=3,
                     store_change=-3,
-                    **locations,
                 ),
                 EntryDraft(
                     Reason.MOVE,
                     key,
                     **common,
-                    from_type=LocationType.BIN,
-                    to_type=LocationType.SOLD,
+                    **locations(PlaceKind.BIN, PlaceKind.SOLD),
                     quantity=1,
                     store_change=0,
-                    **locations,
                 ),
             ],
             user="tester",
         )
         waiting = journal.entries(status=[OutboxStatus.PENDING])
-        assert place_changes(LocationType.BIN, waiting) == {key: 2}
-        assert place_changes(LocationType.SOLD, waiting) == {key: 1}
-        assert place_changes(LocationType.SUPPLIER, waiting) == {}
+        assert place_changes("bin", waiting) == {key: 2}
+        assert place_changes("sold", waiting) == {key: 1}
+        assert place_changes("supplier", waiting) == {}
     finally:
         journal.close()

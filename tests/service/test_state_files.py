@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from zinv_tui.api.models import LocationType
-from zinv_tui.service import OutboxStatus, Reason, state_db
+from zinv_tui.service import OutboxStatus, PlaceKind, Reason, state_db
 from zinv_tui.service.count_store import CountStore
 from zinv_tui.service.journal import OutboxJournal
 from zinv_tui.service.state_db import StateFileDamaged, StateFileError
@@ -208,7 +207,7 @@ def test_values_a_later_version_wrote_are_carried(tmp_path: Path) -> None:
     newest, oldest = journal.entries()
     assert oldest.reason == "TRANSFER" and isinstance(oldest.reason, Reason)
     assert oldest.status == "SUPERSEDED" and oldest.status is not OutboxStatus.PENDING
-    assert oldest.from_type == "WAREHOUSE" and isinstance(oldest.from_type, LocationType)
+    assert oldest.from_type == "WAREHOUSE" and isinstance(oldest.from_type, PlaceKind)
     assert list(Reason) == [reason for reason in Reason if reason != "TRANSFER"]
     assert newest.reason is Reason.RESTOCK
     assert journal.counts() == (1, 0)

@@ -14,16 +14,46 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zinv_tui.service.balance_feed import BalanceFeedError, SnapshotStream, decode_balances
+from zinv_tui.api.v1.balances import BalanceFeedError, SnapshotStream, StoreBalances
+from zinv_tui.api.v1.balances import decode_balances as decode_answer
+from zinv_tui.service.backend import Changes
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.view import InventoryView, SnapshotBuilder
 
-PRODUCTS = [f"p{i}" for i in range(5)]
-VARIANTS = {p: [f"{p}v{j}" for j in range(1 + i % 3)] for i, p in enumerate(PRODUCTS)}
-UNKNOWN = "px"  # tracked, but missing from the catalogue
-UNKNOWN_VARIANT = "pxv0"
+
+def uuid_like(name: str) -> str:
+    """A readable stand-in for a UUID, as long as one (the decoder checks the length)."""
+    return name.ljust(36, "0")
+
+
+PRODUCTS = [uuid_like(f"p{i}") for i in range(5)]
+P0, P1, P2 = PRODUCTS[:3]
+VARIANTS = {p: [uuid_like(f"p{i}v{j}") for j in range(1 + i % 3)] for i, p in enumerate(PRODUCTS)}
+UNKNOWN = uuid_like("px")  # tracked, but missing from the catalogue
+UNKNOWN_VARIANT = uuid_like("pxv0")
 ALL_KEYS = [(p, v) for p in PRODUCTS for v in VARIANTS[p]]
+
+
+class Answer:
+    """A decoded v1 balance answer, applied to a view as the sync engine applies it."""
+
+    def __init__(self, answer: StoreBalances) -> None:
+        self.answer = answer
+        self.variants = answer.variants
+
+    def full(self, view: InventoryView) -> RowDiff:
+        return view.apply_full(self.answer.variants, self.answer.tracked_products)
+
+    def changes(self, view: InventoryView) -> RowDiff:
+        answer = self.answer
+        return view.apply_changes(
+            Changes(answer.variants, answer.tracked_products, answer.untracked_products)
+        )
+
+
+def decode_balances(payload: bytes) -> Answer:
+    return Answer(decode_answer(payload))
 
 
 def catalogue() -> Catalogue:
@@ -79,7 +109,7 @@ class ModelServer:
             tracked = [p for p, s in self.started.items() if s > since]
             untracked = [p for p, s in self.stopped.items() if s > since]
         body = {
-            "locationUuid": "store",
+            "locationUuid": uuid_like("store"),
             "trackedProducts": tracked,
             "untrackedProducts": untracked,
             "variants": [
@@ -182,7 +212,7 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops, chunk: int) -> No
         one.set_catalogue(catalogue())
     assert_same_diff(
         streamed(view, server.answer(None), chunk),
-        twin.apply_full(decode_balances(server.answer(None))),
+        decode_balances(server.answer(None)).full(twin),
     )
     assert_same_view(view, twin)
     cursor = server.seq
@@ -227,14 +257,14 @@ def test_view_follows_the_server_and_diffs_replay_exactly(ops, chunk: int) -> No
                     pending[key] = pending.get(key, 0) + 1
                     twin_edit = twin.add_pending({key: 1})
                 diff = streamed(view, payload, chunk, during)
-                assert_same_diff(diff, twin.apply_full(decode_balances(payload)))
+                assert_same_diff(diff, decode_balances(payload).full(twin))
                 if edits:
                     assert_same_diff(edits[0], twin_edit)
                     replay(replica, edits[0])
                     composed = composed.then(edits[0])
             else:
-                diff = view.apply_changes(decode_balances(payload))
-                assert_same_diff(diff, twin.apply_changes(decode_balances(payload)))
+                diff = decode_balances(payload).changes(view)
+                assert_same_diff(diff, decode_balances(payload).changes(twin))
             cursor = server.seq
             started = view.take_awaiting_products()
             assert started == twin.take_awaiting_products()
@@ -263,7 +293,7 @@ def test_full_snapshot_fills_zeros_and_keeps_unknown_products() -> None:
     server.move(ALL_KEYS[0], 4)
     view = InventoryView()
     view.set_catalogue(catalogue())
-    diff = view.apply_full(decode_balances(server.answer(None)))
+    diff = decode_balances(server.answer(None)).full(view)
     assert diff.full and len(diff.added) == len(view.rows) == len(server.expected())
     assert view.rows[ALL_KEYS[0]].balance == 4
     assert all(view.rows[k].balance == 0 for k in ALL_KEYS[1:] if k[0] in server.tracked)
@@ -273,7 +303,7 @@ def test_full_snapshot_fills_zeros_and_keeps_unknown_products() -> None:
 def test_settle_moves_pending_into_the_balance_once() -> None:
     view = InventoryView()
     view.set_catalogue(catalogue())
-    view.apply_full(decode_balances(ModelServer().answer(None)))
+    decode_balances(ModelServer().answer(None)).full(view)
     key = ALL_KEYS[0]
     view.add_pending({key: 5})
     assert view.rows[key].shown_balance == 5
@@ -285,15 +315,21 @@ def test_settle_moves_pending_into_the_balance_once() -> None:
 
 
 def test_odd_balance_spellings_are_read() -> None:
-    body = (
-        b'{"variants":[{"productUuid":"A","variantUuid":"B","balance":"9.0"},'
-        b'{"productUuid":"a","variantUuid":"c","balance":7}],"latest":3}'
-    )
+    a, b, c = uuid_like("a"), uuid_like("b"), uuid_like("c")
+    body = json.dumps(
+        {
+            "variants": [
+                {"productUuid": a.upper(), "variantUuid": b.upper(), "balance": "9.0"},
+                {"productUuid": a, "variantUuid": c, "balance": 7},
+            ],
+            "latest": 3,
+        }
+    ).encode()
     answer = decode_balances(body)
-    assert [(x.product_uuid, x.balance) for x in answer.variants] == [("A", 9), ("a", 7)]
+    assert [(x.product_uuid, x.balance) for x in answer.variants] == [(a.upper(), 9), (a, 7)]
     view = InventoryView()
-    view.apply_full(answer)
-    assert set(view.rows) == {("a", "b"), ("a", "c")}  # UUIDs lower-cased when not found as sent
+    answer.full(view)
+    assert set(view.rows) == {(a, b), (a, c)}  # UUIDs lower-cased when not found as sent
 
 
 def test_streamed_snapshot_applies_changes_and_reconciles_when_rows_leave() -> None:
@@ -352,11 +388,11 @@ def test_streamed_lines_needing_care_take_the_whole_answer_path() -> None:
             line["variantUuid"] = variant_case(line["variantUuid"])
         odd["variants"].append(odd["variants"][0])  # listed twice
         payload = json.dumps(odd).encode()
-        assert_same_diff(streamed(view, payload, 5), twin.apply_full(decode_balances(payload)))
+        assert_same_diff(streamed(view, payload, 5), decode_balances(payload).full(twin))
         assert_same_view(view, twin)
         assert view.rows[ALL_KEYS[1]].low_stock_level == 3
         payload = server.answer(None)
-        assert_same_diff(streamed(view, payload, 5), twin.apply_full(decode_balances(payload)))
+        assert_same_diff(streamed(view, payload, 5), decode_balances(payload).full(twin))
         assert_same_view(view, twin)
 
 
@@ -365,7 +401,7 @@ def test_rows_a_snapshot_adds_take_settings_and_movements_made_before_it() -> No
     view, twin = InventoryView(), InventoryView()
     for one in (view, twin):
         one.set_catalogue(catalogue())
-        one.apply_full(decode_balances(server.answer(None)))
+        decode_balances(server.answer(None)).full(one)
     later = ALL_KEYS[-1]  # a variant of a product not tracked yet: no row
     assert later not in view.rows
     for one in (view, twin):
@@ -381,7 +417,7 @@ def test_rows_a_snapshot_adds_take_settings_and_movements_made_before_it() -> No
     frame = stream.finish()
     assert [row.key for row in builder.added] == [later] and not builder.odd
     diff = view.commit_snapshot(builder, frame.tracked_products)
-    assert_same_diff(diff, twin.apply_full(decode_balances(payload)))
+    assert_same_diff(diff, decode_balances(payload).full(twin))
     assert_same_view(view, twin)
     row = view.rows[later]
     assert (row.balance, row.pending, row.low_stock_level, row.low_stock_alert) == (3, 2, 4, True)
@@ -393,7 +429,7 @@ def test_an_own_movement_recorded_while_the_snapshot_arrives_is_kept() -> None:
     view, twin = InventoryView(), InventoryView()
     for one in (view, twin):
         one.set_catalogue(catalogue())
-        one.apply_full(decode_balances(server.answer(None)))
+        decode_balances(server.answer(None)).full(one)
     tracked = [key for key in ALL_KEYS if key[0] in server.tracked]
     for key in tracked:
         server.move(key, 5)
@@ -414,7 +450,7 @@ def test_an_own_movement_recorded_while_the_snapshot_arrives_is_kept() -> None:
     twin_during = twin.add_pending({first: -1})
     diff = view.commit_snapshot(builder, frame.tracked_products)
     assert_same_diff(during, twin_during)
-    assert_same_diff(diff, twin.apply_full(decode_balances(payload)))
+    assert_same_diff(diff, decode_balances(payload).full(twin))
     assert_same_view(view, twin)
     assert (view.rows[first].balance, view.rows[first].pending) == (5, -1)
 
@@ -425,11 +461,11 @@ def test_tracked_products_listed_twice_are_not_mistaken_for_ours() -> None:
         view = InventoryView()
         view.set_catalogue(catalogue())
         streamed(view, server.answer(None), 7)
-        assert view.tracked == {"p0", "p1", "p2", UNKNOWN}
+        assert view.tracked == {P0, P1, P2, UNKNOWN}
         odd = json.loads(server.answer(None))
-        odd["trackedProducts"] = ["p0", "p1", "p0", UNKNOWN]  # as many as ours, p2 missing
+        odd["trackedProducts"] = [P0, P1, P0, UNKNOWN]  # as many as ours, p2 missing
         payload = json.dumps(odd).encode()
-        diff = streamed(view, payload, 7) if one_way else view.apply_full(decode_balances(payload))
-        assert view.tracked == {"p0", "p1", UNKNOWN}
-        assert {row.key[0] for row in diff.removed} == {"p2"}
-        assert not [key for key in view.rows if key[0] == "p2"]
+        diff = streamed(view, payload, 7) if one_way else decode_balances(payload).full(view)
+        assert view.tracked == {P0, P1, UNKNOWN}
+        assert {row.key[0] for row in diff.removed} == {P2}
+        assert not [key for key in view.rows if key[0] == P2]

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from textual.pilot import Pilot
 
-from zinv_tui.api import ApiEndpoints, ZettleClient
+from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import InventoryService
 from zinv_tui.ui.app import ZinvApp
@@ -30,24 +30,19 @@ async def shop(
     """A started service on ``info`` (slow polling unless asked: tests refresh explicitly).
 
     The client retries quickly (tiny backoff) so fault tests stay fast."""
-    client = ZettleClient(
-        info.api_key,
-        endpoints=ApiEndpoints.single(info.url),
-        client_id=info.client_id,
-        requests_per_second=None,
-        max_retries=1,
-        backoff_base=0.01,
-        backoff_cap=0.05,
+    service = open_inventory(
+        ShopAccess.local(info.url, info.api_key, info.client_id),
+        state_dir=state_dir,
+        poll_interval=poll_interval,
+        user="tester",
+        retry_base=0.05,
+        client_options={"max_retries": 1, "backoff_base": 0.01, "backoff_cap": 0.05},
     )
-    service = InventoryService(
-        client, state_dir, poll_interval=poll_interval, user="tester", retry_base=0.05
-    )
-    await service.start(require_load=True)
     try:
+        await service.start(require_load=True)
         yield service
     finally:
         await service.stop()
-        await client.aclose()
 
 
 def screen_app(service: InventoryService, **options: Any) -> ZinvApp:

@@ -14,9 +14,10 @@ import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
 
-from zinv_tui.api import ApiEndpoints, ZettleClient
+from zinv_tui import tuning
+from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
-from zinv_tui.service import InventoryService, MovementIntent, Reason
+from zinv_tui.service import MovementIntent, Reason
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.preferences import PREFERENCES_FILE
 from zinv_tui.ui.screens.balances import BalancesScreen
@@ -40,16 +41,15 @@ async def running_app(
     **options: Any,
 ) -> AsyncIterator[tuple[ZinvApp, Pilot]]:
     """The app on a fresh service for ``info``, with its first load on screen."""
-    client = ZettleClient(
-        info.api_key,
-        endpoints=ApiEndpoints.single(info.url),
-        client_id=info.client_id,
-        requests_per_second=None,
-        max_retries=max_retries,
+    service = open_inventory(
+        ShopAccess.local(info.url, info.api_key, info.client_id),
+        state_dir=state_dir,
+        poll_interval=60,
+        retry_base=0.05,
+        client_options={"max_retries": max_retries},
     )
-    service = InventoryService(client, state_dir=state_dir, poll_interval=60, retry_base=0.05)
     options.setdefault("frozen", True)
-    app = ZinvApp(service, on_exit=[client.aclose], **options)
+    app = ZinvApp(service, on_exit=[service.stop], **options)
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: app.service_ready and table(app).row_count > 0)
         yield app, pilot
@@ -80,7 +80,10 @@ def lines(app: ZinvApp) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
-async def test_table_shows_the_sandbox_stock(sandbox: SandboxInfo, tmp_path: Path) -> None:
+async def test_table_shows_the_sandbox_stock(
+    sandbox: SandboxInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tuning, "_tuned", True)  # as the program runs (zinv_tui.cli.entry)
     async with running_app(sandbox, tmp_path) as (app, _pilot):
         service = app.service
         assert isinstance(app.screen, BalancesScreen)
@@ -97,6 +100,14 @@ async def test_table_shows_the_sandbox_stock(sandbox: SandboxInfo, tmp_path: Pat
         assert f"▼ {low} low" in text[0]
         assert gc.get_freeze_count() > 0  # the loaded stock is kept out of full collections
     assert gc.get_freeze_count() == 0  # ... until the app ends
+
+
+async def test_an_app_in_an_untuned_process_freezes_nothing(
+    sandbox: SandboxInfo, tmp_path: Path
+) -> None:
+    assert not tuning.process_tuned()
+    async with running_app(sandbox, tmp_path) as (app, _pilot):
+        assert app.service_ready and gc.get_freeze_count() == 0
 
 
 async def test_markup_looking_name_renders_as_typed(sandbox: SandboxInfo, tmp_path: Path) -> None:

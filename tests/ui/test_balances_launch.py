@@ -61,7 +61,7 @@ async def test_demo_shows_stock_marked_demo_and_keeps_movements(zinv_dirs: Path)
             table = app.screen.table
             key = next(k for k in table.shown_keys() if table.get_row(k).balance > 2)
             before = table.get_row(key).balance
-            client = app.service.client
+            client = app.service.backend.client
             url = str(client.endpoints.inventory_url)
             async with httpx.AsyncClient() as http:
                 answer = await http.post(

@@ -40,7 +40,7 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 150
 
 
 def _url(app: Any) -> str:
-    return str(app.service.client.endpoints.inventory_url)
+    return str(app.service.backend.client.endpoints.inventory_url)
 
 
 def _ready(app: Any) -> Callable[[], bool]:

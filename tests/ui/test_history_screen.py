@@ -9,8 +9,7 @@ from uuid import UUID
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
-from zinv_tui.api.models import LocationType
-from zinv_tui.service import MovementIntent, OutboxStatus, Reason
+from zinv_tui.service import MovementIntent, OutboxStatus, PlaceKind, Reason
 from zinv_tui.ui.screens.columns import fit_label
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog, unused_path
 from zinv_tui.ui.screens.history import HistoryScreen
@@ -72,8 +71,8 @@ async def test_undo_of_a_restock_records_the_opposite_movement(sandbox_factory, 
             await pilot.press("u")
             await settle(pilot)
             assert app.screen is screen
-    store = str(service.locations[LocationType.STORE].uuid)
-    supplier = str(service.locations[LocationType.SUPPLIER].uuid)
+    store = str(service.locations[PlaceKind.STORE].uuid)
+    supplier = str(service.locations[PlaceKind.SUPPLIER].uuid)
     moves = ledger.api_movements(row.variant_uuid)
     assert [(m["fromLocationUuid"], m["toLocationUuid"], m["change"]) for m in moves] == [
         (supplier, store, 4),
@@ -151,7 +150,8 @@ async def test_a_refused_movement_shows_why_and_retry_sends_it_again(sandbox_fac
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
         product = UUID(row.product_uuid)
-        await service.client.stop_tracking(product)  # behind the app's back: Zettle will refuse
+        # Behind the app's back: Zettle will refuse.
+        await service.backend.client.stop_tracking(product)
         await service.record([MovementIntent(Reason.DISCARD, row.key, quantity=1)])
         await service.flush(5)
         app = screen_app(service)
@@ -168,7 +168,7 @@ async def test_a_refused_movement_shows_why_and_retry_sends_it_again(sandbox_fac
             await pilot.press("u")  # nothing to undo: said in words
             await settle(pilot)
             assert app.screen is screen
-            await service.client.start_tracking(product)
+            await service.backend.client.start_tracking(product)
             await pilot.press("r")
             await settle(pilot)
             assert await service.flush(10)
@@ -181,7 +181,7 @@ async def test_a_refused_movement_can_be_dropped(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
-        await service.client.stop_tracking(UUID(row.product_uuid))
+        await service.backend.client.stop_tracking(UUID(row.product_uuid))
         await service.record([MovementIntent(Reason.SALE, row.key, quantity=1)])
         await service.flush(5)
         app = screen_app(service)

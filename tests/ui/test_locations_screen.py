@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop
 
-from zinv_tui.api.models import LocationType
+from zinv_tui.service import PlaceKind
 from zinv_tui.ui.screens.locations import LOCATION_ORDER, LocationsScreen, balance_summary
 
 pytestmark = pytest.mark.timeout(60)
@@ -28,7 +28,7 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
 
             await pilot.press("c")
             await settle(pilot)
-            assert app.clipboard == str(service.locations[LocationType.STORE].uuid)
+            assert app.clipboard == str(service.locations[PlaceKind.STORE].uuid)
             assert any("Copied the STORE" in str(n.message) for n in app._notifications)
 
             store_variants, store_units = balance_summary(
@@ -40,8 +40,8 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
             await pilot.press("down", "down")  # BIN, read from Zettle in a worker
             await settle(pilot)
             await pilot.press("c")
-            assert app.clipboard == str(service.locations[LocationType.BIN].uuid)
-            bin_balances = await service.location_balances(LocationType.BIN)
+            assert app.clipboard == str(service.locations[PlaceKind.BIN].uuid)
+            bin_balances = await service.location_balances(PlaceKind.BIN)
             variants, units = balance_summary(bin_balances)
             assert str(table.get_row_at(2)[2]) == str(variants)
             title = str(screen.query_one("#balances-title").content)

@@ -11,10 +11,9 @@ from uuid import UUID
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
-from zinv_tui.api import ApiEndpoints, ZettleClient
-from zinv_tui.api.models import LocationType
+from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.cli import main as cli_main
-from zinv_tui.service import InventoryService, StockCounts
+from zinv_tui.service import PlaceKind, StockCounts
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.screens.low_stock import LowStockDialog, LowStockScreen, alert_rows, urgency
 from zinv_tui.ui.widgets.status_bar import StatusBar
@@ -25,8 +24,8 @@ pytestmark = pytest.mark.timeout(60)
 
 async def sandbox_level(service, key) -> tuple[int | None, bool]:
     """The level and alert flag Zettle (the sandbox) holds for ``key``."""
-    store = service.locations[LocationType.STORE].uuid
-    answer = await service.client.get_product_low_stock_levels(store, UUID(key[0]))
+    store = service.locations[PlaceKind.STORE].uuid
+    answer = await service.backend.client.get_product_low_stock_levels(store, UUID(key[0]))
     for variant in answer.custom_low_stock_level_for_variants:
         if str(variant.variant_uuid) == key[1]:
             return variant.custom_low_stock_level, variant.low_stock_alert
@@ -275,14 +274,13 @@ async def test_clearing_the_level_of_an_out_row_keeps_it_listed_as_out(sandbox_f
 
 async def test_while_the_stock_loads_the_screens_say_so(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40, latency_ms=400)
-    client = ZettleClient(
-        info.api_key,
-        endpoints=ApiEndpoints.single(info.url),
-        client_id=info.client_id,
-        requests_per_second=None,
+    service = open_inventory(
+        ShopAccess.local(info.url, info.api_key, info.client_id),
+        state_dir=tmp_path,
+        poll_interval=60.0,
+        user="tester",
     )
-    service = InventoryService(client, tmp_path, poll_interval=60.0, user="tester")
-    app = ZinvApp(service, frozen=True, on_exit=[client.aclose])
+    app = ZinvApp(service, frozen=True, on_exit=[service.stop])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert not app.service_ready

@@ -6,9 +6,8 @@ import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 from textual._xterm_parser import XTermParser
 
-from zinv_tui.api.models import LocationType
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
-from zinv_tui.service import OutboxStatus, Reason
+from zinv_tui.service import OutboxStatus, PlaceKind, Reason
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.history import HistoryScreen
@@ -95,7 +94,7 @@ async def test_scanner_burst_adds_then_increments_and_discard_reaches_the_bin(
     async with shop(info, tmp_path) as service:
         row = pick_row(service, with_barcode=True)
         before = row.shown_balance
-        bin_uuid = str(service.locations[LocationType.BIN].uuid)
+        bin_uuid = str(service.locations[PlaceKind.BIN].uuid)
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
@@ -229,8 +228,8 @@ async def test_move_between_two_chosen_locations(sandbox_factory, tmp_path):
             await settle(pilot)
             screen = await open_movement(pilot)
             screen.query_one("#reason").value = Reason.MOVE
-            screen.query_one("#from").value = LocationType.SUPPLIER
-            screen.query_one("#to").value = LocationType.BIN
+            screen.query_one("#from").value = PlaceKind.SUPPLIER
+            screen.query_one("#to").value = PlaceKind.BIN
             await settle(pilot)
             assert screen.has_class("-move")
             screen.query_one(VariantPicker).focus_input()
@@ -245,7 +244,7 @@ async def test_move_between_two_chosen_locations(sandbox_factory, tmp_path):
             assert await service.flush(10)
     moves = ledger.api_movements(row.variant_uuid)
     assert [(m["fromLocationUuid"], m["toLocationUuid"]) for m in moves] == [
-        (str(locations[LocationType.SUPPLIER].uuid), str(locations[LocationType.BIN].uuid))
+        (str(locations[PlaceKind.SUPPLIER].uuid), str(locations[PlaceKind.BIN].uuid))
     ]
 
 
@@ -341,8 +340,8 @@ async def test_reason_and_locations_by_keyboard_alone(sandbox, tmp_path):
             assert app.focused is screen.query_one("#to")
             await pilot.press("enter", "down", "enter")  # BIN -> SOLD
             await settle(pilot)
-            assert screen.query_one("#from").value is LocationType.SUPPLIER
-            assert screen.query_one("#to").value is LocationType.SOLD
+            assert screen.query_one("#from").value is PlaceKind.SUPPLIER
+            assert screen.query_one("#to").value is PlaceKind.SOLD
             assert app.focused is screen.query_one(VariantPicker).input
 
 
@@ -528,7 +527,7 @@ async def test_a_move_out_of_the_bin_below_zero_warns_and_shows_the_bin(sandbox,
     """Walkthrough #6: a move out of BIN took it below zero without a word."""
     async with shop(sandbox, tmp_path) as service:
         row = pick_row(service)
-        in_bin = (await service.location_balances(LocationType.BIN)).get(row.key, 0)
+        in_bin = (await service.location_balances(PlaceKind.BIN)).get(row.key, 0)
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
@@ -536,8 +535,8 @@ async def test_a_move_out_of_the_bin_below_zero_warns_and_shows_the_bin(sandbox,
             await settle(pilot)
             screen = app.screen
             screen.query_one("#reason").value = Reason.MOVE
-            screen.query_one("#from").value = LocationType.BIN
-            screen.query_one("#to").value = LocationType.STORE
+            screen.query_one("#from").value = PlaceKind.BIN
+            screen.query_one("#to").value = PlaceKind.STORE
             screen.lines[0].quantity_input.value = str(in_bin + 3)
             await settle(pilot)
             now = row.shown_balance

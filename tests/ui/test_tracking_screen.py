@@ -12,7 +12,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 async def tracked_in_sandbox(service) -> set[str]:
-    balances = await service.client.get_store_balances()
+    balances = await service.backend.client.get_store_balances()
     return {str(uuid) for uuid in balances.tracked_products}
 
 

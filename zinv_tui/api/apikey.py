@@ -71,7 +71,8 @@ def read_scopes(value: Any) -> tuple[str, ...]:
 
 def claims_from_payload(payload: dict[str, Any]) -> ApiKeyClaims:
     """Pick the claims out of a decoded key (or access token) payload, tolerating odd shapes."""
-    user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
+    found = payload.get("user")
+    user: dict[str, Any] = found if isinstance(found, dict) else {}
     client_id = payload.get("client_id")
     organization = user.get("orgUuid") or payload.get("orgUuid") or payload.get("organizationUuid")
     scopes = read_scopes(payload.get("scope", payload.get("scopes")))

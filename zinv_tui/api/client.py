@@ -13,8 +13,11 @@ Choices where the documentation is ambiguous:
   case).
 - The ``latest`` cursor is opaque: whatever came back is passed back as ``since`` verbatim.
 - Write answers (start tracking, PUT movements, bulk) may come back empty or ``204``: an empty
-  :class:`LocationBalances` is returned rather than an error. For a stock movement that is no proof
-  it was applied: the outbox checks that the answer names every moved variant, else reads.
+  :class:`~zinv_tui.api.v1.balances.LocationBalances` is returned rather than an error. For a stock
+  movement that is no proof it was applied: the backend checks that the answer names every moved
+  variant, else the service reads.
+- Balances, low-stock levels and the Product Library are read by the msgspec decoders of
+  :mod:`zinv_tui.api.v1` (the same ones the app's backend uses): one decoder per payload.
 - A stock movement is never repeated blindly, ``externalUuid`` or not: it is repeated only when
   Zettle provably did not act on it (429, a connection never made, a 401). Otherwise the error goes
   up with ``outcome_unknown`` set, and the caller decides by reading the stock (see
@@ -43,32 +46,38 @@ from zinv_tui.api.models import (
     BalancesForProductsRequest,
     BulkRequest,
     Location,
-    LocationBalances,
-    LocationLowStock,
     LocationType,
     LowStockDeleteRequest,
     LowStockLevelsUpdate,
     LowStockLevelUpdate,
     LowStockVariantRef,
     MovementRequest,
-    Product,
-    ProductLowStock,
     StartTrackingRequest,
 )
 from zinv_tui.api.pipeline import BytesSink, RequestPipeline, SinkT, redact_error
 from zinv_tui.api.purchases import PurchasesApi
 from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter
-from zinv_tui.api.responses import parse_body
+from zinv_tui.api.responses import decode_body, parse_body
 from zinv_tui.api.retry import RetryPolicy
 from zinv_tui.api.stats import ClientStats
+from zinv_tui.api.v1.balances import (
+    LocationBalances,
+    StoreBalances,
+    decode_balances,
+    decode_location_balances,
+)
+from zinv_tui.api.v1.catalogue import decode_products
+from zinv_tui.api.v1.low_stock import (
+    LocationLowStock,
+    ProductLevels,
+    decode_low_stock,
+    decode_product_low_stock,
+)
+from zinv_tui.values.catalogue import CatalogueProduct
 
 T = TypeVar("T")
 
 _LOCATIONS = TypeAdapter(list[Location])
-_BALANCES = TypeAdapter(LocationBalances)
-_LOCATION_LOW_STOCK = TypeAdapter(LocationLowStock)
-_PRODUCT_LOW_STOCK = TypeAdapter(ProductLowStock)
-_PRODUCTS = TypeAdapter(list[Product])
 
 UuidLike = UUID | str
 
@@ -80,16 +89,7 @@ LIMITER_HEADROOM = 0.95
 class ProductsPage:
     """Answer of the Product Library read: the products, or ``not_modified`` for a 304."""
 
-    products: list[Product] | None
-    etag: str | None
-    not_modified: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RawProductsPage:
-    """The Product Library read with its body unparsed: ``body`` is None for a 304."""
-
-    body: bytes | None
+    products: list[CatalogueProduct] | None
     etag: str | None
     not_modified: bool
 
@@ -251,13 +251,30 @@ class ZettleClient:
         except ZettleError as error:  # MalformedResponse: scrub anything echoing a secret
             raise redact_error(error, self._pipeline.secrets()) from None
 
+    def _decode(
+        self,
+        content: bytes | bytearray,
+        decode: Callable[[bytes | bytearray], T],
+        what: str,
+        status: int | None = None,
+    ) -> T:
+        try:
+            return decode_body(content, decode, what=what, status=status)
+        except ZettleError as error:  # MalformedResponse: scrub anything echoing a secret
+            raise redact_error(error, self._pipeline.secrets()) from None
+
+    def _balances(self, response: httpx.Response, what: str) -> LocationBalances:
+        return self._decode(
+            response.content, decode_location_balances, what, status=response.status_code
+        )
+
     def _read_write_answer(self, response: httpx.Response, what: str) -> LocationBalances:
         """The answer of a write; an unreadable one raises MalformedResponse with the 2xx status
         and ``outcome_unknown`` (the write was probably applied, but nothing proves it)."""
         if response.status_code == 204 or not response.content.strip():
             return LocationBalances()
         try:
-            return self._read(response, _BALANCES, what)
+            return self._balances(response, what)
         except ZettleError as error:
             error.outcome_unknown = True
             raise
@@ -281,7 +298,7 @@ class ZettleClient:
 
         Repeatable: switching tracking on twice leaves the same state, so a lost answer is re-asked.
         """
-        body = StartTrackingRequest(product_uuid=_uuid(product_uuid, "product_uuid"))
+        body = StartTrackingRequest(product_uuid=UUID(_uuid(product_uuid, "product_uuid")))
         response = await self._pipeline.request(
             "POST", f"{self._org_path}/inventory", json_body=body.to_wire(), repeatable=True
         )
@@ -343,31 +360,18 @@ class ZettleClient:
         assert sink is not None  # a GET without If-None-Match never answers 304
         return sink
 
-    async def _store_balances_body(self, since: int | str | None) -> bytes:
-        return (await self._store_balances_into(BytesSink, since)).getvalue()
-
-    async def get_store_balances(self, since: int | str | None = None) -> LocationBalances:
+    async def get_store_balances(self, since: int | str | None = None) -> StoreBalances:
         """Non-zero balances of every tracked variant in STORE; with ``since`` (a previous
         ``latest``) only what changed after it."""
-        body = await self._store_balances_body(since)
-        try:
-            return parse_body(body, _BALANCES, what="GET inventory")
-        except ZettleError as error:
-            raise redact_error(error, self._pipeline.secrets()) from None
-
-    async def get_store_balances_raw(self, since: int | str | None = None) -> bytes:
-        """The same call as :meth:`get_store_balances`, body unparsed (for fast paths).
-
-        The body is read into a single buffer (never two copies at once, even for a 9 MB
-        snapshot) and nothing else keeps it: decode it, then let it go.
-        """
-        return await self._store_balances_body(since)
+        body = (await self._store_balances_into(BytesSink, since)).getvalue()
+        return self._decode(body, decode_balances, "GET inventory")
 
     async def get_store_balances_into(
         self, new_sink: Callable[[], SinkT], since: int | str | None = None
     ) -> SinkT:
         """The same call, its body fed to a sink (``write(chunk)``) as it arrives, so a 9 MB
-        snapshot can be decoded without ever being whole in memory. Each attempt (a retry, the
+        snapshot can be decoded without ever being whole in memory (e.g. by
+        :class:`~zinv_tui.api.v1.balances.SnapshotStream`). Each attempt (a retry, the
         documented path after a 404) gets a fresh sink from ``new_sink``; the one that received
         the whole answer is returned."""
         return await self._store_balances_into(new_sink, since)
@@ -376,7 +380,7 @@ class ZettleClient:
         """Balances of one location."""
         location = _uuid(location_uuid, "location_uuid")
         response = await self._get(f"{self._org_path}/inventory/locations/{location}")
-        return self._read(response, _BALANCES, "GET location balances")
+        return self._balances(response, "GET location balances")
 
     async def get_balances_by_type(self, location_type: LocationType | str) -> LocationBalances:
         """Balances of the location of one type (STORE, SOLD, BIN or SUPPLIER)."""
@@ -384,7 +388,7 @@ class ZettleClient:
         response = await self._get(
             f"{self._org_path}/inventory/locations/", params={"type": kind.value}
         )
-        return self._read(response, _BALANCES, "GET balances by location type")
+        return self._balances(response, "GET balances by location type")
 
     async def get_balances_for_products(
         self,
@@ -394,7 +398,7 @@ class ZettleClient:
         """Balances of some products in the location of one type (a POST, but only a read)."""
         body = BalancesForProductsRequest(
             location_type=LocationType(str(location_type).strip().upper()),
-            product_uuids=[_uuid(uuid, "product_uuid") for uuid in product_uuids],
+            product_uuids=[UUID(_uuid(uuid, "product_uuid")) for uuid in product_uuids],
         )
         response = await self._pipeline.request(
             "POST",
@@ -402,7 +406,7 @@ class ZettleClient:
             json_body=body.to_wire(),
             repeatable=True,
         )
-        return self._read(response, _BALANCES, "the balances of products")
+        return self._balances(response, "the balances of products")
 
     async def get_product_balance(
         self, location_uuid: UuidLike, product_uuid: UuidLike
@@ -413,7 +417,7 @@ class ZettleClient:
         response = await self._get(
             f"{self._org_path}/inventory/locations/{location}/products/{product}"
         )
-        return self._read(response, _BALANCES, "GET product balance")
+        return self._balances(response, "GET product balance")
 
     # -- low-stock levels (no organization segment in these paths) ---------------------------------
     # Writes and deletes here set absolute values, so repeating them is harmless: all repeatable.
@@ -441,24 +445,24 @@ class ZettleClient:
         )
 
     async def get_low_stock_levels(self, location_uuid: UuidLike) -> LocationLowStock:
-        """Every custom low-stock level of a location (defaults are not listed)."""
-        response = await self._get(self._low_stock_url(location_uuid, read=True))
-        return self._read(response, _LOCATION_LOW_STOCK, "GET low-stock levels")
-
-    async def get_low_stock_levels_raw(self, location_uuid: UuidLike) -> bytes:
-        """The same call as :meth:`get_low_stock_levels`, body unparsed (thousands of levels
-        are cheaper to decode without pydantic), read into a single buffer."""
+        """Every custom low-stock level of a location (defaults are not listed), read into a
+        single buffer and decoded lean (thousands of levels)."""
         _, body = await self._pipeline.read(self._low_stock_url(location_uuid, read=True))
-        return body
+        return self._decode(body, decode_low_stock, "GET low-stock levels")
 
     async def get_product_low_stock_levels(
         self, location_uuid: UuidLike, product_uuid: UuidLike
-    ) -> ProductLowStock:
+    ) -> ProductLevels:
         """One product's custom low-stock levels in a location."""
         product = _uuid(product_uuid, "product_uuid")
         url = f"{self._low_stock_url(location_uuid, read=True)}/products/{product}"
         response = await self._get(url)
-        return self._read(response, _PRODUCT_LOW_STOCK, "GET product low-stock levels")
+        return self._decode(
+            response.content,
+            decode_product_low_stock,
+            "GET product low-stock levels",
+            status=response.status_code,
+        )
 
     async def delete_low_stock_level(
         self, location_uuid: UuidLike, product_uuid: UuidLike, variant_uuid: UuidLike
@@ -486,14 +490,11 @@ class ZettleClient:
     async def get_products(self, etag: str | None = None) -> ProductsPage:
         """All products (``GET /organizations/{org}/products/v2``); with ``etag``, a 304 answers
         ``not_modified=True`` and no products."""
-        page = await self.get_products_raw(etag)
-        if page.not_modified or page.body is None:
-            return ProductsPage(products=None, etag=page.etag, not_modified=True)
-        try:
-            products = parse_body(page.body, _PRODUCTS, what="GET products")
-        except ZettleError as error:
-            raise redact_error(error, self._pipeline.secrets()) from None
-        return ProductsPage(products=products, etag=page.etag, not_modified=False)
+        sink, new_etag = await self.get_products_into(BytesSink, etag=etag)
+        if sink is None:
+            return ProductsPage(products=None, etag=new_etag, not_modified=True)
+        products = self._decode(sink.getvalue(), decode_products, "GET products")
+        return ProductsPage(products=products, etag=new_etag, not_modified=False)
 
     async def get_products_into(
         self, new_sink: Callable[[], SinkT], etag: str | None = None
@@ -508,18 +509,6 @@ class ZettleClient:
         if response.status_code == 304:
             return None, new_etag or etag
         return sink, new_etag
-
-    async def get_products_raw(self, etag: str | None = None) -> RawProductsPage:
-        """The same call as :meth:`get_products`, body unparsed (a big shop's library is tens of
-        MB: decode it with something leaner than pydantic). Read into a single buffer, as
-        :meth:`get_store_balances_raw`; a 304 answers ``body=None, not_modified=True``."""
-        headers = {"If-None-Match": etag} if etag else None
-        url = f"{self.endpoints.products_url}/organizations/{self.organization}/products/v2"
-        response, body = await self._pipeline.read(url, headers=headers)
-        new_etag = response.headers.get("etag")
-        if response.status_code == 304:
-            return RawProductsPage(body=None, etag=new_etag or etag, not_modified=True)
-        return RawProductsPage(body=body, etag=new_etag, not_modified=False)
 
 
 def _token_claims(token: str) -> ApiKeyClaims | None:

@@ -50,6 +50,18 @@ class ZettleError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def words(self) -> str:
+        """The plain sentence with Zettle's own words added, when it gave some (what a refused
+        movement shows)."""
+        detail = self.developer_message or ""
+        if self.violations:
+            detail = "; ".join(
+                filter(None, [detail, *(v.developer_message or "" for v in self.violations)])
+            )
+        if detail and detail not in self.message:
+            return f"{self.message} ({detail})"
+        return self.message
+
     def __repr__(self) -> str:
         parts = [repr(self.message)]
         if self.status is not None:
@@ -81,6 +93,22 @@ class PermissionDenied(ZettleError):
     default_message = (
         "This API key lacks the READ:PRODUCT/WRITE:PRODUCT scope - "
         f"create a key with both scopes at {KEYS_PAGE}"
+    )
+
+
+PURCHASE_KEYS_PAGE = (
+    "https://my.zettle.com/apps/api-keys?scopes=READ:PRODUCT%20WRITE:PRODUCT%20READ:PURCHASE"
+)
+
+
+class PurchaseScopeMissing(PermissionDenied):
+    """The API key can't read sales (no ``READ:PURCHASE``); stock keeps working without it."""
+
+    default_message = (
+        "This API key can't read sales: it lacks the READ:PURCHASE scope, which the reorder "
+        f"suggestions need. Create a key with READ:PRODUCT, WRITE:PRODUCT and READ:PURCHASE at "
+        f"{PURCHASE_KEYS_PAGE}, then run `zinv-tui login` again (stock, movements and counts "
+        "work without it)"
     )
 
 
@@ -134,6 +162,11 @@ class MalformedResponse(ZettleError):
     default_message = (
         "Zettle sent an answer the app can't read - try again; if it keeps happening, report it"
     )
+
+
+ACCESS_REFUSALS: tuple[type[ZettleError], ...] = (TokenExpired, PermissionDenied, ApiKeyRejected)
+"""Refusals that are the key's fault, not a request's: repeating won't help until the user acts
+(a 401 after a fresh token, a 403, a rejected key)."""
 
 
 def violations_summary(violations: Sequence[Violation], limit: int = 3) -> str:

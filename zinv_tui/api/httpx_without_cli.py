@@ -2,10 +2,13 @@
 
 ``import httpx`` runs ``from ._main import main``, which pulls in click, rich and pygments for the
 ``httpx`` console command: about 5 MB of resident memory and 50 ms at start-up that this app never
-uses. Importing this module first loads httpx with a stand-in for ``httpx._main`` whose ``main``
-loads the real command-line client on first call, so nothing is lost; the stand-in is removed from
-``sys.modules`` at once, so an explicit ``import httpx._main`` still gets the real module.
-Does nothing when httpx is already imported.
+uses. :func:`import_httpx_without_cli` loads httpx with a stand-in for ``httpx._main`` whose
+``main`` loads the real command-line client on first call, so nothing is lost; the stand-in is
+removed from ``sys.modules`` at once, so an explicit ``import httpx._main`` still gets the real
+module. It does nothing when httpx is already imported.
+
+It patches an import for the whole process, so only the program's entry point calls it
+(:func:`zinv_tui.tuning.tune_process`); importing this module changes nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +38,3 @@ def import_httpx_without_cli() -> None:
     finally:
         if sys.modules.get(_CLI_MODULE) is stand_in:
             del sys.modules[_CLI_MODULE]
-
-
-import_httpx_without_cli()

@@ -26,7 +26,7 @@ import io
 import json
 import logging
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -41,10 +41,9 @@ from zinv_tui.api.responses import (
 )
 from zinv_tui.api.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from zinv_tui.api.stats import ClientStats, request_size, response_size
+from zinv_tui.redaction import redact
 
 log = logging.getLogger("zinv_tui.api")
-
-REDACTED = "[redacted]"
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Failures that happen before a single byte of the request left: always safe to repeat."""
@@ -72,18 +71,9 @@ def _without_body(response: httpx.Response) -> httpx.Response:
     return httpx.Response(response.status_code, headers=headers, content=b"")
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``[redacted]``."""
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 def redact_error(error: ZettleError, secrets: Sequence[str]) -> ZettleError:
-    """Scrub secrets from everything an error shows or carries (server text may echo them)."""
-    if not secrets:
-        return error
+    """Scrub secrets from everything an error shows or carries (server text may echo them), by
+    the app's one rule (:func:`zinv_tui.redaction.redact`)."""
     error.message = redact(error.message, secrets)
     error.args = (error.message,)
     if error.developer_message:

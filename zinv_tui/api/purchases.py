@@ -24,7 +24,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from zinv_tui.api.errors import NotFound, PermissionDenied, TokenExpired, ZettleError
+from zinv_tui.api.errors import (
+    NotFound,
+    PermissionDenied,
+    PurchaseScopeMissing,
+    TokenExpired,
+    ZettleError,
+)
 from zinv_tui.api.pipeline import RequestPipeline, redact_error
 from zinv_tui.api.purchase_wire import Purchase, PurchasePage, read_page, read_single
 
@@ -33,20 +39,6 @@ PAGE_LIMIT = 1000
 """The documented maximum page size (always sent: without it Zettle answers the whole window)."""
 MAX_PAGES = 5_000
 """Pages read by one :meth:`PurchasesApi.pages` call at most (5 million purchases)."""
-PURCHASE_KEYS_PAGE = (
-    "https://my.zettle.com/apps/api-keys?scopes=READ:PRODUCT%20WRITE:PRODUCT%20READ:PURCHASE"
-)
-
-
-class PurchaseScopeMissing(PermissionDenied):
-    """The API key can't read sales (no ``READ:PURCHASE``); stock keeps working without it."""
-
-    default_message = (
-        "This API key can't read sales: it lacks the READ:PURCHASE scope, which the reorder "
-        f"suggestions need. Create a key with READ:PRODUCT, WRITE:PRODUCT and READ:PURCHASE at "
-        f"{PURCHASE_KEYS_PAGE}, then run `zinv-tui login` again (stock, movements and counts "
-        "work without it)"
-    )
 
 
 def format_time(moment: datetime) -> str:

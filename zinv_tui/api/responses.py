@@ -8,7 +8,7 @@ HTML page from a proxy, an empty body) is tolerated: the status code alone then 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -117,8 +117,8 @@ def error_from_response(
             return PermissionDenied(message, **details)
         return PermissionDenied(**details)
     if status == 404:
-        message = f"Zettle does not know this item ({detail}) - refresh and try again"
-        return NotFound(message if detail else None, **details)
+        found = f"Zettle does not know this item ({detail}) - refresh and try again"
+        return NotFound(found if detail else None, **details)
     if status in (429, 503):
         details["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
     if status == 429:
@@ -126,8 +126,8 @@ def error_from_response(
     if body.error_type == PRODUCT_NOT_TRACKED and 400 <= status < 500:
         return ProductNotTracked(**details)
     if status in (400, 409, 422):
-        message = f"Zettle refused the request: {detail}" if detail else None
-        return RequestRejected(message, **details)
+        refused = f"Zettle refused the request: {detail}" if detail else None
+        return RequestRejected(refused, **details)
     if status >= 500:
         # The server failed while working on it, perhaps after applying it: a write's fate is open.
         message = f"Zettle had a problem answering (HTTP {status}) - try again in a minute"
@@ -212,5 +212,30 @@ def parse_body(
         raise MalformedResponse(
             f"Zettle sent an answer to {what} the app can't read (not valid JSON) - try again; "
             "if it keeps happening, report it",
+            status=status,
+        ) from None
+
+
+def decode_body(
+    content: bytes | bytearray,
+    decode: Callable[[bytes | bytearray], T],
+    *,
+    what: str,
+    status: int | None = None,
+) -> T:
+    """Decode ``content`` with one of the msgspec decoders of :mod:`zinv_tui.api.v1` (which raise
+    ``ValueError`` saying what is wrong), else raise :class:`MalformedResponse` as
+    :func:`parse_body` does."""
+    if not content.strip():
+        raise MalformedResponse(
+            f"Zettle sent an empty answer to {what} - try again; if it keeps happening, report it",
+            status=status,
+        )
+    try:
+        return decode(content)
+    except ValueError as error:
+        raise MalformedResponse(
+            f"Zettle sent an answer to {what} the app can't read ({_short(str(error), 200)}) - "
+            "try again; if it keeps happening, report it",
             status=status,
         ) from None

@@ -65,13 +65,11 @@ def add_format_argument(parser: argparse.ArgumentParser, default: str = "table")
 
 def open_client(settings: ResolvedSettings, api_key: SecretStr | None = None) -> ZettleClient:
     """A :class:`ZettleClient` for the profile (key: the profile's, unless given)."""
-    from zinv_tui.service.connection import open_client as open_shop_client
+    from zinv_tui.build import access_of
+    from zinv_tui.build import open_client as open_shop_client
 
     key = api_key if api_key is not None else resolve_api_key(settings).value
-    profile = settings.profile
-    return open_shop_client(
-        key, settings.endpoints(), client_id=profile.client_id, timeout=profile.timeout
-    )
+    return open_shop_client(access_of(settings, key))
 
 
 DEADLINE_PER_TIMEOUT = 4

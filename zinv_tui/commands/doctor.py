@@ -213,7 +213,7 @@ async def _token_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Che
 async def _sales_check(client: Any, scopes: Sequence[str], settings: ResolvedSettings) -> Check:
     """``READ:PURCHASE`` (the sales history behind ``zinv-tui reorder``): optional."""
     from zinv_tui.api import READ_PURCHASE, ZettleError
-    from zinv_tui.api.purchases import PURCHASE_KEYS_PAGE
+    from zinv_tui.api.errors import PURCHASE_KEYS_PAGE
 
     fix = (
         f"for reorder suggestions, create a key with READ:PRODUCT, WRITE:PRODUCT and "

@@ -31,7 +31,6 @@ from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.reason_names import RECORDABLE, location_type, names_of, reason_type
 from zinv_tui.commands.session import open_service
-from zinv_tui.commands.variant_codes import CODE_COLUMNS, CodeIndex
 from zinv_tui.redaction import redact
 from zinv_tui.service import (
     MAX_QUANTITY,
@@ -46,6 +45,7 @@ from zinv_tui.service import (
     ServiceNotReady,
     StockRow,
 )
+from zinv_tui.service.codes import CODE_COLUMNS, CodeIndex
 
 DEFAULT_WAIT = 30.0
 ENTRY_COLUMNS = (
@@ -166,8 +166,7 @@ def find_row(known: Mapping[RowKey, StockRow], column: str, code: str) -> StockR
 
 async def require_write_scope(service: InventoryService) -> None:
     """Refuse (exit 3) before recording anything when the key lacks WRITE:PRODUCT."""
-    info = await service.client.fetch_token_info()
-    if info.scopes and "WRITE:PRODUCT" not in info.scopes:
+    if await service.write_access() is False:
         raise CommandError(
             "this API key lacks the WRITE:PRODUCT scope, so Zettle would refuse stock changes; "
             "create a key with READ:PRODUCT and WRITE:PRODUCT at my.zettle.com/apps/api-keys",

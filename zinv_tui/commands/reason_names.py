@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable
 
-from zinv_tui.service import LocationType, Reason
+from zinv_tui.service import PlaceKind, Reason
 
 REASON_NAMES: dict[str, Reason] = {
     "restock": Reason.RESTOCK,
@@ -24,7 +24,7 @@ REASON_NAMES: dict[str, Reason] = {
 }
 RECORDABLE = tuple(reason for reason in Reason if reason is not Reason.UNDO)
 """What ``move`` records (an undo is made from the history, in the app)."""
-LOCATION_NAMES = {kind.value.lower(): kind for kind in LocationType}
+LOCATION_NAMES = {kind.value.lower(): kind for kind in PlaceKind}
 
 
 def _normal(text: str) -> str:
@@ -52,7 +52,7 @@ def reason_type(allowed: Iterable[Reason]) -> Callable[[str], Reason]:
     return parse
 
 
-def location_type(text: str) -> LocationType:
+def location_type(text: str) -> PlaceKind:
     """An argparse ``type=``: a location type (``store``, ``supplier``, ``bin``, ``sold``)."""
     kind = LOCATION_NAMES.get(text.strip().lower())
     if kind is None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import SecretStr
 
-from zinv_tui.commands.context import network_deadline, open_client, within
+from zinv_tui.commands.context import network_deadline, within
 from zinv_tui.config import CredentialsError, ResolvedSettings, resolve_api_key
 from zinv_tui.config.credentials import make_private_dir
 from zinv_tui.service import InventoryService
@@ -32,21 +32,17 @@ async def open_service(
             key = resolve_api_key(settings).value
         except CredentialsError:
             key = _OFFLINE_KEY
+    from zinv_tui.build import inventory_for
+
     make_private_dir(settings.state_dir)
-    async with open_client(settings, key) as client:
-        service = InventoryService(
-            client,
-            state_dir=settings.state_dir,
-            poll_interval=settings.profile.poll_interval,
-            user=settings.profile.user,
-        )
-        try:
-            if online:
-                # The calls stop in time with their own reason; `within` is the safety net.
-                client.set_deadline(network_deadline(settings))
-                async with within(settings, extra=1.0):
-                    await service.start(require_load=True)
-                client.set_deadline(None)
-            yield service
-        finally:
-            await service.stop()
+    service = inventory_for(settings, key)
+    try:
+        if online:
+            # The calls stop in time with their own reason; `within` is the safety net.
+            service.backend.set_deadline(network_deadline(settings))
+            async with within(settings, extra=1.0):
+                await service.start(require_load=True)
+            service.backend.set_deadline(None)
+        yield service
+    finally:
+        await service.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -49,6 +49,7 @@ ALLOWED = {
     "poll_interval": "must be a number of seconds between 1 and 3600",
     "timeout": "must be a number of seconds between 1 and 300",
     "user": "must be a name of 1 to 64 characters (recorded with each movement)",
+    "api_version": "must be v1 (the generation of Zettle's Inventory API to use)",
 }
 """What each profile key accepts; the text of every validation error."""
 
@@ -115,6 +116,8 @@ class ProfileSettings(BaseModel):
     poll_interval: Annotated[float, _seconds(1, 3600)] = 5.0
     timeout: Annotated[float, _seconds(1, 300)] = 15.0
     user: Annotated[str, _text(64)] = Field(default_factory=default_user)
+    api_version: Literal["v1"] = "v1"
+    """Which Zettle Inventory API the app speaks (``v1``; ``v3`` and ``auto`` come later)."""
 
     def effective_urls(self) -> dict[str, str]:
         """The service base URLs, with ``base_url`` (the sandbox shortcut) standing for all."""

@@ -65,6 +65,7 @@ class ZinvSettings(BaseSettings):
     poll_interval: Any = None
     timeout: Any = None
     user: Any = None
+    api_version: Any = None
 
     @classmethod
     def settings_customise_sources(

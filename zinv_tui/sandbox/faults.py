@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from zinv_tui.sandbox.errors import SERVICE_UNAVAILABLE, TOO_MANY_REQUESTS
 
 THROTTLE_RATE = 4.0
-"""Zettle's documented soft limit: requests per second per token."""
+"""Zettle's documented soft limit: requests per second per token (the default ``throttle_rate``)."""
 
 
 class FaultSettings(BaseModel):
@@ -42,6 +42,8 @@ class FaultSettings(BaseModel):
     drop_rate: float = Field(default=0.0, ge=0, le=1)
     drop_phase: Literal["both", "before", "after"] = "both"
     throttle: bool = False
+    throttle_rate: float = Field(default=THROTTLE_RATE, gt=0, le=1000)
+    """Requests per second per token the throttle allows (a test may scale Zettle's time)."""
     token_ttl: int = Field(default=7200, ge=1, le=10 * 365 * 86_400)
     seed: int | None = None
 
@@ -73,16 +75,17 @@ class FaultController:
             raise ValueError(str(error)) from None
         if "seed" in patch:
             self.rng = random.Random(settings.seed)
-        if not settings.throttle:
+        if not settings.throttle or settings.throttle_rate != self.settings.throttle_rate:
             self._buckets.clear()
         self.settings = settings
         return settings
 
     def allow(self, key: str) -> bool:
-        """Token bucket of :data:`THROTTLE_RATE` per second (burst of the same size) per key."""
+        """Token bucket of ``throttle_rate`` per second (burst of the same size) per key."""
         now = time.monotonic()
-        tokens, stamp = self._buckets.get(key, (THROTTLE_RATE, now))
-        tokens = min(THROTTLE_RATE, tokens + (now - stamp) * THROTTLE_RATE)
+        rate = self.settings.throttle_rate
+        tokens, stamp = self._buckets.get(key, (rate, now))
+        tokens = min(rate, tokens + (now - stamp) * rate)
         if tokens < 1:
             self._buckets[key] = (tokens, now)
             return False

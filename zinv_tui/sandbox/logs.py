@@ -41,10 +41,10 @@ class _NoAccessLog(logging.Filter):
         return record.name != "uvicorn.access"
 
 
-class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a record comes (not the one at start-up)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 

@@ -62,18 +62,16 @@ def main() -> int:
         )
         return USAGE
     from zinv_tui import redaction
-    from zinv_tui.service import open_local_client
+    from zinv_tui.build import ShopAccess, open_inventory
     from zinv_tui.ui.launch import DEMO_POLL_INTERVAL, build_app
 
     redaction.install()
-    client = open_local_client(sandbox.url, sandbox.api_key, client_id=sandbox.client_id)
-    app = build_app(
-        client,
+    service = open_inventory(
+        ShopAccess.local(sandbox.url, sandbox.api_key, sandbox.client_id),
         state_dir=sandbox.state_dir,
         poll_interval=DEMO_POLL_INTERVAL,
-        demo=True,
-        on_exit=[client.aclose],
     )
+    app = build_app(service, demo=True)
     app.run()
     return int(app.return_code or 0)
 

@@ -1,24 +1,28 @@
 """The service layer: live STORE stock, an outbox that never loses or doubles, local history.
 
-No Textual here; the UI and the CLI use only the names below. Reference::
+No Textual here, and no Zettle wire format: the service runs on a backend
+(:class:`~zinv_tui.service.backend.StockBackend`, built with the service by :mod:`zinv_tui.build`,
+the composition root). The UI and the CLI use only the names below. Reference::
 
-    from zinv_tui.service import InventoryService, MovementIntent, Reason, open_client
+    from zinv_tui.build import ShopAccess, open_inventory
+    from zinv_tui.service import MovementIntent, PlaceKind, Reason
 
-    client = open_client(api_key, endpoints, client_id=None, timeout=15.0)  # or open_local_client
-    service = InventoryService(client, state_dir=Path(...), poll_interval=5.0, user="ana")
-    await service.start()            # locations, catalogue, low-stock levels, balances; then polls
+    service = open_inventory(ShopAccess(api_key, endpoints), state_dir=Path(...),
+                             cache_dir=Path(...), poll_interval=5.0, user="ana")
+    await service.start()            # places, catalogue, low-stock levels, balances; then polls
     service.rows                     # Mapping[RowKey, StockRow], RowKey = (product_uuid,
                                      #   variant_uuid)
     unsubscribe = service.subscribe(on_diff)    # on_diff(RowDiff) after every change
     service.subscribe_status(on_status)         # on_status(SyncStatus)
     service.status                   # the latest SyncStatus (state, last_success, last_error,
                                      #   counts)
-    service.locations                # {LocationType: Location}
+    service.store                    # the STORE Place shown (uuid, kind, name, default)
+    service.locations                # {PlaceKind: Place} in use; service.places: every place
     await service.refresh(full=False)           # poll now
     service.find_rows("ABC-123")     # rows by exact SKU / barcode / UUID
 
     plans = service.plan([MovementIntent(Reason.RESTOCK, key, quantity=5)])  # before -> after,
-                                     #   errors; held={LocationType.BIN: place_balances(BIN)}
+                                     #   errors; held={PlaceKind.BIN: place_balances(BIN)}
                                      #   adds a move's source place (and its below-zero warning)
     entries = await service.record(intents)     # journal (durable), show at once (row.pending),
                                      #   send; raises MovementRejected(problems) when any line
@@ -37,10 +41,11 @@ No Textual here; the UI and the CLI use only the names below. Reference::
 
     await service.set_low_stock(keys, level=5, alert=True)   # level=None, alert=False clears
     await service.start_tracking(product_uuids) ; await service.stop_tracking(product_uuids)
-    service.untracked_products()     # list[Product] from the catalogue
-    await service.location_balances(LocationType.BIN)   # {RowKey: balance}, read from Zettle
-    await service.place_balances(LocationType.BIN)      # the same plus movements waiting here
-    await service.stop()
+    service.untracked_products()     # list[CatalogueProduct] from the catalogue
+    await service.location_balances(PlaceKind.BIN)      # {RowKey: balance}, read from Zettle
+    await service.place_balances(PlaceKind.BIN)         # the same plus movements waiting here
+    await service.write_access()     # False when the key can't change stock (None: unknown)
+    await service.stop()             # (closes the backend too when open_inventory built it)
 
 Intents (see :mod:`zinv_tui.service.movements` for the direction table):
 
@@ -52,8 +57,10 @@ Intents (see :mod:`zinv_tui.service.movements` for the direction table):
 
 Local file failures: ``InventoryService(...)`` raises :class:`StateFileDamaged` when the journal
 (``outbox.sqlite``) is not a readable database: it was moved aside and the message says where (show
-it; the next start begins an empty journal). Opening, ``record`` and the other writes raise
-:class:`StateFileError` with a plain sentence for a full disk, a busy or unwritable file.
+it; the next start begins an empty journal); :class:`SchemaTooNew` (a :class:`StateFileError`) when
+a newer zinv-tui wrote it (nothing is changed). An older journal is upgraded on opening, after a
+copy beside it (:mod:`zinv_tui.service.journal_schema`). Opening, ``record`` and the other writes
+raise :class:`StateFileError` with a plain sentence for a full disk, a busy or unwritable file.
 
 Undo rules: only ACKNOWLEDGED movements; not an undo (record the movement again instead); not
 twice (an undo that Zettle refused and the user dismissed frees the original again).
@@ -82,10 +89,10 @@ shown balance <= level) or OK; ``StockCounts.of(rows)``, ``StockTally`` (running
 diffs), ``urgency(row)`` (sort key, most urgent first), ``restock_rows(rows)`` (out + low, sorted).
 """
 
-from zinv_tui.api.models import LocationType
-from zinv_tui.api.purchases import PurchaseScopeMissing
-from zinv_tui.service.catalogue import Catalogue
-from zinv_tui.service.connection import open_client, open_local_client
+from zinv_tui.api.errors import PurchaseScopeMissing
+from zinv_tui.service.backend import Place, PlaceKind, StockBackend
+from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
+from zinv_tui.service.codes import CodeIndex
 from zinv_tui.service.counts import (
     CommitPlan,
     CommitResult,
@@ -104,15 +111,10 @@ from zinv_tui.service.counts import (
 from zinv_tui.service.inventory import InventoryService, ServiceNotReady
 from zinv_tui.service.item_detail import DayPoint, EventKind, ItemDetail, ItemEvent
 from zinv_tui.service.journal import HistoryEntry, OutboxEntry, OutboxStatus, UndoRefused
-from zinv_tui.service.movements import (
-    MAX_QUANTITY,
-    MovementIntent,
-    MovementRejected,
-    PlannedMovement,
-    Reason,
-    parse_quantity,
-)
+from zinv_tui.service.journal_schema import SchemaTooNew
+from zinv_tui.service.movements import MovementIntent, MovementRejected, PlannedMovement, Reason
 from zinv_tui.service.purchase_orders import OrderError, OrderLine, OrderStatus, PurchaseOrder
+from zinv_tui.service.quantities import MAX_QUANTITY, parse_quantity, too_large
 from zinv_tui.service.receiving import (
     LineState,
     Receipt,
@@ -145,6 +147,9 @@ from zinv_tui.service.stock_value import StockValue, ValueLine, money
 __all__ = [
     "MAX_QUANTITY",
     "Catalogue",
+    "CatalogueProduct",
+    "CatalogueVariant",
+    "CodeIndex",
     "CommitPlan",
     "CommitResult",
     "CountBook",
@@ -162,7 +167,6 @@ __all__ = [
     "ItemDetail",
     "ItemEvent",
     "LineState",
-    "LocationType",
     "MovementIntent",
     "MovementRejected",
     "OrderError",
@@ -170,6 +174,8 @@ __all__ = [
     "OrderStatus",
     "OutboxEntry",
     "OutboxStatus",
+    "Place",
+    "PlaceKind",
     "PlannedMovement",
     "PurchaseOrder",
     "PurchaseScopeMissing",
@@ -188,10 +194,12 @@ __all__ = [
     "RowDiff",
     "RowKey",
     "SalesProgress",
+    "SchemaTooNew",
     "ServiceNotReady",
     "SettingsError",
     "StateFileDamaged",
     "StateFileError",
+    "StockBackend",
     "StockCounts",
     "StockRow",
     "StockState",
@@ -208,12 +216,11 @@ __all__ = [
     "count_book",
     "money",
     "needs_restock",
-    "open_client",
-    "open_local_client",
     "parse_quantity",
     "reorder_desk",
     "restock_rows",
     "row_state",
     "stock_state",
+    "too_large",
     "urgency",
 ]

@@ -1,4 +1,5 @@
-"""Count sessions on disk: three tables in the profile's ``outbox.sqlite``, beside the journal.
+"""Count sessions on disk: four tables in the profile's ``outbox.sqlite``, beside the journal
+(their schema and its migrations: :mod:`zinv_tui.service.journal_schema`).
 
 A second connection to the journal's file (WAL lets both read and write), so the journal's class
 stays untouched and a count draft lives where the design puts local state. Every scan is
@@ -12,72 +13,24 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-from zinv_tui.service.state_db import Transaction, open_state_db
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS count_sessions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    scope TEXT NOT NULL,                 -- adhoc | filtered | full
-    scope_filter TEXT NOT NULL DEFAULT '',
-    blind INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL DEFAULT 'open', -- open | committing | committed | abandoned
-    created REAL NOT NULL,
-    created_by TEXT NOT NULL DEFAULT '',
-    closed REAL,
-    closed_by TEXT NOT NULL DEFAULT '',
-    scope_lines INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS count_lines (
-    session_id INTEGER NOT NULL REFERENCES count_sessions(id),
-    product_uuid TEXT NOT NULL,
-    variant_uuid TEXT NOT NULL,
-    product_name TEXT NOT NULL DEFAULT '',
-    variant_name TEXT NOT NULL DEFAULT '',
-    sku TEXT NOT NULL DEFAULT '',
-    barcode TEXT NOT NULL DEFAULT '',
-    in_scope INTEGER NOT NULL DEFAULT 0,  -- listed when the count started (full / filtered)
-    counted INTEGER,                      -- NULL: not counted
-    expected INTEGER,                     -- live balance when first counted
-    first_counted REAL,
-    last_counted REAL,
-    note TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (session_id, product_uuid, variant_uuid)
-);
-CREATE TABLE IF NOT EXISTS count_scans (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id INTEGER NOT NULL REFERENCES count_sessions(id),
-    product_uuid TEXT NOT NULL,
-    variant_uuid TEXT NOT NULL,
-    kind TEXT NOT NULL,                   -- add | set
-    amount INTEGER NOT NULL,
-    code TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    user TEXT NOT NULL DEFAULT '',
-    removed INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS count_lines_counted ON count_lines(session_id, counted);
-CREATE INDEX IF NOT EXISTS count_scans_line ON count_scans(session_id, product_uuid, variant_uuid);
-CREATE TABLE IF NOT EXISTS count_unknown_codes (
-    session_id INTEGER NOT NULL REFERENCES count_sessions(id),
-    code TEXT NOT NULL,
-    times INTEGER NOT NULL DEFAULT 1,
-    last_seen REAL NOT NULL,
-    PRIMARY KEY (session_id, code)
-);
-"""
+from zinv_tui.service.journal_schema import open_outbox_db
+from zinv_tui.service.state_db import Transaction
 
 SESSION_COLUMNS = (
     "id, name, scope, scope_filter, blind, status, created, created_by, closed, closed_by, "
     "(SELECT COUNT(*) FROM count_lines l WHERE l.session_id = s.id AND l.counted IS NOT NULL), "
-    "scope_lines"
+    "scope_lines, place_uuid"
 )
 LINE_COLUMNS = (
     "product_uuid, variant_uuid, product_name, variant_name, sku, barcode, in_scope, counted, "
     "expected, first_counted, last_counted, note"
 )
 SCAN_COLUMNS = "id, product_uuid, variant_uuid, kind, amount, code, created, user"
+
+Row = tuple[Any, ...]
+"""A row as SQLite gives it."""
 
 LineNames = tuple[str, str, str, str]
 """``(product_name, variant_name, sku, barcode)`` as they were when the line was made."""
@@ -88,7 +41,7 @@ class CountStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db = open_state_db(self.path, _SCHEMA)
+        self._db = open_outbox_db(self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -106,13 +59,15 @@ class CountStore:
         blind: bool,
         user: str,
         members: Iterable[tuple[str, str, LineNames]],
+        place_uuid: str | None = None,
     ) -> int:
-        """A new open session with its in-scope variants (uncounted); returns its id."""
+        """A new open session of the STORE place ``place_uuid`` with its in-scope variants
+        (uncounted); returns its id."""
         with self._begin():
             cursor = self._db.execute(
-                "INSERT INTO count_sessions(name, scope, scope_filter, blind, created, created_by) "
-                "VALUES (?,?,?,?,?,?)",
-                (name, scope, scope_filter, int(blind), time.time(), user),
+                "INSERT INTO count_sessions(name, scope, scope_filter, blind, created, created_by, "
+                "place_uuid) VALUES (?,?,?,?,?,?,?)",
+                (name, scope, scope_filter, int(blind), time.time(), user, place_uuid),
             )
             session_id = int(cursor.lastrowid or 0)
             inserted = self._db.executemany(
@@ -126,10 +81,11 @@ class CountStore:
             )
         return session_id
 
-    def session_row(self, session_id: int) -> tuple | None:
-        return self._db.execute(
+    def session_row(self, session_id: int) -> Row | None:
+        row: Row | None = self._db.execute(
             f"SELECT {SESSION_COLUMNS} FROM count_sessions s WHERE id = ?", (session_id,)
         ).fetchone()
+        return row
 
     def status(self, session_id: int) -> str | None:
         """Just the status (cheap: checked before every scan)."""
@@ -138,7 +94,7 @@ class CountStore:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def session_rows(self, statuses: Sequence[str] | None) -> list[tuple]:
+    def session_rows(self, statuses: Sequence[str] | None) -> list[Row]:
         sql = f"SELECT {SESSION_COLUMNS} FROM count_sessions s"
         args: list[object] = []
         if statuses:
@@ -171,14 +127,15 @@ class CountStore:
 
     # -- lines and scans -----------------------------------------------------------------------
 
-    def line_row(self, session_id: int, product: str, variant: str) -> tuple | None:
-        return self._db.execute(
+    def line_row(self, session_id: int, product: str, variant: str) -> Row | None:
+        row: Row | None = self._db.execute(
             f"SELECT {LINE_COLUMNS} FROM count_lines "
             "WHERE session_id = ? AND product_uuid = ? AND variant_uuid = ?",
             (session_id, product, variant),
         ).fetchone()
+        return row
 
-    def line_rows(self, session_id: int) -> list[tuple]:
+    def line_rows(self, session_id: int) -> list[Row]:
         return self._db.execute(
             f"SELECT {LINE_COLUMNS} FROM count_lines WHERE session_id = ? "
             "ORDER BY lower(product_name), lower(variant_name), variant_uuid",
@@ -212,7 +169,9 @@ class CountStore:
             )
             self._recount(session_id, key, expected_now, now)
 
-    def remove_scans(self, session_id: int, scan_ids: Sequence[int] | None, key: tuple[str, str]):
+    def remove_scans(
+        self, session_id: int, scan_ids: Sequence[int] | None, key: tuple[str, str]
+    ) -> None:
         """Mark scans removed (all of the line's when ``scan_ids`` is None) and recount."""
         with self._begin():
             if scan_ids is None:
@@ -241,7 +200,7 @@ class CountStore:
                 (note, session_id, *key),
             )
 
-    def scan_rows(self, session_id: int, limit: int | None) -> list[tuple]:
+    def scan_rows(self, session_id: int, limit: int | None) -> list[Row]:
         sql = (
             f"SELECT {SCAN_COLUMNS} FROM count_scans WHERE session_id = ? AND removed = 0 "
             "ORDER BY id DESC"
@@ -252,12 +211,13 @@ class CountStore:
             args.append(limit)
         return self._db.execute(sql, args).fetchall()
 
-    def scan_row(self, session_id: int, scan_id: int) -> tuple | None:
-        return self._db.execute(
+    def scan_row(self, session_id: int, scan_id: int) -> Row | None:
+        row: Row | None = self._db.execute(
             f"SELECT {SCAN_COLUMNS} FROM count_scans WHERE session_id = ? AND id = ? "
             "AND removed = 0",
             (session_id, scan_id),
         ).fetchone()
+        return row
 
     def note_unknown(self, session_id: int, code: str) -> None:
         with self._begin():

@@ -38,14 +38,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from zinv_tui.service.codes import scanned_code
 from zinv_tui.service.count_store import CountStore, LineNames
 from zinv_tui.service.csv_export import CsvTarget, csv_stream, spreadsheet_text
-from zinv_tui.service.journal import OutboxEntry
-from zinv_tui.service.movements import MAX_QUANTITY, MovementIntent, Reason
+from zinv_tui.service.journal import OUTBOX_FILE, OutboxEntry
+from zinv_tui.service.movements import MovementIntent, Reason
+from zinv_tui.service.quantities import MAX_QUANTITY, too_large
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import stored_time
 
-COUNT_FILE = "outbox.sqlite"
 MAX_NAME_LENGTH = 120
 LAST_SCANS = 50
 
@@ -58,7 +59,7 @@ class CountScope(StrEnum):
     FULL = "full"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # a scope's words, not str.title()
         return {"adhoc": "ad-hoc", "filtered": "filtered", "full": "full"}[self.value]
 
 
@@ -115,6 +116,8 @@ class CountSession:
     closed_by: str
     counted_lines: int
     scope_lines: int
+    place_uuid: str | None = None
+    """The STORE place counted (None: begun before places were kept: the default STORE)."""
 
     @property
     def is_open(self) -> bool:
@@ -260,7 +263,7 @@ class CommitResult:
     entries: list[OutboxEntry]
 
 
-def _session(row: tuple) -> CountSession:
+def _session(row: tuple[Any, ...]) -> CountSession:
     return CountSession(
         id=row[0],
         name=row[1],
@@ -274,10 +277,11 @@ def _session(row: tuple) -> CountSession:
         closed_by=row[9],
         counted_lines=int(row[10]),
         scope_lines=int(row[11]),
+        place_uuid=row[12],
     )
 
 
-def _line(row: tuple) -> CountLine:
+def _line(row: tuple[Any, ...]) -> CountLine:
     return CountLine(
         key=(row[0], row[1]),
         product_name=row[2],
@@ -293,7 +297,7 @@ def _line(row: tuple) -> CountLine:
     )
 
 
-def _scan(row: tuple) -> CountScan:
+def _scan(row: tuple[Any, ...]) -> CountScan:
     return CountScan(
         id=row[0],
         key=(row[1], row[2]),
@@ -334,7 +338,7 @@ class CountBook:
 
     def __init__(self, service: Any, path: Path | str | None = None) -> None:
         self.service = service
-        self._store = CountStore(Path(path) if path else Path(service.state_dir) / COUNT_FILE)
+        self._store = CountStore(Path(path) if path else Path(service.state_dir) / OUTBOX_FILE)
 
     def close(self) -> None:
         self._store.close()
@@ -345,7 +349,14 @@ class CountBook:
 
     @property
     def _rows(self) -> Mapping[RowKey, StockRow]:
-        return self.service.rows
+        rows: Mapping[RowKey, StockRow] = self.service.rows
+        return rows
+
+    @property
+    def _place(self) -> str | None:
+        """The STORE place the service shows (what a count counts), when known."""
+        store = getattr(self.service, "store", None)
+        return getattr(store, "uuid", None)
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -379,7 +390,7 @@ class CountBook:
                     else "Nothing is tracked yet - start tracking products first"
                 )
         session_id = self._store.create_session(
-            name, scope.value, scope_filter, blind, self._user, members
+            name, scope.value, scope_filter, blind, self._user, members, self._place
         )
         return self.session(session_id)
 
@@ -428,10 +439,10 @@ class CountBook:
 
     def resolve(self, code: str) -> StockRow:
         """The tracked variant with this barcode or SKU; :class:`UnknownCode` otherwise."""
-        cleaned = "".join(ch for ch in code if ch.isprintable()).strip()
+        cleaned = scanned_code(code)
         if not cleaned:
             raise CountError("Nothing was scanned")
-        found = self.service.find_rows(cleaned)
+        found: list[StockRow] = self.service.find_rows(cleaned)
         if not found and len(cleaned) % 2 == 0 and cleaned[: len(cleaned) // 2] * 2 == cleaned:
             found = self.service.find_rows(cleaned[: len(cleaned) // 2])  # a doubled scan
         if len(found) == 1:
@@ -471,7 +482,11 @@ class CountBook:
         existing = self._store.line_row(session_id, *key)
         if row is None and existing is None:
             raise CountError("That variant is not tracked - start tracking its product first")
-        names: LineNames = _names(row) if row is not None else tuple(existing[2:6])  # type: ignore[assignment,index]
+        if row is not None:
+            names = _names(row)
+        else:
+            assert existing is not None
+            names = (existing[2], existing[3], existing[4], existing[5])
         expected_now = row.shown_balance if row is not None else None
         self._store.add_scan(session_id, key, names, kind, amount, code, self._user, expected_now)
         return self.line(session_id, key)
@@ -640,6 +655,12 @@ class CountBook:
             session = self.session(session_id)
         if session.status is not CountStatus.OPEN:
             raise CountError(f"Count #{session_id} is {session.status.value}, not open")
+        place = self._place
+        if session.place_uuid is not None and place is not None and session.place_uuid != place:
+            raise CountError(
+                f"Count #{session_id} counts another shop's stock ({session.place_uuid}) - "
+                "switch to that shop to commit it"
+            )
         plan = self.plan_commit(session_id, zero_uncounted=zero_uncounted)
         if plan.drift and not confirm_drift:
             raise DriftNotConfirmed(plan.drift)
@@ -758,7 +779,7 @@ def _check_amount(value: object, minimum: int) -> None:
     if value < minimum:
         raise CountError("Enter a number above 0" if minimum else "Enter a number, 0 or more")
     if value > MAX_QUANTITY:
-        raise CountError(f"{value:,} is more than {MAX_QUANTITY:,} - is that a typo?")
+        raise CountError(too_large(value))
 
 
 _BOOKS: weakref.WeakKeyDictionary[Any, CountBook] = weakref.WeakKeyDictionary()

@@ -8,6 +8,11 @@ glibc also raises its mmap threshold to the largest block freed so far (up to 32
 first 26 MB catalogue body is freed, every later 9 MB balance body lands in the heap, where growing
 it copies and freeing it leaves a hole until the next trim. :func:`map_big_blocks` pins the
 threshold, so a big body is always its own mapping: grown in place, unmapped the moment it is freed.
+
+Both change the whole process, so they are the program's choice, never a library's: only
+:func:`zinv_tui.tuning.tune_process` (called at the program's entry point) pins the threshold and
+switches :func:`release_free_memory` on. Importing this module, or running a service in a process
+that did not ask, changes nothing.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ if sys.platform.startswith("linux"):
         _trim = _mallopt = None
 
 
+_releasing = False
+"""Set by :func:`release_after_big_reads` (the program's tuning): :func:`release_free_memory`
+does nothing otherwise."""
+
+
 def map_big_blocks() -> bool:
     """Pin glibc's mmap threshold at :data:`BIG_BLOCK` (process-wide; idempotent).
 
@@ -45,13 +55,22 @@ def map_big_blocks() -> bool:
     return _mallopt is not None and _mallopt(_M_MMAP_THRESHOLD, BIG_BLOCK) == 1
 
 
+def release_after_big_reads(on: bool = True) -> None:
+    """Let :func:`release_free_memory` work (the program's choice; see the module doc)."""
+    global _releasing
+    _releasing = on
+
+
 def release_free_memory() -> None:
-    """Free young garbage cycles, then hand free heap pages back to the OS where supported.
+    """When the program asked for it: free young garbage cycles, then hand free heap pages back
+    to the OS where supported (else nothing).
 
     The young-generation collection matters: an httpx response sits in a reference cycle with its
     stream, so a 9 MB body would otherwise linger until the next full collection. A full
     ``gc.collect()`` is not done (slow with many objects; the service's own data has no cycles).
     """
+    if not _releasing:
+        return
     gc.collect(1)
     if _trim is not None:
         _trim(0)

@@ -1,8 +1,14 @@
 """``InventoryService``: the one object the UI and the CLI talk to (one per profile).
 
-It owns the view of STORE stock, the sync engine that keeps it current, the journal (outbox and
-history) and the sender that delivers movements. Everything runs on the caller's asyncio loop;
-subscriber callbacks are called synchronously in that loop and must not block.
+It owns the view of one STORE place's stock, the sync engine that keeps it current, the journal
+(outbox and history) and the sender that delivers movements, all on a backend
+(:class:`~zinv_tui.service.backend.StockBackend`: which Zettle API it speaks is the backend's
+business). Everything runs on the caller's asyncio loop; subscriber callbacks are called
+synchronously in that loop and must not block.
+
+Places: the backend names every place (UUID and kind). The service shows one STORE place
+(:attr:`InventoryService.store`: the default STORE) and resolves the other kinds to their place
+(the default one of its kind), so intents speak of kinds and the journal records both.
 """
 
 from __future__ import annotations
@@ -19,22 +25,13 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from zinv_tui.api import ZettleClient
 from zinv_tui.api.errors import ZettleError
-from zinv_tui.api.models import (
-    BulkRequest,
-    Location,
-    LocationType,
-    LowStockLevelUpdate,
-    Product,
-    ProductChange,
-    TrackingStatusChange,
-    carried,
-)
-from zinv_tui.service.catalogue import Catalogue
+from zinv_tui.service.backend import Place, PlaceKind, StockBackend
+from zinv_tui.service.catalogue import Catalogue, CatalogueProduct
+from zinv_tui.service.codes import find_rows
 from zinv_tui.service.csv_export import CsvTarget, write_balances_csv, write_history_csv
-from zinv_tui.service.heap import map_big_blocks
 from zinv_tui.service.journal import (
+    OUTBOX_FILE,
     Batch,
     EntryDraft,
     OutboxEntry,
@@ -52,23 +49,24 @@ from zinv_tui.service.movements import (
 )
 from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
+from zinv_tui.service.sales_history import SalesSource
 from zinv_tui.service.status import SyncState, SyncStatus
 from zinv_tui.service.sync import SyncEngine
 from zinv_tui.service.view import InventoryView
+from zinv_tui.values.open_enums import carried
 
 log = logging.getLogger(__name__)
 
-OUTBOX_FILE = "outbox.sqlite"
 CATALOGUE_FILE = "catalogue.msgpack"
-_LOCATIONS_META = "locations"
-_CHUNK = 100
+PLACES_META = "places"
+"""The journal's meta key for the places last read (so an offline start knows them)."""
 
 DiffCallback = Callable[[RowDiff], None]
 StatusCallback = Callable[[SyncStatus], None]
 
 
 class ServiceNotReady(RuntimeError):
-    """Zettle was not reached yet (no locations known), so movements can't be recorded."""
+    """Zettle was not reached yet (no places known), so movements can't be recorded."""
 
 
 def _default_user() -> str:
@@ -85,31 +83,38 @@ def _uuid_text(value: str | UUID) -> str:
 class InventoryService:
     """Live STORE stock, a durable movement outbox, local history with undo.
 
-    ``poll_interval`` seconds between polls (re-armed after each); ``full_refresh_every`` seconds
-    between full snapshots (safety net); ``catalogue_every`` seconds between ETag catalogue checks
-    (the catalogue is cached with its ETag in ``cache_dir``, default ``state_dir``);
-    ``max_batch`` changes per PUT; ``retry_base``/``retry_max`` the sender's backoff;
-    ``max_backoff`` the poller's.
+    ``backend``: the Zettle API to use (built by :mod:`zinv_tui.build`); ``poll_interval``
+    seconds between polls (re-armed after each); ``full_refresh_every`` seconds between full
+    snapshots (safety net); ``catalogue_every`` seconds between ETag catalogue checks (the
+    catalogue is cached with its ETag in ``cache_dir``, default ``state_dir``); ``max_batch``
+    movements per request; ``retry_base``/``retry_max`` the sender's backoff; ``max_backoff``
+    the poller's; ``sales``: where the reorder desk reads receipts (None: nowhere);
+    ``close_backend``: :meth:`stop` closes the backend too.
     """
 
     def __init__(
         self,
-        client: ZettleClient,
+        backend: StockBackend,
         state_dir: Path | str,
         poll_interval: float = 5.0,
         user: str | None = None,
         *,
         cache_dir: Path | str | None = None,
+        sales: SalesSource | None = None,
+        close_backend: bool = False,
         full_refresh_every: float = 600.0,
         catalogue_every: float = 60.0,
         max_batch: int = MAX_BATCH_SIZE,
         retry_base: float = 1.0,
         retry_max: float = 60.0,
         max_backoff: float = 60.0,
+        paced_full_every: float = 30.0,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError("poll_interval must be above zero seconds")
-        self.client = client
+        self.backend = backend
+        self.sales = sales
+        self._close_backend = close_backend
         self.state_dir = Path(state_dir)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else self.state_dir
         self.user = _default_user() if user is None else user
@@ -119,10 +124,14 @@ class InventoryService:
         self._max_batch = max_batch
         self._retry = (retry_base, retry_max)
         self._max_backoff = max_backoff
+        self._paced_full_every = paced_full_every
         self.journal = OutboxJournal(self.state_dir / OUTBOX_FILE)
-        self._view = InventoryView()
+        self._view = InventoryView(levels_on_rows=backend.capabilities.levels_on_rows)
         self._lock = asyncio.Lock()
-        self._locations: dict[LocationType, Location] = {}
+        self._places: list[Place] = []
+        self.store: Place | None = None
+        """The STORE place whose stock the service shows (the default STORE)."""
+        self._used: dict[PlaceKind, Place] = {}
         self._engine: SyncEngine | None = None
         self._sender: OutboxSender | None = None
         self._task: asyncio.Task[None] | None = None
@@ -138,21 +147,19 @@ class InventoryService:
         """Load locations, catalogue, low-stock levels and balances; start polling and sending.
 
         Offline, it still starts (cached locations, the journal's pending movements) and keeps
-        trying in the background; with ``require_load`` it raises the client's error instead.
+        trying in the background; with ``require_load`` it raises the backend's error instead.
         """
         if self._task is not None:
             return
-        map_big_blocks()  # big answer bodies: one mapping each, returned as soon as freed
-        self._view.pending = self.journal.pending_changes()
         try:
-            await self._load_locations()
+            await self._load_places()
         except ZettleError as error:
-            if require_load or not self._locations:
+            if require_load or not self._places:
                 if require_load:
                     raise
                 self._startup_error = str(error)
                 self._publish_status(SyncState.OFFLINE, str(error))
-        if self._locations:
+        if self._places:
             self._build_workers()
             assert self._engine is not None
             diff = await self._engine.poll(full=True)
@@ -163,7 +170,8 @@ class InventoryService:
         self._task = asyncio.create_task(self._run(), name="inventory-service")
 
     async def stop(self) -> None:
-        """Stop polling and sending (the journal keeps anything not yet sent) and close the file."""
+        """Stop polling and sending (the journal keeps anything not yet sent) and close the file
+        (and the backend, when the service owns it). Harmless to repeat."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -174,6 +182,8 @@ class InventoryService:
         if not self._closed:
             self.journal.close()
             self._closed = True
+            if self._close_backend:
+                await self.backend.aclose()
 
     async def __aenter__(self) -> InventoryService:
         await self.start()
@@ -184,11 +194,11 @@ class InventoryService:
 
     async def _run(self) -> None:
         delay = 1.0
-        while not self._locations:
+        while not self._places:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)
             try:
-                await self._load_locations()
+                await self._load_places()
             except ZettleError as error:
                 self._publish_status(SyncState.OFFLINE, str(error))
         if self._engine is None:
@@ -198,44 +208,62 @@ class InventoryService:
         assert self._engine is not None and self._sender is not None
         await asyncio.gather(self._engine.run(), self._sender.run())
 
-    async def _load_locations(self) -> None:
+    async def _load_places(self) -> None:
         try:
-            locations = await self.client.get_locations()
+            places = await self.backend.places()
         except ZettleError:
-            if not self._locations:
-                self._locations = self._cached_locations()
+            if not self._places:
+                self._use_places(self._cached_places())
             raise
-        chosen: dict[LocationType, Location] = {}
-        for location in locations:
-            if location.type not in chosen or location.default:
-                chosen[location.type] = location
-        missing = [kind.value for kind in LocationType if kind not in chosen]
+        chosen = _places_in_use(places)
+        missing = [kind.value for kind in PlaceKind if kind not in chosen]
         if missing:
             raise ZettleError(f"Zettle reported no {', '.join(missing)} location")
-        self._locations = chosen
+        self._use_places(places)
         self.journal.set_meta(
-            _LOCATIONS_META,
-            json.dumps({kind.value: loc.model_dump(mode="json") for kind, loc in chosen.items()}),
+            PLACES_META,
+            json.dumps(
+                [
+                    {"uuid": p.uuid, "kind": p.kind.value, "name": p.name, "default": p.default}
+                    for p in places
+                ]
+            ),
         )
 
-    def _cached_locations(self) -> dict[LocationType, Location]:
-        """The locations kept from the last time Zettle was reached (empty if none or damaged)."""
-        cached = self.journal.meta(_LOCATIONS_META)
+    def _use_places(self, places: list[Place]) -> None:
+        chosen = _places_in_use(places)
+        if not places or PlaceKind.STORE not in chosen:
+            return
+        self._places = list(places)
+        self._used = chosen
+        if self.store is None:
+            self.store = chosen[PlaceKind.STORE]
+            self._view.pending = self.journal.pending_changes(self.store.uuid)
+
+    def _cached_places(self) -> list[Place]:
+        """The places kept from the last time Zettle was reached (empty if none or damaged)."""
+        cached = self.journal.meta(PLACES_META)
         if not cached:
-            return {}
+            return []
         try:
-            return {
-                carried(LocationType, kind): Location.model_validate(value)
-                for kind, value in json.loads(cached).items()
-            }
-        except (ValueError, TypeError, AttributeError, RecursionError):
-            log.warning("the cached locations are unreadable; waiting for Zettle")
-            return {}
+            return [
+                Place(
+                    uuid=str(UUID(str(item["uuid"]))),
+                    kind=carried(PlaceKind, item["kind"]),
+                    name=str(item.get("name") or ""),
+                    default=bool(item.get("default")),
+                )
+                for item in json.loads(cached)
+            ]
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
+            log.warning("the cached places are unreadable; waiting for Zettle")
+            return []
 
     def _build_workers(self) -> None:
-        store = str(self._locations[LocationType.STORE].uuid)
+        store = self.store
+        assert store is not None
         self._engine = SyncEngine(
-            self.client,
+            self.backend,
             self._view,
             self._lock,
             store,
@@ -246,6 +274,7 @@ class InventoryService:
             full_every=self._full_every,
             catalogue_every=self._catalogue_every,
             max_backoff=self._max_backoff,
+            paced_full_every=self._paced_full_every,
         )
         engine = self._engine
         cache = self.cache_dir / CATALOGUE_FILE
@@ -255,7 +284,7 @@ class InventoryService:
         else:
             engine.catalogue_cache = cache
         self._sender = OutboxSender(
-            self.client,
+            self.backend,
             self.journal,
             self._lock,
             store,
@@ -276,9 +305,18 @@ class InventoryService:
         return self._view.rows
 
     @property
-    def locations(self) -> dict[LocationType, Location]:
-        """The four system locations by type (empty until Zettle was reached once)."""
-        return dict(self._locations)
+    def locations(self) -> dict[PlaceKind, Place]:
+        """The place used for each kind: the shown STORE, and the default SUPPLIER, BIN and SOLD
+        (empty until Zettle was reached once)."""
+        used = dict(self._used)
+        if self.store is not None:
+            used[PlaceKind.STORE] = self.store
+        return used
+
+    @property
+    def places(self) -> list[Place]:
+        """Every place of the shop, as the backend named them (several STOREs with v3)."""
+        return list(self._places)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -326,6 +364,7 @@ class InventoryService:
             sending_unreachable=self._sender.last_error_unreachable if self._sender else False,
             next_poll_in=engine.next_delay if engine else None,
             rows=len(self._view.rows),
+            place_uuid=self.store.uuid if self.store is not None else None,
         )
         if status == self._status:
             return
@@ -343,25 +382,16 @@ class InventoryService:
         return await self._engine.poll(full=full)
 
     def find_rows(self, code: str) -> list[StockRow]:
-        """Rows whose SKU or barcode is exactly ``code`` (SKU ignoring case), or whose UUID is."""
-        wanted = code.strip()
-        if not wanted:
-            return []
-        lowered = wanted.lower()
-        return [
-            row
-            for row in self._view.rows.values()
-            if row.barcode == wanted
-            or (row.sku and row.sku.lower() == lowered)
-            or lowered in (row.variant_uuid, row.product_uuid)
-        ]
+        """Rows whose barcode or SKU is ``code`` (SKU in any case), or whose variant or product
+        UUID is (see :mod:`zinv_tui.service.codes`)."""
+        return find_rows(self._view.rows.values(), code)
 
     # -- movements -------------------------------------------------------------------------------
 
     def plan(
         self,
         intents: Sequence[MovementIntent],
-        held: Mapping[LocationType, Mapping[RowKey, int]] | None = None,
+        held: Mapping[PlaceKind, Mapping[RowKey, int]] | None = None,
     ) -> list[PlannedMovement]:
         """Preview: balance now -> after for each intent, with a plain error for bad ones.
 
@@ -414,14 +444,14 @@ class InventoryService:
     def record_offline(self, intents: Sequence[MovementIntent]) -> list[OutboxEntry]:
         """Journal movements while Zettle can't be reached, to be sent by a later run.
 
-        Variants come from :meth:`known_variants` and the locations from the last time Zettle
-        was reached; the balance before is unknown (not recorded), so a count (which needs it) is
-        refused. Raises :class:`ServiceNotReady` when nothing local knows the locations, and
+        Variants come from :meth:`known_variants` and the places from the last time Zettle was
+        reached; the balance before is unknown (not recorded), so a count (which needs it) is
+        refused. Raises :class:`ServiceNotReady` when nothing local knows the places, and
         :class:`MovementRejected` for bad lines (nothing recorded).
         """
-        if not self._locations:
-            self._locations = self._cached_locations()
-        if not self._locations:
+        if not self._places:
+            self._use_places(self._cached_places())
+        if not self._places:
             raise ServiceNotReady(
                 "This profile has never reached Zettle, so the shop's locations are not known "
                 "here - nothing was recorded"
@@ -440,10 +470,16 @@ class InventoryService:
         drafts = [replace(self._draft(plan), balance_before=None) for plan in plans if plan.moves]
         return self._journal_drafts(drafts)
 
-    def _location_uuid(self, kind: LocationType) -> str:
-        if not self._locations:
-            raise ServiceNotReady("Not connected to Zettle yet - wait until the stock has loaded")
-        return str(self._locations[kind].uuid)
+    def place_of(self, kind: PlaceKind) -> Place:
+        """The place of ``kind`` movements go to or come from (for STORE: the shown one)."""
+        place = self.locations.get(kind)
+        if place is None:
+            if not self._places:
+                raise ServiceNotReady(
+                    "Not connected to Zettle yet - wait until the stock has loaded"
+                )
+            raise MovementRejected([f"This shop has no {kind.value} location"])
+        return place
 
     def _draft(self, plan: PlannedMovement, undo_of: int | None = None) -> EntryDraft:
         row = plan.row
@@ -457,8 +493,8 @@ class InventoryService:
             barcode=row.barcode,
             from_type=plan.from_type,
             to_type=plan.to_type,
-            from_location_uuid=self._location_uuid(plan.from_type),
-            to_location_uuid=self._location_uuid(plan.to_type),
+            from_location_uuid=self.place_of(plan.from_type).uuid,
+            to_location_uuid=self.place_of(plan.to_type).uuid,
             quantity=plan.quantity,
             store_change=plan.store_change,
             balance_before=plan.balance_before,
@@ -466,12 +502,18 @@ class InventoryService:
             undo_of=undo_of,
         )
 
+    def _shown_changes(self, entries: Iterable[OutboxEntry], sign: int = 1) -> dict[RowKey, int]:
+        """What ``entries`` change at the shown STORE place, per variant (times ``sign``)."""
+        changes: dict[RowKey, int] = defaultdict(int)
+        if self.store is None:
+            return changes
+        for entry in entries:
+            changes[entry.key] += sign * entry.change_at(self.store.uuid)
+        return changes
+
     def _journal_drafts(self, drafts: Sequence[EntryDraft]) -> list[OutboxEntry]:
         entries = self.journal.record(drafts, self.user)
-        changes: dict[RowKey, int] = defaultdict(int)
-        for entry in entries:
-            changes[entry.key] += entry.store_change
-        self._emit(self._view.add_pending(changes))
+        self._emit(self._view.add_pending(self._shown_changes(entries)))
         self._publish_status()
         if self._sender is not None:
             self._sender.wake()
@@ -479,7 +521,9 @@ class InventoryService:
 
     def _resync_pending(self) -> None:
         """Keep the overlay equal to the journal's pending entries (a process may share it)."""
-        journal = self.journal.pending_changes()
+        if self.store is None:
+            return
+        journal = self.journal.pending_changes(self.store.uuid)
         if journal == self._view.pending:
             return
         changes = {
@@ -489,10 +533,7 @@ class InventoryService:
         self._emit(self._view.add_pending({k: v for k, v in changes.items() if v}))
 
     async def _settled(self, batch: Batch, balances: dict[RowKey, int] | None) -> None:
-        changes: dict[RowKey, int] = defaultdict(int)
-        for entry in batch.entries:
-            changes[entry.key] += entry.store_change
-        self._emit(self._view.settle(changes, balances or {}))
+        self._emit(self._view.settle(self._shown_changes(batch.entries), balances or {}))
         if balances is None:
             products = sorted({entry.product_uuid for entry in batch.entries})
             try:
@@ -505,15 +546,12 @@ class InventoryService:
         self._publish_status()
 
     def _refused(self, entries: list[OutboxEntry]) -> None:
-        changes: dict[RowKey, int] = defaultdict(int)
-        for entry in entries:
-            changes[entry.key] -= entry.store_change
-        self._emit(self._view.add_pending(changes))
+        self._emit(self._view.add_pending(self._shown_changes(entries, sign=-1)))
         self._publish_status()
 
     async def _product_balances(self, products: Sequence[str]) -> dict[RowKey, int]:
         assert self._engine is not None
-        return await self._engine._product_balances(list(products))
+        return await self._engine.product_balances(list(products))
 
     async def flush(self, wait: float | None = None) -> bool:
         """Send everything pending now, retrying for up to ``wait`` seconds (None: until done).
@@ -532,7 +570,8 @@ class InventoryService:
             sender.wake()  # idle: make sure it looks (e.g. at entries another process recorded)
 
         def too_late() -> bool:  # the next try comes after the wait (Zettle asked for longer)
-            return None not in (deadline, sender.next_try) and sender.next_try > deadline  # type: ignore[operator]
+            next_try = sender.next_try
+            return deadline is not None and next_try is not None and next_try > deadline
 
         async def send() -> None:
             while self.journal.counts()[0] and not too_late():
@@ -616,7 +655,7 @@ class InventoryService:
     async def retry(self, entry_id: int) -> OutboxEntry:
         """Send a needs-attention movement again (e.g. after starting tracking)."""
         entry = self.journal.requeue(entry_id)
-        self._emit(self._view.add_pending({entry.key: entry.store_change}))
+        self._emit(self._view.add_pending(self._shown_changes([entry])))
         self._publish_status()
         if self._sender is not None:
             self._sender.wake()
@@ -628,7 +667,7 @@ class InventoryService:
         self._publish_status()
         return entry
 
-    # -- low stock, tracking, other locations ----------------------------------------------------
+    # -- low stock, tracking, other places ------------------------------------------------------
 
     async def set_low_stock(self, keys: Iterable[RowKey], level: int | None, alert: bool) -> None:
         """Set (or with ``level=None, alert=False`` clear) the low-stock level of variants."""
@@ -637,24 +676,13 @@ class InventoryService:
         if level is not None and level < 0:
             raise ValueError("The low-stock level must be zero or more")
         wanted = list(dict.fromkeys(keys))
-        store = self._location_uuid(LocationType.STORE)
-        for start in range(0, len(wanted), _CHUNK):
-            updates = [
-                LowStockLevelUpdate(
-                    product_uuid=UUID(product),
-                    variant_uuid=UUID(variant),
-                    low_stock_level=level,
-                    low_stock_alert=bool(alert),
-                )
-                for product, variant in wanted[start : start + _CHUNK]
-            ]
-            await self.client.set_low_stock_levels(store, updates)
+        await self.backend.set_low_stock(self.place_of(PlaceKind.STORE), wanted, level, alert)
         self._emit(self._view.set_low_stock({key: (level, bool(alert)) for key in wanted}, False))
 
     async def start_tracking(self, product_uuids: Iterable[str | UUID]) -> None:
         """Switch tracking on; the products' variants join the rows with their balances."""
         products = list(dict.fromkeys(_uuid_text(p) for p in product_uuids))
-        await self._change_tracking(products, TrackingStatusChange.START_TRACKING)
+        await self.backend.set_tracking(products, True)
         async with self._lock:
             fresh = await self._product_balances(products)
             self._emit(self._view.apply_products(products, fresh, tracked=True))
@@ -663,43 +691,42 @@ class InventoryService:
     async def stop_tracking(self, product_uuids: Iterable[str | UUID]) -> None:
         """Switch tracking off; Zettle keeps the balances but hides them, so the rows leave."""
         products = list(dict.fromkeys(_uuid_text(p) for p in product_uuids))
-        await self._change_tracking(products, TrackingStatusChange.STOP_TRACKING)
+        await self.backend.set_tracking(products, False)
         self._emit(self._view.drop_products(products))
         self._publish_status()
 
-    async def _change_tracking(self, products: list[str], change: TrackingStatusChange) -> None:
-        for start in range(0, len(products), _CHUNK):
-            await self.client.bulk_update(
-                BulkRequest(
-                    product_changes=[
-                        ProductChange(product_uuid=UUID(p), tracking_status_change=change)
-                        for p in products[start : start + _CHUNK]
-                    ]
-                )
-            )
-
-    def untracked_products(self) -> list[Product]:
+    def untracked_products(self) -> list[CatalogueProduct]:
         """Catalogue products whose stock is not tracked, by name."""
         tracked = self._view.tracked
         found = [p for p in self._view.catalogue if p.uuid not in tracked]
         found.sort(key=lambda product: product.name.lower())
-        return [product.to_product() for product in found]
+        return found
 
-    async def place_balances(self, location_type: LocationType) -> dict[RowKey, int]:
-        """Balances at a place as this app's movements leave it: Zettle's, plus the movements
-        recorded here and not acknowledged yet (one being delivered right now may count twice;
-        these serve warnings, never the maths of a movement)."""
-        kind = LocationType(location_type)
-        balances = await self.location_balances(kind)
+    async def write_access(self) -> bool | None:
+        """False when the key provably can't change stock (None: it can't be told)."""
+        return await self.backend.write_access()
+
+    async def place_balances(self, kind: PlaceKind) -> dict[RowKey, int]:
+        """Balances at the place of ``kind`` as this app's movements leave it: Zettle's, plus the
+        movements recorded here and not acknowledged yet (one being delivered right now may count
+        twice; these serve warnings, never the maths of a movement)."""
+        place = self.place_of(PlaceKind(kind))
+        balances = await self.backend.place_balances(place)
         waiting = self.journal.entries(status=[OutboxStatus.PENDING])
-        for key, change in place_changes(kind, waiting).items():
+        for key, change in place_changes(place.uuid, waiting).items():
             balances[key] = balances.get(key, 0) + change
         return balances
 
-    async def location_balances(self, location_type: LocationType) -> dict[RowKey, int]:
-        """Balances held in another location (SOLD, BIN, SUPPLIER) or STORE, read from Zettle."""
-        answer = await self.client.get_balances_by_type(LocationType(location_type))
-        return {
-            (str(line.product_uuid), str(line.variant_uuid)): line.balance
-            for line in answer.variants
-        }
+    async def location_balances(self, kind: PlaceKind) -> dict[RowKey, int]:
+        """Balances held at the place of ``kind`` (SOLD, BIN, SUPPLIER, or STORE), read from
+        Zettle."""
+        return await self.backend.place_balances(self.place_of(PlaceKind(kind)))
+
+
+def _places_in_use(places: Sequence[Place]) -> dict[PlaceKind, Place]:
+    """The place used for each kind: the default one, else the first named."""
+    chosen: dict[PlaceKind, Place] = {}
+    for place in places:
+        if place.kind not in chosen or (place.default and not chosen[place.kind].default):
+            chosen[place.kind] = place
+    return chosen

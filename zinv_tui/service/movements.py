@@ -1,7 +1,8 @@
 """Stock maths: what the user means (an intent with a reason) turned into Zettle movements.
 
-Zettle only moves positive amounts between four locations and has no reason field, so the reason
-picks the direction:
+Zettle only moves positive amounts between places (STORE and the SUPPLIER, BIN and SOLD places)
+and has no reason field, so the reason picks the direction (by place kind; the service resolves
+a kind to the place, the shown STORE for STORE):
 
 =====================  ==========================  ======================================
 reason                 movement                    STORE balance
@@ -29,11 +30,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from zinv_tui.api.models import LocationType, parse_whole_number
+from zinv_tui.service.backend import PlaceKind
+from zinv_tui.service.quantities import MAX_QUANTITY, parse_quantity, quantity_problem
 from zinv_tui.service.rows import RowKey, StockRow
+from zinv_tui.values.open_enums import carried
 
-MAX_QUANTITY = 1_000_000
-"""Above this a quantity is refused as a likely typo (a fat-finger "160000" for "16")."""
+__all__ = ["MAX_QUANTITY", "parse_quantity"]  # re-exported: the quantity rule lives in quantities
 
 MAX_NOTE_LENGTH = 500
 
@@ -50,20 +52,20 @@ class Reason(StrEnum):
     UNDO = "UNDO"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # a reason's words, not str.title()
         """Words for the screen: ``"Return to supplier"``."""
         return self.value.replace("_", " ").capitalize()
 
 
-BELOW_ZERO_BY_DESIGN = frozenset({LocationType.SUPPLIER})
+BELOW_ZERO_BY_DESIGN = frozenset({PlaceKind.SUPPLIER})
 """Places whose balance is below zero in the normal course: every restock comes out of SUPPLIER,
 so its balance is minus all stock ever received (a restock never warns; nor does a move from it)."""
 
-FIXED_DIRECTIONS: dict[Reason, tuple[LocationType, LocationType]] = {
-    Reason.RESTOCK: (LocationType.SUPPLIER, LocationType.STORE),
-    Reason.SALE: (LocationType.STORE, LocationType.SOLD),
-    Reason.DISCARD: (LocationType.STORE, LocationType.BIN),
-    Reason.RETURN_TO_SUPPLIER: (LocationType.STORE, LocationType.SUPPLIER),
+FIXED_DIRECTIONS: dict[Reason, tuple[PlaceKind, PlaceKind]] = {
+    Reason.RESTOCK: (PlaceKind.SUPPLIER, PlaceKind.STORE),
+    Reason.SALE: (PlaceKind.STORE, PlaceKind.SOLD),
+    Reason.DISCARD: (PlaceKind.STORE, PlaceKind.BIN),
+    Reason.RETURN_TO_SUPPLIER: (PlaceKind.STORE, PlaceKind.SUPPLIER),
 }
 
 
@@ -83,8 +85,8 @@ class MovementIntent:
     quantity: int | None = None
     count: int | None = None
     counted_against: int | None = None
-    from_type: LocationType | None = None
-    to_type: LocationType | None = None
+    from_type: PlaceKind | None = None
+    to_type: PlaceKind | None = None
     note: str = ""
 
 
@@ -100,8 +102,8 @@ class PlannedMovement:
     balance_before: int
     balance_after: int
     quantity: int
-    from_type: LocationType | None
-    to_type: LocationType | None
+    from_type: PlaceKind | None
+    to_type: PlaceKind | None
     error: str | None = None
     warning: str | None = None
     source_before: int | None = None
@@ -135,66 +137,43 @@ class MovementRejected(ValueError):
         super().__init__("; ".join(self.problems) or "nothing to record")
 
 
-def parse_quantity(text: str | int) -> int:
-    """Read a quantity typed by a person; ``ValueError`` says in a sentence what is wrong."""
-    try:
-        value = parse_whole_number(text)
-    except ValueError:
-        raise ValueError(f"{str(text).strip()!r} is not a whole number") from None
-    if value <= 0:
-        raise ValueError("The quantity must be a whole number above zero")
-    if value > MAX_QUANTITY:
-        raise ValueError(f"{value:,} is more than {MAX_QUANTITY:,} - is that a typo?")
-    return value
-
-
 class PlaceMove(Protocol):
     """What :func:`place_changes` reads of a journal entry."""
 
     @property
     def key(self) -> RowKey: ...
     @property
-    def from_type(self) -> LocationType: ...
+    def from_location_uuid(self) -> str: ...
     @property
-    def to_type(self) -> LocationType: ...
+    def to_location_uuid(self) -> str: ...
     @property
     def quantity(self) -> int: ...
 
 
-def place_changes(place: LocationType, moves: Iterable[PlaceMove]) -> dict[RowKey, int]:
-    """The change of each variant's balance at ``place`` made by ``moves``."""
+def place_changes(place_uuid: str, moves: Iterable[PlaceMove]) -> dict[RowKey, int]:
+    """The change of each variant's balance at the place ``place_uuid`` made by ``moves``."""
     changes: dict[RowKey, int] = {}
     for move in moves:
-        if move.from_type is place:
+        if move.from_location_uuid == place_uuid:
             changes[move.key] = changes.get(move.key, 0) - move.quantity
-        if move.to_type is place:
+        if move.to_location_uuid == place_uuid:
             changes[move.key] = changes.get(move.key, 0) + move.quantity
     return changes
 
 
-def store_change(from_type: LocationType, to_type: LocationType, quantity: int) -> int:
+def store_change(from_type: PlaceKind, to_type: PlaceKind, quantity: int) -> int:
     """The effect of a movement on the STORE balance."""
-    if to_type is LocationType.STORE and from_type is not LocationType.STORE:
+    if to_type is PlaceKind.STORE and from_type is not PlaceKind.STORE:
         return quantity
-    if from_type is LocationType.STORE and to_type is not LocationType.STORE:
+    if from_type is PlaceKind.STORE and to_type is not PlaceKind.STORE:
         return -quantity
     return 0
-
-
-def _quantity_problem(value: object, what: str = "quantity", minimum: int = 1) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"The {what} must be a whole number"
-    if value < minimum:
-        return f"The {what} must be {'zero or more' if minimum == 0 else 'above zero'}"
-    if value > MAX_QUANTITY:
-        return f"The {what} {value:,} is more than {MAX_QUANTITY:,} - is that a typo?"
-    return None
 
 
 def plan_movements(
     intents: Sequence[MovementIntent],
     rows: Mapping[RowKey, StockRow],
-    held: Mapping[LocationType, Mapping[RowKey, int]] | None = None,
+    held: Mapping[PlaceKind, Mapping[RowKey, int]] | None = None,
 ) -> list[PlannedMovement]:
     """Work out every intent against ``rows`` (balances shown, pending included), in order.
 
@@ -202,7 +181,7 @@ def plan_movements(
     that place's now -> after and warns when it leaves the place below zero, as for the shop.
     """
     running: dict[RowKey, int] = {}
-    running_held: dict[tuple[LocationType, RowKey], int] = {}
+    running_held: dict[tuple[PlaceKind, RowKey], int] = {}
     plans: list[PlannedMovement] = []
     for intent in intents:
         row = rows.get(intent.key)
@@ -218,12 +197,12 @@ def plan_movements(
 
 def _with_source(
     plan: PlannedMovement,
-    held: Mapping[LocationType, Mapping[RowKey, int]],
-    running: dict[tuple[LocationType, RowKey], int],
+    held: Mapping[PlaceKind, Mapping[RowKey, int]],
+    running: dict[tuple[PlaceKind, RowKey], int],
 ) -> PlannedMovement:
     """``plan`` with the balance of the place it takes from (not STORE); warns below zero."""
     source = plan.from_type
-    if source is None or source is LocationType.STORE or source not in held:
+    if source is None or source is PlaceKind.STORE or source not in held:
         return plan
     slot = (source, plan.key)
     before = running.get(slot, held[source].get(plan.key, 0))
@@ -233,6 +212,12 @@ def _with_source(
     if after < 0 and after < before and source not in BELOW_ZERO_BY_DESIGN and plan.row:
         warning = f"{plan.row.label}: leaves {after} in {source.value} (below zero)"
     return replace(plan, source_before=before, source_after=after, warning=warning)
+
+
+def _kind(value: PlaceKind | str | None) -> PlaceKind | None:
+    """A kind as given (a name, or a member of another enum of the same names) as a
+    :class:`PlaceKind`."""
+    return None if value is None else carried(PlaceKind, str(value))
 
 
 def _plan_one(intent: MovementIntent, row: StockRow | None, before: int) -> PlannedMovement:
@@ -249,11 +234,15 @@ def _plan_one(intent: MovementIntent, row: StockRow | None, before: int) -> Plan
         return refused("not a tracked variant - start tracking its product first")
     if len(intent.note) > MAX_NOTE_LENGTH:
         return refused(f"the note is longer than {MAX_NOTE_LENGTH} characters")
+    try:
+        intent = replace(intent, from_type=_kind(intent.from_type), to_type=_kind(intent.to_type))
+    except ValueError:
+        return refused("unknown location")
 
     if intent.reason is Reason.SET_COUNT:
-        problem = _quantity_problem(intent.count, "counted balance", minimum=0)
+        problem = quantity_problem(intent.count, "counted balance", minimum=0)
         if problem is None and intent.counted_against is not None:
-            problem = _quantity_problem(
+            problem = quantity_problem(
                 intent.counted_against, "balance at counting time", minimum=-MAX_QUANTITY
             )
         if problem:
@@ -262,14 +251,14 @@ def _plan_one(intent: MovementIntent, row: StockRow | None, before: int) -> Plan
         reference = before if intent.counted_against is None else intent.counted_against
         delta = intent.count - reference
         if delta > 0:
-            from_type, to_type = intent.from_type or LocationType.SUPPLIER, LocationType.STORE
+            from_type, to_type = intent.from_type or PlaceKind.SUPPLIER, PlaceKind.STORE
         else:
-            from_type, to_type = LocationType.STORE, intent.to_type or LocationType.BIN
+            from_type, to_type = PlaceKind.STORE, intent.to_type or PlaceKind.BIN
         if from_type is to_type:
             return refused("a count cannot move stock from STORE to STORE")
         quantity = abs(delta)
     else:
-        problem = _quantity_problem(intent.quantity)
+        problem = quantity_problem(intent.quantity)
         if problem:
             return refused(problem)
         assert intent.quantity is not None

@@ -3,18 +3,19 @@
 How "exactly once" holds, without trusting Zettle to deduplicate:
 
 - Every movement is in the journal (durable) before anything is sent. A batch, with its members and
-  its externalUuid, is written before its first attempt and never changes afterwards.
+  its key, is written before its first attempt and never changes afterwards.
 - Before each attempt the balances the batch will change are read and kept with the attempt (the
   batch is *in doubt* from then on, durably, so a crash or a kill mid-send is covered too). An
-  attempt ends in one of three ways:
-  * an answer that names every moved variant's STORE balance: acknowledged;
-  * a refusal Zettle made before doing any work: a 400/404/409/422 is the batch's fault (a
-    multi-entry batch is split into single-entry batches to find the culprit, which is kept as
-    NEEDS_ATTENTION with Zettle's words); a 401 after a fresh token, a 403 or a rejected key is the
-    key's fault (every entry needs attention at once, nothing is split or repeated); a 429 or a
-    connection never made is retried with backoff, honouring ``Retry-After``;
-  * anything else (a lost connection, a timeout, a 5xx, a 2xx that proves nothing): the outcome is
-    unknown. Before anything is sent again the stock is read and compared with the reference (see
+  attempt ends as the backend reports it (:data:`~zinv_tui.service.backend.SendOutcome`):
+  * applied: acknowledged (with the balances the answer reported, when it reported them);
+  * refused before any work: the batch's fault (a multi-entry batch is split into single-entry
+    batches to find the culprit, unless the backend named it, which is kept as NEEDS_ATTENTION
+    with Zettle's words); or the key's fault (every entry needs attention at once, nothing is
+    split or repeated);
+  * surely not applied (throttled, Zettle never reached): retried with backoff, honouring
+    ``Retry-After``;
+  * unknown (a lost connection, a timeout, a 5xx, a 2xx that proves nothing): before anything is
+    sent again the stock is read and compared with the reference (see
     :mod:`zinv_tui.service.outcome`): applied, acknowledged; not applied, sent again; can't tell,
     the entries need attention as *unconfirmed*, with what is known.
 - While one process attempts a batch it holds the batch's lease in the journal, so a second
@@ -29,9 +30,9 @@ How the screen never counts a movement twice (or loses one):
   send attempt. On an acknowledgement the batch's changes leave ``pending`` and the balances come in
   as absolute numbers, in one step:
   * first attempt ever (attempts are counted in the journal *before* sending, so a send cut short
-    by a crash counts), no poll since: the PUT answer's STORE balances are the state right after
-    the movement; a POS sale after it changed the ledger after the last poll's cursor, so the next
-    incremental poll brings it;
+    by a crash counts), no poll since: the answer's STORE balances (where the backend reports them)
+    are the state right after the movement; a POS sale after it changed the ledger after the last
+    poll's cursor, so the next incremental poll brings it;
   * settled by reading: the balances just read;
   * otherwise the affected products' balances are read afresh after the acknowledgement.
 - Only while a batch is *in doubt* can the screen show its effect twice (applied, reported by a
@@ -48,19 +49,17 @@ import os
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from uuid import UUID
 
-from zinv_tui.api import ZettleClient
-from zinv_tui.api.errors import (
-    ApiKeyRejected,
-    NetworkError,
-    NotFound,
-    PermissionDenied,
-    RequestRejected,
-    TokenExpired,
-    ZettleError,
+from zinv_tui.api.errors import ACCESS_REFUSALS, NetworkError, ZettleError
+from zinv_tui.service.backend import (
+    Applied,
+    Movement,
+    MovementBatch,
+    NotApplied,
+    Place,
+    Refused,
+    StockBackend,
 )
-from zinv_tui.api.models import LocationBalances, LocationType, MovementRequest, StockChange
 from zinv_tui.service.journal import Batch, OutboxEntry, OutboxJournal
 from zinv_tui.service.outcome import (
     Balances,
@@ -68,7 +67,7 @@ from zinv_tui.service.outcome import (
     dump_balances,
     judge,
     load_balances,
-    locations_to_read,
+    places_to_read,
     read_balances,
 )
 from zinv_tui.service.rows import RowKey
@@ -76,7 +75,8 @@ from zinv_tui.service.rows import RowKey
 log = logging.getLogger(__name__)
 
 MAX_BATCH_SIZE = 100
-"""Changes per PUT. Zettle documents no maximum; 100 keeps a request small and quick to repeat."""
+"""Movements per request (never more than the backend takes). Zettle documents no maximum; 100
+keeps a request small and quick to repeat."""
 
 MAX_RETRY_AFTER = 900.0
 """The longest ``Retry-After`` honoured as asked; a longer one (``999999``) waits this long."""
@@ -86,9 +86,6 @@ LEASE = 1800.0
 
 BUSY_RETRY = 1.0
 """Seconds before looking again at a batch another process is sending."""
-
-PERMANENT_REFUSALS = (TokenExpired, PermissionDenied, ApiKeyRejected)
-"""The key's fault, not the movement's: repeating won't help until the user acts."""
 
 SettleCallback = Callable[[Batch, dict[RowKey, int] | None], Awaitable[None]]
 """Called (under the lock) with the acknowledged batch and the balances to trust (None: re-read)."""
@@ -100,7 +97,7 @@ def retry_delay(failures: int, base: float, cap: float, retry_after: float | Non
     :data:`MAX_RETRY_AFTER`).
 
     The one rule for the TUI's sender and a CLI command waiting for its movements."""
-    delay = min(cap, base * 2 ** min(max(failures - 1, 0), 30)) * random.uniform(0.8, 1.2)
+    delay = min(cap, base * 2.0 ** min(max(failures - 1, 0), 30)) * random.uniform(0.8, 1.2)
     if retry_after:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
@@ -135,10 +132,10 @@ class OutboxSender:
 
     def __init__(
         self,
-        client: ZettleClient,
+        backend: StockBackend,
         journal: OutboxJournal,
         lock: asyncio.Lock,
-        store_uuid: str,
+        store: Place,
         *,
         on_settled: SettleCallback,
         on_refused: Callable[[list[OutboxEntry]], None],
@@ -148,15 +145,15 @@ class OutboxSender:
         retry_base: float = 1.0,
         retry_max: float = 60.0,
     ) -> None:
-        self._client = client
+        self._backend = backend
         self._journal = journal
         self._lock = lock
-        self._store_uuid = store_uuid
+        self._store = store
         self._on_settled = on_settled
         self._on_refused = on_refused
         self._on_state = on_state
         self._poll_generation = poll_generation
-        self.max_batch = max(1, min(int(max_batch), 500))
+        self.max_batch = max(1, min(int(max_batch), backend.capabilities.max_batch))
         self.retry_base = retry_base
         self.retry_max = retry_max
         self._wakeup = asyncio.Event()
@@ -234,21 +231,23 @@ class OutboxSender:
             if delay is not None:
                 return delay
 
-    def _request(self, batch: Batch) -> MovementRequest:
-        return MovementRequest(
-            changes=[
-                StockChange(
-                    product_uuid=UUID(entry.product_uuid),
-                    variant_uuid=UUID(entry.variant_uuid),
-                    from_location_uuid=UUID(entry.from_location_uuid),
-                    to_location_uuid=UUID(entry.to_location_uuid),
-                    change=entry.quantity,
-                )
-                for entry in batch.entries
-            ],
-            return_balance_for_location_uuid=UUID(self._store_uuid),
-            external_uuid=UUID(batch.external_uuid),
+    def _movements(self, batch: Batch) -> MovementBatch:
+        """The batch as the backend sends it: each movement under its own key, the batch under
+        the batch's key (the same on every attempt)."""
+        movements = tuple(
+            Movement(
+                key=entry.external_uuid,
+                product_uuid=entry.product_uuid,
+                variant_uuid=entry.variant_uuid,
+                from_place=entry.from_location_uuid,
+                to_place=entry.to_location_uuid,
+                quantity=entry.quantity,
+            )
+            for entry in batch.entries
         )
+        store = self._store.uuid
+        touches_store = any(store in (m.from_place, m.to_place) for m in movements)
+        return MovementBatch(batch.external_uuid, movements, store if touches_store else None)
 
     async def _send(self, batch: Batch) -> float | None:
         """One attempt; returns None when settled (either way), else the delay before the next."""
@@ -264,15 +263,15 @@ class OutboxSender:
                 self._journal.release(batch.id, self._id)
 
     async def _attempt(self, batch: Batch) -> float | None:
-        kinds = locations_to_read(batch.entries)
+        places = places_to_read(batch.entries)
         in_doubt, kept = self._journal.doubt(batch.id)
         try:
-            reference = await read_balances(self._client, batch.entries, kinds)
-        except PERMANENT_REFUSALS as error:
+            reference = await read_balances(self._backend, batch.entries, places)
+        except ACCESS_REFUSALS as error:
             if in_doubt:  # it may have been applied: say so rather than "refused"
                 self._unconfirmed(batch, load_balances(kept), None, error)
                 return None
-            self._refused_for_good(batch, error)
+            self._refused_for_good(batch, error.words())
             return None
         except ZettleError as error:
             return self._failed(batch, error, in_doubt=None)
@@ -280,7 +279,7 @@ class OutboxSender:
             judgement = judge(batch.entries, load_balances(kept), reference)
             log.info("batch %s was in doubt: %s", batch.id, judgement.verdict.value)
             if judgement.verdict is Verdict.APPLIED:
-                await self._settle(batch, _store(reference))
+                await self._settle(batch, self._at_store(reference))
                 return None
             if judgement.verdict is Verdict.UNCLEAR:
                 self._unconfirmed(batch, load_balances(kept), reference, None)
@@ -289,48 +288,49 @@ class OutboxSender:
         first_try = self._first_try.setdefault(batch.id, generation)
         earlier_attempts = self._journal.begin_attempt(batch.id, dump_balances(reference))
         trusted_answer = earlier_attempts == 0 and first_try == generation
-        try:
-            answer = await self._client.move_stock(self._request(batch))
-        except (RequestRejected, NotFound) as error:
-            self._journal.note_failure(batch.id, str(error), in_doubt=False)
-            refused, _singles = self._journal.refuse(batch.id, _refusal(error))
+        outcome = await self._backend.send(self._movements(batch))
+        if isinstance(outcome, Applied):
+            balances = dict(outcome.balances) if outcome.balances is not None else None
+            await self._settle(batch, balances if trusted_answer else None)
+            return None
+        if isinstance(outcome, Refused):
+            if outcome.access:
+                self._refused_for_good(batch, outcome.words)
+                return None
+            self._journal.note_failure(batch.id, str(outcome.error), in_doubt=False)
+            blamed = None
+            if outcome.movements is not None:
+                blamed = {e.id for e in batch.entries if e.external_uuid in outcome.movements}
+            refused, _singles = self._journal.refuse(batch.id, outcome.words, only=blamed)
             self._first_try.pop(batch.id, None)
             if refused:
-                log.warning("movement refused by Zettle: %s", _refusal(error))
+                log.warning("movement refused by Zettle: %s", outcome.words)
                 self._on_refused(refused)
             self._succeeded()
             return None
-        except PERMANENT_REFUSALS as error:
-            self._refused_for_good(batch, error)
-            return None
-        except ZettleError as error:
-            if error.outcome_unknown and error.status is not None and 200 <= error.status < 300:
-                return await self._settle_by_reading(batch, reference, kinds, error)
-            return self._failed(batch, error, in_doubt=error.outcome_unknown)
-        balances = _answer_balances(answer, self._store_uuid)
-        if not all(entry.key in balances for entry in batch.entries):
-            # A 2xx without the moved variants' balances (an error body, an empty body, none of
-            # them) proves nothing: settle it by reading.
-            return await self._settle_by_reading(batch, reference, kinds, None)
-        await self._settle(batch, balances if trusted_answer else None)
-        return None
+        if isinstance(outcome, NotApplied):
+            return self._failed(batch, outcome.error, in_doubt=False)
+        if outcome.answered:
+            return await self._settle_by_reading(batch, reference, places, outcome.error)
+        lost = outcome.error or ZettleError("Zettle's answer was lost")
+        return self._failed(batch, lost, in_doubt=True)
 
     async def _settle_by_reading(
         self,
         batch: Batch,
         reference: Balances,
-        kinds: list[LocationType],
+        places: list[Place],
         error: ZettleError | None,
     ) -> float | None:
         """Zettle answered, but the answer proves nothing: read at once and settle."""
         log.info("batch %s: the answer proves nothing (%s); reading the stock", batch.id, error)
         try:
-            now = await read_balances(self._client, batch.entries, kinds)
+            now = await read_balances(self._backend, batch.entries, places)
         except ZettleError as read_error:
             return self._failed(batch, error or read_error, in_doubt=True)
         judgement = judge(batch.entries, reference, now)
         if judgement.verdict is Verdict.APPLIED:
-            await self._settle(batch, _store(now))
+            await self._settle(batch, self._at_store(now))
             return None
         if judgement.verdict is Verdict.NOT_APPLIED:
             # Zettle answered 2xx and did nothing: send it again, after a pause.
@@ -366,18 +366,21 @@ class OutboxSender:
         self._succeeded()
         return None
 
-    def _refused_for_good(self, batch: Batch, error: ZettleError) -> None:
+    def _refused_for_good(self, batch: Batch, words: str) -> None:
         """The key can't send movements (401 after a fresh token, 403, key rejected): every entry
         of the batch needs attention now; nothing is repeated."""
-        entries = self._journal.refuse_all(batch.id, _refusal(error))
+        entries = self._journal.refuse_all(batch.id, words)
         self._first_try.pop(batch.id, None)
-        log.warning("movements refused by Zettle: %s", _refusal(error))
+        log.warning("movements refused by Zettle: %s", words)
         if entries:
             self._on_refused(entries)
-        self.last_error = str(error)
+        self.last_error = words
         self.last_error_unreachable = False
         self._on_state(self.last_error)
         return None
+
+    def _at_store(self, balances: Balances) -> dict[RowKey, int]:
+        return dict(balances.get(self._store.uuid, {}))
 
     async def _settle(self, batch: Batch, balances: dict[RowKey, int] | None) -> None:
         self._first_try.pop(batch.id, None)
@@ -414,30 +417,3 @@ class OutboxSender:
         with contextlib.suppress(Exception):
             self._on_state(self.last_error)
         return retry_delay(self._failures, self.retry_base, self.retry_max)
-
-
-def _store(balances: Balances) -> dict[RowKey, int]:
-    return dict(balances.get(LocationType.STORE, {}))
-
-
-def _answer_balances(answer: LocationBalances, store_uuid: str) -> dict[RowKey, int]:
-    """The STORE balances a PUT answer reports, by variant."""
-    if answer.location_uuid is not None and str(answer.location_uuid) != store_uuid:
-        return {}
-    return {
-        (str(line.product_uuid), str(line.variant_uuid)): line.balance
-        for line in answer.variants
-        if line.location_uuid is None or str(line.location_uuid) == store_uuid
-    }
-
-
-def _refusal(error: ZettleError) -> str:
-    """Zettle's own words when it gave some, else the client's plain sentence."""
-    detail = error.developer_message or ""
-    if error.violations:
-        detail = "; ".join(
-            filter(None, [detail, *(v.developer_message or "" for v in error.violations)])
-        )
-    if detail and detail not in str(error):
-        return f"{error} ({detail})"
-    return str(error)

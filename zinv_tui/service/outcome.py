@@ -7,7 +7,7 @@ that. Instead, before every attempt the sender reads the balances the batch will
 *reference*, kept in the journal with the attempt), and when an attempt's outcome is unknown it
 reads them again and compares:
 
-- each (location, variant) the batch changes by ``e`` (``e != 0``) and that moved by ``d``:
+- each (place, variant) the batch changes by ``e`` (``e != 0``) and that moved by ``d``:
   ``d == e`` votes *applied*, ``d == 0`` votes *not applied*, anything else moved for other
   reasons too (a POS sale, another device) and does not vote;
 - applied votes and no not-applied vote: applied (acknowledged with the balances just read);
@@ -15,9 +15,12 @@ reads them again and compares:
   otherwise reading cannot tell: the movements are *unconfirmed* and shown to the user with what
   is known, never sent again silently.
 
-Besides STORE, the quiet locations a batch touches are read (SUPPLIER and BIN only move through
+Besides STORE, the quiet places a batch touches are read (SUPPLIER and BIN only move through
 stock movements), so a restock or a discard is settled even while the shop keeps selling; a sale
 (STORE to SOLD, where POS sales land too) is settled only when nothing else sold meanwhile.
+
+Balances are kept by place UUID (the journal names each movement's places by UUID and kind), so
+this works the same for any backend and any number of STORE places.
 """
 
 from __future__ import annotations
@@ -28,16 +31,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from zinv_tui.api import ZettleClient
-from zinv_tui.api.models import LocationType
+from zinv_tui.service.backend import Place, PlaceKind, StockBackend
 from zinv_tui.service.journal import OutboxEntry
 from zinv_tui.service.rows import RowKey
 
-Balances = dict[LocationType, dict[RowKey, int]]
-"""Balances by location type, then by ``(product_uuid, variant_uuid)``."""
+Balances = dict[str, dict[RowKey, int]]
+"""Balances by place UUID, then by ``(product_uuid, variant_uuid)``."""
 
-_PRODUCTS_PER_READ = 100
-_QUIET = (LocationType.SUPPLIER, LocationType.BIN)
+_QUIET = (PlaceKind.SUPPLIER, PlaceKind.BIN)
 
 
 class Verdict(Enum):
@@ -56,47 +57,47 @@ class Judgement:
     notes: dict[int, str]
 
 
-def locations_to_read(entries: Sequence[OutboxEntry]) -> list[LocationType]:
-    """The locations whose balances can tell whether ``entries`` were applied."""
-    wanted: set[LocationType] = set()
+def places_to_read(entries: Sequence[OutboxEntry]) -> list[Place]:
+    """The places whose balances can tell whether ``entries`` were applied."""
+    wanted: dict[str, Place] = {}
     for entry in entries:
-        ends = (entry.from_type, entry.to_type)
-        if LocationType.STORE in ends:
-            wanted.add(LocationType.STORE)
-            wanted.update(end for end in ends if end in _QUIET)
-        else:  # a move between two other locations: only they can tell
-            wanted.update(ends)
-    return sorted(wanted, key=lambda kind: kind.value)
+        ends = (
+            Place(entry.from_location_uuid, entry.from_type),
+            Place(entry.to_location_uuid, entry.to_type),
+        )
+        if any(end.kind is PlaceKind.STORE for end in ends):
+            for end in ends:
+                if end.kind is PlaceKind.STORE or end.kind in _QUIET:
+                    wanted[end.uuid] = end
+        else:  # a move between two other places: only they can tell
+            for end in ends:
+                wanted[end.uuid] = end
+    return sorted(wanted.values(), key=lambda place: (place.kind.value, place.uuid))
 
 
 def expected_changes(entries: Sequence[OutboxEntry]) -> Balances:
-    """What applying ``entries`` does to each location's balances."""
-    changes: dict[LocationType, dict[RowKey, int]] = defaultdict(lambda: defaultdict(int))
+    """What applying ``entries`` does to each place's balances."""
+    changes: dict[str, dict[RowKey, int]] = defaultdict(lambda: defaultdict(int))
     for entry in entries:
-        changes[entry.to_type][entry.key] += entry.quantity
-        changes[entry.from_type][entry.key] -= entry.quantity
-    return {kind: dict(by_key) for kind, by_key in changes.items()}
+        changes[entry.to_location_uuid][entry.key] += entry.quantity
+        changes[entry.from_location_uuid][entry.key] -= entry.quantity
+    return {place: dict(by_key) for place, by_key in changes.items()}
 
 
 async def read_balances(
-    client: ZettleClient, entries: Sequence[OutboxEntry], kinds: Sequence[LocationType]
+    backend: StockBackend, entries: Sequence[OutboxEntry], places: Sequence[Place]
 ) -> Balances:
-    """The current balances of the entries' variants in ``kinds`` (Zettle leaves zeros out:
-    a variant it does not list has 0). Raises the client's errors."""
+    """The current balances of the entries' variants at ``places`` (a variant the backend does
+    not list has 0). Raises the backend's errors."""
     keys = {entry.key for entry in entries}
     products = sorted({entry.product_uuid for entry in entries})
     found: Balances = {}
-    for kind in kinds:
+    for place in places:
         balances = dict.fromkeys(keys, 0)
-        for start in range(0, len(products), _PRODUCTS_PER_READ):
-            answer = await client.get_balances_for_products(
-                products[start : start + _PRODUCTS_PER_READ], location_type=kind
-            )
-            for line in answer.variants:
-                key = (str(line.product_uuid), str(line.variant_uuid))
-                if key in balances:
-                    balances[key] = line.balance
-        found[kind] = balances
+        for key, balance in (await backend.product_balances(place, products)).items():
+            if key in balances:
+                balances[key] = balance
+        found[place.uuid] = balances
     return found
 
 
@@ -105,13 +106,13 @@ def judge(entries: Sequence[OutboxEntry], before: Balances | None, now: Balances
     applied = not_applied = 0
     expected = expected_changes(entries)
     if before is not None:
-        for kind, changes in expected.items():
-            if kind not in before or kind not in now:
+        for place, changes in expected.items():
+            if place not in before or place not in now:
                 continue
             for key, change in changes.items():
-                if not change or key not in before[kind] or key not in now[kind]:
+                if not change or key not in before[place] or key not in now[place]:
                     continue
-                moved = now[kind][key] - before[kind][key]
+                moved = now[place][key] - before[place][key]
                 if moved == change:
                     applied += 1
                 elif moved == 0:
@@ -125,11 +126,15 @@ def judge(entries: Sequence[OutboxEntry], before: Balances | None, now: Balances
 
 def _unclear(entry: OutboxEntry, before: Balances | None, now: Balances) -> str:
     change = entry.store_change
-    kind = LocationType.STORE if change else entry.to_type
-    if not change:
+    if change:
+        store_is_to = entry.to_type is PlaceKind.STORE
+        place = entry.to_location_uuid if store_is_to else entry.from_location_uuid
+        kind = PlaceKind.STORE
+    else:
         change = entry.quantity
-    after = now.get(kind, {}).get(entry.key)
-    start = (before or {}).get(kind, {}).get(entry.key)
+        place, kind = entry.to_location_uuid, entry.to_type
+    after = now.get(place, {}).get(entry.key)
+    start = (before or {}).get(place, {}).get(entry.key)
     if start is not None and after is not None:
         known = f"the {kind.value} balance was {start} before sending and is {after} now"
     else:
@@ -142,11 +147,11 @@ def _unclear(entry: OutboxEntry, before: Balances | None, now: Balances) -> str:
 
 
 def dump_balances(balances: Balances) -> str:
-    """``balances`` as text for the journal."""
+    """``balances`` as text for the journal (by place UUID)."""
     return json.dumps(
         {
-            kind.value: [[key[0], key[1], balance] for key, balance in by_key.items()]
-            for kind, by_key in balances.items()
+            place: [[key[0], key[1], balance] for key, balance in by_key.items()]
+            for place, by_key in balances.items()
         },
         separators=(",", ":"),
     )
@@ -159,8 +164,8 @@ def load_balances(text: str | None) -> Balances | None:
     try:
         data = json.loads(text)
         return {
-            LocationType(kind): {(str(p), str(v)): int(b) for p, v, b in lines}
-            for kind, lines in data.items()
+            str(place): {(str(p), str(v)): int(b) for p, v, b in lines}
+            for place, lines in data.items()
         }
     except (ValueError, TypeError, AttributeError, RecursionError):
         return None

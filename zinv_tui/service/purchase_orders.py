@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+from zinv_tui.service import journal_entries
 from zinv_tui.service.csv_export import spreadsheet_text
-from zinv_tui.service.movements import MAX_QUANTITY
+from zinv_tui.service.quantities import MAX_QUANTITY, too_large
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import Transaction, stored_time
 from zinv_tui.service.stock_value import money
@@ -142,7 +143,7 @@ EXPORT_COLUMNS = (
 )
 
 
-def _order(row: tuple) -> PurchaseOrder:
+def _order(row: tuple[Any, ...]) -> PurchaseOrder:
     return PurchaseOrder(
         id=row[0],
         name=row[1],
@@ -157,7 +158,7 @@ def _order(row: tuple) -> PurchaseOrder:
     )
 
 
-def _line(row: tuple) -> OrderLine:
+def _line(row: tuple[Any, ...]) -> OrderLine:
     return OrderLine(
         order_id=row[0],
         product_uuid=row[1],
@@ -181,7 +182,7 @@ def _check_quantity(value: object, pack_size: int) -> int:
     if value <= 0:
         raise OrderError("Order at least 1 (remove the line to order none)")
     if value > MAX_QUANTITY:
-        raise OrderError(f"{value:,} is more than {MAX_QUANTITY:,} - is that a typo?")
+        raise OrderError(too_large(value))
     if value % pack_size:
         raise OrderError(f"{value} is not a whole number of packs of {pack_size}")
     return value
@@ -245,7 +246,7 @@ class PurchaseOrders:
     # -- writing ---------------------------------------------------------------------------------
 
     def _next_name(self) -> str:
-        year = datetime.fromtimestamp(time.time(), UTC).year
+        year = datetime.fromtimestamp(journal_entries.clock(), UTC).year
         count = self._db.execute(
             "SELECT COUNT(*) FROM purchase_orders WHERE name LIKE ?", (f"PO-{year}-%",)
         ).fetchone()[0]
@@ -276,7 +277,14 @@ class PurchaseOrders:
             cursor = self._db.execute(
                 "INSERT INTO purchase_orders (name, supplier, status, created, created_by, note) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (chosen, supplier, OrderStatus.DRAFT.value, time.time(), self.user, note),
+                (
+                    chosen,
+                    supplier,
+                    OrderStatus.DRAFT.value,
+                    journal_entries.clock(),
+                    self.user,
+                    note,
+                ),
             )
         assert cursor.lastrowid is not None
         return self.order(cursor.lastrowid)
@@ -357,7 +365,7 @@ class PurchaseOrders:
         if not self.lines(order_id):
             raise OrderError("An empty order can't be sent - add lines first")
         order = self._set_status(
-            order_id, OrderStatus.ORDERED, (OrderStatus.DRAFT,), ordered=time.time()
+            order_id, OrderStatus.ORDERED, (OrderStatus.DRAFT,), ordered=journal_entries.clock()
         )
         if expected is not None:
             self._db.execute(
@@ -372,7 +380,7 @@ class PurchaseOrders:
             order_id,
             OrderStatus.CANCELLED,
             (OrderStatus.DRAFT, OrderStatus.ORDERED),
-            closed=time.time(),
+            closed=journal_entries.clock(),
         )
 
     def close_short(self, order_id: int) -> PurchaseOrder:
@@ -381,7 +389,7 @@ class PurchaseOrders:
             order_id,
             OrderStatus.CLOSED,
             (OrderStatus.ORDERED, OrderStatus.PARTIAL),
-            closed=time.time(),
+            closed=journal_entries.clock(),
         )
 
     def settle(self, order_id: int, *, close_short: bool = False) -> PurchaseOrder:
@@ -393,7 +401,7 @@ class PurchaseOrders:
         complete = all(line.remaining == 0 for line in self.lines(order_id))
         if complete:
             return self._set_status(
-                order_id, OrderStatus.RECEIVED, (order.status,), closed=time.time()
+                order_id, OrderStatus.RECEIVED, (order.status,), closed=journal_entries.clock()
             )
         if close_short:
             return self.close_short(order_id)

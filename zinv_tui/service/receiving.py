@@ -28,8 +28,9 @@ from enum import StrEnum
 from typing import Any
 
 from zinv_tui.service.journal import OutboxEntry, OutboxStatus
-from zinv_tui.service.movements import MAX_QUANTITY, MovementIntent, Reason
+from zinv_tui.service.movements import MovementIntent, Reason
 from zinv_tui.service.purchase_orders import OrderError, OrderLine, OrderStatus, PurchaseOrders
+from zinv_tui.service.quantities import MAX_QUANTITY, too_large
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import Transaction, stored_time
 
@@ -159,7 +160,7 @@ _LINE_COLUMNS = (
 )
 
 
-def _receipt(row: tuple) -> Receipt:
+def _receipt(row: tuple[Any, ...]) -> Receipt:
     return Receipt(
         id=row[0],
         order_id=row[1],
@@ -178,7 +179,7 @@ def _check_amount(value: object, minimum: int) -> int:
     if value < minimum:
         raise ReceivingError("Enter a number above 0" if minimum else "Enter 0 or more")
     if value > MAX_QUANTITY:
-        raise ReceivingError(f"{value:,} is more than {MAX_QUANTITY:,} - is that a typo?")
+        raise ReceivingError(too_large(value))
     return value
 
 
@@ -295,7 +296,7 @@ class Receiving:
     def resolve(self, receipt_id: int, code: str) -> StockRow:
         """The tracked variant a scanned or typed code names (SKU, barcode, UUID); when several
         match, the one on the order."""
-        rows = self.service.find_rows(code)
+        rows: list[StockRow] = self.service.find_rows(code)
         if len(rows) == 1:
             return rows[0]
         if rows:

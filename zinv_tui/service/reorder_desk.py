@@ -91,7 +91,7 @@ class ReorderDesk:
         self.service = service
         self.zone = zone or local_zone()
         self.db = open_reorder_db(Path(path) if path else Path(service.state_dir) / REORDER_FILE)
-        api = getattr(service.client, "purchases", None)
+        api = getattr(service, "sales", None)
         self.history = SalesHistory(
             self.db, api, self.zone, backfill_days=backfill_days, clock=clock or time.time
         )

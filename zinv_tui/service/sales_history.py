@@ -23,17 +23,69 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as day_time
+from typing import Any, Protocol
 from uuid import UUID
 
-from zinv_tui.api.purchase_wire import Purchase
-from zinv_tui.api.purchases import PurchasesApi
 from zinv_tui.service.state_db import Transaction
 
 log = logging.getLogger(__name__)
+
+
+class SaleLine(Protocol):
+    """What the history reads of a receipt's row."""
+
+    @property
+    def is_product(self) -> bool: ...
+    @property
+    def product_uuid(self) -> str | None: ...
+    @property
+    def variant_uuid(self) -> str | None: ...
+    @property
+    def quantity(self) -> float: ...
+
+
+class Purchase(Protocol):
+    """What the history reads of a receipt (a sale, or a refund of one)."""
+
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def refund(self) -> bool: ...
+    @property
+    def refunds_uuid(self) -> str | None: ...
+    @property
+    def lines(self) -> Sequence[SaleLine]: ...
+
+
+class SalesPage(Protocol):
+    """One page of receipts and the cursor after it."""
+
+    @property
+    def purchases(self) -> Sequence[Purchase]: ...
+    @property
+    def last_hash(self) -> str | None: ...
+    @property
+    def skipped(self) -> int: ...
+
+
+class SalesSource(Protocol):
+    """Where receipts come from (the Purchase API: :class:`~zinv_tui.api.purchases.PurchasesApi`,
+    given by the composition root)."""
+
+    def pages(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        last_hash: str | None = None,
+    ) -> AsyncIterator[SalesPage]: ...
+
 
 BACKFILL_DAYS = 90
 RECHECK_HOURS = 48
@@ -124,7 +176,7 @@ class SalesHistory:
     def __init__(
         self,
         db: sqlite3.Connection,
-        api: PurchasesApi | None,
+        api: SalesSource | None,
         zone: tzinfo,
         *,
         backfill_days: int = BACKFILL_DAYS,
@@ -222,7 +274,7 @@ class SalesHistory:
 
     # -- fetching ------------------------------------------------------------------------------
 
-    def _require_api(self) -> PurchasesApi:
+    def _require_api(self) -> SalesSource:
         if self._api is None:
             raise RuntimeError("this sales history has no Purchase API to read from")
         return self._api
@@ -348,9 +400,9 @@ class SalesHistory:
                 return 0
             self._changed()
             seen_rows = []
-            sales: dict[tuple[str, int], list] = {}
-            refunds: dict[tuple[str, int], list] = {}
-            unmatched: dict[tuple[str, int], list] = {}
+            sales: dict[tuple[str, int], list[Any]] = {}
+            refunds: dict[tuple[str, int], list[Any]] = {}
+            unmatched: dict[tuple[str, int], list[Any]] = {}
             shop: dict[int, list[int]] = {}
             day_of: dict[bytes, int] = {}
             for key, purchase in fresh:

@@ -22,6 +22,7 @@ import re
 import sqlite3
 import stat
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,9 +54,18 @@ class StateFileDamaged(StateFileError):
         self.kept_as = kept_as
 
 
-def open_state_db(path: Path, schema: str, *, foreign_keys: bool = False) -> sqlite3.Connection:
+def open_state_db(
+    path: Path,
+    schema: str,
+    *,
+    foreign_keys: bool = False,
+    migrate: Callable[[sqlite3.Connection, Path], None] | None = None,
+) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode, WAL and ``synchronous=FULL``, creating the folder (0700),
     the file (0600) and the tables of ``schema`` that are missing.
+
+    ``migrate(db, path)``, when given, runs on an existing file before anything is written to it
+    (it may refuse the file with a :class:`StateFileError`, or bring it up to date).
 
     Raises :class:`StateFileDamaged` (the file was moved aside) or :class:`StateFileError`.
     """
@@ -71,16 +81,22 @@ def open_state_db(path: Path, schema: str, *, foreign_keys: bool = False) -> sql
     except sqlite3.Error as error:
         raise state_error(path, error) from None
     try:
+        present = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        wanted = set(_NAMED.findall(schema))
+        foreign = present and "meta" not in present and not present & wanted
+        if not foreign and migrate is not None:
+            migrate(db, path)
+            present = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         if foreign_keys:
             db.execute("PRAGMA foreign_keys=ON")
-        present = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        wanted = set(_NAMED.findall(schema))
-        foreign = present and "meta" not in present and not present & wanted
         if not foreign and not wanted <= present:
             db.executescript(schema)
+    except StateFileError:
+        db.close()
+        raise
     except sqlite3.Error as error:
         db.close()
         if getattr(error, "sqlite_errorcode", 0) & 0xFF in _DAMAGE_CODES:

@@ -38,6 +38,8 @@ class SyncStatus:
     sending_unreachable: bool = False
     next_poll_in: float | None = None
     rows: int = 0
+    place_uuid: str | None = None
+    """The STORE place the rows are of (None until the places are known)."""
 
     @property
     def summary(self) -> str:

@@ -1,24 +1,27 @@
-"""The sync engine: keeps the view in step with Zettle by polling, cheaply.
+"""The sync engine: keeps one STORE place's view in step with Zettle by polling, cheaply.
 
 - Polls every ``interval`` seconds, re-armed after each poll ends, so polls never overlap; a poll
   and a movement send never overlap either (one shared lock, see :mod:`zinv_tui.service.outbox`).
-- Uses the incremental feed (``?since=<latest>``) whenever the previous answer carried a usable
-  ``latest``: an idle poll is one small request whatever the catalogue size. Falls back to a full
-  snapshot when there is no cursor, when an answer could not be read, after an outage longer than
-  ``full_every``, and every ``full_every`` seconds as a safety net (e.g. against a server that does
-  not report stopped tracking in the feed). A failed request does not by itself force a full
-  snapshot: the cursor is still valid (nothing was applied), so the next incremental poll catches
-  up with everything that changed meanwhile; only an unreadable answer or a long outage does.
-  A cursor Zettle refuses (400 ``INVALID_CURSOR``: ahead of ``latest`` after the server's data was
-  reset) is dropped and the same poll reads the full snapshot at once.
-  A product that (re)starts tracking gets a per-product read (the feed lists only balances that
+- Uses the backend's change feed whenever the previous read gave a cursor: an idle poll is one
+  small request whatever the catalogue size. Falls back to a full snapshot when there is no
+  cursor, when an answer could not be read, after an outage longer than ``full_every``, and every
+  ``full_every`` seconds as a safety net (e.g. against a server that does not report stopped
+  tracking in the feed). A failed request does not by itself force a full snapshot: the cursor is
+  still valid (nothing was applied), so the next incremental poll catches up with everything that
+  changed meanwhile; only an unreadable answer or a long outage does. A cursor the backend can't
+  follow (Zettle refused it, e.g. after the server's data was reset) is dropped and the same poll
+  reads the full snapshot at once.
+- A backend without a change feed (or whose feed stopped answering) is polled with full
+  snapshots, paced: at most one every ``paced_full_every`` seconds, and never sooner than twice
+  the time the last one took.
+- A product that (re)starts tracking gets a per-product read (the feed lists only balances that
   changed, and Zettle keeps balances across a stop/start). The cursor is not persisted: rows live
   in memory, so every start loads a full snapshot anyway.
-- A full snapshot is decoded while it arrives and checked against the view line by line
-  (:class:`~zinv_tui.service.balance_feed.SnapshotStream` into a
-  :class:`~zinv_tui.service.view.SnapshotBuilder`, a fresh pair per attempt), then applied in one
-  step once the body is complete: neither the 9 MB body nor the decoded answer is ever whole in
-  memory. Large reads end with :func:`~zinv_tui.service.heap.release_free_memory`.
+- A full snapshot is fed to a :class:`~zinv_tui.service.view.SnapshotBuilder` (a fresh one per
+  attempt) page by page, or chunk by chunk as a big body arrives, and applied in one step once
+  it is complete: neither the 9 MB body nor the decoded answer is ever whole in memory. Large
+  reads end with :func:`~zinv_tui.service.heap.release_free_memory` (a no-op unless the program
+  tuned the process, see :mod:`zinv_tui.tuning`).
 - Refreshes the catalogue with an ETag conditional request every ``catalogue_every`` seconds, or
   sooner (at most every ``unknown_retry`` s) when a balance names a product it does not know;
   low-stock levels are re-read on the same schedule.
@@ -39,22 +42,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from zinv_tui.api import ZettleClient
-from zinv_tui.api.errors import (
-    MalformedResponse,
-    NetworkError,
-    RequestRejected,
-    ZettleError,
-)
-from zinv_tui.api.models import LocationType
-from zinv_tui.service.balance_feed import BalanceFeedError, SnapshotStream, decode_balances
-from zinv_tui.service.catalogue import Catalogue, fetch_catalogue
+from zinv_tui.api.errors import MalformedResponse, NetworkError, ZettleError
+from zinv_tui.service.backend import Cursor, Place, StockBackend
+from zinv_tui.service.catalogue import Catalogue, CatalogueBuilder
 from zinv_tui.service.heap import release_free_memory
-from zinv_tui.service.low_stock_feed import LowStockFeedError, decode_low_stock
+from zinv_tui.service.low_stock import low_stock_settings
 from zinv_tui.service.outbox import MAX_RETRY_AFTER
 from zinv_tui.service.rows import RowDiff, RowKey
 from zinv_tui.service.status import SyncState
-from zinv_tui.service.view import InventoryView, SnapshotBuilder
+from zinv_tui.service.view import InventoryView
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +69,14 @@ class PollTiming:
 
 
 class SyncEngine:
-    """Polls Zettle into an :class:`InventoryView` and reports diffs and state."""
+    """Polls one STORE place into an :class:`InventoryView` and reports diffs and state."""
 
     def __init__(
         self,
-        client: ZettleClient,
+        backend: StockBackend,
         view: InventoryView,
         lock: asyncio.Lock,
-        store_uuid: str,
+        place: Place,
         *,
         emit: Callable[[RowDiff], None],
         on_state: Callable[[], None],
@@ -90,13 +86,14 @@ class SyncEngine:
         catalogue_every: float = 60.0,
         unknown_retry: float = 10.0,
         max_backoff: float = 60.0,
+        paced_full_every: float = 30.0,
     ) -> None:
         if not interval > 0:
             raise ValueError("the poll interval must be above zero seconds")
-        self._client = client
+        self._backend = backend
         self._view = view
         self._lock = lock
-        self._store_uuid = store_uuid
+        self.place = place
         self._emit = emit
         self._on_state = on_state
         self._on_polled = on_polled
@@ -105,7 +102,9 @@ class SyncEngine:
         self.catalogue_every = catalogue_every
         self.unknown_retry = unknown_retry
         self.max_backoff = max_backoff
-        self.cursor: int | str | None = None
+        self.paced_full_every = paced_full_every
+        self._last_full_took = 0.0
+        self.cursor: Cursor | None = None
         self.state = SyncState.STARTING
         self.last_success: datetime | None = None
         self.last_error: str | None = None
@@ -188,43 +187,54 @@ class SyncEngine:
                 low_stock = await self._refresh_low_stock()
             except ZettleError as error:
                 log.info("could not read low-stock levels: %s", error)
+        feed = self._backend.change_feed
         try:
             want_full = (
                 full
                 or self._want_full
                 or self.cursor is None
+                or feed is None
                 or now - self._last_full >= self.full_every
             )
-            payload = None if want_full else await self._read_changes()
-            if payload is None:  # a full snapshot (asked for, or the cursor was refused)
+            changes = None
+            if not want_full and feed is not None and self.cursor is not None:
+                changes = await feed.changes(self.place, self.cursor)
+                if changes is None:
+                    log.warning(
+                        "%s could not follow the change feed from %s; reading everything",
+                        self._backend.name,
+                        self.cursor,
+                    )
+                    self.cursor = None
+            if changes is None:  # a full snapshot (asked for, or the cursor was dropped)
                 want_full = True
-                stream = await self._client.get_store_balances_into(self._new_snapshot_stream)
+                reading = time.perf_counter()
+                builder, end = await self._backend.read_snapshot(
+                    self.place, self._view.begin_snapshot
+                )
+                tracked = end.tracked_products
+                if tracked is None:
+                    tracked = await self._tracked_products()
                 started = time.perf_counter()
-                frame = stream.finish()
-                latest = frame.latest
-                builder = stream.lines_to
-                assert isinstance(builder, SnapshotBuilder)
-                diff = self._view.commit_snapshot(builder, frame.tracked_products)
-                del stream, builder, frame
+                self._last_full_took = started - reading
+                diff = self._view.commit_snapshot(builder, tracked)
+                latest = end.cursor
+                del builder, end
             else:
                 started = time.perf_counter()
-                answer = decode_balances(payload)
-                latest = answer.latest
-                del payload
-                diff = self._view.apply_changes(answer)
-                del answer
-        except BalanceFeedError as error:
-            self._want_full = True
-            return self._failed(MalformedResponse(f"Zettle sent an unreadable answer ({error})"))
+                latest = changes.cursor if changes.cursor is not None else self.cursor
+                diff = self._view.apply_changes(changes)
+                del changes
         except ZettleError as error:
             if isinstance(error, MalformedResponse):
                 self._want_full = True
-            return self._failed(error)
+            self._failed(error)
+            return None
         computed = time.perf_counter()
         new_products = self._view.take_awaiting_products()
         if new_products:
             try:
-                balances = await self._product_balances(sorted(new_products))
+                balances = await self.product_balances(sorted(new_products))
             except ZettleError:
                 self._want_full = True  # read them all next time instead
             else:
@@ -239,7 +249,7 @@ class SyncEngine:
         self.cursor = latest
         self.generation += 1
         self.failures = 0
-        self.next_delay = self.interval
+        self.next_delay = self._next_interval()
         self.state = SyncState.LIVE
         self.last_error = None
         self.last_failure = None
@@ -255,40 +265,23 @@ class SyncEngine:
         self._on_state()
         return diff
 
-    def _new_snapshot_stream(self) -> SnapshotStream:
-        """A fresh decoder and view check for one attempt at reading the full snapshot."""
-        return SnapshotStream(self._view.begin_snapshot())
+    def _next_interval(self) -> float:
+        """Seconds to the next poll after a success: the interval, or with full reads only (no
+        change feed) at least ``paced_full_every`` and twice the last read's time."""
+        if self._backend.change_feed is not None:
+            return self.interval
+        return max(self.interval, self.paced_full_every, 2 * self._last_full_took)
 
-    async def _read_changes(self) -> bytes | None:
-        """The raw answer of what changed after the cursor; None: read the full snapshot.
+    async def _tracked_products(self) -> list[str]:
+        """Tracked products, asked of the backend when its snapshot does not say: every product
+        of the catalogue and of the view."""
+        products = sorted(set(self._view.catalogue.products) | self._view.tracked)
+        status = await self._backend.tracking(products)
+        return [product for product, tracked in status.items() if tracked]
 
-        A cursor Zettle refuses (400, e.g. ``INVALID_CURSOR``: ``since`` is ahead of ``latest``
-        because the server's data was reset, as an in-memory sandbox restarted) is dropped and
-        everything is read at once in the same poll, rather than failing every poll until the
-        next scheduled full snapshot.
-        """
-        try:
-            return await self._client.get_store_balances_raw(since=self.cursor)
-        except RequestRejected as error:
-            log.warning(
-                "Zettle refused the change-feed cursor %s (%s: %s); reading everything",
-                self.cursor,
-                error.error_type or f"HTTP {error.status}",
-                error,
-            )
-            self.cursor = None
-        return None
-
-    async def _product_balances(self, products: list[str]) -> dict[RowKey, int]:
-        """STORE balances of whole products (Zettle leaves zeros out), 100 products per request."""
-        balances: dict[RowKey, int] = {}
-        for start in range(0, len(products), 100):
-            answer = await self._client.get_balances_for_products(
-                products[start : start + 100], location_type=LocationType.STORE
-            )
-            for line in answer.variants:
-                balances[(str(line.product_uuid), str(line.variant_uuid))] = line.balance
-        return balances
+    async def product_balances(self, products: list[str]) -> dict[RowKey, int]:
+        """Balances at this place of whole products (a variant not listed has 0)."""
+        return await self._backend.product_balances(self.place, products)
 
     def _side_data_due(self, now: float) -> bool:
         return now - self._last_catalogue >= self.catalogue_every or bool(
@@ -296,9 +289,11 @@ class SyncEngine:
         )
 
     async def _refresh_catalogue(self) -> None:
-        catalogue = await fetch_catalogue(self._client, self._catalogue_etag)
+        builder, etag = await self._backend.catalogue(self._catalogue_etag, CatalogueBuilder)
         diff = RowDiff()
-        if catalogue is not None:
+        if builder is not None:
+            catalogue = Catalogue(builder.products, etag)
+            del builder
             release_free_memory()  # the body is gone: return it before the balances come in
             self._catalogue_etag = catalogue.etag
             diff = self._view.set_catalogue(catalogue)
@@ -312,15 +307,15 @@ class SyncEngine:
             self._emit(diff)
 
     async def _refresh_low_stock(self) -> RowDiff:
-        payload = await self._client.get_low_stock_levels_raw(self._store_uuid)
-        try:
-            settings = decode_low_stock(payload, self._view.rows, self._view.catalogue)
-        except LowStockFeedError as error:
-            raise MalformedResponse(f"Zettle sent unreadable low-stock levels ({error})") from None
-        del payload
+        if self._backend.capabilities.levels_on_rows:
+            return RowDiff()  # they come with the balances
+        lines = await self._backend.low_stock(self.place)
+        settings = low_stock_settings(lines, self._view.rows, self._view.catalogue)
+        del lines
         return self._view.set_low_stock(settings, replace=True)
 
     def _failed(self, error: ZettleError) -> None:
+        """Count a failed poll, set the backoff and the state."""
         now = time.monotonic()
         self.failures += 1
         self.last_error = str(error)
@@ -335,4 +330,3 @@ class SyncEngine:
         self.next_delay = delay
         log.info("poll failed (%s); next in %.1f s", error, delay)
         self._on_state()
-        return None

@@ -18,16 +18,25 @@ key tuple per row and a hash per answer line; :class:`RowsView` shows them by
 ``(product_uuid, variant_uuid)``.
 
 A full snapshot is checked against the rows while it arrives (:class:`SnapshotBuilder`, fed by
-:class:`~zinv_tui.service.balance_feed.SnapshotStream`) and applied in one step at its end
+the backend page by page) and applied in one step at its end
 (:meth:`InventoryView.commit_snapshot`), with the same outcome as :meth:`InventoryView.apply_full`
 of the whole answer at that moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import (
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from typing import NamedTuple, cast
 
-from zinv_tui.service.balance_feed import BalanceAnswer, BalanceLine
+from zinv_tui.service.backend import BalanceLine, Changes, LevelledLine
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 
@@ -35,6 +44,22 @@ LowStockSetting = tuple[int | None, bool]
 """``(low_stock_level, low_stock_alert)``."""
 
 _NO_LOW_STOCK: LowStockSetting = (None, False)
+
+
+class SnapshotLine(NamedTuple):
+    """A snapshot line the view rebuilt from its own rows (see :meth:`SnapshotBuilder.lines`)."""
+
+    product_uuid: str
+    variant_uuid: str
+    balance: int
+    low_stock_level: int | None = None
+    low_stock_alert: bool = False
+
+
+def _setting(line: BalanceLine) -> LowStockSetting:
+    """The low-stock setting a line carries (a backend with ``levels_on_rows``)."""
+    levelled = cast(LevelledLine, line)
+    return (levelled.low_stock_level, levelled.low_stock_alert)
 
 
 class RowsView(Mapping[RowKey, StockRow]):
@@ -82,9 +107,12 @@ class RowsView(Mapping[RowKey, StockRow]):
 
 
 class _Items(ItemsView[RowKey, StockRow]):
+    def __init__(self, rows: RowsView) -> None:
+        super().__init__(rows)
+        self._view_rows = rows._rows
+
     def __iter__(self) -> Iterator[tuple[RowKey, StockRow]]:
-        rows: RowsView = self._mapping  # type: ignore[assignment]
-        return (((row.product_uuid, row.variant_uuid), row) for row in rows._rows.values())
+        return (((row.product_uuid, row.variant_uuid), row) for row in self._view_rows.values())
 
 
 def _lower(text: str) -> str:
@@ -104,6 +132,7 @@ class InventoryView:
         "_rows",
         "awaiting_products",
         "catalogue",
+        "levels_on_rows",
         "low_stock",
         "pending",
         "rows",
@@ -111,7 +140,10 @@ class InventoryView:
         "unknown_products",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, *, levels_on_rows: bool = False) -> None:
+        self.levels_on_rows = levels_on_rows
+        """Balance lines carry each variant's low-stock setting (the backend's capability): a
+        snapshot or a change sets it with the balance."""
         self._rows: dict[str, StockRow] = {}
         self.rows = RowsView(self._rows)
         self.catalogue = Catalogue()
@@ -125,8 +157,11 @@ class InventoryView:
 
     # -- building rows -------------------------------------------------------------------------
 
-    def _new_row(self, key: RowKey, balance: int) -> StockRow:
-        setting = self.low_stock.pop(key, _NO_LOW_STOCK)
+    def _new_row(
+        self, key: RowKey, balance: int, setting: LowStockSetting | None = None
+    ) -> StockRow:
+        stored = self.low_stock.pop(key, _NO_LOW_STOCK)
+        setting = stored if setting is None else setting
         product = self.catalogue.products.get(key[0])
         variant = product.variant(key[1]) if product is not None else None
         if product is None:
@@ -189,12 +224,19 @@ class InventoryView:
             self.low_stock[row.key] = (row.low_stock_level, row.low_stock_alert)
         diff.removed.append(row)
 
-    def _set_balance(self, key: RowKey, balance: int, diff: RowDiff) -> None:
+    def _set_balance(
+        self, key: RowKey, balance: int, diff: RowDiff, setting: LowStockSetting | None = None
+    ) -> None:
+        """A row's balance (and, given, its low-stock setting) as the server reported it."""
         row = self._lookup(key)
         if row is None:
-            row = self._new_row(key, balance)
+            row = self._new_row(key, balance, setting)
             self._rows[row.variant_uuid] = row
             diff.added.append(row)
+        elif setting is not None and (row.low_stock_level, row.low_stock_alert) != setting:
+            level, alert = setting
+            new = row.replace(balance=balance, low_stock_level=level, low_stock_alert=alert)
+            self._replace(row, new, diff)
         elif row.balance != balance:
             self._replace(row, row.replace(balance=balance), diff)
 
@@ -210,7 +252,9 @@ class InventoryView:
         """A builder for a full snapshot read as it arrives (see :class:`SnapshotBuilder`)."""
         return SnapshotBuilder(self)
 
-    def commit_snapshot(self, snapshot: SnapshotBuilder, tracked_products: list[str]) -> RowDiff:
+    def commit_snapshot(
+        self, snapshot: SnapshotBuilder, tracked_products: Sequence[str]
+    ) -> RowDiff:
         """Apply a full snapshot whose lines were all given to ``snapshot``: the same rows,
         tracking and diff as :meth:`apply_full` of the whole answer now.
 
@@ -223,7 +267,7 @@ class InventoryView:
             raise ValueError("this snapshot was checked against another view")
         rows = self._rows
         if snapshot.edits != self._edits or snapshot.odd:
-            return self.apply_full(BalanceAnswer(snapshot.lines(), tracked_products))
+            return self.apply_full(snapshot.lines(), tracked_products)
         self._edits += 1
         was_empty = not rows
         added = snapshot.added
@@ -233,7 +277,7 @@ class InventoryView:
         if len(rows) != before + len(added):  # a variant listed twice: take the careful path
             for row in added:
                 rows.pop(row.variant_uuid, None)
-            return self.apply_full(BalanceAnswer(snapshot.lines(), tracked_products))
+            return self.apply_full(snapshot.lines(), tracked_products)
         diff = RowDiff(added=added, full=True)
         if self.low_stock:
             for row in added:
@@ -262,7 +306,7 @@ class InventoryView:
                 self._fill_and_prune(seen, diff)
         return diff
 
-    def _tracked_answer(self, tracked_products: list[str]) -> set[str] | None:
+    def _tracked_answer(self, tracked_products: Sequence[str]) -> set[str] | None:
         """The answer's tracked products, lower-cased (and shared); None when they are ours.
 
         The usual case (the same products) is told without a set of the answer's 20,000 UUIDs
@@ -298,42 +342,45 @@ class InventoryView:
             for variant_uuid in [v for v in rows if v not in seen]:
                 self._remove(variant_uuid, diff)
 
-    def apply_full(self, answer: BalanceAnswer) -> RowDiff:
-        """A complete STORE snapshot: every tracked variant, zero balances left out by Zettle.
+    def apply_full(self, lines: Sequence[BalanceLine], tracked_products: Sequence[str]) -> RowDiff:
+        """A complete snapshot: every tracked variant, zero balances left out by Zettle.
 
         Fast path (nothing moved out of view): one dict lookup per line, no sets of keys.
         """
         self._edits += 1
         diff = RowDiff(full=True)
         rows = self._rows
+        levels = self.levels_on_rows
         nonzero_before = sum(1 for row in rows.values() if row.balance)
         present = 0
-        moved = []
-        for line in answer.variants:
+        moved: list[BalanceLine] = []
+        for line in lines:
             row = rows.get(line.variant_uuid)
             if row is not None and row.product_uuid == line.product_uuid:
                 if row.balance:
                     present += 1
-                if row.balance == line.balance:
+                if row.balance == line.balance and (
+                    not levels or (row.low_stock_level, row.low_stock_alert) == _setting(line)
+                ):
                     continue
             moved.append(line)
-        tracked_answer = self._tracked_answer(answer.tracked_products)
+        tracked_answer = self._tracked_answer(tracked_products)
         self.awaiting_products.clear()
         if present == nonzero_before and tracked_answer is None:
             for line in moved:
                 key = self._key_of(line.product_uuid, line.variant_uuid)
                 self.tracked.add(key[0])
-                self._set_balance(key, line.balance, diff)
+                self._set_balance(key, line.balance, diff, _setting(line) if levels else None)
             return diff
         # Something left the answer (a balance went to zero, tracking stopped): full reconcile.
         if tracked_answer is not None:
             self.tracked = tracked_answer
         seen: set[str] = set()
-        for line in answer.variants:
+        for line in lines:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             self.tracked.add(key[0])
             seen.add(key[1])
-            self._set_balance(key, line.balance, diff)
+            self._set_balance(key, line.balance, diff, _setting(line) if levels else None)
         self._fill_and_prune(seen, diff)
         return diff
 
@@ -345,21 +392,22 @@ class InventoryView:
             for uuid in products
         }
 
-    def apply_changes(self, answer: BalanceAnswer) -> RowDiff:
-        """An incremental answer (``since``): changed balances (zeros too) and tracking news."""
+    def apply_changes(self, changes: Changes) -> RowDiff:
+        """What the change feed says changed: balances (zeros too) and tracking news."""
         self._edits += 1
         diff = RowDiff()
-        stopped = {_lower(uuid) for uuid in answer.untracked_products}
+        stopped = {_lower(uuid) for uuid in changes.stopped}
         if stopped:
             self._drop_products(stopped, diff)
-        started = {_lower(uuid) for uuid in answer.tracked_products} - stopped
-        for line in answer.variants:
+        started = {_lower(uuid) for uuid in changes.started} - stopped
+        levels = self.levels_on_rows
+        for line in changes.lines:
             key = self._key_of(line.product_uuid, line.variant_uuid)
             if key[0] in stopped:
                 continue
             if key[0] not in self.tracked:
                 started.add(key[0])
-            self._set_balance(key, line.balance, diff)
+            self._set_balance(key, line.balance, diff, _setting(line) if levels else None)
         new = started - self.tracked
         self.tracked |= started
         # Balances survive a stop/start of tracking and the feed only lists balances that changed,
@@ -473,12 +521,12 @@ class InventoryView:
         self._edits += 1
         diff = RowDiff()
         if replace:
-            for row in [
+            for old in [
                 r for r in self._rows.values() if r.low_stock_level is not None or r.low_stock_alert
             ]:
-                if row.key not in levels:
+                if old.key not in levels:
                     self._replace(
-                        row, row.replace(low_stock_level=None, low_stock_alert=False), diff
+                        old, old.replace(low_stock_level=None, low_stock_alert=False), diff
                     )
             self.low_stock = {}
         for key, setting in levels.items():
@@ -581,9 +629,12 @@ class SnapshotBuilder:
         self.odd: list[BalanceLine] = []
         self.unknown: set[str] = set()
 
-    def take(self, lines: list[BalanceLine]) -> None:
+    def take(self, lines: Sequence[BalanceLine]) -> None:
         """Check the next lines of the snapshot."""
         view = self.view
+        if view.levels_on_rows:
+            self._take_levelled(lines)
+            return
         rows = view._rows
         unchanged = self.unchanged
         changed = self.changed
@@ -609,7 +660,41 @@ class SnapshotBuilder:
                 changed[variant_uuid] = row.replace(balance=line.balance)
         self.present += present
 
-    def _new_row(self, view: InventoryView, line: BalanceLine) -> StockRow | None:
+    def _take_levelled(self, lines: Sequence[BalanceLine]) -> None:
+        """:meth:`take` for lines that carry the low-stock setting too."""
+        view = self.view
+        rows = view._rows
+        changed = self.changed
+        for line in lines:
+            variant_uuid = line.variant_uuid
+            setting = _setting(line)
+            row = rows.get(variant_uuid)
+            if row is None:
+                new = self._new_row(view, line, setting)
+                if new is None:
+                    self.odd.append(line)
+                else:
+                    self.added.append(new)
+                continue
+            if row.product_uuid != line.product_uuid or variant_uuid in changed:
+                self.odd.append(line)
+                continue
+            if row.balance:
+                self.present += 1
+            if (
+                row.balance == line.balance
+                and (row.low_stock_level, row.low_stock_alert) == setting
+            ):
+                self.unchanged.append(row)
+            else:
+                level, alert = setting
+                changed[variant_uuid] = row.replace(
+                    balance=line.balance, low_stock_level=level, low_stock_alert=alert
+                )
+
+    def _new_row(
+        self, view: InventoryView, line: BalanceLine, setting: LowStockSetting | None = None
+    ) -> StockRow | None:
         """The row ``apply_full`` would add for this line, or None when its key needs care."""
         product_uuid = line.product_uuid
         variant_uuid = line.variant_uuid
@@ -621,13 +706,20 @@ class SnapshotBuilder:
             if product is None:
                 self.unknown.add(product_uuid)
         key = (product_uuid, variant_uuid)
-        setting = view.low_stock.get(key, _NO_LOW_STOCK) if view.low_stock else _NO_LOW_STOCK
+        if setting is None:
+            setting = view.low_stock.get(key, _NO_LOW_STOCK) if view.low_stock else _NO_LOW_STOCK
         return view._make_row(key, line.balance, product, variant, setting)
 
     def lines(self) -> list[BalanceLine]:
         """The snapshot's lines again (for the careful path; in another order)."""
-        lines = [
-            BalanceLine(row.product_uuid, row.variant_uuid, row.balance)
+        lines: list[BalanceLine] = [
+            SnapshotLine(
+                row.product_uuid,
+                row.variant_uuid,
+                row.balance,
+                row.low_stock_level,
+                row.low_stock_alert,
+            )
             for rows in (self.unchanged, self.changed.values(), self.added)
             for row in rows
         ]

@@ -61,6 +61,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
 from zinv_tui.service.stock_rules import StockCounts, StockTally
+from zinv_tui.tuning import freeze_after_load
 from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
 from zinv_tui.ui.widgets.status_bar import StatusBar
@@ -202,9 +203,10 @@ class ZinvApp(App[None]):
         ``manage_service=False``); ``demo`` shows the DEMO marker; ``frozen`` makes the screen
         deterministic for snapshots (no highlight, UTC times, no blinking cursor); ``on_exit``:
         coroutines to await after the service stops (e.g. ``client.aclose``); ``freeze_gc``:
-        ``gc.freeze()`` once the stock is loaded (see ``_service_started``); ``browser``: run as in
-        a web browser (who is working, browser keys, touch buttons, downloads); None: when the
-        driver is textual-serve's (``App.is_web``)."""
+        freeze the loaded stock out of the collector's full passes when the process is tuned
+        (see ``_service_started``); ``browser``: run as in a web browser (who is working,
+        browser keys, touch buttons, downloads); None: when the driver is textual-serve's
+        (``App.is_web``)."""
         super().__init__()
         self.service = service
         self.demo = demo
@@ -317,11 +319,10 @@ class ZinvApp(App[None]):
         self.stock_signal.publish(None)
         self._recount_low()
         if self.freeze_gc:
-            # The loaded stock lives as long as the app: keep it out of the cyclic collector's
-            # full passes, which otherwise stall a frame by ~0.1 s now and then at 50k rows.
-            # Rows replaced later are still freed by reference counting; ``on_unmount`` unfreezes.
-            gc.freeze()
-            self._froze_gc = True
+            # The loaded stock lives as long as the app: in a tuned process (the program's
+            # choice, see zinv_tui.tuning) it leaves the cyclic collector's full passes, which
+            # otherwise stall a frame by ~0.1 s now and then at 50k rows. ``on_unmount`` unfreezes.
+            self._froze_gc = freeze_after_load()
 
     async def on_unmount(self) -> None:
         if self._froze_gc:  # let the collector have this app's cycles once it is gone
@@ -427,7 +428,7 @@ class ZinvApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if len(self.screen_stack) > 1:
             self.pop_screen()
 

@@ -59,25 +59,17 @@ def demo_profile(products: int, seed: int = 1) -> str:
 
 
 def build_app(
-    client: Any,
+    service: Any,
     *,
-    state_dir: Path,
-    poll_interval: float,
-    user: str | None = None,
     demo: bool = False,
     on_exit: list[Callable[[], Awaitable[Any]]] | None = None,
     **app_options: Any,
 ) -> Any:
-    """A ``ZinvApp`` on a new ``InventoryService`` for ``client`` (the app starts and stops it)."""
-    from zinv_tui.service import InventoryService
+    """A ``ZinvApp`` on ``service`` (built by :mod:`zinv_tui.build`; the app starts it, and stops
+    it, with its backend, when it ends)."""
     from zinv_tui.ui.app import ZinvApp
 
-    state_dir.mkdir(parents=True, exist_ok=True)
-    options: dict[str, Any] = {"state_dir": state_dir, "poll_interval": poll_interval}
-    if user:
-        options["user"] = user
-    service = InventoryService(client, **options)
-    return ZinvApp(service, demo=demo, on_exit=on_exit, **app_options)
+    return ZinvApp(service, demo=demo, on_exit=[service.stop, *(on_exit or [])], **app_options)
 
 
 class DemoUnavailable(Exception):
@@ -95,9 +87,9 @@ def demo_session(
 
     The sandbox logs to ``sandbox.log`` in the shop's state directory, never to the terminal.
     """
+    from zinv_tui.build import ShopAccess, open_inventory
     from zinv_tui.config import resolve_paths
     from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
-    from zinv_tui.service import open_local_client
 
     paths = resolve_paths()
     database = demo_database_path(paths.data_dir, products, seed)
@@ -121,14 +113,13 @@ def demo_session(
             f"the demo shop cannot start ({error}); its database is {database}"
         ) from error
     try:
-        client = open_local_client(info.url, info.api_key, client_id=info.client_id)
-        yield build_app(
-            client,
+        service = open_inventory(
+            ShopAccess.local(info.url, info.api_key, info.client_id),
             state_dir=state_dir,
+            cache_dir=paths.profile_cache_dir(demo_profile(products, seed)),
             poll_interval=DEMO_POLL_INTERVAL,
-            demo=True,
-            on_exit=[client.aclose],
         )
+        yield build_app(service, demo=True)
     finally:
         server.stop()
 
@@ -170,19 +161,9 @@ def run_app(args: argparse.Namespace) -> int:
         if choice != "connected":
             return NO_API_KEY
         api_key = resolve_api_key(settings)
-    from zinv_tui.service import open_client
+    from zinv_tui.build import inventory_for
 
-    profile = settings.profile
-    client = open_client(
-        api_key.value, settings.endpoints(), client_id=profile.client_id, timeout=profile.timeout
-    )
-    app = build_app(
-        client,
-        state_dir=settings.state_dir,
-        poll_interval=profile.poll_interval,
-        user=profile.user,
-        on_exit=[client.aclose],
-    )
+    app = build_app(inventory_for(settings, api_key.value))
     app.run()
     return int(app.return_code or 0)
 

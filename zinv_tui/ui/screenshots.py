@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from textual.app import App
@@ -332,12 +331,16 @@ def sandbox_options(name: str) -> dict[str, Any]:
 
 def demo_app(info: Any, state_dir: Path) -> App[Any]:
     """The real app on a sandbox, deterministic (frozen), starting and stopping its service."""
-    from zinv_tui.service import InventoryService, open_local_client
+    from zinv_tui.build import ShopAccess, open_inventory
     from zinv_tui.ui.app import ZinvApp
 
-    client = open_local_client(info.url, info.api_key, client_id=info.client_id)
-    service = InventoryService(client, state_dir, poll_interval=3600.0, user=DEMO_USER)
-    return ZinvApp(service, demo=True, frozen=True, on_exit=[client.aclose])
+    service = open_inventory(
+        ShopAccess.local(info.url, info.api_key, info.client_id),
+        state_dir=state_dir,
+        poll_interval=3600.0,
+        user=DEMO_USER,
+    )
+    return ZinvApp(service, demo=True, frozen=True, on_exit=[service.stop])
 
 
 def first_run_app() -> App[Any]:
@@ -388,15 +391,14 @@ def pinned_journal_clock(moment: datetime = PINNED_MOMENT) -> Iterator[None]:
     """Movements recorded meanwhile are journaled at ``moment`` (the history shows their time),
     and purchase orders are made then (their names carry the year), so the pictures do not
     change with the hour they were made."""
-    from zinv_tui.service import journal, purchase_orders
+    from zinv_tui.service import journal_entries
 
-    saved = journal.time, purchase_orders.time
-    clock = SimpleNamespace(time=moment.timestamp)
-    journal.time = purchase_orders.time = clock  # type: ignore[assignment]
+    saved = journal_entries.clock
+    journal_entries.clock = moment.timestamp  # the journal's and the purchase orders' clock
     try:
         yield
     finally:
-        journal.time, purchase_orders.time = saved
+        journal_entries.clock = saved
 
 
 async def capture(name: str, size: tuple[int, int], state_root: Path) -> str:

@@ -12,7 +12,7 @@ in place.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +24,9 @@ from textual.widgets import Footer, Input, Label
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import SORTABLE, StockTable
 from zinv_tui.ui.widgets.text_input import TextInput
+
+if TYPE_CHECKING:
+    from zinv_tui.ui.app import ZinvApp
 
 
 class BalancesScreen(Screen[None]):
@@ -94,7 +97,7 @@ class BalancesScreen(Screen[None]):
         if table.loading:
             table.loading = False
             self.refresh_bindings()  # a loading table's keys were left out of the footer
-        table.set_rows(self.app.service.rows)
+        table.set_rows(cast("ZinvApp", self.app).service.rows)
 
     def _stock_changed(self, diff: Any) -> None:
         from zinv_tui.ui.app import diff_removed_keys, diff_upserts
@@ -208,7 +211,7 @@ class BalancesScreen(Screen[None]):
 
     def action_sort(self, column: str) -> None:
         if column in SORTABLE:
-            self.table.sort_by(column, reverse=False)  # type: ignore[arg-type]
+            self.table.sort_by(column, reverse=False)
 
     def action_reverse_sort(self) -> None:
         self.table.action_reverse_sort()

@@ -110,7 +110,7 @@ def looks_like_barcode(text: str) -> bool:
     return text.isdigit()
 
 
-class ScanList(DataTable):  # type: ignore[type-arg]
+class ScanList(DataTable):
     """The latest scans. Arrows move, ``delete`` removes; any character typed here (a scan
     while the list has the focus) goes to the scan field, so no scan is lost."""
 

@@ -59,16 +59,9 @@ def settings_verifier(settings: Any) -> Verifier:
     """Verify against the profile's token endpoint (its base URLs and client id)."""
 
     async def verify(key: SecretStr) -> Any:
-        from zinv_tui.service import open_client
+        from zinv_tui.build import access_of, key_info
 
-        client = open_client(
-            key,
-            settings.endpoints(),
-            client_id=settings.profile.client_id,
-            timeout=settings.profile.timeout,
-        )
-        async with client:
-            return await client.fetch_token_info()
+        return await key_info(access_of(settings, key))
 
     return verify
 
@@ -269,7 +262,9 @@ class FirstRunApp(App[FirstRunResult]):
     ) -> None:
         super().__init__()
         self.frozen = frozen
-        self._screen_args = {"reason": reason, "verify": verify, "store": store}
+        self._reason = reason
+        self._verify = verify
+        self._store = store
         self._settings = settings
 
     def on_mount(self) -> None:
@@ -277,4 +272,7 @@ class FirstRunApp(App[FirstRunResult]):
             from zinv_tui.ui.browser_keys import BROWSER_KEYMAP
 
             self.set_keymap(BROWSER_KEYMAP)
-        self.push_screen(FirstRunScreen(self._settings, **self._screen_args), self.exit)
+        screen = FirstRunScreen(
+            self._settings, reason=self._reason, verify=self._verify, store=self._store
+        )
+        self.push_screen(screen, self.exit)

@@ -11,18 +11,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from zinv_tui.service import LocationType
+from zinv_tui.service import PlaceKind
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.widgets.list_table import ListTable
 
 RowKey = tuple[str, str]
 
-LOCATION_ORDER = (LocationType.STORE, LocationType.SUPPLIER, LocationType.BIN, LocationType.SOLD)
+LOCATION_ORDER = (PlaceKind.STORE, PlaceKind.SUPPLIER, PlaceKind.BIN, PlaceKind.SOLD)
 LOCATION_MEANING = {
-    LocationType.STORE: "stock in the shop",
-    LocationType.SUPPLIER: "where restocks come from",
-    LocationType.BIN: "discarded stock",
-    LocationType.SOLD: "what has been sold",
+    PlaceKind.STORE: "stock in the shop",
+    PlaceKind.SUPPLIER: "where restocks come from",
+    PlaceKind.BIN: "discarded stock",
+    PlaceKind.SOLD: "what has been sold",
 }
 SHOWN_BALANCES = 200
 """Balances listed per location (largest first); the totals always count every variant."""
@@ -47,8 +47,8 @@ class LocationsScreen(ServiceScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._balances: dict[LocationType, dict[RowKey, int]] = {}
-        self._shown_type: LocationType | None = None
+        self._balances: dict[PlaceKind, dict[RowKey, int]] = {}
+        self._shown_type: PlaceKind | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Locations", style="bold"), id="locations-title")
@@ -70,22 +70,22 @@ class LocationsScreen(ServiceScreen[None]):
         balances.add_column("Balance", key="balance", width=9)
         self._fill_locations()
         table.focus()
-        self._balances[LocationType.STORE] = {
+        self._balances[PlaceKind.STORE] = {
             key: row.shown_balance for key, row in self.service.rows.items()
         }
-        self._show_totals(LocationType.STORE)
-        self._show_balances(LocationType.STORE)
+        self._show_totals(PlaceKind.STORE)
+        self._show_balances(PlaceKind.STORE)
         self.load_other_balances()
         self.follow_rows(lambda _diff: self._store_changed())
 
     def _store_changed(self) -> None:
         """Shop stock moved (a sale, a movement): refresh the STORE figures."""
-        self._balances[LocationType.STORE] = {
+        self._balances[PlaceKind.STORE] = {
             key: row.shown_balance for key, row in self.service.rows.items()
         }
-        self._show_totals(LocationType.STORE)
-        if self._shown_type is LocationType.STORE:
-            self._show_balances(LocationType.STORE)
+        self._show_totals(PlaceKind.STORE)
+        if self._shown_type is PlaceKind.STORE:
+            self._show_balances(PlaceKind.STORE)
 
     def _fill_locations(self) -> None:
         table = self.query_one("#locations-table", DataTable)
@@ -104,7 +104,7 @@ class LocationsScreen(ServiceScreen[None]):
                 key=location_type.value,
             )
 
-    def _show_totals(self, location_type: LocationType) -> None:
+    def _show_totals(self, location_type: PlaceKind) -> None:
         table = self.query_one("#locations-table", DataTable)
         balances = self._balances.get(location_type)
         if balances is None or location_type.value not in table.rows:
@@ -113,7 +113,7 @@ class LocationsScreen(ServiceScreen[None]):
         table.update_cell(location_type.value, "variants", Text(str(variants), justify="right"))
         table.update_cell(location_type.value, "units", Text(str(units), justify="right"))
 
-    def _show_balances(self, location_type: LocationType) -> None:
+    def _show_balances(self, location_type: PlaceKind) -> None:
         """List the largest balances of ``location_type`` (the cursor stays on its variant)."""
         same = self._shown_type is location_type
         self._shown_type = location_type
@@ -173,21 +173,21 @@ class LocationsScreen(ServiceScreen[None]):
     def _on_location_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is None:
             return
-        location_type = LocationType(event.row_key.value)
+        location_type = PlaceKind(event.row_key.value)
         if location_type != self._shown_type:
             self._show_balances(location_type)
 
-    def selected_type(self) -> LocationType | None:
+    def selected_type(self) -> PlaceKind | None:
         table = self.query_one("#locations-table", DataTable)
         if table.row_count == 0:
             return None
         row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return LocationType(row_key.value) if row_key.value else None
+        return PlaceKind(row_key.value) if row_key.value else None
 
     def action_copy_uuid(self) -> None:
         location_type = self.selected_type()
         location = self.service.locations.get(location_type) if location_type else None
-        if location is None:
+        if location is None or location_type is None:
             self.notify("Choose a location first", severity="warning")
             return
         self.app.copy_to_clipboard(str(location.uuid))

@@ -256,7 +256,7 @@ class LowStockScreen(ServiceScreen[None]):
             table.clear()
             for row in self._rows:
                 table.add_row(*self._cells(row), key=_table_key(row.key))
-            if current in listed:
+            if current is not None and current in listed:
                 table.move_cursor(row=self.listed_keys.index(current))
         self._update_title()
 

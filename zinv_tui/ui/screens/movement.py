@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Select, Static
 
-from zinv_tui.service import LocationType, MovementIntent, PlannedMovement, Reason
+from zinv_tui.service import MovementIntent, PlaceKind, PlannedMovement, Reason
 from zinv_tui.ui.browser_keys import shown_key
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
@@ -47,7 +47,7 @@ REASON_HINTS = {
     Reason.SET_COUNT: "type the counted balance; the difference is moved",
     Reason.MOVE: "between any two locations",
 }
-LOCATION_CHOICES = [(location.value, location) for location in LocationType]
+LOCATION_CHOICES = [(location.value, location) for location in PlaceKind]
 PENDING_MARK = "⧗"
 
 
@@ -139,11 +139,11 @@ class MovementScreen(ServiceScreen[None]):
         self._last_reason = Reason.RESTOCK
         self._choices: dict[str | None, object] = {
             "reason": Reason.RESTOCK,
-            "from": LocationType.STORE,
-            "to": LocationType.BIN,
+            "from": PlaceKind.STORE,
+            "to": PlaceKind.BIN,
         }
         """The value of each menu as last chosen (as composed to begin with)."""
-        self._held: dict[LocationType, dict[RowKey, int] | None] = {}
+        self._held: dict[PlaceKind, dict[RowKey, int] | None] = {}
         """Balances at places other than the shop, read for a move out of one (None: unreadable)."""
 
     # ----------------------------------------------------------------- layout
@@ -162,7 +162,7 @@ class MovementScreen(ServiceScreen[None]):
             yield Static("From", classes="field-label move-only")
             yield Select(
                 LOCATION_CHOICES,
-                value=LocationType.STORE,
+                value=PlaceKind.STORE,
                 allow_blank=False,
                 compact=True,
                 id="from",
@@ -171,7 +171,7 @@ class MovementScreen(ServiceScreen[None]):
             yield Static("To", classes="field-label move-only")
             yield Select(
                 LOCATION_CHOICES,
-                value=LocationType.BIN,
+                value=PlaceKind.BIN,
                 allow_blank=False,
                 compact=True,
                 id="to",
@@ -243,13 +243,13 @@ class MovementScreen(ServiceScreen[None]):
             "Count" if reason is Reason.SET_COUNT else "Qty"
         )
 
-    def _move_from(self) -> LocationType:
+    def _move_from(self) -> PlaceKind:
         value = self.query_one("#from", Select).value
-        return value if isinstance(value, LocationType) else LocationType.STORE
+        return value if isinstance(value, PlaceKind) else PlaceKind.STORE
 
-    def _move_to(self) -> LocationType:
+    def _move_to(self) -> PlaceKind:
         value = self.query_one("#to", Select).value
-        return value if isinstance(value, LocationType) else LocationType.BIN
+        return value if isinstance(value, PlaceKind) else PlaceKind.BIN
 
     @on(Select.Changed)
     def _reason_or_location_changed(self, event: Select.Changed) -> None:
@@ -403,20 +403,20 @@ class MovementScreen(ServiceScreen[None]):
         source = self._move_from()
         if (
             self.reason is Reason.MOVE
-            and source is not LocationType.STORE
+            and source is not PlaceKind.STORE
             and source not in self._held
         ):
             self._read_place(source)
 
     @work(group="movement-place", exit_on_error=False)
-    async def _read_place(self, place: LocationType) -> None:
+    async def _read_place(self, place: PlaceKind) -> None:
         try:
             self._held[place] = await self.service.place_balances(place)
         except Exception:  # offline: the preview says it cannot tell, and no warning is made
             self._held[place] = None
         self.update_previews()
 
-    def _held_known(self) -> dict[LocationType, dict[RowKey, int]]:
+    def _held_known(self) -> dict[PlaceKind, dict[RowKey, int]]:
         return {place: held for place, held in self._held.items() if held is not None}
 
     # ---------------------------------------------------------------- maths
@@ -616,7 +616,7 @@ def _preview(plan: PlannedMovement, row: Any, *, reading: bool = False) -> Text:
         text.append(f"{plan.balance_before}{pending} -> ")
         text.append(str(plan.balance_after), style=_after_style(plan.balance_after))
     source = plan.from_type
-    if plan.reason is Reason.MOVE and source is not None and source is not LocationType.STORE:
+    if plan.reason is Reason.MOVE and source is not None and source is not PlaceKind.STORE:
         if text:
             text.append("  ")
         text.append(f"{source.value} ", style="dim")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from zinv_tui.service import MAX_QUANTITY
+
 _WHOLE = re.compile(r"^\+?[0-9]+$")
 
 ABOVE_ZERO = "Enter a whole number above 0"
 ZERO_OR_MORE = "Enter a whole number, 0 or more"
-TOO_LARGE = "That is more than 1,000,000: check the number"
-MAX_QUANTITY = 1_000_000
+TOO_LARGE = f"That is more than {MAX_QUANTITY:,}: check the number"
 
 
 class QuantityError(ValueError):

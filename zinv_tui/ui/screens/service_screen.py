@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Generic, TypeVar
 
@@ -110,8 +110,9 @@ class ServiceScreen(Screen[ResultT], Generic[ResultT]):
         elif (undo := getattr(service, undo_name, None)) is not None:
             self._unsubscribers.append(lambda: undo(queued))
 
-    def on_mount(self) -> None:
+    def on_mount(self) -> Awaitable[None] | None:  # screens may mount asynchronously
         steady_cursors(self)
+        return None
 
     def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribers:

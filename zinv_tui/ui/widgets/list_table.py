@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 
-class ListTable(DataTable):  # type: ignore[type-arg]
+class ListTable(DataTable):
     """A row-cursor DataTable that moves like the balances table (one place for the list keys)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

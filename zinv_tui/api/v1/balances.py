@@ -1,68 +1,102 @@
-"""A tight decoder of the STORE balance answer (``GET /organizations/self/inventory[?since=N]``).
+"""The one decoder of Zettle v1's balance answers ("location status": ``GET
+/organizations/self/inventory[?since=N]``, the per-location and per-product reads, and the
+answers of a movement, start tracking and bulk).
 
 At 50,000 variants a pydantic model per row costs several times a bare ``json.loads``; msgspec
-decodes straight into small structs, reading only the fields the view needs, which is about three
-times cheaper than ``json.loads`` itself. Balances arrive as ``"42"``, ``42`` or ``"9.0"`` and leave
-as ``int`` (msgspec's lax mode reads numeric strings; anything odder goes through
-:func:`~zinv_tui.api.models.parse_whole_number`).
+decodes straight into small structs, reading only the fields needed, which is about three times
+cheaper than ``json.loads`` itself. Balances arrive as ``"42"``, ``42`` or ``"9.0"`` and leave as
+``int`` (msgspec's lax mode reads numeric strings; anything odder goes through
+:func:`~zinv_tui.values.numbers.parse_whole_number`).
 
 A full snapshot (9 MB of JSON at 50,000 variants) is decoded while it arrives
-(:class:`SnapshotStream`): its lines go to the view a few hundred at a time, so neither the whole
-body nor the whole decoded answer is ever in memory. An incremental answer is small and is
-decoded whole (:func:`decode_balances`).
+(:class:`SnapshotStream`): its lines go to a sink a few hundred at a time, so neither the whole
+body nor the whole decoded answer is ever in memory. Other answers are small and are decoded whole
+(:func:`decode_balances`).
 
-UUIDs are passed on as the server wrote them; the view lower-cases the rare ones it does not find.
+UUIDs are passed on as the server wrote them (the service lower-cases the rare ones that are not).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Protocol
+from typing import Annotated, Generic, Protocol, TypeVar
 
 import msgspec
 
-from zinv_tui.api.models import LARGEST_WHOLE_NUMBER, parse_whole_number
+from zinv_tui.values.numbers import LARGEST_WHOLE_NUMBER, parse_whole_number
 
 Balance = Annotated[int, msgspec.Meta(ge=-LARGEST_WHOLE_NUMBER - 1, le=LARGEST_WHOLE_NUMBER)]
 """A balance as msgspec reads it: a whole number that fits in 64 bits (anything else goes
-through :func:`~zinv_tui.api.models.parse_whole_number`, or is refused)."""
+through :func:`~zinv_tui.values.numbers.parse_whole_number`, or is refused)."""
+
+UuidText = Annotated[str, msgspec.Meta(min_length=36, max_length=36)]
+"""A UUID as text: 36 characters. Its digits are not checked (a pattern would triple the cost of
+a 50,000-line snapshot); the length refuses what is plainly not a UUID (empty, a number, cut)."""
 
 
 class BalanceLine(msgspec.Struct, rename="camel", gc=False):
-    """One variant's STORE balance."""
+    """One variant's balance (the location is the answer's)."""
 
-    product_uuid: str
-    variant_uuid: str
+    product_uuid: UuidText
+    variant_uuid: UuidText
     balance: Balance
 
 
-class BalanceAnswer(msgspec.Struct, rename="camel", gc=False):
-    """The answer: balances, tracked products, the sandbox's untracked list, and the cursor."""
+class StoreBalances(msgspec.Struct, rename="camel", gc=False):
+    """A balance answer: balances, tracked products, the sandbox's untracked list, the cursor.
+
+    ``untracked_products`` is a sandbox extension of the incremental feed (products whose tracking
+    stopped since the cursor); real Zettle never sends it and nothing may rely on it.
+    """
 
     variants: list[BalanceLine] = []
-    tracked_products: list[str] = []
-    untracked_products: list[str] = []
+    tracked_products: list[UuidText] = []
+    untracked_products: list[UuidText] = []
     latest: int | str | None = None
+    location_uuid: UuidText | None = None
+
+
+class PlacedLine(msgspec.Struct, rename="camel", gc=False):
+    """One variant's balance in a small answer, with the location when the line names it."""
+
+    product_uuid: UuidText
+    variant_uuid: UuidText
+    balance: Balance
+    location_uuid: UuidText | None = None
+    location_type: str | None = None
+
+
+class LocationBalances(msgspec.Struct, rename="camel", gc=False):
+    """A small balance answer (one location's, some products', a write's): every line kept."""
+
+    variants: list[PlacedLine] = []
+    tracked_products: list[UuidText] = []
+    latest: int | str | None = None
+    location_uuid: UuidText | None = None
 
 
 class _OddLine(msgspec.Struct, rename="camel", gc=False):
-    product_uuid: str
-    variant_uuid: str
+    product_uuid: UuidText
+    variant_uuid: UuidText
     balance: Balance | float | str
+    location_uuid: UuidText | None = None
+    location_type: str | None = None
 
 
 class _OddAnswer(msgspec.Struct, rename="camel", gc=False):
     variants: list[_OddLine] = []
-    tracked_products: list[str] = []
-    untracked_products: list[str] = []
+    tracked_products: list[UuidText] = []
+    untracked_products: list[UuidText] = []
     latest: int | str | None = None
+    location_uuid: UuidText | None = None
 
 
 class BalanceFeedError(ValueError):
     """The balance answer could not be read (bad JSON or wrong shape)."""
 
 
-_decoder = msgspec.json.Decoder(BalanceAnswer, strict=False)
+_decoder = msgspec.json.Decoder(StoreBalances, strict=False)
+_placed_decoder = msgspec.json.Decoder(LocationBalances, strict=False)
 _odd_decoder = msgspec.json.Decoder(_OddAnswer, strict=False)
 _lines_decoder = msgspec.json.Decoder(list[BalanceLine], strict=False)
 _odd_lines_decoder = msgspec.json.Decoder(list[_OddLine], strict=False)
@@ -70,27 +104,79 @@ _raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
+def _unreadable(error: Exception) -> BalanceFeedError:
+    if isinstance(error, msgspec.DecodeError) and not isinstance(error, msgspec.ValidationError):
+        return BalanceFeedError(f"unreadable balance answer: not valid JSON ({error})")
+    return BalanceFeedError(f"unreadable balance answer: {error}")
+
+
+def _whole(value: object, index: int) -> int:
+    try:
+        return parse_whole_number(value)
+    except ValueError as error:
+        raise BalanceFeedError(
+            f"unreadable balance answer: {error} - at `$.variants[{index}].balance`"
+        ) from None
+
+
 def _whole_lines(odd: list[_OddLine]) -> list[BalanceLine]:
     return [
-        BalanceLine(line.product_uuid, line.variant_uuid, parse_whole_number(line.balance))
-        for line in odd
+        BalanceLine(line.product_uuid, line.variant_uuid, _whole(line.balance, index))
+        for index, line in enumerate(odd)
     ]
 
 
-def decode_balances(payload: bytes | bytearray) -> BalanceAnswer:
-    """Decode a balance answer, or raise :class:`BalanceFeedError` saying what is wrong."""
+def _odd(payload: bytes | bytearray) -> _OddAnswer:
+    try:
+        odd = _odd_decoder.decode(payload)
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise _unreadable(error) from None
+    for index, line in enumerate(odd.variants):
+        line.balance = _whole(line.balance, index)
+    return odd
+
+
+def decode_balances(payload: bytes | bytearray) -> StoreBalances:
+    """Decode a STORE balance answer, or raise :class:`BalanceFeedError` saying what is wrong."""
     try:
         return _decoder.decode(payload)
     except msgspec.ValidationError:
         pass
     except (msgspec.DecodeError, RecursionError) as error:  # deeply nested: RecursionError
-        raise BalanceFeedError(f"unreadable balance answer: {error}") from None
+        raise _unreadable(error) from None
+    odd = _odd(payload)
+    return StoreBalances(
+        [
+            BalanceLine(line.product_uuid, line.variant_uuid, int(line.balance))
+            for line in odd.variants
+        ],
+        odd.tracked_products,
+        odd.untracked_products,
+        odd.latest,
+        odd.location_uuid,
+    )
+
+
+def decode_location_balances(payload: bytes | bytearray) -> LocationBalances:
+    """Decode a small balance answer (every line with its location, when named)."""
     try:
-        odd = _odd_decoder.decode(payload)
-        lines = _whole_lines(odd.variants)
-    except (msgspec.DecodeError, ValueError) as error:
-        raise BalanceFeedError(f"unreadable balance answer: {error}") from None
-    return BalanceAnswer(lines, odd.tracked_products, odd.untracked_products, odd.latest)
+        return _placed_decoder.decode(payload)
+    except msgspec.ValidationError:
+        pass
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise _unreadable(error) from None
+    odd = _odd(payload)
+    lines = [
+        PlacedLine(
+            line.product_uuid,
+            line.variant_uuid,
+            int(line.balance),
+            line.location_uuid,
+            line.location_type,
+        )
+        for line in odd.variants
+    ]
+    return LocationBalances(lines, odd.tracked_products, odd.latest, odd.location_uuid)
 
 
 class LineSink(Protocol):
@@ -99,12 +185,15 @@ class LineSink(Protocol):
     def take(self, lines: list[BalanceLine]) -> object: ...
 
 
+SinkT = TypeVar("SinkT", bound=LineSink)
+
+
 _VARIANTS_KEY = re.compile(rb'"variants"\s*:\s*\[')
 _SPACE = frozenset(b" \t\r\n")
 _COMMA, _OPEN, _CLOSE, _END = b",{}]"
 
 
-class SnapshotStream:
+class SnapshotStream(Generic[SinkT]):
     """Decodes a full balance snapshot while it arrives (a client body sink, one per attempt).
 
     The text before the ``"variants"`` array (the tracked products) stays in the buffer as it
@@ -129,7 +218,7 @@ class SnapshotStream:
     STEPS = 256
     GIVE_UP_AT = 4 * 1024 * 1024
 
-    def __init__(self, lines_to: LineSink, *, flush_at: int = FLUSH_AT) -> None:
+    def __init__(self, lines_to: SinkT, *, flush_at: int = FLUSH_AT) -> None:
         self.lines_to = lines_to
         self._flush_at = flush_at
         self._buffer = bytearray()
@@ -240,10 +329,10 @@ class SnapshotStream:
             return None
         try:
             return _whole_lines(_odd_lines_decoder.decode(piece_bytes))
-        except (msgspec.DecodeError, ValueError) as error:
-            raise BalanceFeedError(f"unreadable balance answer: {error}") from None
+        except msgspec.DecodeError as error:
+            raise _unreadable(error) from None
 
-    def finish(self) -> BalanceAnswer:
+    def finish(self) -> StoreBalances:
         """Decode what is left once the body has ended and hand its lines over; the answer
         returned carries the tracked products and the cursor (its own ``variants`` are empty).
         Raises :class:`BalanceFeedError` when the body could not be read."""

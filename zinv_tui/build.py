@@ -1,0 +1,155 @@
+"""The composition root: the one place where a shop's settings become a backend and a service.
+
+The TUI (:mod:`zinv_tui.ui.launch`), the CLI (:mod:`zinv_tui.commands.session`), the screenshots
+tool and the tests all build through here, so a new setting (the API generation, a directory)
+reaches every one of them. Nothing else names a backend; the service never sees which one it got.
+
+- :class:`ShopAccess`: how to reach one shop (key, hosts, timeout, API generation);
+  :func:`access_of` reads it from a profile's resolved settings, :meth:`ShopAccess.local` is the
+  sandbox's.
+- :func:`open_client` / :func:`open_backend`: the client and the backend on it (``api_version``:
+  ``v1``; issue 11 adds ``v3`` and ``auto`` to :data:`BACKENDS`).
+- :func:`open_inventory`: an :class:`~zinv_tui.service.InventoryService` on a new backend, with
+  every directory passed on (the journal in ``state_dir``, the catalogue cache in ``cache_dir``);
+  the service closes the backend when it stops. :func:`inventory_for` does it for a profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from zinv_tui.api.auth import TokenInfo
+from zinv_tui.api.client import ZettleClient
+from zinv_tui.api.endpoints import ApiEndpoints
+from zinv_tui.api.v1.backend import ZettleV1Backend
+from zinv_tui.service import InventoryService, StockBackend
+
+if TYPE_CHECKING:
+    from zinv_tui.config import ResolvedSettings
+
+DEFAULT_TIMEOUT = 15.0
+"""Seconds to wait for Zettle per request when the profile does not say."""
+
+API_VERSIONS = ("v1",)
+"""The API generations a profile may choose (``api_version``)."""
+
+
+@dataclass(frozen=True)
+class ShopAccess:
+    """How to reach one shop: its API key, the hosts, and which Zettle API to speak."""
+
+    api_key: SecretStr
+    endpoints: ApiEndpoints
+    client_id: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    api_version: str = "v1"
+    rate_limited: bool = True
+    """Keep under Zettle's 4 requests per second (off for the local sandbox)."""
+
+    @classmethod
+    def local(
+        cls, base_url: str, api_key: str | SecretStr, client_id: str | None = None
+    ) -> ShopAccess:
+        """Every API on one local ``base_url`` (the sandbox), without a rate limit."""
+        return cls(_secret(api_key), ApiEndpoints.single(base_url), client_id, rate_limited=False)
+
+
+def _secret(value: str | SecretStr) -> SecretStr:
+    return value if isinstance(value, SecretStr) else SecretStr(value)
+
+
+def access_of(settings: ResolvedSettings, api_key: str | SecretStr) -> ShopAccess:
+    """The shop of a profile's resolved settings, with ``api_key``."""
+    profile = settings.profile
+    return ShopAccess(
+        _secret(api_key),
+        settings.endpoints(),
+        client_id=profile.client_id,
+        timeout=profile.timeout,
+        api_version=profile.api_version,
+    )
+
+
+def open_client(access: ShopAccess, **options: Any) -> ZettleClient:
+    """A client for the shop (``options``: :class:`~zinv_tui.api.client.ZettleClient`'s knobs).
+
+    Close it with ``await client.aclose()`` (or ``async with``) when done."""
+    if not access.rate_limited:
+        options.setdefault("requests_per_second", None)
+    return ZettleClient(
+        access.api_key,
+        endpoints=access.endpoints,
+        client_id=access.client_id,
+        timeout=options.pop("timeout", access.timeout),
+        **options,
+    )
+
+
+def _v1(client: ZettleClient) -> StockBackend:
+    return ZettleV1Backend(client)
+
+
+BACKENDS: dict[str, Callable[[ZettleClient], StockBackend]] = {"v1": _v1}
+"""API generation -> the backend on a client."""
+
+
+def open_backend(access: ShopAccess, **client_options: Any) -> tuple[StockBackend, ZettleClient]:
+    """The backend for the shop's API generation, and the client under it."""
+    make = BACKENDS.get(access.api_version)
+    if make is None:
+        raise ValueError(
+            f"unknown api_version {access.api_version!r} (one of {', '.join(BACKENDS)})"
+        )
+    client = open_client(access, **client_options)
+    return make(client), client
+
+
+def open_inventory(
+    access: ShopAccess,
+    *,
+    state_dir: Path | str,
+    cache_dir: Path | str | None = None,
+    poll_interval: float = 5.0,
+    user: str | None = None,
+    client_options: dict[str, Any] | None = None,
+    **service_options: Any,
+) -> InventoryService:
+    """An :class:`~zinv_tui.service.InventoryService` on a new backend for the shop; stopping
+    the service closes the backend. ``service_options``: the service's tuning knobs."""
+    backend, client = open_backend(access, **(client_options or {}))
+    return InventoryService(
+        backend,
+        state_dir,
+        poll_interval,
+        user,
+        cache_dir=cache_dir,
+        sales=client.purchases,
+        close_backend=True,
+        **service_options,
+    )
+
+
+def inventory_for(
+    settings: ResolvedSettings, api_key: str | SecretStr, **service_options: Any
+) -> InventoryService:
+    """The profile's service: its shop, its state and cache directories, its poll interval and
+    user name."""
+    return open_inventory(
+        access_of(settings, api_key),
+        state_dir=settings.state_dir,
+        cache_dir=settings.cache_dir,
+        poll_interval=settings.profile.poll_interval,
+        user=settings.profile.user,
+        **service_options,
+    )
+
+
+async def key_info(access: ShopAccess) -> TokenInfo:
+    """Sign in with the shop's key afresh and say who it speaks for (first run, doctor)."""
+    async with open_client(access) as client:
+        return await client.fetch_token_info()
