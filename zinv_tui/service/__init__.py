@@ -1,6 +1,8 @@
 """The service layer: live STORE stock, an outbox that never loses or doubles, local history.
 
-No Textual here; the UI and the CLI use only the names below. Reference::
+No Textual here; the UI and the CLI use only the names below. The UI holds the service as an
+:class:`InventoryPort` (the protocol of what it uses; ``InventoryService`` satisfies it).
+Reference::
 
     from zinv_tui.service import InventoryService, MovementIntent, Reason, open_client
 
@@ -38,6 +40,7 @@ No Textual here; the UI and the CLI use only the names below. Reference::
     await service.set_low_stock(keys, level=5, alert=True)   # level=None, alert=False clears
     await service.start_tracking(product_uuids) ; await service.stop_tracking(product_uuids)
     service.untracked_products()     # list[Product] from the catalogue
+    service.counts                   # the profile's CountBook (= count_book(service))
     await service.location_balances(LocationType.BIN)   # {RowKey: balance}, read from Zettle
     await service.place_balances(LocationType.BIN)      # the same plus movements waiting here
     await service.stop()
@@ -74,13 +77,18 @@ Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`
 yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
 (:class:`RowChange` with ``old`` and ``new`` rows) and ``removed``; ``full`` marks a snapshot.
 
+Names and text (:mod:`zinv_tui.service.row_text`, one rule for the balances filter, ``balances
+--filter``, filtered counts and the pickers): ``variant_label(product, variant)`` (``row.label``),
+``row_matches(row, text)`` (every word in the product, variant, SKU or barcode, ignoring case),
+``matching_rows(rows, text)``; ``search_terms`` / ``search_text`` / ``text_matches`` for indexes.
+
 Out and low (:mod:`zinv_tui.service.stock_rules`, one definition for every screen and command):
 ``row.state`` / ``row_state(row)`` is OUT (tracked, shown balance <= 0), LOW (not out, level set,
 shown balance <= level) or OK; ``StockCounts.of(rows)``, ``StockTally`` (running counts from
 diffs), ``urgency(row)`` (sort key, most urgent first), ``restock_rows(rows)`` (out + low, sorted).
 """
 
-from zinv_tui.api.models import LocationType
+from zinv_tui.api.models import Location, LocationType, Product
 from zinv_tui.service.catalogue import Catalogue
 from zinv_tui.service.connection import open_client, open_local_client
 from zinv_tui.service.counts import (
@@ -122,6 +130,15 @@ from zinv_tui.service.reorder_db import ReorderDbError
 from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
 from zinv_tui.service.reorder_list import ReorderLine
 from zinv_tui.service.reorder_settings import SettingsError, Supplier, VariantSettings
+from zinv_tui.service.row_text import (
+    joined_text,
+    matching_rows,
+    row_matches,
+    search_terms,
+    search_text,
+    text_matches,
+    variant_label,
+)
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 from zinv_tui.service.state_db import StateFileDamaged, StateFileError
 from zinv_tui.service.status import SyncState, SyncStatus
@@ -136,6 +153,7 @@ from zinv_tui.service.stock_rules import (
     urgency,
 )
 from zinv_tui.service.stock_value import StockValue, ValueLine, money
+from zinv_tui.service.ui_port import DiffCallback, InventoryPort, StatusCallback, Unsubscribe
 
 __all__ = [
     "MAX_QUANTITY",
@@ -149,10 +167,13 @@ __all__ = [
     "CountScope",
     "CountSession",
     "CountStatus",
+    "DiffCallback",
     "DriftNotConfirmed",
     "HistoryEntry",
+    "InventoryPort",
     "InventoryService",
     "LineState",
+    "Location",
     "LocationType",
     "MovementIntent",
     "MovementRejected",
@@ -162,6 +183,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxStatus",
     "PlannedMovement",
+    "Product",
     "PurchaseOrder",
     "Reason",
     "Receipt",
@@ -181,6 +203,7 @@ __all__ = [
     "SettingsError",
     "StateFileDamaged",
     "StateFileError",
+    "StatusCallback",
     "StockCounts",
     "StockRow",
     "StockState",
@@ -192,9 +215,12 @@ __all__ = [
     "UndoRefused",
     "UnknownCode",
     "UnknownItem",
+    "Unsubscribe",
     "ValueLine",
     "VariantSettings",
     "count_book",
+    "joined_text",
+    "matching_rows",
     "money",
     "needs_restock",
     "open_client",
@@ -202,7 +228,12 @@ __all__ = [
     "parse_quantity",
     "reorder_desk",
     "restock_rows",
+    "row_matches",
     "row_state",
+    "search_terms",
+    "search_text",
     "stock_state",
+    "text_matches",
     "urgency",
+    "variant_label",
 ]

@@ -32,6 +32,7 @@ from zinv_tui.api.models import (
     carried,
 )
 from zinv_tui.service.catalogue import Catalogue
+from zinv_tui.service.counts import CountBook, count_book
 from zinv_tui.service.csv_export import CsvTarget, write_balances_csv, write_history_csv
 from zinv_tui.service.heap import map_big_blocks
 from zinv_tui.service.journal import (
@@ -289,6 +290,12 @@ class InventoryService:
     def status(self) -> SyncStatus:
         """The latest sync status (also pushed to :meth:`subscribe_status` callbacks)."""
         return self._status
+
+    @property
+    def counts(self) -> CountBook:
+        """The stock counts of this profile (``count_book(self)``: made on first use, closed
+        with the service)."""
+        return count_book(self)
 
     def subscribe(self, callback: DiffCallback) -> Callable[[], None]:
         """Call ``callback(diff)`` after every change of the rows; returns an unsubscriber."""
