@@ -18,13 +18,14 @@ from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import InventoryService, MovementIntent, Reason
 from zinv_tui.ui.app import ZinvApp
+from zinv_tui.ui.marks import LOW_MARK, OUT_MARK, PENDING_MARK
 from zinv_tui.ui.preferences import PREFERENCES_FILE
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.history import HistoryScreen
 from zinv_tui.ui.screens.movement import MovementScreen
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import LOW_MARK, OUT_MARK, PENDING_MARK, StockTable
+from zinv_tui.ui.widgets.stock_table import StockTable
 
 pytestmark = pytest.mark.timeout(60)
 

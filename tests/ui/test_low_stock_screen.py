@@ -4,21 +4,19 @@ one meaning of out and low shared with the status badge, the balances markers an
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from uuid import UUID
 
 import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
+from tests.support.cli import cli_json
 from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.api.models import LocationType
-from zinv_tui.cli import main as cli_main
 from zinv_tui.service import InventoryService, StockCounts
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.screens.low_stock import LowStockDialog, LowStockScreen, alert_rows, urgency
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import StockTable, stock_state
+from zinv_tui.ui.widgets.stock_table import StockTable
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -184,36 +182,12 @@ async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
             assert not isinstance(app.screen, LowStockScreen)
 
 
-def low_stock_cli(info, folder, capsys) -> list[dict]:
-    """``zinv-tui low-stock --format json`` against ``info``, in its own dirs (run in a thread:
-    the CLI has its own event loop)."""
-    env = {
-        "ZINV_API_KEY": info.api_key,
-        "ZINV_BASE_URL": info.url,
-        **{f"ZINV_{name.upper()}_DIR": str(folder / name) for name in ("config", "state", "data")},
-        "ZINV_CACHE_DIR": str(folder / "cache"),
-        "ZINV_ENV_FILE": str(folder / "none.env"),
-    }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        capsys.readouterr()
-        assert cli_main(["low-stock", "--format", "json"]) == 0
-        return json.loads(capsys.readouterr().out)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def status_line(app) -> str:
     return app.screen.query_one(StatusBar).render().plain
 
 
 async def test_out_and_low_are_the_same_numbers_everywhere(sandbox, tmp_path, capsys):
-    cli_rows = await asyncio.to_thread(low_stock_cli, sandbox, tmp_path / "cli", capsys)
+    cli_rows = await asyncio.to_thread(cli_json, sandbox, tmp_path / "cli", capsys, "low-stock")
     async with shop(sandbox, tmp_path / "tui") as service:
         rows = service.rows
         # The rule as the issue words it: out = at or below 0 (level or not); low = a level is
@@ -233,7 +207,7 @@ async def test_out_and_low_are_the_same_numbers_everywhere(sandbox, tmp_path, ca
             assert app.stock_counts == StockCounts(len(out), len(low))
             assert f"✗ {len(out)} out ▼ {len(low)} low" in status_line(app)
             table = app.screen.query_one(StockTable)
-            markers = [stock_state(rows[table.key_at(i)]) for i in range(table.shown_count)]
+            markers = [rows[table.key_at(i)].state for i in range(table.shown_count)]
             assert (markers.count("out"), markers.count("low")) == (len(out), len(low))
             screen = await open_low_stock(pilot)
             title = str(screen.query_one("#low-stock-title").content)
