@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sandbox_clients import by_type
 
+from tests.support.clients import by_type
 from zinv_tui.api import NotFound, PermissionDenied, RequestRejected
 from zinv_tui.api.models import LocationType
 

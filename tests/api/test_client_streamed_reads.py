@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_clients import make_client
+
+from tests.support.clients import make_client
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,12 +9,12 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from textual.command import CommandList
+from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
 
-from zinv_tui.api import ApiEndpoints, ZettleClient
+from tests.support.clients import FAST_SERVICE, make_client
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import InventoryService, MovementIntent, Reason
 from zinv_tui.ui.app import ZinvApp
@@ -41,14 +41,8 @@ async def running_app(
     **options: Any,
 ) -> AsyncIterator[tuple[ZinvApp, Pilot]]:
     """The app on a fresh service for ``info``, with its first load on screen."""
-    client = ZettleClient(
-        info.api_key,
-        endpoints=ApiEndpoints.single(info.url),
-        client_id=info.client_id,
-        requests_per_second=None,
-        max_retries=max_retries,
-    )
-    service = InventoryService(client, state_dir=state_dir, poll_interval=60, retry_base=0.05)
+    client = make_client(info, max_retries=max_retries)
+    service = InventoryService(client, state_dir, **FAST_SERVICE)
     options.setdefault("frozen", True)
     app = ZinvApp(service, on_exit=[client.aclose], **options)
     async with app.run_test(size=size) as pilot:
@@ -65,12 +59,9 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 200
     raise AssertionError("condition not met")
 
 
-async def sell(info: SandboxInfo, variant_uuid: str, quantity: int) -> httpx.Response:
+async def sell(info: SandboxInfo, variant_uuid: str, quantity: int) -> None:
     """A POS sale in the sandbox (its admin surface)."""
-    async with httpx.AsyncClient() as http:
-        return await http.post(
-            f"{info.url}/sandbox/sales", json={"variantUuid": variant_uuid, "quantity": quantity}
-        )
+    SandboxAdmin(info).sale(variant_uuid, quantity)
 
 
 def table(app: ZinvApp) -> StockTable:
@@ -102,7 +93,8 @@ async def test_table_shows_the_sandbox_stock(sandbox: SandboxInfo, tmp_path: Pat
 
 async def test_markup_looking_name_renders_as_typed(sandbox: SandboxInfo, tmp_path: Path) -> None:
     async with running_app(sandbox, tmp_path, size=(140, 30)) as (app, pilot):
-        await pilot.press("slash", *"crunchy nut")
+        await pilot.press("slash")
+        app.screen.query_one("#filter").value = "crunchy nut"
         await pilot.pause()
         assert table(app).shown_count >= 1
         assert any(MARKUP_NAME in line for line in lines(app))
@@ -159,8 +151,7 @@ async def test_sale_in_the_sandbox_shows_after_a_refresh(
         stock = table(app)
         key = next(k for k in stock.shown_keys() if app.service.rows[k].balance > 3)
         before = app.service.rows[key].balance
-        answer = await sell(info, key[1], 3)
-        assert answer.status_code == 200
+        await sell(info, key[1], 3)
         await pilot.press("r")  # refresh now (the next poll is a minute away)
         await wait_for(pilot, lambda: stock.get_row(key).balance == before - 3)
         assert stock.is_highlighted(key)
@@ -289,7 +280,7 @@ async def test_command_palette_runs_an_action(sandbox: SandboxInfo, tmp_path: Pa
             assert wanted in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"sort balances by sku")
+        app.screen.query_one(CommandInput).value = "sort balances by sku"
         await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: table(app).sort_column == "sku")
@@ -302,9 +293,7 @@ async def test_high_contrast_theme_is_registered(sandbox: SandboxInfo, tmp_path:
 
 
 async def set_faults(info: SandboxInfo, **faults: float) -> None:
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(f"{info.url}/sandbox/faults", json=faults)
-        assert answer.status_code == 200
+    SandboxAdmin(info).faults(**faults)
 
 
 async def test_pending_movement_shows_until_acknowledged_and_errors_notify(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from screen_support import screen_app, settle, shop
 
 from tests.support.cli import cli_json
+from tests.support.screens import screen_app, settle, shop
 from zinv_tui.service import CountScope, matching_rows, row_matches
 from zinv_tui.ui.screens.variant_search import VariantIndex
 from zinv_tui.ui.widgets.stock_table import StockTable

@@ -7,9 +7,10 @@ import asyncio
 from uuid import UUID
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
 from tests.support.cli import cli_json
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop
 from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.api.models import LocationType
 from zinv_tui.service import InventoryService, StockCounts
@@ -81,15 +82,13 @@ async def test_set_level_for_a_selection_then_clear_one(sandbox_factory, tmp_pat
             await settle(pilot)
             dialog = app.screen
             assert isinstance(dialog, LowStockDialog)
-            await pilot.press("ctrl+a", "ctrl+k")
-            await type_text(pilot, "x")
+            await enter_text(pilot, dialog.query_one("#level"), "x")
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert app.screen is dialog  # refused inline
             error = str(dialog.query_one("#level-error").content)
             assert "Enter a whole number, 0 or more" in error
-            await pilot.press("ctrl+a", "ctrl+k")
-            await type_text(pilot, "1000")  # far above any demo balance: both stay listed
+            await enter_text(pilot, dialog.query_one("#level"), "1000")  # above any demo balance
             await pilot.press("enter")
             await settle(pilot)
             assert app.screen is screen
@@ -117,11 +116,11 @@ async def test_other_variant_gets_a_level_through_the_picker(sandbox_factory, tm
             assert row.key not in screen.listed_keys
             await pilot.press("n")
             await settle(pilot)
-            await type_text(pilot, row.sku)
+            await enter_text(pilot, app.screen.query_one("#picker-input"), row.sku)
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, LowStockDialog)
-            await type_text(pilot, str(row.shown_balance))
+            await enter_text(pilot, app.screen.query_one("#level"), str(row.shown_balance))
             await pilot.press("enter")
             await settle(pilot)
             assert service.rows[row.key].low_stock_level == row.shown_balance
@@ -131,7 +130,7 @@ async def test_other_variant_gets_a_level_through_the_picker(sandbox_factory, tm
 
 async def test_a_sale_down_to_the_level_lists_the_variant_live(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = next(
             row
@@ -145,7 +144,7 @@ async def test_a_sale_down_to_the_level_lists_the_variant_live(sandbox_factory, 
             await settle(pilot)
             screen = await open_low_stock(pilot)
             assert row.key not in screen.listed_keys
-            ledger.sale(row.variant_uuid, row.shown_balance - row.low_stock_level)
+            admin.sale(row.variant_uuid, row.shown_balance - row.low_stock_level)
             await service.refresh()
             await settle(pilot)
             assert row.key in screen.listed_keys
@@ -155,7 +154,7 @@ async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
     sandbox_factory, tmp_path
 ):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         app = screen_app(service)
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
@@ -165,11 +164,11 @@ async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
             level_before = service.rows[key].low_stock_level
             await pilot.press("enter")
             await settle(pilot)
-            await type_text(pilot, "7")
-            ledger.faults(error_rate=1.0)  # Zettle answers 5xx to everything
+            await enter_text(pilot, app.screen.query_one("#level"), "7")
+            admin.faults(error_rate=1.0)  # Zettle answers 5xx to everything
             await pilot.press("enter")
             await settle(pilot)
-            ledger.faults(error_rate=0.0)
+            admin.faults(error_rate=0.0)
             errors = [n for n in app._notifications if n.severity == "error"]
             assert errors, "the failure is shown"
             message = str(errors[-1].message)

@@ -1,0 +1,59 @@
+"""Clients and services on a sandbox, over real loopback HTTP, with the fast settings tests use."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from zinv_tui.api import ApiEndpoints, ZettleClient
+from zinv_tui.api.models import Location, LocationType
+from zinv_tui.sandbox.server import SandboxInfo
+from zinv_tui.service import InventoryService
+
+FAST_CLIENT: dict[str, Any] = {
+    "requests_per_second": None,
+    "backoff_base": 0.01,
+    "backoff_cap": 0.05,
+}
+"""No 4/s limit and a tiny backoff, so fault tests stay fast (the retry policy itself is tested
+on a fake clock)."""
+FAST_SERVICE: dict[str, Any] = {
+    "poll_interval": 60.0,
+    "retry_base": 0.05,
+    "retry_max": 0.5,
+    "max_backoff": 1.0,
+    "user": "tester",
+}
+"""Slow polling (tests refresh when they mean to) and a sender that retries at once."""
+
+
+def make_client(info: SandboxInfo, **options: Any) -> ZettleClient:
+    """A client on ``info`` (its key and client id) with :data:`FAST_CLIENT` unless overridden."""
+    settings: dict[str, Any] = {"client_id": info.client_id, **FAST_CLIENT, **options}
+    return ZettleClient(info.api_key, endpoints=ApiEndpoints.single(info.url), **settings)
+
+
+@asynccontextmanager
+async def running_service(
+    info: SandboxInfo,
+    state_dir: Path,
+    client_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> AsyncIterator[InventoryService]:
+    """A started service on ``info`` (:data:`FAST_SERVICE` unless overridden), its stock loaded;
+    stopped and its client closed afterwards."""
+    async with make_client(info, **(client_options or {})) as client:
+        service = InventoryService(client, state_dir, **{**FAST_SERVICE, **options})
+        await service.start(require_load=True)
+        try:
+            yield service
+        finally:
+            await service.stop()
+
+
+def by_type(locations: list[Location]) -> dict[LocationType, UUID]:
+    """Location UUIDs by type, from ``client.get_locations()``."""
+    return {location.type: location.uuid for location in locations}
