@@ -129,6 +129,7 @@ def test_a_network_failure_exits_4_whichever_start_up_call_meets_it(
     assert plain(result.err) and "Can't reach Zettle" in result.err
 
 
+@pytest.mark.slow
 def test_move_no_wait_records_while_zettle_is_unreachable(
     proxy, shop, run_cli, monkeypatch, unused_tcp_port
 ) -> None:

@@ -33,6 +33,7 @@ def ledger_matches_journal(info, service: InventoryService) -> tuple[Counter, Co
     return expected, got
 
 
+@pytest.mark.slow(seconds=60)
 @pytest.mark.timeout(120)
 async def test_500_movements_through_5xx_latency_throttling_and_drops(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40, seed=11, fault_seed=3)

@@ -73,6 +73,7 @@ def lose_every_answer_once_a_movement_went_through(proxy: OddProxy) -> None:
     proxy.on("POST", "/organizations/self/inventory/products", (read, True))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
     sandbox_factory, tmp_path

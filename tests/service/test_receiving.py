@@ -130,6 +130,7 @@ async def test_a_partial_delivery_leaves_the_rest_on_order(sandbox_factory, tmp_
             desk.receiving.start(order.id)  # received: nothing left to receive
 
 
+@pytest.mark.slow(seconds=25)
 async def test_receiving_through_faults_loses_and_doubles_nothing(
     sandbox_factory, tmp_path: Path
 ) -> None:
