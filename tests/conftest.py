@@ -1,4 +1,4 @@
-"""Shared fixtures: real sandbox servers on free loopback ports (never mocks)."""
+"""Shared fixtures: real sandbox servers on free loopback ports (never mocks); slow tests first."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ from typing import Any
 import pytest
 
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first, the longest (``slow(seconds=N)``, default 10) first: on
+    the xdist workers a long test that starts last would finish alone, long after the others."""
+
+    def expected_seconds(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return 0.0 if marker is None else float(marker.kwargs.get("seconds", 10))
+
+    items.sort(key=expected_seconds, reverse=True)
 
 
 @pytest.fixture(scope="session")

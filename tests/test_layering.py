@@ -227,3 +227,134 @@ def test_imports_follow_the_layers(path: Path) -> None:
     module = module_name(path)
     imports = imported_modules(path.read_text(), module, path.name == "__init__.py")
     assert violations(module, imports) == []
+
+
+# ------------------------------------------------------------------ inside ui/
+
+UI_LAYERS: tuple[tuple[str, ...], ...] = (
+    (
+        "zinv_tui.ui.marks",
+        "zinv_tui.ui.textual_compat",
+        "zinv_tui.ui.stock_index",
+        "zinv_tui.ui.themes",
+        "zinv_tui.ui.preferences",
+        "zinv_tui.ui.browser_keys",
+        "zinv_tui.ui.downloads",
+    ),
+    ("zinv_tui.ui.widgets",),
+    ("zinv_tui.ui.screens",),
+    ("zinv_tui.ui.app",),
+    ("zinv_tui.ui.launch", "zinv_tui.ui.screenshots", "zinv_tui.ui"),
+)
+"""ui/ from the bottom up: small leaf modules, widgets, screens, the app, the entry points. A
+module may import its own layer and those below, never above (a screen reaches the app it runs in
+through ``zinv_app(self)``, typed by an import under ``TYPE_CHECKING``, and opens other screens
+through the app's registry)."""
+
+
+def is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def runtime_imports(source: str, module: str, is_package: bool = False) -> set[str]:
+    """The imports of ``source`` that run (top level or in functions), not the type-only ones
+    under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and is_type_checking(node.test):
+            node.body = [ast.Pass()]
+    return imported_modules(ast.unparse(tree), module, is_package)
+
+
+def ui_layer(module: str) -> int:
+    """The layer of a ui module: the longest prefix listed in :data:`UI_LAYERS` decides."""
+    best, depth = -1, -1
+    for layer, prefixes in enumerate(UI_LAYERS):
+        for prefix in prefixes:
+            if within(module, prefix) and prefix.count(".") > depth:
+                best, depth = layer, prefix.count(".")
+    assert best >= 0, f"{module} is in no layer of ui/: add it to UI_LAYERS"
+    return best
+
+
+def ui_graph(sources: dict[str, tuple[str, bool]]) -> dict[str, set[str]]:
+    """Module -> the ui modules it imports at run time, for ``{module: (source, is_package)}``."""
+    names = set(sources)
+    return {
+        module: {
+            name
+            for name in runtime_imports(source, module, is_package)
+            if name in names and name != module
+        }
+        for module, (source, is_package) in sources.items()
+    }
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """``a -> b`` for each import of a higher layer."""
+    return sorted(
+        f"{module} -> {name}"
+        for module, imports in graph.items()
+        for name in imports
+        if ui_layer(name) > ui_layer(module)
+    )
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Import cycles of ``graph`` (each once, as found by a depth-first walk)."""
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for name in sorted(graph.get(module, ())):
+            if state.get(name) == 1:
+                found.append([*path[path.index(name) :], name])
+            elif name not in state:
+                visit(name)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    return found
+
+
+def ui_sources() -> dict[str, tuple[str, bool]]:
+    return {
+        module_name(path): (path.read_text(), path.name == "__init__.py")
+        for path in package_modules()
+        if within(module_name(path), "zinv_tui.ui")
+    }
+
+
+def test_the_ui_check_sees_cycles_and_layers() -> None:
+    sources = {
+        "zinv_tui.ui.screens.a": ("def f():\n    from zinv_tui.ui.screens.b import B\n", False),
+        "zinv_tui.ui.screens.b": ("from zinv_tui.ui.screens import a\n", False),
+        "zinv_tui.ui.screens": ("", True),
+        "zinv_tui.ui.widgets.w": (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from zinv_tui.ui.app import ZinvApp\nfrom zinv_tui.ui.screens.a import A\n",
+            False,
+        ),
+        "zinv_tui.ui.app": ("from zinv_tui.ui.widgets.w import W\n", False),
+    }
+    graph = ui_graph(sources)
+    assert cycles(graph) == [
+        ["zinv_tui.ui.screens.a", "zinv_tui.ui.screens.b", "zinv_tui.ui.screens.a"]
+    ]
+    assert upward_imports(graph) == ["zinv_tui.ui.widgets.w -> zinv_tui.ui.screens.a"]
+
+
+def test_no_import_cycles_inside_ui() -> None:
+    assert cycles(ui_graph(ui_sources())) == []
+
+
+def test_ui_imports_point_down_its_layers() -> None:
+    assert upward_imports(ui_graph(ui_sources())) == []

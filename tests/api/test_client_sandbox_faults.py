@@ -12,8 +12,9 @@ import uuid
 from collections import Counter
 
 import pytest
-from sandbox_clients import admin, by_type
 
+from tests.support.clients import by_type
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.api import (
     ApiEndpoints,
     ApiKeyRejected,
@@ -50,7 +51,7 @@ async def test_expired_tokens_are_renewed_transparently(sandbox_factory, clients
     info = sandbox_factory(products=20)
     client = clients(info)
     await client.get_locations()
-    assert admin(info).expire_tokens() >= 1
+    assert SandboxAdmin(info).expire_tokens() >= 1
     assert len(await client.get_locations()) == 4
     assert client.stats.token_requests == 2
     assert client.stats.retries == 1  # the one repeat after the 401
@@ -70,7 +71,7 @@ async def test_concurrent_callers_share_one_renewal(sandbox_factory, clients) ->
     info = sandbox_factory(products=20)
     client = clients(info)
     await client.get_locations()
-    admin(info).expire_tokens()
+    SandboxAdmin(info).expire_tokens()
     results = await asyncio.gather(*(client.get_locations() for _ in range(12)))
     assert all(len(result) == 4 for result in results)
     assert client.stats.token_requests == 2
@@ -122,8 +123,8 @@ async def test_writes_are_never_repeated_blindly_and_errors_say_when_the_outcome
     base = await restock_request(client, 1, keyed=True)
     line = base.changes[0]
     store = line.to_location_uuid
-    ledger_before = len(admin(info).ledger())
-    admin(info).faults(error_rate=0.25, drop_rate=0.35, drop_phase="both", seed=5)
+    ledger_before = len(SandboxAdmin(info).ledger())
+    SandboxAdmin(info).faults(error_rate=0.25, drop_rate=0.35, drop_phase="both", seed=5)
     outcomes: dict[str, str] = {}
     for quantity in range(1, 25):
         request = base.model_copy(
@@ -139,8 +140,8 @@ async def test_writes_are_never_repeated_blindly_and_errors_say_when_the_outcome
         else:
             assert answer.location_uuid == str(store)
             outcomes[str(request.external_uuid)] = "applied"
-    admin(info).faults(error_rate=0.0, drop_rate=0.0)
-    applied = Counter(row["externalUuid"] for row in admin(info).ledger()[ledger_before:])
+    SandboxAdmin(info).faults(error_rate=0.0, drop_rate=0.0)
+    applied = Counter(row["externalUuid"] for row in SandboxAdmin(info).ledger()[ledger_before:])
     assert set(applied.values()) <= {1}  # never twice
     for key, outcome in outcomes.items():
         if outcome == "applied":
@@ -155,14 +156,14 @@ async def test_unkeyed_write_is_not_retried_after_a_server_error(sandbox_factory
     info = sandbox_factory(products=20)
     client = clients(info)
     request = await restock_request(client, 2, keyed=False)
-    ledger_before = len(admin(info).ledger())
-    admin(info).faults(error_rate=1.0)
+    ledger_before = len(SandboxAdmin(info).ledger())
+    SandboxAdmin(info).faults(error_rate=1.0)
     requests_before = client.stats.requests
     with pytest.raises(ServerError) as caught:
         await client.move_stock(request)
     assert caught.value.status == 503 and caught.value.retryable
     assert client.stats.requests - requests_before == 1
-    assert len(admin(info).ledger()) == ledger_before
+    assert len(SandboxAdmin(info).ledger()) == ledger_before
 
 
 async def test_unkeyed_write_is_not_repeated_after_its_answer_was_lost(
@@ -171,14 +172,14 @@ async def test_unkeyed_write_is_not_repeated_after_its_answer_was_lost(
     info = sandbox_factory(products=20)
     client = clients(info)
     request = await restock_request(client, 3, keyed=False)
-    ledger_before = len(admin(info).ledger())
-    admin(info).faults(drop_rate=1.0, drop_phase="after")
+    ledger_before = len(SandboxAdmin(info).ledger())
+    SandboxAdmin(info).faults(drop_rate=1.0, drop_phase="after")
     requests_before = client.stats.requests
     with pytest.raises(NetworkError, match="connection was dropped"):
         await client.move_stock(request)
-    admin(info).faults(drop_rate=0.0)
+    SandboxAdmin(info).faults(drop_rate=0.0)
     assert client.stats.requests - requests_before == 1
-    applied = admin(info).ledger()[ledger_before:]
+    applied = SandboxAdmin(info).ledger()[ledger_before:]
     assert len(applied) == 1 and applied[0]["externalUuid"] is None  # applied once, never twice
 
 
@@ -212,7 +213,7 @@ async def test_bad_keys_are_rejected_in_plain_words(sandbox_factory) -> None:
 
 async def test_a_read_only_key_may_read_but_not_write(sandbox_factory) -> None:
     info = sandbox_factory(products=20)
-    read_only = admin(info).new_key(["READ:PRODUCT"])
+    read_only = SandboxAdmin(info).new_key(["READ:PRODUCT"])
     async with ZettleClient(read_only, endpoints=ApiEndpoints.single(info.url)) as client:
         token = await client.fetch_token_info()
         assert token.scopes == ("READ:PRODUCT",)
@@ -234,19 +235,19 @@ async def test_secrets_never_show(sandbox_factory, clients, caplog) -> None:
     secrets = sorted({info.api_key, *client._grant.secrets()})
     assert len(secrets) == 2  # the API key and the live access token
     failures: list[ZettleError] = []
-    admin(info).expire_tokens()
-    admin(info).faults(error_rate=1.0)
+    SandboxAdmin(info).expire_tokens()
+    SandboxAdmin(info).faults(error_rate=1.0)
     for call in (client.get_locations, client.get_store_balances):
         try:
             await call()
         except ZettleError as error:
             failures.append(error)
-    admin(info).faults(error_rate=0.0, drop_rate=1.0, drop_phase="before")
+    SandboxAdmin(info).faults(error_rate=0.0, drop_rate=1.0, drop_phase="before")
     try:
         await client.get_locations()
     except ZettleError as error:
         failures.append(error)
-    admin(info).faults(drop_rate=0.0)
+    SandboxAdmin(info).faults(drop_rate=0.0)
     async with ZettleClient(forged_key(info.api_key), ApiEndpoints.single(info.url)) as forged:
         try:
             await forged.get_locations()
@@ -275,7 +276,7 @@ async def test_a_slow_sandbox_times_out_plainly(sandbox_factory, clients) -> Non
     info = sandbox_factory(products=20)
     client = clients(info, timeout=0.2, max_retries=1)
     await client.get_locations()
-    admin(info).faults(latency_ms=600)
+    SandboxAdmin(info).faults(latency_ms=600)
     started = time.monotonic()
     with pytest.raises(NetworkError) as caught:
         await client.get_locations()

@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sandbox_clients import by_type, raw_store_balances
 
+from tests.support.clients import by_type, raw_store_balances
 from zinv_tui.api import NotFound, PermissionDenied, RequestRejected
 from zinv_tui.api.models import LocationType
 

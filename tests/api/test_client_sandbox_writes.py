@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sandbox_clients import admin, by_type
 
+from tests.support.clients import by_type
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.api import ProductNotTracked, RequestRejected, ZettleClient
 from zinv_tui.api.models import (
     BulkRequest,
@@ -130,11 +131,11 @@ async def test_external_uuid_replay_applies_once(sandbox_factory, clients) -> No
             "externalUuid": "947d712a-892d-11ea-bc55-0242ac130003",  # the concept doc's example
         }
     )
-    before = len(admin(info).ledger())
+    before = len(SandboxAdmin(info).ledger())
     first = await client.move_stock(request)
     second = await client.move_stock(request)
     assert first == second
-    ledger = admin(info).ledger()[before:]
+    ledger = SandboxAdmin(info).ledger()[before:]
     assert [row["externalUuid"] for row in ledger] == ["947d712a-892d-11ea-bc55-0242ac130003"]
     assert ledger[0]["change"] == 7 and ledger[0]["source"] == "api"
 
@@ -304,11 +305,11 @@ async def test_refused_movements_carry_zettles_details(sandbox_factory, clients)
             "externalUuid": str(uuid.uuid1()),
         }
     )
-    before = len(admin(info).ledger())
+    before = len(SandboxAdmin(info).ledger())
     with pytest.raises(RequestRejected) as caught:
         await client.move_stock(same_place)
     error = caught.value
     assert error.status == 400 and error.violations
     assert error.violations[0].property_name == "changes[0].toLocationUuid"
     assert str(error).startswith("Zettle refused the request: ")
-    assert len(admin(info).ledger()) == before
+    assert len(SandboxAdmin(info).ledger()) == before

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_clients import make_client, raw_store_balances
 
+from tests.support.clients import make_client, raw_store_balances
 from zinv_tui.api.pipeline import BytesSink
 
 pytestmark = pytest.mark.timeout(60)

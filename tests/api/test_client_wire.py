@@ -10,8 +10,8 @@ import tracemalloc
 import uuid
 
 import pytest
-from canned_http import TOKEN, CannedServer, Seen, reply, token_reply
 
+from tests.api.canned_http import TOKEN, CannedServer, Seen, reply, token_reply
 from zinv_tui.api import (
     ApiEndpoints,
     MalformedResponse,

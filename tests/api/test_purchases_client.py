@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from canned_http import CannedServer, reply, token_reply
 from hypothesis import given
 from hypothesis import strategies as st
-from sandbox_clients import admin
 
+from tests.api.canned_http import CannedServer, reply, token_reply
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.api import (
     ApiEndpoints,
     MalformedResponse,
@@ -114,7 +114,7 @@ async def test_a_one_shot_500_and_throttling_are_retried(sandbox_factory, client
 async def test_a_key_without_read_purchase_is_told_how_to_add_it_without_a_request(
     shop, clients
 ) -> None:
-    key = admin(shop).new_key(["READ:PRODUCT", "WRITE:PRODUCT"])
+    key = SandboxAdmin(shop).new_key(["READ:PRODUCT", "WRITE:PRODUCT"])
     async with ZettleClient(
         key, endpoints=ApiEndpoints.single(shop.url), requests_per_second=None
     ) as client:
@@ -128,7 +128,7 @@ async def test_a_key_without_read_purchase_is_told_how_to_add_it_without_a_reque
 
 
 def test_the_sandbox_refuses_a_token_without_the_scope_with_401(shop) -> None:
-    key = admin(shop).new_key(["READ:PRODUCT"])
+    key = SandboxAdmin(shop).new_key(["READ:PRODUCT"])
     token = httpx.post(
         f"{shop.url}/token",
         data={

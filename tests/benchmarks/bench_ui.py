@@ -143,14 +143,12 @@ def build_baseline_screen() -> Any:
     from textual.screen import Screen
     from textual.widgets import DataTable, Footer, Input
 
-    from zinv_tui.ui.app import diff_removed_keys, diff_upserts
-    from zinv_tui.ui.widgets.stock_table import LOW_MARK, OUT_MARK, stock_state
+    from zinv_tui.ui.marks import STATE_MARKS
 
     columns = ("status", "product", "variant", "sku", "barcode", "balance", "low")
 
     def status(row: Any) -> Text:
-        state = stock_state(row)
-        return Text(OUT_MARK if state == "out" else LOW_MARK if state == "low" else "")
+        return Text(STATE_MARKS[row.state])
 
     def cells(row: Any) -> tuple[Any, ...]:
         level = row.low_stock_level
@@ -160,7 +158,7 @@ def build_baseline_screen() -> Any:
             Text(row.variant_name),
             Text(row.sku),
             Text(row.barcode),
-            Text(str(row.balance + row.pending), justify="right"),
+            Text(str(row.shown_balance), justify="right"),
             Text("" if level is None else str(level), justify="right"),
         )
 
@@ -189,9 +187,9 @@ def build_baseline_screen() -> Any:
                 self.load(list(self.app.service.rows.values()))
                 return
             table = self.query_one(DataTable)
-            for key in diff_removed_keys(diff):
+            for key in diff.removed_keys():
                 table.remove_row(f"{key[0]}/{key[1]}")
-            for row in diff_upserts(diff):
+            for row in diff.upserts():
                 row_key = f"{row.product_uuid}/{row.variant_uuid}"
                 if row_key in table.rows:
                     table.update_cell(row_key, "balance", cells(row)[5])

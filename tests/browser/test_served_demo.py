@@ -21,7 +21,12 @@ from tests.browser.served import DEMO_PRODUCTS, ServedDemo, sign_in
 from zinv_tui.sandbox.demo_data import DemoVariant, generate_shop
 from zinv_tui.service.journal import OutboxJournal
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(150), pytest.mark.xdist_group("browser")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow(seconds=30),
+    pytest.mark.timeout(150),
+    pytest.mark.xdist_group("browser"),
+]
 
 
 def a_variant() -> DemoVariant:

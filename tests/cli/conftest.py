@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from zinv_tui.cli import main
@@ -85,30 +84,3 @@ def use_sandbox(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("ZINV_BASE_URL", info.url)
 
     return use
-
-
-class SandboxAdmin:
-    """The sandbox's admin surface (``/sandbox/…``), for assertions and faults."""
-
-    @staticmethod
-    def ledger(info) -> list[dict]:
-        """Every movement the sandbox applied, oldest first."""
-        return httpx.get(f"{info.url}/sandbox/ledger", timeout=10).json()
-
-    @staticmethod
-    def set_faults(info, **faults) -> None:
-        """Change the fault knobs at run time."""
-        httpx.post(f"{info.url}/sandbox/faults", json=faults, timeout=10).raise_for_status()
-
-    @staticmethod
-    def new_key(info, scopes: list[str]) -> str:
-        """Another API key of the sandbox's organization, with these scopes."""
-        answer = httpx.post(f"{info.url}/sandbox/keys", json={"scopes": scopes}, timeout=10)
-        answer.raise_for_status()
-        return answer.json()["api_key"]
-
-
-@pytest.fixture
-def admin() -> SandboxAdmin:
-    """The sandbox admin helper."""
-    return SandboxAdmin()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import time
 
-import httpx
 import pytest
 
 from tests.odd_server import OddProxy, Reply, answer, forward_then
+from tests.support.sandbox import SandboxAdmin
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -129,8 +129,9 @@ def test_a_network_failure_exits_4_whichever_start_up_call_meets_it(
     assert plain(result.err) and "Can't reach Zettle" in result.err
 
 
+@pytest.mark.slow
 def test_move_no_wait_records_while_zettle_is_unreachable(
-    proxy, shop, run_cli, monkeypatch, unused_tcp_port, admin
+    proxy, shop, run_cli, monkeypatch, unused_tcp_port
 ) -> None:
     row = pick(run_cli)  # the profile reached Zettle once: catalogue and locations are kept
     monkeypatch.setenv("ZINV_BASE_URL", f"http://127.0.0.1:{unused_tcp_port}")
@@ -154,10 +155,10 @@ def test_move_no_wait_records_while_zettle_is_unreachable(
     outbox = run_cli("outbox", "--format", "json")
     assert [e["status"] for e in json.loads(outbox.out)] == ["PENDING"]  # only the first
     monkeypatch.setenv("ZINV_BASE_URL", proxy.url)
-    before = len(admin.ledger(shop))
+    before = len(SandboxAdmin(shop).ledger())
     sent = run_cli("outbox", "--retry")
     assert sent.code == 0, sent.err
-    moves = admin.ledger(shop)[before:]
+    moves = SandboxAdmin(shop).ledger()[before:]
     assert [(m["variantUuid"], m["change"]) for m in moves] == [(row["variant_uuid"], 3)]
 
 
@@ -178,11 +179,7 @@ def test_an_unconfirmed_movement_is_sent_again_only_when_named(proxy, shop, run_
     row = pick(run_cli)
 
     def applied_then_a_pos_sale(seen, sent):
-        httpx.post(
-            f"{shop.url}/sandbox/sales",
-            json={"variantUuid": row["variant_uuid"], "quantity": 1},
-            timeout=10,
-        ).raise_for_status()
+        SandboxAdmin(shop).sale(row["variant_uuid"], 1)
         return Reply(200, b'{"variants": [{"balance": "abc"}]}')
 
     proxy.on("PUT", MOVE, (applied_then_a_pos_sale, True), times=1)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.service.conftest import ledger, make_client, running_service, set_faults
+from tests.support.clients import make_client, running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.commands.exit_codes import ExitCode
 from zinv_tui.commands.movements import deliver
 from zinv_tui.service import MovementIntent, OutboxStatus, Reason
@@ -21,24 +22,26 @@ async def test_pending_because_unreachable_exits_4_else_1(sandbox_factory, tmp_p
     info = sandbox_factory(products=5)
     async with running_service(info, tmp_path, client_options={"max_retries": 0}) as service:
         key = next(iter(service.rows))
-        before = len(ledger(info))
+        before = len(SandboxAdmin(info).ledger())
 
-        set_faults(info, drop_rate=1.0, drop_phase="before")
+        SandboxAdmin(info).faults(drop_rate=1.0, drop_phase="before")
         entries = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=2)])
         settled, code = await deliver(service, entries, wait=0.3)
         assert [e.status for e in settled] == [OutboxStatus.PENDING]
         assert code is ExitCode.NETWORK
 
-        set_faults(info, drop_rate=0.0, error_rate=1.0)
+        SandboxAdmin(info).faults(drop_rate=0.0, error_rate=1.0)
         settled, code = await deliver(service, entries, wait=0.3)
         assert [e.status for e in settled] == [OutboxStatus.PENDING]
         assert code is ExitCode.FAILED
 
-        set_faults(info, error_rate=0.0)
+        SandboxAdmin(info).faults(error_rate=0.0)
         settled, code = await deliver(service, entries, wait=5)
         assert [e.status for e in settled] == [OutboxStatus.ACKNOWLEDGED]
         assert code is ExitCode.OK
-    assert [(m["variantUuid"], m["change"]) for m in ledger(info)[before:]] == [(key[1], 2)]
+    assert [(m["variantUuid"], m["change"]) for m in SandboxAdmin(info).ledger()[before:]] == [
+        (key[1], 2)
+    ]
 
 
 async def test_a_refusal_exits_1_even_when_another_is_pending_unreachable(
@@ -54,7 +57,7 @@ async def test_a_refusal_exits_1_even_when_another_is_pending_unreachable(
         assert [e.status for e in settled] == [OutboxStatus.NEEDS_ATTENTION]
         assert code is ExitCode.FAILED
 
-        set_faults(info, drop_rate=1.0, drop_phase="before")
+        SandboxAdmin(info).faults(drop_rate=1.0, drop_phase="before")
         waiting = await service.record([MovementIntent(Reason.RESTOCK, second, quantity=1)])
         settled, code = await deliver(service, [*refused, *waiting], wait=0.3)
         assert [e.status for e in settled] == [OutboxStatus.NEEDS_ATTENTION, OutboxStatus.PENDING]

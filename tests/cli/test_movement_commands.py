@@ -11,6 +11,8 @@ import json
 
 import pytest
 
+from tests.support.sandbox import SandboxAdmin
+
 pytestmark = pytest.mark.timeout(90)
 
 
@@ -34,9 +36,9 @@ def _pick(run_cli, *, minimum: int = 0) -> dict:
     )
 
 
-def test_move_restock_by_sku_is_acknowledged_and_reaches_the_ledger_once(shop, run_cli, admin):
+def test_move_restock_by_sku_is_acknowledged_and_reaches_the_ledger_once(shop, run_cli):
     row = _pick(run_cli)
-    before = len(admin.ledger(shop))
+    before = len(SandboxAdmin(shop).ledger())
     result = run_cli(
         "move",
         "--reason",
@@ -54,7 +56,7 @@ def test_move_restock_by_sku_is_acknowledged_and_reaches_the_ledger_once(shop, r
     [entry] = json.loads(result.out)
     assert entry["status"] == "ACKNOWLEDGED" and entry["change"] == 5
     assert entry["balance_after"] == row["balance"] + 5
-    moves = admin.ledger(shop)[before:]
+    moves = SandboxAdmin(shop).ledger()[before:]
     assert len(moves) == 1
     assert moves[0]["variantUuid"] == row["variant_uuid"]
     assert moves[0]["change"] == 5 and moves[0]["source"] == "api" and moves[0]["externalUuid"]
@@ -78,7 +80,7 @@ def test_move_reasons_by_barcode(shop, run_cli, reason, change):
     assert _balances(run_cli)[row["variant_uuid"]]["balance"] == row["balance"] + change
 
 
-def test_move_set_counts_by_variant_uuid(shop, run_cli, admin):
+def test_move_set_counts_by_variant_uuid(shop, run_cli):
     row = _pick(run_cli)
     target = row["balance"] + 7
     result = run_cli(
@@ -96,20 +98,20 @@ def test_move_set_counts_by_variant_uuid(shop, run_cli, admin):
     [entry] = json.loads(result.out)
     assert (entry["reason"], entry["change"]) == ("SET_COUNT", 7)
     assert _balances(run_cli)[row["variant_uuid"]]["balance"] == target
-    before = len(admin.ledger(shop))
+    before = len(SandboxAdmin(shop).ledger())
     same = run_cli(
         "move", "--reason", "set", "--variant-uuid", row["variant_uuid"], "--qty", str(target)
     )
     assert same.code == 0 and "nothing to record" in same.err
-    assert len(admin.ledger(shop)) == before
+    assert len(SandboxAdmin(shop).ledger()) == before
     zero = run_cli("move", "--reason", "set", "--variant-uuid", row["variant_uuid"], "--qty", "0")
     assert zero.code == 0, zero.err
     assert _balances(run_cli)[row["variant_uuid"]]["balance"] == 0
 
 
-def test_move_errors_and_exit_codes(shop, run_cli, admin):
+def test_move_errors_and_exit_codes(shop, run_cli):
     row = _pick(run_cli)
-    before = len(admin.ledger(shop))
+    before = len(SandboxAdmin(shop).ledger())
     unknown = run_cli("move", "--reason", "sale", "--sku", "NO-SUCH-SKU", "--qty", "1")
     assert unknown.code == 1 and "no tracked variant has sku 'NO-SUCH-SKU'" in unknown.err
     assert run_cli("move", "--reason", "sale", "--sku", row["sku"]).code == 2  # no --qty
@@ -120,21 +122,21 @@ def test_move_errors_and_exit_codes(shop, run_cli, admin):
     assert run_cli("move", "--reason", "sale", "--sku", row["sku"], "--qty", "-1").code == 2
     zero = run_cli("move", "--reason", "sale", "--sku", row["sku"], "--qty", "0")
     assert zero.code == 2 and "from 1 to 1,000,000 (0 only with --reason set)" in zero.err
-    assert len(admin.ledger(shop)) == before
+    assert len(SandboxAdmin(shop).ledger()) == before
 
 
-def test_move_with_a_read_only_key_exits_3_and_records_nothing(shop, run_cli, admin, monkeypatch):
+def test_move_with_a_read_only_key_exits_3_and_records_nothing(shop, run_cli, monkeypatch):
     row = _pick(run_cli)
-    monkeypatch.setenv("ZINV_API_KEY", admin.new_key(shop, ["READ:PRODUCT"]))
+    monkeypatch.setenv("ZINV_API_KEY", SandboxAdmin(shop).new_key(["READ:PRODUCT"]))
     result = run_cli("move", "--reason", "restock", "--sku", row["sku"], "--qty", "1")
     assert result.code == 3 and "WRITE:PRODUCT" in result.err
     assert json.loads(run_cli("history", "--format", "json").out) == []
 
 
-def test_an_unacknowledged_move_stays_pending_and_is_sent_exactly_once_later(shop, run_cli, admin):
+def test_an_unacknowledged_move_stays_pending_and_is_sent_exactly_once_later(shop, run_cli):
     row = _pick(run_cli)
-    before = len(admin.ledger(shop))
-    admin.set_faults(shop, latency_ms=150)
+    before = len(SandboxAdmin(shop).ledger())
+    SandboxAdmin(shop).faults(latency_ms=150)
     slow = run_cli(
         "move",
         "--reason",
@@ -151,7 +153,7 @@ def test_an_unacknowledged_move_stays_pending_and_is_sent_exactly_once_later(sho
     assert slow.code == 1, slow.err
     assert json.loads(slow.out)[0]["status"] == "PENDING"
     assert "still pending" in slow.err and "outbox --retry" in slow.err
-    admin.set_faults(shop, latency_ms=0)
+    SandboxAdmin(shop).faults(latency_ms=0)
 
     waiting = run_cli("outbox", "--format", "json")
     assert waiting.code == 0
@@ -161,12 +163,14 @@ def test_an_unacknowledged_move_stays_pending_and_is_sent_exactly_once_later(sho
     sent = run_cli("outbox", "--retry")
     assert sent.code == 0, sent.err
     assert "The outbox is empty" in sent.out
-    moves = [m for m in admin.ledger(shop)[before:] if m["variantUuid"] == row["variant_uuid"]]
+    moves = [
+        m for m in SandboxAdmin(shop).ledger()[before:] if m["variantUuid"] == row["variant_uuid"]
+    ]
     assert len(moves) == 1 and moves[0]["change"] == 3
     assert _balances(run_cli)[row["variant_uuid"]]["balance"] == row["balance"] + 3
 
 
-def test_no_wait_records_and_outbox_retry_sends(shop, run_cli, admin):
+def test_no_wait_records_and_outbox_retry_sends(shop, run_cli):
     row = _pick(run_cli, minimum=3)
     for _ in range(3):
         result = run_cli("move", "--reason", "sale", "--sku", row["sku"], "--qty", "1", "--no-wait")
@@ -176,7 +180,7 @@ def test_no_wait_records_and_outbox_retry_sends(shop, run_cli, admin):
     assert _balances(run_cli)[row["variant_uuid"]]["balance"] == row["balance"] - 3
     sales = [
         m
-        for m in admin.ledger(shop)
+        for m in SandboxAdmin(shop).ledger()
         if m["variantUuid"] == row["variant_uuid"] and m["source"] == "api"
     ]
     assert sum(m["change"] for m in sales) == 3
@@ -191,7 +195,7 @@ def _write_counts(path, header: str, lines: list[str]) -> None:
     path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_import_counts_dry_run_then_real(shop, run_cli, admin, zinv_dirs):
+def test_import_counts_dry_run_then_real(shop, run_cli, zinv_dirs):
     rows = [r for r in _balances(run_cli).values() if r["sku"] and r["barcode"]][:3]
     counts = zinv_dirs.root / "counts.csv"
     _write_counts(
@@ -203,12 +207,12 @@ def test_import_counts_dry_run_then_real(shop, run_cli, admin, zinv_dirs):
             f"{rows[2]['sku']},0",
         ],
     )
-    before = len(admin.ledger(shop))
+    before = len(SandboxAdmin(shop).ledger())
     dry = run_cli("import-counts", str(counts), "--dry-run", "--format", "json")
     assert dry.code == 0, dry.err
     plan = json.loads(dry.out)
     assert [line["change"] for line in plan] == [4, 0, -rows[2]["balance"]]
-    assert len(admin.ledger(shop)) == before, "a dry run changes nothing"
+    assert len(SandboxAdmin(shop).ledger()) == before, "a dry run changes nothing"
 
     real = run_cli("import-counts", str(counts), "--format", "json")
     assert real.code == 0, real.err
@@ -220,7 +224,7 @@ def test_import_counts_dry_run_then_real(shop, run_cli, admin, zinv_dirs):
     assert after[rows[0]["variant_uuid"]]["balance"] == rows[0]["balance"] + 4
     assert after[rows[1]["variant_uuid"]]["balance"] == rows[1]["balance"]
     assert after[rows[2]["variant_uuid"]]["balance"] == 0
-    assert len(admin.ledger(shop)) == before + sum(1 for e in entries if e["change"])
+    assert len(SandboxAdmin(shop).ledger()) == before + sum(1 for e in entries if e["change"])
 
 
 def test_import_counts_by_barcode_with_semicolons(shop, run_cli, zinv_dirs):
@@ -232,7 +236,7 @@ def test_import_counts_by_barcode_with_semicolons(shop, run_cli, zinv_dirs):
     assert _balances(run_cli)[row["variant_uuid"]]["balance"] == row["balance"] + 1
 
 
-def test_import_counts_reports_every_bad_line_and_records_nothing(shop, run_cli, admin, zinv_dirs):
+def test_import_counts_reports_every_bad_line_and_records_nothing(shop, run_cli, zinv_dirs):
     row = _pick(run_cli)
     counts = zinv_dirs.root / "counts.csv"
     _write_counts(
@@ -240,7 +244,7 @@ def test_import_counts_reports_every_bad_line_and_records_nothing(shop, run_cli,
         "sku,counted",
         [f"{row['sku']},many", "NO-SUCH-SKU,3", f"{row['sku']},4", f"{row['sku']},5"],
     )
-    before = len(admin.ledger(shop))
+    before = len(SandboxAdmin(shop).ledger())
     result = run_cli("import-counts", str(counts), "--format", "json")
     assert result.code == 1
     problems = {line["line"]: line.get("problem") for line in json.loads(result.out)}
@@ -249,7 +253,7 @@ def test_import_counts_reports_every_bad_line_and_records_nothing(shop, run_cli,
     assert problems[4] is None
     assert "counted twice (also on line 4)" in problems[5]
     assert "nothing was recorded" in result.err
-    assert len(admin.ledger(shop)) == before
+    assert len(SandboxAdmin(shop).ledger()) == before
 
 
 def test_import_counts_bad_files_exit_2(shop, run_cli, zinv_dirs):

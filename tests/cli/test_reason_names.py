@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.support.sandbox import SandboxAdmin
+
 pytestmark = pytest.mark.timeout(90)
 
 
@@ -43,9 +45,9 @@ def test_move_and_history_take_the_same_names_in_both_spellings(shop, run_cli):
     assert run_cli("move", "--reason", "undo", "--sku", sku, "--qty", "1").code == 2
 
 
-def test_move_between_locations(shop, run_cli, admin):
+def test_move_between_locations(shop, run_cli):
     row = _row(run_cli)
-    before = len(admin.ledger(shop))
+    before = len(SandboxAdmin(shop).ledger())
     result = run_cli(
         "move",
         "--reason",
@@ -64,7 +66,7 @@ def test_move_between_locations(shop, run_cli, admin):
     assert result.code == 0, result.err
     [entry] = json.loads(result.out)
     assert (entry["reason"], entry["change"], entry["status"]) == ("MOVE", -2, "ACKNOWLEDGED")
-    moves = admin.ledger(shop)[before:]
+    moves = SandboxAdmin(shop).ledger()[before:]
     assert len(moves) == 1 and moves[0]["change"] == 2
     assert [
         e["reason"]
@@ -93,7 +95,7 @@ def test_move_between_locations(shop, run_cli, admin):
         ).code
         == 2
     )
-    assert len(admin.ledger(shop)) == before + 1
+    assert len(SandboxAdmin(shop).ledger()) == before + 1
 
 
 def test_the_quantity_range_says_what_is_accepted(run_cli):

@@ -9,6 +9,7 @@ import json
 import httpx
 import pytest
 
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -63,10 +64,12 @@ def test_a_longer_lead_time_never_suggests_less(cafe, use_sandbox, run_cli) -> N
 
 
 def test_without_read_purchase_reorder_explains_and_the_rest_works(
-    cafe, use_sandbox, run_cli, admin, monkeypatch
+    cafe, use_sandbox, run_cli, monkeypatch
 ) -> None:
     use_sandbox(cafe)
-    monkeypatch.setenv("ZINV_API_KEY", admin.new_key(cafe, ["READ:PRODUCT", "WRITE:PRODUCT"]))
+    monkeypatch.setenv(
+        "ZINV_API_KEY", SandboxAdmin(cafe).new_key(["READ:PRODUCT", "WRITE:PRODUCT"])
+    )
     result = run_cli("reorder")
     assert result.code == 3
     assert "READ:PURCHASE" in result.err and "my.zettle.com/apps/api-keys" in result.err

@@ -271,6 +271,7 @@ def test_a_client_hanging_up_mid_body_is_not_a_sandbox_bug(tmp_path: Path) -> No
     assert "sandbox bug" not in text and "Traceback" not in text
 
 
+@pytest.mark.slow
 def test_tokens_are_not_kept_per_token() -> None:
     """20,000 tokens cost no memory once their strings are dropped; an expired one is still
     recognised as expired, a token of another registry (a restarted sandbox) is not ours."""

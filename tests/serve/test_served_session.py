@@ -75,6 +75,7 @@ async def test_first_run_shows_in_the_browser_instead_of_exiting(child_env):
             await asyncio.wait_for(process.wait(), 20)
 
 
+@pytest.mark.slow
 async def test_a_served_profile_tab_asks_who_is_working_and_takes_the_keyboard(
     sandbox, monkeypatch
 ):
@@ -108,6 +109,7 @@ def run_serve(child_env, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_serving_beyond_this_computer_needs_a_password(child_env) -> None:
     refused = run_serve(child_env, "--host", "0.0.0.0", "--demo")
     assert refused.returncode == 2

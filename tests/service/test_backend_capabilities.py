@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.service.conftest import ledger, server_store_balances
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.api.v1.backend import ZettleV1Backend
 from zinv_tui.build import ShopAccess, open_client
 from zinv_tui.service import InventoryService, MovementIntent, OutboxStatus, Reason
@@ -129,7 +129,7 @@ async def test_the_stock_stays_right_on_a_v3_shaped_backend(sandbox_factory, tmp
     service, backend = v3_service(info, tmp_path)
     await service.start(require_load=True)
     try:
-        truth = server_store_balances(info)
+        truth = SandboxAdmin(info).store_balances()
         assert {key: row.balance for key, row in service.rows.items()} == {
             key: truth.get(key, 0) for key in service.rows
         }
@@ -153,7 +153,9 @@ async def test_the_stock_stays_right_on_a_v3_shaped_backend(sandbox_factory, tmp
         assert service.journal.entry(entry.id).status is OutboxStatus.ACKNOWLEDGED
         assert (service.rows[key].balance, service.rows[key].pending) == (before + 3, 0)
         mine = [
-            m for m in ledger(info) if m["externalUuid"] == service.journal.entry(entry.id).sent_as
+            m
+            for m in SandboxAdmin(info).ledger()
+            if m["externalUuid"] == service.journal.entry(entry.id).sent_as
         ]
         assert len(mine) == 1
         # Tracking stopped: the rows leave, and the next full read (asking tracking) agrees.

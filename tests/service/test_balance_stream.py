@@ -13,7 +13,7 @@ import json
 import pytest
 
 from tests.api.canned_http import CannedServer, reply, token_reply
-from tests.service.conftest import make_client
+from tests.support.clients import make_client
 from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.api.pipeline import BytesSink
 from zinv_tui.api.v1.backend import ZettleV1Backend

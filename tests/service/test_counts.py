@@ -9,7 +9,8 @@ import sqlite3
 import httpx
 import pytest
 
-from tests.service.conftest import ledger, pos_sale, running_service, server_store_balances
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import (
     CountBook,
@@ -33,7 +34,7 @@ def location_uuid(info: SandboxInfo, kind: str) -> str:
 
 
 def api_moves(info: SandboxInfo, variant: str) -> list[dict]:
-    return [m for m in ledger(info) if m["source"] == "api" and m["variantUuid"] == variant]
+    return SandboxAdmin(info).api_movements(variant)
 
 
 def stocked(service: InventoryService, minimum: int = 5, count: int = 3) -> list:
@@ -60,7 +61,7 @@ async def test_sale_between_counting_and_commit_posts_the_counted_difference(
         line = book.set_count(session.id, row.key, balance - 2)  # two missing on the shelf
         assert line.counted == balance - 2 and line.expected == balance
 
-        pos_sale(info, row.variant_uuid, 1)  # sold while the count is under review
+        SandboxAdmin(info).sale(row.variant_uuid, 1)  # sold while the count is under review
         await service.refresh()
         item = next(i for i in book.review(session.id) if i.key == row.key)
         assert (item.live, item.drift, item.variance) == (balance - 1, -1, -2)
@@ -79,7 +80,7 @@ async def test_sale_between_counting_and_commit_posts_the_counted_difference(
         assert moves[0]["fromLocationUuid"] == location_uuid(info, "STORE")
         assert moves[0]["toLocationUuid"] == location_uuid(info, "BIN")
         # The sale is kept: today's balance is the count minus what was sold since.
-        assert server_store_balances(info)[row.key] == balance - 2 - 1
+        assert SandboxAdmin(info).store_balances()[row.key] == balance - 2 - 1
         assert book.session(session.id).status is CountStatus.COMMITTED
         entry = service.history(reason=Reason.SET_COUNT)[0]
         assert entry.note == f"count correction: {session.name} (count #{session.id})"
@@ -118,7 +119,7 @@ async def test_pause_and_resume_in_a_new_service(sandbox_factory, tmp_path):
         result = await book.commit(session.id)
         assert await service.flush(10)
         assert result.plan.movements == 2
-        balances = server_store_balances(info)
+        balances = SandboxAdmin(info).store_balances()
         assert balances[first.key] == 3 and balances[second.key] == 12
         book.close()
 
@@ -143,15 +144,15 @@ async def test_full_count_leaves_uncounted_alone_unless_asked_to_zero(sandbox_fa
         assert zeroing.zeroed == len(nonzero) and zeroing.untouched == 0
         assert "uncounted set to 0" in zeroing.summary()
 
-        before = server_store_balances(info)
+        before = SandboxAdmin(info).store_balances()
         await book.commit(session.id)  # default: nothing posted for uncounted
         assert await service.flush(10)
-        assert server_store_balances(info) == before
+        assert SandboxAdmin(info).store_balances() == before
 
         again = book.start(scope=CountScope.FULL)
         await book.commit(again.id, zero_uncounted=True)
         assert await service.flush(10)
-        after = server_store_balances(info)
+        after = SandboxAdmin(info).store_balances()
         assert all(after.get(key, 0) == 0 for key in service.rows)
         book.close()
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import ledger, running_service
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import (
     OutboxStatus,
     Reason,
@@ -126,7 +127,7 @@ async def test_the_upgraded_state_keeps_working(sandbox_factory, tmp_path: Path)
         # Each went to Zettle exactly once (a batch is one row per movement in the ledger): the
         # in-doubt one was settled by reading first.
         batches = Counter(entry.sent_as for entry in sent)
-        applied = Counter(move["externalUuid"] for move in ledger(info))
+        applied = Counter(move["externalUuid"] for move in SandboxAdmin(info).ledger())
         assert {key: applied[key] for key in batches} == batches
         # Undo an acknowledged movement of the old release.
         sale = service.journal.entry(FACTS["undoable"])

@@ -8,13 +8,8 @@ from collections import Counter
 
 import pytest
 
-from tests.service.conftest import (
-    expire_tokens,
-    ledger,
-    running_service,
-    server_store_balances,
-    set_faults,
-)
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import InventoryService, MovementIntent, OutboxStatus, Reason
 
 
@@ -25,7 +20,7 @@ def ledger_matches_journal(info, service: InventoryService) -> tuple[Counter, Co
     for entry in entries:
         assert entry.status is OutboxStatus.ACKNOWLEDGED, entry
         by_batch.setdefault(entry.sent_as, []).append(entry)
-    applied = [m for m in ledger(info) if m["externalUuid"] in by_batch]
+    applied = [m for m in SandboxAdmin(info).ledger() if m["externalUuid"] in by_batch]
     for external, members in by_batch.items():
         rows = [m for m in applied if m["externalUuid"] == external]
         assert len(rows) == len(members), f"batch {external} applied {len(rows)}x{len(members)}"
@@ -43,6 +38,7 @@ SPEED = 5.0
 SPEED x 4 requests a second (their ratio, what the outbox meets, is the real one)."""
 
 
+@pytest.mark.slow(seconds=60)
 @pytest.mark.timeout(120)
 async def test_500_movements_through_5xx_latency_throttling_and_drops(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40, seed=11, fault_seed=3)
@@ -55,8 +51,7 @@ async def test_500_movements_through_5xx_latency_throttling_and_drops(sandbox_fa
         client_options={"requests_per_second": 4.0 * SPEED, "max_retries": 0},  # outbox retries
     ) as service:
         keys = sorted(service.rows)[:12]
-        set_faults(
-            info,
+        SandboxAdmin(info).faults(
             error_rate=0.2,
             latency_ms=5,
             throttle=True,
@@ -80,12 +75,12 @@ async def test_500_movements_through_5xx_latency_throttling_and_drops(sandbox_fa
             if i % 10 == 0:
                 await asyncio.sleep(0.05)
         assert await service.flush(90), service.status
-        set_faults(info, error_rate=0.0, throttle=False, drop_rate=0.0, latency_ms=0)
+        SandboxAdmin(info).faults(error_rate=0.0, throttle=False, drop_rate=0.0, latency_ms=0)
         expected, got = ledger_matches_journal(info, service)
         assert sum(expected.values()) == 500 and got == expected
         assert service.status.pending_count == 0 and service.status.attention_count == 0
         await service.refresh(full=True)
-        truth = server_store_balances(info)
+        truth = SandboxAdmin(info).store_balances()
         assert {k: service.rows[k].shown_balance for k in keys} == {k: truth[k] for k in keys}
         retried = sum(1 for e in service.history() if e.attempts)
         assert retried, "the faults should have caused at least one re-send"
@@ -99,9 +94,9 @@ async def test_token_expiring_mid_stream(sandbox_factory, tmp_path):
         for i in range(40):
             await service.record([MovementIntent(Reason.RESTOCK, keys[i % 5], quantity=1)])
             if i % 8 == 3:
-                expire_tokens(info)
+                SandboxAdmin(info).expire_tokens()
                 await service.flush(10)
-        set_faults(info, token_ttl=1)  # and tokens that only last a second from now on
+        SandboxAdmin(info).faults(token_ttl=1)  # and tokens that only last a second from now on
         for i in range(10):
             await service.record([MovementIntent(Reason.SALE, keys[i % 5], quantity=1)])
             await asyncio.sleep(0.15)

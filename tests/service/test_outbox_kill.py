@@ -15,15 +15,9 @@ from uuid import UUID
 import pytest
 
 from tests.odd_server import OddProxy, Reply
-from tests.service.conftest import (
-    ledger,
-    make_client,
-    pos_sale,
-    running_service,
-    server_store_balances,
-    set_faults,
-)
 from tests.service.test_outbox_faults import ledger_matches_journal
+from tests.support.clients import make_client, running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.api.models import MovementRequest, StockChange
 from zinv_tui.api.v1.backend import ZettleV1Backend
 from zinv_tui.service import OutboxStatus, Reason
@@ -81,6 +75,7 @@ def lose_every_answer_once_a_movement_went_through(proxy: OddProxy) -> None:
     proxy.on("POST", "/organizations/self/inventory/products", (read, True))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
     sandbox_factory, tmp_path
@@ -110,12 +105,12 @@ async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
                 worker.send_signal(signal.SIGKILL)
                 worker.wait(10)
         assert worker.returncode == -signal.SIGKILL
-        set_faults(info, latency_ms=0, drop_rate=0)
+        SandboxAdmin(info).faults(latency_ms=0, drop_rate=0)
         journal = OutboxJournal(tmp_path / "outbox.sqlite")
         open_batches = journal.open_batches()
         states.append((journal.counts()[0], len(open_batches)))
         journal.close()
-        in_ledger = {m["externalUuid"] for m in ledger(info)}
+        in_ledger = {m["externalUuid"] for m in SandboxAdmin(info).ledger()}
         applied_unacknowledged |= {b.external_uuid for b in open_batches} & in_ledger
     assert all(open_batches for _, open_batches in states[-1:]), states
     assert applied_unacknowledged, "the last kill should leave an applied, unacknowledged batch"
@@ -126,7 +121,7 @@ async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
         assert sum(expected.values()) == 90 and got == expected
         assert all(e.status is OutboxStatus.ACKNOWLEDGED for e in service.history())
         await service.refresh(full=True)
-        truth = server_store_balances(info)
+        truth = SandboxAdmin(info).store_balances()
         assert {k: r.shown_balance for k, r in service.rows.items()} == {
             k: truth.get(k, 0) for k in service.rows
         }
@@ -181,13 +176,15 @@ async def test_batch_sent_before_a_crash_is_not_trusted_on_replay(sandbox_factor
                 external_uuid=UUID(batch.external_uuid),
             )
         )
-    pos_sale(info, key[1], 2)  # after the movement, before the restart
+    SandboxAdmin(info).sale(key[1], 2)  # after the movement, before the restart
     async with running_service(info, tmp_path) as service:
         assert await service.flush(10)
-        truth = server_store_balances(info)[key]
+        truth = SandboxAdmin(info).store_balances()[key]
         # No poll since the restart's snapshot: the settled row must already be right.
         assert (service.rows[key].balance, service.rows[key].pending) == (truth, 0)
-        applied = [m for m in ledger(info) if m["externalUuid"] == batch.external_uuid]
+        applied = [
+            m for m in SandboxAdmin(info).ledger() if m["externalUuid"] == batch.external_uuid
+        ]
         assert len(applied) == 1
         # Settled by reading, the sale notwithstanding (SUPPLIER moved by exactly -5).
         assert service.history()[0].status is OutboxStatus.ACKNOWLEDGED

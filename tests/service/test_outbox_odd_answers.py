@@ -17,11 +17,11 @@ import time
 from collections import Counter
 from types import SimpleNamespace
 
-import httpx
 import pytest
 
 from tests.odd_server import OddProxy, Reply, answer, forward_then
-from tests.service.conftest import ledger, running_service, server_store_balances
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import (
     InventoryService,
     MovementIntent,
@@ -40,7 +40,7 @@ READ = "/organizations/self/inventory/products"
 
 def through(proxy: OddProxy, info) -> SimpleNamespace:
     """What ``running_service`` needs to talk to the sandbox through the proxy."""
-    return SimpleNamespace(url=proxy.url, api_key=info.api_key)
+    return SimpleNamespace(url=proxy.url, api_key=info.api_key, client_id=info.client_id)
 
 
 def applied_once_each(info, service: InventoryService) -> bool:
@@ -48,12 +48,14 @@ def applied_once_each(info, service: InventoryService) -> bool:
     entries = service.history(limit=None)
     journal = Counter(entry.sent_as for entry in entries)
     ours = set(journal)
-    applied = Counter(m["externalUuid"] for m in ledger(info) if m["externalUuid"] in ours)
+    applied = Counter(
+        m["externalUuid"] for m in SandboxAdmin(info).ledger() if m["externalUuid"] in ours
+    )
     return applied == journal
 
 
 def shown_is_truth(service: InventoryService, info, key) -> bool:
-    return service.rows[key].shown_balance == server_store_balances(info).get(key, 0)
+    return service.rows[key].shown_balance == SandboxAdmin(info).store_balances().get(key, 0)
 
 
 def balance_body(value: str):
@@ -135,11 +137,7 @@ async def test_what_reading_cannot_settle_needs_attention_and_is_not_resent(
             key = sorted(service.rows)[0]
 
             def applied_then_a_pos_sale(seen, sent):
-                httpx.post(
-                    f"{info.url}/sandbox/sales",
-                    json={"variantUuid": key[1], "quantity": 1},
-                    timeout=10,
-                ).raise_for_status()
+                SandboxAdmin(info).sale(key[1], 1)
                 return Reply(200, b'{"variants": [{"balance": "abc"}]}')
 
             proxy.on("PUT", MOVE, (applied_then_a_pos_sale, True))
@@ -361,7 +359,7 @@ async def test_nothing_is_lost_or_doubled_when_the_server_does_not_deduplicate(
         proxy.rewrite_requests("PUT", MOVE, without_external_uuid)
         async with running_service(through(proxy, info), tmp_path, max_batch=4) as service:
             keys = sorted(service.rows)[:4]
-            before = len(ledger(info))
+            before = len(SandboxAdmin(info).ledger())
             for round_ in range(12):
                 if round_ % 2 == 0:
                     proxy.on("PUT", MOVE, rng.choice(faults), times=1)
@@ -383,7 +381,7 @@ async def test_nothing_is_lost_or_doubled_when_the_server_does_not_deduplicate(
             )
             applied = Counter(
                 (m["variantUuid"], m["fromLocationUuid"], m["toLocationUuid"], m["change"])
-                for m in ledger(info)[before:]
+                for m in SandboxAdmin(info).ledger()[before:]
             )
             assert applied == journal
             await service.refresh(full=True)

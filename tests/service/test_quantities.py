@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.service.conftest import ledger, running_service, server_store_balances
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import MAX_QUANTITY, MovementIntent, OutboxStatus, Reason, parse_quantity
 from zinv_tui.service.backend import MOVEMENT_LINE_MAX, movement_lines
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
@@ -35,15 +36,15 @@ async def test_a_movement_above_the_line_cap_is_applied_whole(sandbox_factory, t
     info = sandbox_factory(products=5)
     async with running_service(info, tmp_path) as service:
         key = next(iter(service.rows))
-        before = server_store_balances(info).get(key, 0)
+        before = SandboxAdmin(info).store_balances().get(key, 0)
         (entry,) = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=150_000)])
         assert await service.flush(10)
         entry = service.journal.entry(entry.id)
         assert entry.status is OutboxStatus.ACKNOWLEDGED
-        lines = [m for m in ledger(info) if m["externalUuid"] == entry.sent_as]
+        lines = [m for m in SandboxAdmin(info).ledger() if m["externalUuid"] == entry.sent_as]
         assert sorted(m["change"] for m in lines) == [
             150_000 - MOVEMENT_LINE_MAX,
             MOVEMENT_LINE_MAX,
         ]
-        assert server_store_balances(info)[key] == before + 150_000
+        assert SandboxAdmin(info).store_balances()[key] == before + 150_000
         assert service.rows[key].shown_balance == before + 150_000

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import ledger, running_service, server_store_balances, set_faults
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import (
     LineState,
     MovementRejected,
@@ -29,7 +30,7 @@ def _supplier_moves(info, tag: str, service) -> Counter:
     entries = [e for e in service.history(text=tag) if e.reason is Reason.RESTOCK]
     batches = {e.sent_as for e in entries}
     moved: Counter = Counter()
-    for move in ledger(info):
+    for move in SandboxAdmin(info).ledger():
         if move["externalUuid"] in batches:
             moved[move["variantUuid"]] += move["change"]
     return moved
@@ -123,12 +124,13 @@ async def test_a_partial_delivery_leaves_the_rest_on_order(sandbox_factory, tmp_
             third.key: before[third.key] + 4,
             stranger.key: before[stranger.key] + 2,
         }
-        truth = server_store_balances(info)
+        truth = SandboxAdmin(info).store_balances()
         assert all(truth[key] == after[key] for key in after)
         with pytest.raises(ReceivingError):
             desk.receiving.start(order.id)  # received: nothing left to receive
 
 
+@pytest.mark.slow(seconds=25)
 async def test_receiving_through_faults_loses_and_doubles_nothing(
     sandbox_factory, tmp_path: Path
 ) -> None:
@@ -148,13 +150,13 @@ async def test_receiving_through_faults_loses_and_doubles_nothing(
         desk.orders.mark_ordered(order.id)
         receipt = desk.receiving.start(order.id)
         desk.receiving.receive_all(receipt.id)
-        set_faults(info, error_rate=0.3, drop_rate=0.3, drop_phase="both", throttle=True)
+        SandboxAdmin(info).faults(error_rate=0.3, drop_rate=0.3, drop_phase="both", throttle=True)
         result = await desk.receiving.commit(receipt.id)
         again = await desk.receiving.commit(receipt.id)  # a second press posts nothing more
         assert again.receipt.status is ReceiptStatus.COMMITTED
         assert sorted(e.id for e in again.entries) == [e.id for e in result.entries]
         assert await service.flush(90), service.status
-        set_faults(info, error_rate=0.0, drop_rate=0.0, throttle=False)
+        SandboxAdmin(info).faults(error_rate=0.0, drop_rate=0.0, throttle=False)
         moved = _supplier_moves(info, receipt.tag, service)
         assert moved == {row.variant_uuid: index + 1 for index, row in enumerate(rows)}
         assert any(entry.attempts for entry in service.history(text=receipt.tag))

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.service.conftest import pos_sale, running_service
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import (
     EventKind,
     MovementIntent,
@@ -102,7 +103,7 @@ async def test_item_detail_has_the_days_movements_and_value(sandbox_factory, tmp
         row = next(row for row in service.rows.values() if row.variant_uuid == variant)
         await service.record([MovementIntent(Reason.RESTOCK, row.key, quantity=6, note="crate")])
         assert await service.flush(10)
-        pos_sale(info, variant, 2)  # sold at the till, between two own movements
+        SandboxAdmin(info).sale(variant, 2)  # sold at the till, between two own movements
         await service.refresh()
         await service.record([MovementIntent(Reason.DISCARD, row.key, quantity=1)])
         assert await service.flush(10)

@@ -8,22 +8,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from tests.sandbox.raw_http import authed_client
-from tests.service.conftest import running_service
+from tests.support.clients import running_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import ReorderParams, ReorderStatus, reorder_desk
 
 pytestmark = pytest.mark.timeout(180)
 
 LONDON = ZoneInfo("Europe/London")
-
-
-def _post(info, path: str, body: dict) -> dict:
-    answer = httpx.post(f"{info.url}/sandbox/{path}", json=body, timeout=10)
-    answer.raise_for_status()
-    return answer.json()
 
 
 def _at_noon(day: date) -> str:
@@ -35,13 +29,13 @@ def _sell(info, day: date, lines: list[tuple[str, int]]) -> dict:
         "lines": [{"variantUuid": v, "quantity": q} for v, q in lines],
         "timestamp": _at_noon(day),
     }
-    return _post(info, "purchases", body)
+    return SandboxAdmin(info).purchase(body)
 
 
 def _opening_balances(info) -> dict[str, tuple[str, int]]:
     """``variant -> (product, balance)`` of the demo shop as loaded (nothing sold yet)."""
     found = {}
-    for move in httpx.get(f"{info.url}/sandbox/ledger", timeout=10).json():
+    for move in SandboxAdmin(info).ledger():
         found[move["variantUuid"]] = (move["productUuid"], move["change"])
     return found
 
@@ -57,9 +51,8 @@ async def test_known_sales_give_the_expected_figures_and_suggestions(
     today = datetime.now(LONDON).date()
     # The shop traded every day of the window (a custom amount is enough to count as open).
     for back in range(1, 29):
-        _post(
-            info, "purchases", {"customAmount": 250, "timestamp": _at_noon(today - timedelta(back))}
-        )
+        day = _at_noon(today - timedelta(back))
+        SandboxAdmin(info).purchase({"customAmount": 250, "timestamp": day})
     # out_variant sells all it had over days -20..-11, then is out of stock for ten days.
     for back in range(20, 10, -1):
         quantity = out_stock // 10 + (out_stock % 10 if back == 20 else 0)
@@ -67,10 +60,10 @@ async def test_known_sales_give_the_expected_figures_and_suggestions(
     # steady sells 1 a day on 14 days, 2 of them are refunded later; an old sale's refund is not
     # demand of this window.
     sales = [_sell(info, today - timedelta(back), [(steady, 1)]) for back in range(2, 29, 2)]
-    _post(info, "purchases/refund", {"purchaseUuid": sales[0]["purchaseUUID1"]})
-    _post(info, "purchases/refund", {"purchaseUuid": sales[5]["purchaseUUID1"]})
+    SandboxAdmin(info).refund(sales[0]["purchaseUUID1"])
+    SandboxAdmin(info).refund(sales[5]["purchaseUUID1"])
     old = _sell(info, today - timedelta(70), [(steady, 3)])
-    _post(info, "purchases/refund", {"purchaseUuid": old["purchaseUUID1"]})
+    SandboxAdmin(info).refund(old["purchaseUUID1"])
 
     async with running_service(info, tmp_path) as service:
         desk = reorder_desk(service, zone=LONDON)

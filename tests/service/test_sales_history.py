@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from tests.sandbox.raw_http import authed_client
-from tests.service.conftest import make_client
+from tests.support.clients import make_client
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service.reorder_db import ReorderDbError, open_reorder_db
 from zinv_tui.service.sales_history import SalesHistory
 
@@ -87,12 +88,11 @@ def _refund(info, purchase_uuid: str, lines: dict[str, int]) -> dict:
 
 
 def _purchase_settings(info, **knobs) -> None:
-    answer = httpx.post(f"{info.url}/sandbox/purchases/settings", json=knobs, timeout=10)
-    answer.raise_for_status()
+    SandboxAdmin(info).purchase_settings(**knobs)
 
 
 def _variants(info, count: int) -> list[str]:
-    catalogue = httpx.get(f"{info.url}/sandbox/ledger", timeout=10).json()
+    catalogue = SandboxAdmin(info).ledger()
     seen = []
     for move in catalogue:
         if move["variantUuid"] not in seen:

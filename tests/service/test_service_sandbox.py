@@ -10,16 +10,8 @@ import random
 import httpx
 import pytest
 
-from tests.service.conftest import (
-    client_of,
-    ledger,
-    make_client,
-    pos_sale,
-    running_service,
-    sandbox_service,
-    server_store_balances,
-    set_faults,
-)
+from tests.support.clients import client_of, make_client, running_service, sandbox_service
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 from zinv_tui.service import (
     InventoryService,
@@ -41,7 +33,7 @@ pytestmark = pytest.mark.timeout(60)
 
 def truth_for(service: InventoryService, info) -> dict:
     """What the sandbox holds for every row the service shows (zero when the ledger has nothing)."""
-    server = server_store_balances(info)
+    server = SandboxAdmin(info).store_balances()
     return {key: server.get(key, 0) for key in service.rows}
 
 
@@ -96,7 +88,7 @@ async def test_movements_reach_the_ledger_once_and_show_at_once(sandbox_factory,
         assert all(e.sent_as is None for e in entries)  # not yet batched when recorded
         sent_as = {e.sent_as for e in history}
         assert None not in sent_as
-        mine = [m for m in ledger(info) if m["externalUuid"] in sent_as]
+        mine = [m for m in SandboxAdmin(info).ledger() if m["externalUuid"] in sent_as]
         assert sorted(m["change"] for m in mine) == [2, 4, 7]
         assert len({m["externalUuid"] for m in mine}) == 1  # one batch, one request
 
@@ -130,10 +122,10 @@ async def test_pos_sales_interleaved_with_own_movements_never_double_count(
                 await service.record(
                     [MovementIntent(Reason.RESTOCK, key, quantity=rng.randint(1, 5))]
                 )
-            pos_sale(info, rng.choice(keys)[1], rng.randint(1, 3))
+            SandboxAdmin(info).sale(rng.choice(keys)[1], rng.randint(1, 3))
             if round_ % 3 == 0:
                 await service.refresh()  # a poll while movements are still pending
-                truth = server_store_balances(info)
+                truth = SandboxAdmin(info).store_balances()
                 for key in keys:
                     row = service.rows[key]
                     unsent = sum(
@@ -145,7 +137,7 @@ async def test_pos_sales_interleaved_with_own_movements_never_double_count(
                     assert row.balance == truth.get(key, 0)  # never includes the pending part
             else:
                 await service.flush(10)
-                pos_sale(info, rng.choice(keys)[1], 1)
+                SandboxAdmin(info).sale(rng.choice(keys)[1], 1)
                 await service.refresh()
                 assert {k: service.rows[k].shown_balance for k in keys} == {
                     k: v for k, v in truth_for(service, info).items() if k in keys
@@ -184,7 +176,11 @@ async def test_refused_movement_needs_attention_then_retry_after_tracking(
         assert await service.flush(10)
         assert service.history()[0].status is OutboxStatus.ACKNOWLEDGED
         assert service.rows[bad].balance == balance - 2
-        moves = [m for m in ledger(info) if m["variantUuid"] == bad[1] and m["source"] == "api"]
+        moves = [
+            m
+            for m in SandboxAdmin(info).ledger()
+            if m["variantUuid"] == bad[1] and m["source"] == "api"
+        ]
         assert [m["change"] for m in moves] == [2]
 
 
@@ -246,7 +242,7 @@ async def test_feed_tracks_other_clients_and_pos_sales(sandbox_factory, tmp_path
         service.subscribe(diffs.append)
         key = sorted(service.rows)[3]
         balance = service.rows[key].balance
-        pos_sale(info, key[1], 2)
+        SandboxAdmin(info).sale(key[1], 2)
         diff = await service.refresh()
         assert diff is not None and not diff.full
         (change,) = diff.changed
@@ -269,13 +265,13 @@ async def test_status_goes_offline_and_comes_back(sandbox_factory, tmp_path):
     async with running_service(info, tmp_path, client_options={"max_retries": 0}) as service:
         service.subscribe_status(states.append)
         key = next(iter(service.rows))
-        set_faults(info, error_rate=1.0)
+        SandboxAdmin(info).faults(error_rate=1.0)
         assert await service.refresh() is None
         assert service.status.state is SyncState.STALE and service.status.last_error
         await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
         assert not await service.flush(0.3)
         assert service.status.pending_count == 1 and service.status.sending_error
-        set_faults(info, error_rate=0.0)
+        SandboxAdmin(info).faults(error_rate=0.0)
         assert await service.flush(5)
         assert await service.refresh() is not None
         assert service.status.state is SyncState.LIVE and service.status.pending_count == 0
@@ -308,7 +304,7 @@ async def test_polls_never_overlap_and_back_off_on_errors(sandbox_factory, tmp_p
         polls = client_of(service).stats.requests - before
         # Re-armed after each poll: at most one per (latency + interval), never a pile-up.
         assert 2 <= polls <= 1.0 / 0.2 + 1, polls
-        set_faults(info, latency_ms=0, error_rate=1.0)
+        SandboxAdmin(info).faults(latency_ms=0, error_rate=1.0)
         delays = []
         for _ in range(4):
             assert await service.refresh() is None
@@ -385,21 +381,23 @@ async def test_sending_status_tells_unreachable_from_refusing_zettle(sandbox_fac
     info = sandbox_factory(products=5)
     async with running_service(info, tmp_path, client_options={"max_retries": 0}) as service:
         key = next(iter(service.rows))
-        before = len(ledger(info))
-        set_faults(info, drop_rate=1.0, drop_phase="before")  # connections cut: no answer
+        before = len(SandboxAdmin(info).ledger())
+        SandboxAdmin(info).faults(drop_rate=1.0, drop_phase="before")  # connections cut: no answer
         await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
         assert not await service.flush(0.3)
         status = service.status
         assert status.pending_count == 1 and status.sending_error and status.sending_unreachable
-        set_faults(info, drop_rate=0.0, error_rate=1.0)  # Zettle answers, with a 503
+        SandboxAdmin(info).faults(drop_rate=0.0, error_rate=1.0)  # Zettle answers, with a 503
         assert not await service.flush(0.3)
         status = service.status
         assert status.sending_error and not status.sending_unreachable
-        set_faults(info, error_rate=0.0)
+        SandboxAdmin(info).faults(error_rate=0.0)
         assert await service.flush(5)
         status = service.status
         assert status.sending_error is None and not status.sending_unreachable
-    assert [(m["variantUuid"], m["change"]) for m in ledger(info)[before:]] == [(key[1], 1)]
+    assert [(m["variantUuid"], m["change"]) for m in SandboxAdmin(info).ledger()[before:]] == [
+        (key[1], 1)
+    ]
 
 
 async def test_a_move_out_of_another_place_shows_its_balance_and_warns_below_zero(

@@ -9,23 +9,24 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from textual.command import CommandList
+from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
 
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui import tuning
 from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import MovementIntent, Reason
 from zinv_tui.ui.app import ZinvApp
+from zinv_tui.ui.marks import LOW_MARK, OUT_MARK, PENDING_MARK
 from zinv_tui.ui.preferences import PREFERENCES_FILE
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.history import HistoryScreen
 from zinv_tui.ui.screens.movement import MovementScreen
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import LOW_MARK, OUT_MARK, PENDING_MARK, StockTable
+from zinv_tui.ui.widgets.stock_table import StockTable
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -64,12 +65,9 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 200
     raise AssertionError("condition not met")
 
 
-async def sell(info: SandboxInfo, variant_uuid: str, quantity: int) -> httpx.Response:
+async def sell(info: SandboxInfo, variant_uuid: str, quantity: int) -> None:
     """A POS sale in the sandbox (its admin surface)."""
-    async with httpx.AsyncClient() as http:
-        return await http.post(
-            f"{info.url}/sandbox/sales", json={"variantUuid": variant_uuid, "quantity": quantity}
-        )
+    SandboxAdmin(info).sale(variant_uuid, quantity)
 
 
 def table(app: ZinvApp) -> StockTable:
@@ -112,7 +110,8 @@ async def test_an_app_in_an_untuned_process_freezes_nothing(
 
 async def test_markup_looking_name_renders_as_typed(sandbox: SandboxInfo, tmp_path: Path) -> None:
     async with running_app(sandbox, tmp_path, size=(140, 30)) as (app, pilot):
-        await pilot.press("slash", *"crunchy nut")
+        await pilot.press("slash")
+        app.screen.query_one("#filter").value = "crunchy nut"
         await pilot.pause()
         assert table(app).shown_count >= 1
         assert any(MARKUP_NAME in line for line in lines(app))
@@ -169,8 +168,7 @@ async def test_sale_in_the_sandbox_shows_after_a_refresh(
         stock = table(app)
         key = next(k for k in stock.shown_keys() if app.service.rows[k].balance > 3)
         before = app.service.rows[key].balance
-        answer = await sell(info, key[1], 3)
-        assert answer.status_code == 200
+        await sell(info, key[1], 3)
         await pilot.press("r")  # refresh now (the next poll is a minute away)
         await wait_for(pilot, lambda: stock.get_row(key).balance == before - 3)
         assert stock.is_highlighted(key)
@@ -299,7 +297,7 @@ async def test_command_palette_runs_an_action(sandbox: SandboxInfo, tmp_path: Pa
             assert wanted in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"sort balances by sku")
+        app.screen.query_one(CommandInput).value = "sort balances by sku"
         await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: table(app).sort_column == "sku")
@@ -312,9 +310,7 @@ async def test_high_contrast_theme_is_registered(sandbox: SandboxInfo, tmp_path:
 
 
 async def set_faults(info: SandboxInfo, **faults: float) -> None:
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(f"{info.url}/sandbox/faults", json=faults)
-        assert answer.status_code == 200
+    SandboxAdmin(info).faults(**faults)
 
 
 async def test_pending_movement_shows_until_acknowledged_and_errors_notify(

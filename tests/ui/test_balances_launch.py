@@ -6,10 +6,10 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from textual.pilot import Pilot
 
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.cli import build_parser, main
 from zinv_tui.ui.launch import demo_database_path, demo_session, run_app
 
@@ -61,13 +61,8 @@ async def test_demo_shows_stock_marked_demo_and_keeps_movements(zinv_dirs: Path)
             table = app.screen.table
             key = next(k for k in table.shown_keys() if table.get_row(k).balance > 2)
             before = table.get_row(key).balance
-            client = app.service.backend.client
-            url = str(client.endpoints.inventory_url)
-            async with httpx.AsyncClient() as http:
-                answer = await http.post(
-                    f"{url}/sandbox/sales", json={"variantUuid": key[1], "quantity": 2}
-                )
-                assert answer.status_code == 200
+            url = str(app.service.backend.client.endpoints.inventory_url)
+            SandboxAdmin(url).sale(key[1], 2)
         assert database.exists()
         assert (zinv_dirs / "state" / "profiles" / "demo-40").is_dir()
     # A second start reuses the ledger: the sale is still there.

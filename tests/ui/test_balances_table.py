@@ -1,45 +1,20 @@
-"""StockTable on its own, hosted in a tiny app, with rows shaped like the service's StockRow."""
+"""StockTable on its own, hosted in a tiny app, with the service's StockRow rows (its sort and
+filter index is tested without Textual in ``test_stock_index.py``)."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
-from zinv_tui.ui.widgets.stock_table import (
-    LOW_MARK,
-    OUT_MARK,
-    PENDING_MARK,
-    SELECTED_MARK,
-    StockTable,
-    fit,
-    printable,
-    search_text,
-)
+from zinv_tui.service import StockRow
+from zinv_tui.ui.marks import LOW_MARK, OUT_MARK, PENDING_MARK, SELECTED_MARK
+from zinv_tui.ui.widgets.stock_table import StockTable, fit, printable
 
 pytestmark = pytest.mark.timeout(60)
 
-
-@dataclass(frozen=True)
-class Row:
-    product_uuid: str
-    variant_uuid: str
-    product_name: str
-    variant_name: str
-    sku: str
-    barcode: str
-    balance: int
-    pending: int = 0
-    low_stock_level: int | None = None
-    low_stock_alert: bool = False
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.product_uuid, self.variant_uuid)
+Row = StockRow
 
 
 def make_rows(count: int, seed: int = 1) -> list[Row]:
@@ -258,7 +233,7 @@ async def test_diff_applies_in_place_and_highlights_briefly() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         table = table_of(app)
         await pilot.press("down")
-        changed = replace(rows[1], balance=0)
+        changed = rows[1].replace(balance=0)
         added = Row("p99999", "v999999", "Aardvark food", "", "AF", "9", 7)
         table.apply_diff([changed, added], [rows[0].key])
         assert table.row_count == 50
@@ -279,73 +254,6 @@ def test_fit_and_printable() -> None:
     assert fit("日本語の名前", 5) == "日本…"
     assert printable("a\tb\x00c") == "a\ufffdb\ufffdc"
     assert printable(None) == ""
-
-
-names = st.sampled_from(["apple", "Apple", "banana", "kiwi", "Kiwi [b]", "zucchini", ""])
-
-
-@st.composite
-def row_strategy(draw: st.DrawFn) -> Row:
-    index = draw(st.integers(0, 40))
-    return Row(
-        f"p{index % 13}",
-        f"v{index}",
-        draw(names),
-        draw(names),
-        draw(st.sampled_from(["A1", "b2", "C3", ""])),
-        draw(st.sampled_from(["111", "222", ""])),
-        draw(st.integers(-3, 30)),
-        draw(st.integers(-2, 2)),
-        draw(st.one_of(st.none(), st.integers(0, 10))),
-    )
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    initial=st.lists(row_strategy(), max_size=30),
-    steps=st.lists(
-        st.tuples(
-            st.lists(row_strategy(), max_size=6),
-            st.lists(st.integers(0, 40), max_size=4),
-            st.sampled_from(["", "app", "KIWI", "b2 1", "z"]),
-            st.sampled_from(["product", "variant", "sku", "barcode", "balance", "low"]),
-            st.booleans(),
-        ),
-        max_size=6,
-    ),
-)
-def test_view_always_matches_a_fresh_sort_and_filter(initial, steps) -> None:
-    """Whatever diffs, filters and sorts happen, the view equals recomputing from scratch."""
-    table = StockTable()
-    table._after_change = lambda: None  # type: ignore[method-assign]  # no app to post to
-    reference: dict[tuple[str, str], Row] = {}
-    for row in initial:
-        reference[row.key] = row
-    table.set_rows(initial)
-    for upserts, removed_indexes, text, column, reverse in steps:
-        removed = [(f"p{i % 13}", f"v{i}") for i in removed_indexes]
-        table.apply_diff(upserts, removed, highlight=False)
-        for key in removed:
-            reference.pop(key, None)
-        for row in upserts:
-            reference[row.key] = row
-        table.set_filter(text)
-        table.sort_by(column, reverse=reverse)  # type: ignore[arg-type]
-        terms = text.casefold().split()
-
-        def matches(row: Row, terms: list[str] = terms) -> bool:
-            haystack = "\x00".join(
-                [row.product_name, row.variant_name, row.sku, row.barcode]
-            ).casefold()
-            return all(term in haystack for term in terms)
-
-        expected = sorted(
-            (r for r in reference.values() if matches(r)),
-            key=lambda r: table._key_of(r, r.key, search_text(r)),
-            reverse=reverse,
-        )
-        assert table.shown_keys() == [r.key for r in expected]
-        assert table.row_count == len(reference)
 
 
 async def test_mouse_header_click_sorts_and_row_click_moves_the_cursor() -> None:

@@ -10,10 +10,11 @@ import importlib
 import inspect
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 from textual.binding import Binding
 from textual.widgets import Button, Footer, Input
 
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop
 from zinv_tui.service import Reason
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.browser_keys import BROWSER_KEYMAP, bindings_of, browser_safe, keys_in_browser
@@ -80,7 +81,7 @@ def test_names_of_who_is_working() -> None:
 
 async def test_a_browser_session_asks_who_is_working_and_records_it(sandbox_factory, tmp_path):
     info = sandbox_factory(products=30)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
         app = screen_app(service, browser=True)
@@ -91,21 +92,21 @@ async def test_a_browser_session_asks_who_is_working_and_records_it(sandbox_fact
             await pilot.press("backspace", "enter")  # an empty name is refused
             await settle(pilot)
             assert isinstance(app.screen, WhoScreen)
-            await type_text(pilot, "Ana")
+            await enter_text(pilot, app.screen.query_one("#who-name"), "Ana")
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, BalancesScreen)
             assert service.user == "Ana" and "│ Ana" in app.screen.query_one("StatusBar").render()
             app.open_screen("movement")
             await settle(pilot)
-            await type_text(pilot, row.sku)
+            await enter_text(pilot, app.screen.query_one("#picker-input"), row.sku)
             await pilot.press("enter", "f2")  # the browser's Confirm key
             await settle(pilot)
             assert isinstance(app.screen, BalancesScreen)
             assert await service.flush(10)
         [entry] = service.history(limit=5)
         assert (entry.user, entry.reason, entry.quantity) == ("Ana", Reason.RESTOCK, 1)
-        assert len(ledger.api_movements(row.variant_uuid)) == 1
+        assert len(admin.api_movements(row.variant_uuid)) == 1
         app = screen_app(service, browser=True)  # the next session offers the name as a button
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
@@ -165,7 +166,8 @@ async def test_touch_buttons_on_the_movement_and_count_screens(sandbox_factory, 
             assert isinstance(screen, MovementScreen)
             for row in (first, second):
                 await pilot.press("f4")  # Find (a SKU typed by hand leaves the focus in its Qty)
-                await type_text(pilot, row.sku)
+                assert screen.query_one("#picker-input").has_focus
+                screen.query_one("#picker-input").value = row.sku
                 await pilot.press("enter")
                 await settle(pilot)
             one, two = screen.lines
@@ -190,7 +192,7 @@ async def test_touch_buttons_on_the_movement_and_count_screens(sandbox_factory, 
             await settle(pilot)
             count = app.screen
             assert isinstance(count, CountScreen)
-            await type_text(pilot, first.barcode)
+            count.query_one("#scan").value = first.barcode
             await pilot.press("enter")
             await settle(pilot)
             for label in ("+1", "+1", "-1"):

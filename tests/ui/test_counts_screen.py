@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 from textual._xterm_parser import XTermParser
 
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.service import CountScope, CountStatus, Reason, count_book
 from zinv_tui.ui.screens.count_review import CountReviewScreen
@@ -28,8 +29,7 @@ async def new_count(pilot, name: str = "", blind: bool = False) -> CountScreen:
     assert isinstance(dialog, NewCountDialog)
     if blind:
         dialog.query_one("#count-blind").value = True
-    dialog.query_one("#count-name").focus()
-    await type_text(pilot, name)
+    await enter_text(pilot, dialog.query_one("#count-name"), name)
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -39,6 +39,16 @@ async def new_count(pilot, name: str = "", blind: bool = False) -> CountScreen:
 
 
 async def scan(pilot, code: str) -> None:
+    """``code`` in the scan field, then Enter (the field's own key handling)."""
+    field = pilot.app.screen.query_one("#scan")
+    assert field.has_focus
+    field.value = code
+    await pilot.press("enter")
+    await settle(pilot, rounds=1)
+
+
+async def scan_keys(pilot, code: str) -> None:
+    """``code`` and Enter key by key, wherever the focus is (keys that must find the field)."""
     await type_text(pilot, code)
     await pilot.press("enter")
     await settle(pilot, rounds=1)
@@ -50,7 +60,7 @@ def message(screen) -> str:
 
 async def test_scan_three_times_add_twelve_commit_reaches_the_ledger(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service, with_barcode=True)
         before = row.shown_balance
@@ -88,7 +98,7 @@ async def test_scan_three_times_add_twelve_commit_reaches_the_ledger(sandbox_fac
             assert isinstance(app.screen, CountsScreen)  # back to the list of counts
             assert book.session(screen.session_id).status is CountStatus.COMMITTED
             assert await service.flush(10)
-        moves = ledger.api_movements(row.variant_uuid)
+        moves = admin.api_movements(row.variant_uuid)
         assert len(moves) == 1 and moves[0]["change"] == abs(variance)
         entry = service.history(reason=Reason.SET_COUNT)[0]
         assert entry.note.startswith("count correction: Shelf A (count #")
@@ -168,7 +178,7 @@ async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_facto
 
 async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tmp_path):
     info = sandbox_factory(products=15)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         book = count_book(service)
         markup = next(r for r in service.rows.values() if r.product_name == MARKUP_PRODUCT_NAME)
@@ -176,7 +186,7 @@ async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tm
         book.set_count(session.id, markup.key, markup.shown_balance + 2)
         sold = pick_row(service, exclude=[markup.key])
         book.set_count(session.id, sold.key, sold.shown_balance)
-        ledger.sale(sold.variant_uuid, 1)
+        admin.sale(sold.variant_uuid, 1)
         await service.refresh()
         app = screen_app(service)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -214,7 +224,7 @@ async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tm
             assert review.shown == []
             assert book.line(session.id, markup.key).counted is None
         assert book.session(session.id).status is CountStatus.OPEN
-        assert not ledger.api_movements(markup.variant_uuid)
+        assert not admin.api_movements(markup.variant_uuid)
 
 
 async def test_a_burst_of_scans_in_one_read_counts_each_code(sandbox_factory, tmp_path):
@@ -301,7 +311,7 @@ async def test_a_scan_off_the_filtered_shelf_asks_and_a_scan_on_the_list_counts(
             assert app.screen is screen
             assert book.line_or_none(session.id, outside.key) is None
             await scan(pilot, outside.barcode)
-            await scan(pilot, inside.barcode)  # the next scan skips the question and counts
+            await scan_keys(pilot, inside.barcode)  # the next scan skips the question, counts
             assert app.screen is screen
             assert book.line_or_none(session.id, outside.key) is None
             assert book.line(session.id, inside.key).counted == 1
@@ -313,7 +323,7 @@ async def test_a_scan_off_the_filtered_shelf_asks_and_a_scan_on_the_list_counts(
             await pilot.press("tab")  # the focus on the list of scans: a scan still counts
             await settle(pilot, rounds=1)
             assert screen.focused is screen.query_one("#scans-table")
-            await scan(pilot, inside.barcode)
+            await scan_keys(pilot, inside.barcode)
             assert book.line(session.id, inside.key).counted == 2
             assert screen.focused is screen.query_one("#scan")
 

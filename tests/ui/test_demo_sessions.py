@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from textual.pilot import Pilot
 
+from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import MovementIntent, Reason
 from zinv_tui.ui.launch import DEMO_LOG_FILE, demo_profile, demo_session, run_demo
 
@@ -53,9 +53,7 @@ async def _restock(app: Any, index: int) -> None:
 
 
 async def _api_rows(app: Any) -> list[dict]:
-    async with httpx.AsyncClient() as http:
-        ledger = (await http.get(f"{_url(app)}/sandbox/ledger")).json()
-    return [row for row in ledger if row["source"] == "api"]
+    return [row for row in SandboxAdmin(_url(app)).ledger() if row["source"] == "api"]
 
 
 def test_demo_profiles() -> None:
@@ -90,8 +88,7 @@ async def test_demo_shops_of_different_sizes_keep_apart(zinv_dirs: Path) -> None
     with demo_session(products=40, sales_per_minute=0) as app:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, _ready(app))
-            async with httpx.AsyncClient() as http:
-                await http.post(f"{_url(app)}/sandbox/faults", json={"error_rate": 1.0})
+            SandboxAdmin(_url(app)).faults(error_rate=1.0)
             await _restock(app, 0)
             assert not await app.service.flush(wait=0.5)
             assert app.service.journal.counts()[0] == 1
@@ -121,8 +118,7 @@ async def test_a_sandbox_failure_during_the_demo_goes_to_its_log_not_the_termina
     with demo_session(products=40, sales_per_minute=0) as app:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, _ready(app))
-            async with httpx.AsyncClient() as http:
-                await http.post(f"{_url(app)}/sandbox/faults", json={"bug_rate": 1.0})
+            SandboxAdmin(_url(app)).faults(bug_rate=1.0)
             await _restock(app, 0)
             await wait_for(pilot, lambda: log.read_text().count("SimulatedBug") >= 2)
     out, err = capfd.readouterr()

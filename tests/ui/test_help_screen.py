@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import pick_row, screen_app, settle, shop
 
+from tests.support.screens import pick_row, screen_app, settle, shop
 from zinv_tui.ui.screens.help import HelpScreen
 from zinv_tui.ui.screens.history import HistoryScreen
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
 from zinv_tui.service import MovementIntent, OutboxStatus, PlaceKind, Reason
 from zinv_tui.ui.screens.columns import fit_label
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog, unused_path
@@ -27,7 +28,7 @@ async def open_history(pilot) -> HistoryScreen:
 
 async def test_undo_of_a_restock_records_the_opposite_movement(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
         before = row.shown_balance
@@ -73,7 +74,7 @@ async def test_undo_of_a_restock_records_the_opposite_movement(sandbox_factory, 
             assert app.screen is screen
     store = str(service.locations[PlaceKind.STORE].uuid)
     supplier = str(service.locations[PlaceKind.SUPPLIER].uuid)
-    moves = ledger.api_movements(row.variant_uuid)
+    moves = admin.api_movements(row.variant_uuid)
     assert [(m["fromLocationUuid"], m["toLocationUuid"], m["change"]) for m in moves] == [
         (supplier, store, 4),
         (store, supplier, 4),
@@ -94,8 +95,7 @@ async def test_filter_and_export_to_csv(sandbox_factory, tmp_path):
             screen = await open_history(pilot)
             assert len(screen.entries) == 2
             await pilot.press("slash")
-            await type_text(pilot, second.sku)
-            await settle(pilot)
+            await enter_text(pilot, screen.query_one("#history-filter"), second.sku)
             assert [entry.key for entry in screen.entries] == [second.key]
             assert second.sku in str(screen.query_one("#history-title").content)
             await pilot.press("escape")  # clears and closes the filter, stays on the screen
@@ -216,8 +216,8 @@ async def test_export_writes_what_the_filters_show_and_asks_before_replacing(
             await settle(pilot)
             screen = await open_history(pilot)
             await pilot.press("slash")
-            await type_text(pilot, "discard")  # a reason is not in the text: say how to filter
-            await settle(pilot)
+            filter_field = screen.query_one("#history-filter")
+            await enter_text(pilot, filter_field, "discard")  # a reason is not in the text
             assert "f filters by reason" in str(screen.query_one("#history-title").content)
             await pilot.press("escape")
             await pilot.press("f", "f", "f")  # all -> Restock -> Sale -> Discard

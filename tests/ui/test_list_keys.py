@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import pick_row, screen_app, settle, shop
 
+from tests.support.screens import pick_row, screen_app, settle, shop
 from zinv_tui.service import MovementIntent, Reason, count_book
 from zinv_tui.ui.widgets.list_table import ListTable
 

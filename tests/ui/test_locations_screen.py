@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop
 
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import pick_row, screen_app, settle, shop
 from zinv_tui.service import PlaceKind
 from zinv_tui.ui.screens.locations import LOCATION_ORDER, LocationsScreen, balance_summary
 
@@ -56,7 +57,7 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
 
 async def test_store_figures_follow_a_sale(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
         app = screen_app(service)
@@ -71,7 +72,7 @@ async def test_store_figures_follow_a_sale(sandbox_factory, tmp_path):
             balances.focus()
             await pilot.press("down", "down")
             cursor_before = balances.coordinate_to_cell_key(balances.cursor_coordinate).row_key
-            ledger.sale(row.variant_uuid, 2)  # rung up at the till
+            admin.sale(row.variant_uuid, 2)  # rung up at the till
             await service.refresh()
             await settle(pilot)
             assert int(str(table.get_row_at(0)[3])) == units_before - 2

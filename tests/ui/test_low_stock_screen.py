@@ -4,20 +4,19 @@ one meaning of out and low shared with the status badge, the balances markers an
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from uuid import UUID
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
+from tests.support.cli import cli_json
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop
 from zinv_tui.build import ShopAccess, open_inventory
-from zinv_tui.cli import main as cli_main
 from zinv_tui.service import PlaceKind, StockCounts
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.screens.low_stock import LowStockDialog, LowStockScreen, alert_rows, urgency
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import StockTable, stock_state
+from zinv_tui.ui.widgets.stock_table import StockTable
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,15 +81,13 @@ async def test_set_level_for_a_selection_then_clear_one(sandbox_factory, tmp_pat
             await settle(pilot)
             dialog = app.screen
             assert isinstance(dialog, LowStockDialog)
-            await pilot.press("ctrl+a", "ctrl+k")
-            await type_text(pilot, "x")
+            await enter_text(pilot, dialog.query_one("#level"), "x")
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert app.screen is dialog  # refused inline
             error = str(dialog.query_one("#level-error").content)
             assert "Enter a whole number, 0 or more" in error
-            await pilot.press("ctrl+a", "ctrl+k")
-            await type_text(pilot, "1000")  # far above any demo balance: both stay listed
+            await enter_text(pilot, dialog.query_one("#level"), "1000")  # above any demo balance
             await pilot.press("enter")
             await settle(pilot)
             assert app.screen is screen
@@ -118,11 +115,11 @@ async def test_other_variant_gets_a_level_through_the_picker(sandbox_factory, tm
             assert row.key not in screen.listed_keys
             await pilot.press("n")
             await settle(pilot)
-            await type_text(pilot, row.sku)
+            await enter_text(pilot, app.screen.query_one("#picker-input"), row.sku)
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, LowStockDialog)
-            await type_text(pilot, str(row.shown_balance))
+            await enter_text(pilot, app.screen.query_one("#level"), str(row.shown_balance))
             await pilot.press("enter")
             await settle(pilot)
             assert service.rows[row.key].low_stock_level == row.shown_balance
@@ -132,7 +129,7 @@ async def test_other_variant_gets_a_level_through_the_picker(sandbox_factory, tm
 
 async def test_a_sale_down_to_the_level_lists_the_variant_live(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = next(
             row
@@ -146,7 +143,7 @@ async def test_a_sale_down_to_the_level_lists_the_variant_live(sandbox_factory, 
             await settle(pilot)
             screen = await open_low_stock(pilot)
             assert row.key not in screen.listed_keys
-            ledger.sale(row.variant_uuid, row.shown_balance - row.low_stock_level)
+            admin.sale(row.variant_uuid, row.shown_balance - row.low_stock_level)
             await service.refresh()
             await settle(pilot)
             assert row.key in screen.listed_keys
@@ -156,7 +153,7 @@ async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
     sandbox_factory, tmp_path
 ):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         app = screen_app(service)
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
@@ -166,11 +163,11 @@ async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
             level_before = service.rows[key].low_stock_level
             await pilot.press("enter")
             await settle(pilot)
-            await type_text(pilot, "7")
-            ledger.faults(error_rate=1.0)  # Zettle answers 5xx to everything
+            await enter_text(pilot, app.screen.query_one("#level"), "7")
+            admin.faults(error_rate=1.0)  # Zettle answers 5xx to everything
             await pilot.press("enter")
             await settle(pilot)
-            ledger.faults(error_rate=0.0)
+            admin.faults(error_rate=0.0)
             errors = [n for n in app._notifications if n.severity == "error"]
             assert errors, "the failure is shown"
             message = str(errors[-1].message)
@@ -183,36 +180,12 @@ async def test_a_failed_write_says_so_in_words_and_the_screen_stays_usable(
             assert not isinstance(app.screen, LowStockScreen)
 
 
-def low_stock_cli(info, folder, capsys) -> list[dict]:
-    """``zinv-tui low-stock --format json`` against ``info``, in its own dirs (run in a thread:
-    the CLI has its own event loop)."""
-    env = {
-        "ZINV_API_KEY": info.api_key,
-        "ZINV_BASE_URL": info.url,
-        **{f"ZINV_{name.upper()}_DIR": str(folder / name) for name in ("config", "state", "data")},
-        "ZINV_CACHE_DIR": str(folder / "cache"),
-        "ZINV_ENV_FILE": str(folder / "none.env"),
-    }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        capsys.readouterr()
-        assert cli_main(["low-stock", "--format", "json"]) == 0
-        return json.loads(capsys.readouterr().out)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def status_line(app) -> str:
     return app.screen.query_one(StatusBar).render().plain
 
 
 async def test_out_and_low_are_the_same_numbers_everywhere(sandbox, tmp_path, capsys):
-    cli_rows = await asyncio.to_thread(low_stock_cli, sandbox, tmp_path / "cli", capsys)
+    cli_rows = await asyncio.to_thread(cli_json, sandbox, tmp_path / "cli", capsys, "low-stock")
     async with shop(sandbox, tmp_path / "tui") as service:
         rows = service.rows
         # The rule as the issue words it: out = at or below 0 (level or not); low = a level is
@@ -232,7 +205,7 @@ async def test_out_and_low_are_the_same_numbers_everywhere(sandbox, tmp_path, ca
             assert app.stock_counts == StockCounts(len(out), len(low))
             assert f"✗ {len(out)} out ▼ {len(low)} low" in status_line(app)
             table = app.screen.query_one(StockTable)
-            markers = [stock_state(rows[table.key_at(i)]) for i in range(table.shown_count)]
+            markers = [rows[table.key_at(i)].state for i in range(table.shown_count)]
             assert (markers.count("out"), markers.count("low")) == (len(out), len(low))
             screen = await open_low_stock(pilot)
             title = str(screen.query_one("#low-stock-title").content)

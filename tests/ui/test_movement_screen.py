@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 from textual._xterm_parser import XTermParser
 
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.service import OutboxStatus, PlaceKind, Reason
 from zinv_tui.ui.screens.balances import BalancesScreen
@@ -33,6 +34,19 @@ async def open_movement(pilot) -> MovementScreen:
     return screen
 
 
+async def find(pilot, screen: MovementScreen, text: str) -> None:
+    """``text`` in Find (what typing it by hand leaves there), then Enter: an exact code is
+    picked and the focus goes to its quantity; else the highlighted match is."""
+    await enter_text(pilot, screen.query_one(VariantPicker).input, text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def set_quantity(pilot, line, text: str) -> None:
+    """The line's quantity field holding ``text``, as typed over it."""
+    await enter_text(pilot, line.quantity_input, text)
+
+
 async def choose_reason(pilot, screen: MovementScreen, reason: Reason) -> None:
     screen.query_one("#reason").value = reason
     await settle(pilot)
@@ -44,7 +58,7 @@ async def test_restock_five_by_typing_the_sku_shows_pending_then_lands_in_the_le
     sandbox_factory, tmp_path
 ):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
         before = row.shown_balance
@@ -53,18 +67,13 @@ async def test_restock_five_by_typing_the_sku_shows_pending_then_lands_in_the_le
             await settle(pilot)
             screen = await open_movement(pilot)
             assert screen.reason is Reason.RESTOCK
-            await type_text(pilot, row.sku)
-            await pilot.press("enter")  # exact SKU: added at once with quantity 1
-            await settle(pilot)
+            await find(pilot, screen, row.sku)  # exact SKU: added at once with quantity 1
             assert [line.key for line in screen.lines] == [row.key]
             line = screen.lines[0]
-            line.quantity_input.focus()
-            await pilot.press("ctrl+a", "ctrl+k")
-            await type_text(pilot, "5")
-            await settle(pilot)
+            await set_quantity(pilot, line, "5")
             preview = str(line.query_one(".line-preview").content)
             assert preview == f"{before} -> {before + 5}"
-            ledger.faults(latency_ms=1500)  # Zettle answers slowly: the movement stays pending
+            admin.faults(latency_ms=1500)  # Zettle answers slowly: the movement stays pending
             await pilot.press("ctrl+s")
             await settle(pilot)
             home = app.screen
@@ -74,14 +83,14 @@ async def test_restock_five_by_typing_the_sku_shows_pending_then_lands_in_the_le
             entries = service.history(limit=5)
             assert entries[0].reason is Reason.RESTOCK and entries[0].quantity == 5
             assert entries[0].status is OutboxStatus.PENDING
-            ledger.faults(latency_ms=0)
+            admin.faults(latency_ms=0)
             assert await service.flush(10)
             await settle(pilot)
             shown = home.table.get_row(row.key)  # acknowledged: Zettle's balance, nothing pending
             assert (shown.balance, shown.pending) == (before + 5, 0)
         assert service.rows[row.key].balance == before + 5
         assert service.history(limit=1)[0].status is OutboxStatus.ACKNOWLEDGED
-    moves = ledger.api_movements(row.variant_uuid)
+    moves = admin.api_movements(row.variant_uuid)
     assert len(moves) == 1
     assert moves[0]["change"] == 5
 
@@ -90,7 +99,7 @@ async def test_scanner_burst_adds_then_increments_and_discard_reaches_the_bin(
     sandbox_factory, tmp_path
 ):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service, with_barcode=True)
         before = row.shown_balance
@@ -108,14 +117,14 @@ async def test_scanner_burst_adds_then_increments_and_discard_reaches_the_bin(
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert await service.flush(10)
-    moves = ledger.api_movements(row.variant_uuid)
+    moves = admin.api_movements(row.variant_uuid)
     assert [(move["change"], move["toLocationUuid"]) for move in moves] == [(2, bin_uuid)]
     assert service.rows[row.key].balance == before - 2
 
 
 async def test_set_count_moves_the_difference(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service, minimum=4)
         before = row.shown_balance
@@ -124,21 +133,16 @@ async def test_set_count_moves_the_difference(sandbox_factory, tmp_path):
             await settle(pilot)
             screen = await open_movement(pilot)
             await choose_reason(pilot, screen, Reason.SET_COUNT)
-            await type_text(pilot, row.sku)
-            await pilot.press("enter")
-            await settle(pilot)
+            await find(pilot, screen, row.sku)
             line = screen.lines[0]
-            line.quantity_input.focus()
-            await pilot.press("ctrl+a", "ctrl+k")
-            await type_text(pilot, "0")  # a count of zero is allowed
-            await settle(pilot)
+            await set_quantity(pilot, line, "0")  # a count of zero is allowed
             assert line.error == ""
             assert str(line.query_one(".line-preview").content) == f"{before} -> 0"
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert await service.flush(10)
         assert service.history(limit=1)[0].reason is Reason.SET_COUNT
-    moves = ledger.api_movements(row.variant_uuid)
+    moves = admin.api_movements(row.variant_uuid)
     assert [move["change"] for move in moves] == [before]
     assert service.rows[row.key].balance == 0
 
@@ -164,10 +168,7 @@ async def test_invalid_quantities_show_inline_errors_and_block_confirm(sandbox, 
                 ("1 000", ABOVE_ZERO),
                 ("99999999", TOO_LARGE),
             ]:
-                line.quantity_input.focus()
-                await pilot.press("ctrl+a", "ctrl+k")
-                await type_text(pilot, typed)
-                await settle(pilot, rounds=1)
+                await set_quantity(pilot, line, typed)
                 assert line.error == message, typed
                 await pilot.press("ctrl+s")
                 await settle(pilot, rounds=1)
@@ -176,10 +177,7 @@ async def test_invalid_quantities_show_inline_errors_and_block_confirm(sandbox, 
                 assert line.has_class("-invalid")
             assert service.history(limit=1) == []
             # Fixing the number clears the error.
-            line.quantity_input.focus()
-            await pilot.press("ctrl+a", "ctrl+k")
-            await type_text(pilot, "3")
-            await settle(pilot)
+            await set_quantity(pilot, line, "3")
             assert line.error == ""
             assert not line.has_class("-invalid")
 
@@ -191,16 +189,13 @@ async def test_unknown_code_says_so_and_esc_asks_before_dropping_lines(sandbox, 
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             screen = await open_movement(pilot)
-            await type_text(pilot, "0000000000000")
-            await pilot.press("enter")
-            await settle(pilot)
+            await find(pilot, screen, "0000000000000")
             picker = screen.query_one(VariantPicker)
             assert picker.has_class("-error")
             assert screen.lines == []
             await pilot.press("escape")  # first Esc clears the field
-            await type_text(pilot, row.sku)
-            await pilot.press("enter")
-            await settle(pilot)
+            assert picker.input.value == ""
+            await find(pilot, screen, row.sku)
             assert len(screen.lines) == 1
             picker.focus_input()
             await pilot.press("escape")
@@ -219,7 +214,7 @@ async def test_unknown_code_says_so_and_esc_asks_before_dropping_lines(sandbox, 
 
 async def test_move_between_two_chosen_locations(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
         locations = service.locations
@@ -232,17 +227,14 @@ async def test_move_between_two_chosen_locations(sandbox_factory, tmp_path):
             screen.query_one("#to").value = PlaceKind.BIN
             await settle(pilot)
             assert screen.has_class("-move")
-            screen.query_one(VariantPicker).focus_input()
-            await type_text(pilot, row.sku)
-            await pilot.press("enter")
-            await settle(pilot)
+            await find(pilot, screen, row.sku)
             preview = str(screen.lines[0].query_one(".line-preview").content)
             assert preview.startswith("SUPPLIER ")  # the shop is unchanged: only the source shows
             assert not preview.endswith("!")  # SUPPLIER is below zero by design: no warning
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert await service.flush(10)
-    moves = ledger.api_movements(row.variant_uuid)
+    moves = admin.api_movements(row.variant_uuid)
     assert [(m["fromLocationUuid"], m["toLocationUuid"]) for m in moves] == [
         (str(locations[PlaceKind.SUPPLIER].uuid), str(locations[PlaceKind.BIN].uuid))
     ]
@@ -265,8 +257,7 @@ async def test_names_are_data_and_the_confirm_button_records_with_a_note(sandbox
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             screen = await open_movement(pilot)
-            await type_text(pilot, "crunchy")
-            await settle(pilot)
+            await enter_text(pilot, screen.query_one(VariantPicker).input, "crunchy")
             assert screen.query_one(VariantPicker).matches[0] == row.key
             assert MARKUP_PRODUCT_NAME in app.export_screenshot().replace("&#160;", " ")
             await pilot.press("enter")  # the highlighted match; focus goes to its quantity
@@ -274,8 +265,9 @@ async def test_names_are_data_and_the_confirm_button_records_with_a_note(sandbox
             line = screen.lines[0]
             assert line.quantity_input.has_focus
             assert str(line.query_one(".line-label").content) == row.label
-            screen.action_focus_note()
-            await type_text(pilot, "shelf 3")
+            await pilot.press("ctrl+n")
+            assert screen.query_one("#note").has_focus
+            await enter_text(pilot, screen.query_one("#note"), "shelf 3")
             await pilot.press("enter")  # from the note to the Confirm button
             await settle(pilot)
             assert screen.query_one("#confirm").has_focus
@@ -299,16 +291,15 @@ async def test_a_scan_into_a_quantity_field_becomes_its_own_line(sandbox, tmp_pa
             screen = app.screen
             line = screen.lines[0]
             assert line.quantity_input.has_focus  # all of "1" selected: a scan replaces it
-            await type_text(pilot, scanned.barcode)
+            assert line.quantity_input.selection == (0, 1)
+            await set_quantity(pilot, line, scanned.barcode)  # what the scanner's keys leave
             await pilot.press("enter")
             await settle(pilot)
             assert [(item.key, item.quantity_text) for item in screen.lines] == [
                 (typed.key, "1"),
                 (scanned.key, "1"),
             ]
-            line.quantity_input.focus()
-            await pilot.press("end")
-            await type_text(pilot, "2" + scanned.barcode)  # typed 12, then a scan landed here
+            await set_quantity(pilot, line, "12" + scanned.barcode)  # typed 12, then a scan landed
             await pilot.press("enter")
             await settle(pilot)
             assert [(item.key, item.quantity_text) for item in screen.lines] == [
@@ -512,9 +503,7 @@ async def test_set_count_starts_from_an_empty_count(sandbox, tmp_path):
             assert line.quantity_text == ""
             assert str(line.query_one(".line-preview").content) == f"{row.shown_balance} -> ?"
             assert line.error == ""  # empty, not wrong (yet)
-            await type_by_hand(pilot, other.sku)
-            await pilot.press("enter")
-            await settle(pilot)
+            await find(pilot, screen, other.sku)  # typed by hand: on to its (empty) count
             added = screen.lines[-1]
             assert added.quantity_text == "" and added.quantity_input.has_focus
             await pilot.press("ctrl+s")

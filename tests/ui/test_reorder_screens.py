@@ -12,9 +12,10 @@ import dataclasses
 
 import httpx
 import pytest
-from screen_support import Ledger, screen_app, settle, shop, type_text
 from textual._xterm_parser import XTermParser
 
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import screen_app, settle, shop, type_text
 from zinv_tui.service import MovementIntent, OrderStatus, Reason, ReorderStatus, reorder_desk
 from zinv_tui.service.reorder_list import urgency
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
@@ -113,7 +114,7 @@ async def test_from_suggestion_to_supplier_csv_to_a_partial_delivery_in_the_ledg
     sandbox_factory, tmp_path
 ):
     info = history_shop(sandbox_factory)
-    ledger = Ledger(info)
+    ledger = SandboxAdmin(info)
     async with shop(info, tmp_path / "state") as service:
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -249,7 +250,7 @@ async def test_from_suggestion_to_supplier_csv_to_a_partial_delivery_in_the_ledg
         assert [(entry.reason, entry.quantity) for entry in entries] == [(Reason.RESTOCK, 8)]
         assert entries[0].note.startswith(f"received {bean.name}")
         sent = {entry.sent_as for entry in entries}
-        moved = [move for move in ledger.movements() if move["externalUuid"] in sent]
+        moved = [move for move in ledger.ledger() if move["externalUuid"] in sent]
         assert [(move["variantUuid"], move["change"]) for move in moved] == [
             (first.row.variant_uuid, 8)
         ]
@@ -318,7 +319,7 @@ async def test_without_read_purchase_the_screen_says_how_to_add_it(sandbox_facto
 async def test_the_first_read_shows_progress_without_blocking_the_keys(sandbox_factory, tmp_path):
     info = history_shop(sandbox_factory, products=60)
     async with shop(info, tmp_path) as service:
-        Ledger(info).faults(latency_ms=150)  # every page of sales takes a while
+        SandboxAdmin(info).faults(latency_ms=150)  # every page of sales takes a while
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)

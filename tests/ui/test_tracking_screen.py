@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
 
+from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.tracking import STOP_EXPLANATION, TrackingScreen
 
@@ -98,7 +99,7 @@ async def test_selecting_several_products_starts_them_together(sandbox_factory, 
 
 async def test_tracked_view_filters_and_follows_sales_in_place(sandbox_factory, tmp_path):
     info = sandbox_factory(products=40)
-    ledger = Ledger(info)
+    admin = SandboxAdmin(info)
     async with shop(info, tmp_path) as service:
         row = pick_row(service)
         app = screen_app(service)
@@ -110,13 +111,12 @@ async def test_tracked_view_filters_and_follows_sales_in_place(sandbox_factory, 
             await pilot.press("v")
             await settle(pilot)
             await pilot.press("slash")
-            await type_text(pilot, row.sku)
-            await settle(pilot)
+            await enter_text(pilot, screen.query_one("#tracking-filter"), row.sku)
             assert screen.listed_uuids == [row.product_uuid]
             await pilot.press("enter")  # keep the filter, back to the list
             table = screen.query_one("#tracking-table")
             before = int(str(table.get_row_at(0)[3]))
-            ledger.sale(row.variant_uuid, 1)
+            admin.sale(row.variant_uuid, 1)
             await service.refresh()
             await settle(pilot)
             assert int(str(table.get_row_at(0)[3])) == before - 1

@@ -11,7 +11,7 @@ from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.session import open_service
-from zinv_tui.service import InventoryService, StockCounts, StockRow, restock_rows
+from zinv_tui.service import InventoryService, StockCounts, StockRow, matching_rows, restock_rows
 
 LOCATION_COLUMNS = ("type", "name", "uuid", "default")
 BALANCE_COLUMNS = (
@@ -45,7 +45,10 @@ def add_balances_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--filter",
         metavar="TEXT",
-        help="only rows whose name, variant, SKU or barcode contain TEXT",
+        help=(
+            "only rows where every word of TEXT is in the product, variant, SKU or barcode "
+            "(ignoring case), as the balances screen's / filter"
+        ),
     )
     parser.add_argument(
         "--low", action="store_true", help="only rows that are out of stock or low (as low-stock)"
@@ -56,15 +59,6 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``export``."""
     parser.add_argument("what", choices=("balances", "history"), help="what to export")
     parser.add_argument("file", metavar="FILE.csv", type=Path, help="CSV file to write")
-
-
-def row_matches(row: StockRow, text: str) -> bool:
-    """Case-insensitive substring match on the names, SKU and barcode."""
-    needle = text.casefold()
-    return any(
-        needle in (value or "").casefold()
-        for value in (row.product_name, row.variant_name, row.sku, row.barcode)
-    )
 
 
 def balance_record(row: StockRow) -> dict[str, Any]:
@@ -130,7 +124,7 @@ def cmd_balances(args: argparse.Namespace) -> int:
         async with open_service(settings) as service:
             rows = _sorted_rows(service)
         if args.filter:
-            rows = [row for row in rows if row_matches(row, args.filter)]
+            rows = matching_rows(rows, args.filter)
         if args.low:
             rows = [row for row in rows if row.needs_restock]
         return [balance_record(row) for row in rows]

@@ -2,7 +2,9 @@
 
 No Textual here, and no Zettle wire format: the service runs on a backend
 (:class:`~zinv_tui.service.backend.StockBackend`, built with the service by :mod:`zinv_tui.build`,
-the composition root). The UI and the CLI use only the names below. Reference::
+the composition root). The UI and the CLI use only the names below; the UI holds
+the service as an :class:`InventoryPort` (the protocol of what it uses; ``InventoryService``
+satisfies it). Reference::
 
     from zinv_tui.build import ShopAccess, open_inventory
     from zinv_tui.service import MovementIntent, PlaceKind, Reason
@@ -42,6 +44,7 @@ the composition root). The UI and the CLI use only the names below. Reference::
     await service.set_low_stock(keys, level=5, alert=True)   # level=None, alert=False clears
     await service.start_tracking(product_uuids) ; await service.stop_tracking(product_uuids)
     service.untracked_products()     # list[CatalogueProduct] from the catalogue
+    service.counts                   # the profile's CountBook (= count_book(service))
     await service.location_balances(PlaceKind.BIN)      # {RowKey: balance}, read from Zettle
     await service.place_balances(PlaceKind.BIN)         # the same plus movements waiting here
     await service.write_access()     # False when the key can't change stock (None: unknown)
@@ -82,6 +85,11 @@ it).
 Rows: :class:`StockRow` is immutable; ``balance`` is Zettle's number, ``pending`` own movements not
 yet acknowledged, ``shown_balance`` their sum. :class:`RowDiff` has ``added``, ``changed``
 (:class:`RowChange` with ``old`` and ``new`` rows) and ``removed``; ``full`` marks a snapshot.
+
+Names and text (:mod:`zinv_tui.service.row_text`, one rule for the balances filter, ``balances
+--filter``, filtered counts and the pickers): ``variant_label(product, variant)`` (``row.label``),
+``row_matches(row, text)`` (every word in the product, variant, SKU or barcode, ignoring case),
+``matching_rows(rows, text)``; ``search_terms`` / ``search_text`` / ``text_matches`` for indexes.
 
 Out and low (:mod:`zinv_tui.service.stock_rules`, one definition for every screen and command):
 ``row.state`` / ``row_state(row)`` is OUT (tracked, shown balance <= 0), LOW (not out, level set,
@@ -128,6 +136,15 @@ from zinv_tui.service.reorder_db import ReorderDbError
 from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
 from zinv_tui.service.reorder_list import ReorderLine
 from zinv_tui.service.reorder_settings import SettingsError, Supplier, VariantSettings
+from zinv_tui.service.row_text import (
+    joined_text,
+    matching_rows,
+    row_matches,
+    search_terms,
+    search_text,
+    text_matches,
+    variant_label,
+)
 from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
 from zinv_tui.service.sales_history import SalesProgress
 from zinv_tui.service.state_db import StateFileDamaged, StateFileError
@@ -143,6 +160,7 @@ from zinv_tui.service.stock_rules import (
     urgency,
 )
 from zinv_tui.service.stock_value import StockValue, ValueLine, money
+from zinv_tui.service.ui_port import DiffCallback, InventoryPort, StatusCallback, Unsubscribe
 
 __all__ = [
     "MAX_QUANTITY",
@@ -160,9 +178,11 @@ __all__ = [
     "CountSession",
     "CountStatus",
     "DayPoint",
+    "DiffCallback",
     "DriftNotConfirmed",
     "EventKind",
     "HistoryEntry",
+    "InventoryPort",
     "InventoryService",
     "ItemDetail",
     "ItemEvent",
@@ -177,6 +197,7 @@ __all__ = [
     "Place",
     "PlaceKind",
     "PlannedMovement",
+    "Product",
     "PurchaseOrder",
     "PurchaseScopeMissing",
     "Reason",
@@ -199,6 +220,7 @@ __all__ = [
     "SettingsError",
     "StateFileDamaged",
     "StateFileError",
+    "StatusCallback",
     "StockBackend",
     "StockCounts",
     "StockRow",
@@ -211,16 +233,24 @@ __all__ = [
     "UndoRefused",
     "UnknownCode",
     "UnknownItem",
+    "Unsubscribe",
     "ValueLine",
     "VariantSettings",
     "count_book",
+    "joined_text",
+    "matching_rows",
     "money",
     "needs_restock",
     "parse_quantity",
     "reorder_desk",
     "restock_rows",
+    "row_matches",
     "row_state",
+    "search_terms",
+    "search_text",
     "stock_state",
+    "text_matches",
     "too_large",
     "urgency",
+    "variant_label",
 ]

@@ -44,6 +44,7 @@ from zinv_tui.service.csv_export import CsvTarget, csv_stream, spreadsheet_text
 from zinv_tui.service.journal import OUTBOX_FILE, OutboxEntry
 from zinv_tui.service.movements import MovementIntent, Reason
 from zinv_tui.service.quantities import MAX_QUANTITY, too_large
+from zinv_tui.service.row_text import row_matches, variant_label
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import stored_time
 
@@ -148,8 +149,7 @@ class CountLine:
 
     @property
     def label(self) -> str:
-        name = self.product_name or self.key[0]
-        return f"{name} / {self.variant_name}" if self.variant_name else name
+        return variant_label(self.product_name, self.variant_name, unnamed=self.key[0])
 
     @property
     def is_counted(self) -> bool:
@@ -313,12 +313,6 @@ def _names(row: StockRow) -> LineNames:
     return (row.product_name, row.variant_name, row.sku or "", row.barcode or "")
 
 
-def matches_filter(row: StockRow, text: str) -> bool:
-    """Every word of ``text`` is in the row's name, SKU or barcode (ignoring case)."""
-    haystack = f"{row.product_name} {row.variant_name} {row.sku} {row.barcode}".casefold()
-    return all(word in haystack for word in text.casefold().split())
-
-
 def default_name(scope: CountScope, scope_filter: str = "", when: datetime | None = None) -> str:
     """``"Count 2026-11-23 full"`` / ``"... filtered 'tea'"``."""
     moment = (when or datetime.now()).strftime("%Y-%m-%d")
@@ -381,7 +375,7 @@ class CountBook:
         members: list[tuple[str, str, LineNames]] = []
         if scope is not CountScope.ADHOC:
             for key, row in self._rows.items():
-                if scope is CountScope.FULL or matches_filter(row, scope_filter):
+                if scope is CountScope.FULL or row_matches(row, scope_filter):
                     members.append((key[0], key[1], _names(row)))
             if not members:
                 raise CountError(

@@ -29,6 +29,7 @@ from zinv_tui.api.errors import ZettleError
 from zinv_tui.service.backend import Place, PlaceKind, StockBackend
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct
 from zinv_tui.service.codes import find_rows
+from zinv_tui.service.counts import CountBook, count_book
 from zinv_tui.service.csv_export import CsvTarget, write_balances_csv, write_history_csv
 from zinv_tui.service.journal import (
     OUTBOX_FILE,
@@ -48,6 +49,7 @@ from zinv_tui.service.movements import (
     store_change,
 )
 from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
+from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.sales_history import SalesSource
 from zinv_tui.service.status import SyncState, SyncStatus
@@ -327,6 +329,18 @@ class InventoryService:
     def status(self) -> SyncStatus:
         """The latest sync status (also pushed to :meth:`subscribe_status` callbacks)."""
         return self._status
+
+    @property
+    def counts(self) -> CountBook:
+        """The stock counts of this profile (``count_book(self)``: made on first use, closed
+        with the service)."""
+        return count_book(self)
+
+    @property
+    def reorder(self) -> ReorderDesk:
+        """The reorder desk of this profile (``reorder_desk(self)``: sales, settings, orders,
+        receiving; made on first use, closed with the service)."""
+        return reorder_desk(self)
 
     def subscribe(self, callback: DiffCallback) -> Callable[[], None]:
         """Call ``callback(diff)`` after every change of the rows; returns an unsubscriber."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from zinv_tui.service.row_text import variant_label
 from zinv_tui.service.stock_rules import StockState, stock_state
 
 RowKey = tuple[str, str]
@@ -75,10 +76,9 @@ class StockRow(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def label(self) -> str:
-        """``"Product / Variant"`` (just the product name when the variant has no name)."""
-        if self.variant_name:
-            return f"{self.product_name} / {self.variant_name}"
-        return self.product_name
+        """``"Product / Variant"`` (just the product when the variant has no name of its own;
+        :func:`~zinv_tui.service.row_text.variant_label`)."""
+        return variant_label(self.product_name, self.variant_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +154,20 @@ class RowDiff:
             list(removed.values()),
             self.full or later.full,
         )
+
+    def upserts(self) -> list[StockRow]:
+        """The rows added or changed, each in its new version."""
+        return [*self.added, *(change.new for change in self.changed)]
+
+    def removed_keys(self) -> list[RowKey]:
+        """The keys of the rows removed."""
+        return [row.key for row in self.removed]
+
+    @property
+    def reshaped(self) -> bool:
+        """True when rows came or went (or it is a snapshot): what is listed may differ, not
+        just the figures of rows already there."""
+        return self.full or bool(self.added or self.removed)
 
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.removed)

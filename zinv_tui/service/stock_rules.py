@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 
 class StockState(StrEnum):
@@ -27,14 +27,33 @@ class StockState(StrEnum):
 
 
 class StockLevels(Protocol):
-    """What the rules read of a row (``StockRow`` and the table's rows have these)."""
+    """What the rules read of a row (``StockRow`` has these)."""
 
     @property
-    def balance(self) -> int: ...
-    @property
-    def pending(self) -> int: ...
+    def shown_balance(self) -> int:
+        """Zettle's balance plus own movements not acknowledged yet."""
+        ...
+
     @property
     def low_stock_level(self) -> int | None: ...
+    @property
+    def tracked(self) -> bool: ...
+
+
+class UrgentRow(StockLevels, Protocol):
+    """A row :func:`urgency` can order (names and key break ties)."""
+
+    @property
+    def product_uuid(self) -> str: ...
+    @property
+    def variant_uuid(self) -> str: ...
+    @property
+    def product_name(self) -> str: ...
+    @property
+    def variant_name(self) -> str: ...
+
+
+UrgentRowT = TypeVar("UrgentRowT", bound=UrgentRow)
 
 
 def stock_state(shown_balance: int, level: int | None, tracked: bool = True) -> StockState:
@@ -47,10 +66,8 @@ def stock_state(shown_balance: int, level: int | None, tracked: bool = True) -> 
 
 
 def row_state(row: StockLevels) -> StockState:
-    """:func:`stock_state` of a row (untracked rows, when a row says so, are never out)."""
-    return stock_state(
-        row.balance + row.pending, row.low_stock_level, getattr(row, "tracked", True)
-    )
+    """:func:`stock_state` of a row (untracked rows are never out)."""
+    return stock_state(row.shown_balance, row.low_stock_level, row.tracked)
 
 
 def needs_restock(row: StockLevels) -> bool:
@@ -61,10 +78,10 @@ def needs_restock(row: StockLevels) -> bool:
 _RANK = {StockState.OUT: 0, StockState.LOW: 1, StockState.OK: 2}
 
 
-def urgency(row: Any) -> tuple[int, int, str, str, tuple[str, str]]:
+def urgency(row: UrgentRow) -> tuple[int, int, str, str, tuple[str, str]]:
     """Sort key, most urgent first: out, then low, then the rest; within each, the furthest
     below its level (no level counts as 0) first; then by product and variant name."""
-    shown = row.balance + row.pending
+    shown = row.shown_balance
     state = row_state(row)
     shortfall = (row.low_stock_level or 0) - shown if state is not StockState.OK else 0
     return (
@@ -76,7 +93,7 @@ def urgency(row: Any) -> tuple[int, int, str, str, tuple[str, str]]:
     )
 
 
-def restock_rows(rows: Iterable[Any]) -> list[Any]:
+def restock_rows(rows: Iterable[UrgentRowT]) -> list[UrgentRowT]:
     """The rows that are out or low, most urgent first."""
     return sorted((row for row in rows if needs_restock(row)), key=urgency)
 
@@ -111,14 +128,16 @@ class StockTally:
     def counts(self) -> StockCounts:
         return StockCounts(len(self._out), len(self._low))
 
-    def reset(self, rows: Iterable[Any]) -> StockCounts:
+    def reset(self, rows: Iterable[UrgentRow]) -> StockCounts:
         """Count everything again (a first load, or a snapshot)."""
         self._out.clear()
         self._low.clear()
         self.update(rows)
         return self.counts
 
-    def update(self, rows: Iterable[Any], removed: Iterable[tuple[str, str]] = ()) -> StockCounts:
+    def update(
+        self, rows: Iterable[UrgentRow], removed: Iterable[tuple[str, str]] = ()
+    ) -> StockCounts:
         """Rows added or changed (their new versions), and the keys of rows removed."""
         out, low = self._out, self._low
         for key in removed:

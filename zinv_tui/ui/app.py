@@ -7,8 +7,11 @@ Contract for screens (see the team brief):
   ``m`` movement, ``a`` low-stock alerts, ``t`` tracking, ``h`` history, ``c`` stock counts,
   ``o`` reorder, ``?`` help, ``/`` filter,
   ``Esc`` back, ``q`` quit, ``ctrl+p`` command palette. No F-keys.
-- Screens reach the service as ``self.app.service`` (an ``InventoryService``); ``self.app.demo`` is
-  True in demo mode; errors go to ``self.app.notify(..., markup=False)`` in plain words.
+- The service is an :class:`~zinv_tui.service.InventoryPort` (what the UI uses of it, typed; the
+  ``InventoryService`` satisfies it). Screens reach the app typed as ``self.zinv_app`` and the
+  service as ``self.service`` (:class:`~.screens.service_screen.ServiceScreen`);
+  ``zinv_app.demo`` is True in demo mode; errors go to ``notify(..., markup=False)`` in plain
+  words.
 - Navigation is a stack: a screen opens over the one it was opened from, so ``Esc`` (and finishing
   a movement) goes back there; opening a screen that is already open goes back to it.
 - A screen where typing is the work (``KEEPS_LETTER_KEYS = True``, the movement screen) keeps every
@@ -42,7 +45,6 @@ import asyncio
 import contextlib
 import gc
 import importlib
-import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -59,13 +61,16 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.theme import Theme
 
-from zinv_tui.service.stock_rules import StockCounts, StockTally
+from zinv_tui.service import InventoryPort, RowDiff, StockCounts, StockTally, SyncStatus
 from zinv_tui.tuning import freeze_after_load
 from zinv_tui.ui.preferences import PreferenceFile
+from zinv_tui.ui.screens.balances import BalancesScreen
+from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.stock_index import SORTABLE
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import SORTABLE, RowKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,7 @@ class ZinvApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     COMMANDS = App.COMMANDS | {ZinvCommands}
     DEFAULT_MODE = "balances"
-    MODES: ClassVar[dict[str, Any]] = {"balances": lambda: _balances_screen()}
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"balances": BalancesScreen}
     """The home screen is a mode, so Textual loads its ``.tcss`` like any pushed screen's."""
 
     SCREEN_CLASSES: ClassVar[dict[str, str]] = {
@@ -130,6 +135,8 @@ class ZinvApp(App[None]):
         "purchase_order": "zinv_tui.ui.screens.purchase_order:PurchaseOrderScreen",
         "receiving": "zinv_tui.ui.screens.receiving:ReceivingScreen",
         "item_detail": "zinv_tui.ui.screens.item_detail:ItemDetailScreen",
+        "count": "zinv_tui.ui.screens.count_session:CountScreen",
+        "count_review": "zinv_tui.ui.screens.count_review:CountReviewScreen",
         "help": "zinv_tui.ui.screens.help:HelpScreen",
     }
     SCREEN_TITLES: ClassVar[dict[str, str]] = {
@@ -143,7 +150,8 @@ class ZinvApp(App[None]):
         "purchase_orders": "Purchase orders",
         "help": "Help",
     }
-    """Screens the palette opens by name (the others need an item or an order to open on)."""
+    """Screens the palette opens by name (the others need an item, an order or a count to open
+    on)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # The screen keys are shown in the balances' footer only (it lists them as its own): on
@@ -166,7 +174,7 @@ class ZinvApp(App[None]):
     # the status bars watch these and repaint themselves.
     worker_name: reactive[str] = reactive("", repaint=False)
     """Who is working (asked in a browser session); shown in the status line when set."""
-    sync_status: reactive[Any] = reactive(None, always_update=True, repaint=False)
+    sync_status: reactive[SyncStatus | None] = reactive(None, always_update=True, repaint=False)
     """The service's latest ``SyncStatus`` (None until the first one)."""
     stock_counts: reactive[StockCounts | None] = reactive(None, repaint=False)
     """How many variants are out and low (None until the rows are loaded)."""
@@ -174,20 +182,20 @@ class ZinvApp(App[None]):
     class StockChanged(Message):
         """The service changed rows (posted from the service's callback)."""
 
-        def __init__(self, diff: Any) -> None:
+        def __init__(self, diff: RowDiff) -> None:
             super().__init__()
             self.diff = diff
 
     class StatusChanged(Message):
         """The service published a new sync status."""
 
-        def __init__(self, status: Any) -> None:
+        def __init__(self, status: SyncStatus) -> None:
             super().__init__()
             self.status = status
 
     def __init__(
         self,
-        service: Any,
+        service: InventoryPort,
         demo: bool = False,
         *,
         frozen: bool = False,
@@ -199,7 +207,7 @@ class ZinvApp(App[None]):
         freeze_gc: bool = True,
         browser: bool | None = None,
     ) -> None:
-        """``service``: an ``InventoryService`` (started and stopped here unless
+        """``service``: the service (started and stopped here unless
         ``manage_service=False``); ``demo`` shows the DEMO marker; ``frozen`` makes the screen
         deterministic for snapshots (no highlight, UTC times, no blinking cursor); ``on_exit``:
         coroutines to await after the service stops (e.g. ``client.aclose``); ``freeze_gc``:
@@ -220,19 +228,18 @@ class ZinvApp(App[None]):
         self.manage_service = manage_service
         self.service_ready = False
         self._service_starting = False
-        self.stock_signal: Signal[Any] = Signal(self, "stock-changed")
+        self.stock_signal: Signal[RowDiff | None] = Signal(self, "stock-changed")
         """Published with each service ``RowDiff``, or ``None`` when all rows should be reloaded."""
         self._stock_tally = StockTally()
         self._last_error: str | None = None
-        self._unsubscribe: list[Callable[[], Any]] = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self._initial_theme = theme
         self._on_exit = list(on_exit or [])
         self.freeze_gc = freeze_gc
         self._browser = browser
         self._froze_gc = False
         self._commanding = False
-        state_dir = getattr(service, "state_dir", None)
-        self.preferences = PreferenceFile(Path(state_dir) if state_dir is not None else None)
+        self.preferences = PreferenceFile(service.state_dir)
         """The remembered theme and sort order of this profile."""
         register_themes(self)
 
@@ -277,25 +284,14 @@ class ZinvApp(App[None]):
 
     def _subscribe_to_service(self) -> None:
         service = self.service
-        if getattr(service, "status", None) is not None:
-            self.sync_status = service.status  # a service started before the app has one already
-        for name, undo_name, callback in (
-            ("subscribe", "unsubscribe", self._on_service_diff),
-            ("subscribe_status", "unsubscribe_status", self._on_service_status),
-        ):
-            subscribe = getattr(service, name, None)
-            if subscribe is None:
-                continue
-            handle = subscribe(callback)
-            if callable(handle):
-                self._unsubscribe.append(handle)
-            elif (undo := getattr(service, undo_name, None)) is not None:
-                self._unsubscribe.append(partial(undo, callback))
+        self.sync_status = service.status  # a service started before the app has one already
+        self._unsubscribe.append(service.subscribe(self._on_service_diff))
+        self._unsubscribe.append(service.subscribe_status(self._on_service_status))
 
-    def _on_service_diff(self, diff: Any) -> None:
+    def _on_service_diff(self, diff: RowDiff) -> None:
         self.post_message(self.StockChanged(diff))
 
-    def _on_service_status(self, status: Any) -> None:
+    def _on_service_status(self, status: SyncStatus) -> None:
         self.post_message(self.StatusChanged(status))
 
     @work(exclusive=True, group="service-start", exit_on_error=False)
@@ -347,14 +343,13 @@ class ZinvApp(App[None]):
         if not self.service_ready:
             return  # the full load after start() covers it
         self.stock_signal.publish(diff)  # first, so the table's repaint leads the status bar's
-        if getattr(diff, "full", False):
+        if diff.full:
             self._recount_low()
             return
-        self.stock_counts = self._stock_tally.update(diff_upserts(diff), diff_removed_keys(diff))
+        self.stock_counts = self._stock_tally.update(diff.upserts(), diff.removed_keys())
 
     def _recount_low(self) -> None:
-        rows = getattr(self.service, "rows", {}) or {}
-        self.stock_counts = self._stock_tally.reset(rows.values())
+        self.stock_counts = self._stock_tally.reset(self.service.rows.values())
 
     @property
     def low_stock_count(self) -> int:
@@ -366,17 +361,20 @@ class ZinvApp(App[None]):
     def _status_changed(self, message: StatusChanged) -> None:
         status = message.status
         self.sync_status = status
-        error = getattr(status, "last_error", None) or getattr(status, "sending_error", None)
+        error = status.last_error or status.sending_error
         if error and error != self._last_error:
             self.notify(str(error), title="Zettle", severity="warning", markup=False, timeout=8)
         self._last_error = error
 
     # ------------------------------------------------------------ screens
 
-    def screen_class(self, key: str) -> type[Screen]:
+    def screen_class(self, key: str) -> type[Screen[Any]]:
         """The screen class registered under ``key`` (imported on first use)."""
         module_name, _, class_name = self.SCREEN_CLASSES[key].partition(":")
-        return getattr(importlib.import_module(module_name), class_name)
+        screen_class = vars(importlib.import_module(module_name))[class_name]
+        if not (isinstance(screen_class, type) and issubclass(screen_class, Screen)):
+            raise TypeError(f"{self.SCREEN_CLASSES[key]} is not a screen")
+        return screen_class
 
     def open_screen(self, key: str, **kwargs: Any) -> None:
         """Show the screen registered as ``key`` over the current one (``Esc`` comes back here).
@@ -384,12 +382,7 @@ class ZinvApp(App[None]):
         A screen of that kind already open is gone back to (and replaced when ``kwargs`` are
         given), so the stack stays short. Leaving a draft asks first (see :meth:`leave_then`).
         """
-        try:
-            screen_class = self.screen_class(key)
-        except (ImportError, AttributeError):
-            title = self.SCREEN_TITLES.get(key, key)
-            self.notify(f"{title} is not available in this build.", severity="warning")
-            return
+        screen_class = self.screen_class(key)
         if isinstance(self.screen, screen_class) and not kwargs:
             return
         if issubclass(screen_class, ModalScreen):
@@ -397,7 +390,7 @@ class ZinvApp(App[None]):
             return
         self.leave_then(partial(self._show_screen, screen_class, kwargs))
 
-    def _show_screen(self, screen_class: type[Screen], kwargs: dict[str, Any]) -> None:
+    def _show_screen(self, screen_class: type[Screen[Any]], kwargs: dict[str, Any]) -> None:
         stack = self.screen_stack
         for index in range(len(stack) - 1, 0, -1):
             if type(stack[index]) is screen_class:
@@ -409,12 +402,22 @@ class ZinvApp(App[None]):
                 break
         self.push_screen(screen_class(**kwargs))
 
-    def leave_then(self, then: Callable[[], Any]) -> None:
+    def back_to(self, key: str) -> None:
+        """Close screens down to the nearest one registered as ``key`` (just the current one when
+        none is open)."""
+        screen_class = self.screen_class(key)
+        stack = self.screen_stack
+        below = [index for index, screen in enumerate(stack[:-1]) if type(screen) is screen_class]
+        pops = len(stack) - 1 - below[-1] if below else 1
+        for _ in range(min(pops, len(stack) - 1)):
+            self.pop_screen()
+
+    def leave_then(self, then: Callable[[], object]) -> None:
         """Run ``then`` now, or, on a screen holding a draft, once the user agreed to drop it
         (the screen closes first)."""
-        leave = getattr(self.screen, "leave", None)
-        if callable(leave):
-            leave(then)
+        screen = self.screen
+        if isinstance(screen, ServiceScreen):
+            screen.leave(then)
         else:
             then()
 
@@ -438,9 +441,9 @@ class ZinvApp(App[None]):
 
     async def action_quit(self) -> None:
         """``q``: leave; asks first when a draft would be dropped or movements wait to be sent."""
-        drafted = int(getattr(self.screen, "draft_size", 0) or 0)
-        status = getattr(self.service, "status", None)
-        waiting = int(getattr(status, "pending_count", 0) or 0)
+        screen = self.screen
+        drafted = screen.draft_size if isinstance(screen, ServiceScreen) else 0
+        waiting = self.service.status.pending_count
         if not drafted and not waiting:
             self.exit()
             return
@@ -487,7 +490,7 @@ class ZinvApp(App[None]):
             return False
         if parameters == ("help",) or self._commanding:
             return True
-        return not getattr(screen, "KEEPS_LETTER_KEYS", False)
+        return not (isinstance(screen, ServiceScreen) and screen.KEEPS_LETTER_KEYS)
 
     def _ensure_status_bar(self, screen: Screen) -> None:
         """Give ``screen`` a status bar once it has composed (unless a dialog, or it has one)."""
@@ -521,9 +524,7 @@ class ZinvApp(App[None]):
             return
         path = Path.cwd() / name
         try:
-            result = self.service.export_balances_csv(path)
-            if inspect.isawaitable(result):
-                raise TypeError("export_balances_csv must be synchronous")
+            self.service.export_balances_csv(path)
         except Exception as error:
             self.notify(f"Export failed: {error}", severity="error", markup=False)
             return
@@ -532,8 +533,8 @@ class ZinvApp(App[None]):
     def action_set_theme(self, name: str) -> None:
         self.theme = name
 
-    def _theme_changed(self, theme: Any) -> None:
-        self.preferences.update(theme=getattr(theme, "name", None) or self.theme)
+    def _theme_changed(self, theme: Theme) -> None:
+        self.preferences.update(theme=theme.name or self.theme)
 
     def remember_sort(self, column: str, reverse: bool) -> None:
         """The balances were sorted: start with this order next time."""
@@ -597,31 +598,6 @@ class ZinvApp(App[None]):
         self._balances_action("clear_selection")
 
 
-def _balances_screen() -> Screen:
-    from zinv_tui.ui.screens.balances import BalancesScreen
-
-    return BalancesScreen()
-
-
 def plural(count: int, noun: str) -> str:
     """``1 line``, ``2 lines``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def diff_upserts(diff: Any) -> list[Any]:
-    """Rows added or changed by a service ``RowDiff`` (the new version of each)."""
-    rows = list(getattr(diff, "added", ()))
-    for change in getattr(diff, "changed", ()):
-        rows.append(getattr(change, "new", change))
-    return rows
-
-
-def diff_removed_keys(diff: Any) -> list[RowKey]:
-    """Keys of the rows a ``RowDiff`` removed."""
-    keys: list[RowKey] = []
-    for row in getattr(diff, "removed", ()):
-        if isinstance(row, tuple):
-            keys.append(row)
-        else:
-            keys.append((row.product_uuid, row.variant_uuid))
-    return keys

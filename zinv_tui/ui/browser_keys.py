@@ -57,10 +57,10 @@ BROWSER_KEYMAP: dict[str, str] = {
 """Binding id -> its keys in a browser, the one shown first (``App.set_keymap``)."""
 
 
-def shown_key(app: App[Any], binding_id: str, key: str) -> str:
+def shown_key(app: App[Any], binding_id: str, key: str, *, browser: bool) -> str:
     """How the key of ``binding_id`` (``key`` in a terminal) is written where ``app`` runs, for a
-    button's label: ``^s`` in a terminal, ``f2`` in a browser."""
-    if getattr(app, "browser", False) and binding_id in BROWSER_KEYMAP:
+    button's label: ``^s`` in a terminal, ``f2`` in a ``browser``."""
+    if browser and binding_id in BROWSER_KEYMAP:
         key = BROWSER_KEYMAP[binding_id].split(",")[0]
     return app.get_key_display(Binding(key, ""))
 

@@ -9,6 +9,9 @@ import io
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from textual.app import App
+from textual.widget import Widget
+
 CsvWriter = Callable[[TextIO], int]
 """Writes a CSV into a text stream; returns how many rows (the service's writers)."""
 
@@ -17,7 +20,9 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def offer_csv(node: Any, file_name: str, write: CsvWriter, noun: str = "line") -> bool:
+def offer_csv(
+    node: Widget | App[Any], file_name: str, write: CsvWriter, noun: str = "line"
+) -> bool:
     """Write a CSV with ``write`` and have the browser download it as ``file_name``; says so with
     a notification on ``node`` (a screen or the app). Returns whether the download started."""
     stream = io.StringIO()

@@ -67,13 +67,16 @@ def _loading(app: Any) -> bool:
 
 async def wait_for_stock(pilot: Pilot[Any]) -> None:
     """Wait until the app's service has loaded the shop; fail fast when loading failed."""
-    app: Any = pilot.app
+    from zinv_tui.ui.app import ZinvApp
+
+    app = pilot.app
+    assert isinstance(app, ZinvApp)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LOAD_LIMIT
-    while not getattr(app, "service_ready", True):
+    while not app.service_ready:
         if loop.time() > deadline or not _loading(app):
             await pilot.pause(0.05)
-            if getattr(app, "service_ready", True):
+            if app.service_ready:
                 break
             raise TimeoutError("the demo shop did not load (the app says why in a notification)")
         await pilot.pause(0.05)

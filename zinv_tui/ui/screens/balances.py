@@ -12,7 +12,7 @@ in place.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,8 +21,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
+from zinv_tui.service import RowDiff
+from zinv_tui.ui.screens.service_screen import zinv_app
+from zinv_tui.ui.stock_index import SORTABLE
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import SORTABLE, StockTable
+from zinv_tui.ui.widgets.stock_table import StockTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
@@ -59,12 +62,14 @@ class BalancesScreen(Screen[None]):
                 compact=True,
             )
             yield Label("", id="count")
-        yield StockTable(id="stock", highlight_seconds=self._app_value("highlight_seconds", 2.0))
+        yield StockTable(id="stock", highlight_seconds=self.zinv_app.highlight_seconds)
         yield StatusBar()
         yield Footer(compact=True, show_command_palette=False)
 
-    def _app_value(self, name: str, default: Any) -> Any:
-        return getattr(self.app, name, default)
+    @property
+    def zinv_app(self) -> ZinvApp:
+        """The app, typed."""
+        return zinv_app(self)
 
     @property
     def table(self) -> StockTable:
@@ -80,12 +85,11 @@ class BalancesScreen(Screen[None]):
         filter_input = self.filter_input
         filter_input.display = False
         self.watch(filter_input, "value", self._filter_changed, init=False)
-        if self._app_value("frozen", False):
+        app = self.zinv_app
+        if app.frozen:
             filter_input.cursor_blink = False
-        signal = getattr(self.app, "stock_signal", None)
-        if signal is not None:
-            signal.subscribe(self, self._stock_changed)
-        if self._app_value("service_ready", False):
+        app.stock_signal.subscribe(self, self._stock_changed)
+        if app.service_ready:
             self._load_all()
         else:
             self.table.loading = True
@@ -97,17 +101,15 @@ class BalancesScreen(Screen[None]):
         if table.loading:
             table.loading = False
             self.refresh_bindings()  # a loading table's keys were left out of the footer
-        table.set_rows(cast("ZinvApp", self.app).service.rows)
+        table.set_rows(self.zinv_app.service.rows)
 
-    def _stock_changed(self, diff: Any) -> None:
-        from zinv_tui.ui.app import diff_removed_keys, diff_upserts
-
+    def _stock_changed(self, diff: RowDiff | None) -> None:
         table = self.table
         if diff is None or table.row_count == 0 or len(diff) > table.row_count // 2:
             self._load_all()  # first load, or most rows changed: cheaper to start over
             return
         # Also for the service's periodic full snapshot: its diff lists only what changed.
-        table.apply_diff(diff_upserts(diff), diff_removed_keys(diff))
+        table.apply_diff(diff.upserts(), diff.removed_keys())
         self._update_count()
 
     def _update_count(self) -> None:
@@ -131,16 +133,13 @@ class BalancesScreen(Screen[None]):
 
     @on(StockTable.ViewChanged)
     def _remember_sort(self, message: StockTable.ViewChanged) -> None:
-        remember = getattr(self.app, "remember_sort", None)
-        if remember is not None:
-            remember(message.column, message.reverse)
+        self.zinv_app.remember_sort(message.column, message.reverse)
 
     def _restore_sort(self) -> None:
-        preferences = getattr(self.app, "preferences", None)
-        chosen = getattr(preferences, "current", None)
-        column = getattr(chosen, "sort_column", None)
-        if column in SORTABLE:
-            self.table.sort_by(column, reverse=bool(getattr(chosen, "sort_reverse", False)))
+        chosen = self.zinv_app.preferences.current
+        for column in SORTABLE:  # a remembered name this version does not know is ignored
+            if column == chosen.sort_column:
+                self.table.sort_by(column, reverse=chosen.sort_reverse)
 
     # ------------------------------------------------------------ filter
 
@@ -195,9 +194,7 @@ class BalancesScreen(Screen[None]):
             self._open_movement(offer=[table.cursor_key] if table.cursor_key else [])
 
     def _open_movement(self, **options: Any) -> None:
-        open_screen = getattr(self.app, "open_screen", None)
-        if open_screen is not None:
-            open_screen("movement", **options)
+        self.zinv_app.open_screen("movement", **options)
 
     def action_item(self) -> None:
         """``i``: the item under the cursor up close (sparklines, movements, value)."""
@@ -210,8 +207,9 @@ class BalancesScreen(Screen[None]):
         await self.app.run_action("refresh")
 
     def action_sort(self, column: str) -> None:
-        if column in SORTABLE:
-            self.table.sort_by(column, reverse=False)
+        for known in SORTABLE:
+            if known == column:
+                self.table.sort_by(known, reverse=False)
 
     def action_reverse_sort(self) -> None:
         self.table.action_reverse_sort()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -19,16 +18,28 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Footer, Static
 
-from zinv_tui.service import CountError, CountScope, CountStatus, DriftNotConfirmed
+from zinv_tui.service import (
+    CountError,
+    CountScope,
+    CountStatus,
+    DriftNotConfirmed,
+    ReviewLine,
+    RowDiff,
+)
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
-from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
-from zinv_tui.ui.screens.counts import default_report_path, download_report, export_report
+from zinv_tui.ui.screens.count_common import (
+    COUNTS_CSS,
+    UNCOUNTED,
+    default_report_path,
+    download_report,
+    export_report,
+    number_text,
+)
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
-COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 MAX_SHOWN = 2000
 """Lines listed at once (a full count can have tens of thousands); the filters narrow the rest."""
 WIDTHS = {"expected": 8, "counted": 7, "variance": 6, "live": 6, "drift": 6}
@@ -72,8 +83,8 @@ class CountReviewScreen(SessionScreen):
         self.largest_first = False
         self.revealed = False
         self.zero_uncounted = False
-        self._items: list[Any] = []
-        self._shown: list[Any] = []
+        self._items: list[ReviewLine] = []
+        self._shown: list[ReviewLine] = []
         self._item_width = 0
         self._saving = False
 
@@ -82,14 +93,13 @@ class CountReviewScreen(SessionScreen):
         yield Static(id="review-filter")
         yield ListTable(id="review-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="review-summary")
-        if getattr(self.app, "browser", False):
+        if self.zinv_app.browser:
             with Horizontal(id="review-touch", classes="touch-row"):
                 for label, action in (("Commit", "commit"), ("Export CSV", "export")):
                     yield TouchButton(label, action_name=action, classes="review-touch")
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         session = self.session
         self.revealed = not session.blind
         self._build_columns()
@@ -97,7 +107,7 @@ class CountReviewScreen(SessionScreen):
         self.query_one("#review-table", DataTable).focus()
         self.follow_rows(self._rows_changed)
 
-    def _rows_changed(self, _diff: Any) -> None:
+    def _rows_changed(self, _diff: RowDiff | None) -> None:
         self.reload_soon(1.0)  # a full count's review is a 50k-line read
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -126,7 +136,7 @@ class CountReviewScreen(SessionScreen):
             self.reload()
 
     @property
-    def shown(self) -> list[Any]:
+    def shown(self) -> list[ReviewLine]:
         """The review lines listed (after the filter and order)."""
         return list(self._shown)
 
@@ -155,7 +165,7 @@ class CountReviewScreen(SessionScreen):
                 table.add_row(*self._cells(item), key=f"{item.key[0]}/{item.key[1]}")
         self._show_title()
 
-    def _cells(self, item: Any) -> list[Text]:
+    def _cells(self, item: ReviewLine) -> list[Text]:
         line = item.line
         label = Text(no_wrap=True, overflow="ellipsis")
         if not line.in_scope and self.session.scope is not CountScope.ADHOC:
@@ -253,7 +263,7 @@ class CountReviewScreen(SessionScreen):
         self._show_title()
 
     def action_export(self) -> None:
-        if getattr(self.app, "browser", False):
+        if self.zinv_app.browser:
             download_report(self, self.session_id)
             return
 
@@ -365,9 +375,4 @@ class CountReviewScreen(SessionScreen):
 
     def _back_to_counts(self) -> None:
         """Leave the review and the count view, back to the list of counts."""
-        from zinv_tui.ui.screens.count_session import CountScreen
-
-        stack = self.app.screen_stack
-        pops = 2 if len(stack) > 2 and isinstance(stack[-2], CountScreen) else 1
-        for _ in range(pops):
-            self.app.pop_screen()
+        self.zinv_app.back_to("counts")

@@ -12,8 +12,7 @@ disk at once: Esc pauses the count.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import events, on, work
@@ -23,8 +22,9 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from zinv_tui.service import CountError, RowKey
+from zinv_tui.service import CountError, CountLine, CountScan, CountSession, RowDiff, RowKey
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
+from zinv_tui.ui.screens.count_common import COUNTS_CSS, UNCOUNTED, number_text
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.session_screen import SessionScreen
@@ -32,7 +32,6 @@ from zinv_tui.ui.screens.variant_search import VariantIndex, VariantPicker, clea
 from zinv_tui.ui.widgets.text_input import TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
-COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 TOUCH_BUTTONS = (
     ("+1", "plus_one"),
     ("-1", "minus_one"),
@@ -41,17 +40,11 @@ TOUCH_BUTTONS = (
     ("Review", "review"),
 )
 """The count's buttons in a browser (a tablet): label, action."""
-UNCOUNTED = "—"
 FLASH_SECONDS = 0.8
 SCAN_WIDTHS = {"scan": 6, "count": 7, "expected": 8}
 
 
-def number_text(value: int | None) -> Text:
-    """A right-aligned number, or "—" for uncounted (never 0)."""
-    return Text(UNCOUNTED if value is None else str(value), justify="right")
-
-
-def scan_word(scan: Any) -> str:
+def scan_word(scan: CountScan) -> str:
     return f"={scan.amount}" if scan.kind == "set" else f"+{scan.amount}"
 
 
@@ -81,7 +74,8 @@ class ScanField(TextInput):
         def control(self) -> ScanField:
             return self.field
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """Before the field's own handlers: an end key submits (``prevent_default`` skips them)."""
         if event.key in self.SUBMIT_KEYS:
             event.stop()
             event.prevent_default()
@@ -89,8 +83,6 @@ class ScanField(TextInput):
                 await self.action_submit_or_next()
             else:
                 await self.action_submit()
-            return
-        await super()._on_key(event)
 
     async def action_submit(self) -> None:
         text = self.value
@@ -114,15 +106,14 @@ class ScanList(DataTable):
     """The latest scans. Arrows move, ``delete`` removes; any character typed here (a scan
     while the list has the focus) goes to the scan field, so no scan is lost."""
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """Before the table's own key handling: a character goes to the scan field."""
         if event.is_printable and event.character:
             event.stop()
             event.prevent_default()
             field = self.screen.query_one("#scan", ScanField)
             field.focus()
             field.insert_text_at_cursor(event.character)
-            return
-        await super()._on_key(event)
 
 
 class OutsideScopeDialog(ConfirmDialog):
@@ -132,18 +123,17 @@ class OutsideScopeDialog(ConfirmDialog):
     field, so a scanner burst is not swallowed by the question.
     """
 
-    def __init__(self, title: str, body: Text, spill: Any) -> None:
+    def __init__(self, title: str, body: Text, spill: Callable[[str], None]) -> None:
         super().__init__(title, body, "Add anyway", safe_default=True)
         self._spill = spill
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """Before the dialog's own key handling: a character (not y or n) skips, and spills."""
         if event.is_printable and event.character and event.character not in "yn":
             event.stop()
             event.prevent_default()
             self.dismiss(False)
             self._spill(event.character)
-            return
-        await super()._on_key(event)
 
 
 class CountScreen(SessionScreen):
@@ -163,7 +153,7 @@ class CountScreen(SessionScreen):
     def __init__(self, session_id: int) -> None:
         super().__init__(session_id)
         self._index: VariantIndex | None = None
-        self._scans: list[Any] = []
+        self._scans: list[CountScan] = []
         self._item_width = 0
 
     def compose(self) -> ComposeResult:
@@ -175,7 +165,7 @@ class CountScreen(SessionScreen):
                 id="scan",
                 select_on_focus=False,  # a scan typed from the list or a question keeps its start
             )
-        if getattr(self.app, "browser", False):
+        if self.zinv_app.browser:
             with Horizontal(id="count-touch", classes="touch-row"):
                 for label, action in TOUCH_BUTTONS:
                     yield TouchButton(label, action_name=action, classes="count-touch")
@@ -194,7 +184,6 @@ class CountScreen(SessionScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#search", VariantPicker).display = False
         self._build_columns()
         self.reload()
@@ -208,9 +197,7 @@ class CountScreen(SessionScreen):
     @work(exclusive=True, group="count-refresh", exit_on_error=False)
     async def _poll_now(self) -> None:
         """Read Zettle now, so the first counts record balances with the latest sales in them."""
-        refresh = getattr(self.service, "refresh", None)
-        if refresh is not None:
-            await refresh()
+        await self.service.refresh()
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -225,9 +212,8 @@ class CountScreen(SessionScreen):
             self._index = VariantIndex.build(self.service.rows)
         return self._index
 
-    def _rows_changed(self, diff: Any) -> None:
-        full = diff is None or getattr(diff, "full", False)
-        if full or getattr(diff, "added", None) or getattr(diff, "removed", None):
+    def _rows_changed(self, diff: RowDiff | None) -> None:
+        if diff is None or diff.reshaped:
             self._index = None
             self.query_one("#search", VariantPicker).rebuild(self.service.rows)
         self.reload_soon(0.3)
@@ -258,11 +244,11 @@ class CountScreen(SessionScreen):
             self.reload()
 
     @property
-    def scans(self) -> list[Any]:
+    def scans(self) -> list[CountScan]:
         """The scans listed, newest first."""
         return list(self._scans)
 
-    def line(self, key: RowKey) -> Any | None:
+    def line(self, key: RowKey) -> CountLine | None:
         """The count's line of ``key`` (None when not counted nor in scope)."""
         return self.book.line_or_none(self.session_id, key)
 
@@ -270,7 +256,7 @@ class CountScreen(SessionScreen):
         """Re-read the latest scans and the title."""
         self._session = session = self.book.session(self.session_id)
         self._scans = self.book.last_scans(self.session_id)
-        lines: dict[RowKey, Any] = {}
+        lines: dict[RowKey, CountLine | None] = {}
         table = self.query_one("#scans-table", DataTable)
         with self.app.batch_update():
             table.clear()
@@ -293,7 +279,7 @@ class CountScreen(SessionScreen):
                 table.add_row(*cells, key=str(scan.id))
         self._show_title(session)
 
-    def _expected_text(self, line: Any | None) -> Text:
+    def _expected_text(self, line: CountLine | None) -> Text:
         if line is None or line.expected is None:
             return number_text(None)
         text = number_text(line.expected)
@@ -302,7 +288,7 @@ class CountScreen(SessionScreen):
             text.append("⚠", style="bold yellow")  # moved since counted: see the review
         return text
 
-    def _show_title(self, session: Any) -> None:
+    def _show_title(self, session: CountSession) -> None:
         title = Text("Count: ", style="bold")
         title.append(session.name, style="bold")
         title.append(f"  {session.scope.title}")
@@ -318,11 +304,11 @@ class CountScreen(SessionScreen):
     def _show_message(self, text: Text, flash: bool = False) -> None:
         message = self.query_one("#scan-message", Static)
         message.update(text)
-        if flash and not getattr(self.app, "frozen", False):
+        if flash and not self.zinv_app.frozen:
             message.add_class("-flash")
             self.set_timer(FLASH_SECONDS, lambda: message.remove_class("-flash"))
 
-    def _counted_message(self, line: Any, what: str) -> Text:
+    def _counted_message(self, line: CountLine, what: str) -> Text:
         text = Text()
         text.append("✓ ", style="bold green")
         text.append(f"{what}  ", style="bold")
@@ -517,7 +503,7 @@ class CountScreen(SessionScreen):
         self._remove(self._scans[table.cursor_row])
         table.focus()
 
-    def _remove(self, scan: Any) -> None:
+    def _remove(self, scan: CountScan) -> None:
         try:
             line = self.book.remove_scan(self.session_id, scan.id)
         except CountError as error:
@@ -535,9 +521,7 @@ class CountScreen(SessionScreen):
     # ---------------------------------------------------------------- leaving
 
     def action_review(self) -> None:
-        from zinv_tui.ui.screens.count_review import CountReviewScreen
-
-        self.app.push_screen(CountReviewScreen(self.session_id))
+        self.zinv_app.open_screen("count_review", session_id=self.session_id)
 
     def action_back(self) -> None:
         """Esc: close the search if open, else pause the count (it is already saved)."""

@@ -9,7 +9,6 @@ and it is resumed from here, also after a crash or a dropped SSH session. Counti
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,21 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static
 
-from zinv_tui.service import CountError, CountScope, CountStatus, count_book
+from zinv_tui.service import CountBook, CountError, CountScope, CountSession, CountStatus
 from zinv_tui.ui.browser_keys import shown_key
-from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.screens.columns import flexible_width
+from zinv_tui.ui.screens.count_common import (
+    COUNTS_CSS,
+    default_report_path,
+    download_report,
+    export_report,
+)
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
-from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
+from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors, zinv_app
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
-COUNTS_CSS = Path(__file__).with_name("counts.tcss")
 FIXED_WIDTHS = {"scope": 9, "counted": 9, "status": 10, "started": 11}
 STATUS_WORDS = {
     CountStatus.OPEN: ("● open", "bold"),
@@ -46,12 +49,7 @@ SCOPE_CHOICES = [
 ]
 
 
-def default_report_path(session_id: int, now: datetime) -> Path:
-    """``~/zinv-count-<id>-YYYYMMDD-HHMM.csv``."""
-    return Path.home() / f"zinv-count-{session_id}-{now:%Y%m%d-%H%M}.csv"
-
-
-def counted_text(session: Any) -> Text:
+def counted_text(session: CountSession) -> Text:
     """``"3"`` for an ad-hoc count, ``"3/120"`` for a scoped one."""
     if session.scope is CountScope.ADHOC:
         return Text(str(session.counted_lines), justify="right")
@@ -95,7 +93,8 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
             )
             yield Static("", id="new-count-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
-                start_key = shown_key(self.app, "new_count.start", "ctrl+s")
+                browser = zinv_app(self).browser
+                start_key = shown_key(self.app, "new_count.start", "ctrl+s", browser=browser)
                 yield Button(f"Start {start_key}", variant="primary", id="start", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
@@ -151,25 +150,24 @@ class CountsScreen(ServiceScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._sessions: list[Any] = []
+        self._sessions: list[CountSession] = []
         self._name_width = 0
 
     @property
-    def book(self) -> Any:
-        return count_book(self.service)
+    def book(self) -> CountBook:
+        return self.service.counts
 
     def compose(self) -> ComposeResult:
         yield Static(id="counts-title")
         yield ListTable(id="counts-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="counts-hint")
-        if getattr(self.app, "browser", False):
+        if self.zinv_app.browser:
             with Horizontal(id="counts-touch", classes="touch-row"):
                 for label, action in (("New count", "new"), ("Open", "open_count")):
                     yield TouchButton(label, action_name=action, classes="counts-touch")
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._build_columns()
         self.reload()
         self.query_one("#counts-table", DataTable).focus()
@@ -178,7 +176,7 @@ class CountsScreen(ServiceScreen[None]):
         self.reload()
 
     @property
-    def sessions(self) -> list[Any]:
+    def sessions(self) -> list[CountSession]:
         """The counts listed, newest first."""
         return list(self._sessions)
 
@@ -203,7 +201,7 @@ class CountsScreen(ServiceScreen[None]):
         table = self.query_one("#counts-table", DataTable)
         current = self.selected()
         self._sessions = self.book.sessions()
-        zone = getattr(self.app, "clock_zone", None)
+        zone = self.zinv_app.clock_zone
         with self.app.batch_update():
             table.clear()
             for session in self._sessions:
@@ -236,7 +234,7 @@ class CountsScreen(ServiceScreen[None]):
         )
         self.query_one("#counts-hint", Static).update(Text(hint, style="dim"))
 
-    def selected(self) -> Any | None:
+    def selected(self) -> CountSession | None:
         table = self.query_one("#counts-table", DataTable)
         if not self._sessions or table.cursor_row >= len(self._sessions):
             return None
@@ -272,14 +270,8 @@ class CountsScreen(ServiceScreen[None]):
     def open_session(self, session_id: int) -> None:
         """An open count goes to the scan view, a closed one to its (read-only) review."""
         session = self.book.session(session_id)
-        if session.status is CountStatus.OPEN:
-            from zinv_tui.ui.screens.count_session import CountScreen
-
-            self.app.push_screen(CountScreen(session_id))
-        else:
-            from zinv_tui.ui.screens.count_review import CountReviewScreen
-
-            self.app.push_screen(CountReviewScreen(session_id))
+        opened = "count" if session.status is CountStatus.OPEN else "count_review"
+        self.zinv_app.open_screen(opened, session_id=session_id)
 
     def action_abandon(self) -> None:
         session = self.selected()
@@ -310,7 +302,7 @@ class CountsScreen(ServiceScreen[None]):
         session = self.selected()
         if session is None:
             return
-        if getattr(self.app, "browser", False):
+        if self.zinv_app.browser:
             download_report(self, session.id)
             return
 
@@ -323,19 +315,3 @@ class CountsScreen(ServiceScreen[None]):
 
     def _export(self, session_id: int, path: Path) -> None:
         export_report(self, session_id, path)
-
-
-def download_report(screen: ServiceScreen[Any], session_id: int) -> None:
-    """A count's CSV report as a browser download (never a file on the server)."""
-    name = default_report_path(session_id, datetime.now()).name
-    offer_csv(screen, name, partial(count_book(screen.service).export_csv, session_id))
-
-
-def export_report(screen: ServiceScreen[Any], session_id: int, path: Path) -> None:
-    """Write a count's CSV report and say where (in the UI thread: the file is one SQLite read)."""
-    try:
-        lines = count_book(screen.service).export_csv(session_id, path)
-    except (OSError, CountError) as error:
-        screen.notify(f"Export failed: {error}", severity="error", markup=False)
-        return
-    screen.notify(f"{lines} line{'s' if lines != 1 else ''} written to {path}", markup=False)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-from zinv_tui.service import InventoryService, ReorderDesk, RowKey, reorder_desk
-from zinv_tui.ui.screens.service_screen import ServiceScreen
+from textual.app import App
+
+from zinv_tui.service import ReorderDesk, RowKey
+from zinv_tui.ui.screens.service_screen import ServiceScreen, zinv_app
 
 if TYPE_CHECKING:
     from zinv_tui.ui.app import ZinvApp
@@ -16,27 +18,23 @@ class DeskScreen(ServiceScreen[None]):
 
     @property
     def zinv(self) -> ZinvApp:
-        return cast("ZinvApp", self.app)
-
-    @property
-    def inventory(self) -> InventoryService:
-        return cast(InventoryService, self.zinv.service)
+        return self.zinv_app
 
     @property
     def desk(self) -> ReorderDesk:
         """The desk (opened on first use; :class:`ReorderDbError` when its file is damaged)."""
-        return reorder_desk(self.inventory)
+        return self.service.reorder
 
     def show_item(self, key: RowKey | None) -> None:
         """Open the item detail of ``key`` (nothing when there is no row under the cursor)."""
         open_item_detail(self.zinv, key)
 
 
-def open_item_detail(app: Any, key: RowKey | None) -> None:
+def open_item_detail(app: App[None], key: RowKey | None) -> None:
     """The item detail of ``key`` over the current screen (a detail already open is replaced)."""
     if key is None:
         return
-    zinv = cast("ZinvApp", app)
+    zinv = zinv_app(app)
     if key not in zinv.service.rows:
         zinv.notify("That item is no longer tracked", severity="warning")
         return

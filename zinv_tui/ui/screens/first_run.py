@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, Protocol, cast
+from uuid import UUID
 
 from pydantic import SecretStr
 from rich.text import Text
@@ -31,11 +32,24 @@ from textual.widgets import Button, Footer, Input, Static
 
 from zinv_tui.ui.widgets.text_input import TextInput
 
+if TYPE_CHECKING:
+    from zinv_tui.config import ResolvedSettings
+
 KEYS_PAGE = "https://my.zettle.com/apps/api-keys?scopes=READ:PRODUCT%20WRITE:PRODUCT"
 REQUIRED_SCOPES = ("READ:PRODUCT", "WRITE:PRODUCT")
 
-Verifier = Callable[[SecretStr], Awaitable[Any]]
-"""Checks a key with Zettle; returns a ``TokenInfo`` (organization_uuid, scopes) or raises."""
+
+class KeyInfo(Protocol):
+    """What Zettle's token endpoint says of a key (the client's ``TokenInfo`` has these)."""
+
+    @property
+    def organization_uuid(self) -> UUID | None: ...
+    @property
+    def scopes(self) -> tuple[str, ...]: ...
+
+
+Verifier = Callable[[SecretStr], Awaitable[KeyInfo]]
+"""Checks a key with Zettle; returns its :class:`KeyInfo` or raises."""
 Storer = Callable[[SecretStr], Path]
 """Stores a verified key; returns the file it went to."""
 
@@ -49,16 +63,21 @@ class FirstRunResult:
     stored_at: Path | None = None
 
 
-def missing_scopes(info: Any) -> list[str]:
+def missing_scopes(info: KeyInfo) -> list[str]:
     """Required scopes the key does not have (empty when the token endpoint does not say)."""
-    scopes = list(getattr(info, "scopes", None) or [])
+    scopes = list(info.scopes or [])
     return [scope for scope in REQUIRED_SCOPES if scopes and scope not in scopes]
 
 
-def settings_verifier(settings: Any) -> Verifier:
+def organization_of(info: KeyInfo) -> str | None:
+    """The key's organization as text (None when the token endpoint does not say)."""
+    return str(info.organization_uuid) if info.organization_uuid else None
+
+
+def settings_verifier(settings: ResolvedSettings) -> Verifier:
     """Verify against the profile's token endpoint (its base URLs and client id)."""
 
-    async def verify(key: SecretStr) -> Any:
+    async def verify(key: SecretStr) -> KeyInfo:
         from zinv_tui.build import access_of, key_info
 
         return await key_info(access_of(settings, key))
@@ -66,7 +85,7 @@ def settings_verifier(settings: Any) -> Verifier:
     return verify
 
 
-def settings_storer(settings: Any) -> Storer:
+def settings_storer(settings: ResolvedSettings) -> Storer:
     """Store in the profile's credentials file (mode 0600), as ``zinv-tui login`` does."""
 
     def store(key: SecretStr) -> Path:
@@ -91,7 +110,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
 
     def __init__(
         self,
-        settings: Any | None = None,
+        settings: ResolvedSettings | None = None,
         *,
         reason: str | None = None,
         verify: Verifier | None = None,
@@ -105,8 +124,8 @@ class FirstRunScreen(Screen[FirstRunResult]):
         self._verify = verify
         self._store = store
         self._reason = reason
-        self._profile = getattr(settings, "profile_name", None)
-        self._verified: tuple[Any, Path] | None = None
+        self._profile = settings.profile_name if settings is not None else None
+        self._verified: tuple[KeyInfo, Path] | None = None
         self._busy = False
 
     def compose(self) -> ComposeResult:
@@ -159,7 +178,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
             self.query_one("#demo", Button).display = False
             self.query_one("#demo-note", Static).display = False
         key_input = self.query_one("#api-key", Input)
-        if getattr(self.app, "frozen", False):
+        if cast("FirstRunApp", self.app).frozen:
             key_input.cursor_blink = False
         key_input.focus()
 
@@ -207,7 +226,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
             return
         finally:
             self._busy = False
-        organization = str(getattr(info, "organization_uuid", "") or "") or None
+        organization = organization_of(info)
         self.query_one("#api-key", Input).value = ""
         self._verified = (info, path)
         missing = missing_scopes(info)
@@ -227,8 +246,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
         if self._verified is None:
             return
         info, path = self._verified
-        organization = str(getattr(info, "organization_uuid", "") or "") or None
-        self.dismiss(FirstRunResult("connected", organization, path))
+        self.dismiss(FirstRunResult("connected", organization_of(info), path))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "demo" and self.app.is_web)
@@ -253,7 +271,7 @@ class FirstRunApp(App[FirstRunResult]):
 
     def __init__(
         self,
-        settings: Any | None = None,
+        settings: ResolvedSettings | None = None,
         *,
         reason: str | None = None,
         verify: Verifier | None = None,
@@ -262,10 +280,10 @@ class FirstRunApp(App[FirstRunResult]):
     ) -> None:
         super().__init__()
         self.frozen = frozen
+        self._settings = settings
         self._reason = reason
         self._verify = verify
         self._store = store
-        self._settings = settings
 
     def on_mount(self) -> None:
         if self.is_web:

@@ -3,18 +3,21 @@ scrolling keys every field and list has), read live from the bindings, with wher
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
+from textual.actions import parse
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingsMap
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.scroll_view import ScrollView
 from textual.widgets import DataTable, Input, OptionList, Static
 
+from zinv_tui.ui.browser_keys import bindings_of
 from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, typed_character
 
 
@@ -44,17 +47,19 @@ def _describe(binding: Binding) -> str:
     return action.replace("_", " ").capitalize()
 
 
-def _own_actions(node: DOMNode) -> set[str]:
-    """Actions bound by zinv-tui's own classes of ``node`` (not Textual's generic editing,
-    scrolling and focus keys, which every text field and list has)."""
-    actions: set[str] = set()
+def _class_bindings(node: DOMNode) -> list[Binding]:
+    """The bindings zinv-tui's own classes of ``node`` declare (``BINDINGS``, subclass first):
+    not Textual's generic editing, scrolling and focus keys, which every field and list has."""
+    found: list[Binding] = []
     for cls in type(node).__mro__:
-        if not cls.__module__.startswith("zinv_tui"):
-            continue
-        for entry in cls.__dict__.get("BINDINGS", ()):
-            binding = entry if isinstance(entry, Binding) else Binding(*entry)
-            actions.add(binding.action)
-    return actions
+        if cls.__module__.startswith("zinv_tui"):
+            found += bindings_of(cls.__dict__.get("BINDINGS", ()))
+    return found
+
+
+def _own_actions(node: DOMNode) -> set[str]:
+    """Actions bound by zinv-tui's own classes of ``node``."""
+    return {binding.action for binding in _class_bindings(node)}
 
 
 def _widget_scope(node: DOMNode) -> str:
@@ -65,7 +70,7 @@ def _widget_scope(node: DOMNode) -> str:
     return "Here"
 
 
-def _scope_name(node: DOMNode, screen: Screen, key: str, has_fields: bool) -> str:
+def _scope_name(node: DOMNode, screen: Screen[object], key: str, has_fields: bool) -> str:
     if node is screen or node is screen.app:
         typed = typed_character(key)
         printable = typed is not None and typed.isprintable() and key != HELP_KEY
@@ -73,66 +78,79 @@ def _scope_name(node: DOMNode, screen: Screen, key: str, has_fields: bool) -> st
     return _widget_scope(node)
 
 
-def binding_lines(screen: Screen) -> list[BindingLine]:
+def _allowed(node: DOMNode, action: str) -> bool:
+    """Whether the app lets ``action`` (bound on ``node``) run now (``check_action``)."""
+    namespace, name, parameters = parse(action)
+    target = node.app if namespace == "app" else node.screen if namespace == "screen" else node
+    return target.check_action(name, parameters) is not False
+
+
+def _typed_by_the_field(
+    screen: Screen[object], active: Mapping[str, ActiveBinding]
+) -> Iterator[tuple[DOMNode, str, Binding]]:
+    """The screen's and the app's keys that the focused field types now (they are not active, but
+    work outside fields), each as a binding of its own key."""
+    focused = screen.focused
+    if not isinstance(focused, Input):
+        return
+    for node in (screen, screen.app):
+        for binding in _class_bindings(node):
+            for key in (key.strip() for key in binding.key.split(",")):
+                if key in active or key == HELP_KEY or binding.system:
+                    continue
+                typed = focused.check_consume_key(key, typed_character(key))
+                if typed and _allowed(node, binding.action):
+                    yield node, key, Binding(key, binding.action, binding.description)
+
+
+def binding_lines(screen: Screen[object]) -> list[BindingLine]:
     """Every zinv-tui key that works on ``screen``: its own, its focused widget's, the app's.
 
-    A key bound at several levels is listed once, where it takes effect (the focused widget wins
-    over the screen, the screen over the app); keys are merged per action so ``up,k`` shows as one
-    line. Keys the app switches off on this screen are left out; letter keys say that they do
-    not work while typing in a field (they are typed). Tab and the command palette close the list.
+    Read from ``screen.active_bindings``: a key bound at several levels is listed once, where it
+    takes effect (the focused widget wins over the screen, the screen over the app), and keys the
+    app switches off here are left out. Keys are merged per action so ``up,k`` shows as one line;
+    letter keys say that they work outside fields (in a field they are typed), and those a
+    focused field types right now are listed so too. Tab and the command palette close the list.
     """
     app = screen.app
-    chain: list[tuple[DOMNode, BindingsMap]] = []
-    focused = screen.focused
-    if focused is not None:
-        for node in focused.ancestors_with_self:
-            if node is screen or node is app:
-                break
-            chain.append((node, _with_keymap(app, node._bindings)))
-    chain.append((screen, _with_keymap(app, screen._bindings)))
-    chain.append((app, _with_keymap(app, app._bindings)))
+    active = screen.active_bindings
     has_fields = bool(screen.query(Input))
     free_text = bool(screen.query(FreeTextInput))
 
-    ranked: list[tuple[int, BindingLine]] = []  # the screen's, the focused widget's, the app's
-    seen_keys: set[str] = set()
-    for node, bindings_map in chain:
-        rank = 0 if node is screen else 2 if node is app else 1
-        own = _own_actions(node)
-        by_action: dict[tuple[str, str, str], list[str]] = {}
-        for key, bindings in bindings_map.key_to_bindings.items():
-            for binding in bindings:
-                if key in seen_keys or binding.system or binding.action not in own:
-                    continue
-                if app._check_action_state(binding.action, node) is False:
-                    continue
-                description = _describe(binding)
-                if binding.action == "open('help')" and free_text:
-                    description = "Help (f1 in a note, where ? types)"
-                scope = _scope_name(node, screen, key, has_fields)
-                group = (scope, binding.action, description)
-                by_action.setdefault(group, []).append(app.get_key_display(binding))
-        for (scope, _action, description), keys in by_action.items():
-            ranked.append((rank, BindingLine(scope, " ".join(keys), description)))
-        seen_keys.update(bindings_map.key_to_bindings)
-    lines = [line for _rank, line in sorted(ranked, key=lambda item: item[0])]
-    if "tab" not in seen_keys:
+    def rank(node: DOMNode) -> int:  # the screen's keys, the focused widget's, the app's
+        return 0 if node is screen else 2 if node is app else 1
+
+    groups: dict[tuple[int, str, str, str], list[str]] = {}
+
+    def add(node: DOMNode, key: str, binding: Binding, scope: str | None = None) -> None:
+        description = _describe(binding)
+        if binding.action == "open('help')" and free_text:
+            description = "Help (f1 in a note, where ? types)"
+        scope = scope or _scope_name(node, screen, key, has_fields)
+        group = (rank(node), scope, binding.action, description)
+        groups.setdefault(group, []).append(app.get_key_display(binding))
+
+    own: dict[DOMNode, set[str]] = {}
+    for key, (node, binding, _enabled, _tooltip) in active.items():
+        actions = own.setdefault(node, _own_actions(node))
+        if binding.system or binding.action not in actions:
+            continue
+        add(node, key, binding)
+    for node, key, binding in _typed_by_the_field(screen, active):
+        add(node, key, binding, OUTSIDE_FIELDS)
+    lines = [
+        BindingLine(scope, " ".join(keys), description)
+        for (_rank, scope, _action, description), keys in sorted(
+            groups.items(), key=lambda item: item[0][0]
+        )
+    ]
+    if "tab" not in active:
         tab = _keys(app, "tab", "shift+tab")
         lines.append(BindingLine(THIS_SCREEN, tab, "Next / previous field or list"))
     if app.ENABLE_COMMAND_PALETTE:
         palette = _keys(app, app.COMMAND_PALETTE_BINDING)
         lines.append(BindingLine(THIS_SCREEN, palette, "Command palette: actions by name"))
     return lines
-
-
-def _with_keymap(app: App[object], bindings: BindingsMap) -> BindingsMap:
-    """``bindings`` as they act: with the app's keymap (a browser's keys, first) applied."""
-    keymap = app._keymap
-    if not keymap:
-        return bindings
-    mapped = bindings.copy()
-    mapped.apply_keymap(keymap)
-    return mapped
 
 
 def _keys(app: App[object], *keys: str) -> str:
@@ -152,7 +170,7 @@ class HelpScreen(ModalScreen[None]):
         super().__init__(classes="zinv-dialog-screen")
         self._lines: list[BindingLine] = []
         self._title = "Keys"
-        self._target: Screen | None = None
+        self._target: Screen[object] | None = None
         try:
             # Read the bindings now, while the screen below is still the active one: whether a
             # binding applies (``check_action``) depends on which screen is on top.
@@ -172,7 +190,7 @@ class HelpScreen(ModalScreen[None]):
         if target is not None:
             if self._target is None:
                 self._lines = binding_lines(target)
-            title = getattr(target, "TITLE", None) or getattr(target, "title", None)
+            title = target.TITLE or target.title
             self._title = f"Keys: {title}" if title else "Keys"
         self.query_one("#help-title", Static).update(Text(self._title, style="bold"))
         table = self.query_one("#help-table", DataTable)
@@ -182,7 +200,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(line.keys, style="bold"), Text(line.description), Text(line.scope))
         table.focus()
 
-    def _screen_below(self) -> Screen | None:
+    def _screen_below(self) -> Screen[object] | None:
         stack = self.app.screen_stack
         if self in stack:
             index = stack.index(self)

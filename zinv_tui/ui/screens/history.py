@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from rich.text import Text
 from textual import events, on, work
@@ -17,8 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
-from zinv_tui.service import OutboxStatus, Reason
+from zinv_tui.service import OutboxEntry, OutboxStatus, Reason, RowDiff, SyncStatus
 from zinv_tui.ui.downloads import offer_csv
+from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
@@ -39,24 +40,33 @@ REASON_WORDS = {
 }
 REASON_CYCLE: list[Reason | None] = [None, *REASON_WORDS]
 """``f`` steps through these: every reason, then one at a time."""
+
+
+class HistoryFilters(TypedDict):
+    """The screen's filters, as :meth:`~zinv_tui.service.InventoryPort.history` takes them."""
+
+    text: str | None
+    reason: Reason | None
+
+
 FIXED_WIDTHS = {"time": 11, "reason": 7, "route": 14, "qty": 5, "status": 9}
 
 
-def status_text(entry: Any) -> Text:
+def status_text(entry: OutboxEntry) -> Text:
     """The entry's state in words with a symbol (readable without colour)."""
     status = entry.status
     if status is OutboxStatus.PENDING:
-        return Text("⧗ sending", style="bold yellow")
+        return Text(f"{PENDING_MARK} sending", style="bold yellow")
     if status is OutboxStatus.NEEDS_ATTENTION:
         return Text("! refused", style="bold red")
     if status is OutboxStatus.CANCELLED:
         return Text("✗ dropped", style="dim")
-    if getattr(entry, "undone_by", None) is not None:
+    if entry.undone_by is not None:
         return Text("✓ undone", style="dim")
     return Text("✓ done", style="green")
 
 
-def route_text(entry: Any) -> str:
+def route_text(entry: OutboxEntry) -> str:
     return f"{entry.from_type.value}→{entry.to_type.value}"
 
 
@@ -83,7 +93,7 @@ class HistoryScreen(ServiceScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._entries: list[Any] = []
+        self._entries: list[OutboxEntry] = []
         self._more = False
         self._item_width = 0
         self._reload_pending = False
@@ -102,14 +112,14 @@ class HistoryScreen(ServiceScreen[None]):
         filter_input.display = False
         self._build_columns()
         self.reload()
-        self.follow_status(lambda _status: self._schedule_reload())
-        self.follow_rows(lambda _diff: self._schedule_reload())
+        self.follow_status(self._status_changed)
+        self.follow_rows(self._rows_changed)
         self.query_one("#history-table", DataTable).focus()
 
     # ---------------------------------------------------------------- data
 
     @property
-    def entries(self) -> list[Any]:
+    def entries(self) -> list[OutboxEntry]:
         """The movements listed, newest first."""
         return list(self._entries)
 
@@ -118,9 +128,9 @@ class HistoryScreen(ServiceScreen[None]):
         return self.query_one("#history-filter", Input).value.strip()
 
     @property
-    def filters(self) -> dict[str, Any]:
+    def filters(self) -> HistoryFilters:
         """The screen's filters, as :meth:`InventoryService.history` takes them."""
-        return {"text": self.filter_text or None, "reason": self.reason}
+        return HistoryFilters(text=self.filter_text or None, reason=self.reason)
 
     def filter_words(self) -> str:
         """The filters in words (``"Discard only, matching 'mug'"``); '' when none."""
@@ -128,6 +138,12 @@ class HistoryScreen(ServiceScreen[None]):
         if self.filter_text:
             words.append(f"matching {self.filter_text!r}")
         return ", ".join(words)
+
+    def _status_changed(self, _status: SyncStatus | None) -> None:
+        self._schedule_reload()
+
+    def _rows_changed(self, _diff: RowDiff | None) -> None:
+        self._schedule_reload()
 
     def _schedule_reload(self) -> None:
         if not self._reload_pending:
@@ -157,9 +173,9 @@ class HistoryScreen(ServiceScreen[None]):
         self._show_detail()
 
     def _zone(self) -> tzinfo | None:
-        return getattr(self.app, "clock_zone", None)
+        return self.zinv_app.clock_zone
 
-    def _cells(self, entry: Any) -> list[Text]:
+    def _cells(self, entry: OutboxEntry) -> list[Text]:
         when = entry.created.astimezone(self._zone())
         quantity = Text(str(entry.quantity), justify="right")
         return [
@@ -171,7 +187,7 @@ class HistoryScreen(ServiceScreen[None]):
             status_text(entry),
         ]
 
-    def _item_label(self, entry: Any) -> str:
+    def _item_label(self, entry: OutboxEntry) -> str:
         """``Product / Variant`` cut so the variant stays readable (rows of one product differ)."""
         product = entry.product_name or entry.product_uuid
         return fit_label(product, entry.variant_name or "", self._item_width)
@@ -206,7 +222,7 @@ class HistoryScreen(ServiceScreen[None]):
             title.append(" matching ")
             title.append(repr(self.filter_text), style="italic")
         if pending:
-            title.append(f"  ⧗ {pending} sending")
+            title.append(f"  {PENDING_MARK} {pending} sending")
         if refused:
             title.append(f"  ! {refused} refused", style="bold red")
         if not count:
@@ -218,7 +234,7 @@ class HistoryScreen(ServiceScreen[None]):
                 title.append("  (nothing matches)")
         self.query_one("#history-title", Static).update(title)
 
-    def selected_entry(self) -> Any | None:
+    def selected_entry(self) -> OutboxEntry | None:
         """The movement under the cursor."""
         table = self.query_one("#history-table", DataTable)
         if not self._entries or table.cursor_row >= len(self._entries):
@@ -296,7 +312,7 @@ class HistoryScreen(ServiceScreen[None]):
     def action_export(self) -> None:
         now = datetime.now(self._zone())
         filters = self.filters
-        if getattr(self.app, "browser", False):  # a download, never a file on the server
+        if self.zinv_app.browser:  # a download, never a file on the server
             name = default_export_path(now).name
             offer_csv(self, name, partial(self.service.export_history_csv, **filters), "movement")
             return
@@ -319,12 +335,14 @@ class HistoryScreen(ServiceScreen[None]):
         )
 
     @work(exclusive=True, group="history-export", exit_on_error=False)
-    async def export(self, path: Path, filters: dict[str, Any] | None = None) -> None:
+    async def export(self, path: Path, filters: HistoryFilters | None = None) -> None:
         """Write the movements the screen's filters select (``filters``; all without) to
         ``path`` (on the UI's thread: the journal's SQLite connection belongs to it; local disk
         only, no network)."""
         try:
-            count = self.service.export_history_csv(path, **(filters or {}))
+            count = self.service.export_history_csv(
+                path, **(filters or HistoryFilters(text=None, reason=None))
+            )
         except Exception as error:
             self.notify(f"The export failed: {error}", severity="error", markup=False)
             return
@@ -353,7 +371,7 @@ class HistoryScreen(ServiceScreen[None]):
         await self._ask_service(
             lambda: self.service.undo(entry_id),
             "Could not undo",
-            "⧗ Undo recorded, sending to Zettle",
+            f"{PENDING_MARK} Undo recorded, sending to Zettle",
         )
 
     def action_retry(self) -> None:
@@ -382,10 +400,12 @@ class HistoryScreen(ServiceScreen[None]):
     @work(exclusive=True, group="history-retry", exit_on_error=False)
     async def retry(self, entry_id: int) -> None:
         await self._ask_service(
-            lambda: self.service.retry(entry_id), "Could not retry", "⧗ Sending it again"
+            lambda: self.service.retry(entry_id),
+            "Could not retry",
+            f"{PENDING_MARK} Sending it again",
         )
 
-    def _chosen_entry(self, problem_of: Callable[[Any], str | None]) -> Any | None:
+    def _chosen_entry(self, problem_of: Callable[[OutboxEntry], str | None]) -> OutboxEntry | None:
         """The movement under the cursor, unless ``problem_of`` says why not (as a warning)."""
         entry = self.selected_entry()
         if entry is None:
@@ -397,7 +417,7 @@ class HistoryScreen(ServiceScreen[None]):
 
     def _confirm(
         self,
-        entry: Any,
+        entry: OutboxEntry,
         verb: str,
         rest: str,
         *,
@@ -431,20 +451,20 @@ class HistoryScreen(ServiceScreen[None]):
         self.reload()
 
 
-def _refused_only(entry: Any) -> str | None:
+def _refused_only(entry: OutboxEntry) -> str | None:
     if entry.status is not OutboxStatus.NEEDS_ATTENTION:
         return "Only a movement Zettle refused can be retried or dropped"
     return None
 
 
-def _undo_problem(entry: Any) -> str | None:
+def _undo_problem(entry: OutboxEntry) -> str | None:
     """Why ``entry`` cannot be undone now, in words (None when it can)."""
     if entry.reason is Reason.UNDO:
         return "This is already an undo; make a new movement instead"
-    if getattr(entry, "undone_by", None) is not None:
+    if entry.undone_by is not None:
         return "This movement has already been undone"
     if entry.status is OutboxStatus.PENDING:
-        return "Wait until Zettle has this movement (⧗ sending), then undo it"
+        return f"Wait until Zettle has this movement ({PENDING_MARK} sending), then undo it"
     if entry.status is not OutboxStatus.ACKNOWLEDGED:
         return "Zettle never applied this movement, so there is nothing to undo"
     return None

@@ -61,7 +61,6 @@ class ItemDetailScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         table = self.query_one("#item-events", DataTable)
         what = flexible_width(self.size.width, list(FIXED_WIDTHS.values()))
         table.add_column("When", key="when", width=FIXED_WIDTHS["when"])
@@ -76,7 +75,7 @@ class ItemDetailScreen(DeskScreen):
 
     def reload(self) -> None:
         """Read the item again from the local journal, sales and catalogue."""
-        row = self.inventory.rows.get(self.key)
+        row = self.service.rows.get(self.key)
         if row is None:
             self.query_one("#item-title", Static).update(
                 Text("This item is no longer tracked.", style="bold")

@@ -11,11 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from zinv_tui.service import PlaceKind
+from zinv_tui.service import PlaceKind, RowDiff, RowKey
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.widgets.list_table import ListTable
-
-RowKey = tuple[str, str]
 
 LOCATION_ORDER = (PlaceKind.STORE, PlaceKind.SUPPLIER, PlaceKind.BIN, PlaceKind.SOLD)
 LOCATION_MEANING = {
@@ -76,9 +74,9 @@ class LocationsScreen(ServiceScreen[None]):
         self._show_totals(PlaceKind.STORE)
         self._show_balances(PlaceKind.STORE)
         self.load_other_balances()
-        self.follow_rows(lambda _diff: self._store_changed())
+        self.follow_rows(self._store_changed)
 
-    def _store_changed(self) -> None:
+    def _store_changed(self, _diff: RowDiff | None = None) -> None:
         """Shop stock moved (a sale, a movement): refresh the STORE figures."""
         self._balances[PlaceKind.STORE] = {
             key: row.shown_balance for key, row in self.service.rows.items()
@@ -187,7 +185,7 @@ class LocationsScreen(ServiceScreen[None]):
     def action_copy_uuid(self) -> None:
         location_type = self.selected_type()
         location = self.service.locations.get(location_type) if location_type else None
-        if location is None or location_type is None:
+        if location_type is None or location is None:
             self.notify("Choose a location first", severity="warning")
             return
         self.app.copy_to_clipboard(str(location.uuid))

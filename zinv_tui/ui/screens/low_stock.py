@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -20,29 +19,29 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
-from zinv_tui.service.stock_rules import StockCounts, StockState, needs_restock, row_state, urgency
+from zinv_tui.service import RowDiff, RowKey, StockCounts, StockRow, StockState, urgency
+from zinv_tui.ui.marks import PICKED_MARK, STATE_WORDS, with_pending
 from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
-from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
+from zinv_tui.ui.screens.variant_search import VariantPicker
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
-SELECTED_MARK = "●"
 MAX_LISTED = 1000
 """Variants listed at once, most urgent first (a DataTable stays quick at this size)."""
 FIXED_WIDTHS = {"selected": 1, "state": 5, "sku": 12, "balance": 7, "level": 5, "alert": 5}
 
 
-def qualifies(row: Any, show_all: bool = False) -> bool:
+def qualifies(row: StockRow, show_all: bool = False) -> bool:
     """Listed on this screen: out of stock or low, or flagged for alerts (or, with ``show_all``,
     any variant with a level)."""
     return (
-        needs_restock(row) or row.low_stock_alert or (show_all and row.low_stock_level is not None)
+        row.needs_restock or row.low_stock_alert or (show_all and row.low_stock_level is not None)
     )
 
 
-def alert_rows(rows: Mapping[RowKey, Any], show_all: bool = False) -> list[Any]:
+def alert_rows(rows: Mapping[RowKey, StockRow], show_all: bool = False) -> list[StockRow]:
     """The rows this screen lists, most urgent first (the service's :func:`urgency`).
 
     By default: out of stock or low, or with the alert flag. With ``show_all``: also every variant
@@ -53,14 +52,12 @@ def alert_rows(rows: Mapping[RowKey, Any], show_all: bool = False) -> list[Any]:
     return chosen
 
 
-def state_marker(row: Any) -> Text:
+STATE_STYLES = {StockState.OUT: "bold red", StockState.LOW: "bold yellow", StockState.OK: "dim"}
+
+
+def state_marker(row: StockRow) -> Text:
     """A word, not just a colour: OUT, LOW, or ok."""
-    state = row_state(row)
-    if state is StockState.OUT:
-        return Text("OUT", style="bold red")
-    if state is StockState.LOW:
-        return Text("LOW", style="bold yellow")
-    return Text("ok", style="dim")
+    return Text(STATE_WORDS[row.state], style=STATE_STYLES[row.state])
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +143,7 @@ class AddVariantDialog(ModalScreen[RowKey | None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, rows: Mapping[RowKey, Any]) -> None:
+    def __init__(self, rows: Mapping[RowKey, StockRow]) -> None:
         super().__init__(classes="zinv-dialog-screen")
         self._rows = rows
 
@@ -187,7 +184,7 @@ class LowStockScreen(ServiceScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._rows: list[Any] = []
+        self._rows: list[StockRow] = []
         self._selected: set[RowKey] = set()
         self._label_width = 0
         self._counts = (StockCounts(), 0)
@@ -205,13 +202,13 @@ class LowStockScreen(ServiceScreen[None]):
         self.follow_rows(self._rows_changed)
         self.query_one("#low-stock-table", DataTable).focus()
 
-    def _rows_changed(self, diff: Any) -> None:
+    def _rows_changed(self, diff: RowDiff | None) -> None:
         """Rebuild only when the diff touches a variant that is, or was, listed."""
-        if diff is None or getattr(diff, "full", False) or getattr(diff, "removed", None):
+        if diff is None or diff.full or diff.removed:
             self.refresh_rows()
             return
-        touched = list(getattr(diff, "added", ()))
-        for change in getattr(diff, "changed", ()):
+        touched = list(diff.added)
+        for change in diff.changed:
             touched.extend((change.old, change.new))
         if any(qualifies(row, self.show_all) for row in touched):
             self.refresh_rows()
@@ -260,11 +257,11 @@ class LowStockScreen(ServiceScreen[None]):
                 table.move_cursor(row=self.listed_keys.index(current))
         self._update_title()
 
-    def _cells(self, row: Any) -> list[Text]:
+    def _cells(self, row: StockRow) -> list[Text]:
         level = "" if row.low_stock_level is None else str(row.low_stock_level)
-        balance = str(row.shown_balance) + (" ⧗" if row.pending else "")
+        balance = with_pending(row.shown_balance, bool(row.pending))
         return [
-            Text(SELECTED_MARK if row.key in self._selected else " "),
+            Text(PICKED_MARK if row.key in self._selected else " "),
             state_marker(row),
             Text(fit_label(row.product_name or "", row.variant_name or "", self._label_width)),
             Text(fit_tail(row.sku or "", FIXED_WIDTHS["sku"])),
@@ -276,7 +273,7 @@ class LowStockScreen(ServiceScreen[None]):
     @property
     def loaded(self) -> bool:
         """True once the service has its rows (before that, the screen says it is loading)."""
-        return bool(getattr(self.app, "service_ready", True))
+        return self.zinv_app.service_ready
 
     def _update_title(self) -> None:
         empty = self.query_one("#low-stock-empty", Static)
@@ -323,7 +320,7 @@ class LowStockScreen(ServiceScreen[None]):
             return
         self._selected.symmetric_difference_update({key})
         table = self.query_one("#low-stock-table", DataTable)
-        mark = SELECTED_MARK if key in self._selected else " "
+        mark = PICKED_MARK if key in self._selected else " "
         table.update_cell(_table_key(key), "selected", Text(mark))
         if table.cursor_row < len(self._rows) - 1:
             table.move_cursor(row=table.cursor_row + 1)
@@ -363,11 +360,8 @@ class LowStockScreen(ServiceScreen[None]):
     def action_restock(self) -> None:
         """Open a restock movement for the selected variants (or the one under the cursor)."""
         targets = self._targets()
-        if not targets:
-            return
-        from zinv_tui.ui.screens.movement import MovementScreen
-
-        self.app.push_screen(MovementScreen(keys=targets))
+        if targets:
+            self.zinv_app.open_screen("movement", keys=targets)
 
     def _open_form(self, keys: list[RowKey]) -> None:
         if not keys:
@@ -377,7 +371,7 @@ class LowStockScreen(ServiceScreen[None]):
         first = rows.get(keys[0])
         if first is None:
             return
-        subject = row_label(first) if len(keys) == 1 else f"{len(keys)} selected variants"
+        subject = first.label if len(keys) == 1 else f"{len(keys)} selected variants"
         levels = {rows[key].low_stock_level for key in keys if key in rows}
         alerts = {rows[key].low_stock_alert for key in keys if key in rows}
         level = next(iter(levels)) if len(levels) == 1 else None

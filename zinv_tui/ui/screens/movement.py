@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -22,12 +22,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Select, Static
 
-from zinv_tui.service import MovementIntent, PlaceKind, PlannedMovement, Reason
+from zinv_tui.service import (
+    MovementIntent,
+    PlaceKind,
+    PlannedMovement,
+    Reason,
+    RowDiff,
+    RowKey,
+    StockRow,
+)
 from zinv_tui.ui.browser_keys import shown_key
+from zinv_tui.ui.marks import PENDING_MARK, with_pending
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
-from zinv_tui.ui.screens.variant_search import CodeInput, RowKey, VariantPicker, row_label
+from zinv_tui.ui.screens.variant_search import CodeInput, VariantPicker
 from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
@@ -48,7 +57,6 @@ REASON_HINTS = {
     Reason.MOVE: "between any two locations",
 }
 LOCATION_CHOICES = [(location.value, location) for location in PlaceKind]
-PENDING_MARK = "⧗"
 
 
 class MovementLine(Vertical):
@@ -112,7 +120,7 @@ class MovementScreen(ServiceScreen[None]):
 
     TITLE = "New movement"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
-    KEEPS_LETTER_KEYS = True
+    KEEPS_LETTER_KEYS: ClassVar[bool] = True
     AUTO_FOCUS = "#picker-input"
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Confirm", id="movement.confirm"),
@@ -193,7 +201,8 @@ class MovementScreen(ServiceScreen[None]):
             )
         with Horizontal(id="confirm-row"):
             yield Static(id="summary")
-            confirm_key = shown_key(self.app, "movement.confirm", "ctrl+s")
+            browser = self.zinv_app.browser
+            confirm_key = shown_key(self.app, "movement.confirm", "ctrl+s", browser=browser)
             yield Button(f"Confirm {confirm_key}", variant="primary", id="confirm", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
         yield Footer()
@@ -213,10 +222,9 @@ class MovementScreen(ServiceScreen[None]):
         self.update_previews()
         self.follow_rows(self._rows_changed)
 
-    def _rows_changed(self, diff: Any) -> None:
+    def _rows_changed(self, diff: RowDiff | None) -> None:
         """Balances moved: new previews. Variants came or went: search them too."""
-        full = diff is None or getattr(diff, "full", False)
-        if full or getattr(diff, "added", None) or getattr(diff, "removed", None):
+        if diff is None or diff.reshaped:
             self.query_one(VariantPicker).rebuild(self.service.rows)
         self.update_previews()
 
@@ -282,8 +290,7 @@ class MovementScreen(ServiceScreen[None]):
 
     async def _add_line(self, key: RowKey, quantity: str) -> MovementLine:
         row = self.service.rows[key]
-        touch = bool(getattr(self.app, "browser", False))
-        line = MovementLine(key, row_label(row), quantity, touch=touch)
+        line = MovementLine(key, row.label, quantity, touch=self.zinv_app.browser)
         self._lines[key] = line
         await self.query_one("#lines", VerticalScroll).mount(line)
         self.update_previews()
@@ -607,13 +614,14 @@ class MovementScreen(ServiceScreen[None]):
         )
 
 
-def _preview(plan: PlannedMovement, row: Any, *, reading: bool = False) -> Text:
-    """``now -> after`` in the shop; for a move out of another place, that place's too (``BIN 2
-    -> -8``; ``reading``: its balances are still being read)."""
+def _preview(plan: PlannedMovement, row: StockRow | None, *, reading: bool = False) -> Text:
+    """``now -> after`` in the shop (``⧗now`` when it counts movements still being sent); for a
+    move out of another place, that place's too (``BIN 2 -> -8``; ``reading``: its balances are
+    still being read)."""
     text = Text()
-    pending = PENDING_MARK if row is not None and row.pending else ""
+    pending = row is not None and bool(row.pending)
     if plan.reason is not Reason.MOVE or plan.store_change != 0 or plan.error is not None:
-        text.append(f"{plan.balance_before}{pending} -> ")
+        text.append(f"{with_pending(plan.balance_before, pending)} -> ")
         text.append(str(plan.balance_after), style=_after_style(plan.balance_after))
     source = plan.from_type
     if plan.reason is Reason.MOVE and source is not None and source is not PlaceKind.STORE:

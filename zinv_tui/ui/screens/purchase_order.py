@@ -72,7 +72,6 @@ class PurchaseOrderScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._build_columns()
         self.reload()
         self.query_one("#order-table", DataTable).focus()
@@ -278,7 +277,7 @@ class PurchaseOrderScreen(DeskScreen):
         def chosen(quantity: int | None) -> None:
             if quantity is None:
                 return
-            row = self.inventory.rows.get(line.key)
+            row = self.service.rows.get(line.key)
             if row is None:
                 self.notify("That item is no longer tracked", severity="error")
                 return

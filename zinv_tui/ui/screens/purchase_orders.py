@@ -50,7 +50,6 @@ class PurchaseOrdersScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._build_columns()
         self.reload()
         self.query_one("#orders-table", DataTable).focus()

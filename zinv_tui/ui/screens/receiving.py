@@ -74,7 +74,6 @@ class ReceivingScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._build_columns()
         try:
             self._receipt = self.desk.receiving.start(self.order_id)

@@ -33,6 +33,7 @@ from zinv_tui.service import (
     ReorderLine,
     ReorderParams,
     ReorderStatus,
+    RowDiff,
     RowKey,
     SalesProgress,
     SettingsError,
@@ -135,7 +136,6 @@ class ReorderScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#reorder-filter", Input).display = False
         self.query_one("#reorder-notice", Static).display = False
         self._build_columns()
@@ -252,7 +252,7 @@ class ReorderScreen(DeskScreen):
             self._drafted = desk.drafted()
             self.refresh_list()
 
-    def _rows_changed(self, diff: Any) -> None:
+    def _rows_changed(self, diff: RowDiff | None) -> None:
         """A stock change: the changed items' lines are computed again, in place, shortly."""
         if diff is None:
             if self.working and not self._lines:
@@ -260,8 +260,8 @@ class ReorderScreen(DeskScreen):
             return
         if self.working:
             return
-        keys = {row.key for row in getattr(diff, "added", ())}
-        keys.update(change.new.key for change in getattr(diff, "changed", ()))
+        keys = {row.key for row in diff.added}
+        keys.update(change.new.key for change in diff.changed)
         if keys:
             self._changed.update(keys)
             if not self._reload_pending:
@@ -278,7 +278,7 @@ class ReorderScreen(DeskScreen):
     def recompute(self, keys: Iterable[RowKey]) -> None:
         """Compute the lines of ``keys`` again and put them where they were (the order changes
         at the next full read, so the cursor does not jump)."""
-        rows = self.inventory.rows
+        rows = self.service.rows
         wanted = [rows[key] for key in keys if key in rows]
         if not wanted:
             return

@@ -4,6 +4,7 @@ value or the list's default applies, shown as the field's placeholder)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -119,6 +120,7 @@ class VariantSettingsDialog(ModalScreen[VariantSettings | None]):
         with Vertical(classes="dialog", id="settings-dialog"):
             yield Static(Text("Reorder settings", style="bold"), classes="dialog-title")
             yield Static(Text(self._subject), classes="dialog-body")
+            current = dataclasses.asdict(self._current)  # the fields by name, typed data
             for name, label, _kind in FIELDS:
                 with Horizontal(classes="settings-row"):
                     yield Static(label, classes="settings-label")
@@ -128,7 +130,7 @@ class VariantSettingsDialog(ModalScreen[VariantSettings | None]):
                         else None
                     )
                     yield TextInput(
-                        field_text(getattr(self._current, name)),
+                        field_text(current[name]),
                         placeholder=hints[name],
                         id=f"setting-{name}",
                         compact=True,

@@ -1,19 +1,35 @@
-"""Base of the screens that show the service's data: access, its streams, and Esc to go back."""
+"""Base of the screens that show the service's data: typed access, its streams, Esc to go back.
+
+Every screen and dialog of zinv-tui runs in a :class:`~zinv_tui.ui.app.ZinvApp`: ``zinv_app(node)``
+(and ``ServiceScreen.zinv_app``) is that app, typed, and ``ServiceScreen.service`` its
+:class:`~zinv_tui.service.InventoryPort`, so a type checker sees everything a screen uses of them.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
-from textual.binding import Binding
+from textual import events, on
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Input
 
+from zinv_tui.service import InventoryPort, RowDiff, SyncStatus
+
+if TYPE_CHECKING:  # type-only: the app imports the screens, never the other way round
+    from zinv_tui.ui.app import ZinvApp
+
 ResultT = TypeVar("ResultT")
+
+
+def zinv_app(node: DOMNode) -> ZinvApp:
+    """The app ``node`` runs in, typed (as Posting does: the cast is the contract)."""
+    return cast("ZinvApp", node.app)
 
 
 class ScreenActions(Provider):
@@ -21,16 +37,16 @@ class ScreenActions(Provider):
 
     def _commands(self) -> list[tuple[str, str, str]]:
         screen = self.screen
-        title = getattr(screen, "TITLE", None) or type(screen).__name__
+        title = screen.TITLE or type(screen).__name__
         found: dict[str, tuple[str, str, str]] = {}
-        for bindings in screen._bindings.key_to_bindings.values():
-            for binding in bindings:
-                if not binding.description or binding.action in found or binding.system:
-                    continue
-                if binding.action.startswith("app."):
-                    continue  # the app's own commands list those
-                keys = screen.app.get_key_display(binding)
-                found[binding.action] = (f"{title}: {binding.description}", binding.action, keys)
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if active.node is not screen or not binding.description or binding.system:
+                continue
+            if binding.action in found or binding.action.startswith("app."):
+                continue  # the app's own commands list those
+            keys = screen.app.get_key_display(binding)
+            found[binding.action] = (f"{title}: {binding.description}", binding.action, keys)
         return list(found.values())
 
     def _run(self, action: str) -> None:
@@ -51,72 +67,68 @@ class ScreenActions(Provider):
                 )
 
 
-def steady_cursors(node: Widget) -> None:
+def steady_cursors(node: DOMNode) -> None:
     """In a frozen app (snapshots), text cursors under ``node`` stop blinking."""
-    if getattr(node.app, "frozen", False):
+    if zinv_app(node).frozen:
         for field in node.query(Input):
             field.cursor_blink = False
 
 
 class ServiceScreen(Screen[ResultT], Generic[ResultT]):
-    """A screen pushed over the home screen that reads ``self.app.service``.
+    """A screen pushed over the home screen that reads the app's service.
 
     :meth:`follow_rows` and :meth:`follow_status` subscribe to the service's streams for as long as
-    the screen is mounted.
+    the screen is mounted. A screen holding a draft overrides :attr:`draft_size` and
+    :meth:`leave`; a screen where typing is the work sets :attr:`KEEPS_LETTER_KEYS`.
     """
 
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
     COMMANDS = {ScreenActions}
+    KEEPS_LETTER_KEYS: ClassVar[bool] = False
+    """True where typing is the work: the app's letter keys (screen switching) do nothing here."""
 
     def __init__(self) -> None:
         super().__init__()
         self._unsubscribers: list[Callable[[], None]] = []
 
     @property
-    def service(self) -> Any:
-        """The app's :class:`~zinv_tui.service.InventoryService`."""
-        return self.app.service  # type: ignore[attr-defined]
+    def zinv_app(self) -> ZinvApp:
+        """The app, typed."""
+        return zinv_app(self)
 
-    def follow_rows(self, callback: Callable[[Any], None]) -> None:
-        """Call ``callback(diff)`` after each change of the service's rows (``None``: reload all).
+    @property
+    def service(self) -> InventoryPort:
+        """The app's service."""
+        return self.zinv_app.service
 
-        Uses the app's ``stock_signal`` when there is one (delivered on this screen's queue, so
-        never after it closed), else the service's own ``subscribe``.
-        """
-        signal = getattr(self.app, "stock_signal", None)
-        if signal is not None:
-            signal.subscribe(self, callback)
-            self._unsubscribers.append(lambda: signal.unsubscribe(self))
-            return
-        self._follow("subscribe", "unsubscribe", callback)
+    @property
+    def draft_size(self) -> int:
+        """Lines of unsaved work that leaving now would drop (0: nothing to lose)."""
+        return 0
 
-    def follow_status(self, callback: Callable[[Any], None]) -> None:
+    def leave(self, then: Callable[[], object]) -> None:
+        """Run ``then``; a screen holding a draft asks first, then closes and runs it."""
+        then()
+
+    def follow_rows(self, callback: Callable[[RowDiff | None], None]) -> None:
+        """Call ``callback(diff)`` after each change of the service's rows (``None``: reload all),
+        on this screen's queue (so never after it closed)."""
+        signal = self.zinv_app.stock_signal
+        signal.subscribe(self, callback)
+        self._unsubscribers.append(partial(signal.unsubscribe, self))
+
+    def follow_status(self, callback: Callable[[SyncStatus | None], None]) -> None:
         """Call ``callback(status)`` after each change of the sync status."""
-        if hasattr(type(self.app), "sync_status"):
-            self.watch(self.app, "sync_status", callback, init=False)
-            return
-        self._follow("subscribe_status", "unsubscribe_status", callback)
+        self.watch(self.zinv_app, "sync_status", callback, init=False)
 
-    def _follow(self, name: str, undo_name: str, callback: Callable[[Any], None]) -> None:
-        service = self.service
-
-        def queued(event: Any) -> None:
-            if self.is_attached:
-                self.call_next(callback, event)
-
-        handle = getattr(service, name)(queued)
-        if callable(handle):
-            self._unsubscribers.append(handle)
-        elif (undo := getattr(service, undo_name, None)) is not None:
-            self._unsubscribers.append(lambda: undo(queued))
-
-    def on_mount(self) -> Awaitable[None] | None:  # screens may mount asynchronously
+    @on(events.Mount)
+    def _steady_cursors(self) -> None:
+        """Before the screen's own ``on_mount`` (which may be async): steady cursors."""
         steady_cursors(self)
-        return None
 
     def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribers:
-            with contextlib.suppress(Exception):  # the service may already be stopped
+            with contextlib.suppress(Exception):  # the app may already be closing
                 unsubscribe()
         self._unsubscribers.clear()
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from zinv_tui.service import count_book
+from zinv_tui.service import CountBook, CountSession
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 
 
@@ -14,15 +12,16 @@ class SessionScreen(ServiceScreen[None]):
     def __init__(self, session_id: int) -> None:
         super().__init__()
         self.session_id = session_id
-        self._session: Any = None
+        self._session: CountSession | None = None
         self._reload_pending = False
 
     @property
-    def book(self) -> Any:
-        return count_book(self.service)
+    def book(self) -> CountBook:
+        """The profile's stock counts."""
+        return self.service.counts
 
     @property
-    def session(self) -> Any:
+    def session(self) -> CountSession:
         """The count (as read at the last reload: the title and keys read it often)."""
         if self._session is None:
             self._session = self.book.session(self.session_id)

@@ -3,10 +3,9 @@ those it does), and starting or stopping tracking for one or several after a cle
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -14,13 +13,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
+from zinv_tui.service import (
+    CatalogueProduct,
+    RowChange,
+    RowDiff,
+    RowKey,
+    StockRow,
+    joined_text,
+    search_terms,
+    text_matches,
+)
+from zinv_tui.ui.marks import PICKED_MARK
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
-SELECTED_MARK = "●"
 MAX_LISTED = 1000
 """Products listed at once (by name); ``/`` filters the rest."""
 START_EXPLANATION = (
@@ -43,9 +52,14 @@ class ProductLine:
     variants: int
     skus: str
     units: int | None = None
+    text: str = field(default="", compare=False)
+    """What the filter looks in: the name and SKUs (the service's rule of text matching)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", joined_text(self.name, self.skus))
 
 
-def untracked_lines(products: list[Any]) -> list[ProductLine]:
+def untracked_lines(products: Iterable[CatalogueProduct]) -> list[ProductLine]:
     """Lines for the catalogue's untracked products, by name."""
     lines = []
     for product in products:
@@ -57,9 +71,9 @@ def untracked_lines(products: list[Any]) -> list[ProductLine]:
     return lines
 
 
-def tracked_lines(rows: Mapping[tuple[str, str], Any]) -> list[ProductLine]:
+def tracked_lines(rows: Mapping[RowKey, StockRow]) -> list[ProductLine]:
     """Lines for the tracked products (grouped from the stock rows), by name."""
-    grouped: dict[str, list[Any]] = {}
+    grouped: dict[str, list[StockRow]] = {}
     for row in rows.values():
         grouped.setdefault(row.product_uuid, []).append(row)
     lines = []
@@ -120,17 +134,16 @@ class TrackingScreen(ServiceScreen[None]):
     def selected_uuids(self) -> set[str]:
         return set(self._selected)
 
-    def _rows_changed(self, diff: Any) -> None:
+    def _rows_changed(self, diff: RowDiff | None) -> None:
         """Products came or went: re-read. Only balances moved: update the shop units in place."""
         if self._busy:
             return
-        full = diff is None or getattr(diff, "full", False)
-        if full or getattr(diff, "removed", None) or getattr(diff, "added", None):
+        if diff is None or diff.reshaped:
             self.reload()
         elif self.showing_tracked:
-            self._update_units(getattr(diff, "changed", ()))
+            self._update_units(diff.changed)
 
-    def _update_units(self, changes: Any) -> None:
+    def _update_units(self, changes: Iterable[RowChange]) -> None:
         deltas: dict[str, int] = {}
         for change in changes:
             delta = change.new.shown_balance - change.old.shown_balance
@@ -140,9 +153,9 @@ class TrackingScreen(ServiceScreen[None]):
             return
         table = self.query_one("#tracking-table", DataTable)
         for index, line in enumerate(self._all_lines):
-            delta = deltas.get(line.uuid)
-            if delta and line.units is not None:
-                self._all_lines[index] = replace(line, units=line.units + delta)
+            moved = deltas.get(line.uuid)
+            if moved and line.units is not None:
+                self._all_lines[index] = replace(line, units=line.units + moved)
         shown = {line.uuid: line for line in self._all_lines}
         for index, line in enumerate(self._lines):
             if line.uuid in deltas and line.uuid in shown:
@@ -163,12 +176,9 @@ class TrackingScreen(ServiceScreen[None]):
         self._apply_filter()
 
     def _apply_filter(self) -> None:
-        words = self.filter_text.split()
-        matching = [
-            line
-            for line in self._all_lines
-            if all(word in line.name.casefold() or word in line.skus.casefold() for word in words)
-        ]
+        """Every word typed in the name or the SKUs (ignoring case)."""
+        words = search_terms(self.filter_text)
+        matching = [line for line in self._all_lines if text_matches(words, line.text)]
         self._matching = len(matching)
         self._lines = matching[:MAX_LISTED]
         self._selected &= set(self.listed_uuids)
@@ -189,7 +199,7 @@ class TrackingScreen(ServiceScreen[None]):
             table.add_column("SKUs", key="skus", width=24)
             for line in self._lines:
                 cells = [
-                    Text(SELECTED_MARK if line.uuid in self._selected else " "),
+                    Text(PICKED_MARK if line.uuid in self._selected else " "),
                     Text(line.name, overflow="ellipsis", no_wrap=True),
                     Text(str(line.variants), justify="right"),
                 ]
@@ -272,7 +282,7 @@ class TrackingScreen(ServiceScreen[None]):
             return
         self._selected.symmetric_difference_update({uuid})
         table = self.query_one("#tracking-table", DataTable)
-        table.update_cell(uuid, "selected", Text(SELECTED_MARK if uuid in self._selected else " "))
+        table.update_cell(uuid, "selected", Text(PICKED_MARK if uuid in self._selected else " "))
         if table.cursor_row < len(self._lines) - 1:
             table.move_cursor(row=table.cursor_row + 1)
         self._update_texts()

@@ -2,6 +2,8 @@
 
 A USB barcode scanner is a keyboard: it types the code then Enter, very fast. So Enter on a code
 that is exactly a barcode or SKU picks that variant at once; else Enter picks the highlighted match.
+Typed words find variants by the service's one rule of text matching (every word in the product,
+variant, SKU or barcode, ignoring case: :mod:`zinv_tui.service.row_text`), as the balances' filter.
 Whether a code was scanned or typed by hand is told by its speed (:data:`SCAN_KEY_GAP`): the screen
 keeps the field ready for the next scan after a scan, and moves on to the quantity after typing.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from rich.text import Text
 from textual import events, on
@@ -20,32 +22,13 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from zinv_tui.service import RowKey, StockRow, search_terms, search_text, text_matches
 from zinv_tui.ui.widgets.text_input import HELP_KEY, TextInput
-
-RowKey = tuple[str, str]
 
 SCAN_KEY_GAP = 0.04
 """Longest pause (seconds) between the keys of a scan, Enter included. A scanner types a code at a
 few milliseconds a key (over SSH often in a single read); a person, even a fast typist, takes
 well over 40 ms for most keys of a code, so a whole code that fast was scanned."""
-
-
-class SearchableRow(Protocol):
-    """What the search needs of a stock row (the service's ``StockRow`` has these)."""
-
-    product_name: str
-    variant_name: str
-    sku: str | None
-    barcode: str | None
-
-
-def row_label(row: Any) -> str:
-    """``Product / Variant``, or just the product when the variant has no name of its own."""
-    product = (row.product_name or "").strip() or "(unnamed product)"
-    variant = (row.variant_name or "").strip()
-    if not variant or variant == product:
-        return product
-    return f"{product} / {variant}"
 
 
 def clean_code(text: str) -> str:
@@ -55,19 +38,21 @@ def clean_code(text: str) -> str:
 
 @dataclass(slots=True)
 class VariantIndex:
-    """Search structures over the stock rows: exact codes and lower-cased text."""
+    """Search structures over the stock rows: exact codes, and each row's search text (the
+    service's, as the balances' filter matches it) in label order."""
 
     by_barcode: dict[str, RowKey]
     by_sku: dict[str, RowKey]
-    haystacks: list[str]  # "label\nsku barcode", lower-cased, in label order
-    labels: list[str]  # lower-cased labels, same order
+    haystacks: list[str]  # search_text(row), in label order
+    labels: list[str]  # case-folded labels, same order
+    codes: list[str]  # case-folded "sku barcode", same order
     keys: list[RowKey]  # same order
 
     @classmethod
-    def build(cls, rows: Mapping[RowKey, Any]) -> VariantIndex:
+    def build(cls, rows: Mapping[RowKey, StockRow]) -> VariantIndex:
         by_barcode: dict[str, RowKey] = {}
         by_sku: dict[str, RowKey] = {}
-        entries: list[tuple[str, str, RowKey]] = []
+        entries: list[tuple[str, str, RowKey, str]] = []
         for key, row in rows.items():
             barcode = (row.barcode or "").strip()
             sku = (row.sku or "").strip()
@@ -75,14 +60,17 @@ class VariantIndex:
                 by_barcode.setdefault(barcode, key)
             if sku:
                 by_sku.setdefault(sku.casefold(), key)
-            entries.append((row_label(row).casefold(), f"{sku} {barcode}".casefold(), key))
+            entries.append(
+                (row.label.casefold(), f"{sku} {barcode}".casefold(), key, search_text(row))
+            )
         entries.sort()
         return cls(
             by_barcode,
             by_sku,
-            [f"{label}\n{codes}" for label, codes, _key in entries],
-            [label for label, _codes, _key in entries],
-            [key for _label, _codes, key in entries],
+            [text for _label, _codes, _key, text in entries],
+            [label for label, _codes, _key, _text in entries],
+            [codes for _label, codes, _key, _text in entries],
+            [key for _label, _codes, key, _text in entries],
         )
 
     def __len__(self) -> int:
@@ -111,18 +99,20 @@ class VariantIndex:
         return None
 
     def search(self, text: str, limit: int = 30) -> list[RowKey]:
-        """Variants whose name, SKU or barcode contains every word of ``text``; best first."""
-        words = clean_code(text).casefold().split()
+        """Variants whose product, variant, SKU or barcode contain every word of ``text``
+        (:func:`~zinv_tui.service.row_matches`); an exact code first, then those starting with
+        the first word, then the rest."""
+        words = search_terms(text)
         if not words:
             return []
         exact = self.exact(text)
         longest = max(words, key=len)
-        others = [word for word in words if word is not longest]
+        others = tuple(word for word in words if word is not longest)
         hays = self.haystacks
         # One substring test per row for the most selective word, then the rest on the few left.
         hits = [index for index, hay in enumerate(hays) if longest in hay]
         if others:
-            hits = [index for index in hits if all(word in hays[index] for word in others)]
+            hits = [index for index in hits if text_matches(others, hays[index])]
         first = words[0]
         starts: list[RowKey] = []
         contains: list[RowKey] = []
@@ -130,9 +120,7 @@ class VariantIndex:
             key = self.keys[index]
             if key == exact:
                 continue
-            if self.labels[index].startswith(first) or hays[index].split("\n", 1)[1].startswith(
-                first
-            ):
+            if self.labels[index].startswith(first) or self.codes[index].startswith(first):
                 starts.append(key)
                 if len(starts) >= limit:
                     break
@@ -229,12 +217,13 @@ class CodeInput(TextInput):
             return True
         return False
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """Before the field's own handlers (``TextInput``'s, then ``Input``'s, which insert the
+        character): an end key ends the code, a character's time is noted."""
         if event.key in self.END_KEYS and await self.end_key(event):
             return
         if event.is_printable and event.key != HELP_KEY:
             self._note_key(event.time)
-        await super()._on_key(event)
 
 
 class VariantPicker(Vertical):
@@ -277,7 +266,7 @@ class VariantPicker(Vertical):
 
     def __init__(
         self,
-        rows: Mapping[RowKey, Any],
+        rows: Mapping[RowKey, StockRow],
         placeholder: str = "Type a name or SKU, or scan a barcode",
         *,
         id: str | None = None,
@@ -312,7 +301,7 @@ class VariantPicker(Vertical):
         """The variants listed under the field right now."""
         return list(self._matches)
 
-    def rebuild(self, rows: Mapping[RowKey, Any]) -> None:
+    def rebuild(self, rows: Mapping[RowKey, StockRow]) -> None:
         """Index a new set of rows (after the catalogue changed)."""
         self._rows = rows
         self._index = VariantIndex.build(rows)
@@ -331,7 +320,7 @@ class VariantPicker(Vertical):
         prompts: list[Option] = []
         for key in self._matches:
             row = self._rows[key]
-            prompt = Text(row_label(row), overflow="ellipsis", no_wrap=True)
+            prompt = Text(row.label, overflow="ellipsis", no_wrap=True)
             details = " ".join(part for part in (row.sku, row.barcode) if part)
             if details:
                 prompt.append(f"  {details}", style="dim")

@@ -8,7 +8,6 @@ everywhere. There is no way past it but a name (or quitting with ``ctrl+q``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -17,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from zinv_tui.service import InventoryPort
 from zinv_tui.ui.screens.service_screen import steady_cursors
 from zinv_tui.ui.widgets.text_input import TextInput
 
@@ -34,7 +34,7 @@ def clean_name(text: str) -> str | None:
     return name
 
 
-def recent_names(service: Any, limit: int = RECENT_NAMES) -> list[str]:
+def recent_names(service: InventoryPort, limit: int = RECENT_NAMES) -> list[str]:
     """Who recorded the latest movements on this profile, newest first (none when unreadable)."""
     try:
         entries = service.history(limit=_HISTORY_READ)
@@ -42,7 +42,7 @@ def recent_names(service: Any, limit: int = RECENT_NAMES) -> list[str]:
         return []
     names: list[str] = []
     for entry in entries:
-        name = clean_name(str(getattr(entry, "user", "") or ""))
+        name = clean_name(entry.user or "")
         if name and name not in names:
             names.append(name)
         if len(names) == limit:

@@ -1,8 +1,9 @@
 """StatusBar: one line with sync state, outbox, attention, the out / low badge, DEMO, and who is
 working (in a browser session).
 
-It reads everything from the app (``app.sync_status``, ``app.stock_counts``, ``app.demo``,
-``app.format_clock``) and repaints when those change, so every screen can carry one. The app
+It reads everything from the app (a :class:`StatusSource`: ``sync_status``, ``stock_counts``,
+``demo``, ``worker_name``, ``format_clock``) and repaints when those change, so every screen can
+carry one. The app
 mounts a StatusBar on every full screen that lacks one; screens need not yield it themselves.
 
 Every state is spelled out in words with a symbol ("● live", "◐ stale since 14:05",
@@ -14,28 +15,36 @@ rule of out and low (the Alerts screen and ``zinv-tui low-stock`` give the same 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol, cast
 
 from rich.text import Text
 from textual.widget import Widget
 
-
-class SyncStatusLike(Protocol):
-    """The fields of the service's ``SyncStatus`` that the bar shows."""
-
-    state: Any
-    last_success: datetime | None
-    last_error: Any
-    pending_count: int
-    attention_count: int
+from zinv_tui.service import StockCounts, SyncState, SyncStatus
+from zinv_tui.ui.marks import LOW_SYMBOL, OUT_SYMBOL
 
 
-def state_name(status: SyncStatusLike | None) -> str:
+class StatusSource(Protocol):
+    """What the bar reads of its app (``ZinvApp`` is one; its reactives are watched)."""
+
+    @property
+    def sync_status(self) -> SyncStatus | None: ...
+    @property
+    def stock_counts(self) -> StockCounts | None: ...
+    @property
+    def worker_name(self) -> str: ...
+    @property
+    def demo(self) -> bool: ...
+    def format_clock(self, moment: datetime) -> str: ...
+
+
+WATCHED = ("sync_status", "stock_counts", "worker_name")
+"""The source's reactives the bar repaints on."""
+
+
+def state_name(status: SyncStatus | None) -> str:
     """'live', 'stale', 'offline', or 'starting' before the first status arrives."""
-    if status is None:
-        return "starting"
-    state = status.state
-    return str(getattr(state, "value", state)).lower()
+    return (status.state if status is not None else SyncState.STARTING).value
 
 
 class StatusBar(Widget):
@@ -70,11 +79,14 @@ class StatusBar(Widget):
 
     _shown = ""
 
+    @property
+    def source(self) -> StatusSource:
+        """The app, as the bar reads it."""
+        return cast(StatusSource, self.app)
+
     def on_mount(self) -> None:
-        app = self.app
-        for attribute in ("sync_status", "stock_counts", "worker_name"):
-            if hasattr(app, attribute):
-                self.watch(app, attribute, self._changed, init=False)
+        for attribute in WATCHED:
+            self.watch(self.app, attribute, self._changed, init=False)
 
     def _changed(self, _value: object = None) -> None:
         line = self.render()
@@ -83,17 +95,16 @@ class StatusBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        app: Any = self.app
-        status: SyncStatusLike | None = getattr(app, "sync_status", None)
+        app = self.source
+        status = app.sync_status
         line = Text(no_wrap=True, overflow="ellipsis", end="")
-        if getattr(app, "demo", False):
+        if app.demo:
             line.append(" DEMO ", self.get_component_rich_style("status-bar--demo"))
             line.append(" ")
         state = state_name(status)
-        clock = getattr(app, "format_clock", None) or (lambda moment: moment.strftime("%H:%M"))
         since = ""
         if status is not None and status.last_success is not None and state != "live":
-            since = f" since {clock(status.last_success)}"
+            since = f" since {app.format_clock(status.last_success)}"
         if state == "live":
             line.append("● live", self.get_component_rich_style("status-bar--live"))
         elif state == "stale":
@@ -112,16 +123,18 @@ class StatusBar(Widget):
                 self.get_component_rich_style("status-bar--attention"),
             )
         line.append(" │ ")
-        counts = getattr(app, "stock_counts", None)
+        counts = app.stock_counts
         if counts is None:
             line.append("… loading stock")
         elif counts.out or counts.low:
-            line.append(f"✗ {counts.out} out", self.get_component_rich_style("status-bar--out"))
+            out_style = self.get_component_rich_style("status-bar--out")
+            line.append(f"{OUT_SYMBOL} {counts.out} out", out_style)
             line.append(" ")
-            line.append(f"▼ {counts.low} low", self.get_component_rich_style("status-bar--low"))
+            low_style = self.get_component_rich_style("status-bar--low")
+            line.append(f"{LOW_SYMBOL} {counts.low} low", low_style)
         else:
             line.append("nothing out or low")
-        worker = getattr(app, "worker_name", "")
+        worker = app.worker_name
         if worker:
             line.append(f" │ {worker}", "bold")
         return line

@@ -1,15 +1,10 @@
 """StockTable: a virtualised, keyboard-first table of stock rows (Textual Line API).
 
-The table keeps the service's row objects as they are (anything shaped like ``StockRow``) and
-renders only the lines on screen, so a frame costs the same at 50 rows or 50,000.
-
-Per row, computed once when the row arrives: a lowercase search text (product, variant, SKU,
-barcode) for the filter, and a sort key for the sort column (ending with the row key, so keys are
-unique). Rows in sort order live in one list (``_sorted``, with the search texts in a list beside
-it); the filtered view is a second sorted list, or the same one when there is no filter. A diff
-moves each changed row with binary searches, so a 100-row diff at 50k rows costs a few
-milliseconds, and the cursor stays on its row across sorts, filters and diffs. A reversed sort is
-the same list read backwards.
+The table keeps the service's ``StockRow`` objects as they are, in a
+:class:`~zinv_tui.ui.stock_index.StockIndex` (sort order, filter, in-place diffs: pure, no
+Textual), and renders only the lines on screen, so a frame costs the same at 50 rows or 50,000.
+The table adds the cursor (it stays on its row across sorts, filters and diffs), the selection,
+change highlights, the columns and the drawing.
 
 Names are data, never markup: cells are plain ``Segment`` text with control characters replaced,
 so ``Nut [/] Butter`` shows as typed.
@@ -19,45 +14,23 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from bisect import bisect_left
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import compress, repeat
-from operator import contains
-from typing import ClassVar, Literal, Protocol
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from zinv_tui.service.stock_rules import StockState, row_state
-
-RowKey = tuple[str, str]
-
-
-class StockRowLike(Protocol):
-    """The fields of the service's ``StockRow`` that the table reads."""
-
-    product_uuid: str
-    variant_uuid: str
-    product_name: str
-    variant_name: str
-    sku: str | None
-    barcode: str | None
-    balance: int
-    pending: int
-    low_stock_level: int | None
-    low_stock_alert: bool
-
-
-ColumnKey = Literal["product", "variant", "sku", "barcode", "balance", "low"]
+from zinv_tui.service import RowKey, StockRow, StockState
+from zinv_tui.ui.marks import SELECTED_MARK, STATE_MARKS, with_pending
+from zinv_tui.ui.stock_index import ColumnKey, StockIndex
+from zinv_tui.ui.textual_compat import SteadyScrollView
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,31 +54,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("balance", "Balance", 9, right=True),
     Column("low", "Low", 6, right=True),
 )
-SORTABLE: tuple[ColumnKey, ...] = tuple(column.key for column in COLUMNS)
 MARK_WIDTH = 7
 """Selection tick (1), space, status marker (5)."""
 BARCODE_MIN_WIDTH = 100
 """Below this many cells the barcode column is dropped (it stays searchable)."""
-
-OUT_MARK = "✗ OUT"
-LOW_MARK = "▼ LOW"
-PENDING_MARK = "⧗"
-SELECTED_MARK = "✓"
-
-
-def row_key(row: StockRowLike) -> RowKey:
-    """The table key of a row: (product UUID, variant UUID)."""
-    return (row.product_uuid, row.variant_uuid)
-
-
-def effective_balance(row: StockRowLike) -> int:
-    """The balance shown: the server's figure plus our own unacknowledged movements."""
-    return row.balance + row.pending
-
-
-def stock_state(row: StockRowLike) -> StockState:
-    """The row's marker: the service's one rule (out, low or ok; equal to those strings)."""
-    return row_state(row)
 
 
 def printable(text: str | None) -> str:
@@ -131,51 +83,7 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return text + " " * (width - length)
 
 
-def search_text(row: StockRowLike) -> str:
-    """The lowercase text the filter matches against."""
-    return "\x00".join(
-        (
-            row.product_name or "",
-            row.variant_name or "",
-            row.sku or "",
-            row.barcode or "",
-        )
-    ).casefold()
-
-
-SortKeyFunction = Callable[[StockRowLike, RowKey, str], tuple]
-"""``(row, key, search text) -> sort key``."""
-
-
-def _sort_key(column: ColumnKey) -> SortKeyFunction:
-    """A function giving a row's unique sort key for ``column``.
-
-    By product, the key is the search text itself (product, variant, SKU, barcode, casefolded
-    and joined by NUL, which sorts before any character), so the two share one string per row.
-    """
-    if column == "product":
-        return lambda r, k, text: (text, k)
-    if column == "variant":
-        return lambda r, k, text: (
-            (r.variant_name or "").casefold(),
-            (r.product_name or "").casefold(),
-            k,
-        )
-    if column == "sku":
-        return lambda r, k, text: ((r.sku or "").casefold(), k)
-    if column == "barcode":
-        return lambda r, k, text: (r.barcode or "", k)
-    if column == "balance":
-        return lambda r, k, text: (r.balance + r.pending, text, k)
-    return lambda r, k, text: (
-        r.low_stock_level is None,
-        r.low_stock_level or 0,
-        text,
-        k,
-    )
-
-
-class StockTable(ScrollView, can_focus=True):
+class StockTable(SteadyScrollView, can_focus=True):
     """Stock rows with sort, filter, in-place diffs, change highlights, cursor and multi-select."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -295,19 +203,7 @@ class StockTable(ScrollView, can_focus=True):
         self.empty_text = "No tracked variants yet."
         """Shown when there are no rows at all."""
         self._monotonic = monotonic
-        self._rows: dict[RowKey, StockRowLike] = {}
-        self._search: dict[RowKey, str] = {}
-        self._sort_keys: dict[RowKey, tuple] = {}
-        self._sort_column: ColumnKey = "product"
-        self._sort_reverse = False
-        self._key_of: SortKeyFunction = _sort_key("product")
-        self._sorted: list[RowKey] = []
-        self._sorted_text: list[str] = []
-        """Search texts aligned with ``_sorted`` (a scan of a list beats 50k dict look-ups)."""
-        self._view: list[RowKey] = self._sorted
-        self._view_text: list[str] = self._sorted_text
-        self._terms: tuple[str, ...] = ()
-        self._filter_text = ""
+        self._index = StockIndex()
         self._cursor_key: RowKey | None = None
         self._cursor = 0
         self._selected: set[RowKey] = set()
@@ -315,34 +211,38 @@ class StockTable(ScrollView, can_focus=True):
         self._flash_timer: Timer | None = None
         self._layout_width = -1
         self._layout: list[tuple[Column, int]] = []
-        self._width_cache: int | None = None
         self._styles: dict[str | None, Style] = {}
 
     # ----------------------------------------------------------------- data in
 
     @property
+    def index(self) -> StockIndex:
+        """The rows, their order and the filter (read it; change it through the table)."""
+        return self._index
+
+    @property
     def row_count(self) -> int:
         """All rows held (filtered or not)."""
-        return len(self._rows)
+        return self._index.row_count
 
     @property
     def shown_count(self) -> int:
         """Rows that pass the filter."""
-        return len(self._view)
+        return self._index.shown_count
 
     @property
     def sort_column(self) -> ColumnKey:
         """The column the rows are sorted by (change it with ``sort_by``)."""
-        return self._sort_column
+        return self._index.sort_column
 
     @property
     def sort_reverse(self) -> bool:
         """True when the sort is descending."""
-        return self._sort_reverse
+        return self._index.sort_reverse
 
     @property
     def filter_text(self) -> str:
-        return self._filter_text
+        return self._index.filter_text
 
     @property
     def cursor_key(self) -> RowKey | None:
@@ -358,191 +258,76 @@ class StockTable(ScrollView, can_focus=True):
     def selected_keys(self) -> frozenset[RowKey]:
         return frozenset(self._selected)
 
-    def get_row(self, key: RowKey) -> StockRowLike | None:
-        return self._rows.get(key)
+    def get_row(self, key: RowKey) -> StockRow | None:
+        return self._index.get(key)
 
     def shown_keys(self) -> list[RowKey]:
         """Keys of the shown rows, top to bottom."""
-        return list(reversed(self._view)) if self.sort_reverse else list(self._view)
+        return self._index.shown_keys()
 
     def key_at(self, position: int) -> RowKey:
         """The key shown at ``position`` (0 = top)."""
-        if self.sort_reverse:
-            return self._view[len(self._view) - 1 - position]
-        return self._view[position]
+        return self._index.key_at(position)
 
-    def set_rows(self, rows: Iterable[StockRowLike] | Mapping[Hashable, StockRowLike]) -> None:
+    def set_rows(self, rows: Iterable[StockRow] | Mapping[RowKey, StockRow]) -> None:
         """Replace every row (first load); keeps cursor, selection and filter where possible."""
-        if isinstance(rows, Mapping):
-            rows = rows.values()
-        key_of = self._key_of
-        new_rows: dict[RowKey, StockRowLike] = {}
-        for row in rows:
-            new_rows[(row.product_uuid, row.variant_uuid)] = row
-        self._rows = new_rows
-        self._sort_keys = {key: key_of(row, key, search_text(row)) for key, row in new_rows.items()}
-        self._resort()
-        self._selected &= new_rows.keys()
+        index = self._index
+        index.set_rows(rows)
+        self._selected = {key for key in self._selected if key in index}
         self._flash_until.clear()
         self._after_change()
 
     def apply_diff(
         self,
-        upserts: Iterable[StockRowLike] = (),
+        upserts: Iterable[StockRow] = (),
         removed: Iterable[RowKey] = (),
         *,
         highlight: bool = True,
     ) -> None:
         """Add or replace ``upserts`` and drop ``removed``, in place; highlight what changed."""
-        rows, search, sort_keys, key_of = self._rows, self._search, self._sort_keys, self._key_of
-        view_is_all = self._view is self._sorted
-        deadline = self._monotonic() + self.highlight_seconds
-        flash = highlight and self.highlight_seconds > 0
+        removed = list(removed)
+        touched = self._index.apply(upserts, removed)
         for key in removed:
-            key = tuple(key)  # type: ignore[assignment]
-            if key not in rows:
-                continue
-            self._unplace(key)
-            del rows[key], search[key], sort_keys[key]
             self._selected.discard(key)
             self._flash_until.pop(key, None)
-        for row in upserts:
-            key = (row.product_uuid, row.variant_uuid)
-            text = search_text(row)
-            sort_key = key_of(row, key, text)
-            if key in rows:
-                if sort_key == sort_keys[key] and text == search[key]:
-                    rows[key] = row  # same place, same filter match: nothing moves
-                    if flash:
-                        self._flash_until[key] = deadline
-                    continue
-                self._unplace(key)
-            rows[key] = row
-            search[key] = text
-            sort_keys[key] = sort_key
-            self._place(self._sorted, self._sorted_text, key, sort_key, text)
-            if not view_is_all and self._matches(text):
-                self._place(self._view, self._view_text, key, sort_key, text)
-            if flash:
+        if highlight and self.highlight_seconds > 0 and touched:
+            deadline = self._monotonic() + self.highlight_seconds
+            for key in touched:
                 self._flash_until[key] = deadline
-        if flash and self._flash_until:
             self._arm_flash_timer()
         self._after_change()
-
-    def _place(
-        self, keys: list[RowKey], texts: list[str], key: RowKey, sort_key: tuple, text: str
-    ) -> None:
-        index = bisect_left(keys, sort_key, key=self._sort_keys.__getitem__)
-        keys.insert(index, key)
-        texts.insert(index, text)
-
-    def _unplace(self, key: RowKey) -> None:
-        """Take ``key`` out of the sorted list and the view (before its sort key changes)."""
-        sort_key = self._sort_keys[key]
-        getter = self._sort_keys.__getitem__
-        pairs = [(self._sorted, self._sorted_text)]
-        if self._view is not self._sorted:
-            pairs.append((self._view, self._view_text))
-        for keys, texts in pairs:
-            index = bisect_left(keys, sort_key, key=getter)
-            if index < len(keys) and keys[index] == key:
-                del keys[index]
-                del texts[index]
-
-    def _resort(self) -> None:
-        """Sort every row by the current sort keys, then re-apply the filter."""
-        # Fresh keys and search texts, allocated in sort order: a filter walks them in that order
-        # (reading each text, and touching each key it keeps), and objects next to each other in
-        # memory are read about three times faster than scattered ones.
-        self._sorted = [(p, v) for p, v in sorted(self._rows, key=self._sort_keys.__getitem__)]
-        rows = self._rows
-        self._sorted_text = texts = [search_text(rows[key]) for key in self._sorted]
-        self._search = dict(zip(self._sorted, texts, strict=True))
-        # Rebuild the sort keys on these copies, so each row holds its text once.
-        key_of = self._key_of
-        self._sort_keys = {
-            key: key_of(rows[key], key, text) for key, text in zip(self._sorted, texts, strict=True)
-        }
-        self._rebuild_view(self._sorted, self._sorted_text)
 
     # ------------------------------------------------------------ sort/filter
 
     def sort_by(self, column: ColumnKey, reverse: bool | None = None) -> None:
         """Sort by ``column`` (ascending unless ``reverse``)."""
-        if column not in SORTABLE:
-            raise ValueError(f"unknown column {column!r}")
-        if column != self.sort_column:
-            self._key_of = key_of = _sort_key(column)
-            rows = self._rows
-            search = self._search
-            self._sort_keys = {key: key_of(row, key, search[key]) for key, row in rows.items()}
-            self._sort_column = column
-            self._resort()
-        if reverse is not None:
-            self._sort_reverse = reverse
+        self._index.sort_by(column, reverse)
         self._after_change()
 
     def set_filter(self, text: str) -> None:
-        """Show only rows whose product, variant, SKU or barcode contain every word of ``text``."""
-        terms = tuple(text.casefold().split())
-        if terms == self._terms:
-            self._filter_text = text
-            return
-        old_terms = self._terms
-        narrowing = (
-            bool(old_terms)
-            and len(terms) >= len(old_terms)
-            and all(new.find(old) >= 0 for old, new in zip(old_terms, terms, strict=False))
-        )
-        self._terms = terms
-        self._filter_text = text
-        if narrowing:
-            self._rebuild_view(self._view, self._view_text)
-        else:
-            self._rebuild_view(self._sorted, self._sorted_text)
-        self._after_change()
-
-    def _matches(self, text: str) -> bool:
-        return all(term in text for term in self._terms)
-
-    def _rebuild_view(self, keys: list[RowKey], texts: list[str]) -> None:
-        """The view: rows of ``keys`` (with aligned ``texts``) that contain every filter term."""
-        if not self._terms:
-            self._view, self._view_text = self._sorted, self._sorted_text
-            return
-        for term in self._terms:
-            # map(contains, ...) runs the loop in C: about twice as fast as a comprehension.
-            flags = list(map(contains, texts, repeat(term)))
-            keys, texts = list(compress(keys, flags)), list(compress(texts, flags))
-        self._view, self._view_text = keys, texts
+        """Show only rows whose product, variant, SKU or barcode contain every word of ``text``
+        (the service's one rule of text matching)."""
+        if self._index.set_filter(text):
+            self._after_change()
 
     # ---------------------------------------------------------------- cursor
 
-    def _position_of(self, key: RowKey) -> int | None:
-        sort_key = self._sort_keys.get(key)
-        if sort_key is None:
-            return None
-        view = self._view
-        index = bisect_left(view, sort_key, key=self._sort_keys.__getitem__)
-        if index >= len(view) or view[index] != key:
-            return None
-        return len(view) - 1 - index if self.sort_reverse else index
-
     def _after_change(self) -> None:
         """Resize, re-anchor the cursor on its row, repaint, tell the screen."""
-        count = len(self._view)
-        self._set_virtual_height(count + 1)
-        position = self._position_of(self._cursor_key) if self._cursor_key is not None else None
+        index = self._index
+        count = index.shown_count
+        self.set_virtual_height(count + 1)
+        position = index.position_of(self._cursor_key) if self._cursor_key is not None else None
         if position is None:
             position = min(self._cursor, count - 1) if count else 0
         self._set_cursor(position, scroll=True, announce=True)
         self.refresh()
         self.post_message(
-            self.ViewChanged(self, count, len(self._rows), self.sort_column, self.sort_reverse)
+            self.ViewChanged(self, count, index.row_count, index.sort_column, index.sort_reverse)
         )
 
     def _set_cursor(self, position: int, *, scroll: bool = True, announce: bool = True) -> None:
-        count = len(self._view)
+        count = self._index.shown_count
         position = max(0, min(position, count - 1)) if count else 0
         old_key = self._cursor_key
         old_position = self._cursor
@@ -558,7 +343,7 @@ class StockTable(ScrollView, can_focus=True):
 
     def move_cursor_to(self, key: RowKey) -> bool:
         """Put the cursor on ``key`` if it is shown."""
-        position = self._position_of(key)
+        position = self._index.position_of(key)
         if position is None:
             return False
         self._set_cursor(position)
@@ -592,7 +377,7 @@ class StockTable(ScrollView, can_focus=True):
         self._set_cursor(0)
 
     def action_last(self) -> None:
-        self._set_cursor(len(self._view) - 1)
+        self._set_cursor(self._index.shown_count - 1)
 
     def action_activate(self) -> None:
         if self._cursor_key is not None:
@@ -612,7 +397,7 @@ class StockTable(ScrollView, can_focus=True):
 
     def action_select_all(self) -> None:
         """Select every shown row, or clear the selection if they all are selected."""
-        shown = set(self._view)
+        shown = self._index.shown_set()
         if shown and shown <= self._selected:
             self._selected -= shown
         else:
@@ -627,7 +412,7 @@ class StockTable(ScrollView, can_focus=True):
             self.post_message(self.SelectionChanged(self, frozenset()))
 
     def action_cycle_sort(self) -> None:
-        columns = [column.key for column, _ in self._columns_for(self._content_width())]
+        columns = [column.key for column, _ in self._columns_for(self._line_width())]
         index = columns.index(self.sort_column) if self.sort_column in columns else -1
         self.sort_by(columns[(index + 1) % len(columns)], reverse=False)
 
@@ -642,7 +427,7 @@ class StockTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = MARK_WIDTH
-            for column, width in self._columns_for(self._content_width()):
+            for column, width in self._columns_for(self._line_width()):
                 if x <= offset.x < x + width + 1:
                     reverse = not self.sort_reverse if column.key == self.sort_column else False
                     self.sort_by(column.key, reverse=reverse)
@@ -650,7 +435,7 @@ class StockTable(ScrollView, can_focus=True):
                 x += width + 1
             return
         position = round(self.scroll_y) + offset.y - 1
-        if 0 <= position < len(self._view):
+        if 0 <= position < self._index.shown_count:
             self._set_cursor(position, scroll=False)
             if event.chain >= 2:
                 self.action_activate()
@@ -678,11 +463,9 @@ class StockTable(ScrollView, can_focus=True):
 
     # --------------------------------------------------------------- drawing
 
-    def _content_width(self) -> int:
-        """Cells per line (cached: the scrollbar is always there, so only a resize changes it)."""
-        if self._width_cache is None:
-            self._width_cache = self.scrollable_content_region.width or self.size.width
-        return self._width_cache
+    def _line_width(self) -> int:
+        """Cells per line (cached until a resize: the scrollbar is always there)."""
+        return self.line_width
 
     def _style(self, component: str | None = None) -> Style:
         """The widget's Rich style, or a component's (cached until the styles change)."""
@@ -723,22 +506,23 @@ class StockTable(ScrollView, can_focus=True):
         return f"{column.label} {'▼' if self.sort_reverse else '▲'}"
 
     def render_line(self, y: int) -> Strip:
-        width = self._content_width()
+        width = self._line_width()
         base = self._style()
         layout = self._columns_for(width)
         if y == 0:
             return self._render_header(layout, width, base)
         position = round(self.scroll_y) + y - 1
-        if position >= len(self._view):
-            if position == 1 and not self._view and not self.loading:
+        shown = self._index.shown_count
+        if position >= shown:
+            if position == 1 and not shown and not self.loading:
                 return self._render_empty_note(width, base)
             return Strip.blank(width, base)
         return self._render_row(position, layout, width, base)
 
     def _render_empty_note(self, width: int, base: Style) -> Strip:
         """One line saying why the table is empty (the filter, or no tracked variants)."""
-        if self._rows:
-            note = f"No variant matches “{printable(self._filter_text)}”. Esc clears the filter."
+        if self._index.row_count:
+            note = f"No variant matches “{printable(self.filter_text)}”. Esc clears the filter."
         else:
             note = self.empty_text
         style = base + Style(italic=True)
@@ -754,8 +538,8 @@ class StockTable(ScrollView, can_focus=True):
     def _render_row(
         self, position: int, layout: list[tuple[Column, int]], width: int, base: Style
     ) -> Strip:
-        key = self.key_at(position)
-        row = self._rows[key]
+        key = self._index.key_at(position)
+        row = self._index[key]
         style = base
         if key in self._selected:
             style += self._style("stock-table--selected")
@@ -765,11 +549,11 @@ class StockTable(ScrollView, can_focus=True):
             style += self._style("stock-table--cursor")
             if self.app.no_color:
                 style += Style(reverse=True)
-        state = stock_state(row)
+        state = row.state
         tick = SELECTED_MARK if key in self._selected else " "
-        marker = OUT_MARK if state == "out" else LOW_MARK if state == "low" else ""
+        marker = STATE_MARKS[state]
         marker_style = style
-        if state != "ok":
+        if state is not StockState.OK:
             marker_style = style + self._style(f"stock-table--{state}")
         segments = [Segment(f"{tick} ", style), Segment(fit(marker, 5), marker_style)]
         length = MARK_WIDTH
@@ -785,12 +569,9 @@ class StockTable(ScrollView, can_focus=True):
             elif column.key == "barcode":
                 text = printable(row.barcode)
             elif column.key == "balance":
-                balance = row.balance + row.pending
+                text = with_pending(row.shown_balance, bool(row.pending))
                 if row.pending:
-                    text = f"{PENDING_MARK}{balance}"
                     cell_style = style + self._style("stock-table--pending")
-                else:
-                    text = str(balance)
             else:
                 level = row.low_stock_level
                 text = "" if level is None else str(level)
@@ -800,39 +581,8 @@ class StockTable(ScrollView, can_focus=True):
             return Strip(segments, width)
         return Strip(segments).crop_extend(0, width, style)
 
-    def _set_virtual_height(self, height: int) -> None:
-        """Set the scrollable height without a layout pass of the whole screen.
-
-        ``virtual_size`` is a layout reactive: assigning it reflows the screen and repaints the
-        scrollbar a frame later. The vertical scrollbar is always shown (``overflow-y: scroll``),
-        so the layout cannot change; the scrollbar is updated here, in the same frame.
-        """
-        size = Size(self.scrollable_content_region.width, height)
-        if size == self.virtual_size:
-            return
-        if not self.is_mounted or not self.container_size:
-            self.virtual_size = size
-            return
-        self.set_reactive(ScrollView.virtual_size, size)
-        self._scroll_update(size)
-
-    def _size_updated(
-        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-    ) -> bool:
-        """Skip ScrollView's scrollbar update when only someone else's layout ran.
-
-        Any layout pass of the screen (an Input lays itself out on every keystroke) calls this with
-        the widget's unchanged size; ScrollView then repaints the scrollbar in one more frame.
-        Our scrollbar is already current (see ``_set_virtual_height``), so only real resizes pass.
-        """
-        if size == self._size and container_size == self.container_size and self._size:
-            return False
-        self._width_cache = None
-        return super()._size_updated(size, virtual_size, container_size, layout)
-
     def on_resize(self, _event: events.Resize) -> None:
-        self._width_cache = None
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 1)
+        self.resized(self._index.shown_count + 1)
         self._scroll_to_cursor()
         self.refresh()
 

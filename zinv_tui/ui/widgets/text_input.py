@@ -66,7 +66,9 @@ class TextInput(Input):
             return False  # so the app's ``?`` binding stays in the chain (and the footer)
         return super().check_consume_key(key, character or typed_character(key))
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """Runs before ``Input``'s own key handler (a subclass's handler runs first, and
+        ``prevent_default`` skips the base classes'): editing keys act now, ``?`` is not typed."""
         action = EDITING_ACTIONS.get(event.key)
         if action is not None and not event.is_printable:
             event.stop()
@@ -75,8 +77,6 @@ class TextInput(Input):
             return
         if event.key == HELP_KEY and not self._types_help_key():
             event.prevent_default()  # not typed (by Input's handler); it bubbles up to the app
-            return
-        await super()._on_key(event)
 
 
 class FreeTextInput(TextInput):

@@ -1,0 +1,1 @@
+"""The test suite: real parts (the sandbox over loopback HTTP, Pilot), never mocks."""

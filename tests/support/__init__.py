@@ -1,0 +1,1 @@
+"""Helpers shared by the test directories (imported as ``tests.support.<module>``)."""

@@ -1,0 +1,1 @@
+"""The TUI tests: the real app under Pilot on a real service and sandbox."""

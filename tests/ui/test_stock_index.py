@@ -1,0 +1,131 @@
+"""StockIndex without Textual: sort, filter and in-place diffs always equal a fresh computation."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zinv_tui.service import StockRow, search_text
+from zinv_tui.ui.stock_index import SORTABLE, StockIndex, sort_key_function
+
+
+def row(
+    index: int, product: str, variant: str = "", balance: int = 5, **fields: object
+) -> StockRow:
+    return StockRow(
+        f"p{index}", f"v{index}", product, variant, f"SKU-{index}", f"73{index:06d}", balance
+    ).replace(**fields)
+
+
+def slow_filter(rows: list[StockRow], text: str) -> list[tuple[str, str]]:
+    """The rows a filter should show, the slow obvious way: each word in one of the fields."""
+    words = text.casefold().split()
+    fields = [(r, [r.product_name, r.variant_name, r.sku, r.barcode]) for r in rows]
+    return [
+        r.key for r, values in fields if all(any(w in v.casefold() for v in values) for w in words)
+    ]
+
+
+def test_every_word_must_match_in_some_field_ignoring_case() -> None:
+    rows = [row(1, "Green tea", "Bag of 20"), row(2, "Tea bags"), row(3, "Green tea", "Loose")]
+    index = StockIndex()
+    index.set_rows(rows)
+    assert index.set_filter("TEA bag")
+    assert index.shown_keys() == [rows[0].key, rows[1].key]
+    assert index.shown_keys() == slow_filter(rows, "tea bag")
+    assert not index.set_filter("tea  bag")  # the same words: nothing to redraw
+    assert index.filter_text == "tea  bag"
+    index.set_filter("sku-3")
+    assert index.shown_keys() == [rows[2].key]
+    index.set_filter("a\x00b")  # a control character in what was typed never spans two fields
+    assert index.shown_count == 0
+    index.set_filter("")
+    assert index.shown_count == 3
+
+
+def test_reverse_reads_the_same_order_backwards_and_positions_follow() -> None:
+    rows = [row(i, f"Item {i:02d}", balance=i % 4) for i in range(12)]
+    index = StockIndex()
+    index.set_rows({r.key: r for r in rows})
+    index.sort_by("balance", reverse=True)
+    shown = index.shown_keys()
+    balances = [index[key].shown_balance for key in shown]
+    assert balances == sorted(balances, reverse=True)
+    assert [index.position_of(key) for key in shown] == list(range(12))
+    assert index.key_at(0) == shown[0]
+    index.set_filter("item 05")
+    assert index.shown_keys() == [rows[5].key]
+    assert index.position_of(rows[11].key) is None
+
+
+def test_a_diff_moves_rows_and_the_sort_counts_pending() -> None:
+    rows = [row(i, f"Item {i}", balance=10 + i) for i in range(5)]
+    index = StockIndex()
+    index.set_rows(rows)
+    index.sort_by("balance")
+    moved = rows[4].replace(pending=-20)  # shown 14 - 20 = -6: first now
+    touched = index.apply([moved, row(9, "New", balance=12)], [rows[0].key, ("no", "such")])
+    assert touched == [moved.key, ("p9", "v9")]
+    assert index.shown_keys()[0] == moved.key
+    assert rows[0].key not in index and index.row_count == 5
+    with pytest.raises(ValueError):
+        index.sort_by("price")  # type: ignore[arg-type]
+
+
+names = st.sampled_from(["apple", "Apple", "banana", "kiwi", "Kiwi [b]", "zucchini", ""])
+
+
+@st.composite
+def row_strategy(draw: st.DrawFn) -> StockRow:
+    index = draw(st.integers(0, 40))
+    return StockRow(
+        f"p{index % 13}",
+        f"v{index}",
+        draw(names),
+        draw(names),
+        draw(st.sampled_from(["A1", "b2", "C3", ""])),
+        draw(st.sampled_from(["111", "222", ""])),
+        draw(st.integers(-3, 30)),
+        draw(st.integers(-2, 2)),
+        draw(st.one_of(st.none(), st.integers(0, 10))),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    initial=st.lists(row_strategy(), max_size=30),
+    steps=st.lists(
+        st.tuples(
+            st.lists(row_strategy(), max_size=6),
+            st.lists(st.integers(0, 40), max_size=4),
+            st.sampled_from(["", "app", "KIWI", "b2 1", "z", "apple kiwi"]),
+            st.sampled_from(SORTABLE),
+            st.booleans(),
+        ),
+        max_size=6,
+    ),
+)
+def test_view_always_matches_a_fresh_sort_and_filter(initial, steps) -> None:
+    """Whatever diffs, filters and sorts happen, the view equals recomputing from scratch."""
+    index = StockIndex()
+    reference: dict[tuple[str, str], StockRow] = {r.key: r for r in initial}
+    index.set_rows(initial)
+    for upserts, removed_indexes, text, column, reverse in steps:
+        removed = [(f"p{i % 13}", f"v{i}") for i in removed_indexes]
+        index.apply(upserts, removed)
+        for key in removed:
+            reference.pop(key, None)
+        for upsert in upserts:
+            reference[upsert.key] = upsert
+        index.set_filter(text)
+        index.sort_by(column, reverse=reverse)
+        key_of = sort_key_function(column)
+        wanted = set(slow_filter(list(reference.values()), text))
+        expected = sorted(
+            (r for r in reference.values() if r.key in wanted),
+            key=lambda r: key_of(r, r.key, search_text(r)),
+            reverse=reverse,
+        )
+        assert index.shown_keys() == [r.key for r in expected]
+        assert index.row_count == len(reference)

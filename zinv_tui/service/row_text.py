@@ -1,0 +1,91 @@
+"""What a stock row is called and how typed text finds it: one rule for every screen and command.
+
+- **Label**: ``Product / Variant``; just the product when the variant has no name of its own
+  (none, or the product's name again). :func:`variant_label`, also behind ``StockRow.label``.
+- **Text matching**: every word of the typed text must be found, ignoring case, in the row's
+  product name, variant name, SKU or barcode (each word in any one of them). "tea bag" finds
+  "Green tea / Bag of 20" and "Tea bags" but not "Green tea / Loose". :func:`row_matches`; for
+  many rows, build :func:`search_text` once per row and test :func:`search_terms` against it
+  with :func:`text_matches` (the balances table, the movement and count pickers do).
+
+The balances filter (``/``), ``zinv-tui balances --filter``, a filtered count's scope and the
+variant pickers all use these, so the same text gives the same rows everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
+
+FIELD_SEPARATOR = "\x00"
+"""Joins the fields of a search text: no typed word contains it, so no word spans two fields."""
+UNNAMED = "(unnamed product)"
+
+
+class NamedRow(Protocol):
+    """The fields the text of a row is made of (``StockRow`` has them)."""
+
+    @property
+    def product_name(self) -> str: ...
+    @property
+    def variant_name(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def barcode(self) -> str: ...
+
+
+RowT = TypeVar("RowT", bound=NamedRow)
+
+
+def variant_label(product: str, variant: str, unnamed: str = UNNAMED) -> str:
+    """``Product / Variant``, or just the product when the variant has no name of its own (no
+    name, or the product's); ``unnamed`` stands in for a blank product name."""
+    product = (product or "").strip() or unnamed
+    variant = (variant or "").strip()
+    if not variant or variant == product:
+        return product
+    return f"{product} / {variant}"
+
+
+def search_terms(text: str) -> tuple[str, ...]:
+    """The words of a typed filter, case-folded (control characters dropped); () for none."""
+    terms = []
+    for word in text.casefold().split():
+        if not word.isprintable():
+            word = "".join(char for char in word if char.isprintable())
+        if word:
+            terms.append(word)
+    return tuple(terms)
+
+
+def search_text(row: NamedRow) -> str:
+    """The row's product, variant, SKU and barcode, case-folded, joined by
+    :data:`FIELD_SEPARATOR`: what :func:`text_matches` looks in."""
+    return FIELD_SEPARATOR.join(
+        (row.product_name or "", row.variant_name or "", row.sku or "", row.barcode or "")
+    ).casefold()
+
+
+def joined_text(*fields: str) -> str:
+    """A search text of other fields (a product's name and SKUs), made as :func:`search_text`."""
+    return FIELD_SEPARATOR.join(field or "" for field in fields).casefold()
+
+
+def text_matches(terms: tuple[str, ...], text: str) -> bool:
+    """True when every one of ``terms`` (from :func:`search_terms`) is in ``text`` (from
+    :func:`search_text`); no terms match everything."""
+    return all(term in text for term in terms)
+
+
+def row_matches(row: NamedRow, text: str) -> bool:
+    """True when every word of ``text`` is in the row's product, variant, SKU or barcode."""
+    return text_matches(search_terms(text), search_text(row))
+
+
+def matching_rows(rows: Iterable[RowT], text: str) -> list[RowT]:
+    """The rows :func:`row_matches` ``text``, in the order given (all of them for no words)."""
+    terms = search_terms(text)
+    if not terms:
+        return list(rows)
+    return [row for row in rows if text_matches(terms, search_text(row))]
