@@ -59,6 +59,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.widget import Widget
+from textual.widgets import Footer
 
 from zinv_tui.service.stock_rules import StockCounts, StockTally
 from zinv_tui.ui.preferences import PreferenceFile
@@ -469,10 +471,13 @@ class ZinvApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Screen-switching keys do nothing while a dialog (modal screen) is open, nor on a screen
-        that keeps its letter keys (the palette may still switch from there; help always opens)."""
+        that keeps its letter keys (the palette may still switch from there; help always opens).
+        ``q`` does nothing in a dialog either: it is answered or closed first."""
+        screen = self.screen
+        if action == "quit":  # a dialog is answered (or closed with Esc) first
+            return not screen.has_class(DIALOG_CLASS)
         if action not in {"open", "filter", "home"}:
             return True
-        screen = self.screen
         if isinstance(screen, ModalScreen):
             return False
         if parameters == ("help",) or self._commanding:
@@ -480,15 +485,14 @@ class ZinvApp(App[None]):
         return not getattr(screen, "KEEPS_LETTER_KEYS", False)
 
     def _ensure_status_bar(self, screen: Screen) -> None:
-        """Give ``screen`` a status bar once it has composed (unless a dialog, or it has one)."""
+        """Give ``screen`` a status bar once it has composed (unless it has one); a dialog gets a
+        footer of its own keys instead (the screen behind's footer would show keys that do
+        nothing while it is up)."""
         if isinstance(screen, ModalScreen):
+            if screen.has_class(DIALOG_CLASS):
+                screen.call_after_refresh(_add_once, screen, Footer)
             return
-
-        def add() -> None:
-            if screen.is_attached and not screen.query(StatusBar):
-                screen.mount(StatusBar())
-
-        screen.call_after_refresh(add)
+        screen.call_after_refresh(_add_once, screen, StatusBar)
 
     # ------------------------------------------------------------ actions
 
@@ -585,6 +589,18 @@ class ZinvApp(App[None]):
 
     def action_clear_selection(self) -> None:
         self._balances_action("clear_selection")
+
+
+DIALOG_CLASS = "zinv-dialog-screen"
+"""The class of the app's dialogs (modal screens over the work): footer of their own, no toasts."""
+
+
+async def _add_once(screen: Screen, widget_class: type[Widget]) -> None:
+    """Mount a ``widget_class()`` on ``screen`` unless it has one (or is gone); a footer needs
+    the bindings announced again to show them."""
+    if screen.is_attached and not screen.query(widget_class):
+        await screen.mount(widget_class())
+        screen.refresh_bindings()
 
 
 def _balances_screen() -> Screen:
