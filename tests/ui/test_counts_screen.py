@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
+from screen_support import Ledger, pick_row, screen_app, screen_text, settle, shop, type_text
 from textual._xterm_parser import XTermParser
 
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
@@ -36,6 +36,28 @@ async def new_count(pilot, name: str = "", blind: bool = False) -> CountScreen:
     assert isinstance(screen, CountScreen)
     assert screen.focused is screen.query_one("#scan")
     return screen
+
+
+async def test_blind_box_says_on_or_off_in_text(sandbox_factory, tmp_path):
+    """Walk: the Blind checkbox drew ``▐X▌`` on and off (colour only, lost under NO_COLOR)."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+
+            def blind_line() -> str:
+                return next(line for line in screen_text(app) if "Blind" in line)
+
+            assert "[ ] Blind" in blind_line()
+            app.screen.query_one("#count-blind").focus()
+            await pilot.press("space")
+            await settle(pilot)
+            assert "[x] Blind" in blind_line()
 
 
 async def scan(pilot, code: str) -> None:

@@ -9,7 +9,7 @@ import os
 from uuid import UUID
 
 import pytest
-from screen_support import Ledger, pick_row, screen_app, settle, shop, type_text
+from screen_support import Ledger, pick_row, screen_app, screen_text, settle, shop, type_text
 
 from zinv_tui.api import ApiEndpoints, ZettleClient
 from zinv_tui.api.models import LocationType
@@ -106,6 +106,31 @@ async def test_set_level_for_a_selection_then_clear_one(sandbox_factory, tmp_pat
             assert service.rows[first].low_stock_level is None
             assert await sandbox_level(service, first) == (None, False)
             assert service.rows[second].low_stock_level == 1000
+
+
+async def test_alert_box_says_on_or_off_in_text(sandbox_factory, tmp_path):
+    """Walk: the Alert checkbox drew ``▐X▌`` on and off (colour only, lost under NO_COLOR)."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await open_low_stock(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, LowStockDialog)
+
+            def alert_line() -> str:
+                return next(line for line in screen_text(app) if "Alert when" in line)
+
+            alert = dialog.query_one("#alert")
+            assert ("[x] Alert" if alert.value else "[ ] Alert") in alert_line()
+            alert.focus()
+            await pilot.press("space")
+            await settle(pilot)
+            assert ("[x] Alert" if alert.value else "[ ] Alert") in alert_line()
+            assert "▐X▌" not in alert_line()
 
 
 async def test_other_variant_gets_a_level_through_the_picker(sandbox_factory, tmp_path):

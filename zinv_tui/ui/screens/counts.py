@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Select, Static
 
 from zinv_tui.service import CountError, CountScope, CountStatus, count_book
 from zinv_tui.ui.browser_keys import shown_key
@@ -29,6 +29,7 @@ from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.tick_box import TickBox
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
 COUNTS_CSS = Path(__file__).with_name("counts.tcss")
@@ -90,7 +91,7 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
                 yield TextInput(
                     placeholder="part of a name, SKU or barcode", id="count-filter", compact=True
                 )
-            yield Checkbox(
+            yield TickBox(
                 "Blind: hide the expected stock while counting", id="count-blind", compact=True
             )
             yield Static("", id="new-count-error", classes="field-error")
@@ -127,7 +128,7 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
                 "name": self.query_one("#count-name", Input).value.strip() or None,
                 "scope": scope,
                 "scope_filter": text,
-                "blind": self.query_one("#count-blind", Checkbox).value,
+                "blind": self.query_one("#count-blind", TickBox).value,
             }
         )
 

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from zinv_tui.service.stock_rules import StockCounts, StockState, needs_restock, row_state, urgency
 from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
@@ -27,6 +27,7 @@ from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import RowKey, VariantPicker, row_label
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.tick_box import TickBox
 
 SELECTED_MARK = "●"
 MAX_LISTED = 1000
@@ -99,9 +100,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
                     compact=True,
                 )
             yield Static("", id="level-error", classes="field-error")
-            yield Checkbox(
-                "Alert when at or below the level", self._alert, id="alert", compact=True
-            )
+            yield TickBox("Alert when at or below the level", self._alert, id="alert", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
                 yield Button("Clear", id="clear", compact=True)
@@ -129,7 +128,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
                 )
                 self.query_one("#level", Input).focus()
                 return
-        self.dismiss(LowStockChoice(level, self.query_one("#alert", Checkbox).value))
+        self.dismiss(LowStockChoice(level, self.query_one("#alert", TickBox).value))
 
     @on(Button.Pressed, "#clear")
     def _clear(self) -> None:
