@@ -421,6 +421,7 @@ async def test_q_with_movements_waiting_says_so_and_asks(
         body = str(dialog.query_one(".dialog-body").content)
         assert "1 movement not sent yet" in title
         assert "sent the next time zinv-tui starts" in body
+        assert "1 movement still waits" in body and "Nothing is lost: it is kept" in body
         await pilot.press("escape")  # no: keep going
         await pilot.pause()
         assert isinstance(app.screen, BalancesScreen) and app.is_running

@@ -188,6 +188,37 @@ async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_facto
             assert app.screen.scans[0].amount == 40
 
 
+async def test_taking_back_an_items_only_scan_names_the_item(sandbox_factory, tmp_path):
+    """Walk: ``ctrl+z`` said ``Took back +1 (the item is no longer in this count)``."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service, with_barcode=True)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await new_count(pilot, "Shelf B")
+            await scan(pilot, row.barcode)
+            await pilot.press("ctrl+z")
+            await settle(pilot, rounds=1)
+            assert count_book(service).line_or_none(screen.session_id, row.key) is None
+            assert message(screen).startswith(f"↶ Took back +1  {row.label}")
+
+
+async def test_a_full_count_writes_thousands_with_separators(sandbox_factory, tmp_path):
+    """Walk: ``0/46216 counted`` where the balances say ``46,216 variants``."""
+    info = sandbox_factory(products=480)
+    async with shop(info, tmp_path) as service:
+        assert len(service.rows) >= 1000
+        session = count_book(service).start("Everything", CountScope.FULL)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(CountScreen(session.id))
+            await settle(pilot)
+            title = str(app.screen.query_one("#count-title").content)
+            assert f"0/{len(service.rows):,} counted" in title
+
+
 async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tmp_path):
     info = sandbox_factory(products=15)
     ledger = Ledger(info)

@@ -6,6 +6,8 @@ import pytest
 from screen_support import Ledger, pick_row, screen_app, settle, shop
 
 from zinv_tui.api.models import LocationType
+from zinv_tui.service import MovementIntent, Reason
+from zinv_tui.service.wording import plural
 from zinv_tui.ui.screens.locations import LOCATION_ORDER, LocationsScreen, balance_summary
 
 pytestmark = pytest.mark.timeout(60)
@@ -45,7 +47,9 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
             variants, units = balance_summary(bin_balances)
             assert str(table.get_row_at(2)[2]) == str(variants)
             title = str(screen.query_one("#balances-title").content)
-            assert title.startswith(f"Balances in BIN: {variants} variants, {units} units")
+            assert title.startswith(
+                f"Balances in BIN: {plural(variants, 'variant')}, {plural(units, 'unit')}"
+            )
             shown = screen.query_one("#location-balances")
             assert shown.row_count == min(variants, 200)
 
@@ -77,3 +81,22 @@ async def test_store_figures_follow_a_sale(sandbox_factory, tmp_path):
             assert int(str(table.get_row_at(0)[3])) == units_before - 2
             cursor_after = balances.coordinate_to_cell_key(balances.cursor_coordinate).row_key
             assert cursor_after == cursor_before  # still on the same variant
+
+
+async def test_one_variant_in_a_place_is_one_variant(sandbox_factory, tmp_path):
+    """Walk: ``Balances in BIN: 1 variants, -8 units``."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        await service.record([MovementIntent(Reason.DISCARD, row.key, quantity=1)])
+        await service.flush()
+        assert balance_summary(await service.location_balances(LocationType.BIN)) == (1, 1)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("locations")
+            await settle(pilot)
+            await pilot.press("down", "down")  # BIN
+            await settle(pilot)
+            title = str(app.screen.query_one("#balances-title").content)
+            assert title.startswith("Balances in BIN: 1 variant, 1 unit")

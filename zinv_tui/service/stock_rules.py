@@ -53,6 +53,12 @@ def row_state(row: StockLevels) -> StockState:
     )
 
 
+def restock_need(row: StockLevels) -> int:
+    """Units that bring a row back above its low-stock level (above 0 without one): what a
+    restock of an out or low variant starts with; at least 1."""
+    return max(1, (row.low_stock_level or 0) - (row.balance + row.pending) + 1)
+
+
 def needs_restock(row: StockLevels) -> bool:
     """Out or low."""
     return row_state(row) is not StockState.OK

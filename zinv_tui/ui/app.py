@@ -63,6 +63,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from zinv_tui.service.stock_rules import StockCounts, StockTally
+from zinv_tui.service.wording import plural
 from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
 from zinv_tui.ui.widgets.status_bar import StatusBar
@@ -190,6 +191,7 @@ class ZinvApp(App[None]):
         on_exit: list[Callable[[], Awaitable[Any]]] | None = None,
         freeze_gc: bool = True,
         browser: bool | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """``service``: an ``InventoryService`` (started and stopped here unless
         ``manage_service=False``); ``demo`` shows the DEMO marker; ``frozen`` makes the screen
@@ -197,8 +199,11 @@ class ZinvApp(App[None]):
         coroutines to await after the service stops (e.g. ``client.aclose``); ``freeze_gc``:
         ``gc.freeze()`` once the stock is loaded (see ``_service_started``); ``browser``: run as in
         a web browser (who is working, browser keys, touch buttons, downloads); None: when the
-        driver is textual-serve's (``App.is_web``)."""
+        driver is textual-serve's (``App.is_web``); ``clock``: what time it is (to pin "this
+        year" in pictures)."""
         super().__init__()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        """Now (aware); ``format_moment`` shows the year of moments not in this one's year."""
         self.service = service
         self.demo = demo
         self.frozen = frozen
@@ -446,10 +451,11 @@ class ZinvApp(App[None]):
             verb = "Quit"
         if waiting:
             body.append("\n" if drafted else "")
+            one = waiting == 1
             body.append(
-                f"{plural(waiting, 'movement')} still "
-                f"{'waits' if waiting == 1 else 'wait'} to be sent to Zettle. Nothing is lost: "
-                "they are kept on this computer and sent the next time zinv-tui starts."
+                f"{plural(waiting, 'movement')} still {'waits' if one else 'wait'} to be sent "
+                f"to Zettle. Nothing is lost: {'it is' if one else 'they are'} kept on this "
+                "computer and sent the next time zinv-tui starts."
             )
 
         def answered(yes: bool | None) -> None:
@@ -537,6 +543,14 @@ class ZinvApp(App[None]):
         """``HH:MM`` in the display time zone (local, or UTC when frozen)."""
         return moment.astimezone(self.clock_zone).strftime("%H:%M")
 
+    def format_moment(self, moment: datetime) -> str:
+        """``MM-DD HH:MM`` this year, ``YYYY-MM-DD`` in another (display time zone; both fit
+        the same column)."""
+        local = moment.astimezone(self.clock_zone)
+        if local.year == self.clock().astimezone(self.clock_zone).year:
+            return local.strftime("%m-%d %H:%M")
+        return local.strftime("%Y-%m-%d")
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Every action, for the command palette."""
         yield PaletteCommand("Balances", "The stock of every tracked variant (home)", "home")
@@ -607,11 +621,6 @@ def _balances_screen() -> Screen:
     from zinv_tui.ui.screens.balances import BalancesScreen
 
     return BalancesScreen()
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 line``, ``2 lines``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def diff_upserts(diff: Any) -> list[Any]:

@@ -9,12 +9,10 @@ import io
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from zinv_tui.service.wording import plural
+
 CsvWriter = Callable[[TextIO], int]
 """Writes a CSV into a text stream; returns how many rows (the service's writers)."""
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def offer_csv(node: Any, file_name: str, write: CsvWriter, noun: str = "line") -> bool:

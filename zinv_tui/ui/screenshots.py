@@ -242,7 +242,9 @@ def demo_app(info: Any, state_dir: Path) -> App[Any]:
 
     client = open_local_client(info.url, info.api_key, client_id=info.client_id)
     service = InventoryService(client, state_dir, poll_interval=3600.0, user=DEMO_USER)
-    return ZinvApp(service, demo=True, frozen=True, on_exit=[client.aclose])
+    return ZinvApp(
+        service, demo=True, frozen=True, on_exit=[client.aclose], clock=lambda: PINNED_MOMENT
+    )
 
 
 def first_run_app() -> App[Any]:

@@ -20,6 +20,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
+from zinv_tui.service.wording import plural
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import SORTABLE, StockTable
 from zinv_tui.ui.widgets.text_input import TextInput
@@ -108,7 +109,7 @@ class BalancesScreen(Screen[None]):
         """The "N variants" / "N of M · K selected" label, updated in the frame of the change."""
         table = self.table
         if table.shown_count == table.row_count:
-            text = f"{table.row_count:,} variants"
+            text = plural(table.row_count, "variant")
         else:
             text = f"{table.shown_count:,} of {table.row_count:,}"
         selected = len(table.selected_keys)

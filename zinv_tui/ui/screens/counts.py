@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Select, Static
 
 from zinv_tui.service import CountError, CountScope, CountStatus, count_book
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.browser_keys import shown_key
 from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.screens.columns import flexible_width
@@ -55,8 +56,8 @@ def default_report_path(session_id: int, now: datetime) -> Path:
 def counted_text(session: Any) -> Text:
     """``"3"`` for an ad-hoc count, ``"3/120"`` for a scoped one."""
     if session.scope is CountScope.ADHOC:
-        return Text(str(session.counted_lines), justify="right")
-    return Text(f"{session.counted_lines}/{session.scope_lines}", justify="right")
+        return Text(number(session.counted_lines), justify="right")
+    return Text(f"{number(session.counted_lines)}/{number(session.scope_lines)}", justify="right")
 
 
 class NewCountDialog(ModalScreen[dict[str, Any] | None]):
@@ -204,7 +205,7 @@ class CountsScreen(ServiceScreen[None]):
         table = self.query_one("#counts-table", DataTable)
         current = self.selected()
         self._sessions = self.book.sessions()
-        zone = getattr(self.app, "clock_zone", None)
+        moment = self.app.format_moment  # type: ignore[attr-defined]
         with self.app.batch_update():
             table.clear()
             for session in self._sessions:
@@ -216,7 +217,7 @@ class CountsScreen(ServiceScreen[None]):
                     Text(scope),
                     counted_text(session),
                     Text(word, style=style),
-                    Text(f"{session.created.astimezone(zone):%m-%d %H:%M}"),
+                    Text(moment(session.created)),
                     key=str(session.id),
                 )
             ids = [session.id for session in self._sessions]
@@ -339,4 +340,4 @@ def export_report(screen: ServiceScreen[Any], session_id: int, path: Path) -> No
     except (OSError, CountError) as error:
         screen.notify(f"Export failed: {error}", severity="error", markup=False)
         return
-    screen.notify(f"{lines} line{'s' if lines != 1 else ''} written to {path}", markup=False)
+    screen.notify(f"{plural(lines, 'line')} written to {path}", markup=False)

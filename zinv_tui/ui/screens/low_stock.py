@@ -20,7 +20,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from zinv_tui.service.stock_rules import StockCounts, StockState, needs_restock, row_state, urgency
+from zinv_tui.service.stock_rules import (
+    StockCounts,
+    StockState,
+    needs_restock,
+    restock_need,
+    row_state,
+    urgency,
+)
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
@@ -259,8 +267,8 @@ class LowStockScreen(ServiceScreen[None]):
         self._update_title()
 
     def _cells(self, row: Any) -> list[Text]:
-        level = "" if row.low_stock_level is None else str(row.low_stock_level)
-        balance = str(row.shown_balance) + (" ⧗" if row.pending else "")
+        level = "" if row.low_stock_level is None else number(row.low_stock_level)
+        balance = number(row.shown_balance) + (" ⧗" if row.pending else "")
         return [
             Text(SELECTED_MARK if row.key in self._selected else " "),
             state_marker(row),
@@ -353,13 +361,16 @@ class LowStockScreen(ServiceScreen[None]):
             self.apply(targets, LowStockChoice(None, False))
 
     def action_restock(self) -> None:
-        """Open a restock movement for the selected variants (or the one under the cursor)."""
+        """Open a restock movement for the selected variants (or the one under the cursor), each
+        with what brings it back above its level."""
         targets = self._targets()
         if not targets:
             return
         from zinv_tui.ui.screens.movement import MovementScreen
 
-        self.app.push_screen(MovementScreen(keys=targets))
+        rows = self.service.rows
+        needs = {key: restock_need(rows[key]) for key in targets if key in rows}
+        self.app.push_screen(MovementScreen(keys=targets, quantities=needs))
 
     def _open_form(self, keys: list[RowKey]) -> None:
         if not keys:
@@ -369,7 +380,7 @@ class LowStockScreen(ServiceScreen[None]):
         first = rows.get(keys[0])
         if first is None:
             return
-        subject = row_label(first) if len(keys) == 1 else f"{len(keys)} selected variants"
+        subject = row_label(first) if len(keys) == 1 else f"{len(keys):,} selected variants"
         levels = {rows[key].low_stock_level for key in keys if key in rows}
         alerts = {rows[key].low_stock_alert for key in keys if key in rows}
         level = next(iter(levels)) if len(levels) == 1 else None
@@ -386,7 +397,12 @@ class LowStockScreen(ServiceScreen[None]):
     async def apply(self, keys: Iterable[RowKey], choice: LowStockChoice) -> None:
         """Send the level and flag to Zettle; the list updates from the service's diff."""
         keys = list(keys)
-        count = f"{len(keys)} variants" if len(keys) > 1 else "1 variant"
+        rows = self.service.rows
+        what = (
+            row_label(rows[keys[0]])
+            if len(keys) == 1 and keys[0] in rows
+            else plural(len(keys), "variant")
+        )
         try:
             await self.service.set_low_stock(keys, choice.level, choice.alert)
         except Exception as error:
@@ -395,11 +411,11 @@ class LowStockScreen(ServiceScreen[None]):
             )
             return
         if choice.level is None and not choice.alert:
-            self.notify(f"Cleared the low-stock level of {count}")
+            self.notify(f"Cleared the low-stock level of {what}", markup=False)
         else:
             level = "no level" if choice.level is None else f"level {choice.level}"
             alert = "alert on" if choice.alert else "alert off"
-            self.notify(f"Saved {level}, {alert} for {count}")
+            self.notify(f"Saved {level}, {alert} for {what}", markup=False)
         self._selected.clear()
         self.refresh_rows()
 

@@ -11,7 +11,7 @@ after Enter in a quantity, and after a reason is chosen.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Select, Static
 
 from zinv_tui.service import LocationType, MovementIntent, PlannedMovement, Reason
+from zinv_tui.service.wording import plural
 from zinv_tui.ui.browser_keys import shown_key
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
@@ -127,11 +128,14 @@ class MovementScreen(ServiceScreen[None]):
         *,
         offer: Iterable[RowKey] | None = None,
         focus_quantity: bool = False,
+        quantities: Mapping[RowKey, int] | None = None,
     ) -> None:
-        """``keys``: lines to start with; ``offer``: rows listed under the empty Find field (Enter
-        picks one); the focus starts in Find, or in the first quantity with ``focus_quantity``."""
+        """``keys``: lines to start with (quantity 1, or theirs in ``quantities``); ``offer``:
+        rows listed under the empty Find field (Enter picks one); the focus starts in Find, or in
+        the first quantity with ``focus_quantity``."""
         super().__init__()
         self._initial_keys = list(keys or [])
+        self._initial_quantities = dict(quantities or {})
         self._offer = list(offer or [])
         self._focus_quantity = focus_quantity
         self._lines: dict[RowKey, MovementLine] = {}
@@ -203,7 +207,7 @@ class MovementScreen(ServiceScreen[None]):
         rows = self.service.rows
         for key in self._initial_keys:
             if key in rows:
-                await self._add_line(key, "1")
+                await self._add_line(key, str(self._initial_quantities.get(key, 1)))
         picker = self.query_one(VariantPicker)
         picker.offer(key for key in self._offer if key in rows)
         if self._lines and self._focus_quantity:
@@ -492,11 +496,15 @@ class MovementScreen(ServiceScreen[None]):
         if not count:
             summary.append("No items yet: type a name or SKU, or scan", style="dim")
         else:
-            summary.append(f"{count} line{'s' if count != 1 else ''}")
+            summary.append(plural(count, "line"))
             summary.append(f", shop stock {total:+d}")
             if blanks:
-                word = "count" if self.reason is Reason.SET_COUNT else "quantity"
-                summary.append(f", {blanks} {word}{'s' if blanks != 1 else ''} to type")
+                word, many = (
+                    ("count", None)
+                    if self.reason is Reason.SET_COUNT
+                    else ("quantity", "quantities")
+                )
+                summary.append(f", {plural(blanks, word, many)} to type")
             if invalid:
                 summary.append(f", {invalid} to fix", style="bold red")
         self.query_one("#summary", Static).update(summary)
@@ -600,7 +608,7 @@ class MovementScreen(ServiceScreen[None]):
         self.app.push_screen(
             ConfirmDialog(
                 "Discard this movement?",
-                f"{count} line{'s' if count != 1 else ''} will be dropped; nothing is sent.",
+                f"{plural(count, 'line')} will be dropped; nothing is sent.",
                 "Discard",
             ),
             answered,

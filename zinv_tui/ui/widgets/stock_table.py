@@ -787,13 +787,13 @@ class StockTable(ScrollView, can_focus=True):
             elif column.key == "balance":
                 balance = row.balance + row.pending
                 if row.pending:
-                    text = f"{PENDING_MARK}{balance}"
+                    text = f"{PENDING_MARK}{balance:,}"
                     cell_style = style + self._style("stock-table--pending")
                 else:
-                    text = str(balance)
+                    text = f"{balance:,}"
             else:
                 level = row.low_stock_level
-                text = "" if level is None else str(level)
+                text = "" if level is None else f"{level:,}"
             segments.append(Segment(fit(text, column_width, column.right), cell_style))
             length += column_width + 1
         if length == width:  # the usual case: cells fill the line exactly
