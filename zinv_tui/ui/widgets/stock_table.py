@@ -8,8 +8,8 @@ barcode) for the filter, and a sort key for the sort column (ending with the row
 unique). Rows in sort order live in one list (``_sorted``, with the search texts in a list beside
 it); the filtered view is a second sorted list, or the same one when there is no filter. A diff
 moves each changed row with binary searches, so a 100-row diff at 50k rows costs a few
-milliseconds, and the cursor stays on its row across sorts, filters and diffs. A reversed sort is
-the same list read backwards.
+milliseconds, and the cursor stays on its row across filters and diffs (a new sort shows its top).
+A reversed sort is the same list read backwards.
 
 Names are data, never markup: cells are plain ``Segment`` text with control characters replaced,
 so ``Nut [/] Butter`` shows as typed.
@@ -147,11 +147,13 @@ SortKeyFunction = Callable[[StockRowLike, RowKey, str], tuple]
 """``(row, key, search text) -> sort key``."""
 
 
-def _sort_key(column: ColumnKey) -> SortKeyFunction:
-    """A function giving a row's unique sort key for ``column``.
+def _sort_key(column: ColumnKey, reverse: bool = False) -> SortKeyFunction:
+    """A function giving a row's unique sort key for ``column`` (``reverse``: for a descending
+    sort, which reads the sorted list backwards).
 
     By product, the key is the search text itself (product, variant, SKU, barcode, casefolded
     and joined by NUL, which sorts before any character), so the two share one string per row.
+    By level, variants without one come last either way.
     """
     if column == "product":
         return lambda r, k, text: (text, k)
@@ -168,7 +170,7 @@ def _sort_key(column: ColumnKey) -> SortKeyFunction:
     if column == "balance":
         return lambda r, k, text: (r.balance + r.pending, text, k)
     return lambda r, k, text: (
-        r.low_stock_level is None,
+        (r.low_stock_level is None) != reverse,
         r.low_stock_level or 0,
         text,
         k,
@@ -468,18 +470,24 @@ class StockTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------ sort/filter
 
     def sort_by(self, column: ColumnKey, reverse: bool | None = None) -> None:
-        """Sort by ``column`` (ascending unless ``reverse``)."""
+        """Sort by ``column`` (ascending unless ``reverse``); a new order shows its top (the
+        cursor goes to the first row)."""
         if column not in SORTABLE:
             raise ValueError(f"unknown column {column!r}")
-        if column != self.sort_column:
-            self._key_of = key_of = _sort_key(column)
+        if reverse is None:
+            reverse = self._sort_reverse
+        changed = column != self._sort_column or reverse != self._sort_reverse
+        if column != self._sort_column or (column == "low" and changed):
+            self._key_of = key_of = _sort_key(column, reverse)
             rows = self._rows
             search = self._search
             self._sort_keys = {key: key_of(row, key, search[key]) for key, row in rows.items()}
             self._sort_column = column
             self._resort()
-        if reverse is not None:
-            self._sort_reverse = reverse
+        self._sort_reverse = reverse
+        if changed:
+            self._cursor_key = None
+            self._cursor = 0
         self._after_change()
 
     def set_filter(self, text: str) -> None:
