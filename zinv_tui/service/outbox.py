@@ -432,12 +432,10 @@ def _answer_balances(answer: LocationBalances, store_uuid: str) -> dict[RowKey, 
 
 
 def _refusal(error: ZettleError) -> str:
-    """Zettle's own words when it gave some, else the client's plain sentence."""
-    detail = error.developer_message or ""
-    if error.violations:
-        detail = "; ".join(
-            filter(None, [detail, *(v.developer_message or "" for v in error.violations)])
-        )
-    if detail and detail not in str(error):
-        return f"{error} ({detail})"
-    return str(error)
+    """The client's plain sentence, then Zettle's own words it does not already say (each once)."""
+    said = str(error)
+    words = [error.developer_message or "", *(v.developer_message or "" for v in error.violations)]
+    unsaid = [text for text in dict.fromkeys(" ".join(w.split()) for w in words) if text]
+    # A long message may be quoted cut short ("…"): its beginning counts as said.
+    unsaid = [text for text in unsaid if text[:80] not in said]
+    return f"{said} ({'; '.join(unsaid)})" if unsaid else said
