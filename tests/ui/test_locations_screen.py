@@ -36,8 +36,8 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
             store_variants, store_units = balance_summary(
                 {key: row.shown_balance for key, row in service.rows.items()}
             )
-            assert str(table.get_row_at(0)[2]) == str(store_variants)
-            assert str(table.get_row_at(0)[3]) == str(store_units)
+            assert str(table.get_row_at(0)[2]) == f"{store_variants:,}"
+            assert str(table.get_row_at(0)[3]) == f"{store_units:,}"  # thousands separated
 
             await pilot.press("down", "down")  # BIN, read from Zettle in a worker
             await settle(pilot)
@@ -45,7 +45,7 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
             assert app.clipboard == str(service.locations[LocationType.BIN].uuid)
             bin_balances = await service.location_balances(LocationType.BIN)
             variants, units = balance_summary(bin_balances)
-            assert str(table.get_row_at(2)[2]) == str(variants)
+            assert str(table.get_row_at(2)[2]) == f"{variants:,}"
             title = str(screen.query_one("#balances-title").content)
             assert title.startswith(
                 f"Balances in BIN: {plural(variants, 'variant')}, {plural(units, 'unit')}"
@@ -70,7 +70,7 @@ async def test_store_figures_follow_a_sale(sandbox_factory, tmp_path):
             await settle(pilot)
             screen = app.screen
             table = screen.query_one("#locations-table")
-            units_before = int(str(table.get_row_at(0)[3]))
+            units_before = int(str(table.get_row_at(0)[3]).replace(",", ""))
             balances = screen.query_one("#location-balances")
             balances.focus()
             await pilot.press("down", "down")
@@ -78,7 +78,7 @@ async def test_store_figures_follow_a_sale(sandbox_factory, tmp_path):
             ledger.sale(row.variant_uuid, 2)  # rung up at the till
             await service.refresh()
             await settle(pilot)
-            assert int(str(table.get_row_at(0)[3])) == units_before - 2
+            assert int(str(table.get_row_at(0)[3]).replace(",", "")) == units_before - 2
             cursor_after = balances.coordinate_to_cell_key(balances.cursor_coordinate).row_key
             assert cursor_after == cursor_before  # still on the same variant
 
