@@ -443,9 +443,9 @@ class ZinvApp(App[None]):
             return
         body = Text()
         if drafted:
-            title = "Discard this movement?"
+            title = "Drop this movement?"  # not "Discard": that is a reason for a movement
             body.append(f"{plural(drafted, 'line')} will be dropped; nothing is sent.")
-            verb = "Discard and quit"
+            verb = "Drop and quit"
         else:
             title = f"Quit with {plural(waiting, 'movement')} not sent yet?"
             verb = "Quit"

@@ -25,6 +25,7 @@ from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_session import UNCOUNTED, number_text
 from zinv_tui.ui.screens.counts import default_report_path, download_report, export_report
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
+from zinv_tui.ui.screens.service_screen import on_the_way
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.touch_button import TouchButton
@@ -359,7 +360,8 @@ class CountReviewScreen(SessionScreen):
             return
         count = len(result.entries)
         self.notify(
-            f"⧗ Count posted: {plural(count, 'correction')} sending to Zettle",
+            f"⧗ Count posted: {plural(count, 'correction')}"
+            + on_the_way(self.service.status, count),
             markup=False,
         )
         self._back_to_counts()

@@ -22,7 +22,7 @@ from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
-from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
@@ -344,7 +344,7 @@ class HistoryScreen(ServiceScreen[None]):
         await self._ask_service(
             lambda: self.service.undo(entry_id),
             "Could not undo",
-            "⧗ Undo recorded, sending to Zettle",
+            "⧗ Undo recorded" + on_the_way(self.service.status),
         )
 
     def action_retry(self) -> None:

@@ -27,7 +27,7 @@ from zinv_tui.service.wording import plural
 from zinv_tui.ui.browser_keys import shown_key
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
-from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
+from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way, steady_cursors
 from zinv_tui.ui.screens.variant_search import CodeInput, RowKey, VariantPicker, row_label
 from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
@@ -567,8 +567,8 @@ class MovementScreen(ServiceScreen[None]):
         title = dict((reason, title) for title, reason in REASON_CHOICES)[self.reason]
         count = len(entries)
         self.notify(
-            f"{PENDING_MARK} {title.rstrip('.')}: {count} movement{'s' if count != 1 else ''} "
-            "recorded, sending to Zettle",
+            f"{PENDING_MARK} {title.rstrip('.')}: {plural(count, 'movement')} recorded"
+            + on_the_way(self.service.status, count),
             markup=False,
         )
         if self.is_current:  # else a dialog (e.g. quit) is on top: Esc leaves without asking
@@ -606,10 +606,10 @@ class MovementScreen(ServiceScreen[None]):
                 close()
 
         self.app.push_screen(
-            ConfirmDialog(
-                "Discard this movement?",
+            ConfirmDialog(  # "Drop", not "Discard": that is a reason for a movement
+                "Drop this movement?",
                 f"{plural(count, 'line')} will be dropped; nothing is sent.",
-                "Discard",
+                "Drop it",
             ),
             answered,
         )

@@ -13,7 +13,21 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
+from zinv_tui.service.status import SyncState
+
 ResultT = TypeVar("ResultT")
+
+
+def on_the_way(status: Any, count: int = 1) -> str:
+    """What happens to movements just recorded, to end a sentence: ``, sending to Zettle``, or,
+    while Zettle cannot be reached (``status``: the service's ``SyncStatus``), that they will be
+    sent when it can."""
+    unreachable = status is not None and (
+        status.state is SyncState.OFFLINE or bool(status.sending_unreachable)
+    )
+    if not unreachable:
+        return ", sending to Zettle"
+    return f"; {'it' if count == 1 else 'they'} will be sent when Zettle is reachable"
 
 
 class ScreenActions(Provider):
