@@ -3,8 +3,6 @@ told so in one line; a terminal without colour (``TERM=vt100``) gets the app as 
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from zinv_tui.ui.launch import terminal_problem
@@ -25,20 +23,15 @@ def test_a_terminal_without_cursor_addressing_is_told_in_one_line(
 
 
 @pytest.mark.parametrize("term", ["vt100", "vt220-w", "VT102"])
-def test_a_terminal_without_colour_draws_as_under_no_color(monkeypatch, term) -> None:
-    monkeypatch.setenv("TERM", term)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
-    assert terminal_problem() is None
-    assert os.environ.get("NO_COLOR") == "1"
+def test_a_terminal_without_colour_draws_as_under_no_color(term) -> None:
+    environ = {"TERM": term}
+    assert terminal_problem(environ) is None
+    assert environ["NO_COLOR"] == "1"
 
 
 @pytest.mark.parametrize("term", ["xterm-256color", "linux", "screen", "tmux-256color"])
-def test_colour_terminals_and_browser_tabs_are_left_alone(monkeypatch, term) -> None:
-    monkeypatch.setenv("TERM", term)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
-    assert terminal_problem() is None and "NO_COLOR" not in os.environ
-    monkeypatch.setenv("TERM", "dumb")  # a served tab's environment may say anything
-    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
-    assert terminal_problem() is None
+def test_colour_terminals_and_browser_tabs_are_left_alone(term) -> None:
+    environ = {"TERM": term}
+    assert terminal_problem(environ) is None and environ == {"TERM": term}
+    served = {"TERM": "dumb", "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver"}
+    assert terminal_problem(served) is None  # a served tab's environment may say anything

@@ -18,7 +18,7 @@ import argparse
 import os
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,19 +52,20 @@ MONOCHROME_TERMS = frozenset({"vt52", "vt100", "vt102", "vt220", "vt320", "vt420
 marks stay Unicode."""
 
 
-def terminal_problem() -> str | None:
+def terminal_problem(environ: MutableMapping[str, str] = os.environ) -> str | None:
     """Why the TUI cannot run in this terminal (``TERM=dumb``), or None; on a terminal without
-    colour, sets ``NO_COLOR`` for the app. A browser tab (``zinv-tui serve``) has no terminal."""
-    if os.environ.get("TEXTUAL_DRIVER"):
+    colour, sets ``NO_COLOR`` in ``environ`` (Textual reads it when the app is made). A browser
+    tab (``zinv-tui serve``) has no terminal."""
+    if environ.get("TEXTUAL_DRIVER"):
         return None
-    term = os.environ.get("TERM", "").strip().lower()
+    term = environ.get("TERM", "").strip().lower()
     if term in NO_SCREEN_TERMS:
         return (
             f"this terminal (TERM={term}) cannot show a full-screen app: open zinv-tui in a "
             "terminal window (xterm, tmux, screen...), or use its commands (zinv-tui --help)"
         )
     if term.partition("-")[0] in MONOCHROME_TERMS:
-        os.environ.setdefault("NO_COLOR", "1")
+        environ.setdefault("NO_COLOR", "1")
     return None
 
 
