@@ -233,6 +233,7 @@ def test_import_counts_by_barcode_with_semicolons(shop, run_cli, zinv_dirs):
     _write_counts(counts, "barcode;counted", [f"{row['barcode']};{row['balance'] + 1}"])
     result = run_cli("import-counts", str(counts))
     assert result.code == 0, result.err
+    assert "1 correction recorded, 0 lines already matched." in result.err  # not "(s)"
     assert _balances(run_cli)[row["variant_uuid"]]["balance"] == row["balance"] + 1
 
 

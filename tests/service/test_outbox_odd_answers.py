@@ -201,6 +201,30 @@ async def test_a_permanent_refusal_needs_attention_at_once(sandbox_factory, tmp_
             assert service.status.attention_count == 3
 
 
+async def test_a_refusal_says_zettles_words_once(sandbox_factory, tmp_path) -> None:
+    """Walk: ``Zettle refused the request: Unknown product 2d18…068b (Unknown product 2d18…068b;
+    no product with this UUID)``."""
+    info = sandbox_factory(products=5)
+    with OddProxy(info.url) as proxy:
+        async with running_service(through(proxy, info), tmp_path) as service:
+            key = sorted(service.rows)[0]
+            refusal = {
+                "developerMessage": f"Unknown product {key[0]}",
+                "errorType": "ENTITY_NOT_FOUND",
+                "violations": [
+                    {"propertyName": "productUuid", "developerMessage": "no product with this UUID"}
+                ],
+            }
+            proxy.on("PUT", MOVE, answer(400, refusal), times=1)
+            await service.record([MovementIntent(Reason.RESTOCK, key, quantity=1)])
+            await service.flush(5)
+            (entry,) = service.history()
+            assert entry.status is OutboxStatus.NEEDS_ATTENTION
+            assert entry.last_error == (
+                f"Zettle refused the request: Unknown product {key[0]} (no product with this UUID)"
+            )
+
+
 async def test_a_long_retry_after_is_not_waited_for_nor_hammered(sandbox_factory, tmp_path):
     info = sandbox_factory(products=5)
     with OddProxy(info.url) as proxy:

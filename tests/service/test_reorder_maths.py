@@ -36,6 +36,16 @@ def test_the_worked_example_of_the_reference() -> None:
     assert "= 25.5, rounded up to packs of 12 -> 36." in line
 
 
+def test_one_day_is_one_day_in_the_explanation() -> None:
+    plan = VariantPlan(lead_time_days=2, cover_days=7, safety_days=2)
+    sold = demand(3, 0, 28, 27, 28)  # in stock on one day of 28
+    line = explain(sold, suggest(sold.per_day, 0, 0, plan), 0, 0, plan)
+    assert "3 sold over 1 in-stock day of the last 28" in line
+    unsold = demand(0, 0, 1, 1, 1)  # the only day of a one-day window was out of stock
+    line = explain(unsold, suggest(unsold.per_day, 0, 0, plan), 0, 0, plan)
+    assert "in the last 1 day." in line
+
+
 def test_what_is_on_order_is_subtracted_whatever_its_date() -> None:
     plan = VariantPlan(lead_time_days=7, cover_days=14, safety_days=2)
     without = suggest(2.0, 5, 0, plan)

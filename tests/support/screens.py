@@ -48,6 +48,11 @@ async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
     await pilot.pause()
 
 
+def screen_text(app: Any) -> list[str]:
+    """The lines on screen as the user reads them (no colours)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type ``text`` key by key, as a person or a barcode scanner would (only where the keys are
     what the test is about: see :func:`enter_text`)."""

@@ -12,8 +12,12 @@ from typing import Any
 import pytest
 from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
+from textual.widgets import Button, Footer
+from textual.widgets._footer import FooterKey
+from textual.widgets._toast import Toast
 
 from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import settle
 from zinv_tui import tuning
 from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
@@ -39,9 +43,11 @@ async def running_app(
     state_dir: Path,
     size: tuple[int, int] = (80, 24),
     max_retries: int = 4,
+    notifications: bool = False,
     **options: Any,
 ) -> AsyncIterator[tuple[ZinvApp, Pilot]]:
-    """The app on a fresh service for ``info``, with its first load on screen."""
+    """The app on a fresh service for ``info``, with its first load on screen (``notifications``:
+    toasts are drawn, as in a terminal)."""
     service = open_inventory(
         ShopAccess.local(info.url, info.api_key, info.client_id),
         state_dir=state_dir,
@@ -51,7 +57,7 @@ async def running_app(
     )
     options.setdefault("frozen", True)
     app = ZinvApp(service, on_exit=[service.stop], **options)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=notifications) as pilot:
         await wait_for(pilot, lambda: app.service_ready and table(app).row_count > 0)
         yield app, pilot
 
@@ -422,11 +428,43 @@ async def test_q_with_movements_waiting_says_so_and_asks(
         body = str(dialog.query_one(".dialog-body").content)
         assert "1 movement not sent yet" in title
         assert "sent the next time zinv-tui starts" in body
+        assert "1 movement still waits" in body and "Nothing is lost: it is kept" in body
         await pilot.press("escape")  # no: keep going
         await pilot.pause()
         assert isinstance(app.screen, BalancesScreen) and app.is_running
         await pilot.press("q", "enter")  # yes: quits, the movement stays in the outbox
         await wait_for(pilot, lambda: not app.is_running)
+        await set_faults(info, error_rate=0.0)
+
+
+async def test_quit_dialog_buttons_and_keys_show_over_toasts_at_80x24(
+    sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path
+) -> None:
+    """Walk: with three toasts up, the quit dialog's buttons were hidden under them, and its
+    footer showed the keys of the screen behind (``/ Filter m Move q Quit``)."""
+    info = sandbox_factory(products=40)
+    async with running_app(info, tmp_path, notifications=True) as (app, pilot):
+        await set_faults(info, error_rate=1.0)
+        await app.service.record([MovementIntent(Reason.RESTOCK, table_key(app), quantity=2)])
+        for number in range(3):
+            app.notify(f"Toast number {number}: a sentence long enough to take two lines here")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await settle(pilot)
+        dialog = app.screen
+        for button in dialog.query(Button):
+            x, y = button.region.x + 1, button.region.y
+            assert dialog.get_widget_at(x, y)[0] is button, f"{button.label} is covered"
+        footer = {key.description for key in dialog.query_one(Footer).query(FooterKey)}
+        assert footer == {"Quit", "Cancel"}
+        assert "Filter" not in lines(app)[-1] and "Cancel" in lines(app)[-1]
+        await pilot.press("q")  # not a second quit dialog: this one is answered first
+        await pilot.pause()
+        assert app.screen is dialog and len(app.screen_stack) == 2
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BalancesScreen)
+        assert app.screen.query(Toast)  # the toasts still showing are back
         await set_faults(info, error_rate=0.0)
 
 

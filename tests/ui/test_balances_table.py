@@ -4,6 +4,7 @@ filter index is tested without Textual in ``test_stock_index.py``)."""
 from __future__ import annotations
 
 import random
+from msgspec.structs import replace
 
 import pytest
 from textual.app import App, ComposeResult
@@ -165,27 +166,42 @@ async def test_filter_narrows_by_name_sku_barcode_case_insensitive() -> None:
         assert table.shown_count == 300
 
 
-async def test_sort_cycles_and_reverses_and_cursor_stays_on_its_row() -> None:
+async def test_sort_cycles_and_reverses_and_shows_the_top_of_the_new_order() -> None:
+    """Walk: after ``s`` to Balance, the view stayed on the cursor's row (balances of 32), not
+    on the zeros at the top of the new order."""
     rows = make_rows(60)
     app = TableApp(rows)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 12)) as pilot:
         table = table_of(app)
-        await pilot.press("down", "down", "down")
-        key = table.cursor_key
-        assert key == rows[3].key
+        await pilot.press("pagedown", "down")
+        assert table.cursor_row > 0
         await pilot.press("s")  # variant
         assert table.sort_column == "variant"
-        assert table.cursor_key == key
-        await pilot.press("s", "s")  # sku, balance (no barcode at 80 columns)
+        assert table.cursor_row == 0 and table.cursor_key == table.shown_keys()[0]
+        await pilot.press("down", "down", "s", "s")  # sku, balance (no barcode at 80 columns)
         assert table.sort_column == "balance"
         balances = [table.get_row(k).balance for k in table.shown_keys()]
         assert balances == sorted(balances)
-        await pilot.press("S")
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        await pilot.press("pagedown", "S")
         balances = [table.get_row(k).balance for k in table.shown_keys()]
         assert balances == sorted(balances, reverse=True)
-        assert table.cursor_key == key
+        assert table.cursor_row == 0 and table.cursor_key == table.shown_keys()[0]
         await pilot.pause()
         assert "Balance ▼" in screen_lines(app)[0]
+        assert f" {max(balances)} " in screen_lines(app)[1]  # the top of the new order shows
+
+
+async def test_blank_levels_sort_last_either_way() -> None:
+    """Walk: ``Low ▼`` put the variants without a level first."""
+    rows = [replace(row, low_stock_level=[None, 4, 9][i % 3]) for i, row in enumerate(make_rows(9))]
+    app = TableApp(rows)
+    async with app.run_test(size=(80, 24)):
+        table = table_of(app)
+        for reverse, levels in ((False, [4, 4, 4, 9, 9, 9]), (True, [9, 9, 9, 4, 4, 4])):
+            table.sort_by("low", reverse=reverse)
+            shown = [table.get_row(key).low_stock_level for key in table.shown_keys()]
+            assert shown == [*levels, None, None, None]
 
 
 async def test_cursor_keys_page_and_ends() -> None:

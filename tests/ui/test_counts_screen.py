@@ -6,7 +6,15 @@ import pytest
 from textual._xterm_parser import XTermParser
 
 from tests.support.sandbox import SandboxAdmin
-from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
+from tests.support.screens import (
+    enter_text,
+    pick_row,
+    screen_app,
+    screen_text,
+    settle,
+    shop,
+    type_text,
+)
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.service import CountScope, CountStatus, Reason, count_book
 from zinv_tui.ui.screens.count_review import CountReviewScreen
@@ -36,6 +44,28 @@ async def new_count(pilot, name: str = "", blind: bool = False) -> CountScreen:
     assert isinstance(screen, CountScreen)
     assert screen.focused is screen.query_one("#scan")
     return screen
+
+
+async def test_blind_box_says_on_or_off_in_text(sandbox_factory, tmp_path):
+    """Walk: the Blind checkbox drew ``▐X▌`` on and off (colour only, lost under NO_COLOR)."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+
+            def blind_line() -> str:
+                return next(line for line in screen_text(app) if "Blind" in line)
+
+            assert "[ ] Blind" in blind_line()
+            app.screen.query_one("#count-blind").focus()
+            await pilot.press("space")
+            await settle(pilot)
+            assert "[x] Blind" in blind_line()
 
 
 async def scan(pilot, code: str) -> None:
@@ -174,6 +204,37 @@ async def test_set_exact_unknown_code_search_and_taking_scans_back(sandbox_facto
             await settle(pilot)
             assert isinstance(app.screen, CountScreen)
             assert app.screen.scans[0].amount == 40
+
+
+async def test_taking_back_an_items_only_scan_names_the_item(sandbox_factory, tmp_path):
+    """Walk: ``ctrl+z`` said ``Took back +1 (the item is no longer in this count)``."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service, with_barcode=True)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await new_count(pilot, "Shelf B")
+            await scan(pilot, row.barcode)
+            await pilot.press("ctrl+z")
+            await settle(pilot, rounds=1)
+            assert count_book(service).line_or_none(screen.session_id, row.key) is None
+            assert message(screen).startswith(f"↶ Took back +1  {row.label}")
+
+
+async def test_a_full_count_writes_thousands_with_separators(sandbox_factory, tmp_path):
+    """Walk: ``0/46216 counted`` where the balances say ``46,216 variants``."""
+    info = sandbox_factory(products=480)
+    async with shop(info, tmp_path) as service:
+        assert len(service.rows) >= 1000
+        session = count_book(service).start("Everything", CountScope.FULL)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(CountScreen(session.id))
+            await settle(pilot)
+            title = str(app.screen.query_one("#count-title").content)
+            assert f"0/{len(service.rows):,} counted" in title
 
 
 async def test_full_count_review_filters_uncounted_and_drift(sandbox_factory, tmp_path):

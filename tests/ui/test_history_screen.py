@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -24,6 +25,25 @@ async def open_history(pilot) -> HistoryScreen:
     screen = pilot.app.screen
     assert isinstance(screen, HistoryScreen)
     return screen
+
+
+async def test_a_movement_of_another_year_shows_its_year(sandbox_factory, tmp_path):
+    """Walk: history dates were ``11-30 05:43`` whatever the year."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        await service.record([MovementIntent(Reason.RESTOCK, row.key, quantity=1)])
+        made = service.history(limit=1)[0].created.astimezone(UTC)
+        for clock, shown in (
+            (lambda: made, f"{made:%m-%d %H:%M}"),  # this year: month, day and time
+            (lambda: made + timedelta(days=366), f"{made:%Y-%m-%d}"),  # a year on
+        ):
+            app = screen_app(service, clock=clock)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(pilot)
+                screen = await open_history(pilot)
+                when = str(screen.query_one("#history-table").get_row_at(0)[0])
+                assert when == shown
 
 
 async def test_undo_of_a_restock_records_the_opposite_movement(sandbox_factory, tmp_path):

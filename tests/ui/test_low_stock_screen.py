@@ -10,11 +10,19 @@ import pytest
 
 from tests.support.cli import cli_json
 from tests.support.sandbox import SandboxAdmin
-from tests.support.screens import enter_text, pick_row, screen_app, settle, shop
+from tests.support.screens import (
+    enter_text,
+    pick_row,
+    screen_app,
+    screen_text,
+    settle,
+    shop,
+)
 from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.service import PlaceKind, StockCounts
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.screens.low_stock import LowStockDialog, LowStockScreen, alert_rows, urgency
+from zinv_tui.ui.screens.movement import MovementLine, MovementScreen
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import StockTable
 
@@ -102,6 +110,73 @@ async def test_set_level_for_a_selection_then_clear_one(sandbox_factory, tmp_pat
             assert service.rows[first].low_stock_level is None
             assert await sandbox_level(service, first) == (None, False)
             assert service.rows[second].low_stock_level == 1000
+
+
+async def test_alert_box_says_on_or_off_in_text(sandbox_factory, tmp_path):
+    """Walk: the Alert checkbox drew ``▐X▌`` on and off (colour only, lost under NO_COLOR)."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await open_low_stock(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, LowStockDialog)
+
+            def alert_line() -> str:
+                return next(line for line in screen_text(app) if "Alert when" in line)
+
+            alert = dialog.query_one("#alert")
+            assert ("[x] Alert" if alert.value else "[ ] Alert") in alert_line()
+            alert.focus()
+            await pilot.press("space")
+            await settle(pilot)
+            assert ("[x] Alert" if alert.value else "[ ] Alert") in alert_line()
+            assert "▐X▌" not in alert_line()
+
+
+async def test_restock_from_alerts_starts_with_what_brings_it_above_its_level(
+    sandbox_factory, tmp_path
+):
+    """Walk: ``m`` on Low stock pre-filled 1 whatever the variant lacked."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service, minimum=3)
+        await service.set_low_stock([row.key], row.shown_balance + 4, True)  # 4 below its level
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            table = screen.query_one("#low-stock-table")
+            table.move_cursor(row=screen.listed_keys.index(row.key))
+            await pilot.press("m")
+            await settle(pilot)
+            movement = app.screen
+            assert isinstance(movement, MovementScreen)
+            lines = list(movement.query(MovementLine))
+            assert [line.key for line in lines] == [row.key]
+            assert lines[0].quantity_text == "5"  # to level + 1: no longer low
+
+
+async def test_clearing_a_level_names_the_variant(sandbox_factory, tmp_path):
+    """Walk: ``x`` said ``Cleared the low-stock level of 1 variant``."""
+    info = sandbox_factory(products=20)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service, minimum=3)
+        await service.set_low_stock([row.key], row.shown_balance, True)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_low_stock(pilot)
+            table = screen.query_one("#low-stock-table")
+            table.move_cursor(row=screen.listed_keys.index(row.key))
+            await pilot.press("x")
+            await settle(pilot)
+            assert service.rows[row.key].low_stock_level is None
+            notes = [str(note.message) for note in app._notifications]
+            assert notes[-1] == f"Cleared the low-stock level of {row.label}"
 
 
 async def test_other_variant_gets_a_level_through_the_picker(sandbox_factory, tmp_path):

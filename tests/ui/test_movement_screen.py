@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from textual._xterm_parser import XTermParser
+from textual.widgets import Button
 
 from tests.support.sandbox import SandboxAdmin
 from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
-from zinv_tui.service import OutboxStatus, PlaceKind, Reason
+from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
+from zinv_tui.service import OutboxStatus, PlaceKind, Reason, SyncState
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.history import HistoryScreen
@@ -435,13 +439,19 @@ async def test_letters_never_leave_the_movement_screen_and_every_way_out_asks(sa
             await pilot.press("q")  # quitting would drop the line: asks
             await settle(pilot)
             assert isinstance(app.screen, ConfirmDialog)
-            assert "Discard this movement?" in str(app.screen.query_one(".dialog-title").content)
+            assert "Drop this movement?" in str(app.screen.query_one(".dialog-title").content)
+            labels = {str(button.label) for button in app.screen.query(Button)}
+            assert labels == {"Drop and quit", "Cancel"}  # not "Discard", a movement's reason
             await pilot.press("escape")
             await settle(pilot)
             assert app.screen is screen and len(screen.lines) == 1
             await app.run_command("open('history')")  # the palette may leave, asking first
             await settle(pilot)
             assert isinstance(app.screen, ConfirmDialog)
+            assert {str(button.label) for button in app.screen.query(Button)} == {
+                "Drop it",
+                "Cancel",
+            }
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, HistoryScreen)
@@ -539,3 +549,29 @@ async def test_a_move_out_of_the_bin_below_zero_warns_and_shows_the_bin(sandbox,
             await pilot.press("escape")
             await settle(pilot)
             assert app.screen is screen and service.history(limit=1) == []
+
+
+async def test_recorded_while_offline_says_it_will_be_sent_when_zettle_is_reachable(tmp_path):
+    """Walk: the toast said ``sending to Zettle`` while the status said ``○ offline``."""
+    server = SandboxServer(SandboxConfig(products=10))
+    info = server.start()
+    try:
+        async with shop(info, tmp_path) as service:
+            row = pick_row(service)
+            app = screen_app(service)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(pilot)
+                server.stop()  # Zettle cannot be reached any more
+                with contextlib.suppress(Exception):
+                    await service.refresh()
+                assert service.status.state is SyncState.OFFLINE
+                app.open_screen("movement", keys=[row.key])
+                await settle(pilot)
+                await pilot.press("ctrl+s")
+                await settle(pilot)
+                assert isinstance(app.screen, BalancesScreen)
+                notes = [str(note.message) for note in app._notifications]
+                said = "⧗ Restock: 1 movement recorded; it will be sent when Zettle is reachable"
+                assert said in notes
+    finally:
+        server.stop()

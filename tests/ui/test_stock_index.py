@@ -120,7 +120,7 @@ def test_view_always_matches_a_fresh_sort_and_filter(initial, steps) -> None:
             reference[upsert.key] = upsert
         index.set_filter(text)
         index.sort_by(column, reverse=reverse)
-        key_of = sort_key_function(column)
+        key_of = sort_key_function(column, reverse)
         wanted = set(slow_filter(list(reference.values()), text))
         expected = sorted(
             (r for r in reference.values() if r.key in wanted),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.sandbox import SandboxAdmin
-from tests.support.screens import enter_text, pick_row, screen_app, settle, shop
+from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.tracking import STOP_EXPLANATION, TrackingScreen
 
@@ -15,6 +15,28 @@ pytestmark = pytest.mark.timeout(60)
 async def tracked_in_sandbox(service) -> set[str]:
     balances = await service.backend.client.get_store_balances()
     return {str(uuid) for uuid in balances.tracked_products}
+
+
+def notes(app) -> list[str]:
+    return [str(note.message) for note in app._notifications]
+
+
+async def test_one_match_is_one_product(sandbox_factory, tmp_path):
+    """Walk: ``Not tracked: 1 products matching 'almond scone'``."""
+    info = sandbox_factory(products=40)
+    async with shop(info, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("t")
+            await settle(pilot)
+            names = [product.name for product in service.untracked_products()]
+            name = next(n for n in names if sum(n.casefold() in m.casefold() for m in names) == 1)
+            await pilot.press("slash")
+            await type_text(pilot, name.casefold())
+            await settle(pilot)
+            title = str(app.screen.query_one("#tracking-title").content)
+            assert title.startswith(f"Not tracked: 1 product matching '{name.casefold()}'")
 
 
 async def test_start_then_stop_tracking_with_confirmations(sandbox_factory, tmp_path):
@@ -53,6 +75,7 @@ async def test_start_then_stop_tracking_with_confirmations(sandbox_factory, tmp_
             assert app.screen is screen
             assert uuid not in screen.listed_uuids
             assert uuid in await tracked_in_sandbox(service)
+            assert notes(app)[-1] == f"Now tracking {product.name}"  # was "1 product"
             assert any(key[0] == uuid for key in service.rows)
 
             await pilot.press("v")  # the tracked products
@@ -70,6 +93,7 @@ async def test_start_then_stop_tracking_with_confirmations(sandbox_factory, tmp_
             await settle(pilot)
             assert uuid not in screen.listed_uuids
             assert uuid not in await tracked_in_sandbox(service)
+            assert notes(app)[-1] == f"Stopped tracking {product.name}"
             assert not any(key[0] == uuid for key in service.rows)
             assert uuid in {str(p.uuid) for p in service.untracked_products()}
 

@@ -51,16 +51,17 @@ class ZettleError(Exception):
         return self.message
 
     def words(self) -> str:
-        """The plain sentence with Zettle's own words added, when it gave some (what a refused
-        movement shows)."""
-        detail = self.developer_message or ""
-        if self.violations:
-            detail = "; ".join(
-                filter(None, [detail, *(v.developer_message or "" for v in self.violations)])
-            )
-        if detail and detail not in self.message:
-            return f"{self.message} ({detail})"
-        return self.message
+        """The plain sentence, then Zettle's own words it does not already say, each once (what
+        a refused movement shows)."""
+        said = self.message
+        given = [
+            self.developer_message or "",
+            *(v.developer_message or "" for v in self.violations),
+        ]
+        unsaid = [text for text in dict.fromkeys(" ".join(w.split()) for w in given) if text]
+        # A long message may be quoted cut short ("…"): its beginning counts as said.
+        unsaid = [text for text in unsaid if text[:80] not in said]
+        return f"{said} ({'; '.join(unsaid)})" if unsaid else said
 
     def __repr__(self) -> str:
         parts = [repr(self.message)]

@@ -28,6 +28,7 @@ from zinv_tui.config import (
 )
 from zinv_tui.config.credentials import ApiKey, make_private_dir
 from zinv_tui.redaction import redact
+from zinv_tui.service.wording import plural
 
 MAX_CLOCK_SKEW = 120.0
 """Seconds of difference from the server's clock above which the check fails."""
@@ -196,7 +197,9 @@ async def _token_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Che
             else:
                 checks.append(Check("scopes", True, " ".join(REQUIRED_SCOPES)))
             locations = await client.get_locations()
-            checks.append(Check("inventory", True, f"{len(locations)} locations readable"))
+            checks.append(
+                Check("inventory", True, f"{plural(len(locations), 'location')} readable")
+            )
             checks.append(await _sales_check(client, info.scopes, settings))
     except ZettleError as error:
         code = exit_code_for(error)
@@ -256,7 +259,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         _print(check)
     failures = [check for check in checks + network if not check.ok and not check.optional]
     if failures:
-        say(f"{len(failures)} check(s) failed.", err=True)
+        say(f"{plural(len(failures), 'check')} failed.", err=True)
         return failures[0].code
     say("All checks passed.")
     return ExitCode.OK

@@ -46,6 +46,7 @@ from zinv_tui.service import (
     StockRow,
 )
 from zinv_tui.service.codes import CODE_COLUMNS, CodeIndex
+from zinv_tui.service.wording import plural
 
 DEFAULT_WAIT = 30.0
 ENTRY_COLUMNS = (
@@ -428,18 +429,18 @@ def cmd_import_counts(args: argparse.Namespace) -> int:
         changes = sum(1 for record in records if record.get("change"))
         if problems:
             say(
-                f"{len(problems)} line(s) have problems; nothing was recorded. Fix the file and "
-                "run again.",
+                f"{plural(len(problems), 'line')} {'has' if len(problems) == 1 else 'have'} "
+                "problems; nothing was recorded. Fix the file and run again.",
                 err=True,
             )
             return ExitCode.FAILED
-        say(f"Dry run: {changes} correction(s) would be recorded.", err=True)
+        say(f"Dry run: {plural(changes, 'correction')} would be recorded.", err=True)
         return ExitCode.OK
     unchanged = len(records) - len(entries)
     render_rows([entry_record(e) for e in entries], ENTRY_COLUMNS, args.format, sys.stdout)
     say(
-        f"{len(entries)} correction(s) recorded, {unchanged} line(s) already matched. "
-        + _summary(entries, args.wait),
+        f"{plural(len(entries), 'correction')} recorded, {plural(unchanged, 'line')} already "
+        "matched. " + _summary(entries, args.wait),
         err=True,
     )
     return exit_code

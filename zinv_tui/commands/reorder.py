@@ -20,6 +20,7 @@ from zinv_tui.service import (
     money,
     reorder_desk,
 )
+from zinv_tui.service.wording import plural
 
 REORDER_COLUMNS = (
     "sku",
@@ -177,12 +178,15 @@ def cmd_value(args: argparse.Namespace) -> int:
     render_rows(value_rows(value), VALUE_COLUMNS, args.format, sys.stdout)
     if value.without_cost:
         print(
-            f"zinv-tui: {value.without_cost} variant(s) in stock have no cost price in the "
-            "product library and are not in the total",
+            f"zinv-tui: {plural(value.without_cost, 'variant')} in stock "
+            f"{'has' if value.without_cost == 1 else 'have'} no cost price in the product "
+            f"library and {'is' if value.without_cost == 1 else 'are'} not in the total",
             file=sys.stderr,
         )
     if value.negative:
         print(
-            f"zinv-tui: {value.negative} variant(s) are below zero (valued at 0)", file=sys.stderr
+            f"zinv-tui: {plural(value.negative, 'variant')} "
+            f"{'is' if value.negative == 1 else 'are'} below zero (valued at 0)",
+            file=sys.stderr,
         )
     return ExitCode.OK

@@ -12,6 +12,7 @@ from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows, say
 from zinv_tui.commands.session import open_service
 from zinv_tui.service import InventoryService, StockCounts, StockRow, matching_rows, restock_rows
+from zinv_tui.service.wording import plural
 
 LOCATION_COLUMNS = ("type", "name", "uuid", "default")
 BALANCE_COLUMNS = (
@@ -175,5 +176,5 @@ def cmd_export(args: argparse.Namespace) -> int:
         count = run_async(work())
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror}") from None
-    say(f"Wrote {count} {args.what} rows to {path}.")
+    say(f"Wrote {plural(count, 'row')} of {args.what} to {path}.")
     return ExitCode.OK

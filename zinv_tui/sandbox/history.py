@@ -9,9 +9,11 @@ ledger and the Purchase API tell the same story:
 - baskets of one to four rows; each variant has a steady popularity (bakery and coffee sell most);
   a row whose variant is out of stock is a lost sale (nothing is sold below zero);
 - suppliers deliver before opening: bakery every morning but Sunday, everything else once a week on
-  its supplier's weekday, up to a level of about ten days of sales; about one delivery in twenty is
-  missed (short stock-outs) and a few variants have had no delivery for the last sixteen days
-  (most of them out of stock now: the case that fools a naive average);
+  its supplier's weekday, up to a full shelf and about ten days of sales (with a low-stock level:
+  enough that a week's sales leave it above the level), so most items are comfortably stocked;
+  about one delivery in twenty is missed (short stock-outs), a few variants have had no delivery
+  for the last sixteen days (most of them out of stock now: the case that fools a naive average)
+  and a few others' last delivery was short, up to their low-stock level only (low now);
 - about one receipt in a hundred is partly refunded within two days (nothing goes back to stock:
   a refunded coffee was still made), one in twenty-five has a custom-amount row, a few sell a gift
   card, and one was uploaded late (``created`` 20 hours after ``timestamp``).
@@ -56,10 +58,24 @@ _CATEGORY_RATE = {
     "Cards & Wrap": 0.6,
     "Gifts": 0.2,
 }
+_SHELF = {
+    "Bakery": 6,
+    "Coffee": 8,
+    "Tea": 8,
+    "Confectionery": 10,
+    "Mugs & Cups": 6,
+    "Apparel": 4,
+    "Candles & Home": 5,
+    "Stationery": 8,
+    "Cards & Wrap": 12,
+    "Gifts": 4,
+}
+"""What a well-kept shelf holds of a variant however slowly it sells (a case, a display)."""
 _BASKET_SIZES = (1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4)
 _QUANTITIES = (1,) * 17 + (2, 2, 3)
 MISSED_DELIVERY = 0.05
 OUT_NOW_SHARE = 0.03
+LOW_NOW_SHARE = 0.04
 REFUND_SHARE = 0.01
 CUSTOM_SHARE = 0.04
 GIFTCARD_SHARE = 0.005
@@ -97,6 +113,9 @@ class _Variant:
     level: int
     delivery_weekdays: frozenset[int]
     out_from: date | None
+    short_from: date | None = None
+    shelf: int = 0
+    low_level: int = 0
     balance: int = 0
 
 
@@ -133,9 +152,13 @@ def _variants(shop: DemoShop, per_day: int, rng: random.Random, today: date) -> 
         rate = _CATEGORY_RATE.get(product.category, 0.4)
         weekday = rng.randrange(6)
         delivery = frozenset(range(6)) if product.category == "Bakery" else frozenset({weekday})
+        shelf = _SHELF.get(product.category, 4)
         for demo_variant in product.variants:
             weight = rate * rng.lognormvariate(0, 0.8) / max(1, len(product.variants)) ** 0.5
-            found.append(_Variant(product.uuid, demo_variant.uuid, weight, 0.0, 0, delivery, None))
+            variant = _Variant(product.uuid, demo_variant.uuid, weight, 0.0, 0, delivery, None)
+            variant.shelf = shelf + rng.randrange(shelf // 2 + 1)
+            variant.low_level = demo_variant.low_stock_level or 0
+            found.append(variant)
     total = sum(v.weight for v in found) or 1.0
     units_per_day = per_day * 1.55 * 1.2
     for variant in found:
@@ -145,7 +168,27 @@ def _variants(shop: DemoShop, per_day: int, rng: random.Random, today: date) -> 
     sellers = [variant for variant in found if variant.daily >= 0.5]
     for variant in rng.sample(sellers, min(len(sellers), math.ceil(len(found) * OUT_NOW_SHARE))):
         variant.out_from = today - timedelta(days=16)  # no delivery since: out of stock by now
+    for variant in found:
+        if variant.out_from is None:
+            variant.level = _order_up_to(variant)
+    levelled = [v for v in found if v.low_level and v.out_from is None and 0.3 <= v.daily <= 1.2]
+    for variant in rng.sample(levelled, min(len(levelled), math.ceil(len(found) * LOW_NOW_SHARE))):
+        # its supplier's last delivery was short: it came up to the low-stock level only
+        variant.short_from = next(
+            day
+            for day in (today - timedelta(days=back) for back in range(1, 8))
+            if day.weekday() in variant.delivery_weekdays
+        )
     return found
+
+
+def _order_up_to(variant: _Variant) -> int:
+    """The level a delivery fills a variant up to: a full shelf; with a low-stock level, enough
+    that a week's (or a day's) usual sales leave it above that level."""
+    if not variant.low_level:
+        return max(variant.level, variant.shelf)
+    cycle = 1 if len(variant.delivery_weekdays) > 1 else 7
+    return max(variant.level, variant.low_level + math.ceil(variant.daily * cycle) + 2)
 
 
 def _sale_times(day: date, count: int, zone: tzinfo, rng: random.Random) -> list[datetime]:
@@ -220,8 +263,13 @@ def write_history(
                 continue
             if rng.random() < MISSED_DELIVERY:
                 continue
-            amount = variant.level - variant.balance
-            variant.balance = variant.level
+            level = variant.level
+            if variant.short_from is not None and day >= variant.short_from:
+                level = variant.low_level  # the supplier sent only part of the order
+                if variant.balance >= level:
+                    continue
+            amount = level - variant.balance
+            variant.balance = level
             deliveries += 1
             stock = Movement(variant.product_uuid, variant.uuid, supplier, store_uuid, amount)
             moves.append((delivery_ms, stock))

@@ -11,6 +11,10 @@ process (``command``) whose screen it relays. In front of every route this adds:
   site open in the same browser cannot drive the app;
 - on a loopback address, only loopback host names (a DNS-rebinding page cannot reach it).
 
+When the server stops (Ctrl+C, SIGTERM) it tells every tab's app to quit and reaps its process
+while its event loop still runs (textual-serve leaves them to a closed loop, and asyncio then
+prints tracebacks about it on the terminal).
+
 The page is textual-serve's, less the web font it fetches from the internet (the font ships with
 textual-serve), plus a viewport for tablets and a question before the tab is closed.
 """
@@ -25,6 +29,7 @@ import secrets
 import signal
 import sys
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,7 @@ from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
+from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from zinv_tui.serve.hosts import host_name, is_loopback
@@ -45,6 +51,9 @@ WRONG_PASSWORD_PAUSE = 1.0
 """Seconds before a wrong password is answered (with one check at a time: about one guess a
 second)."""
 PUBLIC_PATHS = frozenset({"/login"})
+TAB_QUIT_SECONDS = 10.0
+"""How long a tab's app has to quit when the server stops (it stops its service first), before
+it is terminated."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -111,6 +120,8 @@ class ZinvServer(Server):
         self.announce = announce
         self._sessions: dict[str, float] = {}
         self._checking = asyncio.Lock()
+        self._tabs: weakref.WeakSet[AppService] = weakref.WeakSet()
+        """The app of every open tab (a closed tab's goes once textual-serve lets it go)."""
 
     # ----------------------------------------------------------------- start
 
@@ -142,6 +153,18 @@ class ZinvServer(Server):
             loop=loop,
             print=lambda *_args: print(announce, flush=True),
         )
+
+    async def _process_messages(
+        self, websocket: web.WebSocketResponse, app_service: AppService
+    ) -> None:
+        """textual-serve's relay of a tab, its app remembered for :meth:`on_shutdown`."""
+        self._tabs.add(app_service)
+        await super()._process_messages(websocket, app_service)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Before the tabs' connections close: every tab's app quits (or is ended) and its
+        process is reaped while the loop still runs."""
+        await asyncio.gather(*(end_tab(tab) for tab in list(self._tabs)))
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -241,3 +264,20 @@ class ZinvServer(Server):
             "config": {"static": {"url": f"{base}/static/"}},
             "application": {"name": self.title},
         }
+
+
+async def end_tab(tab: AppService) -> None:
+    """Ask a tab's app to quit, wait for its process (terminate it, then kill it, if it takes too
+    long) and reap it."""
+    process = tab._process  # textual-serve keeps it private and never waits for it
+    if process is None or process.returncode is not None:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(tab.send_meta({"type": "quit"}), 2)
+    for ending in (None, process.terminate, process.kill):
+        if ending is not None:
+            with contextlib.suppress(ProcessLookupError):
+                ending()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), TAB_QUIT_SECONDS if ending is None else 5)
+            return

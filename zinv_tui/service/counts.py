@@ -47,6 +47,7 @@ from zinv_tui.service.quantities import MAX_QUANTITY, too_large
 from zinv_tui.service.row_text import row_matches, variant_label
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import stored_time
+from zinv_tui.service.wording import number, plural
 
 MAX_NAME_LENGTH = 120
 LAST_SCANS = 50
@@ -96,7 +97,7 @@ class DriftNotConfirmed(CountError):
     def __init__(self, lines: Sequence[ReviewLine]) -> None:
         self.lines = list(lines)
         super().__init__(
-            f"{len(self.lines)} counted line{'s' if len(self.lines) != 1 else ''} changed since "
+            f"{plural(len(self.lines), 'counted line')} changed since "
             "counting (sales or movements): confirm to apply the counts to today's balances"
         )
 
@@ -238,11 +239,11 @@ class CommitPlan:
     def summary(self, amounts: bool = True) -> str:
         """One sentence: ``"3 increases (+14), 2 decreases (-5); 40 unchanged; 7 untouched."``
         (``amounts=False``: without the units, for a blind count not yet revealed)."""
-        up = f" (+{self.units_up})" if amounts else ""
-        down = f" (-{self.units_down})" if amounts else ""
+        up = f" (+{number(self.units_up)})" if amounts else ""
+        down = f" (-{number(self.units_down)})" if amounts else ""
         parts = [
-            f"{self.increases} increase{'s' if self.increases != 1 else ''}{up}",
-            f"{self.decreases} decrease{'s' if self.decreases != 1 else ''}{down}",
+            f"{plural(self.increases, 'increase')}{up}",
+            f"{plural(self.decreases, 'decrease')}{down}",
         ]
         text = ", ".join(parts) + f"; {self.unchanged} unchanged"
         if self.zeroed:

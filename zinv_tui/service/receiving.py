@@ -33,6 +33,7 @@ from zinv_tui.service.purchase_orders import OrderError, OrderLine, OrderStatus,
 from zinv_tui.service.quantities import MAX_QUANTITY, too_large
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.state_db import Transaction, stored_time
+from zinv_tui.service.wording import plural
 
 
 class ReceiptStatus(StrEnum):
@@ -135,7 +136,7 @@ class ReceiptPlan:
     def summary(self) -> str:
         """``"24 units into stock on 3 lines; 1 short, 1 over, 2 damaged"``."""
         booked = len(self.intents)
-        text = f"{self.good_units} units into stock on {booked} line{'s' * (booked != 1)}"
+        text = f"{plural(self.good_units, 'unit')} into stock on {plural(booked, 'line')}"
         notes = [
             f"{self.count(state)} {state.value}"
             for state in (LineState.SHORT, LineState.NOT_RECEIVED, LineState.OVER, LineState.EXTRA)

@@ -37,6 +37,8 @@ from enum import StrEnum
 
 import msgspec
 
+from zinv_tui.service.wording import plural
+
 DEFAULT_WINDOW_DAYS = 28
 DEFAULT_LEAD_TIME_DAYS = 7.0
 DEFAULT_COVER_DAYS = 14.0
@@ -289,13 +291,13 @@ def explain(
     refunds = f", {demand_of.refunded:g} refunded" if demand_of.refunded else ""
     if demand_of.in_stock_days:
         parts.append(
-            f"{demand_of.counted:g} sold{refunds} over {demand_of.in_stock_days} in-stock days "
-            f"of the last {demand_of.window_days}"
+            f"{demand_of.counted:g} sold{refunds} over "
+            f"{plural(demand_of.in_stock_days, 'in-stock day')} of the last {demand_of.window_days}"
             + (f" ({demand_of.out_days} out of stock left out)" if demand_of.out_days else "")
             + f" = {suggestion.per_day:.2f}/day."
         )
     else:
-        parts.append(f"No in-stock trading day in the last {demand_of.window_days} days.")
+        parts.append(f"No in-stock trading day in the last {plural(demand_of.window_days, 'day')}.")
     if plan.min_level is not None:
         parts.append(
             f"Reorder point pinned at {plan.min_level} "

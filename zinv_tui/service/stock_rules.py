@@ -70,6 +70,12 @@ def row_state(row: StockLevels) -> StockState:
     return stock_state(row.shown_balance, row.low_stock_level, row.tracked)
 
 
+def restock_need(row: StockLevels) -> int:
+    """Units that bring a row back above its low-stock level (above 0 without one): what a
+    restock of an out or low variant starts with; at least 1."""
+    return max(1, (row.low_stock_level or 0) - row.shown_balance + 1)
+
+
 def needs_restock(row: StockLevels) -> bool:
     """Out or low."""
     return row_state(row) is not StockState.OK

@@ -62,8 +62,11 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.theme import Theme
+from textual.widget import Widget
+from textual.widgets import Footer
 
 from zinv_tui.service import InventoryPort, RowDiff, StockCounts, StockTally, SyncStatus
+from zinv_tui.service.wording import plural
 from zinv_tui.tuning import freeze_after_load
 from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.screens.balances import BalancesScreen
@@ -206,6 +209,7 @@ class ZinvApp(App[None]):
         on_exit: list[Callable[[], Awaitable[Any]]] | None = None,
         freeze_gc: bool = True,
         browser: bool | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """``service``: the service (started and stopped here unless
         ``manage_service=False``); ``demo`` shows the DEMO marker; ``frozen`` makes the screen
@@ -214,8 +218,10 @@ class ZinvApp(App[None]):
         freeze the loaded stock out of the collector's full passes when the process is tuned
         (see ``_service_started``); ``browser``: run as in a web browser (who is working,
         browser keys, touch buttons, downloads); None: when the driver is textual-serve's
-        (``App.is_web``)."""
+        (``App.is_web``); ``clock``: what time it is (to pin "this year" in pictures)."""
         super().__init__()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        """Now (aware); ``format_moment`` shows the year of moments not in this one's year."""
         self.service = service
         self.demo = demo
         self.frozen = frozen
@@ -449,18 +455,19 @@ class ZinvApp(App[None]):
             return
         body = Text()
         if drafted:
-            title = "Discard this movement?"
+            title = "Drop this movement?"  # not "Discard": that is a reason for a movement
             body.append(f"{plural(drafted, 'line')} will be dropped; nothing is sent.")
-            verb = "Discard and quit"
+            verb = "Drop and quit"
         else:
             title = f"Quit with {plural(waiting, 'movement')} not sent yet?"
             verb = "Quit"
         if waiting:
             body.append("\n" if drafted else "")
+            one = waiting == 1
             body.append(
-                f"{plural(waiting, 'movement')} still "
-                f"{'waits' if waiting == 1 else 'wait'} to be sent to Zettle. Nothing is lost: "
-                "they are kept on this computer and sent the next time zinv-tui starts."
+                f"{plural(waiting, 'movement')} still {'waits' if one else 'wait'} to be sent "
+                f"to Zettle. Nothing is lost: {'it is' if one else 'they are'} kept on this "
+                "computer and sent the next time zinv-tui starts."
             )
 
         def answered(yes: bool | None) -> None:
@@ -482,10 +489,13 @@ class ZinvApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Screen-switching keys do nothing while a dialog (modal screen) is open, nor on a screen
-        that keeps its letter keys (the palette may still switch from there; help always opens)."""
+        that keeps its letter keys (the palette may still switch from there; help always opens).
+        ``q`` does nothing in a dialog either: it is answered or closed first."""
+        screen = self.screen
+        if action == "quit":  # a dialog is answered (or closed with Esc) first
+            return not screen.has_class(DIALOG_CLASS)
         if action not in {"open", "filter", "home"}:
             return True
-        screen = self.screen
         if isinstance(screen, ModalScreen):
             return False
         if parameters == ("help",) or self._commanding:
@@ -493,15 +503,14 @@ class ZinvApp(App[None]):
         return not (isinstance(screen, ServiceScreen) and screen.KEEPS_LETTER_KEYS)
 
     def _ensure_status_bar(self, screen: Screen) -> None:
-        """Give ``screen`` a status bar once it has composed (unless a dialog, or it has one)."""
+        """Give ``screen`` a status bar once it has composed (unless it has one); a dialog gets a
+        footer of its own keys instead (the screen behind's footer would show keys that do
+        nothing while it is up)."""
         if isinstance(screen, ModalScreen):
+            if screen.has_class(DIALOG_CLASS):
+                screen.call_after_refresh(_add_once, screen, Footer)
             return
-
-        def add() -> None:
-            if screen.is_attached and not screen.query(StatusBar):
-                screen.mount(StatusBar())
-
-        screen.call_after_refresh(add)
+        screen.call_after_refresh(_add_once, screen, StatusBar)
 
     # ------------------------------------------------------------ actions
 
@@ -543,6 +552,14 @@ class ZinvApp(App[None]):
     def format_clock(self, moment: datetime) -> str:
         """``HH:MM`` in the display time zone (local, or UTC when frozen)."""
         return moment.astimezone(self.clock_zone).strftime("%H:%M")
+
+    def format_moment(self, moment: datetime) -> str:
+        """``MM-DD HH:MM`` this year, ``YYYY-MM-DD`` in another (display time zone; both fit
+        the same column)."""
+        local = moment.astimezone(self.clock_zone)
+        if local.year == self.clock().astimezone(self.clock_zone).year:
+            return local.strftime("%m-%d %H:%M")
+        return local.strftime("%Y-%m-%d")
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Every action, for the command palette."""
@@ -598,6 +615,13 @@ class ZinvApp(App[None]):
         self._balances_action("clear_selection")
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 line``, ``2 lines``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+DIALOG_CLASS = "zinv-dialog-screen"
+"""The class of the app's dialogs (modal screens over the work): footer of their own, no toasts."""
+
+
+async def _add_once(screen: Screen, widget_class: type[Widget]) -> None:
+    """Mount a ``widget_class()`` on ``screen`` unless it has one (or is gone); a footer needs
+    the bindings announced again to show them."""
+    if screen.is_attached and not screen.query(widget_class):
+        await screen.mount(widget_class())
+        screen.refresh_bindings()

@@ -12,12 +12,10 @@ from typing import Any, TextIO
 from textual.app import App
 from textual.widget import Widget
 
+from zinv_tui.service.wording import plural
+
 CsvWriter = Callable[[TextIO], int]
 """Writes a CSV into a text stream; returns how many rows (the service's writers)."""
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def offer_csv(

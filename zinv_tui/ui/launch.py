@@ -18,13 +18,15 @@ import argparse
 import os
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 NO_API_KEY = 3
 """Exit code when there is no API key (``ExitCode.AUTH``)."""
+USAGE = 2
+"""Exit code when the terminal cannot show the app (``ExitCode.USAGE``)."""
 FIRST_RUN_NOTE = """\
 zinv-tui needs a Zettle API key to open your shop ({reason}).
 
@@ -40,6 +42,31 @@ DEMO_HISTORY_DAYS = 60
 0.7 s of CPU once, when the demo ledger is first made)."""
 DEMO_POLL_INTERVAL = 2.0
 """Seconds between polls in the demo: the sandbox is local, so poll briskly."""
+
+
+NO_SCREEN_TERMS = frozenset({"dumb", "unknown"})
+"""``TERM`` of terminals without cursor addressing: a full-screen app cannot draw on them."""
+MONOCHROME_TERMS = frozenset({"vt52", "vt100", "vt102", "vt220", "vt320", "vt420"})
+"""``TERM`` (before any ``-suffix``) of terminals without colour: the app draws as under
+``NO_COLOR`` (Textual would send them 16-colour codes). Textual has no ASCII-only mode: lines and
+marks stay Unicode."""
+
+
+def terminal_problem(environ: MutableMapping[str, str] = os.environ) -> str | None:
+    """Why the TUI cannot run in this terminal (``TERM=dumb``), or None; on a terminal without
+    colour, sets ``NO_COLOR`` in ``environ`` (Textual reads it when the app is made). A browser
+    tab (``zinv-tui serve``) has no terminal."""
+    if environ.get("TEXTUAL_DRIVER"):
+        return None
+    term = environ.get("TERM", "").strip().lower()
+    if term in NO_SCREEN_TERMS:
+        return (
+            f"this terminal (TERM={term}) cannot show a full-screen app: open zinv-tui in a "
+            "terminal window (xterm, tmux, screen...), or use its commands (zinv-tui --help)"
+        )
+    if term.partition("-")[0] in MONOCHROME_TERMS:
+        environ.setdefault("NO_COLOR", "1")
+    return None
 
 
 def demo_database_path(data_dir: Path, products: int, seed: int = 1) -> Path:
@@ -126,6 +153,9 @@ def demo_session(
 
 def run_demo(args: argparse.Namespace) -> int:
     """``zinv-tui demo [--products N] [--seed S] [--sales-per-minute R] [--history-days D]``."""
+    if problem := terminal_problem():
+        print(f"zinv-tui demo: {problem}", file=sys.stderr)
+        return USAGE
     sales = getattr(args, "sales_per_minute", None)
     history = getattr(args, "history_days", None)
     with ExitStack() as stack:
@@ -149,6 +179,9 @@ def run_app(args: argparse.Namespace) -> int:
     """``zinv-tui`` without a command: the TUI on the chosen profile, or help to get started."""
     from zinv_tui.config import CredentialsError, resolve_api_key
 
+    if problem := terminal_problem():
+        print(f"zinv-tui: {problem}", file=sys.stderr)
+        return USAGE
     settings = _settings(args)
     try:
         api_key = resolve_api_key(settings)

@@ -7,6 +7,7 @@ terminal, a screenshot): out ``✗ OUT``, low ``▼ LOW``, a movement waiting to
 from __future__ import annotations
 
 from zinv_tui.service import StockState
+from zinv_tui.service.wording import number
 
 PENDING_MARK = "⧗"
 """Own movements not yet acknowledged by Zettle: "sending"."""
@@ -33,5 +34,6 @@ STATE_WORDS: dict[StockState, str] = {
 
 
 def with_pending(balance: int, pending: bool) -> str:
-    """``⧗12`` for a balance that includes movements still being sent, else ``12``."""
-    return f"{PENDING_MARK}{balance}" if pending else str(balance)
+    """``⧗1,200`` for a balance that includes movements still being sent, else ``1,200``."""
+    shown = number(balance)
+    return f"{PENDING_MARK}{shown}" if pending else shown

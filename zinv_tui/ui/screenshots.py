@@ -343,7 +343,13 @@ def demo_app(info: Any, state_dir: Path) -> App[Any]:
         poll_interval=3600.0,
         user=DEMO_USER,
     )
-    return ZinvApp(service, demo=True, frozen=True, on_exit=[service.stop])
+    return ZinvApp(
+        service,
+        demo=True,
+        frozen=True,
+        on_exit=[service.stop],
+        clock=lambda: PINNED_MOMENT,
+    )
 
 
 def first_run_app() -> App[Any]:

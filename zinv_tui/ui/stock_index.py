@@ -33,11 +33,13 @@ SortKeyFunction = Callable[[StockRow, RowKey, str], SortKey]
 """``(row, key, search text) -> sort key``."""
 
 
-def sort_key_function(column: ColumnKey) -> SortKeyFunction:
-    """A function giving a row's unique sort key for ``column``.
+def sort_key_function(column: ColumnKey, reverse: bool = False) -> SortKeyFunction:
+    """A function giving a row's unique sort key for ``column`` (``reverse``: for a descending
+    sort, which reads the sorted list backwards).
 
     By product, the key is the search text itself (product, variant, SKU, barcode, casefolded
     and joined by NUL, which sorts before any character), so the two share one string per row.
+    By level, variants without one come last either way.
     """
     if column == "product":
         return lambda r, k, text: (text, k)
@@ -54,7 +56,7 @@ def sort_key_function(column: ColumnKey) -> SortKeyFunction:
     if column == "balance":
         return lambda r, k, text: (r.shown_balance, text, k)
     return lambda r, k, text: (
-        r.low_stock_level is None,
+        (r.low_stock_level is None) != reverse,
         r.low_stock_level or 0,
         text,
         k,
@@ -183,20 +185,24 @@ class StockIndex:
                 self._place(self._view, self._view_text, key, sort_key, text)
         return touched
 
-    def sort_by(self, column: ColumnKey, reverse: bool | None = None) -> None:
-        """Sort by ``column`` (the order kept unless ``reverse`` is given)."""
+    def sort_by(self, column: ColumnKey, reverse: bool | None = None) -> bool:
+        """Sort by ``column`` (the direction kept unless ``reverse`` is given); True when the
+        order changed (a new column or direction)."""
         if column not in SORTABLE:
             raise ValueError(f"unknown column {column!r}")
-        if column != self._sort_column:
-            self._key_of = key_of = sort_key_function(column)
+        if reverse is None:
+            reverse = self._sort_reverse
+        changed = column != self._sort_column or reverse != self._sort_reverse
+        if column != self._sort_column or (column == "low" and changed):
+            self._key_of = key_of = sort_key_function(column, reverse)
             search = self._search
             self._sort_keys = {
                 key: key_of(row, key, search[key]) for key, row in self._rows.items()
             }
             self._sort_column = column
             self._resort()
-        if reverse is not None:
-            self._sort_reverse = reverse
+        self._sort_reverse = reverse
+        return changed
 
     def set_filter(self, text: str) -> bool:
         """Show only rows where every word of ``text`` is in the product, variant, SKU or barcode;

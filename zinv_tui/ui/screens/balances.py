@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
 from zinv_tui.service import RowDiff
+from zinv_tui.service.wording import plural
 from zinv_tui.ui.screens.service_screen import zinv_app
 from zinv_tui.ui.stock_index import SORTABLE
 from zinv_tui.ui.widgets.status_bar import StatusBar
@@ -116,7 +117,7 @@ class BalancesScreen(Screen[None]):
         """The "N variants" / "N of M · K selected" label, updated in the frame of the change."""
         table = self.table
         if table.shown_count == table.row_count:
-            text = f"{table.row_count:,} variants"
+            text = plural(table.row_count, "variant")
         else:
             text = f"{table.shown_count:,} of {table.row_count:,}"
         selected = len(table.selected_keys)

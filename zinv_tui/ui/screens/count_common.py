@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.text import Text
 
 from zinv_tui.service import CountError
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 
@@ -21,7 +22,7 @@ UNCOUNTED = "—"
 
 def number_text(value: int | None) -> Text:
     """A right-aligned number, or "—" for uncounted (never 0)."""
-    return Text(UNCOUNTED if value is None else str(value), justify="right")
+    return Text(UNCOUNTED if value is None else number(value), justify="right")
 
 
 def default_report_path(session_id: int, now: datetime) -> Path:
@@ -42,4 +43,4 @@ def export_report(screen: ServiceScreen[None], session_id: int, path: Path) -> N
     except (OSError, CountError) as error:
         screen.notify(f"Export failed: {error}", severity="error", markup=False)
         return
-    screen.notify(f"{lines} line{'s' if lines != 1 else ''} written to {path}", markup=False)
+    screen.notify(f"{plural(lines, 'line')} written to {path}", markup=False)

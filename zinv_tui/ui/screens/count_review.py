@@ -26,6 +26,7 @@ from zinv_tui.service import (
     ReviewLine,
     RowDiff,
 )
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_common import (
     COUNTS_CSS,
@@ -36,6 +37,7 @@ from zinv_tui.ui.screens.count_common import (
     number_text,
 )
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
+from zinv_tui.ui.screens.service_screen import on_the_way
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.touch_button import TouchButton
@@ -194,9 +196,9 @@ class CountReviewScreen(SessionScreen):
         drift = sum(1 for item in self._items if item.has_drift)
         title = Text("Review: ", style="bold")
         title.append(session.name, style="bold")
-        title.append(f"  {counted} counted")
+        title.append(f"  {number(counted)} counted")
         if session.scope is not CountScope.ADHOC:
-            title.append(f", {uncounted} uncounted")
+            title.append(f", {number(uncounted)} uncounted")
         if session.status is not CountStatus.OPEN:
             title.append(f"  [{session.status.value}]", style="dim")
         if drift and self.revealed:
@@ -214,7 +216,7 @@ class CountReviewScreen(SessionScreen):
         if unknown:
             codes = ", ".join(code for code, _times in unknown[:3])
             more = "..." if len(unknown) > 3 else ""
-            shown.append(f"  ? {len(unknown)} unknown code{'s' if len(unknown) != 1 else ''}: ")
+            shown.append(f"  ? {plural(len(unknown), 'unknown code')}: ")
             shown.append(codes + more, style="bold")
         self.query_one("#review-filter", Static).update(shown)
         self.query_one("#review-summary", Static).update(self._summary_text())
@@ -304,9 +306,9 @@ class CountReviewScreen(SessionScreen):
         plan = self.book.plan_commit(self.session_id, zero_uncounted=self.zero_uncounted)
         body = Text("Post to Zettle now:\n", style="bold")
         body.append(
-            f"{plan.increases} increase{'s' if plan.increases != 1 else ''} (+{plan.units_up}), "
-            f"{plan.decreases} decrease{'s' if plan.decreases != 1 else ''} (-{plan.units_down}), "
-            f"{plan.unchanged + plan.untouched} untouched"
+            f"{plural(plan.increases, 'increase')} (+{number(plan.units_up)}), "
+            f"{plural(plan.decreases, 'decrease')} (-{number(plan.units_down)}), "
+            f"{number(plan.unchanged + plan.untouched)} untouched"
         )
         details: list[str] = []
         if plan.untouched:
@@ -323,13 +325,13 @@ class CountReviewScreen(SessionScreen):
                 ", ..." if len(unknown) > 3 else ""
             )
             body.append(
-                f"\n? {len(unknown)} unknown code{'s' if len(unknown) != 1 else ''} not posted "
+                f"\n? {plural(len(unknown), 'unknown code')} not posted "
                 f"(in the CSV report): {codes}",
                 style="bold",
             )
         if plan.drift:
             body.append(
-                f"\n⚠ {len(plan.drift)} line{'s' if len(plan.drift) != 1 else ''} changed since "
+                f"\n⚠ {plural(len(plan.drift), 'line')} changed since "
                 "counted (sales?): the differences counted are applied to today's balances.",
                 style="bold yellow",
             )
@@ -368,7 +370,8 @@ class CountReviewScreen(SessionScreen):
             return
         count = len(result.entries)
         self.notify(
-            f"⧗ Count posted: {count} correction{'s' if count != 1 else ''} sending to Zettle",
+            f"⧗ Count posted: {plural(count, 'correction')}"
+            + on_the_way(self.service.status, count),
             markup=False,
         )
         self._back_to_counts()

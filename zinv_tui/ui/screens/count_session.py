@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from zinv_tui.service import CountError, CountLine, CountScan, CountSession, RowDiff, RowKey
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_common import COUNTS_CSS, UNCOUNTED, number_text
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
@@ -295,10 +296,9 @@ class CountScreen(SessionScreen):
         if session.blind:
             title.append("  ◌ blind")
         if session.scope_lines:
-            title.append(f"  {session.counted_lines}/{session.scope_lines} counted")
+            title.append(f"  {number(session.counted_lines)}/{number(session.scope_lines)} counted")
         else:
-            items = session.counted_lines
-            title.append(f"  {items} item{'s' if items != 1 else ''} counted")
+            title.append(f"  {plural(session.counted_lines, 'item')} counted")
         self.query_one("#count-title", Static).update(title)
 
     def _show_message(self, text: Text, flash: bool = False) -> None:
@@ -515,7 +515,9 @@ class CountScreen(SessionScreen):
             message.append(line.label, style="bold")
             message.append(f"  now {UNCOUNTED if line.counted is None else line.counted}")
         else:
-            message.append("(the item is no longer in this count)")
+            row = self.service.rows.get(scan.key)
+            message.append(row.label if row is not None else scan.key[1], style="bold")
+            message.append("  no longer in this count")
         self._show_message(message)
 
     # ---------------------------------------------------------------- leaving

@@ -18,9 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Select, Static
 
 from zinv_tui.service import CountBook, CountError, CountScope, CountSession, CountStatus
+from zinv_tui.service.wording import number
 from zinv_tui.ui.browser_keys import shown_key
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.count_common import (
@@ -33,6 +34,7 @@ from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors, zinv_app
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.tick_box import TickBox
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
 FIXED_WIDTHS = {"scope": 9, "counted": 9, "status": 10, "started": 11}
@@ -52,8 +54,8 @@ SCOPE_CHOICES = [
 def counted_text(session: CountSession) -> Text:
     """``"3"`` for an ad-hoc count, ``"3/120"`` for a scoped one."""
     if session.scope is CountScope.ADHOC:
-        return Text(str(session.counted_lines), justify="right")
-    return Text(f"{session.counted_lines}/{session.scope_lines}", justify="right")
+        return Text(number(session.counted_lines), justify="right")
+    return Text(f"{number(session.counted_lines)}/{number(session.scope_lines)}", justify="right")
 
 
 class NewCountDialog(ModalScreen[dict[str, Any] | None]):
@@ -88,7 +90,7 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
                 yield TextInput(
                     placeholder="part of a name, SKU or barcode", id="count-filter", compact=True
                 )
-            yield Checkbox(
+            yield TickBox(
                 "Blind: hide the expected stock while counting", id="count-blind", compact=True
             )
             yield Static("", id="new-count-error", classes="field-error")
@@ -126,7 +128,7 @@ class NewCountDialog(ModalScreen[dict[str, Any] | None]):
                 "name": self.query_one("#count-name", Input).value.strip() or None,
                 "scope": scope,
                 "scope_filter": text,
-                "blind": self.query_one("#count-blind", Checkbox).value,
+                "blind": self.query_one("#count-blind", TickBox).value,
             }
         )
 
@@ -201,7 +203,7 @@ class CountsScreen(ServiceScreen[None]):
         table = self.query_one("#counts-table", DataTable)
         current = self.selected()
         self._sessions = self.book.sessions()
-        zone = self.zinv_app.clock_zone
+        moment = self.zinv_app.format_moment
         with self.app.batch_update():
             table.clear()
             for session in self._sessions:
@@ -213,7 +215,7 @@ class CountsScreen(ServiceScreen[None]):
                     Text(scope),
                     counted_text(session),
                     Text(word, style=style),
-                    Text(f"{session.created.astimezone(zone):%m-%d %H:%M}"),
+                    Text(moment(session.created)),
                     key=str(session.id),
                 )
             ids = [session.id for session in self._sessions]

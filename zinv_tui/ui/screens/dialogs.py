@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -44,6 +45,11 @@ class ConfirmDialog(ModalScreen[bool]):
         self._body = body if isinstance(body, Text) else Text(body)
         self._confirm_label = confirm_label
         self.safe_default = safe_default
+        # The footer names the confirming key as its button does ("y Quit", "y Undo").
+        self._bindings.key_to_bindings["y"] = [
+            replace(binding, description=confirm_label)
+            for binding in self._bindings.key_to_bindings.get("y", [])
+        ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

@@ -18,11 +18,12 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zinv_tui.service import OutboxEntry, OutboxStatus, Reason, RowDiff, SyncStatus
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
-from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
@@ -176,10 +177,9 @@ class HistoryScreen(ServiceScreen[None]):
         return self.zinv_app.clock_zone
 
     def _cells(self, entry: OutboxEntry) -> list[Text]:
-        when = entry.created.astimezone(self._zone())
-        quantity = Text(str(entry.quantity), justify="right")
+        quantity = Text(number(entry.quantity), justify="right")
         return [
-            Text(f"{when:%m-%d %H:%M}"),
+            Text(self.zinv_app.format_moment(entry.created)),
             Text(REASON_WORDS.get(entry.reason, str(entry.reason))),
             Text(self._item_label(entry)),
             Text(route_text(entry)),
@@ -214,8 +214,7 @@ class HistoryScreen(ServiceScreen[None]):
         pending = sum(1 for entry in self._entries if entry.status is OutboxStatus.PENDING)
         refused = sum(1 for entry in self._entries if entry.status is OutboxStatus.NEEDS_ATTENTION)
         title = Text("History", style="bold")
-        shown = f"newest {count}" if self._more else f"{count}"
-        title.append(f": {shown} movement{'s' if count != 1 else ''}")
+        title.append(f": {'newest ' if self._more else ''}{plural(count, 'movement')}")
         if self.reason is not None:
             title.append(f" ({REASON_WORDS[self.reason]} only)", style="bold")
         if self.filter_text:
@@ -318,7 +317,7 @@ class HistoryScreen(ServiceScreen[None]):
             return
         words = self.filter_words()
         count = len(self.service.history(**filters))
-        what = f"{count:,} movement{'s' if count != 1 else ''}"
+        what = plural(count, "movement")
         note = (
             f"The filter applies: the {what} {words}."
             if words
@@ -346,7 +345,7 @@ class HistoryScreen(ServiceScreen[None]):
         except Exception as error:
             self.notify(f"The export failed: {error}", severity="error", markup=False)
             return
-        movements = f"{count:,} movement{'s' if count != 1 else ''}"
+        movements = plural(count, "movement")
         self.notify(f"History written to {path} ({movements})", markup=False)
 
     # ---------------------------------------------------------------- undo / retry
@@ -358,7 +357,7 @@ class HistoryScreen(ServiceScreen[None]):
         self._confirm(
             entry,
             "Undo",
-            f" ({entry.created.astimezone(self._zone()):%m-%d %H:%M})?\n\n"
+            f" ({self.zinv_app.format_moment(entry.created)})?\n\n"
             f"This records the opposite movement: {entry.quantity} from "
             f"{entry.to_type.value} back to {entry.from_type.value}. "
             "The original stays in the history.",
@@ -371,7 +370,7 @@ class HistoryScreen(ServiceScreen[None]):
         await self._ask_service(
             lambda: self.service.undo(entry_id),
             "Could not undo",
-            f"{PENDING_MARK} Undo recorded, sending to Zettle",
+            f"{PENDING_MARK} Undo recorded" + on_the_way(self.service.status),
         )
 
     def action_retry(self) -> None:

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from zinv_tui.service import PlaceKind, RowDiff, RowKey
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.widgets.list_table import ListTable
 
@@ -108,8 +109,8 @@ class LocationsScreen(ServiceScreen[None]):
         if balances is None or location_type.value not in table.rows:
             return
         variants, units = balance_summary(balances)
-        table.update_cell(location_type.value, "variants", Text(str(variants), justify="right"))
-        table.update_cell(location_type.value, "units", Text(str(units), justify="right"))
+        table.update_cell(location_type.value, "variants", Text(number(variants), justify="right"))
+        table.update_cell(location_type.value, "units", Text(number(units), justify="right"))
 
     def _show_balances(self, location_type: PlaceKind) -> None:
         """List the largest balances of ``location_type`` (the cursor stays on its variant)."""
@@ -135,7 +136,7 @@ class LocationsScreen(ServiceScreen[None]):
             table.add_row(
                 Text(label, overflow="ellipsis", no_wrap=True),
                 Text(sku or "", overflow="ellipsis", no_wrap=True),
-                Text(str(value), justify="right"),
+                Text(number(value), justify="right"),
                 key=f"{key[0]}:{key[1]}",
             )
         if cursor_key is not None and cursor_key in table.rows:
@@ -144,7 +145,10 @@ class LocationsScreen(ServiceScreen[None]):
         shown = min(len(nonzero), SHOWN_BALANCES)
         more = f", largest {shown} shown" if shown < len(nonzero) else ""
         title.update(
-            Text(f"Balances in {location_type.value}: {variants} variants, {units} units{more}")
+            Text(
+                f"Balances in {location_type.value}: {plural(variants, 'variant')}, "
+                f"{plural(units, 'unit')}{more}"
+            )
         )
 
     @work(exclusive=True, group="location-balances", exit_on_error=False)

@@ -17,9 +17,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from zinv_tui.service import RowDiff, RowKey, StockCounts, StockRow, StockState, urgency
+from zinv_tui.service import (
+    RowDiff,
+    RowKey,
+    StockCounts,
+    StockRow,
+    StockState,
+    restock_need,
+    urgency,
+)
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.marks import PICKED_MARK, STATE_WORDS, with_pending
 from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
@@ -27,6 +36,7 @@ from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import VariantPicker
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.tick_box import TickBox
 
 MAX_LISTED = 1000
 """Variants listed at once, most urgent first (a DataTable stays quick at this size)."""
@@ -96,9 +106,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
                     compact=True,
                 )
             yield Static("", id="level-error", classes="field-error")
-            yield Checkbox(
-                "Alert when at or below the level", self._alert, id="alert", compact=True
-            )
+            yield TickBox("Alert when at or below the level", self._alert, id="alert", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
                 yield Button("Clear", id="clear", compact=True)
@@ -126,7 +134,7 @@ class LowStockDialog(ModalScreen[LowStockChoice | None]):
                 )
                 self.query_one("#level", Input).focus()
                 return
-        self.dismiss(LowStockChoice(level, self.query_one("#alert", Checkbox).value))
+        self.dismiss(LowStockChoice(level, self.query_one("#alert", TickBox).value))
 
     @on(Button.Pressed, "#clear")
     def _clear(self) -> None:
@@ -258,7 +266,7 @@ class LowStockScreen(ServiceScreen[None]):
         self._update_title()
 
     def _cells(self, row: StockRow) -> list[Text]:
-        level = "" if row.low_stock_level is None else str(row.low_stock_level)
+        level = "" if row.low_stock_level is None else number(row.low_stock_level)
         balance = with_pending(row.shown_balance, bool(row.pending))
         return [
             Text(PICKED_MARK if row.key in self._selected else " "),
@@ -358,10 +366,13 @@ class LowStockScreen(ServiceScreen[None]):
         open_item_detail(self.app, self._cursor_key())
 
     def action_restock(self) -> None:
-        """Open a restock movement for the selected variants (or the one under the cursor)."""
+        """Open a restock movement for the selected variants (or the one under the cursor), each
+        with what brings it back above its level."""
         targets = self._targets()
         if targets:
-            self.zinv_app.open_screen("movement", keys=targets)
+            rows = self.service.rows
+            needs = {key: restock_need(rows[key]) for key in targets if key in rows}
+            self.zinv_app.open_screen("movement", keys=targets, quantities=needs)
 
     def _open_form(self, keys: list[RowKey]) -> None:
         if not keys:
@@ -371,7 +382,7 @@ class LowStockScreen(ServiceScreen[None]):
         first = rows.get(keys[0])
         if first is None:
             return
-        subject = first.label if len(keys) == 1 else f"{len(keys)} selected variants"
+        subject = first.label if len(keys) == 1 else f"{len(keys):,} selected variants"
         levels = {rows[key].low_stock_level for key in keys if key in rows}
         alerts = {rows[key].low_stock_alert for key in keys if key in rows}
         level = next(iter(levels)) if len(levels) == 1 else None
@@ -388,7 +399,12 @@ class LowStockScreen(ServiceScreen[None]):
     async def apply(self, keys: Iterable[RowKey], choice: LowStockChoice) -> None:
         """Send the level and flag to Zettle; the list updates from the service's diff."""
         keys = list(keys)
-        count = f"{len(keys)} variants" if len(keys) > 1 else "1 variant"
+        rows = self.service.rows
+        what = (
+            rows[keys[0]].label
+            if len(keys) == 1 and keys[0] in rows
+            else plural(len(keys), "variant")
+        )
         try:
             await self.service.set_low_stock(keys, choice.level, choice.alert)
         except Exception as error:
@@ -397,11 +413,11 @@ class LowStockScreen(ServiceScreen[None]):
             )
             return
         if choice.level is None and not choice.alert:
-            self.notify(f"Cleared the low-stock level of {count}")
+            self.notify(f"Cleared the low-stock level of {what}", markup=False)
         else:
             level = "no level" if choice.level is None else f"level {choice.level}"
             alert = "alert on" if choice.alert else "alert off"
-            self.notify(f"Saved {level}, {alert} for {count}")
+            self.notify(f"Saved {level}, {alert} for {what}", markup=False)
         self._selected.clear()
         self.refresh_rows()
 

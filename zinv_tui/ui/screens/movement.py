@@ -11,7 +11,7 @@ after Enter in a quantity, and after a reason is chosen.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,11 +31,12 @@ from zinv_tui.service import (
     RowKey,
     StockRow,
 )
+from zinv_tui.service.wording import plural
 from zinv_tui.ui.browser_keys import shown_key
 from zinv_tui.ui.marks import PENDING_MARK, with_pending
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
-from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
+from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way, steady_cursors
 from zinv_tui.ui.screens.variant_search import CodeInput, VariantPicker
 from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
@@ -135,11 +136,14 @@ class MovementScreen(ServiceScreen[None]):
         *,
         offer: Iterable[RowKey] | None = None,
         focus_quantity: bool = False,
+        quantities: Mapping[RowKey, int] | None = None,
     ) -> None:
-        """``keys``: lines to start with; ``offer``: rows listed under the empty Find field (Enter
-        picks one); the focus starts in Find, or in the first quantity with ``focus_quantity``."""
+        """``keys``: lines to start with (quantity 1, or theirs in ``quantities``); ``offer``:
+        rows listed under the empty Find field (Enter picks one); the focus starts in Find, or in
+        the first quantity with ``focus_quantity``."""
         super().__init__()
         self._initial_keys = list(keys or [])
+        self._initial_quantities = dict(quantities or {})
         self._offer = list(offer or [])
         self._focus_quantity = focus_quantity
         self._lines: dict[RowKey, MovementLine] = {}
@@ -212,7 +216,7 @@ class MovementScreen(ServiceScreen[None]):
         rows = self.service.rows
         for key in self._initial_keys:
             if key in rows:
-                await self._add_line(key, "1")
+                await self._add_line(key, str(self._initial_quantities.get(key, 1)))
         picker = self.query_one(VariantPicker)
         picker.offer(key for key in self._offer if key in rows)
         if self._lines and self._focus_quantity:
@@ -499,11 +503,15 @@ class MovementScreen(ServiceScreen[None]):
         if not count:
             summary.append("No items yet: type a name or SKU, or scan", style="dim")
         else:
-            summary.append(f"{count} line{'s' if count != 1 else ''}")
+            summary.append(plural(count, "line"))
             summary.append(f", shop stock {total:+d}")
             if blanks:
-                word = "count" if self.reason is Reason.SET_COUNT else "quantity"
-                summary.append(f", {blanks} {word}{'s' if blanks != 1 else ''} to type")
+                word, many = (
+                    ("count", None)
+                    if self.reason is Reason.SET_COUNT
+                    else ("quantity", "quantities")
+                )
+                summary.append(f", {plural(blanks, word, many)} to type")
             if invalid:
                 summary.append(f", {invalid} to fix", style="bold red")
         self.query_one("#summary", Static).update(summary)
@@ -566,8 +574,8 @@ class MovementScreen(ServiceScreen[None]):
         title = dict((reason, title) for title, reason in REASON_CHOICES)[self.reason]
         count = len(entries)
         self.notify(
-            f"{PENDING_MARK} {title.rstrip('.')}: {count} movement{'s' if count != 1 else ''} "
-            "recorded, sending to Zettle",
+            f"{PENDING_MARK} {title.rstrip('.')}: {plural(count, 'movement')} recorded"
+            + on_the_way(self.service.status, count),
             markup=False,
         )
         if self.is_current:  # else a dialog (e.g. quit) is on top: Esc leaves without asking
@@ -605,10 +613,10 @@ class MovementScreen(ServiceScreen[None]):
                 close()
 
         self.app.push_screen(
-            ConfirmDialog(
-                "Discard this movement?",
-                f"{count} line{'s' if count != 1 else ''} will be dropped; nothing is sent.",
-                "Discard",
+            ConfirmDialog(  # "Drop", not "Discard": that is a reason for a movement
+                "Drop this movement?",
+                f"{plural(count, 'line')} will be dropped; nothing is sent.",
+                "Drop it",
             ),
             answered,
         )

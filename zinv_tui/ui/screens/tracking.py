@@ -23,6 +23,7 @@ from zinv_tui.service import (
     search_terms,
     text_matches,
 )
+from zinv_tui.service.wording import number, plural
 from zinv_tui.ui.marks import PICKED_MARK
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
@@ -214,11 +215,11 @@ class TrackingScreen(ServiceScreen[None]):
     def _update_texts(self) -> None:
         count = self._matching
         if self.showing_tracked:
-            title = Text(f"Tracked products: {count}", style="bold")
+            title = Text(f"Tracked products: {number(count)}", style="bold")
             hint = "Enter stops tracking the selected products · v shows the untracked ones"
             empty = "No product is tracked yet. Press v to see the untracked ones."
         else:
-            title = Text(f"Not tracked: {count} products", style="bold")
+            title = Text(f"Not tracked: {plural(count, 'product')}", style="bold")
             hint = "Enter starts tracking the selected products · v shows the tracked ones"
             empty = "Every product in the catalogue is tracked. Press v to see them."
         if self.filter_text:
@@ -302,22 +303,25 @@ class TrackingScreen(ServiceScreen[None]):
         if len(targets) > 3:
             names += f" and {len(targets) - 3} more"
         verb = "Start" if start else "Stop"
-        count = f"{len(targets)} product{'s' if len(targets) != 1 else ''}"
+        count = plural(len(targets), "product")
         body = Text(f"{verb} tracking {count}: ")
         body.append(names, style="bold")
         body.append("\n\n" + (START_EXPLANATION if start else STOP_EXPLANATION))
 
+        what = targets[0].name if len(targets) == 1 else count
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self.change_tracking([line.uuid for line in targets], start)
+                self.change_tracking([line.uuid for line in targets], start, what)
 
         self.app.push_screen(ConfirmDialog(f"{verb} tracking?", body, f"{verb} tracking"), answered)
 
     @work(exclusive=True, group="tracking-write", exit_on_error=False)
-    async def change_tracking(self, uuids: list[str], start: bool) -> None:
-        """Tell Zettle to start or stop tracking, then re-read the list."""
+    async def change_tracking(self, uuids: list[str], start: bool, what: str = "") -> None:
+        """Tell Zettle to start or stop tracking, then re-read the list (``what``: the products
+        in words, for the message)."""
         self._busy = True
-        count = f"{len(uuids)} product{'s' if len(uuids) != 1 else ''}"
+        what = what or plural(len(uuids), "product")
         try:
             if start:
                 await self.service.start_tracking(uuids)
@@ -331,4 +335,4 @@ class TrackingScreen(ServiceScreen[None]):
             self._busy = False
         self._selected.clear()
         self.reload()
-        self.notify(f"Now tracking {count}" if start else f"Stopped tracking {count}")
+        self.notify(f"Now tracking {what}" if start else f"Stopped tracking {what}", markup=False)

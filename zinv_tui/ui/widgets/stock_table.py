@@ -3,7 +3,8 @@
 The table keeps the service's ``StockRow`` objects as they are, in a
 :class:`~zinv_tui.ui.stock_index.StockIndex` (sort order, filter, in-place diffs: pure, no
 Textual), and renders only the lines on screen, so a frame costs the same at 50 rows or 50,000.
-The table adds the cursor (it stays on its row across sorts, filters and diffs), the selection,
+The table adds the cursor (it stays on its row across filters and diffs; a new sort shows its
+top), the selection,
 change highlights, the columns and the drawing.
 
 Names are data, never markup: cells are plain ``Segment`` text with control characters replaced,
@@ -300,8 +301,11 @@ class StockTable(SteadyScrollView, can_focus=True):
     # ------------------------------------------------------------ sort/filter
 
     def sort_by(self, column: ColumnKey, reverse: bool | None = None) -> None:
-        """Sort by ``column`` (ascending unless ``reverse``)."""
-        self._index.sort_by(column, reverse)
+        """Sort by ``column`` (ascending unless ``reverse``); a new order shows its top (the
+        cursor goes to the first row)."""
+        if self._index.sort_by(column, reverse):
+            self._cursor_key = None
+            self._cursor = 0
         self._after_change()
 
     def set_filter(self, text: str) -> None:
@@ -574,7 +578,7 @@ class StockTable(SteadyScrollView, can_focus=True):
                     cell_style = style + self._style("stock-table--pending")
             else:
                 level = row.low_stock_level
-                text = "" if level is None else str(level)
+                text = "" if level is None else f"{level:,}"
             segments.append(Segment(fit(text, column_width, column.right), cell_style))
             length += column_width + 1
         if length == width:  # the usual case: cells fill the line exactly
