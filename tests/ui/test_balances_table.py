@@ -4,9 +4,9 @@ filter index is tested without Textual in ``test_stock_index.py``)."""
 from __future__ import annotations
 
 import random
-from msgspec.structs import replace
 
 import pytest
+from msgspec.structs import replace
 from textual.app import App, ComposeResult
 
 from zinv_tui.service import StockRow
