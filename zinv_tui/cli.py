@@ -277,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "outbox",
         _lazy("zinv_tui.commands.records", "cmd_outbox"),
-        "show movements not yet acknowledged; --retry sends them, --dismiss gives up",
+        "show movements not yet acknowledged; --retry sends them, --applied settles unconfirmed "
+        "ones found in Zettle, --dismiss gives up",
         output=True,
     )
     add_outbox_arguments(outbox)

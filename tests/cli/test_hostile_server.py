@@ -187,7 +187,7 @@ def test_an_unconfirmed_movement_is_sent_again_only_when_named(proxy, shop, run_
     result = run_cli(*move)
     assert result.code == 1, result.err
     [entry] = json.loads(result.out)
-    assert entry["status"] == "NEEDS_ATTENTION" and entry["error"].startswith("Unconfirmed")
+    assert entry["status"] == "UNCONFIRMED" and entry["error"].startswith("Unconfirmed")
     assert "unconfirmed" in result.err
     blanket = run_cli("outbox", "--retry", "--format", "json")
     assert blanket.code == 1 and f"#{entry['id']}" in blanket.err, blanket.err
@@ -195,3 +195,30 @@ def test_an_unconfirmed_movement_is_sent_again_only_when_named(proxy, shop, run_
     named = run_cli("outbox", "--retry", str(entry["id"]))
     assert named.code == 0, named.err
     assert proxy.count("PUT", MOVE) == 2
+
+
+def test_an_unconfirmed_movement_found_in_zettle_is_recorded_as_applied(
+    proxy, shop, run_cli
+) -> None:
+    """Issue 11 item 4: the user checked Zettle and found it there: ``outbox --applied ID``
+    settles it without sending anything, and it counts as done (it can be undone)."""
+    row = pick(run_cli)
+
+    def applied_then_a_pos_sale(seen, sent):
+        SandboxAdmin(shop).sale(row["variant_uuid"], 1)
+        return Reply(200, b'{"variants": [{"balance": "abc"}]}')
+
+    proxy.on("PUT", MOVE, (applied_then_a_pos_sale, True), times=1)
+    move = ("move", "--reason", "sale", "--sku", row["sku"], "--qty", "2", "--format", "json")
+    [entry] = json.loads(run_cli(*move).out)
+    assert entry["status"] == "UNCONFIRMED"
+    refused_only = run_cli("outbox", "--applied", "999999")
+    assert refused_only.code != 0 and "999999" in refused_only.err
+    settled = run_cli("outbox", "--applied", str(entry["id"]), "--format", "json")
+    assert settled.code == 0, settled.err
+    assert json.loads(settled.out) == []  # nothing left to settle
+    assert proxy.count("PUT", MOVE) == 1  # never sent again
+    history = json.loads(run_cli("history", "--format", "json").out)
+    assert [h["status"] for h in history if h["id"] == entry["id"]] == ["ACKNOWLEDGED"]
+    again = run_cli("outbox", "--applied", str(entry["id"]))
+    assert again.code != 0 and "not unconfirmed" in again.err

@@ -78,6 +78,7 @@ def test_opening_upgrades_step_by_step_after_a_backup(tmp_path: Path) -> None:
         assert status[FACTS["needs_attention"]] is OutboxStatus.NEEDS_ATTENTION
         assert status[FACTS["unconfirmed"]["entry"]] is OutboxStatus.NEEDS_ATTENTION
         assert journal.unconfirmed_ids() == {FACTS["unconfirmed"]["entry"]}
+        assert journal.entry(FACTS["unconfirmed"]["entry"]).unconfirmed  # settled with `a`
         for entry_id in (*FACTS["pending"], FACTS["in_doubt"]["entry"]):
             assert status[entry_id] is OutboxStatus.PENDING
         assert journal.entry(FACTS["undone"]["entry"]).undone_by == FACTS["undone"]["by"]

@@ -148,12 +148,22 @@ async def test_what_reading_cannot_settle_needs_attention_and_is_not_resent(
             assert entry.status is OutboxStatus.NEEDS_ATTENTION  # ...but the user is told
             assert entry.last_error.startswith("Unconfirmed")
             assert f"was {before} before sending and is {before - 3} now" in entry.last_error
+            assert f"({before - 2} if it was applied)" in entry.last_error  # before, now, expected
+            assert entry.unconfirmed
             assert service.status.attention_count == 1
             assert proxy.count("PUT", MOVE) == 1  # never resent silently
             await asyncio.sleep(0.2)
             assert proxy.count("PUT", MOVE) == 1
             await service.refresh()
             assert service.rows[key].pending == 0 and shown_is_truth(service, info, key)
+            # The user finds it in Zettle and says so: done, not sent, and it can be undone.
+            settled = await service.confirm_applied(entry.id)
+            assert settled.status is OutboxStatus.ACKNOWLEDGED and not settled.unconfirmed
+            assert settled.can_undo and service.status.attention_count == 0
+            assert service.journal.unconfirmed_ids() == set()
+            assert proxy.count("PUT", MOVE) == 1
+            with pytest.raises(LookupError, match="not unconfirmed"):
+                await service.confirm_applied(entry.id)
 
 
 async def test_a_lost_answer_is_settled_by_reading_before_anything_is_resent(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 from datetime import UTC, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
 
+from tests.odd_server import OddProxy, Reply
 from tests.support.sandbox import SandboxAdmin
 from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
 from zinv_tui.service import MovementIntent, OutboxStatus, PlaceKind, Reason
@@ -272,3 +274,47 @@ async def test_export_writes_what_the_filters_show_and_asks_before_replacing(
             assert app.screen is screen
             assert target.read_text(encoding="utf-8").count("\n") == 2
     assert unused_path(target) == tmp_path / "discards-2.csv"
+
+
+async def test_an_unconfirmed_movement_is_settled_with_a_key(sandbox_factory, tmp_path):
+    """Issue 11 item 4: a movement whose answer was lost and that reading could not settle is
+    shown as unconfirmed with before / now / expected; ``a`` records it as applied (nothing is
+    sent), and ``r`` asks first, since Zettle may have it already."""
+    info = sandbox_factory(products=5)
+    move = "/organizations/self/inventory"
+    with OddProxy(info.url) as proxy:
+        door = SimpleNamespace(url=proxy.url, api_key=info.api_key, client_id=info.client_id)
+        async with shop(door, tmp_path) as service:
+            key = sorted(service.rows)[0]
+
+            def applied_then_a_pos_sale(seen, sent):
+                SandboxAdmin(info).sale(key[1], 1)  # the balance also moves for another reason
+                return Reply(200, b'{"variants": [{"balance": "abc"}]}')
+
+            proxy.on("PUT", move, (applied_then_a_pos_sale, True))
+            await service.record([MovementIntent(Reason.SALE, key, quantity=2)])
+            assert await service.flush(10)
+            app = screen_app(service)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(pilot)
+                screen = await open_history(pilot)
+                table = screen.query_one("#history-table")
+                assert str(table.get_row_at(0)[5]) == "? unconfirmed"
+                detail = str(screen.query_one("#history-detail").content)
+                assert "Check Zettle: a if it is there (applied), r if it is missing" in detail
+                assert "if it was applied" in detail
+                await pilot.press("r")  # send again: asked first, No is the default
+                await settle(pilot)
+                assert isinstance(app.screen, ConfirmDialog)
+                await pilot.press("enter")
+                await settle(pilot)
+                assert app.screen is screen and proxy.count("PUT", move) == 1
+                await pilot.press("a")
+                await settle(pilot)
+                assert isinstance(app.screen, ConfirmDialog)
+                await pilot.press("y")
+                await settle(pilot)
+                assert screen.entries[0].status is OutboxStatus.ACKNOWLEDGED
+                assert str(table.get_row_at(0)[5]) == "✓ done"
+                assert proxy.count("PUT", move) == 1  # nothing was sent
+                assert service.status.attention_count == 0

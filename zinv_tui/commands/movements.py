@@ -190,7 +190,7 @@ def entry_record(entry: OutboxEntry) -> dict[str, Any]:
         "change": entry.store_change,
         "balance_before": entry.balance_before,
         "balance_after": after,
-        "status": entry.status.value,
+        "status": "UNCONFIRMED" if entry.unconfirmed else entry.status.value,
         "error": entry.last_error,
     }
 

@@ -67,6 +67,13 @@ def add_outbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="send pending movements now, and send again the refused ones named (all if none)",
     )
     parser.add_argument(
+        "--applied",
+        nargs="+",
+        type=positive_int,
+        metavar="ID",
+        help="unconfirmed movements you found in Zettle: record them as applied (nothing is sent)",
+    )
+    parser.add_argument(
         "--dismiss",
         nargs="+",
         type=positive_int,
@@ -88,7 +95,7 @@ def journal_record(entry: OutboxEntry) -> dict[str, Any]:
         "quantity": entry.quantity,
         "change": entry.store_change,
         "balance_after": entry.balance_after,
-        "status": entry.status.value,
+        "status": "UNCONFIRMED" if entry.unconfirmed else entry.status.value,
         "attempts": entry.attempts,
         "user": entry.user,
         "note": entry.note,
@@ -122,10 +129,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_outbox(args: argparse.Namespace) -> int:
     """Show movements not yet acknowledged; ``--retry`` sends them, ``--dismiss`` gives up."""
     settings = settings_from_args(args)
-    acting = args.retry is not None or args.dismiss
+    acting = args.retry is not None or args.dismiss or args.applied
 
     async def work() -> tuple[list[OutboxEntry], ExitCode]:
         async with open_service(settings, online=args.retry is not None) as service:
+            for entry_id in args.applied or ():
+                await _act(service.confirm_applied, entry_id)
             for entry_id in args.dismiss or ():
                 await _act(service.dismiss, entry_id)
             code = ExitCode.OK
@@ -137,7 +146,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                 if skipped:
                     print(
                         f"Not sent again: {', '.join(f'#{i}' for i in skipped)} may already be "
-                        "in Zettle (unconfirmed) - check, then `--retry ID` or `--dismiss ID`.",
+                        "in Zettle (unconfirmed) - check Zettle, then `--applied ID` if it is "
+                        "there, `--retry ID` if it is missing, or `--dismiss ID`.",
                         file=sys.stderr,
                     )
                 for entry_id in chosen:
@@ -162,7 +172,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     if left and args.format == "table":
         say(
             "Pending ones are sent by the next run (or `zinv-tui outbox --retry`); refused ones "
-            "need `--retry ID` (after fixing the cause) or `--dismiss ID`.",
+            "need `--retry ID` (after fixing the cause) or `--dismiss ID`; unconfirmed ones "
+            "`--applied ID` when Zettle has them.",
             err=True,
         )
     return code

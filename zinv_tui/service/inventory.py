@@ -675,6 +675,13 @@ class InventoryService:
             self._sender.wake()
         return entry
 
+    async def confirm_applied(self, entry_id: int) -> OutboxEntry:
+        """The user found an unconfirmed movement in Zettle: record it as applied (never sent
+        again; it can be undone like any other). The next read shows its balance."""
+        entry = self.journal.confirm_applied(entry_id)
+        self._publish_status()
+        return entry
+
     async def dismiss(self, entry_id: int) -> OutboxEntry:
         """Give up on a needs-attention movement; it stays in the history as CANCELLED."""
         entry = self.journal.dismiss(entry_id)

@@ -99,6 +99,9 @@ class OutboxEntry:
     undo_of: int | None
     undone_by: int | None
     sent_as: str | None
+    unconfirmed: bool = False
+    """Needs attention because its answer was lost and reading could not tell whether Zettle
+    applied it: only the user can settle it (applied, send again, or drop); never resent alone."""
 
     @property
     def key(self) -> RowKey:
@@ -140,7 +143,7 @@ ENTRY_COLUMNS = (
     "e.note, e.user, e.created, "
     "e.status, e.attempts, e.last_error, e.acknowledged, e.balance_after, e.undo_of, "
     "(SELECT MIN(u.id) FROM entries u WHERE u.undo_of = e.id AND u.status != 'CANCELLED'), "
-    "b.external_uuid"
+    "b.external_uuid, b.state"
 )
 ENTRY_FROM = "entries e LEFT JOIN batches b ON b.id = e.batch_id"
 
@@ -176,6 +179,7 @@ def entry_of(row: tuple[Any, ...]) -> OutboxEntry:
         undo_of=row[25],
         undone_by=row[26],
         sent_as=row[27],
+        unconfirmed=row[20] == "NEEDS_ATTENTION" and row[28] == "unconfirmed",
     )
 
 
@@ -248,6 +252,29 @@ class EntryQueries:
     def dismiss(self, entry_id: int) -> OutboxEntry:
         """Give up on a needs-attention entry; it stays in the history as CANCELLED."""
         return self._leave_attention(entry_id, "status = 'CANCELLED'")
+
+    def confirm_applied(self, entry_id: int, now: float | None = None) -> OutboxEntry:
+        """The user checked Zettle and found an *unconfirmed* entry applied: it is acknowledged
+        (and can be undone). Only an unconfirmed entry: a refused one was never applied."""
+        if entry_id not in self.unconfirmed_ids():
+            raise LookupError(
+                f"movement {entry_id} is not unconfirmed: only a movement whose answer was lost "
+                "can be marked as applied"
+            )
+        when = clock() if now is None else now
+        with self._transaction():  # the entry and its batch together: never one without the other
+            self._db.execute(
+                "UPDATE entries SET status = 'ACKNOWLEDGED', acknowledged = ?, last_error = NULL "
+                "WHERE id = ? AND status = 'NEEDS_ATTENTION'",
+                (when, entry_id),
+            )
+            self._db.execute(
+                "UPDATE batches SET state = 'acknowledged' WHERE state = 'unconfirmed' AND id = "
+                "(SELECT batch_id FROM entries WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM entries "
+                "o WHERE o.batch_id = batches.id AND o.status = 'NEEDS_ATTENTION')",
+                (entry_id,),
+            )
+        return self.entry(entry_id)
 
     def _leave_attention(self, entry_id: int, assignments: str) -> OutboxEntry:
         """Apply ``assignments`` (fixed SQL) to a needs-attention entry; the entry after."""

@@ -353,8 +353,8 @@ class OutboxSender:
             notes = {
                 entry.id: (
                     "Unconfirmed: Zettle's answer was lost and checking the stock failed "
-                    f"({error}) - check the balance in Zettle, then retry it if it is missing or "
-                    "dismiss it if it is there"
+                    f"({error}) - check the balance in Zettle, then mark it applied if it is "
+                    "there or send it again if it is missing"
                 )
                 for entry in batch.entries
             }

@@ -136,13 +136,16 @@ def _unclear(entry: OutboxEntry, before: Balances | None, now: Balances) -> str:
     after = now.get(place, {}).get(entry.key)
     start = (before or {}).get(place, {}).get(entry.key)
     if start is not None and after is not None:
-        known = f"the {kind.value} balance was {start} before sending and is {after} now"
+        known = (
+            f"the {kind.value} balance was {start} before sending and is {after} now "
+            f"({start + change} if it was applied)"
+        )
     else:
         known = "there is no record of the balance before it was sent"
     return (
         f"Unconfirmed: Zettle's answer was lost and the app can't tell whether Zettle applied "
         f"this movement ({change:+d} in {kind.value}): {known}. Check the balance in Zettle, "
-        "then retry it if it is missing or dismiss it if it is there"
+        "then mark it applied if it is there or send it again if it is missing"
     )
 
 

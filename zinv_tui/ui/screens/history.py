@@ -58,6 +58,8 @@ def status_text(entry: OutboxEntry) -> Text:
     status = entry.status
     if status is OutboxStatus.PENDING:
         return Text(f"{PENDING_MARK} sending", style="bold yellow")
+    if entry.unconfirmed:
+        return Text("? unconfirmed", style="bold magenta")
     if status is OutboxStatus.NEEDS_ATTENTION:
         return Text("! refused", style="bold red")
     if status is OutboxStatus.CANCELLED:
@@ -88,6 +90,7 @@ class HistoryScreen(ServiceScreen[None]):
         Binding("e", "export", "Export CSV"),
         Binding("r", "retry", "Retry"),
         Binding("x", "dismiss_refused", "Drop refused", show=False),
+        Binding("a", "applied", "It is in Zettle", show=False),
         Binding("i", "item", "Item detail", show=False),
         Binding("f1", "app.open('help')", "Keys", show=False),
     ]
@@ -266,7 +269,15 @@ class HistoryScreen(ServiceScreen[None]):
             text.append(f"By {entry.user}. ")
         if entry.undo_of is not None:
             text.append(f"Undoes #{entry.undo_of}. ")
-        if entry.status is OutboxStatus.NEEDS_ATTENTION and entry.last_error:
+        if entry.unconfirmed:
+            # The keys first: the explanation is long and must not push them off the screen.
+            text.append(
+                "Check Zettle: a if it is there (applied), r if it is missing (send again), "
+                "x drops it. ",
+                style="bold",
+            )
+            text.append(str(entry.last_error or "Zettle's answer was lost."))
+        elif entry.status is OutboxStatus.NEEDS_ATTENTION and entry.last_error:
             # The keys first: a long answer from Zettle must not push them off the screen.
             text.append("r retries, x drops. ", style="bold")
             text.append("Zettle said: ", style="bold red")
@@ -375,8 +386,42 @@ class HistoryScreen(ServiceScreen[None]):
 
     def action_retry(self) -> None:
         entry = self._chosen_entry(_refused_only)
-        if entry is not None:
-            self.retry(entry.id)
+        if entry is None:
+            return
+        if entry.unconfirmed:  # Zettle may have it already: sending it again could double it
+            self._confirm(
+                entry,
+                "Send again",
+                "?\n\nOnly if it is missing in Zettle: if Zettle applied it, the stock moves "
+                "twice.",
+                title="Send this movement again?",
+                then=self.retry,
+                safe_default=True,
+            )
+            return
+        self.retry(entry.id)
+
+    def action_applied(self) -> None:
+        """``a``: an unconfirmed movement found in Zettle is recorded as applied (not resent)."""
+        entry = self._chosen_entry(_unconfirmed_only)
+        if entry is None:
+            return
+        self._confirm(
+            entry,
+            "Mark as applied",
+            "?\n\nNothing is sent: the movement counts as done in Zettle (it can be undone).",
+            title="Is it in Zettle?",
+            then=self.mark_applied,
+        )
+
+    @work(exclusive=True, group="history-applied", exit_on_error=False)
+    async def mark_applied(self, entry_id: int) -> None:
+        await self._ask_service(
+            lambda: self.service.confirm_applied(entry_id),
+            "Could not mark it applied",
+            "Recorded as applied in Zettle",
+        )
+        await self.app.run_action("refresh")  # its balance comes with the next read
 
     def action_dismiss_refused(self) -> None:
         """``x``: give up on a movement Zettle refused (it stays in the history as dropped)."""
@@ -453,6 +498,12 @@ class HistoryScreen(ServiceScreen[None]):
 def _refused_only(entry: OutboxEntry) -> str | None:
     if entry.status is not OutboxStatus.NEEDS_ATTENTION:
         return "Only a movement Zettle refused can be retried or dropped"
+    return None
+
+
+def _unconfirmed_only(entry: OutboxEntry) -> str | None:
+    if not entry.unconfirmed:
+        return "Only a movement whose answer was lost (? unconfirmed) can be marked as applied"
     return None
 
 
