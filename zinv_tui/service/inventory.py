@@ -262,6 +262,8 @@ class InventoryService:
     def _build_workers(self) -> None:
         store = self.store
         assert store is not None
+        # The backend may have found out what it speaks only now (api_version auto).
+        self._view.levels_on_rows = self.backend.capabilities.levels_on_rows
         self._engine = SyncEngine(
             self.backend,
             self._view,
