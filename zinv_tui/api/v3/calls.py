@@ -104,6 +104,8 @@ class InventoryV3Api:
     def __init__(self, pipeline: RequestPipeline, inventory_url: str) -> None:
         self._pipeline = pipeline
         self.base = f"{inventory_url}/v3"
+        self.page_limit = PAGE_LIMIT
+        """Rows asked for per page (fewer in tests, to see many pages of a small shop)."""
 
     def _decode(
         self, response: httpx.Response, body: bytes, decode: Callable[[bytes], T], what: str
@@ -123,7 +125,7 @@ class InventoryV3Api:
         """Every page of a list read, in order, with its answer (for its headers)."""
         first = _origin(url)
         seen: set[str] = set()
-        page_params: dict[str, str] | None = {"limit": str(PAGE_LIMIT), **(params or {})}
+        page_params: dict[str, str] | None = {"limit": str(self.page_limit), **(params or {})}
         next_url: str | None = url
         while next_url is not None:
             if len(seen) >= MAX_PAGES:
