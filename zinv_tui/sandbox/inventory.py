@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid1
 
 from zinv_tui.api.models import BulkRequest, MovementRequest
 from zinv_tui.sandbox.errors import (
@@ -54,13 +55,24 @@ def _unknown(property_name: str, what: str, value: str) -> ApiError:
 
 
 class Inventory:
-    """The inventory of the sandbox's organization."""
+    """The inventory of the sandbox's organization: the wire-agnostic core both API generations
+    share (v1 sees the four system locations, v3 every inventory, extra STOREs included)."""
 
-    def __init__(self, store: LedgerStore) -> None:
+    def __init__(self, store: LedgerStore, *, keyed: bool = True) -> None:
         self.store = store
-        self.locations = [Location(*row) for row in store.locations()]
+        self.keyed = keyed
+        """v1's ``externalUuid`` deduplicates (``--idempotency keyed``) or not (``none``)."""
+        self.inventories: list[Location] = []
+        self._all: dict[str, Location] = {}
+        self.reload_inventories()
+        system: dict[str, Location] = {}
+        for loc in self.inventories:
+            if loc.type not in system or loc.default:
+                system[loc.type] = loc
+        self.locations = sorted(system.values(), key=self.inventories.index)
+        """The four system locations: what v1 knows."""
         self._by_uuid = {loc.uuid: loc for loc in self.locations}
-        self._by_type = {loc.type: loc for loc in self.locations}
+        self._by_type = system
         self._full_cache: tuple[tuple[str, int], bytes] = (("", -1), b"")
         self.on_pos_sale: Callable[[Movement, int, bool], None] | None = None
         """Called inside the transaction of every POS sale with its movement, seq and whether the
@@ -70,17 +82,42 @@ class Inventory:
     # -- locations ----------------------------------------------------------------------------
 
     def location(self, uuid: str) -> Location | None:
-        """The location with this UUID, if it is ours."""
+        """The v1 location with this UUID, if it is ours (one of the four system locations)."""
         return self._by_uuid.get(uuid)
 
     def location_of_type(self, kind: str) -> Location:
-        """The location of a type (STORE, SUPPLIER, BIN, SOLD)."""
+        """The system location of a type (STORE, SUPPLIER, BIN, SOLD); STORE is the default."""
         return self._by_type[kind]
 
     @property
     def store_location(self) -> Location:
-        """The STORE location (the real stock)."""
+        """The default STORE location (the real stock; POS sales take from it)."""
         return self._by_type["STORE"]
+
+    def reload_inventories(self) -> list[Location]:
+        """Read every inventory again (another sandbox process on the file may have added one)."""
+        self.inventories = [Location(*row) for row in self.store.locations()]
+        self._all = {loc.uuid: loc for loc in self.inventories}
+        return self.inventories
+
+    def inventory(self, uuid: str) -> Location | None:
+        """The inventory with this UUID (any type, extra STOREs included), if it is ours."""
+        found = self._all.get(uuid)
+        if found is None:
+            found = {loc.uuid: loc for loc in self.reload_inventories()}.get(uuid)
+        return found
+
+    def store_inventories(self) -> list[Location]:
+        """Every STORE-type inventory, in creation order (the default first)."""
+        return [loc for loc in self.reload_inventories() if loc.type == "STORE"]
+
+    def create_inventory(self, name: str, description: str) -> Location:
+        """A new (non-default) STORE inventory."""
+        uuid = str(uuid1())
+        with self.store.transaction():
+            self.store.add_location(uuid, "STORE", name, description)
+        self.reload_inventories()
+        return self._all[uuid]
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -175,7 +212,15 @@ class Inventory:
     # -- writes ---------------------------------------------------------------------------------
 
     def _check_movement(
-        self, where: str, product_uuid: str, variant_uuid: str, source: str, target: str
+        self,
+        where: str,
+        product_uuid: str,
+        variant_uuid: str,
+        source: str,
+        target: str,
+        *,
+        names: tuple[str, str] = ("fromLocationUuid", "toLocationUuid"),
+        known: dict[str, Location] | None = None,
     ) -> None:
         if not self.store.has_product(product_uuid):
             raise _unknown(f"{where}.productUuid", "product", product_uuid)
@@ -191,13 +236,14 @@ class Inventory:
                     )
                 ],
             )
-        for name, uuid in (("fromLocationUuid", source), ("toLocationUuid", target)):
-            if uuid not in self._by_uuid:
+        places = self._by_uuid if known is None else known
+        for name, uuid in zip(names, (source, target), strict=True):
+            if uuid not in places:
                 raise _unknown(f"{where}.{name}", "location", uuid)
         if source == target:
             raise ApiError.bad_request(
-                "fromLocationUuid and toLocationUuid must differ",
-                [violation(f"{where}.toLocationUuid", "same as fromLocationUuid", value=target)],
+                f"{names[0]} and {names[1]} must differ",
+                [violation(f"{where}.{names[1]}", f"same as {names[0]}", value=target)],
             )
 
     def _return_location(self, uuid: str | None) -> Location:
@@ -251,7 +297,7 @@ class Inventory:
                 ),
                 "body",
             )
-            kind = self._by_uuid[error.location_uuid].type
+            kind = self._all[error.location_uuid].type
             raise ApiError.bad_request(
                 f"This movement would take the {kind} balance of variant {error.variant_uuid} to "
                 f"{error.balance}, beyond what a balance can hold (-2^63 to 2^63-1)",
@@ -268,7 +314,8 @@ class Inventory:
     def move(self, request: MovementRequest) -> str:
         """``PUT /organizations/{org}/inventory``: all changes or none; answers with numbers."""
         external = str(request.external_uuid) if request.external_uuid else None
-        if external and (stored := self.store.reply_for(external)) is not None:
+        keyed = bool(external) and self.keyed
+        if keyed and external and (stored := self.store.reply_for(external)) is not None:
             return stored
         location = self._return_location(
             str(request.return_balance_for_location_uuid)
@@ -293,7 +340,7 @@ class Inventory:
             wheres.append(where)
         with self.store.transaction():
             # Read again under the write lock: another sandbox on this file may have applied it.
-            if external and (stored := self.store.reply_for(external)) is not None:
+            if keyed and external and (stored := self.store.reply_for(external)) is not None:
                 return stored
             tracked = self.store.tracked_among(m.product_uuid for m in moves)
             for where, move in zip(wheres, moves, strict=True):
@@ -309,14 +356,15 @@ class Inventory:
                     "variants": [self._variant_wire(location, r, as_string=False) for r in rows],
                 }
             )
-            if external:
+            if keyed and external:
                 self.store.save_reply(external, body)
         return body
 
     def bulk(self, request: BulkRequest) -> str:
         """``POST /organizations/{org}/v2/inventory/bulk``: tracking and movements at once."""
         external = str(request.external_uuid) if request.external_uuid else None
-        if external and (stored := self.store.reply_for(external)) is not None:
+        keyed = bool(external) and self.keyed
+        if keyed and external and (stored := self.store.reply_for(external)) is not None:
             return stored
         location = self._return_location(
             str(request.return_balance_for_location_uuid)
@@ -325,7 +373,7 @@ class Inventory:
         )
         store = self.store
         with store.transaction():
-            if external and (stored := store.reply_for(external)) is not None:
+            if keyed and external and (stored := store.reply_for(external)) is not None:
                 return stored
             moved: list[tuple[str, str]] = []
             changed: dict[tuple[str, str], int] = {}
@@ -388,9 +436,63 @@ class Inventory:
                     ],
                 }
             )
-            if external:
+            if keyed and external:
                 store.save_reply(external, body)
         return body
+
+    # -- v3 writes (wire-agnostic: the routes hand in plain values) ---------------------------
+
+    def move_many(self, moves: Sequence[Movement], identifier: str | None) -> None:
+        """``POST /v3/movements``: every movement between any two inventories, or none.
+
+        ``identifier`` is recorded with each ledger row (the echo a webhook would carry) and never
+        deduplicates: sending it again moves the stock again."""
+        self.reload_inventories()
+        wheres = []
+        for index, move in enumerate(moves):
+            where = f"movements[{index}]"
+            self._check_movement(
+                where,
+                move.product_uuid,
+                move.variant_uuid,
+                move.from_location,
+                move.to_location,
+                names=("from", "to"),
+                known=self._all,
+            )
+            wheres.append(where)
+        with self.store.transaction():
+            tracked = self.store.tracked_among(m.product_uuid for m in moves)
+            for where, move in zip(wheres, moves, strict=True):
+                if move.product_uuid not in tracked:
+                    raise self._not_tracked(where, move.product_uuid)
+            self._record(list(moves), wheres, source="api", external=identifier)
+
+    def set_tracking_many(self, changes: Sequence[tuple[str, bool]]) -> None:
+        """``POST /v3/products``: start or stop tracking several products at once (idempotent);
+        products the Product Library does not know are accepted and ignored."""
+        with self.store.transaction():
+            for product_uuid, tracked in changes:
+                if self.store.has_product(product_uuid):
+                    self.store.set_tracking(product_uuid, tracked)
+
+    def set_low_stock_many(
+        self, settings: Sequence[tuple[str, str, str, int | None, bool]]
+    ) -> None:
+        """``POST /v3/custom-low-stock``: ``(inventory, product, variant, level, alert)``; a level
+        of None or 0 removes the level (the alert flag is kept). All or none."""
+        self.reload_inventories()
+        for index, (location, product, variant, _, _) in enumerate(settings):
+            where = f"[{index}]"
+            if location not in self._all:
+                raise _unknown(f"{where}.inventoryUuid", "inventory", location)
+            if not self.store.has_product(product):
+                raise _unknown(f"{where}.productUuid", "product", product)
+            if self.store.product_of_variant(variant) != product:
+                raise _unknown(f"{where}.variantUuid", "variant of the product", variant)
+        with self.store.transaction():
+            for location, product, variant, level, alert in settings:
+                self.store.set_low_stock(location, product, variant, level or None, alert)
 
     # -- point-of-sale simulation ---------------------------------------------------------------
 
