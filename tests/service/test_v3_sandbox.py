@@ -109,8 +109,17 @@ async def test_without_an_updates_feed_v3_reads_whole_snapshots_paced(sandbox_fa
             engine = service._engine
             assert engine is not None and engine.next_delay >= 7.0
             asked = proxy.count("GET", "/v3/stock/updates")
+            # Writes first: a movement waiting to be sent goes before the next paced full read.
+            store = service.store
+            assert store is not None
+            await service.record([MovementIntent(Reason.RESTOCK, key, quantity=2)])
+            since = len(proxy.seen)
             await service.refresh()
+            order = [seen.path for seen in proxy.seen[since:]]
+            assert MOVE in order and f"/v3/stock/{store.uuid}" in order
+            assert order.index(MOVE) < order.index(f"/v3/stock/{store.uuid}")
             assert proxy.count("GET", "/v3/stock/updates") == asked  # never asked again
+            assert shown_is_truth(service, info)
         finally:
             await service.stop()
 

@@ -277,6 +277,7 @@ class InventoryService:
             catalogue_every=self._catalogue_every,
             max_backoff=self._max_backoff,
             paced_full_every=self._paced_full_every,
+            writes_first=self._writes_first,
         )
         engine = self._engine
         cache = self.cache_dir / CATALOGUE_FILE
@@ -376,6 +377,14 @@ class InventoryService:
                 callback(status)
             except Exception:
                 log.exception("a status subscriber failed")
+
+    async def _writes_first(self) -> None:
+        """Send what waits to be sent now, unless the sender is backing off after a failure
+        (then a read would not get through either)."""
+        sender = self._sender
+        if sender is None or sender.next_try is not None or not self.journal.counts()[0]:
+            return
+        await sender.drain()
 
     async def refresh(self, *, full: bool = False) -> RowDiff | None:
         """Poll now (a full snapshot with ``full``); None when Zettle could not be read."""
