@@ -59,6 +59,7 @@ def test_stock_rows_are_whole_numbers_and_a_level_of_zero_is_none() -> None:
         (json.dumps({"variants": []}), "array"),
         ("[" * 100_000, "unreadable stock rows"),
     ],
+    ids=["fractional-balance", "short-uuid", "not-an-array", "too-deep"],
 )
 def test_unreadable_stock_rows_say_where(body: str, says: str) -> None:
     with pytest.raises(WireError, match=None) as raised:
