@@ -3,6 +3,7 @@ HTTP; the odd proxy in front where an answer must be lost or an endpoint must be
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from tests.odd_server import OddProxy, Reply, answer
 from tests.service.conftest import ledger, pos_sale, server_store_balances
 from zinv_tui.api.client import ZettleClient
+from zinv_tui.api.generations import AutoBackend
 from zinv_tui.api.v3.backend import ZettleV3Backend
 from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.service import InventoryService, MovementIntent, OutboxStatus, Reason
@@ -244,3 +246,47 @@ def token(info: Any) -> str:
     )
     answer_.raise_for_status()
     return str(answer_.json()["access_token"])
+
+
+async def test_auto_moves_to_v3_when_v1_starts_answering_410_mid_session(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=6)  # answers both generations
+    memory = tmp_path / "cache" / "api_generation.json"
+    with OddProxy(info.url) as proxy:
+        access = replace(
+            ShopAccess.local(proxy.url, info.api_key), api_version="auto", generation_file=memory
+        )
+        service = open_inventory(
+            access,
+            state_dir=tmp_path / "state",
+            client_options={"backoff_base": 0.02, "backoff_cap": 0.2},
+            poll_interval=30.0,
+            retry_base=0.05,
+            user="tester",
+        )
+        await service.start(require_load=True)
+        try:
+            backend = service.backend
+            assert isinstance(backend, AutoBackend) and backend.choice is not None
+            assert backend.choice.generation == "v1"  # both answer: v1 (documented feed)
+            assert json.loads(memory.read_text())["generation"] == "v1"
+            # Zettle retires v1: every v1 inventory path answers 410 from now on (the Product
+            # Library is the same for both).
+            gone = answer(410, {"developerMessage": "Gone", "errorType": "GONE"})
+            v1_paths = ("/organizations/self/inventory*", "/organizations/self/locations*")
+            for method in ("GET", "POST", "PUT", "DELETE"):
+                for path in (*v1_paths, "/organizations/self/v2/inventory*", "/custom-low-stock*"):
+                    proxy.on(method, path, gone)
+            key = sorted(k for k, row in service.rows.items() if row.balance > 1)[0]
+            pos_sale(info, key[1], 1)
+            await service.refresh()  # the v1 feed says 410: probed again, v3 from now on
+            assert backend.choice.generation == "v3" and backend.choice.how == "probed"
+            assert json.loads(memory.read_text())["generation"] == "v3"
+            await service.refresh()
+            assert shown_is_truth(service, info)
+            (entry,) = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=4)])
+            assert await service.flush(10)
+            assert service.journal.entry(entry.id).status is OutboxStatus.ACKNOWLEDGED
+            assert proxy.count("POST", MOVE) == 1 and len(mine(info, service)) == 1
+            assert shown_is_truth(service, info)
+        finally:
+            await service.stop()

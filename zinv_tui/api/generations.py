@@ -33,6 +33,8 @@ from zinv_tui.service.backend import (
     Capabilities,
     CatalogueSinkT,
     ChangeFeed,
+    Changes,
+    Cursor,
     LowStockLine,
     MovementBatch,
     Place,
@@ -192,7 +194,20 @@ class AutoBackend:
 
     @property
     def change_feed(self) -> ChangeFeed | None:
-        return self.backend.change_feed
+        return self if self.backend.change_feed is not None else None
+
+    async def changes(self, place: Place, cursor: Cursor) -> Changes | None:
+        """The chosen backend's feed; after a 404/410 from a generation that is gone, None
+        (read everything, in the generation now chosen)."""
+        feed = (await self._chosen()).change_feed
+        if feed is None:
+            return None
+        try:
+            return await feed.changes(place, cursor)
+        except ZettleError as error:
+            if not _retired(error) or not await self._gone():
+                raise
+        return None
 
     async def _chosen(self) -> StockBackend:
         await self.choose()
