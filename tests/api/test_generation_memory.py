@@ -16,10 +16,12 @@ def test_a_choice_is_remembered_for_its_inventory_url_only(tmp_path: Path) -> No
     memory = tmp_path / "cache" / "api_generation.json"
     assert remembered(memory, URL) is None
     at = datetime(2026, 11, 30, 11, 40, tzinfo=UTC)
-    remember(memory, URL, Choice("v3", "probed", at))
+    remember(memory, URL, Choice("v3", "probed", at, ("v3",)))
     again = remembered(memory, URL)
-    assert again == Choice("v3", "remembered", at)
-    assert again.describe() == "v3 (auto: remembered, probed at 2026-11-30 11:40 UTC)"
+    assert again == Choice("v3", "remembered", at, ("v3",))
+    assert again.describe() == (
+        "v3 (auto: remembered, probed at 2026-11-30 11:40 UTC; answers v3 only)"
+    )
     assert remembered(memory, "http://127.0.0.1:9999") is None  # another server: probe again
 
 

@@ -25,6 +25,7 @@ def test_auto_picks_the_generation_the_sandbox_answers_and_remembers_it(
     use_sandbox(info)
     result = run_cli("doctor")
     assert f"OK    api generation: Inventory API {api} (auto: probed at " in result.out
+    assert f"; answers {api} only)" in result.out
     assert "OK    inventory: 4 places readable (" in result.out
     assert json.loads(memory_of(zinv_dirs).read_text())["generation"] == api
     again = run_cli("doctor")

@@ -268,6 +268,7 @@ async def test_auto_moves_to_v3_when_v1_starts_answering_410_mid_session(sandbox
             backend = service.backend
             assert isinstance(backend, AutoBackend) and backend.choice is not None
             assert backend.choice.generation == "v1"  # both answer: v1 (documented feed)
+            assert backend.choice.answered == ("v1", "v3")
             assert json.loads(memory.read_text())["generation"] == "v1"
             # Zettle retires v1: every v1 inventory path answers 410 from now on (the Product
             # Library is the same for both).
@@ -280,6 +281,7 @@ async def test_auto_moves_to_v3_when_v1_starts_answering_410_mid_session(sandbox
             pos_sale(info, key[1], 1)
             await service.refresh()  # the v1 feed says 410: probed again, v3 from now on
             assert backend.choice.generation == "v3" and backend.choice.how == "probed"
+            assert backend.choice.answered == ("v3",)
             assert json.loads(memory.read_text())["generation"] == "v3"
             await service.refresh()
             assert shown_is_truth(service, info)

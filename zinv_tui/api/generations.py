@@ -65,15 +65,22 @@ class Choice:
     how: str
     """``forced``, ``probed`` or ``remembered``."""
     probed_at: datetime | None = None
+    answered: tuple[str, ...] = ()
+    """The generations the server answered when probed (as far as it was asked)."""
 
     def describe(self, source: str = "") -> str:
-        """``"v3 (probed at 2026-11-30 11:40 UTC)"`` and the like, for doctor and config."""
+        """``"v3 (auto: probed at 2026-11-30 11:40 UTC; answers v3 only)"`` and the like, for
+        doctor and config."""
         if self.how == "forced":
             return f"{self.generation} (forced{' by ' + source if source else ''})"
         when = f"{self.probed_at:%Y-%m-%d %H:%M} UTC" if self.probed_at else "an unknown time"
+        answers = ""
+        if self.answered:
+            both = " and ".join(self.answered)
+            answers = f"; answers {both}" if len(self.answered) > 1 else f"; answers {both} only"
         if self.how == "probed":
-            return f"{self.generation} (auto: probed at {when})"
-        return f"{self.generation} (auto: remembered, probed at {when})"
+            return f"{self.generation} (auto: probed at {when}{answers})"
+        return f"{self.generation} (auto: remembered, probed at {when}{answers})"
 
 
 def remembered(path: Path | None, inventory_url: str) -> Choice | None:
@@ -86,9 +93,10 @@ def remembered(path: Path | None, inventory_url: str) -> Choice | None:
         if generation not in GENERATIONS or data.get("inventory_url") != inventory_url:
             return None
         probed_at = datetime.fromisoformat(str(data["probed_at"]))
-    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        answered = tuple(str(g) for g in data.get("answered", ()) if g in GENERATIONS)
+    except (OSError, ValueError, TypeError, KeyError, RecursionError, AttributeError):
         return None
-    return Choice(generation, "remembered", probed_at)
+    return Choice(generation, "remembered", probed_at, answered)
 
 
 def remember(path: Path | None, inventory_url: str, choice: Choice) -> None:
@@ -99,6 +107,7 @@ def remember(path: Path | None, inventory_url: str, choice: Choice) -> None:
         "generation": choice.generation,
         "inventory_url": inventory_url,
         "probed_at": (choice.probed_at or datetime.now(UTC)).isoformat(),
+        "answered": list(choice.answered),
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,14 +134,24 @@ async def answers(client: ZettleClient, generation: str) -> bool:
 
 
 async def probe(client: ZettleClient) -> Choice:
-    """Ask both generations; v1 if it answers, else v3 (see the module doc)."""
-    for generation in GENERATIONS:
-        if await answers(client, generation):
-            return Choice(generation, "probed", datetime.now(UTC))
-    raise GenerationMissing(
-        "Zettle answers neither Inventory API v1 nor v3 here (both said 404/410) - check "
-        "inventory_url (or base_url)"
-    )
+    """Ask both generations; v1 if it answers, else v3 (see the module doc). A failure other
+    than 404/410 of v1's read raises (nothing is chosen on a guess); of v3's, only when v1 did
+    not answer either."""
+    answered = []
+    if await answers(client, "v1"):
+        answered.append("v1")
+    try:
+        if await answers(client, "v3"):
+            answered.append("v3")
+    except ZettleError:
+        if not answered:
+            raise
+    if not answered:
+        raise GenerationMissing(
+            "Zettle answers neither Inventory API v1 nor v3 here (both said 404/410) - check "
+            "inventory_url (or base_url)"
+        )
+    return Choice(answered[0], "probed", datetime.now(UTC), tuple(answered))
 
 
 def backend_of(generation: str, client: ZettleClient) -> StockBackend:
