@@ -292,3 +292,24 @@ async def test_auto_moves_to_v3_when_v1_starts_answering_410_mid_session(sandbox
             assert shown_is_truth(service, info)
         finally:
             await service.stop()
+
+
+async def test_v3_product_reads_that_overflow_a_page_are_split_never_cut(sandbox_factory, tmp_path):
+    info = sandbox_factory(api="v3", products=10)
+    with OddProxy(info.url) as proxy:
+        service = v3_service(proxy.url, info.api_key, tmp_path)
+        await service.start(require_load=True)
+        try:
+            store = service.store
+            assert store is not None
+            backend = backend_of(service)
+            everything = await backend.place_balances(store)
+            products = sorted({product for product, _ in everything})
+            backend.api.page_limit = 3  # most products' rows no longer fit one page
+            read = await backend.product_balances(store, products)
+            assert read == everything
+            posts = proxy.count("POST", f"/v3/stock/{store.uuid}/products")
+            gets = proxy.count("GET", f"/v3/stock/{store.uuid}/products/*")
+            assert posts > 1 and gets >= 1  # split in halves, down to single products
+        finally:
+            await service.stop()

@@ -49,8 +49,9 @@ MAX_PAGES = 100_000
 ITEMS_PER_REQUEST = 1000
 """Array items per v3 request at most (tracking, status, low stock)."""
 
-PRODUCTS_PER_READ = 10
-"""Products per ``POST /v3/stock/{inventory}/products`` (10 x at most 99 variants fit one page)."""
+PRODUCTS_PER_READ = 100
+"""Products per ``POST /v3/stock/{inventory}/products`` (their rows nearly always fit one page of
+1000; when they do not, the read is split)."""
 
 _LINK = re.compile(r"<([^>]*)>([^,<]*)")
 
@@ -203,18 +204,31 @@ class InventoryV3Api:
 
     async def products_stock(self, inventory: str, products: Sequence[str]) -> list[StockRow]:
         """Some products' balances in one inventory (``POST /v3/stock/{inv}/products``, a read;
-        :data:`PRODUCTS_PER_READ` products per request)."""
+        :data:`PRODUCTS_PER_READ` products per request). An answer that does not fit one page
+        (it has a ``Link``) is read again in halves, down to one product read by ``GET``."""
         rows: list[StockRow] = []
-        url = f"{self.base}/stock/{inventory}/products"
         for start in range(0, len(products), PRODUCTS_PER_READ):
-            body = list(products[start : start + PRODUCTS_PER_READ])
-            response = await self._post(url, body, repeatable=True, params={"limit": "1000"})
-            rows.extend(self._decode(response, response.content, decode_stock_rows, "a read"))
-            if next_link(response) is not None:  # more than a page: read them one by one
-                rows = [row for row in rows if row.product_uuid.lower() not in body]
-                for product in body:
-                    rows.extend(await self.product_stock(inventory, product))
+            rows.extend(
+                await self._some_products(inventory, products[start : start + PRODUCTS_PER_READ])
+            )
         return rows
+
+    async def _some_products(self, inventory: str, products: Sequence[str]) -> list[StockRow]:
+        if len(products) == 1:
+            return await self.product_stock(inventory, products[0])
+        response = await self._post(
+            f"{self.base}/stock/{inventory}/products",
+            list(products),
+            repeatable=True,
+            params={"limit": str(self.page_limit)},
+        )
+        if next_link(response) is None:
+            return self._decode(response, response.content, decode_stock_rows, "a read")
+        half = len(products) // 2
+        return [
+            *await self._some_products(inventory, products[:half]),
+            *await self._some_products(inventory, products[half:]),
+        ]
 
     # -- writes and tracking ----------------------------------------------------------------------
 
