@@ -408,6 +408,7 @@ class ZettleClient:
             f"{self._org_path}/inventory/products",
             json_body=body.to_wire(),
             repeatable=True,
+            write=False,
         )
         return self._balances(response, "the balances of products")
 

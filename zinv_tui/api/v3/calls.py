@@ -221,6 +221,7 @@ class InventoryV3Api:
             list(products),
             repeatable=True,
             params={"limit": str(self.page_limit)},
+            write=False,
         )
         if next_link(response) is None:
             return self._decode(response, response.content, decode_stock_rows, "a read")
@@ -239,9 +240,10 @@ class InventoryV3Api:
         *,
         repeatable: bool,
         params: dict[str, str] | None = None,
+        write: bool = True,
     ) -> httpx.Response:
         return await self._pipeline.request(
-            "POST", url, json_body=body, params=params, repeatable=repeatable
+            "POST", url, json_body=body, params=params, repeatable=repeatable, write=write
         )
 
     async def move(self, identifier: str, movements: list[dict[str, Any]]) -> httpx.Response:
@@ -268,7 +270,9 @@ class InventoryV3Api:
         found: list[TrackingStatus] = []
         for start in range(0, len(products), ITEMS_PER_REQUEST):
             body = list(products[start : start + ITEMS_PER_REQUEST])
-            response = await self._post(f"{self.base}/products/status", body, repeatable=True)
+            response = await self._post(
+                f"{self.base}/products/status", body, repeatable=True, write=False
+            )
             found.extend(
                 self._decode(response, response.content, decode_tracking, "the tracking status")
             )
