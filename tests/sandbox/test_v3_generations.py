@@ -82,7 +82,8 @@ def test_a_generation_switched_off_is_an_unknown_path(sandbox_factory, api, on, 
             assert answer.json()["errorType"] == "NOT_FOUND"
         # Not part of either generation: OAuth (above), the Product Library, the admin API.
         assert client.get("/organizations/self/products/v2").status_code == 200
-        assert httpx.get(f"{info.url}/sandbox/info").status_code == 200
+        about = httpx.get(f"{info.url}/sandbox/info").json()
+        assert (about["api"], about["idempotency"]) == (api, "keyed")
         if api == "v1":
             assert client.post("/v3/movements", json={}).status_code == 404
             assert client.post("/custom-low-stock/locations/x", json={}).status_code == 400

@@ -126,6 +126,8 @@ def admin_routes(state: SandboxState) -> list[Route]:
                 "db_path": store.path,
                 "sales_per_minute": state.sales_per_minute,
                 "locations": [location_wire(location) for location in inventory.locations],
+                "api": state.api,
+                "idempotency": "keyed" if inventory.keyed else "none",
                 "faults": state.faults.settings.model_dump(),
             }
         )
