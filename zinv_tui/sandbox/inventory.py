@@ -1,20 +1,19 @@
 """Zettle's inventory rules on top of the ledger store.
 
-Checks the references of a request (products, variants, locations), tracking, and atomicity;
-writes through :class:`~zinv_tui.sandbox.store.LedgerStore`; and shapes the answers exactly as the
-docs show them: GET answers carry balances as strings, PUT and bulk answers as numbers.
+Checks the references of a request (products, variants, locations), tracking, and atomicity, and
+writes through :class:`~zinv_tui.sandbox.store.LedgerStore`. Wire-agnostic: it takes plain values
+and answers rows; v1 (``v1_wire.py``, ``routes_inventory.py``) and v3 (``v3_wire.py``,
+``routes_v3.py``) read their own requests and shape their own JSON on it, so both always agree.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid1
 
-from zinv_tui.api.models import BulkRequest, MovementRequest
 from zinv_tui.sandbox.errors import (
     ENTITY_NOT_FOUND,
     PRODUCT_NOT_TRACKED,
@@ -26,7 +25,7 @@ from zinv_tui.sandbox.store import BalanceOutOfRange, BalanceRow, LedgerStore, M
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """One of the four system locations."""
+    """A location (v3: an inventory): one of the four system ones, or an extra STORE."""
 
     uuid: str
     type: str
@@ -34,15 +33,22 @@ class Location:
     description: str
     default: bool
 
-    def to_wire(self) -> dict[str, Any]:
-        """The documented shape of ``GET /organizations/{org}/locations`` entries."""
-        return {
-            "uuid": self.uuid,
-            "type": self.type,
-            "name": self.name,
-            "description": self.description,
-            "default": self.default,
-        }
+
+@dataclass(frozen=True, slots=True)
+class ProductStep:
+    """One product change of v1's bulk: a tracking change (None: none) and its movements, each
+    with where it came from in the request and the product UUID it claimed (if any)."""
+
+    product_uuid: str
+    where: str
+    tracking: bool | None
+    moves: Sequence[Movement]
+    wheres: Sequence[str]
+    claims: Sequence[str | None]
+
+
+Reply = Callable[[Location, list[BalanceRow]], str]
+"""Shapes a write's answer from the balances it changed (each generation its own)."""
 
 
 def _unknown(property_name: str, what: str, value: str) -> ApiError:
@@ -73,7 +79,6 @@ class Inventory:
         """The four system locations: what v1 knows."""
         self._by_uuid = {loc.uuid: loc for loc in self.locations}
         self._by_type = system
-        self._full_cache: tuple[tuple[str, int], bytes] = (("", -1), b"")
         self.on_pos_sale: Callable[[Movement, int, bool], None] | None = None
         """Called inside the transaction of every POS sale with its movement, seq and whether the
         traffic simulation made it (the Purchase API turns each sale into a receipt:
@@ -119,88 +124,23 @@ class Inventory:
         self.reload_inventories()
         return self._all[uuid]
 
-    # -- reads ----------------------------------------------------------------------------------
+    # -- reads (rows; each generation shapes its own answer) -----------------------------------
 
-    def status_body(
-        self,
-        location: Location,
-        *,
-        since: int | None = None,
-        products: list[str] | None = None,
-    ) -> bytes:
-        """The "location status" answer of the GET reads, balances as strings.
-
-        Built as text: it can hold 50,000 variants, and UUIDs and integers need no escaping.
-        The last full answer is kept until the next change (any change moves ``latest``).
-        """
-        store = self.store
-        latest = store.latest
-        full = since is None and products is None
-        if full and self._full_cache[0] == (location.uuid, latest):
-            return self._full_cache[1]
-        rows = store.tracked_balances(location.uuid, since=since, products=products)
-        tracked = store.tracked_products(since, among=products)
-        head = f'{{"locationUuid":"{location.uuid}","trackedProducts":['
-        parts = [head, ",".join(f'"{uuid}"' for uuid in tracked), '],"variants":[']
-        prefix = f'{{"locationUuid":"{location.uuid}","locationType":"{location.type}",'
-        parts.append(
-            ",".join(
-                f'{prefix}"productUuid":"{row.product_uuid}","variantUuid":"{row.variant_uuid}",'
-                f'"balance":"{row.balance}"}}'
-                for row in rows
-            )
-        )
-        parts.append(f'],"latest":{latest}')
-        if since is not None:
-            untracked = store.untracked_since(since)
-            if products is not None:
-                wanted = set(products)
-                untracked = [uuid for uuid in untracked if uuid in wanted]
-            parts.append(',"untrackedProducts":[' + ",".join(f'"{u}"' for u in untracked) + "]")
-        parts.append("}")
-        body = "".join(parts).encode()
-        if full:
-            self._full_cache = ((location.uuid, latest), body)
-        return body
-
-    def product_status(self, location: Location, product_uuid: str) -> dict[str, Any]:
-        """``{locationUuid, variants}`` of one product in one location (strings)."""
+    def product_balances(self, location: Location, product_uuid: str) -> list[BalanceRow]:
+        """Non-zero balances of one tracked product in a location; 404 for an unknown product."""
         if not self.store.has_product(product_uuid):
             raise ApiError.not_found(f"Product {product_uuid} not found")
-        rows = self.store.tracked_balances(location.uuid, products=[product_uuid])
-        return {
-            "locationUuid": location.uuid,
-            "variants": [self._variant_wire(location, row, as_string=True) for row in rows],
-        }
-
-    @staticmethod
-    def _variant_wire(location: Location, row: BalanceRow, *, as_string: bool) -> dict[str, Any]:
-        return {
-            "locationUuid": location.uuid,
-            "locationType": location.type,
-            "productUuid": row.product_uuid,
-            "variantUuid": row.variant_uuid,
-            "balance": str(row.balance) if as_string else row.balance,
-        }
+        return self.store.tracked_balances(location.uuid, products=[product_uuid])
 
     # -- tracking -------------------------------------------------------------------------------
 
-    def start_tracking(self, product_uuid: str) -> dict[str, Any]:
-        """Start tracking; answer the STORE location with the product's non-zero balances.
-
-        The doc says this call "lists existing inventory balances", i.e. it answers like the GET
-        reads, so balances are strings here (PUT and bulk answer numbers).
-        """
+    def start_tracking(self, product_uuid: str) -> list[BalanceRow]:
+        """Start tracking; the product's non-zero balances in the default STORE."""
         if not self.store.has_product(product_uuid):
             raise _unknown("productUuid", "product", product_uuid)
         with self.store.transaction():
             self.store.set_tracking(product_uuid, True)
-        store = self.store_location
-        rows = self.store.tracked_balances(store.uuid, products=[product_uuid])
-        return {
-            "locationUuid": store.uuid,
-            "variants": [self._variant_wire(store, row, as_string=True) for row in rows],
-        }
+        return self.store.tracked_balances(self.store_location.uuid, products=[product_uuid])
 
     def stop_tracking(self, product_uuid: str) -> None:
         """Stop tracking: balances stay in the ledger but are hidden until tracking restarts."""
@@ -209,7 +149,7 @@ class Inventory:
         with self.store.transaction():
             self.store.set_tracking(product_uuid, False)
 
-    # -- writes ---------------------------------------------------------------------------------
+    # -- v1 writes --------------------------------------------------------------------------------
 
     def _check_movement(
         self,
@@ -246,7 +186,8 @@ class Inventory:
                 [violation(f"{where}.{names[1]}", f"same as {names[0]}", value=target)],
             )
 
-    def _return_location(self, uuid: str | None) -> Location:
+    def return_location(self, uuid: str | None) -> Location:
+        """v1's ``returnBalanceForLocationUuid`` (default: STORE); 400 for another UUID."""
         if uuid is None:
             return self.store_location
         location = self._by_uuid.get(uuid)
@@ -311,133 +252,103 @@ class Inventory:
                 ],
             ) from None
 
-    def move(self, request: MovementRequest) -> str:
-        """``PUT /organizations/{org}/inventory``: all changes or none; answers with numbers."""
-        external = str(request.external_uuid) if request.external_uuid else None
-        keyed = bool(external) and self.keyed
-        if keyed and external and (stored := self.store.reply_for(external)) is not None:
+    def _replayed(self, external: str | None) -> str | None:
+        """The stored reply of an earlier request with this externalUuid, when keyed."""
+        if external and self.keyed:
+            return self.store.reply_for(external)
+        return None
+
+    def _remember(self, external: str | None, body: str) -> None:
+        if external and self.keyed:
+            self.store.save_reply(external, body)
+
+    def move(
+        self,
+        moves: Sequence[Movement],
+        wheres: Sequence[str],
+        *,
+        reply_location: Location,
+        external: str | None,
+        reply: Reply,
+    ) -> str:
+        """v1's PUT: every change between two of the four locations, or none; the answer is
+        ``reply(reply_location, balances of the moved variants)``. With ``externalUuid`` (and
+        ``--idempotency keyed``) a repeat answers the first reply and moves nothing."""
+        if (stored := self._replayed(external)) is not None:
             return stored
-        location = self._return_location(
-            str(request.return_balance_for_location_uuid)
-            if request.return_balance_for_location_uuid
-            else None
-        )
-        moves = []
-        wheres = []
-        for index, change in enumerate(request.changes):
-            where = f"changes[{index}]"
-            move = Movement(
-                str(change.product_uuid),
-                str(change.variant_uuid),
-                str(change.from_location_uuid),
-                str(change.to_location_uuid),
-                change.change,
-            )
+        for where, move in zip(wheres, moves, strict=True):
             self._check_movement(
                 where, move.product_uuid, move.variant_uuid, move.from_location, move.to_location
             )
-            moves.append(move)
-            wheres.append(where)
         with self.store.transaction():
             # Read again under the write lock: another sandbox on this file may have applied it.
-            if keyed and external and (stored := self.store.reply_for(external)) is not None:
+            if (stored := self._replayed(external)) is not None:
                 return stored
             tracked = self.store.tracked_among(m.product_uuid for m in moves)
             for where, move in zip(wheres, moves, strict=True):
                 if move.product_uuid not in tracked:
                     raise self._not_tracked(where, move.product_uuid)
-            changed = self._record(moves, wheres, source="api", external=external)
+            changed = self._record(list(moves), list(wheres), source="api", external=external)
             rows = self._affected(
-                location, [(m.product_uuid, m.variant_uuid) for m in moves], changed
+                reply_location, [(m.product_uuid, m.variant_uuid) for m in moves], changed
             )
-            body = json.dumps(
-                {
-                    "locationUuid": location.uuid,
-                    "variants": [self._variant_wire(location, r, as_string=False) for r in rows],
-                }
-            )
-            if keyed and external:
-                self.store.save_reply(external, body)
+            body = reply(reply_location, rows)
+            self._remember(external, body)
         return body
 
-    def bulk(self, request: BulkRequest) -> str:
-        """``POST /organizations/{org}/v2/inventory/bulk``: tracking and movements at once."""
-        external = str(request.external_uuid) if request.external_uuid else None
-        keyed = bool(external) and self.keyed
-        if keyed and external and (stored := self.store.reply_for(external)) is not None:
+    def bulk(
+        self,
+        steps: Sequence[ProductStep],
+        *,
+        reply_location: Location,
+        external: str | None,
+        reply: Reply,
+    ) -> str:
+        """v1's bulk: per product a tracking change and movements, all in one transaction."""
+        if (stored := self._replayed(external)) is not None:
             return stored
-        location = self._return_location(
-            str(request.return_balance_for_location_uuid)
-            if request.return_balance_for_location_uuid
-            else None
-        )
         store = self.store
         with store.transaction():
-            if keyed and external and (stored := store.reply_for(external)) is not None:
+            if (stored := self._replayed(external)) is not None:
                 return stored
             moved: list[tuple[str, str]] = []
             changed: dict[tuple[str, str], int] = {}
-            for p_index, product_change in enumerate(request.product_changes):
-                product_uuid = str(product_change.product_uuid)
-                where = f"productChanges[{p_index}]"
+            for step in steps:
+                product_uuid = step.product_uuid
                 if not store.has_product(product_uuid):
-                    raise _unknown(f"{where}.productUuid", "product", product_uuid)
-                status = product_change.tracking_status_change.value
-                if status == "START_TRACKING":
-                    store.set_tracking(product_uuid, True)
-                elif status == "STOP_TRACKING":
-                    store.set_tracking(product_uuid, False)
-                moves = []
-                wheres = []
-                for v_index, change in enumerate(product_change.variant_changes):
-                    v_where = f"{where}.variantChanges[{v_index}]"
-                    if change.product_uuid is not None and str(change.product_uuid) != product_uuid:
+                    raise _unknown(f"{step.where}.productUuid", "product", product_uuid)
+                if step.tracking is not None:
+                    store.set_tracking(product_uuid, step.tracking)
+                for where, claimed, move in zip(step.wheres, step.claims, step.moves, strict=True):
+                    if claimed is not None and claimed != product_uuid:
                         raise ApiError.bad_request(
-                            f"variantChanges[{v_index}].productUuid differs from its product",
+                            f"{where.rpartition('.')[2]}.productUuid differs from its product",
                             [
                                 violation(
-                                    f"{v_where}.productUuid",
+                                    f"{where}.productUuid",
                                     "must equal the product's UUID",
-                                    value=str(change.product_uuid),
+                                    value=claimed,
                                 )
                             ],
                         )
-                    move = Movement(
-                        product_uuid,
-                        str(change.variant_uuid),
-                        str(change.from_location_uuid),
-                        str(change.to_location_uuid),
-                        change.change,
-                    )
                     self._check_movement(
-                        v_where,
+                        where,
                         product_uuid,
                         move.variant_uuid,
                         move.from_location,
                         move.to_location,
                     )
-                    moves.append(move)
-                    wheres.append(v_where)
-                if moves and not store.is_tracked(product_uuid):
-                    raise self._not_tracked(where, product_uuid)
-                changed.update(self._record(moves, wheres, source="api", external=external))
-                moved.extend((m.product_uuid, m.variant_uuid) for m in moves)
-            rows = self._affected(location, moved, changed)
-            body = json.dumps(
-                {
-                    "locationUuid": location.uuid,
-                    "variants": [
-                        {
-                            "productUuid": r.product_uuid,
-                            "variantUuid": r.variant_uuid,
-                            "balance": r.balance,
-                        }
-                        for r in rows
-                    ],
-                }
-            )
-            if keyed and external:
-                store.save_reply(external, body)
+                if step.moves and not store.is_tracked(product_uuid):
+                    raise self._not_tracked(step.where, product_uuid)
+                changed.update(
+                    self._record(
+                        list(step.moves), list(step.wheres), source="api", external=external
+                    )
+                )
+                moved.extend((m.product_uuid, m.variant_uuid) for m in step.moves)
+            rows = self._affected(reply_location, moved, changed)
+            body = reply(reply_location, rows)
+            self._remember(external, body)
         return body
 
     # -- v3 writes (wire-agnostic: the routes hand in plain values) ---------------------------

@@ -806,9 +806,13 @@ class LedgerStore:
     ) -> list[StockRow]:
         """Rows of tracked products in these locations after ``(updated, location, variant)``,
         in that order (``updated`` at millisecond precision)."""
+        # The row value seeks into the balances_updated index (whose entries end with the primary
+        # key: already in this order), so every page starts where the last one ended; the unary +
+        # keeps SQLite from searching the location first and sorting all its rows. An idle poll
+        # reads no row.
         sql = (
             f"{_STOCK_SELECT} WHERE (b.updated, b.location_uuid, b.variant_uuid) > (?, ?, ?) "
-            "AND b.location_uuid IN (SELECT value FROM json_each(?)) "
+            "AND +b.location_uuid IN (SELECT value FROM json_each(?)) "
             "ORDER BY b.updated, b.location_uuid, b.variant_uuid LIMIT ?"
         )
         params = (*after, json.dumps(list(location_uuids)), limit)

@@ -69,7 +69,7 @@ def parse_ts(text: str) -> str:
     milliseconds, as ``updated`` text cut to milliseconds (what "strictly after" compares)."""
     value = text.strip()
     moment: datetime | None = None
-    if 0 < len(value) <= 64 and value.isascii():
+    if 0 < len(text) <= 64 and value and value.isascii():
         if value.isdigit():
             if len(value) <= 15:
                 moment = _EPOCH + timedelta(milliseconds=int(value))
