@@ -263,7 +263,13 @@ class OddProxy:
                 sent = Reply(
                     response.status_code,
                     response.content,
-                    {k: v for k, v in response.headers.items() if k.lower() not in HOP_HEADERS},
+                    {
+                        # An absolute Link to the next page points to the proxy, as it would
+                        # to the server it stands in for.
+                        k: v.replace(self.upstream, self.url) if k.lower() == "link" else v
+                        for k, v in response.headers.items()
+                        if k.lower() not in HOP_HEADERS
+                    },
                 )
             reply = sent if rule is None else rule.action(seen, sent)
             assert reply is not None

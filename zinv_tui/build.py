@@ -8,7 +8,8 @@ reaches every one of them. Nothing else names a backend; the service never sees 
   :func:`access_of` reads it from a profile's resolved settings, :meth:`ShopAccess.local` is the
   sandbox's.
 - :func:`open_client` / :func:`open_backend`: the client and the backend on it (``api_version``:
-  ``v1``; issue 11 adds ``v3`` and ``auto`` to :data:`BACKENDS`).
+  ``v1`` or ``v3`` forced, or ``auto``: probed once, remembered in the profile's cache dir, see
+  :mod:`zinv_tui.api.generations`). :func:`generation_in_use` says which and why (doctor).
 - :func:`open_inventory`: an :class:`~zinv_tui.service.InventoryService` on a new backend, with
   every directory passed on (the journal in ``state_dir``, the catalogue cache in ``cache_dir``);
   the service closes the backend when it stops. :func:`inventory_for` does it for a profile.
@@ -16,7 +17,6 @@ reaches every one of them. Nothing else names a backend; the service never sees 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +26,15 @@ from pydantic import SecretStr
 from zinv_tui.api.auth import TokenInfo
 from zinv_tui.api.client import ZettleClient
 from zinv_tui.api.endpoints import ApiEndpoints
-from zinv_tui.api.v1.backend import ZettleV1Backend
+from zinv_tui.api.generations import (
+    GENERATION_FILE,
+    GENERATIONS,
+    AutoBackend,
+    Choice,
+    backend_of,
+)
 from zinv_tui.service import InventoryService, StockBackend
+from zinv_tui.service.backend import Place
 
 if TYPE_CHECKING:
     from zinv_tui.config import ResolvedSettings
@@ -35,7 +42,7 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 15.0
 """Seconds to wait for Zettle per request when the profile does not say."""
 
-API_VERSIONS = ("v1",)
+API_VERSIONS = ("auto", *GENERATIONS)
 """The API generations a profile may choose (``api_version``)."""
 
 
@@ -50,6 +57,8 @@ class ShopAccess:
     api_version: str = "v1"
     rate_limited: bool = True
     """Keep under Zettle's 4 requests per second (off for the local sandbox)."""
+    generation_file: Path | None = None
+    """Where ``auto`` remembers the generation it found (None: probe at every start)."""
 
     @classmethod
     def local(
@@ -72,6 +81,7 @@ def access_of(settings: ResolvedSettings, api_key: str | SecretStr) -> ShopAcces
         client_id=profile.client_id,
         timeout=profile.timeout,
         api_version=profile.api_version,
+        generation_file=settings.cache_dir / GENERATION_FILE,
     )
 
 
@@ -90,23 +100,41 @@ def open_client(access: ShopAccess, **options: Any) -> ZettleClient:
     )
 
 
-def _v1(client: ZettleClient) -> StockBackend:
-    return ZettleV1Backend(client)
-
-
-BACKENDS: dict[str, Callable[[ZettleClient], StockBackend]] = {"v1": _v1}
-"""API generation -> the backend on a client."""
+def _backend(access: ShopAccess, client: ZettleClient) -> StockBackend:
+    if access.api_version == "auto":
+        return AutoBackend(client, access.generation_file)
+    if access.api_version in GENERATIONS:
+        return backend_of(access.api_version, client)
+    raise ValueError(
+        f"unknown api_version {access.api_version!r} (one of {', '.join(API_VERSIONS)})"
+    )
 
 
 def open_backend(access: ShopAccess, **client_options: Any) -> tuple[StockBackend, ZettleClient]:
     """The backend for the shop's API generation, and the client under it."""
-    make = BACKENDS.get(access.api_version)
-    if make is None:
+    if access.api_version not in API_VERSIONS:
         raise ValueError(
-            f"unknown api_version {access.api_version!r} (one of {', '.join(BACKENDS)})"
+            f"unknown api_version {access.api_version!r} (one of {', '.join(API_VERSIONS)})"
         )
     client = open_client(access, **client_options)
-    return make(client), client
+    return _backend(access, client), client
+
+
+async def generation_in_use(access: ShopAccess) -> tuple[Choice, list[Place]]:
+    """Which generation the shop is spoken to in and why, and its places as that generation
+    reads them (``auto`` probes when nothing is remembered, and remembers). Raises the
+    backend's errors (:class:`~zinv_tui.api.errors.GenerationMissing` when a forced generation
+    is not answered)."""
+    backend, client = open_backend(access)
+    try:
+        if isinstance(backend, AutoBackend):
+            await backend.choose()
+            places = await backend.places()
+            assert backend.choice is not None
+            return backend.choice, places
+        return Choice(access.api_version, "forced"), await backend.places()
+    finally:
+        await client.aclose()
 
 
 def open_inventory(

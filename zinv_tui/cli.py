@@ -64,6 +64,19 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ready-file", default=None, help="write url, api_key, client_id, organization_uuid here"
     )
+    parser.add_argument(
+        "--api",
+        choices=("v1", "v3", "both"),
+        default="both",
+        help="inventory API generations to serve; the other one's paths answer 404 (default both)",
+    )
+    parser.add_argument(
+        "--idempotency",
+        choices=("keyed", "none"),
+        default="keyed",
+        help="v1 externalUuid: a repeat is answered from the first (keyed, default) or applied "
+        "again (none)",
+    )
     faults = parser.add_argument_group("fault injection (also at POST /sandbox/faults)")
     faults.add_argument(
         "--latency-ms", type=non_negative_float, default=0.0, help="added latency per request"

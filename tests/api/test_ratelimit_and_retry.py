@@ -99,6 +99,24 @@ async def test_concurrent_waiters_are_served_in_order() -> None:
     assert limiter.waited == pytest.approx(0.7)
 
 
+async def test_a_write_goes_before_the_reads_waiting() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(4.0, burst=1, clock=clock, sleep=clock.sleep)
+    order: list[str] = []
+
+    async def request(name: str, write: bool = False) -> None:
+        await limiter.acquire(first=write)
+        order.append(name)
+
+    reads = [asyncio.create_task(request(f"page {n}")) for n in range(6)]
+    await asyncio.sleep(0)  # the pages queue up (the first one is sent)
+    await request("movement", write=True)
+    await asyncio.gather(*reads)
+    assert order.index("movement") <= 2  # after at most one page more, not after all six
+    assert sorted(order) == sorted(["movement", *(f"page {n}" for n in range(6))])
+    assert clock.now - 1000.0 == pytest.approx(6 / 4.0)  # and the rate holds
+
+
 @pytest.mark.timeout(10)
 async def test_real_clock_keeps_the_rate() -> None:
     limiter = RateLimiter(40.0, burst=2)

@@ -4,7 +4,9 @@
 Run: ``.venv/bin/python tests/benchmarks/bench_sandbox.py [--runs 5] [--products 20000]``.
 Prints medians of several runs and the ratio against the baseline measured in the same run.
 "full GET" follows a movement (the answer is rebuilt); "full GET again" has nothing new in between
-(the sandbox serves its cached answer).
+(the sandbox serves its cached answer). The "v3" rows read the same ledger through v3: one page of
+1,000 stock rows, every page (``Link`` followed, limit 1,000), an idle ``/v3/stock/updates`` poll
+and a ``POST /v3/movements``.
 """
 
 from __future__ import annotations
@@ -81,6 +83,32 @@ def online(info: SandboxInfo, runs: int) -> dict[str, float]:
         products = client.get("/organizations/self/products/v2")
         etag = products.headers["ETag"]
         idle = client.get(f"/organizations/self/inventory?since={latest}")
+        v3_move = {
+            "movements": [
+                {
+                    "productUuid": row["productUuid"],
+                    "variantUuid": row["variantUuid"],
+                    "from": locations["SUPPLIER"],
+                    "to": locations["STORE"],
+                    "change": 1,
+                }
+            ]
+        }
+
+        def v3_read_all() -> int:
+            answer = client.get("/v3/stock", params={"limit": 1000})
+            count = len(answer.content)
+            while "link" in answer.headers:
+                answer = client.get(answer.headers["link"][1:].partition(">")[0])
+                count += len(answer.content)
+            return count
+
+        newest = max(r["updated"] for r in client.get("/v3/stock", params={"limit": 1000}).json())
+        client.post("/v3/movements", json=v3_move)
+        newest = max(
+            r["updated"] for r in client.get("/v3/stock/updates", params={"ts": newest}).json()
+        )
+        idle_v3 = client.get("/v3/stock/updates", params={"ts": newest})
         return {
             "full GET bytes": float(len(full.content)),
             "full GET s": median_seconds(
@@ -109,6 +137,16 @@ def online(info: SandboxInfo, runs: int) -> dict[str, float]:
                 ),
                 runs,
             ),
+            "v3 page s": median_seconds(
+                lambda: client.get("/v3/stock", params={"limit": 1000}), runs
+            ),
+            "v3 all pages bytes": float(v3_read_all()),
+            "v3 all pages s": median_seconds(v3_read_all, runs),
+            "v3 idle upd bytes": float(len(idle_v3.content)),
+            "v3 idle upd s": median_seconds(
+                lambda: client.get("/v3/stock/updates", params={"ts": newest}), runs
+            ),
+            "v3 move s": median_seconds(lambda: client.post("/v3/movements", json=v3_move), runs),
         }
 
 

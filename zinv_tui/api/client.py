@@ -73,6 +73,7 @@ from zinv_tui.api.v1.low_stock import (
     decode_low_stock,
     decode_product_low_stock,
 )
+from zinv_tui.api.v3.calls import InventoryV3Api
 from zinv_tui.values.catalogue import CatalogueProduct
 
 T = TypeVar("T")
@@ -190,6 +191,8 @@ class ZettleClient:
             self._pipeline, self.endpoints.purchases_url, self._key_scopes
         )
         """The Purchase API (sales history; scope ``READ:PURCHASE``) on the same pipeline."""
+        self.v3 = InventoryV3Api(self._pipeline, self.endpoints.inventory_url)
+        """Zettle's Inventory API v3 (``/v3/...``) on the same pipeline."""
 
     def __repr__(self) -> str:
         return (
@@ -405,6 +408,7 @@ class ZettleClient:
             f"{self._org_path}/inventory/products",
             json_body=body.to_wire(),
             repeatable=True,
+            write=False,
         )
         return self._balances(response, "the balances of products")
 

@@ -165,6 +165,16 @@ class MalformedResponse(ZettleError):
     )
 
 
+class GenerationMissing(ZettleError):
+    """The server does not answer the Inventory API generation asked for (404 or 410 on its
+    cheapest read)."""
+
+    default_message = (
+        "Zettle does not answer this Inventory API generation - set api_version to auto "
+        "(--api-version auto, ZINV_API_VERSION=auto) to use the one it answers"
+    )
+
+
 ACCESS_REFUSALS: tuple[type[ZettleError], ...] = (TokenExpired, PermissionDenied, ApiKeyRejected)
 """Refusals that are the key's fault, not a request's: repeating won't help until the user acts
 (a 401 after a fresh token, a 403, a rejected key)."""

@@ -222,8 +222,12 @@ class RequestPipeline:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         repeatable: bool,
+        write: bool | None = None,
     ) -> httpx.Response:
-        """Send an authorized request; return the 2xx (or 304) answer, or raise a ZettleError."""
+        """Send an authorized request; return the 2xx (or 304) answer, or raise a ZettleError.
+
+        ``write`` (default: any method but GET) goes before waiting reads in the rate limiter;
+        a POST that only reads says ``write=False``."""
         content = None
         if json_body is not None:
             content = json.dumps(json_body, separators=(",", ":")).encode()
@@ -236,6 +240,7 @@ class RequestPipeline:
             extra_headers=headers,
             authorized=True,
             repeatable=repeatable,
+            write=method != "GET" if write is None else write,
         )
         return response
 
@@ -293,6 +298,7 @@ class RequestPipeline:
         authorized: bool,
         repeatable: bool,
         new_sink: Callable[[], BodySink] | None = None,
+        write: bool = False,
     ) -> tuple[httpx.Response, BodySink | None]:
         attempt = 0  # backoff retries used so far
         renewed = False
@@ -313,7 +319,7 @@ class RequestPipeline:
             if content is not None:
                 headers["Content-Type"] = "application/json"
             if authorized and self._limiter is not None:
-                await self._limiter.acquire()
+                await self._limiter.acquire(first=write)
             request = self._http.build_request(
                 method, url, content=content, data=form, params=params, headers=headers
             )

@@ -1,9 +1,11 @@
 """A client-side token bucket that keeps the client under Zettle's 4 requests per second.
 
 Callers ``await limiter.acquire()`` before each request. Waiters are served first come, first
-served; time comes from a monotonic clock, so wall-clock jumps never release a burst. When Zettle
-answers 429 with ``Retry-After``, :meth:`RateLimiter.hold_off` makes every caller wait, not only
-the one that was told.
+served, except that writes (``acquire(first=True)``: a stock movement, a tracking or low-stock
+change) go before every read still waiting, so a long paged read or a sales-history download never
+holds a movement back by more than one request. Time comes from a monotonic clock, so wall-clock
+jumps never release a burst. When Zettle answers 429 with ``Retry-After``,
+:meth:`RateLimiter.hold_off` makes every caller wait, not only the one that was told.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class RateLimiter:
         self._stamp = clock()
         self._not_before = 0.0
         self._lock = asyncio.Lock()
+        self._first_lock = asyncio.Lock()
+        self._writes_waiting = 0
+        self._no_writes = asyncio.Event()
+        self._no_writes.set()
         self.waited = 0.0
         """Total seconds callers spent waiting (for stats and tests)."""
 
@@ -64,17 +70,34 @@ class RateLimiter:
             self._tokens = min(self._tokens, 1.0)
             self._stamp = until
 
-    async def acquire(self) -> None:
-        """Wait until a request may be sent, then take one token."""
+    async def acquire(self, *, first: bool = False) -> None:
+        """Wait until a request may be sent, then take one token (``first``: a write, served
+        before the reads waiting)."""
+        if first:
+            self._writes_waiting += 1
+            self._no_writes.clear()
+            try:
+                async with self._first_lock:
+                    await self._take()
+            finally:
+                self._writes_waiting -= 1
+                if not self._writes_waiting:
+                    self._no_writes.set()
+            return
         async with self._lock:
-            while True:
-                now = self._clock()
-                self._refill(now)
-                delay = self._not_before - now
-                if delay <= 0 and self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                if delay <= 0:
-                    delay = (1.0 - self._tokens) / self.rate
-                self.waited += delay
-                await self._sleep(delay)
+            while self._writes_waiting:
+                await self._no_writes.wait()
+            await self._take()
+
+    async def _take(self) -> None:
+        while True:
+            now = self._clock()
+            self._refill(now)
+            delay = self._not_before - now
+            if delay <= 0 and self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return
+            if delay <= 0:
+                delay = (1.0 - self._tokens) / self.rate
+            self.waited += delay
+            await self._sleep(delay)

@@ -196,10 +196,7 @@ async def _token_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Che
                 )
             else:
                 checks.append(Check("scopes", True, " ".join(REQUIRED_SCOPES)))
-            locations = await client.get_locations()
-            checks.append(
-                Check("inventory", True, f"{plural(len(locations), 'location')} readable")
-            )
+            checks += await _generation_checks(settings, api_key)
             checks.append(await _sales_check(client, info.scopes, settings))
     except ZettleError as error:
         code = exit_code_for(error)
@@ -211,6 +208,32 @@ async def _token_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Che
         name = "token" if not any(check.name == "token" for check in checks) else "inventory"
         checks.append(Check(name, False, redact(str(error)), fix, code))
     return checks
+
+
+async def _generation_checks(settings: ResolvedSettings, api_key: ApiKey) -> list[Check]:
+    """Which Inventory API generation is in use and why, and the places it reads."""
+    from zinv_tui.api import ZettleError
+    from zinv_tui.build import access_of, generation_in_use
+
+    source = settings.sources["api_version"]
+    try:
+        choice, places = await generation_in_use(access_of(settings, api_key.value))
+    except ZettleError as error:
+        code = exit_code_for(error)
+        fix = (
+            "set api_version to auto (--api-version auto, ZINV_API_VERSION=auto)"
+            if settings.profile.api_version != "auto" and code is ExitCode.FAILED
+            else "check inventory_url (or base_url), then try again"
+        )
+        return [Check("api generation", False, redact(str(error)), fix, code)]
+    kinds: dict[str, int] = {}
+    for place in places:
+        kinds[place.kind.value] = kinds.get(place.kind.value, 0) + 1
+    shown = ", ".join(f"{count} {kind}" if count > 1 else kind for kind, count in kinds.items())
+    return [
+        Check("api generation", True, f"Inventory API {choice.describe(source)}"),
+        Check("inventory", True, f"{plural(len(places), 'place')} readable ({shown})"),
+    ]
 
 
 async def _sales_check(client: Any, scopes: Sequence[str], settings: ResolvedSettings) -> Check:

@@ -54,6 +54,7 @@ def settings_rows(settings: ResolvedSettings) -> list[dict[str, Any]]:
         if key in effective and settings.profile.base_url:
             value, source = effective[key], f"base_url ({settings.sources['base_url']})"
         rows.append({"setting": key, "value": value, "source": source})
+    rows.append(generation_row(settings))
     rows += [
         {
             "setting": "state_dir",
@@ -73,6 +74,27 @@ def settings_rows(settings: ResolvedSettings) -> list[dict[str, Any]]:
         },
     ]
     return rows
+
+
+def generation_row(settings: ResolvedSettings) -> dict[str, Any]:
+    """Which Inventory API generation the profile speaks and why (no network: what ``auto``
+    remembers, if anything)."""
+    from zinv_tui.api.generations import GENERATION_FILE, Choice, remembered
+
+    chosen = settings.profile.api_version
+    source = settings.sources["api_version"]
+    if chosen != "auto":
+        value = Choice(chosen, "forced").describe(source)
+    else:
+        memory = settings.cache_dir / GENERATION_FILE
+        choice = remembered(memory, settings.profile.effective_urls()["inventory_url"])
+        value = (
+            choice.describe()
+            if choice is not None
+            else "auto: not probed yet (probed on the next connection, then remembered)"
+        )
+        source = str(memory)
+    return {"setting": "api_generation", "value": value, "source": source}
 
 
 def cmd_config(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ SETTING_FLAGS = {
     "poll_interval": "seconds between polls (1-3600)",
     "timeout": "seconds to wait for Zettle per request (1-300)",
     "user": "name recorded with each movement (default: the OS user)",
+    "api_version": "Zettle Inventory API: auto (default: probe once, remember), v1 or v3",
 }
 """Settings that can be given as flags; they beat every other source."""
 

@@ -49,7 +49,10 @@ ALLOWED = {
     "poll_interval": "must be a number of seconds between 1 and 3600",
     "timeout": "must be a number of seconds between 1 and 300",
     "user": "must be a name of 1 to 64 characters (recorded with each movement)",
-    "api_version": "must be v1 (the generation of Zettle's Inventory API to use)",
+    "api_version": (
+        "must be auto, v1 or v3 (the generation of Zettle's Inventory API to use; auto probes "
+        "once and remembers)"
+    ),
 }
 """What each profile key accepts; the text of every validation error."""
 
@@ -99,6 +102,11 @@ def default_user() -> str:
 Url = Annotated[str, BeforeValidator(check_api_url)]
 
 
+def _generation(value: Any) -> Any:
+    """``V3``, `` v3 `` and ``v3`` alike (a flag or variable typed by hand)."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 class ProfileSettings(BaseModel):
     """One shop: where its API key comes from, which hosts, how often to poll."""
 
@@ -116,8 +124,9 @@ class ProfileSettings(BaseModel):
     poll_interval: Annotated[float, _seconds(1, 3600)] = 5.0
     timeout: Annotated[float, _seconds(1, 300)] = 15.0
     user: Annotated[str, _text(64)] = Field(default_factory=default_user)
-    api_version: Literal["v1"] = "v1"
-    """Which Zettle Inventory API the app speaks (``v1``; ``v3`` and ``auto`` come later)."""
+    api_version: Annotated[Literal["auto", "v1", "v3"], BeforeValidator(_generation)] = "auto"
+    """Which Zettle Inventory API the app speaks: ``v1`` or ``v3``, or ``auto`` (the one the
+    server answers, probed once and remembered in the cache dir)."""
 
     def effective_urls(self) -> dict[str, str]:
         """The service base URLs, with ``base_url`` (the sandbox shortcut) standing for all."""

@@ -17,11 +17,11 @@ from starlette.types import ASGIApp
 from zinv_tui.sandbox.errors import METHOD_NOT_ALLOWED, ApiError, error_response
 from zinv_tui.sandbox.faults import BugInjector, FaultInjector
 from zinv_tui.sandbox.routes_admin import admin_routes
-from zinv_tui.sandbox.routes_inventory import inventory_routes
-from zinv_tui.sandbox.routes_low_stock import low_stock_routes
 from zinv_tui.sandbox.routes_oauth import oauth_routes
 from zinv_tui.sandbox.routes_products import product_routes
 from zinv_tui.sandbox.routes_purchases import purchase_routes
+from zinv_tui.sandbox.routes_v1 import v1_routes
+from zinv_tui.sandbox.routes_v3 import v3_routes
 from zinv_tui.sandbox.state import SandboxState
 from zinv_tui.sandbox.traffic import run_pos_sales
 
@@ -72,8 +72,9 @@ def build_app(state: SandboxState) -> ASGIApp:
     app = Starlette(
         routes=[
             *oauth_routes(state),
-            *inventory_routes(state),
-            *low_stock_routes(state),
+            # A generation switched off answers as Zettle does for an unknown path: 404.
+            *(v1_routes(state) if state.api in ("v1", "both") else []),
+            *(v3_routes(state) if state.api in ("v3", "both") else []),
             *product_routes(state),
             *(purchase_routes(state) if state.purchases is not None else []),
             *admin_routes(state),

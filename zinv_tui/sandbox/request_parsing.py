@@ -125,6 +125,68 @@ def parse_model(model: type[ModelT], data: Any, what: str) -> ModelT:
         raise ApiError.bad_request(f"Invalid {what}: {error}") from None
 
 
+def parse_list(model: type[ModelT], data: Any, what: str, most: int) -> list[ModelT]:
+    """Validate a bare JSON array of ``model`` (at most ``most`` elements); 400 otherwise."""
+    if not isinstance(data, list):
+        raise ApiError.bad_request(
+            f"Invalid {what}: expected a JSON array",
+            [violation("body", "must be a JSON array", constraint="UNKNOWN")],
+        )
+    if len(data) > most:
+        raise ApiError.bad_request(
+            f"Invalid {what}: at most {most} elements",
+            [violation("body", f"at most {most} elements", constraint="INVALID_SIZE")],
+        )
+    screen_numbers(data)
+    items = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ApiError.bad_request(
+                f"Invalid {what}: element {index} is not a JSON object",
+                [violation(f"[{index}]", "must be a JSON object", constraint="UNKNOWN")],
+            )
+        try:
+            items.append(model.model_validate(item))
+        except ValidationError as error:
+            problem = ApiError.from_validation(error, what)
+            for entry in problem.violations:
+                entry["propertyName"] = f"[{index}].{entry['propertyName']}"
+            raise problem from None
+        except (ValueError, TypeError, RecursionError) as error:  # defensive: never a 500
+            raise ApiError.bad_request(f"Invalid {what}: {error}") from None
+    return items
+
+
+def uuid_list(data: Any, what: str, most: int) -> list[str]:
+    """A bare JSON array of UUID strings, canonical and without repeats, in order; else 400."""
+    if not isinstance(data, list):
+        raise ApiError.bad_request(
+            f"Invalid {what}: expected a JSON array of UUIDs",
+            [violation("body", "must be a JSON array", constraint="UNKNOWN")],
+        )
+    if len(data) > most:
+        raise ApiError.bad_request(
+            f"Invalid {what}: at most {most} UUIDs",
+            [violation("body", f"at most {most} elements", constraint="INVALID_SIZE")],
+        )
+    found: dict[str, None] = {}
+    for index, item in enumerate(data):
+        try:
+            if not isinstance(item, str):
+                raise ValueError
+            found[str(UUID(item))] = None
+        except ValueError:
+            raise ApiError.bad_request(
+                f"Invalid {what}: element {index} is not a UUID",
+                [
+                    violation(
+                        f"[{index}]", "must be a UUID", constraint="MUST_MATCH_PATTERN", value=item
+                    )
+                ],
+            ) from None
+    return list(found)
+
+
 def _decode_model(
     raw: bytes, model: type[ModelT], what: str, prepare: Callable[[Any], Any] | None
 ) -> ModelT:
@@ -145,6 +207,11 @@ async def read_model(
     if len(raw) > _PARSE_INLINE:
         return await asyncio.to_thread(_decode_model, raw, model, what, prepare)
     return _decode_model(raw, model, what, prepare)
+
+
+def canonical_uuid(text: str) -> str:
+    """A UUID in canonical lower-case form; ValueError otherwise."""
+    return str(UUID(text))
 
 
 def path_uuid(request: Request, name: str) -> str:

@@ -23,6 +23,7 @@ from zinv_tui.sandbox.request_parsing import decode_json, read_body, read_json
 from zinv_tui.sandbox.responses import json_response
 from zinv_tui.sandbox.state import SandboxState
 from zinv_tui.sandbox.tokens import DEFAULT_SCOPES, make_api_key
+from zinv_tui.sandbox.v1_wire import location_wire
 
 
 class _SaleRequest(BaseModel):
@@ -124,7 +125,9 @@ def admin_routes(state: SandboxState) -> list[Route]:
                 "latest": latest,
                 "db_path": store.path,
                 "sales_per_minute": state.sales_per_minute,
-                "locations": [location.to_wire() for location in inventory.locations],
+                "locations": [location_wire(location) for location in inventory.locations],
+                "api": state.api,
+                "idempotency": "keyed" if inventory.keyed else "none",
                 "faults": state.faults.settings.model_dump(),
             }
         )

@@ -19,11 +19,19 @@ from zinv_tui.api.models import (
 )
 from zinv_tui.sandbox.auth import authorize_org
 from zinv_tui.sandbox.errors import INVALID_CURSOR, ApiError, violation
-from zinv_tui.sandbox.inventory import Location
+from zinv_tui.sandbox.inventory import Location, ProductStep
 from zinv_tui.sandbox.request_parsing import path_uuid, read_model
 from zinv_tui.sandbox.responses import json_response, no_content, raw_json
 from zinv_tui.sandbox.state import SandboxState
+from zinv_tui.sandbox.store import Movement
 from zinv_tui.sandbox.tokens import READ_PRODUCT, WRITE_PRODUCT
+from zinv_tui.sandbox.v1_wire import (
+    StatusBodies,
+    bulk_reply,
+    location_wire,
+    move_reply,
+    variants_answer,
+)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -90,10 +98,61 @@ def accept_null_variant_changes(data: Any) -> Any:
     return data
 
 
+def _movements(request: MovementRequest) -> tuple[list[Movement], list[str]]:
+    moves = [
+        Movement(
+            str(change.product_uuid),
+            str(change.variant_uuid),
+            str(change.from_location_uuid),
+            str(change.to_location_uuid),
+            change.change,
+        )
+        for change in request.changes
+    ]
+    return moves, [f"changes[{index}]" for index in range(len(moves))]
+
+
+def _steps(request: BulkRequest) -> list[ProductStep]:
+    steps = []
+    for p_index, product_change in enumerate(request.product_changes):
+        product_uuid = str(product_change.product_uuid)
+        where = f"productChanges[{p_index}]"
+        status = product_change.tracking_status_change.value
+        changes = product_change.variant_changes
+        steps.append(
+            ProductStep(
+                product_uuid=product_uuid,
+                where=where,
+                tracking={"START_TRACKING": True, "STOP_TRACKING": False}.get(status),
+                moves=[
+                    Movement(
+                        product_uuid,
+                        str(change.variant_uuid),
+                        str(change.from_location_uuid),
+                        str(change.to_location_uuid),
+                        change.change,
+                    )
+                    for change in changes
+                ],
+                wheres=[f"{where}.variantChanges[{index}]" for index in range(len(changes))],
+                claims=[
+                    str(change.product_uuid) if change.product_uuid is not None else None
+                    for change in changes
+                ],
+            )
+        )
+    return steps
+
+
+def _external(uuid: object) -> str | None:
+    return str(uuid) if uuid else None
+
+
 def inventory_routes(state: SandboxState) -> list[Route]:
     """Every inventory route of the v1/v2 surface."""
     inventory = state.inventory
     db = state.db
+    statuses = StatusBodies(inventory)
 
     def location_from_path(request: Request) -> Location:
         uuid = path_uuid(request, "locationUuid")
@@ -104,10 +163,10 @@ def inventory_routes(state: SandboxState) -> list[Route]:
 
     async def locations(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
-        return json_response([location.to_wire() for location in inventory.locations])
+        return json_response([location_wire(location) for location in inventory.locations])
 
     def status_of(location: Location, since_text: str | None) -> bytes:
-        return inventory.status_body(location, since=parse_since(since_text, state))
+        return statuses.body(location, since=parse_since(since_text, state))
 
     async def store_balances(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
@@ -117,19 +176,40 @@ def inventory_routes(state: SandboxState) -> list[Route]:
     async def start_tracking(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
         body = await read_model(request, StartTrackingRequest, "start-tracking request")
-        return json_response(await db.run(inventory.start_tracking, str(body.product_uuid)))
+        rows = await db.run(inventory.start_tracking, str(body.product_uuid))
+        return json_response(variants_answer(inventory.store_location, rows))
 
     async def move(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
         body = await read_model(request, MovementRequest, "movement request")
-        return raw_json(await db.run(inventory.move, body))
+        moves, wheres = _movements(body)
+        answer = await db.run(
+            inventory.move,
+            moves,
+            wheres,
+            reply_location=inventory.return_location(
+                _external(body.return_balance_for_location_uuid)
+            ),
+            external=_external(body.external_uuid),
+            reply=move_reply,
+        )
+        return raw_json(answer)
 
     async def bulk(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
         body = await read_model(
             request, BulkRequest, "bulk request", prepare=accept_null_variant_changes
         )
-        return raw_json(await db.run(inventory.bulk, body))
+        answer = await db.run(
+            inventory.bulk,
+            _steps(body),
+            reply_location=inventory.return_location(
+                _external(body.return_balance_for_location_uuid)
+            ),
+            external=_external(body.external_uuid),
+            reply=bulk_reply,
+        )
+        return raw_json(answer)
 
     async def stop_tracking(request: Request) -> Response:
         authorize_org(request, state, WRITE_PRODUCT)
@@ -163,14 +243,15 @@ def inventory_routes(state: SandboxState) -> list[Route]:
         authorize_org(request, state, READ_PRODUCT)
         location = location_from_path(request)
         product = path_uuid(request, "productUuid")
-        return json_response(await db.run(inventory.product_status, location, product))
+        rows = await db.run(inventory.product_balances, location, product)
+        return json_response(variants_answer(location, rows))
 
     async def balances_for_products(request: Request) -> Response:
         authorize_org(request, state, READ_PRODUCT)
         body = await read_model(request, BalancesForProductsRequest, "balances request")
         location = inventory.location_of_type(body.location_type.value)
         products = list(dict.fromkeys(str(uuid) for uuid in body.product_uuids))
-        return raw_json(await db.run(inventory.status_body, location, products=products))
+        return raw_json(await db.run(statuses.body, location, products=products))
 
     org = "/organizations/{org}"
     return [

@@ -72,6 +72,11 @@ class SandboxConfig:
     """Receipts on an average weekday of that history (default: grows with the catalogue)."""
     history_end: datetime | None = None
     """Where that history ends (default: now); pinned for pictures that must not change."""
+    api: Literal["v1", "v3", "both"] = "both"
+    """Which inventory API generations answer (the other one's paths are 404s)."""
+    idempotency: Literal["keyed", "none"] = "keyed"
+    """v1's ``externalUuid``: a repeat answers the first reply (``keyed``) or is applied again
+    (``none``: a Zettle that does not deduplicate). v3's ``identifier`` never deduplicates."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def build_state(config: SandboxConfig, thread_name: str = "zinv-sandbox") -> San
     )
     tokens = TokenRegistry(ttl=faults.token_ttl)
     tokens.add_key(key)
-    inventory = Inventory(store)
+    inventory = Inventory(store, keyed=config.idempotency == "keyed")
     return SandboxState(
         organization_uuid=organization,
         api_key=key,
@@ -140,6 +145,7 @@ def build_state(config: SandboxConfig, thread_name: str = "zinv-sandbox") -> San
         sales_per_minute=config.sales_per_minute,
         sales_rng=random.Random(f"sales-{config.seed}"),
         key_secret=secret,
+        api=config.api,
     )
 
 
@@ -303,6 +309,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         drop_phase=getattr(args, "drop_phase", "both"),
         fault_seed=getattr(args, "fault_seed", None),
         history_days=getattr(args, "history_days", 0) or 0,
+        api=getattr(args, "api", "both"),
+        idempotency=getattr(args, "idempotency", "keyed"),
     )
 
 

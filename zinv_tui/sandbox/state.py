@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from zinv_tui.sandbox.catalogue import ProductCatalogue
 from zinv_tui.sandbox.faults import FaultController
 from zinv_tui.sandbox.inventory import Inventory
+from zinv_tui.sandbox.paging import CursorBook
 from zinv_tui.sandbox.purchases import PurchaseBook
 from zinv_tui.sandbox.store_thread import StoreThread
 from zinv_tui.sandbox.tokens import ApiKey, TokenRegistry
@@ -32,3 +33,7 @@ class SandboxState:
     url: str = ""
     purchases: PurchaseBook | None = None
     """The Purchase API's receipts (``sandbox/purchases.py``)."""
+    api: str = "both"
+    """Which inventory API generations answer: ``v1``, ``v3`` or ``both``."""
+    cursors: CursorBook = field(default_factory=CursorBook)
+    """v3's page cursors (``sandbox/paging.py``)."""

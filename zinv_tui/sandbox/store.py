@@ -26,11 +26,14 @@ from pathlib import Path
 from zinv_tui.sandbox.demo_data import DemoShop
 from zinv_tui.sandbox.numbers import BALANCE_MAX, BALANCE_MIN
 
-_SCHEMA = """
+_LOCATIONS = """CREATE TABLE IF NOT EXISTS locations (
+    uuid TEXT PRIMARY KEY, type TEXT NOT NULL, name TEXT NOT NULL,
+    description TEXT NOT NULL, is_default INTEGER NOT NULL, ord INTEGER NOT NULL)"""
+"""Locations (v3: inventories) in creation order; several of type STORE, one of them default."""
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS locations (
-    uuid TEXT PRIMARY KEY, type TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-    description TEXT NOT NULL, is_default INTEGER NOT NULL, ord INTEGER NOT NULL);
+{_LOCATIONS};
 CREATE TABLE IF NOT EXISTS products (
     uuid TEXT PRIMARY KEY, ord INTEGER NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL,
     description TEXT NOT NULL, unit_name TEXT, vat REAL NOT NULL, created TEXT NOT NULL);
@@ -46,7 +49,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     external_uuid TEXT, source TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS balances (
     location_uuid TEXT NOT NULL, variant_uuid TEXT NOT NULL, product_uuid TEXT NOT NULL,
-    balance INTEGER NOT NULL, seq INTEGER NOT NULL,
+    balance INTEGER NOT NULL, seq INTEGER NOT NULL, updated TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (location_uuid, variant_uuid)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS replies (
     external_uuid TEXT PRIMARY KEY, body TEXT NOT NULL, created TEXT NOT NULL);
@@ -63,6 +66,7 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS ledger_created ON ledger (created)",
     "CREATE INDEX IF NOT EXISTS balances_seq ON balances (location_uuid, seq)",
     "CREATE INDEX IF NOT EXISTS balances_product ON balances (product_uuid)",
+    "CREATE INDEX IF NOT EXISTS balances_updated ON balances (updated)",
     "CREATE INDEX IF NOT EXISTS low_stock_product ON low_stock (location_uuid, product_uuid)",
 )
 
@@ -86,6 +90,12 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def to_millis(stamp: str) -> str:
+    """A :func:`utc_now` timestamp cut to milliseconds (``2026-01-01T00:00:00.123Z``): the
+    ``updated`` of a balance row, as v3 shows it (sorts as text too)."""
+    return stamp[:23] + "Z"
+
+
 @dataclass(frozen=True, slots=True)
 class Movement:
     """One ledger row to write."""
@@ -106,6 +116,27 @@ class BalanceRow:
     balance: int
 
 
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """A variant's row in one location with its low-stock setting (v3's stock row)."""
+
+    location_uuid: str
+    product_uuid: str
+    variant_uuid: str
+    balance: int
+    updated: str
+    low_stock_level: int | None
+    low_stock_alert: int
+
+
+_STOCK_SELECT = (
+    "SELECT b.location_uuid, b.product_uuid, b.variant_uuid, b.balance, b.updated, l.level, "
+    "coalesce(l.alert, 0) FROM balances b "
+    "JOIN tracking t ON t.product_uuid = b.product_uuid AND t.tracked = 1 "
+    "LEFT JOIN low_stock l ON l.location_uuid = b.location_uuid AND l.variant_uuid = b.variant_uuid"
+)
+
+
 class LedgerStore:
     """The sandbox's SQLite database (a file, or ``:memory:``)."""
 
@@ -121,6 +152,7 @@ class LedgerStore:
         self._db.execute("PRAGMA temp_store=MEMORY")
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         if not self.is_empty():
             self._create_indexes()
         self._seq: int | None = None  # the counter, known only inside a write transaction
@@ -131,6 +163,42 @@ class LedgerStore:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+    def _migrate(self) -> None:
+        """Bring a database of an earlier version up to date (idempotent, under the write lock):
+        several STORE inventories (no unique location type), and ``balances.updated``."""
+        db = self._db
+
+        def outdated() -> tuple[bool, bool]:
+            sql = db.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'locations'"
+            ).fetchone()[0]
+            columns = {row[1] for row in db.execute("PRAGMA table_info(balances)")}
+            return "UNIQUE" in sql.upper(), "updated" not in columns
+
+        if not any(outdated()):
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            unique_type, no_updated = outdated()
+            if unique_type:
+                db.execute("ALTER TABLE locations RENAME TO locations_old")
+                db.execute(_LOCATIONS)
+                db.execute("INSERT INTO locations SELECT * FROM locations_old")
+                db.execute("DROP TABLE locations_old")
+            if no_updated:
+                db.execute("ALTER TABLE balances ADD COLUMN updated TEXT NOT NULL DEFAULT ''")
+                db.execute(
+                    "UPDATE balances SET updated = coalesce("
+                    "(SELECT substr(created, 1, 23) || 'Z' FROM ledger WHERE seq = balances.seq),"
+                    "(SELECT substr(changed, 1, 23) || 'Z' FROM tracking WHERE seq = balances.seq),"
+                    " '')"
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     # -- transactions and the change counter -------------------------------------------------
 
@@ -203,6 +271,7 @@ class LedgerStore:
         store = next(loc.uuid for loc in shop.locations if loc.type == "STORE")
         supplier = next(loc.uuid for loc in shop.locations if loc.type == "SUPPLIER")
         now = utc_now()
+        stamp = to_millis(now)
         numbers = itertools.count(1)  # the file is empty: changes are numbered from 1
         products, variants, tracking, ledger, balances, low_stock = [], [], [], [], [], []
         for p_ord, product in enumerate(shop.products):
@@ -249,10 +318,10 @@ class LedgerStore:
                         )
                     )
                     balances.append(
-                        (store, variant.uuid, product.uuid, variant.opening_balance, seq)
+                        (store, variant.uuid, product.uuid, variant.opening_balance, seq, stamp)
                     )
                     balances.append(
-                        (supplier, variant.uuid, product.uuid, -variant.opening_balance, seq)
+                        (supplier, variant.uuid, product.uuid, -variant.opening_balance, seq, stamp)
                     )
                 if variant.low_stock_level is not None or variant.low_stock_alert:
                     low_stock.append(
@@ -281,7 +350,7 @@ class LedgerStore:
                 db.executemany("INSERT INTO variants VALUES (?, ?, ?, ?, ?, ?, ?, ?)", variants)
                 db.executemany("INSERT INTO tracking VALUES (?, ?, ?, ?)", tracking)
                 db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
-                db.executemany("INSERT INTO balances VALUES (?, ?, ?, ?, ?)", balances)
+                db.executemany("INSERT INTO balances VALUES (?, ?, ?, ?, ?, ?)", balances)
                 db.executemany("INSERT INTO low_stock VALUES (?, ?, ?, ?, ?)", low_stock)
                 self._create_indexes()
                 for key, value in (
@@ -379,11 +448,17 @@ class LedgerStore:
         """Start or stop tracking (inside a transaction); False when nothing changed."""
         if self.is_tracked(product_uuid) == tracked:
             return False
+        now = utc_now()
         self._db.execute(
             "INSERT INTO tracking VALUES (?, ?, ?, ?) ON CONFLICT (product_uuid) DO UPDATE SET "
             "tracked = excluded.tracked, seq = excluded.seq, changed = excluded.changed",
-            (product_uuid, int(tracked), self._next_seq(), utc_now()),
+            (product_uuid, int(tracked), self._next_seq(), now),
         )
+        if tracked:  # its rows show again: changed as far as a v3 reader can tell
+            self._db.execute(
+                "UPDATE balances SET updated = ? WHERE product_uuid = ?",
+                (to_millis(now), product_uuid),
+            )
         return True
 
     def tracked_products(
@@ -434,6 +509,7 @@ class LedgerStore:
                 balance[(location, variant)] = amount
         first = self._take_seqs(len(moves))
         created = utc_now()
+        stamp = to_millis(created)
         last: dict[tuple[str, str], tuple[str, int]] = {}  # (product, seq) of the last change
         ledger_rows = []
         for seq, move in enumerate(moves, start=first):
@@ -462,12 +538,13 @@ class LedgerStore:
             amount = balance[key]
             if not BALANCE_MIN <= amount <= BALANCE_MAX:
                 raise BalanceOutOfRange(key[0], key[1], amount)
-            rows.append((key[0], key[1], product, amount, seq))
+            rows.append((key[0], key[1], product, amount, seq, stamp))
             changed[key] = amount
         self._db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger_rows)
         self._db.executemany(
-            "INSERT INTO balances VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
-            "variant_uuid) DO UPDATE SET balance = excluded.balance, seq = excluded.seq",
+            "INSERT INTO balances VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
+            "variant_uuid) DO UPDATE SET balance = excluded.balance, seq = excluded.seq, "
+            "updated = excluded.updated",
             rows,
         )
         return changed
@@ -500,17 +577,20 @@ class LedgerStore:
                 (move.from_location, -move.change),
                 (move.to_location, move.change),
             ):
-                entry = totals.setdefault((location, move.variant_uuid), [move.product_uuid, 0, 0])
+                entry = totals.setdefault(
+                    (location, move.variant_uuid), [move.product_uuid, 0, 0, ""]
+                )
                 entry[1] += change
                 entry[2] = seq
+                entry[3] = to_millis(created)
         self._db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self._db.executemany(
-            "INSERT INTO balances VALUES (?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
+            "INSERT INTO balances VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (location_uuid, "
             "variant_uuid) DO UPDATE SET balance = balance + excluded.balance, "
-            "seq = excluded.seq",
+            "seq = excluded.seq, updated = excluded.updated",
             [
-                (location, variant, product, change, seq)
-                for (location, variant), (product, change, seq) in totals.items()
+                (location, variant, product, change, seq, updated)
+                for (location, variant), (product, change, seq, updated) in totals.items()
             ],
         )
         return numbers
@@ -649,12 +729,23 @@ class LedgerStore:
             "variant_uuid) DO UPDATE SET level = excluded.level, alert = excluded.alert",
             (location_uuid, product_uuid, variant_uuid, level, int(alert)),
         )
+        self._touch(location_uuid, variant_uuid)
 
     def delete_low_stock(self, location_uuid: str, variant_uuid: str) -> None:
         """Forget a variant's custom level (no error when there is none)."""
-        self._db.execute(
+        deleted = self._db.execute(
             "DELETE FROM low_stock WHERE location_uuid = ? AND variant_uuid = ?",
             (location_uuid, variant_uuid),
+        )
+        if deleted.rowcount:
+            self._touch(location_uuid, variant_uuid)
+
+    def _touch(self, location_uuid: str, variant_uuid: str) -> None:
+        """A balance row's low-stock setting changed: its v3 ``updated`` moves (no seq: the v1
+        change feed reports balances only)."""
+        self._db.execute(
+            "UPDATE balances SET updated = ? WHERE location_uuid = ? AND variant_uuid = ?",
+            (to_millis(utc_now()), location_uuid, variant_uuid),
         )
 
     def low_stock(
@@ -676,3 +767,81 @@ class LedgerStore:
                 (location_uuid, product_uuid),
             )
         return [(p, v, level, bool(alert)) for p, v, level, alert in rows]
+
+    # -- inventories and stock rows (v3) ------------------------------------------------------
+
+    def add_location(self, uuid: str, kind: str, name: str, description: str) -> None:
+        """Add a (non-default) location after the others (inside a transaction)."""
+        self._db.execute(
+            "INSERT INTO locations SELECT ?, ?, ?, ?, 0, coalesce(max(ord), -1) + 1 FROM locations",
+            (uuid, kind, name, description),
+        )
+
+    def stock_rows(
+        self,
+        location_uuid: str,
+        *,
+        after_variant: str = "",
+        limit: int,
+        products: Sequence[str] | None = None,
+    ) -> list[StockRow]:
+        """Rows of tracked products in a location that ever moved (zeros included), in variant
+        order, after ``after_variant``."""
+        if products is None:
+            sql = (
+                f"{_STOCK_SELECT} WHERE b.location_uuid = ? AND b.variant_uuid > ? "
+                "ORDER BY b.variant_uuid LIMIT ?"
+            )
+            params: tuple = (location_uuid, after_variant, limit)
+        else:
+            sql = (
+                f"{_STOCK_SELECT} WHERE b.product_uuid IN (SELECT value FROM json_each(?)) "
+                "AND b.location_uuid = ? AND b.variant_uuid > ? ORDER BY b.variant_uuid LIMIT ?"
+            )
+            params = (json.dumps(list(products)), location_uuid, after_variant, limit)
+        return [StockRow(*row) for row in self._db.execute(sql, params)]
+
+    def stock_updates(
+        self, location_uuids: Sequence[str], after: tuple[str, str, str], limit: int
+    ) -> list[StockRow]:
+        """Rows of tracked products in these locations after ``(updated, location, variant)``,
+        in that order (``updated`` at millisecond precision)."""
+        # The row value seeks into the balances_updated index (whose entries end with the primary
+        # key: already in this order), so every page starts where the last one ended; the unary +
+        # keeps SQLite from searching the location first and sorting all its rows. An idle poll
+        # reads no row.
+        sql = (
+            f"{_STOCK_SELECT} WHERE (b.updated, b.location_uuid, b.variant_uuid) > (?, ?, ?) "
+            "AND +b.location_uuid IN (SELECT value FROM json_each(?)) "
+            "ORDER BY b.updated, b.location_uuid, b.variant_uuid LIMIT ?"
+        )
+        params = (*after, json.dumps(list(location_uuids)), limit)
+        return [StockRow(*row) for row in self._db.execute(sql, params)]
+
+    def tracking_of(self, product_uuids: Iterable[str]) -> dict[str, bool]:
+        """The tracking flag of each known product among these (never tracked: absent)."""
+        rows = self._db.execute(
+            "SELECT t.product_uuid, t.tracked FROM json_each(?) w CROSS JOIN tracking t "
+            "ON t.product_uuid = w.value",
+            (json.dumps(list(set(product_uuids))),),
+        )
+        return {product: bool(tracked) for product, tracked in rows}
+
+    def tracked_page(self, after_product: str, limit: int) -> list[str]:
+        """Tracked products after ``after_product``, in UUID order."""
+        rows = self._db.execute(
+            "SELECT product_uuid FROM tracking WHERE tracked = 1 AND product_uuid > ? "
+            "ORDER BY product_uuid LIMIT ?",
+            (after_product, limit),
+        )
+        return [row[0] for row in rows]
+
+    def tracking_updates(self, after: tuple[str, str], limit: int) -> list[tuple[str, bool, str]]:
+        """``(product, tracked, changed at ms)`` of tracking changes after ``(changed,
+        product)``."""
+        rows = self._db.execute(
+            "SELECT product_uuid, tracked, substr(changed, 1, 23) || 'Z' AS at FROM tracking "
+            "WHERE (at, product_uuid) > (?, ?) ORDER BY at, product_uuid LIMIT ?",
+            (*after, limit),
+        )
+        return [(product, bool(tracked), at) for product, tracked, at in rows]

@@ -264,6 +264,8 @@ class InventoryService:
     def _build_workers(self) -> None:
         store = self.store
         assert store is not None
+        # The backend may have found out what it speaks only now (api_version auto).
+        self._view.levels_on_rows = self.backend.capabilities.levels_on_rows
         self._engine = SyncEngine(
             self.backend,
             self._view,
@@ -277,6 +279,7 @@ class InventoryService:
             catalogue_every=self._catalogue_every,
             max_backoff=self._max_backoff,
             paced_full_every=self._paced_full_every,
+            writes_first=self._writes_first,
         )
         engine = self._engine
         cache = self.cache_dir / CATALOGUE_FILE
@@ -388,6 +391,14 @@ class InventoryService:
                 callback(status)
             except Exception:
                 log.exception("a status subscriber failed")
+
+    async def _writes_first(self) -> None:
+        """Send what waits to be sent now, unless the sender is backing off after a failure
+        (then a read would not get through either)."""
+        sender = self._sender
+        if sender is None or sender.next_try is not None or not self.journal.counts()[0]:
+            return
+        await sender.drain()
 
     async def refresh(self, *, full: bool = False) -> RowDiff | None:
         """Poll now (a full snapshot with ``full``); None when Zettle could not be read."""

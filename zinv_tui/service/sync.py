@@ -13,7 +13,8 @@
   reads the full snapshot at once.
 - A backend without a change feed (or whose feed stopped answering) is polled with full
   snapshots, paced: at most one every ``paced_full_every`` seconds, and never sooner than twice
-  the time the last one took.
+  the time the last one took. Writes go first: movements waiting to be sent are sent before
+  such a read takes the lock (``writes_first``), so a long paged read never holds them back.
 - A product that (re)starts tracking gets a per-product read (the feed lists only balances that
   changed, and Zettle keeps balances across a stop/start). The cursor is not persisted: rows live
   in memory, so every start loads a full snapshot anyway.
@@ -37,7 +38,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +88,7 @@ class SyncEngine:
         unknown_retry: float = 10.0,
         max_backoff: float = 60.0,
         paced_full_every: float = 30.0,
+        writes_first: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         if not interval > 0:
             raise ValueError("the poll interval must be above zero seconds")
@@ -103,6 +105,7 @@ class SyncEngine:
         self.unknown_retry = unknown_retry
         self.max_backoff = max_backoff
         self.paced_full_every = paced_full_every
+        self._writes_first = writes_first
         self._last_full_took = 0.0
         self.cursor: Cursor | None = None
         self.state = SyncState.STARTING
@@ -161,6 +164,8 @@ class SyncEngine:
 
     async def poll(self, *, full: bool = False) -> RowDiff | None:
         """One round: catalogue and low stock when due, then balances. None when it failed."""
+        if self._backend.change_feed is None and self._writes_first is not None:
+            await self._writes_first()  # a paced full read: waiting movements go first
         async with self._lock:
             diff = await self._poll_locked(full=full)
         if self._big_read:  # big buffers are unreferenced now: give their memory back

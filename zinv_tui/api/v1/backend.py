@@ -23,13 +23,7 @@ from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from zinv_tui.api.client import ZettleClient
-from zinv_tui.api.errors import (
-    ACCESS_REFUSALS,
-    MalformedResponse,
-    NotFound,
-    RequestRejected,
-    ZettleError,
-)
+from zinv_tui.api.errors import GenerationMissing, MalformedResponse, RequestRejected, ZettleError
 from zinv_tui.api.models import (
     BulkRequest,
     Location,
@@ -41,6 +35,7 @@ from zinv_tui.api.models import (
     TrackingStatusChange,
 )
 from zinv_tui.api.pipeline import BytesSink
+from zinv_tui.api.send_outcome import failed_send
 from zinv_tui.api.v1.balances import (
     BalanceFeedError,
     LocationBalances,
@@ -57,10 +52,8 @@ from zinv_tui.service.backend import (
     Cursor,
     LowStockLine,
     MovementBatch,
-    NotApplied,
     Place,
     PlaceKind,
-    Refused,
     RowKey,
     SendOutcome,
     SinkT,
@@ -100,7 +93,18 @@ class ZettleV1Backend:
     # -- places and balances -------------------------------------------------------------------
 
     async def places(self) -> list[Place]:
-        return [place_of(location) for location in await self.client.get_locations()]
+        try:
+            locations = await self.client.get_locations()
+        except ZettleError as error:
+            if error.status in (404, 410):
+                raise GenerationMissing(
+                    "Zettle does not answer Inventory API v1 here (GET /organizations/self/"
+                    f"locations: HTTP {error.status}) - set api_version to auto or v3 "
+                    "(--api-version, ZINV_API_VERSION)",
+                    status=error.status,
+                ) from None
+            raise
+        return [place_of(location) for location in locations]
 
     async def read_snapshot(
         self, place: Place, new_sink: Callable[[], SinkT]
@@ -171,15 +175,8 @@ class ZettleV1Backend:
     async def send(self, batch: MovementBatch) -> SendOutcome:
         try:
             answer = await self.client.move_stock(self.request(batch))
-        except (RequestRejected, NotFound) as error:
-            return Refused(error.words(), error)
-        except ACCESS_REFUSALS as error:
-            return Refused(error.words(), error, access=True)
         except ZettleError as error:
-            if not error.outcome_unknown:
-                return NotApplied(error)
-            answered = error.status is not None and 200 <= error.status < 300
-            return Unknown(error, answered=answered)
+            return failed_send(error)
         balances = _reported(answer, batch.report_place)
         moved = {(m.product_uuid, m.variant_uuid) for m in batch.movements}
         if batch.report_place is None or not moved <= balances.keys():
