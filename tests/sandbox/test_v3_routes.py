@@ -413,3 +413,21 @@ def test_updated_is_milliseconds_utc(api: httpx.Client) -> None:
     row = api.get("/v3/stock", params={"limit": 1}).json()[0]
     parsed = datetime.fromisoformat(row["updated"])
     assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0
+
+
+def test_page_cap_makes_pages_smaller_than_asked(sandbox_factory) -> None:
+    info = sandbox_factory(products=20, seed=2)
+    with authed_client(info) as client:
+        everything, pages = read_all(client, "/v3/stock", limit=1000)
+        assert pages == 1
+        answer = httpx.post(f"{info.url}/sandbox/faults", json={"page_cap": 2})
+        assert answer.json()["page_cap"] == 2
+        first = client.get("/v3/stock", params={"limit": 1000})
+        assert len(first.json()) == 2
+        assert dict(parse_qsl(urlsplit(next_url(first) or "").query))["limit"] == "1000"
+        capped, pages = read_all(client, "/v3/stock", limit=1000)
+        assert capped == everything and pages == -(-len(everything) // 2)
+        inventories, _ = read_all(client, "/v3/inventories")
+        assert len(inventories) == 4
+        for bad in (0, 1001, "x"):
+            assert httpx.post(f"{info.url}/sandbox/faults", json={"page_cap": bad}).is_error

@@ -46,6 +46,9 @@ class FaultSettings(BaseModel):
     """Requests per second per token the throttle allows (a test may scale Zettle's time)."""
     token_ttl: int = Field(default=7200, ge=1, le=10 * 365 * 86_400)
     seed: int | None = None
+    page_cap: int | None = Field(default=None, ge=1, le=1000)
+    """v3 pages hold at most this many rows, whatever ``limit`` asks (a server may answer fewer;
+    a client must follow ``Link``): small pages surface paging bugs."""
 
 
 class DroppedConnection(Exception):

@@ -122,6 +122,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=fetch_inventories,
             key=lambda item: item[0],
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return json_response([inventory_wire(loc) for _, loc in rows], headers=headers)
 
@@ -164,6 +165,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=fetch_stock,
             key=_row_key,
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return raw_json(stock_rows_json(organization, rows), headers=headers)
 
@@ -219,6 +221,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=lambda q, after, n: store.stock_updates(q["inventories"], after, n),
             key=_update_key,
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return raw_json(stock_rows_json(organization, rows), headers=headers)
 
@@ -261,6 +264,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=lambda q, after, n: store.tracked_page(after, n),
             key=lambda product: product,
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return json_response(
             [{"productUuid": uuid, "enabled": True} for uuid in rows], headers=headers
@@ -279,6 +283,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=lambda q, after, n: store.tracking_updates(after, n),
             key=lambda row: (row[2], row[0]),
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return json_response(
             [{"productUuid": p, "enabled": on, "updated": at} for p, on, at in rows],
