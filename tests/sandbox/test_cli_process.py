@@ -82,6 +82,7 @@ def test_sandbox_command_ready_file_and_clean_stop(tmp_path: Path, stop_signal: 
             raise
     assert process.returncode == 0, err
     assert info["url"] in out
+    assert "inventory API v1 and v3; v1 externalUuid keyed" in out
     assert info["api_key"] not in out + err
     assert "Traceback" not in err
 

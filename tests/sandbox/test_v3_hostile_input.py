@@ -236,3 +236,20 @@ def test_a_v3_movement_never_takes_a_balance_beyond_64_bits(tmp_path: Path) -> N
             if row[0] != "null"
         }
     assert kinds == {"integer"}
+
+
+def test_inventories_are_bounded(fresh) -> None:
+    _, client, _ = fresh
+    statuses = [
+        client.post("/v3/inventories", json={"name": f"S{n}"}).status_code for n in range(97)
+    ]
+    assert statuses == [201] * 96 + [400]
+    listed = []
+    url: str | None = "/v3/inventories"
+    while url:
+        answer = client.get(url)
+        listed += answer.json()
+        link = answer.headers.get("link")
+        url = link[1:].partition(">")[0] if link else None
+    assert len(listed) == 100
+    assert client.get("/v3/stock", params={"limit": 5}).status_code == 200

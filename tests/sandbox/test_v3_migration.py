@@ -54,3 +54,16 @@ def test_an_old_database_serves_v3_after_migration(tmp_path: Path) -> None:
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'locations'").fetchone()[0]
     assert "UNIQUE" not in sql.upper()
     db.close()
+
+
+def test_a_restart_keeps_updated_and_forgets_cursors(tmp_path: Path) -> None:
+    config = SandboxConfig(products=30, seed=4, db_path=tmp_path / "shop.sqlite")
+    with SandboxServer(config) as info, authed_client(info) as client:
+        rows, _ = read_all(client, "/v3/stock", limit=1000)
+        link = client.get("/v3/stock", params={"limit": 5}).headers["link"]
+        cursor = link.partition("cursor=")[2].partition("&")[0]
+    with SandboxServer(config) as info, authed_client(info) as client:
+        again, _ = read_all(client, "/v3/stock", limit=1000)
+        assert again == rows  # same updated, same checksums
+        stale = client.get("/v3/stock", params={"cursor": cursor, "limit": 5})
+        assert stale.status_code == 400 and stale.json()["errorType"] == "INVALID_CURSOR"

@@ -413,3 +413,48 @@ def test_updated_is_milliseconds_utc(api: httpx.Client) -> None:
     row = api.get("/v3/stock", params={"limit": 1}).json()[0]
     parsed = datetime.fromisoformat(row["updated"])
     assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0
+
+
+def test_page_cap_makes_pages_smaller_than_asked(sandbox_factory) -> None:
+    info = sandbox_factory(products=20, seed=2)
+    with authed_client(info) as client:
+        everything, pages = read_all(client, "/v3/stock", limit=1000)
+        assert pages == 1
+        answer = httpx.post(f"{info.url}/sandbox/faults", json={"page_cap": 2})
+        assert answer.json()["page_cap"] == 2
+        first = client.get("/v3/stock", params={"limit": 1000})
+        assert len(first.json()) == 2
+        assert dict(parse_qsl(urlsplit(next_url(first) or "").query))["limit"] == "1000"
+        capped, pages = read_all(client, "/v3/stock", limit=1000)
+        assert capped == everything and pages == -(-len(everything) // 2)
+        inventories, _ = read_all(client, "/v3/inventories")
+        assert len(inventories) == 4
+        for bad in (0, 1001, "x"):
+            assert httpx.post(f"{info.url}/sandbox/faults", json={"page_cap": bad}).is_error
+
+
+def test_knobs_for_the_other_answers_the_reference_leaves_open(fresh) -> None:
+    info, client, shop = fresh
+    store = _inventories(client)["STORE"]
+    product = shop.multi_variant_tracked()
+    variant = shop.variants(product)[0]
+    row = next(
+        r
+        for r in client.get(f"/v3/stock/{store}/products/{product}").json()
+        if r["variantUuid"] == variant
+    )
+    assert _v3_move(client, [(product, variant, "STORE", "SOLD", row["balance"])]) == 204
+    zero = [r for r in read_all(client, "/v3/stock", limit=1000)[0] if r["variantUuid"] == variant]
+    assert [r["balance"] for r in zero] == [0]
+    httpx.post(f"{info.url}/sandbox/faults", json={"omit_zero_rows": True})
+    rows, _ = read_all(client, "/v3/stock", limit=1000)
+    assert rows and all(r["balance"] != 0 for r in rows)
+    assert variant not in {r["variantUuid"] for r in client.get(f"/v3/stock/{store}").json()}
+    updates = client.get("/v3/stock/updates", params={"ts": "2000-01-01T00:00:00Z", "limit": 1000})
+    assert variant in {r["variantUuid"] for r in updates.json()}  # the feed keeps zeros
+    untracked = shop.untracked()[0]
+    assert client.get(f"/v3/stock/{store}/products/{untracked}").json() == []
+    httpx.post(f"{info.url}/sandbox/faults", json={"untracked_read_error": True})
+    refused = client.get(f"/v3/stock/{store}/products/{untracked}")
+    assert refused.status_code == 400 and refused.json()["errorType"] == "PRODUCT_NOT_TRACKED"
+    assert client.get(f"/v3/stock/{store}/products/{product}").status_code == 200

@@ -46,6 +46,14 @@ class FaultSettings(BaseModel):
     """Requests per second per token the throttle allows (a test may scale Zettle's time)."""
     token_ttl: int = Field(default=7200, ge=1, le=10 * 365 * 86_400)
     seed: int | None = None
+    page_cap: int | None = Field(default=None, ge=1, le=1000)
+    """v3 pages hold at most this many rows, whatever ``limit`` asks (a server may answer fewer;
+    a client must follow ``Link``): small pages surface paging bugs."""
+    omit_zero_rows: bool = False
+    """v3 stock reads leave out zero balances (the updates feed keeps them): zettle-v3.md C10."""
+    untracked_read_error: bool = False
+    """``GET /v3/stock/{inv}/products/{p}`` of an untracked product answers 400
+    ``PRODUCT_NOT_TRACKED`` instead of ``[]`` (zettle-v3.md C9: both client paths)."""
 
 
 class DroppedConnection(Exception):

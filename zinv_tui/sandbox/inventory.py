@@ -22,6 +22,10 @@ from zinv_tui.sandbox.errors import (
 )
 from zinv_tui.sandbox.store import BalanceOutOfRange, BalanceRow, LedgerStore, Movement
 
+MAX_INVENTORIES = 100
+"""Inventories an organization may have (the four system ones included): a sandbox bound, as
+every list it keeps; Zettle's own is not documented."""
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -117,9 +121,14 @@ class Inventory:
         return [loc for loc in self.reload_inventories() if loc.type == "STORE"]
 
     def create_inventory(self, name: str, description: str) -> Location:
-        """A new (non-default) STORE inventory."""
+        """A new (non-default) STORE inventory; 400 beyond :data:`MAX_INVENTORIES`."""
         uuid = str(uuid1())
         with self.store.transaction():
+            if len(self.store.locations()) >= MAX_INVENTORIES:
+                raise ApiError.bad_request(
+                    f"An organization has at most {MAX_INVENTORIES} inventories",
+                    [violation("body", "too many inventories", constraint="INVALID_SIZE")],
+                )
             self.store.add_location(uuid, "STORE", name, description)
         self.reload_inventories()
         return self._all[uuid]

@@ -110,12 +110,15 @@ async def page_of(
     fetch: Callable[[Any, Any, int], Any],
     key: Callable[[Any], Any],
     run: Callable[..., Any],
+    cap: int | None = None,
 ) -> tuple[Sequence[Any], dict[str, str]]:
     """One page of a list: its rows and the headers (``Link`` unless it is the last page).
 
     ``first()`` reads the filters of a first request (no cursor) and where its list starts:
     ``(query, start)``; ``fetch(query, after, n)`` returns up to ``n`` rows after the key
     ``after``, run through ``run`` (the store's thread); ``key(row)`` is the position after a row.
+    ``cap`` (the ``page_cap`` knob) makes pages smaller than asked; the ``Link`` keeps the
+    ``limit`` asked for.
     """
     limit = parse_limit(request)
     route = route_of(request)
@@ -125,9 +128,10 @@ async def page_of(
         query, after, size = position.query, position.after, limit or position.limit
     else:
         (query, after), size = first(), limit or DEFAULT_LIMIT
-    rows = await run(fetch, query, after, size + 1)
-    if len(rows) <= size:
+    shown = min(size, cap) if cap else size
+    rows = await run(fetch, query, after, shown + 1)
+    if len(rows) <= shown:
         return rows, {}
-    rows = rows[:size]
+    rows = rows[:shown]
     following = book.save(Position(route, query, key(rows[-1]), size))
     return rows, {"Link": link_next(request, following, size)}

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from zinv_tui.sandbox.auth import authorize
-from zinv_tui.sandbox.errors import ApiError, violation
+from zinv_tui.sandbox.errors import PRODUCT_NOT_TRACKED, ApiError, violation
 from zinv_tui.sandbox.inventory import Location
 from zinv_tui.sandbox.paging import page_of
 from zinv_tui.sandbox.request_parsing import (
@@ -122,6 +122,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=fetch_inventories,
             key=lambda item: item[0],
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return json_response([inventory_wire(loc) for _, loc in rows], headers=headers)
 
@@ -150,6 +151,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
                     after_variant=after[1] if after is not None and index == first else "",
                     limit=count - len(rows),
                     products=query["products"],
+                    nonzero=query.get("nonzero", False),
                 )
             )
             if len(rows) >= count:
@@ -157,6 +159,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
         return rows
 
     async def stock_page(request: Request, query: dict[str, Any]) -> Response:
+        query["nonzero"] = state.faults.settings.omit_zero_rows
         rows, headers = await page_of(
             request,
             book,
@@ -164,6 +167,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=fetch_stock,
             key=_row_key,
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return raw_json(stock_rows_json(organization, rows), headers=headers)
 
@@ -189,6 +193,15 @@ def v3_routes(state: SandboxState) -> list[Route]:
         product = path_uuid(request, "productUuid")
         if not store.has_product(product):
             raise ApiError.not_found(f"Product {product} not found")
+        if state.faults.settings.untracked_read_error and not await db.run(
+            store.is_tracked, product
+        ):
+            raise ApiError(
+                400,
+                f"Product {product} is not tracked",
+                PRODUCT_NOT_TRACKED,
+                [violation("productUuid", "product not tracked", value=product)],
+            )
         return await stock_page(request, {"inventories": [location.uuid], "products": [product]})
 
     async def products_stock(request: Request) -> Response:
@@ -219,6 +232,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=lambda q, after, n: store.stock_updates(q["inventories"], after, n),
             key=_update_key,
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return raw_json(stock_rows_json(organization, rows), headers=headers)
 
@@ -261,6 +275,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=lambda q, after, n: store.tracked_page(after, n),
             key=lambda product: product,
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return json_response(
             [{"productUuid": uuid, "enabled": True} for uuid in rows], headers=headers
@@ -279,6 +294,7 @@ def v3_routes(state: SandboxState) -> list[Route]:
             fetch=lambda q, after, n: store.tracking_updates(after, n),
             key=lambda row: (row[2], row[0]),
             run=db.run,
+            cap=state.faults.settings.page_cap,
         )
         return json_response(
             [{"productUuid": p, "enabled": on, "updated": at} for p, on, at in rows],

@@ -348,6 +348,13 @@ def serve_from_args(args: argparse.Namespace) -> int:
             f"client_id {info.client_id}",
             flush=True,
         )
+        config = server.config
+        served = {"v1": "v1 only", "v3": "v3 only", "both": "v1 and v3"}[config.api]
+        print(
+            f"  inventory API {served}"
+            + ("" if config.api == "v3" else f"; v1 externalUuid {config.idempotency}"),
+            flush=True,
+        )
         if args.ready_file:
             write_ready_file(args.ready_file, info)
         print("Press Ctrl+C to stop.", flush=True)

@@ -784,19 +784,22 @@ class LedgerStore:
         after_variant: str = "",
         limit: int,
         products: Sequence[str] | None = None,
+        nonzero: bool = False,
     ) -> list[StockRow]:
-        """Rows of tracked products in a location that ever moved (zeros included), in variant
-        order, after ``after_variant``."""
+        """Rows of tracked products in a location that ever moved (zeros included unless
+        ``nonzero``), in variant order, after ``after_variant``."""
+        zeros = " AND b.balance != 0" if nonzero else ""
         if products is None:
             sql = (
-                f"{_STOCK_SELECT} WHERE b.location_uuid = ? AND b.variant_uuid > ? "
+                f"{_STOCK_SELECT} WHERE b.location_uuid = ? AND b.variant_uuid > ?{zeros} "
                 "ORDER BY b.variant_uuid LIMIT ?"
             )
             params: tuple = (location_uuid, after_variant, limit)
         else:
             sql = (
                 f"{_STOCK_SELECT} WHERE b.product_uuid IN (SELECT value FROM json_each(?)) "
-                "AND b.location_uuid = ? AND b.variant_uuid > ? ORDER BY b.variant_uuid LIMIT ?"
+                f"AND b.location_uuid = ? AND b.variant_uuid > ?{zeros} "
+                "ORDER BY b.variant_uuid LIMIT ?"
             )
             params = (json.dumps(list(products)), location_uuid, after_variant, limit)
         return [StockRow(*row) for row in self._db.execute(sql, params)]
