@@ -8,8 +8,8 @@ import json
 import uuid
 
 import pytest
-from tests.api.canned_http import CannedServer, reply, token_reply
 
+from tests.api.canned_http import CannedServer, reply, token_reply
 from zinv_tui.api import ApiEndpoints, MalformedResponse, ZettleClient
 from zinv_tui.api.v3.wire import WireError, decode_stock_rows
 
