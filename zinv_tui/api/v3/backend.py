@@ -114,6 +114,20 @@ class ZettleV3Backend:
             raise
         return [place_of(inventory) for inventory in inventories]
 
+    async def create_store(self, name: str) -> Place:
+        created = await self.api.create_inventory(name)
+        places = await self.places()
+        for place in places:
+            if place.uuid == created:
+                return place
+        stores = [p for p in places if p.kind is PlaceKind.STORE and p.name == name]
+        if created is None and stores:
+            return stores[-1]  # no Location: the newest store of that name
+        raise MalformedResponse(
+            f"Zettle said it created the store {name!r} but does not list it - look again in a "
+            "moment; if it is missing, report it"
+        )
+
     async def read_snapshot(
         self, place: Place, new_sink: Callable[[], SinkT]
     ) -> tuple[SinkT, SnapshotEnd]:
