@@ -77,9 +77,7 @@ async def test_a_second_store_is_created_switched_to_and_stocked_by_a_transfer_s
 
         # A transfer back, and the low-stock level goes on the shown store only.
         await service.set_low_stock([key], level=4, alert=True)
-        await service.record(
-            [MovementIntent(Reason.TRANSFER, key, quantity=1, to_store=main.uuid)]
-        )
+        await service.record([MovementIntent(Reason.TRANSFER, key, quantity=1, to_store=main.uuid)])
         assert await service.flush(wait=10)
         assert balances_at(info, back.uuid)[key] == 1
         assert balances_at(info, main.uuid)[key] == before - 1
