@@ -12,6 +12,7 @@ from tests.service.test_v3_sandbox import mine, v3_service
 from tests.support.sandbox import SandboxAdmin
 from zinv_tui.service import InventoryService, MovementIntent, MovementRejected, Reason
 from zinv_tui.service.backend import PlaceKind, StoresNotSupported
+from zinv_tui.service.counts import CountError
 from zinv_tui.service.rows import RowKey
 
 pytestmark = pytest.mark.timeout(60)
@@ -140,6 +141,34 @@ async def test_a_count_commits_only_against_the_store_it_was_started_in(sandbox_
         assert entry.from_location_uuid == main.uuid
         assert await service.flush(wait=10)
         assert balances_at(info, main.uuid)[key] == 1
+    finally:
+        await service.stop()
+
+
+async def test_a_count_book_session_commits_in_its_own_store_and_names_it_elsewhere(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(api="v3", products=4)
+    service = v3_service(info.url, info.api_key, tmp_path)
+    await service.start(require_load=True)
+    try:
+        main = service.store
+        assert main is not None
+        back = await service.create_store("Back room")
+        key = stocked(service)
+        book = service.counts
+        session = book.start("Shelf A")
+        assert session.place_uuid == main.uuid
+        book.set_count(session.id, key, 1)
+        await service.switch_store(back.uuid)
+        with pytest.raises(CountError, match="Main store, not of the store shown"):
+            await book.commit(session.id)
+        await service.switch_store(main.uuid)
+        result = await book.commit(session.id)
+        assert [entry.from_location_uuid for entry in result.entries] == [main.uuid]
+        assert await service.flush(wait=10)
+        assert balances_at(info, main.uuid)[key] == 1
+        assert balances_at(info, back.uuid).get(key, 0) == 0
     finally:
         await service.stop()
 
