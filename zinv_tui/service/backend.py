@@ -233,6 +233,8 @@ class Capabilities:
     :meth:`StockBackend.low_stock` is not needed to keep levels current."""
     max_batch: int = 100
     """Movements per request the API takes at most (a batch is never larger)."""
+    several_stores: bool = False
+    """The shop may have several STORE places, and more can be made (:meth:`create_store`)."""
 
 
 class StockBackend(Protocol):

@@ -331,6 +331,11 @@ class InventoryService:
         found = [place for place in self._places if place.kind is PlaceKind.STORE]
         return sorted(found, key=lambda place: not place.default)
 
+    @property
+    def several_stores(self) -> bool:
+        """The API can keep several stores (v3): :meth:`create_store` can make one."""
+        return self.backend.capabilities.several_stores
+
     async def create_store(self, name: str) -> Place:
         """Create another STORE place (v3) and know it at once; raises ``ValueError`` for a bad
         name and :class:`~zinv_tui.service.backend.StoresNotSupported` on v1."""

@@ -86,7 +86,7 @@ class ZettleV3Backend:
     """:class:`~zinv_tui.service.backend.StockBackend` on Zettle v3 (see the module doc)."""
 
     name = "Zettle v3"
-    capabilities = Capabilities(levels_on_rows=True, max_batch=500)
+    capabilities = Capabilities(levels_on_rows=True, max_batch=500, several_stores=True)
 
     def __init__(self, client: ZettleClient) -> None:
         self.client = client
