@@ -70,11 +70,14 @@ async def test_a_second_store_is_created_switched_to_and_stocked_by_a_transfer_s
         sent = mine(info, service)
         assert len(sent) == 1 and sent[0]["change"] == 2  # sent once
 
+        other = sorted(k for k in service.rows if k != key)[0]
+        await service.set_low_stock([other], level=9, alert=True)  # main's, not the back room's
         diff = await service.switch_store(back.uuid)
         assert diff is not None
         assert service.store == back and service.status.place_uuid == back.uuid
         assert service.rows[key].shown_balance == 2
         assert all(row.shown_balance == 0 for k, row in service.rows.items() if k != key)
+        assert service.rows[other].low_stock_level is None
 
         # A transfer back, and the low-stock level goes on the shown store only.
         await service.set_low_stock([key], level=4, alert=True)

@@ -369,6 +369,7 @@ class InventoryService:
                 self._engine.switch_place(place)
             if self._sender is not None:
                 self._sender.store = place
+            self._emit(self._view.set_low_stock({}, replace=True))  # the new store's come next
             self._resync_pending()
         self._publish_status()
         if self._engine is None:

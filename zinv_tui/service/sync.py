@@ -134,6 +134,7 @@ class SyncEngine:
         self.place = place
         self.cursor = None
         self._want_full = True
+        self._last_catalogue = -1e9  # low-stock levels read apart are read again
 
     def request_full(self) -> None:
         """Make the next poll a full snapshot."""
