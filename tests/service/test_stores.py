@@ -122,6 +122,19 @@ async def test_a_transfer_is_refused_to_the_same_or_an_unknown_store_and_warns_b
         with pytest.raises(MovementRejected):
             await service.record([same.intent])
         assert mine(info, service) == []
+
+        # A transfer undone goes back between the same two stores, even from the other one.
+        (sent,) = await service.record(
+            [MovementIntent(Reason.TRANSFER, key, quantity=2, to_store=back.uuid)]
+        )
+        assert await service.flush(wait=10)
+        await service.switch_store(back.uuid)
+        (undo,) = await service.undo(sent.id)
+        assert (undo.from_location_uuid, undo.to_location_uuid) == (back.uuid, main.uuid)
+        assert service.rows[key].shown_balance == 0
+        assert await service.flush(wait=10)
+        assert balances_at(info, back.uuid).get(key, 0) == 0
+        assert balances_at(info, main.uuid)[key] == balance
     finally:
         await service.stop()
 
