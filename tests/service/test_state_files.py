@@ -198,17 +198,17 @@ def test_values_a_later_version_wrote_are_carried(tmp_path: Path) -> None:
     journal_with_entries(path, count=2)
     raw = sqlite3.connect(path)
     raw.execute(
-        "UPDATE entries SET reason = 'TRANSFER', status = 'SUPERSEDED', "
+        "UPDATE entries SET reason = 'RELOCATE', status = 'SUPERSEDED', "
         "from_type = 'WAREHOUSE' WHERE id = 1"
     )
     raw.commit()
     raw.close()
     journal = OutboxJournal(path)
     newest, oldest = journal.entries()
-    assert oldest.reason == "TRANSFER" and isinstance(oldest.reason, Reason)
+    assert oldest.reason == "RELOCATE" and isinstance(oldest.reason, Reason)
     assert oldest.status == "SUPERSEDED" and oldest.status is not OutboxStatus.PENDING
     assert oldest.from_type == "WAREHOUSE" and isinstance(oldest.from_type, PlaceKind)
-    assert list(Reason) == [reason for reason in Reason if reason != "TRANSFER"]
+    assert list(Reason) == [reason for reason in Reason if reason != "RELOCATE"]
     assert newest.reason is Reason.RESTOCK
     assert journal.counts() == (1, 0)
     journal.close()

@@ -263,6 +263,9 @@ class AutoBackend:
         choice = await self.choose(again=True)
         return choice.generation != before.generation
 
+    async def create_store(self, name: str) -> Place:
+        return await (await self._chosen()).create_store(name)
+
     async def product_balances(self, place: Place, products: Sequence[str]) -> dict[RowKey, int]:
         return await (await self._chosen()).product_balances(place, products)
 

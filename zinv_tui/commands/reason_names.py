@@ -20,10 +20,12 @@ REASON_NAMES: dict[str, Reason] = {
     "set": Reason.SET_COUNT,
     "set-count": Reason.SET_COUNT,
     "move": Reason.MOVE,
+    "transfer": Reason.TRANSFER,
     "undo": Reason.UNDO,
 }
-RECORDABLE = tuple(reason for reason in Reason if reason is not Reason.UNDO)
-"""What ``move`` records (an undo is made from the history, in the app)."""
+RECORDABLE = tuple(reason for reason in Reason if reason not in (Reason.UNDO, Reason.TRANSFER))
+"""What ``move`` records (an undo is made from the history, a transfer between stores on the
+movement screen, in the app)."""
 LOCATION_NAMES = {kind.value.lower(): kind for kind in PlaceKind}
 
 

@@ -65,6 +65,15 @@ class Place:
     """The default place of its kind (the one POS sales take from, for STORE)."""
 
 
+class StoresNotSupported(ZettleError):
+    """The API keeps one STORE place only (Zettle v1): no other store can be created."""
+
+    default_message = (
+        "Only Zettle's current API (v3) has several stores; this shop is served by v1, which "
+        "has one - nothing was created"
+    )
+
+
 class BalanceLine(Protocol):
     """One variant's balance at a place, as a backend decoded it."""
 
@@ -224,6 +233,8 @@ class Capabilities:
     :meth:`StockBackend.low_stock` is not needed to keep levels current."""
     max_batch: int = 100
     """Movements per request the API takes at most (a batch is never larger)."""
+    several_stores: bool = False
+    """The shop may have several STORE places, and more can be made (:meth:`create_store`)."""
 
 
 class StockBackend(Protocol):
@@ -252,6 +263,11 @@ class StockBackend(Protocol):
         """Every balance at ``place``, fed to a sink as it arrives. Each attempt (a retry after a
         connection broke mid-answer) gets a fresh sink from ``new_sink``; the one that took the
         whole snapshot is returned."""
+        ...
+
+    async def create_store(self, name: str) -> Place:
+        """Create another STORE place named ``name`` (raises :class:`StoresNotSupported` when the
+        API has one STORE only)."""
         ...
 
     async def product_balances(self, place: Place, products: Sequence[str]) -> dict[RowKey, int]:

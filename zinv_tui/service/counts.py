@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -652,11 +652,17 @@ class CountBook:
             raise CountError(f"Count #{session_id} is {session.status.value}, not open")
         place = self._place
         if session.place_uuid is not None and place is not None and session.place_uuid != place:
+            named = getattr(self.service, "store_name", None)
+            where = named(session.place_uuid) if callable(named) else session.place_uuid
             raise CountError(
-                f"Count #{session_id} counts another shop's stock ({session.place_uuid}) - "
-                "switch to that shop to commit it"
+                f"Count #{session_id} counts the stock of {where}, not of the store shown - "
+                "switch to that store to commit it"
             )
         plan = self.plan_commit(session_id, zero_uncounted=zero_uncounted)
+        if session.place_uuid is not None:  # never recorded against another store
+            plan = replace(
+                plan, intents=[replace(i, store=session.place_uuid) for i in plan.intents]
+            )
         if plan.drift and not confirm_drift:
             raise DriftNotConfirmed(plan.drift)
         if not self._store.set_status(

@@ -46,7 +46,6 @@ from zinv_tui.service.movements import (
     Reason,
     place_changes,
     plan_movements,
-    store_change,
 )
 from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
 from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
@@ -55,11 +54,14 @@ from zinv_tui.service.sales_history import SalesSource
 from zinv_tui.service.status import SyncState, SyncStatus
 from zinv_tui.service.sync import SyncEngine
 from zinv_tui.service.view import InventoryView
+from zinv_tui.service.wording import store_label
 from zinv_tui.values.open_enums import carried
 
 log = logging.getLogger(__name__)
 
 CATALOGUE_FILE = "catalogue.msgpack"
+STORE_NAME_MAX = 255
+"""The longest name a new store may have (Zettle's sandbox takes 255)."""
 PLACES_META = "places"
 """The journal's meta key for the places last read (so an offline start knows them)."""
 
@@ -324,6 +326,57 @@ class InventoryService:
         return list(self._places)
 
     @property
+    def stores(self) -> list[Place]:
+        """The STORE places, the default first, then as the backend listed them (one on v1)."""
+        found = [place for place in self._places if place.kind is PlaceKind.STORE]
+        return sorted(found, key=lambda place: not place.default)
+
+    @property
+    def several_stores(self) -> bool:
+        """The API can keep several stores (v3): :meth:`create_store` can make one."""
+        return self.backend.capabilities.several_stores
+
+    async def create_store(self, name: str) -> Place:
+        """Create another STORE place (v3) and know it at once; raises ``ValueError`` for a bad
+        name and :class:`~zinv_tui.service.backend.StoresNotSupported` on v1."""
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("A store needs a name")
+        if len(name) > STORE_NAME_MAX:
+            raise ValueError(f"A store's name is at most {STORE_NAME_MAX} characters")
+        if any(store.name.casefold() == name.casefold() for store in self.stores):
+            raise ValueError(f"There is a store named {name!r} already")
+        created = await self.backend.create_store(name)
+        try:
+            await self._load_places()
+        except ZettleError:  # made, but not listed again yet: know it anyway
+            self._places.append(created)
+        if created not in self._places:
+            self._places.append(created)
+        return created
+
+    async def switch_store(self, uuid: str) -> RowDiff | None:
+        """Show the STORE place ``uuid``: its balances are read whole (None when that read
+        failed: the next poll tries again), its pending movements overlaid."""
+        place = next((store for store in self.stores if store.uuid == uuid), None)
+        if place is None:
+            raise ValueError("No such store in this shop")
+        if place == self.store:
+            return RowDiff()
+        async with self._lock:  # no poll or send is half-way through the old store
+            self.store = place
+            if self._engine is not None:
+                self._engine.switch_place(place)
+            if self._sender is not None:
+                self._sender.store = place
+            self._emit(self._view.set_low_stock({}, replace=True))  # the new store's come next
+            self._resync_pending()
+        self._publish_status()
+        if self._engine is None:
+            return None
+        return await self._engine.poll(full=True)
+
+    @property
     def catalogue(self) -> Catalogue:
         """The Product Library as last loaded (names, SKUs, barcodes, prices, cost prices)."""
         return self._view.catalogue
@@ -417,12 +470,49 @@ class InventoryService:
         self,
         intents: Sequence[MovementIntent],
         held: Mapping[PlaceKind, Mapping[RowKey, int]] | None = None,
+        destination: Mapping[RowKey, int] | None = None,
     ) -> list[PlannedMovement]:
         """Preview: balance now -> after for each intent, with a plain error for bad ones.
 
         ``held``: balances at other places (from :meth:`place_balances`), so that a move out of
-        one of them shows its now -> after and warns below zero too."""
-        return plan_movements(intents, self._view.rows, held)
+        one of them shows its now -> after and warns below zero too; ``destination``: balances
+        at the store a transfer goes to (from :meth:`store_balances`)."""
+        plans = plan_movements(intents, self._view.rows, held, destination)
+        return [self._in_store(plan) for plan in plans]
+
+    def _in_store(self, plan: PlannedMovement) -> PlannedMovement:
+        """``plan``, refused when it names a store that is not the shown one (or, for a
+        transfer, goes to the shown store or one this shop does not have)."""
+        if plan.error is not None or self.store is None:
+            return plan
+        intent = plan.intent
+        problem = None
+        if intent.store is not None and intent.store != self.store.uuid:
+            problem = f"made in {self.store_name(intent.store)} - switch to that store first"
+        elif intent.reason is Reason.TRANSFER:
+            if intent.to_store == self.store.uuid:
+                problem = "a transfer goes to another store"
+            elif all(store.uuid != intent.to_store for store in self.stores):
+                problem = "a transfer goes to a store of this shop (that one is unknown)"
+        if problem is None:
+            return plan
+        name = plan.row.label if plan.row is not None else plan.key[1]
+        return replace(plan, error=f"{name}: {problem}", quantity=0, warning=None)
+
+    def store_name(self, uuid: str) -> str:
+        """A STORE place's name for the screen (``the main store`` for an unnamed default)."""
+        for store in self.stores:
+            if store.uuid == uuid:
+                return store_label(store)
+        return f"store {uuid[:8]}"
+
+    async def store_balances(self, uuid: str) -> dict[RowKey, int]:
+        """Balances at the STORE place ``uuid`` as this app's movements leave it (Zettle's plus
+        those not acknowledged yet), e.g. for a transfer's preview."""
+        place = next((store for store in self.stores if store.uuid == uuid), None)
+        if place is None:
+            raise ValueError("No such store in this shop")
+        return await self._balances_at(place)
 
     async def record(self, intents: Sequence[MovementIntent]) -> list[OutboxEntry]:
         """Journal the movements (durably, all or none), show them at once, then send them.
@@ -519,7 +609,7 @@ class InventoryService:
             from_type=plan.from_type,
             to_type=plan.to_type,
             from_location_uuid=self.place_of(plan.from_type).uuid,
-            to_location_uuid=self.place_of(plan.to_type).uuid,
+            to_location_uuid=plan.intent.to_store or self.place_of(plan.to_type).uuid,
             quantity=plan.quantity,
             store_change=plan.store_change,
             balance_before=plan.balance_before,
@@ -659,7 +749,8 @@ class InventoryService:
                 [f"{original.label}: not tracked any more - start tracking it to undo"]
             )
         before = row.shown_balance
-        change = store_change(original.to_type, original.from_type, original.quantity)
+        shown = self.store.uuid if self.store is not None else ""
+        change = -original.change_at(shown)  # where it was made: maybe another store
         plan = PlannedMovement(
             intent=MovementIntent(
                 Reason.UNDO, original.key, quantity=original.quantity, note=f"undo of #{entry_id}"
@@ -671,7 +762,12 @@ class InventoryService:
             from_type=original.to_type,
             to_type=original.from_type,
         )
-        return self._journal_drafts([self._draft(plan, undo_of=entry_id)])
+        draft = replace(
+            self._draft(plan, undo_of=entry_id),
+            from_location_uuid=original.to_location_uuid,
+            to_location_uuid=original.from_location_uuid,
+        )
+        return self._journal_drafts([draft])
 
     def journal_check_undo(self, entry_id: int) -> None:
         """Raise ``UndoRefused`` with the reason when ``entry_id`` cannot be undone now."""
@@ -742,7 +838,9 @@ class InventoryService:
         """Balances at the place of ``kind`` as this app's movements leave it: Zettle's, plus the
         movements recorded here and not acknowledged yet (one being delivered right now may count
         twice; these serve warnings, never the maths of a movement)."""
-        place = self.place_of(PlaceKind(kind))
+        return await self._balances_at(self.place_of(PlaceKind(kind)))
+
+    async def _balances_at(self, place: Place) -> dict[RowKey, int]:
         balances = await self.backend.place_balances(place)
         waiting = self.journal.entries(status=[OutboxStatus.PENDING])
         for key, change in place_changes(place.uuid, waiting).items():

@@ -14,6 +14,7 @@ RETURN_TO_SUPPLIER     STORE -> SUPPLIER           - quantity
 SET_COUNT              up: SUPPLIER -> STORE,      counted - balance (no movement when equal)
                        down: STORE -> BIN
 MOVE                   explicit from -> to         depends on whether STORE is involved
+TRANSFER               STORE -> another STORE (v3)  - quantity (+ quantity at the other)
 UNDO                   the original, reversed      the original's effect, negated
 =====================  ==========================  ======================================
 
@@ -49,6 +50,7 @@ class Reason(StrEnum):
     RETURN_TO_SUPPLIER = "RETURN_TO_SUPPLIER"
     SET_COUNT = "SET_COUNT"
     MOVE = "MOVE"
+    TRANSFER = "TRANSFER"
     UNDO = "UNDO"
 
     @property
@@ -78,6 +80,10 @@ class MovementIntent:
       counted); optional ``from_type`` for increases (default SUPPLIER) and ``to_type`` for
       decreases (default BIN).
     - MOVE: ``quantity`` units from ``from_type`` to ``to_type``.
+    - TRANSFER: ``quantity`` units from the shown STORE place to the STORE place ``to_store``.
+
+    ``store``: the STORE place (UUID) the intent was made against, e.g. when a count was started
+    (None: whichever is shown); the service refuses it while another store is shown.
     """
 
     reason: Reason
@@ -88,6 +94,8 @@ class MovementIntent:
     from_type: PlaceKind | None = None
     to_type: PlaceKind | None = None
     note: str = ""
+    to_store: str | None = None
+    store: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,9 @@ class PlannedMovement:
     source_before: int | None = None
     """The balance at ``from_type`` before, when it is not STORE and its balances were given."""
     source_after: int | None = None
+    target_before: int | None = None
+    """A transfer's balance at the store it goes to, before (when its balances were given)."""
+    target_after: int | None = None
 
     @property
     def key(self) -> RowKey:
@@ -174,14 +185,17 @@ def plan_movements(
     intents: Sequence[MovementIntent],
     rows: Mapping[RowKey, StockRow],
     held: Mapping[PlaceKind, Mapping[RowKey, int]] | None = None,
+    destination: Mapping[RowKey, int] | None = None,
 ) -> list[PlannedMovement]:
     """Work out every intent against ``rows`` (balances shown, pending included), in order.
 
     ``held``: balances at other places (BIN, SOLD...); a movement out of one of them then shows
     that place's now -> after and warns when it leaves the place below zero, as for the shop.
+    ``destination``: balances at the store transfers go to (its now -> after is shown).
     """
     running: dict[RowKey, int] = {}
     running_held: dict[tuple[PlaceKind, RowKey], int] = {}
+    running_target: dict[RowKey, int] = {}
     plans: list[PlannedMovement] = []
     for intent in intents:
         row = rows.get(intent.key)
@@ -191,6 +205,10 @@ def plan_movements(
             running[intent.key] = plan.balance_after
             if held:
                 plan = _with_source(plan, held, running_held)
+            if destination is not None and plan.reason is Reason.TRANSFER:
+                target = running_target.get(intent.key, destination.get(intent.key, 0))
+                running_target[intent.key] = target + plan.quantity
+                plan = replace(plan, target_before=target, target_after=target + plan.quantity)
         plans.append(plan)
     return plans
 
@@ -263,7 +281,11 @@ def _plan_one(intent: MovementIntent, row: StockRow | None, before: int) -> Plan
             return refused(problem)
         assert intent.quantity is not None
         quantity = intent.quantity
-        if intent.reason is Reason.MOVE:
+        if intent.reason is Reason.TRANSFER:
+            if not intent.to_store:
+                return refused("a transfer needs the store it goes to")
+            from_type, to_type = PlaceKind.STORE, PlaceKind.STORE
+        elif intent.reason is Reason.MOVE:
             if intent.from_type is None or intent.to_type is None:
                 return refused("a move needs both a from and a to location")
             if intent.from_type is intent.to_type:
@@ -272,7 +294,10 @@ def _plan_one(intent: MovementIntent, row: StockRow | None, before: int) -> Plan
         else:
             from_type, to_type = FIXED_DIRECTIONS[intent.reason]
 
-    after = before + store_change(from_type, to_type, quantity)
+    if intent.reason is Reason.TRANSFER:
+        after = before - quantity  # out of the shown store (its other side is another store)
+    else:
+        after = before + store_change(from_type, to_type, quantity)
     warning = None
     if after < 0 and after < before:
         warning = f"{row.label}: leaves {after} in stock (below zero)"

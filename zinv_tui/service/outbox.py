@@ -148,7 +148,8 @@ class OutboxSender:
         self._backend = backend
         self._journal = journal
         self._lock = lock
-        self._store = store
+        self.store = store
+        """The STORE place shown (its balances settle the view); the service may switch it."""
         self._on_settled = on_settled
         self._on_refused = on_refused
         self._on_state = on_state
@@ -245,7 +246,7 @@ class OutboxSender:
             )
             for entry in batch.entries
         )
-        store = self._store.uuid
+        store = self.store.uuid
         touches_store = any(store in (m.from_place, m.to_place) for m in movements)
         return MovementBatch(batch.external_uuid, movements, store if touches_store else None)
 
@@ -380,7 +381,7 @@ class OutboxSender:
         return None
 
     def _at_store(self, balances: Balances) -> dict[RowKey, int]:
-        return dict(balances.get(self._store.uuid, {}))
+        return dict(balances.get(self.store.uuid, {}))
 
     async def _settle(self, batch: Batch, balances: dict[RowKey, int] | None) -> None:
         self._first_try.pop(batch.id, None)

@@ -129,6 +129,13 @@ class SyncEngine:
 
     # -- control -------------------------------------------------------------------------------
 
+    def switch_place(self, place: Place) -> None:
+        """Poll ``place`` from now on (the caller holds the lock): a full read comes next."""
+        self.place = place
+        self.cursor = None
+        self._want_full = True
+        self._last_catalogue = -1e9  # low-stock levels read apart are read again
+
     def request_full(self) -> None:
         """Make the next poll a full snapshot."""
         self._want_full = True

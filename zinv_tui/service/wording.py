@@ -6,6 +6,8 @@ one noun form rule and one number format (thousands separators) for every messag
 
 from __future__ import annotations
 
+from zinv_tui.service.backend import Place
+
 
 def number(count: int) -> str:
     """``46,216``: a whole number with thousands separators."""
@@ -23,3 +25,16 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 variant``, ``2 variants``, ``1,234 variants`` (``many``: an irregular plural, as
     ``plural(2, "delivery", "deliveries")``)."""
     return f"{number(count)} {noun(count, word, many)}"
+
+
+_UNNAMED = frozenset({"", "store", "system generated location"})
+"""Names Zettle gives a place it made itself (they say nothing about which store it is)."""
+
+
+def store_label(place: Place) -> str:
+    """A STORE place's name for the screen: its own, ``Main store`` for the default one that
+    Zettle named itself, else ``Store`` and the start of its UUID."""
+    name = " ".join(place.name.split())
+    if name.casefold() not in _UNNAMED:
+        return name
+    return "Main store" if place.default else f"Store {place.uuid[:8]}"

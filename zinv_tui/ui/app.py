@@ -72,6 +72,7 @@ from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.stock_index import SORTABLE
+from zinv_tui.ui.stores import NO_SEVERAL_STORES, ONE_STORE, store_choice
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
 from zinv_tui.ui.widgets.status_bar import StatusBar
 
@@ -320,6 +321,7 @@ class ZinvApp(App[None]):
         self.service_ready = True
         self.stock_signal.publish(None)
         self._recount_low()
+        self._restore_store()
         if self.freeze_gc:
             # The loaded stock lives as long as the app: in a tuned process (the program's
             # choice, see zinv_tui.tuning) it leaves the cyclic collector's full passes, which
@@ -539,6 +541,59 @@ class ZinvApp(App[None]):
             return
         self.notify(f"Balances written to {path}", markup=False)
 
+    def action_switch_store(self) -> None:
+        """Choose the store whose balances are shown (Zettle v3 may have several)."""
+        service = self.service
+        stores = service.stores
+        if len(stores) < 2:
+            words = ONE_STORE if service.several_stores else NO_SEVERAL_STORES
+            self.notify(words, title="One store", timeout=10, markup=False)
+            return
+        from zinv_tui.ui.screens.dialogs import ChoiceDialog
+
+        current = service.store.uuid if service.store is not None else None
+        choices = [(store.uuid, store_choice(store)) for store in stores]
+        self.push_screen(ChoiceDialog("Show the stock of", choices, current), self._store_chosen)
+
+    def _store_chosen(self, uuid: str | None) -> None:
+        store = self.service.store
+        if uuid and (store is None or uuid != store.uuid):
+            self.switch_store(uuid)
+
+    @work(exclusive=True, group="switch-store", exit_on_error=False)
+    async def switch_store(self, uuid: str) -> None:
+        """Show the store ``uuid``: the balances load in the background (the table says so),
+        and the choice is remembered for the next launch."""
+        service = self.service
+        name = service.store_name(uuid)
+        for screen in self.screen_stack:
+            if isinstance(screen, BalancesScreen):
+                screen.store_loading(name)
+        try:
+            diff = await service.switch_store(uuid)
+        except Exception as error:  # a store gone meanwhile: in words, the old one stays
+            self.notify(f"Could not switch store: {error}", severity="error", markup=False)
+            diff = RowDiff()
+        else:
+            self.preferences.update(store=uuid)
+            if diff is None:
+                self.notify(
+                    f"{name}: its balances could not be read yet - trying again",
+                    severity="warning",
+                    markup=False,
+                )
+        self._recount_low()
+        self.stock_signal.publish(None)  # every screen redraws from the rows
+
+    def _restore_store(self) -> None:
+        """Show the store shown last time, when it is not the default and still exists."""
+        remembered = self.preferences.current.store
+        store = self.service.store
+        if not remembered or store is None or remembered == store.uuid:
+            return
+        if any(place.uuid == remembered for place in self.service.stores):
+            self.switch_store(remembered)
+
     def action_set_theme(self, name: str) -> None:
         self.theme = name
 
@@ -574,6 +629,9 @@ class ZinvApp(App[None]):
         )
         yield PaletteCommand("Keys of this screen", "Every key binding, in words", "open('help')")
         yield PaletteCommand("Refresh now", "Ask Zettle for the latest balances", "refresh")
+        yield PaletteCommand(
+            "Switch store", "Show the balances of another store (Zettle v3)", "switch_store"
+        )
         yield PaletteCommand(
             "Export balances to CSV", "Write every balance to a CSV file", "export_balances"
         )

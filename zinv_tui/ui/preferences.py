@@ -1,4 +1,4 @@
-"""What the app remembers between launches: the theme and the balances' sort order.
+"""What the app remembers between launches: the theme, the balances' sort order and store.
 
 Kept in ``ui-preferences.json`` in the profile's state directory, written atomically (a temporary
 file in the same folder, then a rename). A missing, unreadable or malformed file, or a value of the
@@ -28,6 +28,8 @@ class UiPreferences:
     theme: str | None = None
     sort_column: str | None = None
     sort_reverse: bool = False
+    store: str | None = None
+    """The UUID of the store whose balances were shown last (Zettle v3 may have several)."""
 
     @classmethod
     def from_json(cls, data: Any) -> UiPreferences:
@@ -37,7 +39,9 @@ class UiPreferences:
         theme = data.get("theme")
         column = data.get("sort_column")
         reverse = data.get("sort_reverse")
+        store = data.get("store")
         return cls(
+            store=store if isinstance(store, str) and store else None,
             theme=theme if isinstance(theme, str) and theme else None,
             sort_column=column if isinstance(column, str) and column else None,
             sort_reverse=reverse if isinstance(reverse, bool) else False,

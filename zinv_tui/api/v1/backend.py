@@ -58,6 +58,7 @@ from zinv_tui.service.backend import (
     SendOutcome,
     SinkT,
     SnapshotEnd,
+    StoresNotSupported,
     Unknown,
     movement_lines,
 )
@@ -105,6 +106,9 @@ class ZettleV1Backend:
                 ) from None
             raise
         return [place_of(location) for location in locations]
+
+    async def create_store(self, name: str) -> Place:
+        raise StoresNotSupported()
 
     async def read_snapshot(
         self, place: Place, new_sink: Callable[[], SinkT]

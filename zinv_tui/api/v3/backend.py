@@ -86,7 +86,7 @@ class ZettleV3Backend:
     """:class:`~zinv_tui.service.backend.StockBackend` on Zettle v3 (see the module doc)."""
 
     name = "Zettle v3"
-    capabilities = Capabilities(levels_on_rows=True, max_batch=500)
+    capabilities = Capabilities(levels_on_rows=True, max_batch=500, several_stores=True)
 
     def __init__(self, client: ZettleClient) -> None:
         self.client = client
@@ -113,6 +113,20 @@ class ZettleV3Backend:
                 ) from None
             raise
         return [place_of(inventory) for inventory in inventories]
+
+    async def create_store(self, name: str) -> Place:
+        created = await self.api.create_inventory(name)
+        places = await self.places()
+        for place in places:
+            if place.uuid == created:
+                return place
+        stores = [p for p in places if p.kind is PlaceKind.STORE and p.name == name]
+        if created is None and stores:
+            return stores[-1]  # no Location: the newest store of that name
+        raise MalformedResponse(
+            f"Zettle said it created the store {name!r} but does not list it - look again in a "
+            "moment; if it is missing, report it"
+        )
 
     async def read_snapshot(
         self, place: Place, new_sink: Callable[[], SinkT]

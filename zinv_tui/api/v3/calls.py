@@ -54,6 +54,7 @@ PRODUCTS_PER_READ = 100
 1000; when they do not, the read is split)."""
 
 _LINK = re.compile(r"<([^>]*)>([^,<]*)")
+_INVENTORY_IN_URL = re.compile(r"/inventories/([0-9a-fA-F-]{36})/?$")
 
 
 def _is_next(params: str) -> bool:
@@ -168,6 +169,18 @@ class InventoryV3Api:
     async def inventories(self) -> list[Inventory]:
         """Every inventory of the organization (STORE ones, SUPPLIER, SOLD, BIN)."""
         return await self._all(f"{self.base}/inventories", decode_inventories, "GET inventories")
+
+    async def create_inventory(self, name: str, description: str = "") -> str | None:
+        """Create a STORE inventory (``POST /v3/inventories``) once, never repeated when it may
+        have been made (a second store of the same name would follow); its UUID from the
+        ``Location`` header (None: the answer did not say, re-list the inventories)."""
+        response = await self._post(
+            f"{self.base}/inventories",
+            {"name": name, "description": description},
+            repeatable=False,
+        )
+        found = _INVENTORY_IN_URL.search(response.headers.get("location", ""))
+        return found.group(1).lower() if found else None
 
     # -- balances ---------------------------------------------------------------------------------
 

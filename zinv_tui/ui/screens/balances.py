@@ -4,7 +4,8 @@ Keys: ``/`` filter as you type (Esc clears and closes, Enter keeps it), ``s``/``
 reverse (remembered for the next launch), ``space`` select, ``ctrl+a`` select all shown, ``enter``
 new movement for the row under the cursor (its quantity ready to type), ``m`` new movement with the
 selection (or the row under the cursor offered under an empty Find field), ``i`` the item under the
-cursor up close, ``o`` reorder, ``r`` refresh now,
+cursor up close, ``o`` reorder, ``r`` refresh now, ``w`` which store (when there are several, the
+title names the one shown),
 ``Esc`` clears the selection. The rows come from ``app.service.rows``; each service diff is applied
 in place.
 """
@@ -51,6 +52,7 @@ class BalancesScreen(Screen[None]):
         # o (reorder) is the app's key: the footer has no room for it at 80 columns
         Binding("i", "item", "Item detail", show=False, id="balances.item"),
         Binding("r", "refresh", "Refresh", show=False, id="balances.refresh"),
+        Binding("w", "app.switch_store", "Switch store", show=False, id="balances.store"),
         Binding("escape", "clear", "Clear", show=False, id="balances.clear"),
     ]
 
@@ -103,6 +105,23 @@ class BalancesScreen(Screen[None]):
             table.loading = False
             self.refresh_bindings()  # a loading table's keys were left out of the footer
         table.set_rows(self.zinv_app.service.rows)
+        self._show_store()
+
+    def _show_store(self, name: str | None = None) -> None:
+        """The title names the store shown when the shop has several (``name``: one loading)."""
+        service = self.zinv_app.service
+        store = service.store
+        text = "Balances"
+        if name is not None:
+            text = f"Balances · {name} (loading…)"
+        elif store is not None and len(service.stores) > 1:
+            text = f"Balances · {service.store_name(store.uuid)}"
+        self.query_one("#title", Label).update(text)
+
+    def store_loading(self, name: str) -> None:
+        """Another store's balances are being read: the table waits, the title says which."""
+        self.table.loading = True
+        self._show_store(name)
 
     def _stock_changed(self, diff: RowDiff | None) -> None:
         table = self.table

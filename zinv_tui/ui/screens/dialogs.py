@@ -1,4 +1,5 @@
-"""Small modal dialogs shared by the screens: a yes/no confirmation and a file path prompt."""
+"""Small modal dialogs shared by the screens: a yes/no confirmation, a file path prompt, a name
+prompt and a choice from a short list."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from zinv_tui.ui.screens.service_screen import steady_cursors
-from zinv_tui.ui.widgets.text_input import TextInput
+from zinv_tui.ui.widgets.text_input import FreeTextInput, TextInput
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -153,5 +155,86 @@ class PathDialog(ModalScreen[Path | None]):
         )
 
     @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NameDialog(ModalScreen[str | None]):
+    """Ask for a name (``note``: a line on what it names). Enter or the button gives the name,
+    Esc cancels; an empty name is refused where it is typed."""
+
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, *, note: str = "", action: str = "Create") -> None:
+        super().__init__(classes="zinv-dialog-screen")
+        self._title = title
+        self._note = note
+        self._action = action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            if self._note:
+                yield Static(Text(self._note), classes="dialog-body")
+            yield FreeTextInput(id="name", max_length=255)
+            yield Static("", id="name-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self._action, variant="primary", id="save", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        steady_cursors(self)
+        self.query_one("#name", Input).focus()
+
+    @on(Input.Submitted, "#name")
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        name = " ".join(self.query_one("#name", Input).value.split())
+        if not name:
+            self.query_one("#name-error", Static).update("Type a name first")
+            self.query_one("#name", Input).focus()
+            return
+        self.dismiss(name)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """Choose one of ``choices`` (``(value, words)``; ``current`` is highlighted first). Enter
+    chooses, Esc cancels."""
+
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self, title: str, choices: list[tuple[str, str]], current: str | None = None
+    ) -> None:
+        super().__init__(classes="zinv-dialog-screen")
+        self._title = title
+        self._choices = choices
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            yield OptionList(
+                *(Option(Text(words), id=value) for value, words in self._choices),
+                id="choices",
+            )
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        values = [value for value, _ in self._choices]
+        if self._current in values:
+            options.highlighted = values.index(self._current)
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -37,6 +37,7 @@ REASON_WORDS = {
     Reason.RETURN_TO_SUPPLIER: "Return",
     Reason.SET_COUNT: "Count",
     Reason.MOVE: "Move",
+    Reason.TRANSFER: "Transfer",
     Reason.UNDO: "Undo",
 }
 REASON_CYCLE: list[Reason | None] = [None, *REASON_WORDS]

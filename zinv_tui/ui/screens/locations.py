@@ -1,4 +1,5 @@
-"""The locations screen: Zettle's four locations (type, name, UUID) and the stock held in each."""
+"""The locations screen: Zettle's locations (every STORE, SUPPLIER, BIN, SOLD; type, name, UUID),
+the stock held in each, and a new store (Zettle v3)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from zinv_tui.service import PlaceKind, RowDiff, RowKey
-from zinv_tui.service.wording import number, plural
+from zinv_tui.service.backend import Place
+from zinv_tui.service.wording import number, plural, store_label
+from zinv_tui.ui.screens.dialogs import NameDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.stores import NO_SEVERAL_STORES
 from zinv_tui.ui.widgets.list_table import ListTable
 
 LOCATION_ORDER = (PlaceKind.STORE, PlaceKind.SUPPLIER, PlaceKind.BIN, PlaceKind.SOLD)
@@ -34,20 +38,23 @@ def balance_summary(balances: Mapping[RowKey, int]) -> tuple[int, int]:
 
 
 class LocationsScreen(ServiceScreen[None]):
-    """``l``: the four locations with their UUIDs (``c`` copies) and the balances held in each."""
+    """``l``: every STORE (the default first; several with Zettle v3, ``n`` makes another), then
+    SUPPLIER, BIN and SOLD, with their UUIDs (``c`` copies) and the balances held in each."""
 
     TITLE = "Locations"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("c", "copy_uuid", "Copy UUID"),
+        Binding("n", "new_store", "New store"),
         Binding("r", "reload", "Reload"),
         Binding("tab", "switch_table", "Switch table", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self._balances: dict[PlaceKind, dict[RowKey, int]] = {}
-        self._shown_type: PlaceKind | None = None
+        self._balances: dict[str, dict[RowKey, int]] = {}
+        """Balances held at each place, by its UUID (the shown store's from the live rows)."""
+        self._shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Locations", style="bold"), id="locations-title")
@@ -69,62 +76,106 @@ class LocationsScreen(ServiceScreen[None]):
         balances.add_column("Balance", key="balance", width=9)
         self._fill_locations()
         table.focus()
-        self._balances[PlaceKind.STORE] = {
-            key: row.shown_balance for key, row in self.service.rows.items()
-        }
-        self._show_totals(PlaceKind.STORE)
-        self._show_balances(PlaceKind.STORE)
+        self._store_changed()
+        if self._shown_place is not None:
+            self._show_balances(self._shown_place.uuid)
         self.load_other_balances()
         self.follow_rows(self._store_changed)
 
+    @property
+    def _shown_place(self) -> Place | None:
+        """The store whose stock the app shows (its balances are the live rows)."""
+        return self.service.locations.get(PlaceKind.STORE)
+
+    def places(self) -> list[Place]:
+        """The places listed, in order: the stores (default first), SUPPLIER, BIN, SOLD."""
+        stores = self.service.stores or [
+            place for place in [self._shown_place] if place is not None
+        ]
+        locations = self.service.locations
+        others = [locations[kind] for kind in LOCATION_ORDER[1:] if kind in locations]
+        return [*stores, *others]
+
+    def _place(self, uuid: str | None) -> Place | None:
+        return next((place for place in self.places() if place.uuid == uuid), None)
+
     def _store_changed(self, _diff: RowDiff | None = None) -> None:
-        """Shop stock moved (a sale, a movement): refresh the STORE figures."""
-        self._balances[PlaceKind.STORE] = {
+        """Shop stock moved (a sale, a movement): refresh the shown store's figures."""
+        shown = self._shown_place
+        if shown is None:
+            return
+        self._balances[shown.uuid] = {
             key: row.shown_balance for key, row in self.service.rows.items()
         }
-        self._show_totals(PlaceKind.STORE)
-        if self._shown_type is PlaceKind.STORE:
-            self._show_balances(PlaceKind.STORE)
+        self._show_totals(shown.uuid)
+        if self._shown == shown.uuid:
+            self._show_balances(shown.uuid)
+
+    def _place_name(self, place: Place) -> str:
+        """The Name column: a store's own name and marks when there are several."""
+        several = len(self.service.stores) > 1
+        if place.kind is not PlaceKind.STORE or not several:
+            return place.name or LOCATION_MEANING.get(place.kind, "")
+        marks = [
+            word
+            for word, yes in (("default", place.default), ("shown", self._is_shown(place)))
+            if yes
+        ]
+        label = store_label(place)
+        return f"{label} ({', '.join(marks)})" if marks else label
+
+    def _is_shown(self, place: Place) -> bool:
+        shown = self._shown_place
+        return shown is not None and shown.uuid == place.uuid
 
     def _fill_locations(self) -> None:
         table = self.query_one("#locations-table", DataTable)
+        cursor = self.selected_place()
         table.clear()
-        locations = self.service.locations
-        for location_type in LOCATION_ORDER:
-            location = locations.get(location_type)
-            if location is None:
-                continue
+        for place in self.places():
             table.add_row(
-                Text(location_type.value, style="bold"),
-                Text(str(location.uuid)),
+                Text(place.kind.value, style="bold"),
+                Text(str(place.uuid)),
                 Text("…", justify="right"),
                 Text("…", justify="right"),
-                Text(location.name or LOCATION_MEANING[location_type], overflow="ellipsis"),
-                key=location_type.value,
+                Text(self._place_name(place), overflow="ellipsis"),
+                key=place.uuid,
             )
+            self._show_totals(place.uuid)
+        if cursor is not None and cursor.uuid in table.rows:
+            table.move_cursor(row=table.get_row_index(cursor.uuid), animate=False)
 
-    def _show_totals(self, location_type: PlaceKind) -> None:
+    def _show_totals(self, uuid: str) -> None:
         table = self.query_one("#locations-table", DataTable)
-        balances = self._balances.get(location_type)
-        if balances is None or location_type.value not in table.rows:
+        balances = self._balances.get(uuid)
+        if balances is None or uuid not in table.rows:
             return
         variants, units = balance_summary(balances)
-        table.update_cell(location_type.value, "variants", Text(number(variants), justify="right"))
-        table.update_cell(location_type.value, "units", Text(number(units), justify="right"))
+        table.update_cell(uuid, "variants", Text(number(variants), justify="right"))
+        table.update_cell(uuid, "units", Text(number(units), justify="right"))
 
-    def _show_balances(self, location_type: PlaceKind) -> None:
-        """List the largest balances of ``location_type`` (the cursor stays on its variant)."""
-        same = self._shown_type is location_type
-        self._shown_type = location_type
+    def _where(self, place: Place | None) -> str:
+        """A place in the balances' title: its kind, or a store's name when there are several."""
+        if place is None:
+            return "?"
+        if place.kind is PlaceKind.STORE and len(self.service.stores) > 1:
+            return store_label(place)
+        return place.kind.value
+
+    def _show_balances(self, uuid: str) -> None:
+        """List the largest balances held at ``uuid`` (the cursor stays on its variant)."""
+        same = self._shown == uuid
+        self._shown = uuid
+        where = self._where(self._place(uuid))
         title = self.query_one("#balances-title", Static)
         table = self.query_one("#location-balances", DataTable)
         cursor_key = None
         if same and table.row_count:
             cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         table.clear()
-        balances = self._balances.get(location_type)
+        balances = self._balances.get(uuid)
         if balances is None:
-            title.update(Text(f"Balances in {location_type.value}: loading…"))
+            title.update(Text(f"Balances in {where}: loading…"))
             return
         nonzero = [(key, value) for key, value in balances.items() if value]
         nonzero.sort(key=lambda item: (-abs(item[1]), item[0]))
@@ -146,57 +197,94 @@ class LocationsScreen(ServiceScreen[None]):
         more = f", largest {shown} shown" if shown < len(nonzero) else ""
         title.update(
             Text(
-                f"Balances in {location_type.value}: {plural(variants, 'variant')}, "
-                f"{plural(units, 'unit')}{more}"
+                f"Balances in {where}: {plural(variants, 'variant')}, {plural(units, 'unit')}{more}"
             )
         )
 
     @work(exclusive=True, group="location-balances", exit_on_error=False)
     async def load_other_balances(self) -> None:
-        """Read SUPPLIER, BIN and SOLD balances from Zettle, one after the other."""
-        for location_type in LOCATION_ORDER[1:]:
-            if location_type not in self.service.locations:
+        """Read the other stores', SUPPLIER's, BIN's and SOLD's balances, one after the other."""
+        for place in self.places():
+            if self._is_shown(place):
                 continue
             try:
-                balances = await self.service.location_balances(location_type)
+                if place.kind is PlaceKind.STORE:
+                    balances = await self.service.store_balances(place.uuid)
+                else:
+                    balances = await self.service.location_balances(place.kind)
             except Exception as error:  # shown in plain words; the screen stays usable
                 self.notify(
-                    f"Could not read the {location_type.value} balances: {error}",
+                    f"Could not read the {self._where(place)} balances: {error}",
                     severity="error",
                     markup=False,
                 )
                 continue
-            self._balances[location_type] = dict(balances)
-            self._show_totals(location_type)
-            if self._shown_type == location_type:
-                self._show_balances(location_type)
+            self._balances[place.uuid] = dict(balances)
+            self._show_totals(place.uuid)
+            if self._shown == place.uuid:
+                self._show_balances(place.uuid)
 
     @on(DataTable.RowHighlighted, "#locations-table")
     def _on_location_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is None:
-            return
-        location_type = PlaceKind(event.row_key.value)
-        if location_type != self._shown_type:
-            self._show_balances(location_type)
+        uuid = event.row_key.value
+        if uuid is not None and uuid != self._shown:
+            self._show_balances(uuid)
 
-    def selected_type(self) -> PlaceKind | None:
+    def selected_place(self) -> Place | None:
         table = self.query_one("#locations-table", DataTable)
         if table.row_count == 0:
             return None
         row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return PlaceKind(row_key.value) if row_key.value else None
+        return self._place(row_key.value)
+
+    def selected_type(self) -> PlaceKind | None:
+        place = self.selected_place()
+        return place.kind if place is not None else None
 
     def action_copy_uuid(self) -> None:
-        location_type = self.selected_type()
-        location = self.service.locations.get(location_type) if location_type else None
-        if location_type is None or location is None:
+        place = self.selected_place()
+        if place is None:
             self.notify("Choose a location first", severity="warning")
             return
-        self.app.copy_to_clipboard(str(location.uuid))
-        self.notify(f"Copied the {location_type.value} location's UUID: {location.uuid}")
+        self.app.copy_to_clipboard(str(place.uuid))
+        self.notify(f"Copied the {self._where(place)} location's UUID: {place.uuid}")
+
+    def action_new_store(self) -> None:
+        """``n``: name a new store (Zettle v3); on v1, say why there is one store."""
+        if not self.service.several_stores:
+            self.notify(NO_SEVERAL_STORES, title="One store", timeout=10, markup=False)
+            return
+        dialog = NameDialog(
+            "New store",
+            note="A store inventory of its own (e.g. a back room, a second shop). Its stock "
+            "starts at zero: fill it with a Transfer from another store.",
+        )
+        self.app.push_screen(dialog, self._named)
+
+    def _named(self, name: str | None) -> None:
+        if name:
+            self.create_store(name)
+
+    @work(exclusive=True, group="new-store", exit_on_error=False)
+    async def create_store(self, name: str) -> None:
+        try:
+            created = await self.service.create_store(name)
+        except Exception as error:  # ValueError or ZettleError: in words, nothing lost
+            self.notify(f"No store was created: {error}", severity="error", markup=False)
+            return
+        self._balances.setdefault(created.uuid, {})
+        self._fill_locations()
+        table = self.query_one("#locations-table", DataTable)
+        if created.uuid in table.rows:
+            table.move_cursor(row=table.get_row_index(created.uuid), animate=False)
+        self.notify(
+            f"Store {store_label(created)!r} created: switch to it on the balances with w",
+            markup=False,
+        )
 
     def action_reload(self) -> None:
         """Read every location's balances again."""
+        self._fill_locations()
         self._store_changed()
         self.load_other_balances()
 

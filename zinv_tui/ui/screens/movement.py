@@ -38,6 +38,7 @@ from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way, steady_cursors
 from zinv_tui.ui.screens.variant_search import CodeInput, VariantPicker
+from zinv_tui.ui.stores import store_choice
 from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
@@ -48,7 +49,9 @@ REASON_CHOICES: list[tuple[str, Reason]] = [
     ("Return to supplier", Reason.RETURN_TO_SUPPLIER),
     ("Set count to...", Reason.SET_COUNT),
     ("Move", Reason.MOVE),
+    ("Transfer to store", Reason.TRANSFER),
 ]
+"""Every reason offered (Transfer only when the shop has several stores)."""
 REASON_HINTS = {
     Reason.RESTOCK: "from SUPPLIER into the shop",
     Reason.SALE: "from the shop to SOLD",
@@ -56,6 +59,7 @@ REASON_HINTS = {
     Reason.RETURN_TO_SUPPLIER: "from the shop back to SUPPLIER",
     Reason.SET_COUNT: "type the counted balance; the difference is moved",
     Reason.MOVE: "between any two locations",
+    Reason.TRANSFER: "from this store to another",
 }
 LOCATION_CHOICES = [(location.value, location) for location in PlaceKind]
 
@@ -157,6 +161,17 @@ class MovementScreen(ServiceScreen[None]):
         """The value of each menu as last chosen (as composed to begin with)."""
         self._held: dict[PlaceKind, dict[RowKey, int] | None] = {}
         """Balances at places other than the shop, read for a move out of one (None: unreadable)."""
+        store = self.service.store
+        self._other_stores = [
+            (place.uuid, store_choice(place))
+            for place in self.service.stores
+            if store is None or place.uuid != store.uuid
+        ]
+        """The stores a transfer can go to (UUID, words); none with one store."""
+        if self._other_stores:
+            self._choices["to-store"] = self._other_stores[0][0]
+        self._destinations: dict[str, dict[RowKey, int] | None] = {}
+        """Balances at the stores transfers go to, by UUID (None: unreadable)."""
 
     # ----------------------------------------------------------------- layout
 
@@ -165,7 +180,11 @@ class MovementScreen(ServiceScreen[None]):
         with Horizontal(id="reason-row"):
             yield Static("Reason", classes="field-label")
             yield Select(
-                REASON_CHOICES,
+                [
+                    (words, reason)
+                    for words, reason in REASON_CHOICES
+                    if reason is not Reason.TRANSFER or self._other_stores
+                ],
                 value=Reason.RESTOCK,
                 allow_blank=False,
                 compact=True,
@@ -189,6 +208,16 @@ class MovementScreen(ServiceScreen[None]):
                 id="to",
                 classes="move-only",
             )
+            if self._other_stores:
+                yield Static("To", classes="field-label transfer-only")
+                yield Select(
+                    [(words, uuid) for uuid, words in self._other_stores],
+                    value=self._other_stores[0][0],
+                    allow_blank=False,
+                    compact=True,
+                    id="to-store",
+                    classes="transfer-only",
+                )
         yield Static(id="reason-hint")
         with Horizontal(id="find-row"):
             yield Static("Find", classes="field-label")
@@ -247,9 +276,14 @@ class MovementScreen(ServiceScreen[None]):
     def _show_reason(self) -> None:
         reason = self.reason
         self.set_class(reason is Reason.MOVE, "-move")
+        self.set_class(reason is Reason.TRANSFER, "-transfer")
         hint = REASON_HINTS[reason]
         if reason is Reason.MOVE:
             hint = f"{hint}: {self._move_from().value} -> {self._move_to().value}"
+        to_store = self._to_store()
+        if reason is Reason.TRANSFER and to_store is not None and self.service.store is not None:
+            here = self.service.store_name(self.service.store.uuid)
+            hint = f"{hint}: {here} -> {self.service.store_name(to_store)}"
         self.query_one("#reason-hint", Static).update(Text(hint, style="italic"))
         self.query_one("#qty-header", Static).update(
             "Count" if reason is Reason.SET_COUNT else "Qty"
@@ -258,6 +292,13 @@ class MovementScreen(ServiceScreen[None]):
     def _move_from(self) -> PlaceKind:
         value = self.query_one("#from", Select).value
         return value if isinstance(value, PlaceKind) else PlaceKind.STORE
+
+    def _to_store(self) -> str | None:
+        """The store a transfer goes to (None: the shop has one store)."""
+        if not self._other_stores:
+            return None
+        value = self.query_one("#to-store", Select).value
+        return value if isinstance(value, str) else None
 
     def _move_to(self) -> PlaceKind:
         value = self.query_one("#to", Select).value
@@ -276,6 +317,7 @@ class MovementScreen(ServiceScreen[None]):
         self._last_reason = reason
         self._show_reason()
         self._read_source_place()
+        self._read_destination()
         self.update_previews()
         focused = self.focused
         if focused is not None and event.select in focused.ancestors_with_self:
@@ -285,6 +327,8 @@ class MovementScreen(ServiceScreen[None]):
         """A menu was chosen from: on to the next thing to fill in (a move's From and To first)."""
         if select.id == "reason" and self.reason is Reason.MOVE:
             self.query_one("#from", Select).focus()
+        elif select.id == "reason" and self.reason is Reason.TRANSFER:
+            self.query_one("#to-store", Select).focus()
         elif select.id == "from":
             self.query_one("#to", Select).focus()
         else:
@@ -427,6 +471,24 @@ class MovementScreen(ServiceScreen[None]):
             self._held[place] = None
         self.update_previews()
 
+    def _read_destination(self) -> None:
+        """A transfer: read what the store it goes to holds (once), for the preview."""
+        to_store = self._to_store()
+        if (
+            self.reason is Reason.TRANSFER
+            and to_store is not None
+            and to_store not in self._destinations
+        ):
+            self._read_store(to_store)
+
+    @work(group="movement-store", exit_on_error=False)
+    async def _read_store(self, uuid: str) -> None:
+        try:
+            self._destinations[uuid] = await self.service.store_balances(uuid)
+        except Exception:  # offline: the preview says it cannot tell
+            self._destinations[uuid] = None
+        self.update_previews()
+
     def _held_known(self) -> dict[PlaceKind, dict[RowKey, int]]:
         return {place: held for place, held in self._held.items() if held is not None}
 
@@ -447,6 +509,10 @@ class MovementScreen(ServiceScreen[None]):
                 from_type=self._move_from(),
                 to_type=self._move_to(),
                 note=note,
+            )
+        if reason is Reason.TRANSFER:
+            return MovementIntent(
+                reason, line.key, quantity=amount, to_store=self._to_store(), note=note
             )
         return MovementIntent(reason, line.key, quantity=amount, note=note)
 
@@ -473,7 +539,9 @@ class MovementScreen(ServiceScreen[None]):
         """The service's plan of ``intents``, with the source place's balances when known."""
         if not intents:
             return []
-        return self.service.plan(intents, held=self._held_known() or None)
+        to_store = self._to_store() if self.reason is Reason.TRANSFER else None
+        destination = self._destinations.get(to_store) if to_store is not None else None
+        return self.service.plan(intents, held=self._held_known() or None, destination=destination)
 
     def update_previews(self, *, flag_blanks: bool = False) -> None:
         """Recompute "now -> after" for every line, and the inline errors."""
@@ -482,7 +550,11 @@ class MovementScreen(ServiceScreen[None]):
         intents, invalid = self.build_intents(flag_blanks=flag_blanks)
         by_key = {plan.key: plan for plan in self.plan(intents)}
         rows = self.service.rows
-        reading = self.reason is Reason.MOVE and self._move_from() not in self._held
+        reading = (self.reason is Reason.MOVE and self._move_from() not in self._held) or (
+            self.reason is Reason.TRANSFER and self._to_store() not in self._destinations
+        )
+        to_store = self._to_store()
+        destination = self.service.store_name(to_store) if to_store is not None else ""
         total = 0
         for line in self._lines.values():
             row = rows.get(line.key)
@@ -492,7 +564,7 @@ class MovementScreen(ServiceScreen[None]):
                 line.show_preview(Text(f"{now} -> ?", style="dim"))
                 continue
             line.show_error(plan.error)
-            line.show_preview(_preview(plan, row, reading=reading))
+            line.show_preview(_preview(plan, row, reading=reading, destination=destination))
             if plan.error is None:
                 total += plan.store_change
         blanks = sum(1 for line in invalid if not line.quantity_text.strip())
@@ -622,10 +694,12 @@ class MovementScreen(ServiceScreen[None]):
         )
 
 
-def _preview(plan: PlannedMovement, row: StockRow | None, *, reading: bool = False) -> Text:
+def _preview(
+    plan: PlannedMovement, row: StockRow | None, *, reading: bool = False, destination: str = ""
+) -> Text:
     """``now -> after`` in the shop (``⧗now`` when it counts movements still being sent); for a
     move out of another place, that place's too (``BIN 2 -> -8``; ``reading``: its balances are
-    still being read)."""
+    still being read); for a transfer, the store it goes to (``Back room 0 -> 2``)."""
     text = Text()
     pending = row is not None and bool(row.pending)
     if plan.reason is not Reason.MOVE or plan.store_change != 0 or plan.error is not None:
@@ -640,6 +714,13 @@ def _preview(plan: PlannedMovement, row: StockRow | None, *, reading: bool = Fal
             text.append(f"{plan.source_before} -> ")
             below = plan.source_after < 0 and plan.warning is not None  # not SUPPLIER's usual
             text.append(str(plan.source_after), style="bold red" if below else "bold")
+        else:
+            text.append("…" if reading else "?", style="dim")
+    if plan.reason is Reason.TRANSFER and plan.error is None:
+        text.append(f"  {destination[:12]} ", style="dim")
+        if plan.target_before is not None and plan.target_after is not None:
+            text.append(f"{plan.target_before} -> ")
+            text.append(str(plan.target_after), style=_after_style(plan.target_after))
         else:
             text.append("…" if reading else "?", style="dim")
     if plan.warning:
