@@ -248,6 +248,47 @@ class InventoryView:
 
     # -- server answers ------------------------------------------------------------------------
 
+    def restore(
+        self,
+        lines: Iterable[SnapshotLine | tuple[str, str, int, int | None, bool]],
+        tracked: Iterable[str],
+        levels: Mapping[RowKey, LowStockSetting],
+    ) -> RowDiff:
+        """Rows of a local snapshot (``(product, variant, balance, level, alert)``, lower-case
+        UUIDs, as the view kept them) into an empty view, named from the catalogue; pending
+        movements laid on top as for any row. Returns the rows as one full diff."""
+        if self._rows:
+            raise ValueError("a snapshot is restored into an empty view only")
+        self._edits += 1
+        self.tracked = set(tracked)
+        self.low_stock = dict(levels)
+        rows = self._rows
+        products = self.catalogue.products
+        diff = RowDiff(full=True)
+        added = diff.added
+        for product_uuid, variant_uuid, balance, level, alert in lines:
+            product = products.get(product_uuid)
+            variant = product.variant(variant_uuid) if product is not None else None
+            if product is None:
+                self.unknown_products.add(product_uuid)
+            row = self._make_row(
+                (product_uuid, variant_uuid), balance, product, variant, (level, alert)
+            )
+            rows[row.variant_uuid] = row
+            added.append(row)
+        return diff
+
+    def clear(self) -> RowDiff:
+        """Forget every row, tracked product and low-stock setting (not the pending overlay)."""
+        self._edits += 1
+        diff = RowDiff(removed=list(self._rows.values()), full=True)
+        self._rows.clear()
+        self.tracked = set()
+        self.low_stock = {}
+        self.unknown_products = set()
+        self.awaiting_products = set()
+        return diff
+
     def begin_snapshot(self) -> SnapshotBuilder:
         """A builder for a full snapshot read as it arrives (see :class:`SnapshotBuilder`)."""
         return SnapshotBuilder(self)

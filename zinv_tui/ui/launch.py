@@ -118,6 +118,7 @@ def demo_session(
             state_dir=state_dir,
             cache_dir=paths.profile_cache_dir(demo_profile(products, seed)),
             poll_interval=DEMO_POLL_INTERVAL,
+            snapshot_profile=demo_profile(products, seed),
         )
         yield build_app(service, demo=True)
     finally:
@@ -163,7 +164,7 @@ def run_app(args: argparse.Namespace) -> int:
         api_key = resolve_api_key(settings)
     from zinv_tui.build import inventory_for
 
-    app = build_app(inventory_for(settings, api_key.value))
+    app = build_app(inventory_for(settings, api_key.value, snapshot=True))
     app.run()
     return int(app.return_code or 0)
 
