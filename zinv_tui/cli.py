@@ -64,6 +64,11 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ready-file", default=None, help="write url, api_key, client_id, organization_uuid here"
     )
+    parser.add_argument(
+        "--log",
+        default=None,
+        help="log everything (access log included) to this file instead of warnings to stderr",
+    )
     faults = parser.add_argument_group("fault injection (also at POST /sandbox/faults)")
     faults.add_argument(
         "--latency-ms", type=non_negative_float, default=0.0, help="added latency per request"

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.odd_server import OddProxy
@@ -24,7 +25,7 @@ from tests.support.sandbox import SandboxAdmin
 from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
 from zinv_tui.service import InventoryService, MovementIntent, Reason, SyncState
-from zinv_tui.service.local_snapshot import SNAPSHOT_FILE, SNAPSHOT_VERSION
+from zinv_tui.service.local_snapshot import SNAPSHOT_FILE, SNAPSHOT_VERSION, bucket_of
 
 PROFILE = "shop"
 
@@ -264,28 +265,32 @@ async def test_pending_movements_lie_on_top_of_the_snapshot_once(sandbox_factory
         await third.stop()
 
 
-async def test_diffs_update_rows_without_rewriting_the_snapshot(sandbox_factory, tmp_path):
+def stored_buckets(path: Path) -> dict[int, bytes]:
+    db = sqlite3.connect(path)
+    try:
+        return dict(db.execute("SELECT id, data FROM buckets"))
+    finally:
+        db.close()
+
+
+async def test_a_diff_rewrites_only_the_bucket_of_its_row(sandbox_factory, tmp_path):
     info = sandbox_factory(products=30)
     await first_run(info, tmp_path)
+    path = tmp_path / "cache" / SNAPSHOT_FILE
     service = snapshot_service(info, tmp_path)
     await service.start(require_load=True)
     try:
+        assert service._snapshot is not None and service._snapshot.flush()
+        before = stored_buckets(path)
         key = some_stocked(service)
         SandboxAdmin(info).sale(key[1], 1)
-        path = tmp_path / "cache" / SNAPSHOT_FILE
-        db = sqlite3.connect(path)
-        db.execute("CREATE TEMP TABLE x (a)")  # keep a reader connection open
-        rowids_before = db.execute("SELECT count(*) FROM rows").fetchone()[0]
-        db.close()
         await service.refresh()
-        assert service._snapshot is not None and service._snapshot.flush()
-        db = sqlite3.connect(path)
-        stored = db.execute(
-            "SELECT balance FROM rows WHERE variant_uuid = ?", (key[1],)
-        ).fetchone()[0]
-        assert db.execute("SELECT count(*) FROM rows").fetchone()[0] == rowids_before
-        db.close()
-        assert stored == service.rows[key].balance
+        assert service._snapshot.flush()
+        after = stored_buckets(path)
+        changed = [number for number in after if after[number] != before.get(number)]
+        assert changed == [bucket_of(key[1])]
+        stored = {row[1]: row for row in msgspec.msgpack.decode(after[changed[0]])}
+        assert stored[key[1]][6] == service.rows[key].balance
     finally:
         await service.stop()
 

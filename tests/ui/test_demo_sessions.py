@@ -44,7 +44,8 @@ def _url(app: Any) -> str:
 
 
 def _ready(app: Any) -> Callable[[], bool]:
-    return lambda: app.service_ready and len(app.service.rows) > 0
+    # loaded: Zettle confirmed the rows (a second start paints its local snapshot first)
+    return lambda: app.service_ready and len(app.service.rows) > 0 and app.service.loaded
 
 
 async def _restock(app: Any, index: int) -> None:

@@ -303,6 +303,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         drop_phase=getattr(args, "drop_phase", "both"),
         fault_seed=getattr(args, "fault_seed", None),
         history_days=getattr(args, "history_days", 0) or 0,
+        log_path=getattr(args, "log", None),
     )
 
 

@@ -95,7 +95,8 @@ class InventoryService:
     the poller's; ``sales``: where the reorder desk reads receipts (None: nowhere);
     ``close_backend``: :meth:`stop` closes the backend too; ``snapshot``: the profile's local
     snapshot (:mod:`~zinv_tui.service.local_snapshot`): :meth:`start` paints from it at once and
-    goes on from its cursor, and it is kept current as diffs arrive.
+    goes on from its cursor (``catch_up_after`` seconds later: the first paint goes first), and
+    it is kept current as diffs arrive.
     """
 
     def __init__(
@@ -116,6 +117,7 @@ class InventoryService:
         max_backoff: float = 60.0,
         paced_full_every: float = 30.0,
         snapshot: LocalSnapshot | None = None,
+        catch_up_after: float = 0.0,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError("poll_interval must be above zero seconds")
@@ -148,6 +150,7 @@ class InventoryService:
         self._startup_error: str | None = None
         self._closed = False
         self._snapshot = snapshot
+        self._catch_up_after = catch_up_after
         self._saved: SavedStock | None = None
         """The snapshot the rows were painted from, until the engine resumes from it."""
         self.restored_at: datetime | None = None
@@ -217,6 +220,11 @@ class InventoryService:
 
     async def _run(self) -> None:
         if self._saved is not None:  # painted from the snapshot: check the places first
+            if self._catch_up_after:
+                await asyncio.sleep(self._catch_up_after)  # the first paint goes first
+            self._cached_catalogue = await asyncio.to_thread(
+                Catalogue.load, self.cache_dir / CATALOGUE_FILE
+            )
             try:
                 await self._load_places()
             except ZettleError as error:
@@ -279,30 +287,24 @@ class InventoryService:
     # -- the local snapshot ----------------------------------------------------------------------
 
     def _restore(self) -> bool:
-        """Paint from the local snapshot: its places and rows (named from the cached catalogue,
-        the journal's pending movements on top). False, with a log line, when there is none
-        usable (then a full load as ever)."""
+        """Paint from the local snapshot: its places and named rows, the journal's pending
+        movements on top (the catalogue is read after, in the background). False, with a log
+        line, when there is none usable (then a full load as ever)."""
         if self._snapshot is None or self._view.rows:
             return False
         saved = self._snapshot.load()
         if saved is None:
-            return False
-        catalogue = Catalogue.load(self.cache_dir / CATALOGUE_FILE)
-        if catalogue is None:
-            log.info("the local snapshot has no cached catalogue to name its rows: loading all")
             return False
         self._use_places(saved.places)
         if self.store is None or self.store.uuid != saved.store:
             log.warning("the local snapshot's store is not this shop's: loading everything")
             self._places, self._used, self.store = [], {}, None
             return False
-        self._cached_catalogue = catalogue
-        self._view.set_catalogue(catalogue)
-        self._view.restore(saved.lines, saved.tracked, saved.levels)
+        self._view.restore(saved.rows, saved.tracked, saved.levels)
         self._saved_tracked = frozenset(saved.tracked)
         self._saved = saved
         self.restored_at = saved.saved_at
-        log.info("painted %d rows from the local snapshot of %s", len(saved.lines), saved.saved_at)
+        log.info("painted %d rows from the local snapshot of %s", len(saved.rows), saved.saved_at)
         return True
 
     def _saved_resumed(self) -> bool | None:

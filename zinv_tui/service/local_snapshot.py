@@ -8,8 +8,11 @@ it). Never a pending movement (those live in the journal and are laid on top, se
 
 - **Whose**: the file names its owner (:class:`SnapshotOwner`: profile, organisation, API
   generation). A snapshot of another owner is never read; the first full load replaces it.
-- **Cheap**: after a full load the whole stock is written once; afterwards each diff upserts only
-  the rows it changed, and the cursor moves in the same transaction as the rows it follows.
+- **Cheap**: rows are kept in :data:`BUCKETS` blobs (msgpack, a variant's bucket by a hash of its
+  UUID), names included, so a launch reads a few hundred blobs and paints without the catalogue
+  (46,000 rows in about 0.05 s). After a full load the whole stock is written once; afterwards a
+  diff rewrites only the buckets of the rows it changed, and the cursor moves in the same
+  transaction as the rows it follows.
 - **Safe**: every write is one SQLite transaction (WAL), so a crash or a ``kill -9`` mid-write
   leaves the last committed snapshot; rows are always at least as new as the stored cursor, and
   replaying the feed from there sets absolute balances (harmless twice).
@@ -28,11 +31,13 @@ import queue
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+import msgspec
 
 from zinv_tui.service.backend import Cursor, Place, PlaceKind
 from zinv_tui.service.rows import RowKey, StockRow
@@ -41,27 +46,53 @@ from zinv_tui.values.open_enums import carried
 log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "snapshot.sqlite"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 """Bumped whenever the file's layout or meaning changes; other versions are ignored."""
+
+BUCKETS = 256
+"""Row blobs: a diff rewrites the buckets of its rows (46,000 rows: about 180 per bucket)."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE rows (
-    variant_uuid TEXT PRIMARY KEY,
-    product_uuid TEXT NOT NULL,
-    balance INTEGER NOT NULL,
-    level INTEGER,
-    alert INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE levels (
-    product_uuid TEXT NOT NULL,
-    variant_uuid TEXT NOT NULL,
-    level INTEGER,
-    alert INTEGER NOT NULL,
-    PRIMARY KEY (product_uuid, variant_uuid)
-) WITHOUT ROWID;
-CREATE TABLE tracked (product_uuid TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE buckets (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 """
+
+SavedRow = tuple[str, str, str, str, str, str, int, int | None, bool, bool]
+"""A stored row: product and variant UUID, product and variant name, SKU, barcode, balance,
+low-stock level and alert, known (in the catalogue). Never the pending overlay."""
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_bucket = msgspec.msgpack.Decoder(list[SavedRow]).decode
+_decode_tracked = msgspec.msgpack.Decoder(list[str]).decode
+_decode_levels = msgspec.msgpack.Decoder(list[tuple[str, str, int | None, bool]]).decode
+
+
+def bucket_of(variant_uuid: str) -> int:
+    """The bucket a variant's row is kept in."""
+    return zlib.crc32(variant_uuid.encode()) % BUCKETS
+
+
+def saved_row(row: StockRow) -> SavedRow:
+    return (
+        row.product_uuid,
+        row.variant_uuid,
+        row.product_name,
+        row.variant_name,
+        row.sku,
+        row.barcode,
+        row.balance,
+        row.low_stock_level,
+        row.low_stock_alert,
+        row.known,
+    )
+
+
+def stock_row(saved: SavedRow) -> StockRow:
+    """The row again (pending 0: the journal's overlay is laid on by the view)."""
+    p, v, pn, vn, sku, barcode, balance, level, alert, known = saved
+    return StockRow(p, v, pn, vn, sku, barcode, balance, 0, level, alert, True, known)
+
 
 LowStockSetting = tuple[int | None, bool]
 
@@ -78,32 +109,6 @@ class SnapshotOwner:
         return json.dumps([self.profile, self.organization.lower(), self.api])
 
 
-class SavedLine(tuple[str, str, int, int | None, bool]):
-    """A stored row: ``(product_uuid, variant_uuid, balance, level, alert)``."""
-
-    __slots__ = ()
-
-    @property
-    def product_uuid(self) -> str:
-        return self[0]
-
-    @property
-    def variant_uuid(self) -> str:
-        return self[1]
-
-    @property
-    def balance(self) -> int:
-        return self[2]
-
-    @property
-    def low_stock_level(self) -> int | None:
-        return self[3]
-
-    @property
-    def low_stock_alert(self) -> bool:
-        return self[4]
-
-
 @dataclass(slots=True)
 class SavedStock:
     """A snapshot as read back (see :meth:`LocalSnapshot.load`)."""
@@ -116,7 +121,8 @@ class SavedStock:
     """The STORE place its rows are of."""
     places: list[Place]
     cursor: Cursor | None
-    lines: list[SavedLine]
+    rows: list[StockRow]
+    """Every row, named, with Zettle's balance (pending 0)."""
     tracked: set[str]
     levels: dict[RowKey, LowStockSetting] = field(default_factory=dict)
     """Low-stock settings of variants without a row."""
@@ -194,6 +200,7 @@ class LocalSnapshot:
         self._ours = False
         """The open file is this owner's and holds a full snapshot (diffs may go in)."""
         self._closed = False
+        self._broken = False
         self.writes = 0
         """Transactions committed (for tests and benchmarks)."""
 
@@ -212,7 +219,14 @@ class LocalSnapshot:
             return None
         try:
             return self._read(db)
-        except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as error:
+        except (
+            sqlite3.Error,
+            msgspec.DecodeError,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+        ) as error:
             log.warning("the local snapshot is unreadable (%s): loading everything", error)
             return None
         finally:
@@ -234,26 +248,24 @@ class LocalSnapshot:
         if meta.get("complete") != "1":
             log.info("the local snapshot was never completed: loading everything")
             return None
-        lines = [
-            SavedLine((product, variant, int(balance), level, bool(alert)))
-            for variant, product, balance, level, alert in db.execute(
-                "SELECT variant_uuid, product_uuid, balance, level, alert FROM rows"
-            )
+        rows = [
+            stock_row(saved)
+            for (data,) in db.execute("SELECT data FROM buckets")
+            for saved in _decode_bucket(data)
         ]
+        blobs = dict(db.execute("SELECT name, data FROM blobs"))
         levels: dict[RowKey, LowStockSetting] = {
-            (product, variant): (level, bool(alert))
-            for product, variant, level, alert in db.execute(
-                "SELECT product_uuid, variant_uuid, level, alert FROM levels"
-            )
+            (product, variant): (level, alert)
+            for product, variant, level, alert in _decode_levels(blobs["levels"])
         }
-        tracked = {row[0] for row in db.execute("SELECT product_uuid FROM tracked")}
+        tracked = set(_decode_tracked(blobs["tracked"]))
         return SavedStock(
             saved_at=datetime.fromtimestamp(float(meta["saved_at"]), UTC),
             full_at=float(meta["full_at"]),
             store=str(meta["store"]),
             places=_places_of(meta["places"]),
             cursor=_cursor_of(meta["cursor"]),
-            lines=lines,
+            rows=rows,
             tracked=tracked,
             levels=levels,
         )
@@ -337,6 +349,7 @@ class LocalSnapshot:
                 except (sqlite3.Error, OSError) as error:
                     log.warning("could not write the local snapshot: %s", error)
                     self._drop_connection()
+                    self._broken = True  # the next full write starts a new file
                 except Exception:
                     log.exception("the local snapshot writer failed")
                     self._drop_connection()
@@ -378,6 +391,8 @@ class LocalSnapshot:
 
     def _open_ours(self) -> sqlite3.Connection | None:
         """The file when it is this owner's complete snapshot (diffs may go in), else None."""
+        if self._broken:
+            return None
         if self._db is None:
             db = self._connect()
             if db is None:
@@ -389,12 +404,14 @@ class LocalSnapshot:
     def _fresh_db(self) -> sqlite3.Connection:
         """A connection to a file of this version and owner (an old or foreign one replaced)."""
         db = self._db
-        if db is not None and self._ours:
+        if db is not None and self._ours and not self._broken:
             return db
         self._drop_connection()
-        db = self._connect()
+        db = None if self._broken else self._connect()
         if db is not None:
             return db
+        self._drop_connection()
+        self._broken = False
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
@@ -431,25 +448,20 @@ class LocalSnapshot:
         self._db = db
         return db
 
-    @staticmethod
-    def _row_values(rows: Iterable[StockRow]) -> Iterable[tuple[Any, ...]]:
-        return (
-            (r.variant_uuid, r.product_uuid, r.balance, r.low_stock_level, int(r.low_stock_alert))
-            for r in rows
-        )
-
     def _write_full(self, db: sqlite3.Connection, op: _Full) -> None:
-        db.execute("DELETE FROM rows")
-        db.execute("DELETE FROM levels")
-        db.execute("DELETE FROM tracked")
+        buckets: list[list[SavedRow]] = [[] for _ in range(BUCKETS)]
+        for row in op.rows:
+            buckets[bucket_of(row.variant_uuid)].append(saved_row(row))
+        db.execute("DELETE FROM buckets")
         db.executemany(
-            "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?)", self._row_values(op.rows)
+            "INSERT INTO buckets VALUES (?, ?)",
+            ((number, _encode(rows)) for number, rows in enumerate(buckets) if rows),
         )
+        levels = [(p, v, level, alert) for (p, v), (level, alert) in op.levels.items()]
         db.executemany(
-            "INSERT OR REPLACE INTO levels VALUES (?, ?, ?, ?)",
-            ((p, v, level, int(alert)) for (p, v), (level, alert) in op.levels.items()),
+            "INSERT OR REPLACE INTO blobs VALUES (?, ?)",
+            [("levels", _encode(levels)), ("tracked", _encode(sorted(op.tracked)))],
         )
-        db.executemany("INSERT INTO tracked VALUES (?)", ((p,) for p in op.tracked))
         db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [
@@ -462,15 +474,31 @@ class LocalSnapshot:
         )
 
     def _write_diff(self, db: sqlite3.Connection, op: _Diff) -> None:
-        if op.upserts:
-            db.executemany(
-                "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?)", self._row_values(op.upserts)
+        """Rewrite the buckets the diff touches (read, change, write back)."""
+        touched: dict[int, tuple[dict[str, SavedRow], list[str]]] = {}
+        for row in op.upserts:
+            touched.setdefault(bucket_of(row.variant_uuid), ({}, []))[0][row.variant_uuid] = (
+                saved_row(row)
             )
-        if op.removed:
-            db.executemany("DELETE FROM rows WHERE variant_uuid = ?", ((v,) for v in op.removed))
+        for variant_uuid in op.removed:
+            touched.setdefault(bucket_of(variant_uuid), ({}, []))[1].append(variant_uuid)
+        for number, (upserts, removed) in touched.items():
+            found = db.execute("SELECT data FROM buckets WHERE id = ?", (number,)).fetchone()
+            rows = {saved[1]: saved for saved in _decode_bucket(found[0])} if found else {}
+            for variant_uuid in removed:
+                rows.pop(variant_uuid, None)
+            rows.update(upserts)
+            if rows:
+                db.execute(
+                    "INSERT OR REPLACE INTO buckets VALUES (?, ?)",
+                    (number, _encode(list(rows.values()))),
+                )
+            else:
+                db.execute("DELETE FROM buckets WHERE id = ?", (number,))
 
     def _write_position(self, db: sqlite3.Connection, op: _Position) -> None:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('cursor', ?)", (_cursor_text(op.cursor),))
         if op.tracked is not None:
-            db.execute("DELETE FROM tracked")
-            db.executemany("INSERT INTO tracked VALUES (?)", ((p,) for p in op.tracked))
+            db.execute(
+                "INSERT OR REPLACE INTO blobs VALUES ('tracked', ?)", (_encode(sorted(op.tracked)),)
+            )

@@ -250,31 +250,27 @@ class InventoryView:
 
     def restore(
         self,
-        lines: Iterable[SnapshotLine | tuple[str, str, int, int | None, bool]],
+        rows: Iterable[StockRow],
         tracked: Iterable[str],
         levels: Mapping[RowKey, LowStockSetting],
     ) -> RowDiff:
-        """Rows of a local snapshot (``(product, variant, balance, level, alert)``, lower-case
-        UUIDs, as the view kept them) into an empty view, named from the catalogue; pending
-        movements laid on top as for any row. Returns the rows as one full diff."""
+        """Rows of a local snapshot (named, Zettle's balances, lower-case UUIDs as the view kept
+        them) into an empty view, the pending overlay laid on. The catalogue may come later
+        (:meth:`set_catalogue`). Returns the rows as one full diff."""
         if self._rows:
             raise ValueError("a snapshot is restored into an empty view only")
         self._edits += 1
         self.tracked = set(tracked)
         self.low_stock = dict(levels)
-        rows = self._rows
-        products = self.catalogue.products
+        stored = self._rows
         diff = RowDiff(full=True)
         added = diff.added
-        for product_uuid, variant_uuid, balance, level, alert in lines:
-            product = products.get(product_uuid)
-            variant = product.variant(variant_uuid) if product is not None else None
-            if product is None:
-                self.unknown_products.add(product_uuid)
-            row = self._make_row(
-                (product_uuid, variant_uuid), balance, product, variant, (level, alert)
-            )
-            rows[row.variant_uuid] = row
+        for row in rows:
+            if self.pending and (pending := self.pending.get(row.key, 0)):
+                row = row.replace(pending=pending)
+            if not row.known:
+                self.unknown_products.add(row.product_uuid)
+            stored[row.variant_uuid] = row
             added.append(row)
         return diff
 
