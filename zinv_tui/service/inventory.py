@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -222,9 +222,11 @@ class InventoryService:
         if self._saved is not None:  # painted from the snapshot: check the places first
             if self._catch_up_after:
                 await asyncio.sleep(self._catch_up_after)  # the first paint goes first
+            rows = list(self._view.rows.values())
             self._cached_catalogue = await asyncio.to_thread(
-                Catalogue.load, self.cache_dir / CATALOGUE_FILE
+                Catalogue.load, self.cache_dir / CATALOGUE_FILE, _texts_of(rows)
             )
+            del rows
             try:
                 await self._load_places()
             except ZettleError as error:
@@ -863,6 +865,17 @@ class InventoryService:
         """Balances held at the place of ``kind`` (SOLD, BIN, SUPPLIER, or STORE), read from
         Zettle."""
         return await self.backend.place_balances(self.place_of(PlaceKind(kind)))
+
+
+def _texts_of(rows: Sequence[StockRow]) -> Iterator[str]:
+    """The rows' UUIDs and texts (a catalogue read after a restore shares these objects)."""
+    for row in rows:
+        yield row.product_uuid
+        yield row.variant_uuid
+        yield row.product_name
+        yield row.variant_name
+        yield row.sku
+        yield row.barcode
 
 
 def _places_in_use(places: Sequence[Place]) -> dict[PlaceKind, Place]:
