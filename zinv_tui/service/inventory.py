@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -95,8 +95,9 @@ class InventoryService:
     the poller's; ``sales``: where the reorder desk reads receipts (None: nowhere);
     ``close_backend``: :meth:`stop` closes the backend too; ``snapshot``: the profile's local
     snapshot (:mod:`~zinv_tui.service.local_snapshot`): :meth:`start` paints from it at once and
-    goes on from its cursor (``catch_up_after`` seconds later: the first paint goes first), and
-    it is kept current as diffs arrive.
+    goes on from its cursor (``catch_up_after`` seconds later, so the first paint goes first; or
+    once that coroutine function's call returned, also before a first load: e.g. the demo's
+    sandbox has started), and it is kept current as diffs arrive.
     """
 
     def __init__(
@@ -117,7 +118,7 @@ class InventoryService:
         max_backoff: float = 60.0,
         paced_full_every: float = 30.0,
         snapshot: LocalSnapshot | None = None,
-        catch_up_after: float = 0.0,
+        catch_up_after: float | Callable[[], Awaitable[object]] = 0.0,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError("poll_interval must be above zero seconds")
@@ -174,6 +175,7 @@ class InventoryService:
             self._publish_status()
             self._task = asyncio.create_task(self._run(), name="inventory-service")
             return
+        await self._wait_to_catch_up(restored=False)
         try:
             await self._load_places()
         except ZettleError as error:
@@ -220,8 +222,7 @@ class InventoryService:
 
     async def _run(self) -> None:
         if self._saved is not None:  # painted from the snapshot: check the places first
-            if self._catch_up_after:
-                await asyncio.sleep(self._catch_up_after)  # the first paint goes first
+            await self._wait_to_catch_up(restored=True)
             rows = list(self._view.rows.values())
             self._cached_catalogue = await asyncio.to_thread(
                 Catalogue.load, self.cache_dir / CATALOGUE_FILE, _texts_of(rows)
@@ -287,6 +288,15 @@ class InventoryService:
             self._view.pending = self.journal.pending_changes(self.store.uuid)
 
     # -- the local snapshot ----------------------------------------------------------------------
+
+    async def _wait_to_catch_up(self, *, restored: bool) -> None:
+        """Before Zettle is first asked: ``catch_up_after``'s wait (a delay only after a paint
+        from the snapshot)."""
+        wait = self._catch_up_after
+        if callable(wait):
+            await wait()
+        elif wait and restored:
+            await asyncio.sleep(wait)
 
     def _restore(self) -> bool:
         """Paint from the local snapshot: its places and named rows, the journal's pending

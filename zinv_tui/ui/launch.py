@@ -19,19 +19,25 @@ catches up once painted.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 NO_API_KEY = 3
 """Exit code when there is no API key (``ExitCode.AUTH``)."""
@@ -96,11 +102,31 @@ minute or more on a slow machine)."""
 
 @dataclass(frozen=True)
 class DemoShop:
-    """The demo sandbox's address and key, as its ready file says."""
+    """The demo sandbox's address and key."""
 
     url: str
     api_key: str = field(repr=False)
     client_id: str
+    started: threading.Event | None = None
+    """Set once the sandbox answers (None: it already does)."""
+
+    def catch_up(self) -> float | Callable[[], Awaitable[object]]:
+        """The service's ``catch_up_after``: a moment for the first paint, and the sandbox up."""
+        started = self.started
+        if started is None:
+            return CATCH_UP_AFTER
+
+        async def wait() -> None:
+            await asyncio.sleep(CATCH_UP_AFTER)
+            await asyncio.to_thread(started.wait, SANDBOX_START_TIMEOUT)
+
+        return wait
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -118,12 +144,20 @@ def sandbox_process(
     """``zinv-tui sandbox`` in a process of its own on a free loopback port, logging to
     ``log_path``; stopped (SIGTERM) on exit. ``meanwhile`` runs while it starts;
     ``progress(seconds)`` is called every half second until it is ready. Raises
-    :class:`DemoUnavailable` when it cannot start."""
+    :class:`DemoUnavailable` when it cannot start.
+
+    A shop made before is not waited for: its key is read from the ledger file and the port
+    chosen here, so the app paints (from its local snapshot) while the sandbox opens the file;
+    :attr:`DemoShop.started` says when it answers."""
+    from zinv_tui.sandbox.server import shop_key
+
+    known = shop_key(database) if database.exists() else None
+    port = _free_port() if known is not None else 0
     folder = Path(tempfile.mkdtemp(prefix="zinv-demo-"))
     ready = folder / "ready.json"
     errors = folder / "errors.txt"
     command = [
-        sys.executable, "-m", "zinv_tui", "sandbox", "--port", "0", "--db", str(database),
+        sys.executable, "-m", "zinv_tui", "sandbox", "--port", str(port), "--db", str(database),
         "--products", str(products), "--seed", str(seed),
         "--sales-per-minute", str(sales_per_minute), "--history-days", str(history_days),
         "--ready-file", str(ready), "--log", str(log_path),
@@ -136,8 +170,17 @@ def sandbox_process(
         try:
             if meanwhile is not None:
                 meanwhile()
-            shop = _wait_until_ready(process, ready, errors, database, progress)
-            yield shop
+            if known is None:
+                yield _wait_until_ready(process, ready, errors, database, progress)
+            else:
+                started = threading.Event()
+                threading.Thread(
+                    target=_note_start,
+                    args=(process, ready, errors, database, started),
+                    name="zinv-demo-start",
+                    daemon=True,
+                ).start()
+                yield DemoShop(f"http://127.0.0.1:{port}", known[0], known[1], started)
         finally:
             if process.poll() is None:
                 process.terminate()
@@ -175,6 +218,22 @@ def _wait_until_ready(
             progress(now - started)
         time.sleep(0.02)
     raise DemoUnavailable(f"the demo shop did not start in time; its database is {database}")
+
+
+def _note_start(
+    process: subprocess.Popen[bytes],
+    ready: Path,
+    errors: Path,
+    database: Path,
+    started: threading.Event,
+) -> None:
+    """Set ``started`` once the sandbox answers, or gave up (then the app shows it offline)."""
+    try:
+        _wait_until_ready(process, ready, errors, database, None)
+    except DemoUnavailable as error:
+        log.warning("%s", error)
+    finally:
+        started.set()
 
 
 def _terminal_progress(database: Path, products: int) -> Callable[[float], None] | None:
@@ -237,7 +296,7 @@ def demo_session(
                 cache_dir=paths.profile_cache_dir(demo_profile(products, seed)),
                 poll_interval=DEMO_POLL_INTERVAL,
                 snapshot_profile=demo_profile(products, seed),
-                catch_up_after=CATCH_UP_AFTER,
+                catch_up_after=shop.catch_up(),
             )
             yield build_app(service, demo=True)
     except OSError as error:
