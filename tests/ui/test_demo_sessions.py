@@ -169,7 +169,7 @@ async def test_two_demos_at_once_both_work(zinv_dirs: Path) -> None:
 async def test_a_second_demo_knows_its_key_before_the_sandbox_answers(zinv_dirs: Path) -> None:
     """The key of a shop made before is read from its ledger file (so the app can paint its local
     snapshot while the sandbox still opens the file), and it is the sandbox's own."""
-    from zinv_tui.sandbox.server import shop_key
+    from zinv_tui.sandbox.tokens import shop_key
 
     database = zinv_dirs / "data" / "demo" / "sandbox-40.sqlite"
     assert shop_key(database) is None  # no shop yet: the demo waits for the sandbox

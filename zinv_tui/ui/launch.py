@@ -149,7 +149,7 @@ def sandbox_process(
     A shop made before is not waited for: its key is read from the ledger file and the port
     chosen here, so the app paints (from its local snapshot) while the sandbox opens the file;
     :attr:`DemoShop.started` says when it answers."""
-    from zinv_tui.sandbox.server import shop_key
+    from zinv_tui.sandbox.tokens import shop_key  # light: no server imported here
 
     known = shop_key(database) if database.exists() else None
     port = _free_port() if known is not None else 0
