@@ -13,6 +13,9 @@ reaches every one of them. Nothing else names a backend; the service never sees 
 - :func:`open_inventory`: an :class:`~zinv_tui.service.InventoryService` on a new backend, with
   every directory passed on (the journal in ``state_dir``, the catalogue cache in ``cache_dir``);
   the service closes the backend when it stops. :func:`inventory_for` does it for a profile.
+- :func:`local_snapshot`: the profile's local snapshot (``snapshot.sqlite`` in the cache dir),
+  owned by the profile, the key's organisation and the backend's API generation; the TUI's
+  service paints from it at launch (``open_inventory(snapshot_profile=...)``).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from zinv_tui.api.apikey import read_api_key_claims
 from zinv_tui.api.auth import TokenInfo
 from zinv_tui.api.client import ZettleClient
 from zinv_tui.api.endpoints import ApiEndpoints
+from zinv_tui.api.errors import ApiKeyRejected
 from zinv_tui.api.generations import (
     GENERATION_FILE,
     GENERATIONS,
@@ -35,6 +40,7 @@ from zinv_tui.api.generations import (
 )
 from zinv_tui.service import InventoryService, StockBackend
 from zinv_tui.service.backend import Place
+from zinv_tui.service.local_snapshot import SNAPSHOT_FILE, LocalSnapshot, SnapshotOwner
 
 if TYPE_CHECKING:
     from zinv_tui.config import ResolvedSettings
@@ -145,11 +151,17 @@ def open_inventory(
     poll_interval: float = 5.0,
     user: str | None = None,
     client_options: dict[str, Any] | None = None,
+    snapshot_profile: str | None = None,
     **service_options: Any,
 ) -> InventoryService:
     """An :class:`~zinv_tui.service.InventoryService` on a new backend for the shop; stopping
-    the service closes the backend. ``service_options``: the service's tuning knobs."""
+    the service closes the backend. ``service_options``: the service's tuning knobs;
+    ``snapshot_profile``: keep (and start from) the local snapshot of this profile in
+    ``cache_dir`` (None: none)."""
     backend, client = open_backend(access, **(client_options or {}))
+    if snapshot_profile is not None and "snapshot" not in service_options:
+        folder = Path(cache_dir if cache_dir is not None else state_dir)
+        service_options["snapshot"] = local_snapshot(folder, snapshot_profile, access, backend)
     return InventoryService(
         backend,
         state_dir,
@@ -162,17 +174,38 @@ def open_inventory(
     )
 
 
+def local_snapshot(
+    folder: Path, profile: str, access: ShopAccess, backend: StockBackend
+) -> LocalSnapshot | None:
+    """The profile's local snapshot in ``folder``, owned by the organisation the key names and
+    the backend's API; None when the key does not say its organisation (offline, nothing would
+    tell another organisation's snapshot from this one's)."""
+    try:
+        organization = read_api_key_claims(access.api_key.get_secret_value()).organization_uuid
+    except ApiKeyRejected:
+        organization = None
+    if organization is None:
+        return None
+    owner = SnapshotOwner(profile, str(organization), backend.name)
+    return LocalSnapshot(folder / SNAPSHOT_FILE, owner)
+
+
 def inventory_for(
-    settings: ResolvedSettings, api_key: str | SecretStr, **service_options: Any
+    settings: ResolvedSettings,
+    api_key: str | SecretStr,
+    *,
+    snapshot: bool = False,
+    **service_options: Any,
 ) -> InventoryService:
     """The profile's service: its shop, its state and cache directories, its poll interval and
-    user name."""
+    user name; with ``snapshot``, its local snapshot (the TUI's)."""
     return open_inventory(
         access_of(settings, api_key),
         state_dir=settings.state_dir,
         cache_dir=settings.cache_dir,
         poll_interval=settings.profile.poll_interval,
         user=settings.profile.user,
+        snapshot_profile=settings.profile_name if snapshot else None,
         **service_options,
     )
 

@@ -77,6 +77,11 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="v1 externalUuid: a repeat is answered from the first (keyed, default) or applied "
         "again (none)",
     )
+    parser.add_argument(
+        "--log",
+        default=None,
+        help="log everything (access log included) to this file instead of warnings to stderr",
+    )
     faults = parser.add_argument_group("fault injection (also at POST /sandbox/faults)")
     faults.add_argument(
         "--latency-ms", type=non_negative_float, default=0.0, help="added latency per request"

@@ -65,10 +65,13 @@ async def test_demo_shows_stock_marked_demo_and_keeps_movements(zinv_dirs: Path)
             SandboxAdmin(url).sale(key[1], 2)
         assert database.exists()
         assert (zinv_dirs / "state" / "profiles" / "demo-40").is_dir()
-    # A second start reuses the ledger: the sale is still there.
+    # A second start reuses the ledger: the sale is still there (once the local snapshot it
+    # paints first is confirmed by the sandbox).
     with demo_session(products=40, sales_per_minute=0) as app:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.service_ready and app.screen.table.row_count > 0)
+            await wait_for(pilot, lambda: app.service.loaded)
+            await pilot.pause()
             assert app.screen.table.get_row(key).balance == before - 2
 
 

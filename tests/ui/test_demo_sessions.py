@@ -44,7 +44,8 @@ def _url(app: Any) -> str:
 
 
 def _ready(app: Any) -> Callable[[], bool]:
-    return lambda: app.service_ready and len(app.service.rows) > 0
+    # loaded: Zettle confirmed the rows (a second start paints its local snapshot first)
+    return lambda: app.service_ready and len(app.service.rows) > 0 and app.service.loaded
 
 
 async def _restock(app: Any, index: int) -> None:
@@ -163,3 +164,22 @@ async def test_two_demos_at_once_both_work(zinv_dirs: Path) -> None:
                 await service.stop()
     log = (zinv_dirs / "state" / "profiles" / "demo-40" / DEMO_LOG_FILE).read_text()
     assert "sandbox bug" not in log
+
+
+async def test_a_second_demo_knows_its_key_before_the_sandbox_answers(zinv_dirs: Path) -> None:
+    """The key of a shop made before is read from its ledger file (so the app can paint its local
+    snapshot while the sandbox still opens the file), and it is the sandbox's own."""
+    from zinv_tui.sandbox.tokens import shop_key
+
+    database = zinv_dirs / "data" / "demo" / "sandbox-40.sqlite"
+    assert shop_key(database) is None  # no shop yet: the demo waits for the sandbox
+    with demo_session(products=40, sales_per_minute=0) as app:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, _ready(app))
+            info = SandboxAdmin(_url(app)).info()
+    assert shop_key(database) == (info["api_key"], info["client_id"])
+    with demo_session(products=40, sales_per_minute=0) as app:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.service_ready and len(app.service.rows) > 0)
+            assert app.service.status.snapshot_from is not None or app.service.loaded
+            await wait_for(pilot, _ready(app))  # and it catches up once the sandbox answers

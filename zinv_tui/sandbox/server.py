@@ -311,6 +311,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         history_days=getattr(args, "history_days", 0) or 0,
         api=getattr(args, "api", "both"),
         idempotency=getattr(args, "idempotency", "keyed"),
+        log_path=getattr(args, "log", None),
     )
 
 

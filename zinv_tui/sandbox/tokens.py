@@ -20,8 +20,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 READ_PRODUCT = "READ:PRODUCT"
@@ -188,3 +190,25 @@ class TokenRegistry:
         self._generation += 1
         self._issued_in_generation = 0
         return expired
+
+
+def shop_key(db_path: str | Path) -> tuple[str, str] | None:
+    """The API key and client id of the shop already in the ledger file ``db_path`` (read only,
+    so a client can start while the sandbox itself still opens the file); None when there is no
+    shop there yet, or the file can't be read."""
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+        finally:
+            db.close()
+        key = make_api_key(
+            secret=bytes.fromhex(meta["key_secret"]),
+            client_id=meta["client_id"],
+            organization_uuid=meta["organization_uuid"],
+            user_uuid=meta.get("user_uuid") or "",
+            issued_at=int(meta.get("key_issued_at") or 0),
+        )
+    except (sqlite3.Error, KeyError, ValueError, TypeError):
+        return None
+    return key.value, key.client_id

@@ -51,6 +51,10 @@ _cached_product_decoder = msgspec.msgpack.Decoder(_CachedProduct)
 _cached_product_encoder = msgspec.msgpack.Encoder()
 
 
+def _same(text: str) -> str:
+    return text
+
+
 class CatalogueBuilder:
     """A sink for the backend's catalogue read: keeps the products as they come."""
 
@@ -100,20 +104,24 @@ class Catalogue:
         os.replace(temporary, path)
 
     @classmethod
-    def load(cls, path: Path) -> Catalogue | None:
-        """The cached catalogue, or None when there is none or it is unreadable."""
+    def load(cls, path: Path, shared: Iterable[str] = ()) -> Catalogue | None:
+        """The cached catalogue, or None when there is none or it is unreadable. ``shared``:
+        string objects to use for equal texts and UUIDs (the rows' own, so a catalogue read
+        after rows were painted from the local snapshot adds no second copy of them)."""
         try:
             cached = _cache_decoder.decode(path.read_bytes())
             if cached.version != _CACHE_VERSION:
                 return None
             text = TextPool()
+            text.share(shared)
+            uuid = text if shared else _same
             decode_product = _cached_product_decoder.decode
             products = []
             for piece in cached.products:
                 product = decode_product(piece)
                 variants = tuple(
                     CatalogueVariant(
-                        v.uuid,
+                        uuid(v.uuid),
                         text(v.name),
                         text(v.sku),
                         text(v.barcode),
@@ -123,7 +131,7 @@ class Catalogue:
                     )
                     for v in product.variants
                 )
-                products.append(CatalogueProduct(product.uuid, text(product.name), variants))
+                products.append(CatalogueProduct(uuid(product.uuid), text(product.name), variants))
         except (OSError, msgspec.DecodeError, msgspec.ValidationError):
             return None
         return cls(products, cached.etag)

@@ -18,8 +18,9 @@ import contextlib
 import getpass
 import json
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from zinv_tui.service.journal import (
     OutboxJournal,
     OutboxStatus,
 )
+from zinv_tui.service.local_snapshot import LocalSnapshot, SavedStock
 from zinv_tui.service.movements import (
     MovementIntent,
     MovementRejected,
@@ -93,7 +95,11 @@ class InventoryService:
     catalogue is cached with its ETag in ``cache_dir``, default ``state_dir``); ``max_batch``
     movements per request; ``retry_base``/``retry_max`` the sender's backoff; ``max_backoff``
     the poller's; ``sales``: where the reorder desk reads receipts (None: nowhere);
-    ``close_backend``: :meth:`stop` closes the backend too.
+    ``close_backend``: :meth:`stop` closes the backend too; ``snapshot``: the profile's local
+    snapshot (:mod:`~zinv_tui.service.local_snapshot`): :meth:`start` paints from it at once and
+    goes on from its cursor (``catch_up_after`` seconds later, so the first paint goes first; or
+    once that coroutine function's call returned, also before a first load: e.g. the demo's
+    sandbox has started), and it is kept current as diffs arrive.
     """
 
     def __init__(
@@ -113,6 +119,8 @@ class InventoryService:
         retry_max: float = 60.0,
         max_backoff: float = 60.0,
         paced_full_every: float = 30.0,
+        snapshot: LocalSnapshot | None = None,
+        catch_up_after: float | Callable[[], Awaitable[object]] = 0.0,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError("poll_interval must be above zero seconds")
@@ -144,6 +152,14 @@ class InventoryService:
         self._status = SyncStatus()
         self._startup_error: str | None = None
         self._closed = False
+        self._snapshot = snapshot
+        self._catch_up_after = catch_up_after
+        self._saved: SavedStock | None = None
+        """The snapshot the rows were painted from, until the engine resumes from it."""
+        self.restored_at: datetime | None = None
+        """When the local snapshot the rows came from was written (None: not from one)."""
+        self._cached_catalogue: Catalogue | None = None
+        self._saved_tracked: frozenset[str] = frozenset()
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -155,6 +171,13 @@ class InventoryService:
         """
         if self._task is not None:
             return
+        if self._restore() and not require_load:
+            # Painted from the local snapshot: the rows are there now; the places, the check
+            # and the catch-up from the saved cursor happen in the background (_run).
+            self._publish_status()
+            self._task = asyncio.create_task(self._run(), name="inventory-service")
+            return
+        await self._wait_to_catch_up(restored=False)
         try:
             await self._load_places()
         except ZettleError as error:
@@ -166,7 +189,8 @@ class InventoryService:
         if self._places:
             self._build_workers()
             assert self._engine is not None
-            diff = await self._engine.poll(full=True)
+            resumed = self._saved_resumed()  # True: go on from the snapshot's cursor
+            diff = await self._engine.poll(full=not resumed)
             if diff is None and require_load:
                 # The poll's own error (a NetworkError stays one: the same exit code for a
                 # command whichever start-up call met the failure).
@@ -183,6 +207,8 @@ class InventoryService:
             self._task = None
         if self._sender is not None:
             self._sender.close()
+        if self._snapshot is not None:
+            await asyncio.to_thread(self._snapshot.close)
         if not self._closed:
             self.journal.close()
             self._closed = True
@@ -197,6 +223,17 @@ class InventoryService:
         await self.stop()
 
     async def _run(self) -> None:
+        if self._saved is not None:  # painted from the snapshot: check the places first
+            await self._wait_to_catch_up(restored=True)
+            rows = list(self._view.rows.values())
+            self._cached_catalogue = await asyncio.to_thread(
+                Catalogue.load, self.cache_dir / CATALOGUE_FILE, _texts_of(rows)
+            )
+            del rows
+            try:
+                await self._load_places()
+            except ZettleError as error:
+                log.info("could not read the places (%s): going on with the saved ones", error)
         delay = 1.0
         while not self._places:
             await asyncio.sleep(delay)
@@ -208,6 +245,7 @@ class InventoryService:
         if self._engine is None:
             self._build_workers()
             assert self._engine is not None
+            self._saved_resumed()
             self._engine.wake()
         assert self._engine is not None and self._sender is not None
         await asyncio.gather(self._engine.run(), self._sender.run())
@@ -223,6 +261,13 @@ class InventoryService:
         missing = [kind.value for kind in PlaceKind if kind not in chosen]
         if missing:
             raise ZettleError(f"Zettle reported no {', '.join(missing)} location")
+        store = self.store
+        if (
+            self._saved is not None
+            and store is not None
+            and store.uuid != chosen[PlaceKind.STORE].uuid
+        ):
+            self._forget_restored()
         self._use_places(places)
         self.journal.set_meta(
             PLACES_META,
@@ -243,6 +288,97 @@ class InventoryService:
         if self.store is None:
             self.store = chosen[PlaceKind.STORE]
             self._view.pending = self.journal.pending_changes(self.store.uuid)
+
+    # -- the local snapshot ----------------------------------------------------------------------
+
+    async def _wait_to_catch_up(self, *, restored: bool) -> None:
+        """Before Zettle is first asked: ``catch_up_after``'s wait (a delay only after a paint
+        from the snapshot)."""
+        wait = self._catch_up_after
+        if callable(wait):
+            await wait()
+        elif wait and restored:
+            await asyncio.sleep(wait)
+
+    def _restore(self) -> bool:
+        """Paint from the local snapshot: its places and named rows, the journal's pending
+        movements on top (the catalogue is read after, in the background). False, with a log
+        line, when there is none usable (then a full load as ever)."""
+        if self._snapshot is None or self._view.rows:
+            return False
+        saved = self._snapshot.load()
+        if saved is None:
+            return False
+        self._use_places(saved.places)
+        if self.store is None or self.store.uuid != saved.store:
+            log.warning("the local snapshot's store is not this shop's: loading everything")
+            self._places, self._used, self.store = [], {}, None
+            return False
+        self._view.restore(saved.rows, saved.tracked, saved.levels)
+        self._saved_tracked = frozenset(saved.tracked)
+        self._saved = saved
+        self.restored_at = saved.saved_at
+        log.info("painted %d rows from the local snapshot of %s", len(saved.rows), saved.saved_at)
+        return True
+
+    def _saved_resumed(self) -> bool | None:
+        """Hand the snapshot's position to the engine (once): True when it goes on from a
+        saved cursor, False when it must read everything, None when nothing was restored."""
+        saved, self._saved = self._saved, None
+        if saved is None or self._engine is None:
+            return None
+        self._engine.resume(saved.cursor, time.time() - saved.full_at)
+        return saved.cursor is not None
+
+    def _forget_restored(self) -> None:
+        """The shop's STORE is not the one the snapshot was of: drop its rows and places."""
+        log.warning("the local snapshot is of another store: reading everything afresh")
+        self._emit(self._view.clear())
+        self._places, self._used, self.store = [], {}, None
+        self._saved = None
+        self.restored_at = None
+
+    def _keep_diff(self, diff: RowDiff) -> None:
+        """Rows whose balance or low-stock setting changed, or that left, into the snapshot
+        (a full read is written whole when it ends, see :meth:`_synced`)."""
+        snapshot = self._snapshot
+        if snapshot is None or diff.full or self._engine is None:
+            return
+        upserts = list(diff.added)
+        for change in diff.changed:
+            old, new = change.old, change.new
+            if (
+                old.balance != new.balance
+                or old.low_stock_level != new.low_stock_level
+                or old.low_stock_alert != new.low_stock_alert
+                or old.product_uuid != new.product_uuid
+            ):
+                upserts.append(new)
+        snapshot.save_diff(upserts, [row.variant_uuid for row in diff.removed])
+
+    def _synced(self, full: bool) -> None:
+        """A poll succeeded: the snapshot follows (all of it after a full read, else the
+        cursor, and the tracked products when they changed)."""
+        self.restored_at = None
+        snapshot, engine, store = self._snapshot, self._engine, self.store
+        if snapshot is None or engine is None or store is None:
+            return
+        tracked = self._view.tracked
+        if full:
+            snapshot.save_full(
+                self._view.rows.values(),
+                self._view.low_stock,
+                tracked,
+                store,
+                self._places,
+                engine.cursor,
+            )
+            self._saved_tracked = frozenset(tracked)
+            return
+        changed = tracked != self._saved_tracked
+        if changed:
+            self._saved_tracked = frozenset(tracked)
+        snapshot.save_position(engine.cursor, tracked if changed else None)
 
     def _cached_places(self) -> list[Place]:
         """The places kept from the last time Zettle was reached (empty if none or damaged)."""
@@ -276,6 +412,7 @@ class InventoryService:
             emit=self._emit,
             on_state=self._publish_status,
             on_polled=self._resync_pending,
+            on_synced=self._synced,
             interval=self.poll_interval,
             full_every=self._full_every,
             catalogue_every=self._catalogue_every,
@@ -285,7 +422,8 @@ class InventoryService:
         )
         engine = self._engine
         cache = self.cache_dir / CATALOGUE_FILE
-        cached = Catalogue.load(cache)
+        cached = self._cached_catalogue or Catalogue.load(cache)
+        self._cached_catalogue = None
         if cached is not None:
             engine.use_cached_catalogue(cached, cache)
         else:
@@ -415,6 +553,7 @@ class InventoryService:
     def _emit(self, diff: RowDiff) -> None:
         if not diff:
             return
+        self._keep_diff(diff)
         for callback in list(self._subscribers):
             try:
                 callback(diff)
@@ -435,6 +574,7 @@ class InventoryService:
             next_poll_in=engine.next_delay if engine else None,
             rows=len(self._view.rows),
             place_uuid=self.store.uuid if self.store is not None else None,
+            snapshot_from=self.restored_at if not self.loaded else None,
         )
         if status == self._status:
             return
@@ -851,6 +991,17 @@ class InventoryService:
         """Balances held at the place of ``kind`` (SOLD, BIN, SUPPLIER, or STORE), read from
         Zettle."""
         return await self.backend.place_balances(self.place_of(PlaceKind(kind)))
+
+
+def _texts_of(rows: Sequence[StockRow]) -> Iterator[str]:
+    """The rows' UUIDs and texts (a catalogue read after a restore shares these objects)."""
+    for row in rows:
+        yield row.product_uuid
+        yield row.variant_uuid
+        yield row.product_name
+        yield row.variant_name
+        yield row.sku
+        yield row.barcode
 
 
 def _places_in_use(places: Sequence[Place]) -> dict[PlaceKind, Place]:

@@ -40,6 +40,9 @@ class SyncStatus:
     rows: int = 0
     place_uuid: str | None = None
     """The STORE place the rows are of (None until the places are known)."""
+    snapshot_from: datetime | None = None
+    """The rows shown come from the local snapshot written at this time and are not confirmed
+    by Zettle yet (None: they are Zettle's, as of ``last_success``)."""
 
     @property
     def summary(self) -> str:

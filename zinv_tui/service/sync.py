@@ -16,8 +16,10 @@
   the time the last one took. Writes go first: movements waiting to be sent are sent before
   such a read takes the lock (``writes_first``), so a long paged read never holds them back.
 - A product that (re)starts tracking gets a per-product read (the feed lists only balances that
-  changed, and Zettle keeps balances across a stop/start). The cursor is not persisted: rows live
-  in memory, so every start loads a full snapshot anyway.
+  changed, and Zettle keeps balances across a stop/start). The service keeps the cursor in the
+  profile's local snapshot (:mod:`zinv_tui.service.local_snapshot`, through ``on_synced``); a
+  start painted from it goes on from the saved cursor (:meth:`SyncEngine.resume`) instead of a
+  full read, unless the safety interval has passed since the snapshot's last full read.
 - A full snapshot is fed to a :class:`~zinv_tui.service.view.SnapshotBuilder` (a fresh one per
   attempt) page by page, or chunk by chunk as a big body arrives, and applied in one step once
   it is complete: neither the 9 MB body nor the decoded answer is ever whole in memory. Large
@@ -82,6 +84,7 @@ class SyncEngine:
         emit: Callable[[RowDiff], None],
         on_state: Callable[[], None],
         on_polled: Callable[[], None] | None = None,
+        on_synced: Callable[[bool], None] | None = None,
         interval: float = 5.0,
         full_every: float = 600.0,
         catalogue_every: float = 60.0,
@@ -99,6 +102,7 @@ class SyncEngine:
         self._emit = emit
         self._on_state = on_state
         self._on_polled = on_polled
+        self._on_synced = on_synced
         self.interval = float(interval)
         self.full_every = full_every
         self.catalogue_every = catalogue_every
@@ -144,7 +148,16 @@ class SyncEngine:
         """Start from a cached catalogue (shown at once); the first poll re-checks its ETag."""
         self.catalogue_cache = path
         self._catalogue_etag = catalogue.etag
-        self._view.set_catalogue(catalogue)
+        if self._view.catalogue is not catalogue:
+            self._view.set_catalogue(catalogue)
+
+    def resume(self, cursor: Cursor | None, full_age: float) -> None:
+        """Go on from a saved position: the view holds rows as of ``cursor`` (None: the backend
+        gave none), from a full read made ``full_age`` seconds ago. The next poll follows the
+        feed from there, unless it has no cursor or the safety interval has passed."""
+        self.cursor = cursor
+        self._want_full = cursor is None
+        self._last_full = time.monotonic() - max(0.0, full_age)
 
     def request_catalogue(self) -> None:
         """Re-read the catalogue (and low-stock levels) at the next poll."""
@@ -272,6 +285,8 @@ class SyncEngine:
         delivering = time.perf_counter()
         if diff:
             self._emit(diff)
+        if self._on_synced is not None:
+            self._on_synced(want_full)
         delivered = time.perf_counter()
         self.last_timing = PollTiming(computed - started, delivered - delivering, len(diff))
         self._on_state()

@@ -248,6 +248,43 @@ class InventoryView:
 
     # -- server answers ------------------------------------------------------------------------
 
+    def restore(
+        self,
+        rows: Iterable[StockRow],
+        tracked: Iterable[str],
+        levels: Mapping[RowKey, LowStockSetting],
+    ) -> RowDiff:
+        """Rows of a local snapshot (named, Zettle's balances, lower-case UUIDs as the view kept
+        them) into an empty view, the pending overlay laid on. The catalogue may come later
+        (:meth:`set_catalogue`). Returns the rows as one full diff."""
+        if self._rows:
+            raise ValueError("a snapshot is restored into an empty view only")
+        self._edits += 1
+        self.tracked = set(tracked)
+        self.low_stock = dict(levels)
+        stored = self._rows
+        diff = RowDiff(full=True)
+        added = diff.added
+        for row in rows:
+            if self.pending and (pending := self.pending.get(row.key, 0)):
+                row = row.replace(pending=pending)
+            if not row.known:
+                self.unknown_products.add(row.product_uuid)
+            stored[row.variant_uuid] = row
+            added.append(row)
+        return diff
+
+    def clear(self) -> RowDiff:
+        """Forget every row, tracked product and low-stock setting (not the pending overlay)."""
+        self._edits += 1
+        diff = RowDiff(removed=list(self._rows.values()), full=True)
+        self._rows.clear()
+        self.tracked = set()
+        self.low_stock = {}
+        self.unknown_products = set()
+        self.awaiting_products = set()
+        return diff
+
     def begin_snapshot(self) -> SnapshotBuilder:
         """A builder for a full snapshot read as it arrives (see :class:`SnapshotBuilder`)."""
         return SnapshotBuilder(self)

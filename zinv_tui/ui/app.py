@@ -235,6 +235,8 @@ class ZinvApp(App[None]):
         self.manage_service = manage_service
         self.service_ready = False
         self._service_starting = False
+        self._awaiting_stock = False
+        """The service started with no rows: the first successful poll shows them."""
         self.stock_signal: Signal[RowDiff | None] = Signal(self, "stock-changed")
         """Published with each service ``RowDiff``, or ``None`` when all rows should be reloaded."""
         self._stock_tally = StockTally()
@@ -315,9 +317,13 @@ class ZinvApp(App[None]):
                 timeout=15,
             )
             return
-        self._service_started()
+        if self.service.rows or self.service.status.last_success is not None:
+            self._service_started()
+        else:  # nothing to show yet (Zettle not reached): the table says it is loading
+            self._awaiting_stock = True
 
     def _service_started(self) -> None:
+        self._awaiting_stock = False
         self.service_ready = True
         self.stock_signal.publish(None)
         self._recount_low()
@@ -369,6 +375,8 @@ class ZinvApp(App[None]):
     def _status_changed(self, message: StatusChanged) -> None:
         status = message.status
         self.sync_status = status
+        if self._awaiting_stock and status.last_success is not None:
+            self._service_started()
         error = status.last_error or status.sending_error
         if error and error != self._last_error:
             self.notify(str(error), title="Zettle", severity="warning", markup=False, timeout=8)

@@ -1,12 +1,16 @@
 """Starting the TUI: ``zinv-tui`` (a configured shop) and ``zinv-tui demo`` (the built-in sandbox).
 
-``run_demo`` starts the sandbox in this process on a free loopback port, with its ledger in the user
+``run_demo`` starts the sandbox in a process of its own (``zinv-tui sandbox``, so it never takes the
+app's CPU or memory) on a free loopback port, with its ledger in the user
 data directory (``<data dir>/demo/sandbox-<products>.sqlite``; ``ZINV_DATA_DIR`` overrides the data
-dir) so movements survive between runs, and simulated POS sales so the table visibly lives. Each
+dir) so movements survive between runs, and simulated POS sales so the table visibly lives. While
+it starts (making a big shop the first time takes a while) the terminal says so, with a clock. Each
 shop size has its own app state (outbox, history, counts) under its own profile's state directory:
 ``demo`` for the default 300 products, ``demo-<products>`` otherwise (``ZINV_STATE_DIR`` overrides
 the state dir), so movements of one demo shop are never sent to another. The in-process sandbox
 never writes to the terminal (the TUI owns it): it logs to ``sandbox.log`` in that directory.
+The app paints from the profile's local snapshot (:mod:`zinv_tui.service.local_snapshot`) and
+catches up once painted.
 
 ``run_app`` opens the app on the chosen profile; without credentials it says how to configure them
 (``zinv-tui login``) and offers the demo.
@@ -15,13 +19,25 @@ never writes to the terminal (the TUI owns it): it logs to ``sandbox.log`` in th
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import json
+import logging
 import os
-import sqlite3
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 NO_API_KEY = 3
 """Exit code when there is no API key (``ExitCode.AUTH``)."""
@@ -42,6 +58,9 @@ DEMO_HISTORY_DAYS = 60
 0.7 s of CPU once, when the demo ledger is first made)."""
 DEMO_POLL_INTERVAL = 2.0
 """Seconds between polls in the demo: the sandbox is local, so poll briskly."""
+CATCH_UP_AFTER = 0.5
+"""Seconds a launch painted from the local snapshot waits before it catches up with Zettle, so
+the first paint has the CPU to itself."""
 
 
 NO_SCREEN_TERMS = frozenset({"dumb", "unknown"})
@@ -103,6 +122,165 @@ class DemoUnavailable(Exception):
     """The demo's sandbox could not start (its database or the loopback port failed)."""
 
 
+SANDBOX_START_TIMEOUT = 900.0
+"""Seconds to wait for the demo's sandbox (making a 20,000-product shop with history takes a
+minute or more on a slow machine)."""
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    """The demo sandbox's address and key."""
+
+    url: str
+    api_key: str = field(repr=False)
+    client_id: str
+    started: threading.Event | None = None
+    """Set once the sandbox answers (None: it already does)."""
+
+    def catch_up(self) -> float | Callable[[], Awaitable[object]]:
+        """The service's ``catch_up_after``: a moment for the first paint, and the sandbox up."""
+        started = self.started
+        if started is None:
+            return CATCH_UP_AFTER
+
+        async def wait() -> None:
+            await asyncio.sleep(CATCH_UP_AFTER)
+            await asyncio.to_thread(started.wait, SANDBOX_START_TIMEOUT)
+
+        return wait
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def sandbox_process(
+    database: Path,
+    log_path: Path,
+    products: int,
+    seed: int,
+    sales_per_minute: float,
+    history_days: int,
+    *,
+    progress: Callable[[float], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> Iterator[DemoShop]:
+    """``zinv-tui sandbox`` in a process of its own on a free loopback port, logging to
+    ``log_path``; stopped (SIGTERM) on exit. ``meanwhile`` runs while it starts;
+    ``progress(seconds)`` is called every half second until it is ready. Raises
+    :class:`DemoUnavailable` when it cannot start.
+
+    A shop made before is not waited for: its key is read from the ledger file and the port
+    chosen here, so the app paints (from its local snapshot) while the sandbox opens the file;
+    :attr:`DemoShop.started` says when it answers."""
+    from zinv_tui.sandbox.tokens import shop_key  # light: no server imported here
+
+    known = shop_key(database) if database.exists() else None
+    port = _free_port() if known is not None else 0
+    folder = Path(tempfile.mkdtemp(prefix="zinv-demo-"))
+    ready = folder / "ready.json"
+    errors = folder / "errors.txt"
+    command = [
+        sys.executable, "-m", "zinv_tui", "sandbox", "--port", str(port), "--db", str(database),
+        "--products", str(products), "--seed", str(seed),
+        "--sales-per-minute", str(sales_per_minute), "--history-days", str(history_days),
+        "--ready-file", str(ready), "--log", str(log_path),
+    ]  # fmt: skip
+    try:
+        with errors.open("wb") as error_file:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=error_file
+            )
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            if known is None:
+                yield _wait_until_ready(process, ready, errors, database, progress)
+            else:
+                started = threading.Event()
+                threading.Thread(
+                    target=_note_start,
+                    args=(process, ready, errors, database, started),
+                    name="zinv-demo-start",
+                    daemon=True,
+                ).start()
+                yield DemoShop(f"http://127.0.0.1:{port}", known[0], known[1], started)
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_until_ready(
+    process: subprocess.Popen[bytes],
+    ready: Path,
+    errors: Path,
+    database: Path,
+    progress: Callable[[float], None] | None,
+) -> DemoShop:
+    started = time.monotonic()
+    last_progress = started
+    while time.monotonic() - started < SANDBOX_START_TIMEOUT:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            data = json.loads(ready.read_text(encoding="utf-8"))
+            return DemoShop(str(data["url"]), str(data["api_key"]), str(data["client_id"]))
+        if process.poll() is not None:
+            said = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            reason = said[-1].removeprefix("zinv-tui sandbox: ") if said else "it stopped"
+            raise DemoUnavailable(
+                f"the demo shop cannot start ({reason}); its database is {database}"
+            )
+        now = time.monotonic()
+        if progress is not None and now - last_progress >= 0.5:
+            last_progress = now
+            progress(now - started)
+        time.sleep(0.02)
+    raise DemoUnavailable(f"the demo shop did not start in time; its database is {database}")
+
+
+def _note_start(
+    process: subprocess.Popen[bytes],
+    ready: Path,
+    errors: Path,
+    database: Path,
+    started: threading.Event,
+) -> None:
+    """Set ``started`` once the sandbox answers, or gave up (then the app shows it offline)."""
+    try:
+        _wait_until_ready(process, ready, errors, database, None)
+    except DemoUnavailable as error:
+        log.warning("%s", error)
+    finally:
+        started.set()
+
+
+def _terminal_progress(database: Path, products: int) -> Callable[[float], None] | None:
+    """A line on the terminal while the demo shop starts (none when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    making = not database.exists()
+    what = (
+        f"Making the demo shop ({products:,} products; only the first time)"
+        if making
+        else f"Opening the demo shop ({products:,} products)"
+    )
+
+    def show(seconds: float) -> None:
+        sys.stderr.write(f"\r{what}… {seconds:.0f} s ")
+        sys.stderr.flush()
+
+    return show
+
+
 @contextmanager
 def demo_session(
     products: int = DEMO_PRODUCTS,
@@ -110,45 +288,54 @@ def demo_session(
     sales_per_minute: float = DEMO_SALES_PER_MINUTE,
     history_days: int = DEMO_HISTORY_DAYS,
 ) -> Iterator[Any]:
-    """The sandbox running in this process and a ``ZinvApp`` (DEMO) on it; stops the sandbox.
+    """The sandbox running in a process of its own and a ``ZinvApp`` (DEMO) on it; stops the
+    sandbox.
 
     The sandbox logs to ``sandbox.log`` in the shop's state directory, never to the terminal.
     """
-    from zinv_tui.build import ShopAccess, open_inventory
     from zinv_tui.config import resolve_paths
-    from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
 
     paths = resolve_paths()
     database = demo_database_path(paths.data_dir, products, seed)
     database.parent.mkdir(parents=True, exist_ok=True)
     state_dir = paths.profile_state_dir(demo_profile(products, seed))
     state_dir.mkdir(parents=True, exist_ok=True)
-    server = SandboxServer(
-        SandboxConfig(
-            products=products,
-            seed=seed,
-            db_path=database,
-            sales_per_minute=sales_per_minute,
-            history_days=history_days,
-            log_path=state_dir / DEMO_LOG_FILE,
-        )
-    )
+    progress = _terminal_progress(database, products)
     try:
-        info = server.start()
-    except (sqlite3.Error, OSError, RuntimeError) as error:
+        with sandbox_process(
+            database,
+            state_dir / DEMO_LOG_FILE,
+            products,
+            seed,
+            sales_per_minute,
+            history_days,
+            progress=progress,
+            meanwhile=_import_the_app,
+        ) as shop:
+            if progress is not None:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+            from zinv_tui.build import ShopAccess, open_inventory
+
+            service = open_inventory(
+                ShopAccess.local(shop.url, shop.api_key, shop.client_id),
+                state_dir=state_dir,
+                cache_dir=paths.profile_cache_dir(demo_profile(products, seed)),
+                poll_interval=DEMO_POLL_INTERVAL,
+                snapshot_profile=demo_profile(products, seed),
+                catch_up_after=shop.catch_up(),
+            )
+            yield build_app(service, demo=True)
+    except OSError as error:
         raise DemoUnavailable(
             f"the demo shop cannot start ({error}); its database is {database}"
         ) from error
-    try:
-        service = open_inventory(
-            ShopAccess.local(info.url, info.api_key, info.client_id),
-            state_dir=state_dir,
-            cache_dir=paths.profile_cache_dir(demo_profile(products, seed)),
-            poll_interval=DEMO_POLL_INTERVAL,
-        )
-        yield build_app(service, demo=True)
-    finally:
-        server.stop()
+
+
+def _import_the_app() -> None:
+    """Import the app while the sandbox starts (the two overlap)."""
+    import zinv_tui.build
+    import zinv_tui.ui.app  # noqa: F401
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -196,7 +383,9 @@ def run_app(args: argparse.Namespace) -> int:
         api_key = resolve_api_key(settings)
     from zinv_tui.build import inventory_for
 
-    app = build_app(inventory_for(settings, api_key.value))
+    app = build_app(
+        inventory_for(settings, api_key.value, snapshot=True, catch_up_after=CATCH_UP_AFTER)
+    )
     app.run()
     return int(app.return_code or 0)
 

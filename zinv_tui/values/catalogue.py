@@ -7,6 +7,8 @@ variants, read from the Product Library (:mod:`zinv_tui.api.v1.catalogue`) or fr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 
@@ -50,6 +52,12 @@ class TextPool:
 
     def __init__(self) -> None:
         self._shared: dict[str, str] = {}
+
+    def share(self, texts: Iterable[str]) -> None:
+        """Hand out these string objects for their texts (e.g. those rows already hold)."""
+        shared = self._shared
+        for text in texts:
+            shared.setdefault(text, text)
 
     def __call__(self, value: str | None) -> str:
         text = (value or "").strip()

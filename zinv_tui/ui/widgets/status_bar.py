@@ -7,7 +7,8 @@ carry one. The app
 mounts a StatusBar on every full screen that lacks one; screens need not yield it themselves.
 
 Every state is spelled out in words with a symbol ("● live", "◐ stale since 14:05",
-"○ offline"), so it reads the same without colour. The badge counts with the service's one
+"○ offline"; "◐ from 14:05, updating…" while the rows are the local snapshot's, not yet
+confirmed by Zettle), so it reads the same without colour. The badge counts with the service's one
 rule of out and low (the Alerts screen and ``zinv-tui low-stock`` give the same numbers) and says
 "loading stock" until the rows are known.
 """
@@ -105,7 +106,18 @@ class StatusBar(Widget):
         since = ""
         if status is not None and status.last_success is not None and state != "live":
             since = f" since {app.format_clock(status.last_success)}"
-        if state == "live":
+        restored = status.snapshot_from if status is not None else None
+        if restored is not None and state == "offline":
+            line.append(
+                f"○ offline, from {app.format_clock(restored)}",
+                self.get_component_rich_style("status-bar--offline"),
+            )
+        elif restored is not None:
+            line.append(
+                f"◐ from {app.format_clock(restored)}, updating…",
+                self.get_component_rich_style("status-bar--stale"),
+            )
+        elif state == "live":
             line.append("● live", self.get_component_rich_style("status-bar--live"))
         elif state == "stale":
             line.append(f"◐ stale{since}", self.get_component_rich_style("status-bar--stale"))

@@ -1,0 +1,64 @@
+"""The app on a profile's local snapshot: rows at once, marked stale, until Zettle confirms them;
+and nothing claims "nothing out or low" before any stock is known."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tests.service.test_local_snapshot import first_run, snapshot_service
+from tests.support.sandbox import SandboxAdmin
+from zinv_tui.ui.app import ZinvApp
+from zinv_tui.ui.widgets.status_bar import StatusBar
+from zinv_tui.ui.widgets.stock_table import StockTable
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 600) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition never became true")
+
+
+def bar_text(app: ZinvApp) -> str:
+    return app.screen.query_one(StatusBar).render().plain
+
+
+async def test_the_snapshot_paints_stale_then_zettle_confirms_it(sandbox_factory, tmp_path: Path):
+    info = sandbox_factory(products=30)
+    await first_run(info, tmp_path)
+    admin = SandboxAdmin(info)
+    admin.faults(error_rate=1.0)  # Zettle answers nothing useful yet
+    app = ZinvApp(snapshot_service(info, tmp_path, max_backoff=0.2), frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(StockTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        assert not table.loading
+        assert table.row_count == len(app.service.rows)
+        text = bar_text(app)
+        assert "◐ from " in text and "updating…" in text, text
+        assert "loading stock" not in text  # the snapshot's counts are shown
+        admin.faults(error_rate=0.0)
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
+        assert "from" not in bar_text(app)
+
+
+async def test_nothing_claims_no_low_stock_before_stock_is_known(sandbox_factory, tmp_path: Path):
+    info = sandbox_factory(products=30)
+    admin = SandboxAdmin(info)
+    admin.faults(error_rate=1.0)  # the first load fails: no rows, no snapshot
+    app = ZinvApp(snapshot_service(info, tmp_path, max_backoff=0.2), frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(StockTable)
+        await wait_for(pilot, lambda: app.sync_status is not None and app.sync_status.last_error)
+        await pilot.pause()
+        assert table.loading
+        assert "nothing out or low" not in bar_text(app)
+        assert "loading stock" in bar_text(app)
+        admin.faults(error_rate=0.0)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        assert not table.loading
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
