@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from zinv_tui.sandbox.demo_data import generate_shop
+from zinv_tui.sandbox.history import load_shop_with_history
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
+from zinv_tui.sandbox.store import LedgerStore
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,14 +35,57 @@ def sandbox() -> Iterator[SandboxInfo]:
         yield info
 
 
+_SHOP_FIELDS = ("products", "seed", "history_days", "history_per_day", "history_end")
+"""What a generated shop depends on (the rest of a :class:`SandboxConfig` is how it is served)."""
+
+
+@pytest.fixture(scope="session")
+def shop_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[SandboxConfig], Path]:
+    """``template(config) -> Path``: a ledger file holding the shop ``config`` generates, made
+    once per session (per xdist worker) and reused: a sandbox opened on a copy of it serves the
+    same shop as one that generated it, without generating it again (a 300-product shop with 60
+    days of sales takes ~0.7 s of CPU to generate)."""
+    made: dict[tuple[Any, ...], Path] = {}
+
+    def template(config: SandboxConfig) -> Path:
+        key = tuple(getattr(config, name) for name in _SHOP_FIELDS)
+        path = made.get(key)
+        if path is None:
+            path = tmp_path_factory.mktemp("shop-template") / "ledger.sqlite"
+            store = LedgerStore(path)
+            load_shop_with_history(store, generate_shop(config.products, config.seed), config)
+            store.close()
+            made[key] = path
+        return path
+
+    return template
+
+
+def _copy_ledger(template: Path, target: Path) -> None:
+    """A consistent copy of a ledger file (SQLite's backup: the WAL included)."""
+    with sqlite3.connect(template) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+
+
 @pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., SandboxInfo]]:
+def sandbox_factory(
+    shop_templates: Callable[[SandboxConfig], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., SandboxInfo]]:
     """``sandbox_factory(**config_overrides) -> SandboxInfo``: a fresh sandbox per call (default 300
-    products), stopped at teardown."""
+    products), stopped at teardown. A shop with a pinned sales history (``history_days`` and
+    ``history_end``; the generation is then deterministic) starts from a copy of a generated
+    template (:func:`shop_templates`) in a file instead of being generated in memory again."""
     servers: list[SandboxServer] = []
 
     def start(**overrides: Any) -> SandboxInfo:
-        server = SandboxServer(SandboxConfig(**overrides))
+        config = SandboxConfig(**overrides)
+        if config.db_path is None and config.history_days > 0 and config.history_end is not None:
+            ledger = tmp_path_factory.mktemp("shop") / "ledger.sqlite"
+            _copy_ledger(shop_templates(config), ledger)
+            config = dataclasses.replace(config, db_path=ledger)
+        server = SandboxServer(config)
         servers.append(server)
         return server.start()
 
