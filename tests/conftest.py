@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.clients import GENERATIONS
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 
 
@@ -43,3 +44,10 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxInfo]]:
     yield start
     for server in reversed(servers):
         server.stop()
+
+
+@pytest.fixture(params=GENERATIONS)
+def generation(request: pytest.FixtureRequest) -> str:
+    """Each Inventory API generation in turn (``"v1"``, ``"v3"``): a test that takes it starts its
+    sandbox with ``api=generation`` (that generation only) and forces the service or CLI to it."""
+    return str(request.param)
