@@ -14,7 +14,7 @@ RowKey = tuple[str, str]
 
 
 def sent_key(movement: dict[str, Any]) -> str | None:
-    """The batch key a ledger movement was sent under: v1's ``externalUuid``, v3's ``identifier``."""
+    """The batch key a ledger movement was sent under (v1: ``externalUuid``, v3: ``identifier``)."""
     return movement.get("externalUuid") or movement.get("identifier")
 
 
