@@ -59,11 +59,11 @@ async def choose_reason(pilot, screen: MovementScreen, reason: Reason) -> None:
 
 
 async def test_restock_five_by_typing_the_sku_shows_pending_then_lands_in_the_ledger(
-    sandbox_factory, tmp_path
+    sandbox_factory, tmp_path, generation
 ):
-    info = sandbox_factory(products=40)
+    info = sandbox_factory(api=generation, products=40)
     admin = SandboxAdmin(info)
-    async with shop(info, tmp_path) as service:
+    async with shop(info, tmp_path, generation=generation) as service:
         row = pick_row(service)
         before = row.shown_balance
         app = screen_app(service)
