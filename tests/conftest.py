@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.clients import GENERATIONS
 from zinv_tui.sandbox.demo_data import generate_shop
 from zinv_tui.sandbox.history import load_shop_with_history
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
@@ -92,3 +93,10 @@ def sandbox_factory(
     yield start
     for server in reversed(servers):
         server.stop()
+
+
+@pytest.fixture(params=GENERATIONS)
+def generation(request: pytest.FixtureRequest) -> str:
+    """Each Inventory API generation in turn (``"v1"``, ``"v3"``): a test that takes it starts its
+    sandbox with ``api=generation`` (that generation only) and forces the service or CLI to it."""
+    return str(request.param)

@@ -77,10 +77,13 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
 
 @pytest.fixture
 def use_sandbox(monkeypatch: pytest.MonkeyPatch):
-    """``use_sandbox(info)``: point the default profile at a sandbox (key and base URL from env)."""
+    """``use_sandbox(info, generation=None)``: point the default profile at a sandbox (key and
+    base URL from env; ``generation`` forces ``ZINV_API_VERSION``)."""
 
-    def use(info) -> None:
+    def use(info, generation: str | None = None) -> None:
         monkeypatch.setenv("ZINV_API_KEY", info.api_key)
         monkeypatch.setenv("ZINV_BASE_URL", info.url)
+        if generation is not None:
+            monkeypatch.setenv("ZINV_API_VERSION", generation)
 
     return use

@@ -1,6 +1,7 @@
 """A separate process for the kill -9 test: records movements and sends them until killed.
 
-Usage: ``python outbox_worker.py URL API_KEY STATE_DIR COUNT FAULTS_JSON``. Prints ``loaded`` once
+Usage: ``python outbox_worker.py URL API_KEY STATE_DIR COUNT FAULTS_JSON [GENERATION]``
+(GENERATION: ``v1``, the default, or ``v3``). Prints ``loaded`` once
 the service has started and ``recorded`` once COUNT movements are journaled, then keeps sending.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -17,9 +19,11 @@ from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.service import MovementIntent, Reason
 
 
-async def main(url: str, api_key: str, state_dir: str, count: int, faults: str) -> None:
+async def main(
+    url: str, api_key: str, state_dir: str, count: int, faults: str, generation: str
+) -> None:
     service = open_inventory(
-        ShopAccess.local(url, api_key),
+        replace(ShopAccess.local(url, api_key), api_version=generation),
         state_dir=Path(state_dir),
         poll_interval=0.2,
         max_batch=3,
@@ -43,4 +47,5 @@ async def main(url: str, api_key: str, state_dir: str, count: int, faults: str) 
 
 if __name__ == "__main__":
     url, api_key, state_dir, count, faults = sys.argv[1:6]
-    asyncio.run(main(url, api_key, state_dir, int(count), faults))
+    generation = sys.argv[6] if len(sys.argv) > 6 else "v1"
+    asyncio.run(main(url, api_key, state_dir, int(count), faults, generation))

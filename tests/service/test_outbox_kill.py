@@ -17,7 +17,7 @@ import pytest
 from tests.odd_server import OddProxy, Reply
 from tests.service.test_outbox_faults import ledger_matches_journal
 from tests.support.clients import make_client, running_service
-from tests.support.sandbox import SandboxAdmin
+from tests.support.sandbox import SandboxAdmin, sent_key
 from zinv_tui.api.models import MovementRequest, StockChange
 from zinv_tui.api.v1.backend import ZettleV1Backend
 from zinv_tui.service import OutboxStatus, Reason
@@ -29,7 +29,7 @@ WORKER = Path(__file__).with_name("outbox_worker.py")
 
 
 def start_worker(
-    server, state_dir: Path, count: int, faults: dict, api_key: str
+    server, state_dir: Path, count: int, faults: dict, api_key: str, generation: str = "v1"
 ) -> subprocess.Popen:
     return subprocess.Popen(
         [
@@ -40,6 +40,7 @@ def start_worker(
             str(state_dir),
             str(count),
             json.dumps(faults),
+            generation,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -59,7 +60,18 @@ def wait_for_line(process: subprocess.Popen, wanted: str, timeout: float = 30) -
     raise AssertionError(f"worker never said {wanted!r} (exit code {process.poll()})")
 
 
-def lose_every_answer_once_a_movement_went_through(proxy: OddProxy) -> None:
+MOVEMENT_WRITES = {
+    "v1": ("PUT", "/organizations/self/inventory"),
+    "v3": ("POST", "/v3/movements"),
+}
+BALANCE_READS = {
+    "v1": [("POST", "/organizations/self/inventory/products")],
+    "v3": [("POST", "/v3/stock/*/products"), ("GET", "/v3/stock/*/products/*")],
+}
+"""Each generation's movement write and the per-product balance reads that check it."""
+
+
+def lose_every_answer_once_a_movement_went_through(proxy: OddProxy, generation: str) -> None:
     """From the first movement on, every movement's answer is lost after Zettle applied it, and
     every balance read too: the sender can neither see it acknowledged nor check it."""
     applied = threading.Event()
@@ -71,16 +83,18 @@ def lose_every_answer_once_a_movement_went_through(proxy: OddProxy) -> None:
     def read(seen, sent):
         return Reply(sent.status, b"", drop=0) if applied.is_set() else sent
 
-    proxy.on("PUT", "/organizations/self/inventory", (movement, True))
-    proxy.on("POST", "/organizations/self/inventory/products", (read, True))
+    proxy.on(*MOVEMENT_WRITES[generation], (movement, True))
+    for method, path in BALANCE_READS[generation]:
+        proxy.on(method, path, (read, True))
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
-    sandbox_factory, tmp_path
+    sandbox_factory, tmp_path, generation
 ):
-    info = sandbox_factory(products=20, seed=2, fault_seed=9)
+    # v3 never deduplicates its identifier: a batch applied before the kill is found by reading.
+    info = sandbox_factory(api=generation, products=20, seed=2, fault_seed=9)
     rng = random.Random(4)
     # Slow answers and dropped connections (half of them after the movement was committed), so
     # kills land while batches are in flight or applied-but-unacknowledged.
@@ -95,8 +109,8 @@ async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
     for faults in (flaky, flaky, lost):
         with OddProxy(info.url) as proxy:
             if faults is None:
-                lose_every_answer_once_a_movement_went_through(proxy)
-            worker = start_worker(proxy, tmp_path, 30, faults or {}, info.api_key)
+                lose_every_answer_once_a_movement_went_through(proxy, generation)
+            worker = start_worker(proxy, tmp_path, 30, faults or {}, info.api_key, generation)
             try:
                 wait_for_line(worker, "loaded")
                 wait_for_line(worker, "recorded")
@@ -110,12 +124,12 @@ async def test_kill_9_while_sending_then_restart_applies_each_movement_once(
         open_batches = journal.open_batches()
         states.append((journal.counts()[0], len(open_batches)))
         journal.close()
-        in_ledger = {m["externalUuid"] for m in SandboxAdmin(info).ledger()}
+        in_ledger = {sent_key(m) for m in SandboxAdmin(info).ledger()}
         applied_unacknowledged |= {b.external_uuid for b in open_batches} & in_ledger
     assert all(open_batches for _, open_batches in states[-1:]), states
     assert applied_unacknowledged, "the last kill should leave an applied, unacknowledged batch"
     # Restart in this process, network healthy: whatever was pending goes out with its old uuid.
-    async with running_service(info, tmp_path) as service:
+    async with running_service(info, tmp_path, generation=generation) as service:
         assert await service.flush(30)
         expected, got = ledger_matches_journal(info, service)
         assert sum(expected.values()) == 90 and got == expected

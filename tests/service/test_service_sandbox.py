@@ -10,8 +10,14 @@ import random
 import httpx
 import pytest
 
-from tests.support.clients import client_of, make_client, running_service, sandbox_service
-from tests.support.sandbox import SandboxAdmin
+from tests.support.clients import (
+    client_of,
+    make_client,
+    running_service,
+    sandbox_service,
+    track_elsewhere,
+)
+from tests.support.sandbox import SandboxAdmin, sent_key
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 from zinv_tui.service import (
     InventoryService,
@@ -37,9 +43,11 @@ def truth_for(service: InventoryService, info) -> dict:
     return {key: server.get(key, 0) for key in service.rows}
 
 
-async def test_initial_load_joins_catalogue_and_fills_zero_balances(sandbox_factory, tmp_path):
-    info = sandbox_factory(products=60, seed=3)
-    async with running_service(info, tmp_path) as service:
+async def test_initial_load_joins_catalogue_and_fills_zero_balances(
+    sandbox_factory, tmp_path, generation
+):
+    info = sandbox_factory(api=generation, products=60, seed=3)
+    async with running_service(info, tmp_path, generation=generation) as service:
         rows = service.rows
         assert rows and service.status.state is SyncState.LIVE
         assert {k: r.balance for k, r in rows.items()} == truth_for(service, info)
@@ -58,9 +66,11 @@ async def test_initial_load_joins_catalogue_and_fills_zero_balances(sandbox_fact
         assert stream.getvalue() == path.read_bytes().decode("utf-8")
 
 
-async def test_movements_reach_the_ledger_once_and_show_at_once(sandbox_factory, tmp_path):
-    info = sandbox_factory(products=30)
-    async with running_service(info, tmp_path) as service:
+async def test_movements_reach_the_ledger_once_and_show_at_once(
+    sandbox_factory, tmp_path, generation
+):
+    info = sandbox_factory(api=generation, products=30)
+    async with running_service(info, tmp_path, generation=generation) as service:
         diffs: list[RowDiff] = []
         service.subscribe(diffs.append)
         a, b = sorted(service.rows)[:2]
@@ -88,9 +98,49 @@ async def test_movements_reach_the_ledger_once_and_show_at_once(sandbox_factory,
         assert all(e.sent_as is None for e in entries)  # not yet batched when recorded
         sent_as = {e.sent_as for e in history}
         assert None not in sent_as
-        mine = [m for m in SandboxAdmin(info).ledger() if m["externalUuid"] in sent_as]
+        mine = [m for m in SandboxAdmin(info).ledger() if sent_key(m) in sent_as]
         assert sorted(m["change"] for m in mine) == [2, 4, 7]
-        assert len({m["externalUuid"] for m in mine}) == 1  # one batch, one request
+        assert len({sent_key(m) for m in mine}) == 1  # one batch, one request
+
+
+EACH_REASON = [
+    (Reason.RESTOCK, {"quantity": 4}, 4),
+    (Reason.SALE, {"quantity": 2}, -2),
+    (Reason.DISCARD, {"quantity": 1}, -1),
+    (Reason.RETURN_TO_SUPPLIER, {"quantity": 3}, -3),
+    (Reason.SET_COUNT, {"count": 0}, None),  # None: down to the count, all of it
+    (Reason.MOVE, {"quantity": 2, "from_type": PlaceKind.STORE, "to_type": PlaceKind.BIN}, -2),
+]
+"""A movement of each reason a user records (UNDO has its own test), and its STORE change."""
+
+
+async def test_a_movement_of_each_reason_lands_once_on_either_generation(
+    sandbox_factory, tmp_path, generation
+):
+    info = sandbox_factory(api=generation, products=8, seed=21)
+    async with running_service(info, tmp_path, generation=generation) as service:
+        keys = sorted(k for k, row in service.rows.items() if row.balance >= 3)[: len(EACH_REASON)]
+        assert len(keys) == len(EACH_REASON)
+        before = {key: service.rows[key].balance for key in keys}
+        expected = {
+            key: -before[key] if change is None else change
+            for key, (_, _, change) in zip(keys, EACH_REASON, strict=True)
+        }
+        entries = await service.record(
+            [
+                MovementIntent(reason, key, **extra)
+                for key, (reason, extra, _) in zip(keys, EACH_REASON, strict=True)
+            ]
+        )
+        assert await service.flush(10)
+        await service.refresh(full=True)
+        admin = SandboxAdmin(info)
+        for key, entry in zip(keys, entries, strict=True):
+            sent = service.journal.entry(entry.id)
+            assert sent.status is OutboxStatus.ACKNOWLEDGED, sent.reason
+            assert service.rows[key].balance == before[key] + expected[key], sent.reason
+            (landed,) = admin.api_movements(key[1])
+            assert landed["change"] == abs(expected[key]) and sent_key(landed) == sent.sent_as
 
 
 async def test_invalid_intents_record_nothing(sandbox_factory, tmp_path):
@@ -184,9 +234,9 @@ async def test_refused_movement_needs_attention_then_retry_after_tracking(
         assert [m["change"] for m in moves] == [2]
 
 
-async def test_undo_posts_the_opposite_movement_once(sandbox_factory, tmp_path):
-    info = sandbox_factory(products=10)
-    async with running_service(info, tmp_path) as service:
+async def test_undo_posts_the_opposite_movement_once(sandbox_factory, tmp_path, generation):
+    info = sandbox_factory(api=generation, products=10)
+    async with running_service(info, tmp_path, generation=generation) as service:
         key = next(iter(service.rows))
         before = service.rows[key].balance
         (restock,) = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=5)])
@@ -208,6 +258,7 @@ async def test_undo_posts_the_opposite_movement_once(sandbox_factory, tmp_path):
         assert service.journal.entry(restock.id).undone_by == undo.id
         path = tmp_path / "history.csv"
         assert service.export_history_csv(path, reason=Reason.UNDO) == 1
+        assert [m["change"] for m in SandboxAdmin(info).api_movements(key[1])] == [5, 5]
 
 
 async def test_low_stock_and_tracking_changes(sandbox_factory, tmp_path):
@@ -235,9 +286,9 @@ async def test_low_stock_and_tracking_changes(sandbox_factory, tmp_path):
         assert isinstance(sold, dict)
 
 
-async def test_feed_tracks_other_clients_and_pos_sales(sandbox_factory, tmp_path):
-    info = sandbox_factory(products=20)
-    async with running_service(info, tmp_path) as service:
+async def test_feed_tracks_other_clients_and_pos_sales(sandbox_factory, tmp_path, generation):
+    info = sandbox_factory(api=generation, products=20)
+    async with running_service(info, tmp_path, generation=generation) as service:
         diffs: list[RowDiff] = []
         service.subscribe(diffs.append)
         key = sorted(service.rows)[3]
@@ -249,13 +300,15 @@ async def test_feed_tracks_other_clients_and_pos_sales(sandbox_factory, tmp_path
         assert (change.old_balance, change.new_balance) == (balance, balance - 2)
         assert await service.refresh() is not None and diffs[-1] is diff  # idle poll: no diff
         product = service.untracked_products()[0]
-        async with make_client(info) as other:
-            await other.start_tracking(product.uuid)
-        diff = await service.refresh()
+        # v3's stock updates feed carries stock rows only, not tracking changes (the backend does
+        # not read ``/v3/products/updates``): there a product tracked elsewhere shows at the next
+        # full read, which this test asks for.
+        full = generation == "v3"
+        await track_elsewhere(info, generation, str(product.uuid), on=True)
+        diff = await service.refresh(full=full)
         assert {r.product_uuid for r in diff.added} == {str(product.uuid)}
-        async with make_client(info) as other:
-            await other.stop_tracking(product.uuid)
-        diff = await service.refresh()
+        await track_elsewhere(info, generation, str(product.uuid), on=False)
+        diff = await service.refresh(full=full)
         assert {r.product_uuid for r in diff.removed} == {str(product.uuid)}
 
 

@@ -17,14 +17,16 @@ from zinv_tui.sandbox.server import SandboxInfo
 DIRS = ("config", "state", "data", "cache")
 
 
-def sandbox_env(info: SandboxInfo, folder: Path) -> dict[str, str]:
+def sandbox_env(info: SandboxInfo, folder: Path, generation: str | None = None) -> dict[str, str]:
     """The environment that points the default profile at ``info``, with every directory (and
-    the ``.env`` file) under ``folder``."""
+    the ``.env`` file) under ``folder``; ``generation`` forces ``ZINV_API_VERSION``."""
+    forced = {} if generation is None else {"ZINV_API_VERSION": generation}
     return {
         "ZINV_API_KEY": info.api_key,
         "ZINV_BASE_URL": info.url,
         **{f"ZINV_{name.upper()}_DIR": str(folder / name) for name in DIRS},
         "ZINV_ENV_FILE": str(folder / "none.env"),
+        **forced,
     }
 
 
@@ -44,11 +46,16 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def cli_json(
-    info: SandboxInfo, folder: Path, capsys: pytest.CaptureFixture[str], *argv: str
+    info: SandboxInfo,
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    *argv: str,
+    generation: str | None = None,
 ) -> Any:
-    """``zinv-tui <argv> --format json`` against ``info``: the parsed output. Call it in a thread
-    from an async test (``asyncio.to_thread``): the CLI runs its own event loop."""
-    with environment(sandbox_env(info, folder)):
+    """``zinv-tui <argv> --format json`` against ``info`` (``generation`` forced if given): the
+    parsed output. Call it in a thread from an async test (``asyncio.to_thread``): the CLI runs
+    its own event loop."""
+    with environment(sandbox_env(info, folder, generation)):
         capsys.readouterr()
         code = cli_main([*argv, "--format", "json"])
         out = capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ FAST_SERVICE: dict[str, Any] = {
     "user": "tester",
 }
 """Slow polling (tests refresh when they mean to) and a sender that retries at once."""
+GENERATIONS = ("v1", "v3")
+"""The Inventory API generations a test is parametrised over (``generation``): the sandbox is
+started with ``api=generation`` (it answers that one only) and the service is forced to it."""
 
 
 def make_client(info: SandboxInfo, **options: Any) -> ZettleClient:
@@ -41,12 +45,18 @@ def sandbox_service(
     info: SandboxInfo,
     state_dir: Path,
     client_options: dict[str, Any] | None = None,
+    *,
+    generation: str | None = None,
     **options: Any,
 ) -> InventoryService:
     """A service on ``info`` through the composition root (:data:`FAST_CLIENT` and
-    :data:`FAST_SERVICE` unless overridden), not started; stopping it closes its client."""
+    :data:`FAST_SERVICE` unless overridden), not started; stopping it closes its client.
+    ``generation`` (``"v1"`` / ``"v3"``) forces the Inventory API generation (default: v1)."""
+    access = ShopAccess.local(info.url, info.api_key, info.client_id)
+    if generation is not None:
+        access = replace(access, api_version=generation)
     return open_inventory(
-        ShopAccess.local(info.url, info.api_key, info.client_id),
+        access,
         state_dir=state_dir,
         client_options={**FAST_CLIENT, **(client_options or {})},
         **{**FAST_SERVICE, **options},
@@ -54,7 +64,7 @@ def sandbox_service(
 
 
 def client_of(service: InventoryService) -> ZettleClient:
-    """The Zettle client under a service's (v1) backend, to act behind its back."""
+    """The Zettle client under a service's backend (either generation), to act behind its back."""
     return service.backend.client  # type: ignore[attr-defined, no-any-return]
 
 
@@ -63,16 +73,32 @@ async def running_service(
     info: SandboxInfo,
     state_dir: Path,
     client_options: dict[str, Any] | None = None,
+    *,
+    generation: str | None = None,
     **options: Any,
 ) -> AsyncIterator[InventoryService]:
     """A started service on ``info`` (:data:`FAST_SERVICE` unless overridden), its stock loaded;
-    stopped, with its client, afterwards."""
-    service = sandbox_service(info, state_dir, client_options, **options)
+    stopped, with its client, afterwards. ``generation`` as in :func:`sandbox_service`."""
+    service = sandbox_service(info, state_dir, client_options, generation=generation, **options)
     try:
         await service.start(require_load=True)
         yield service
     finally:
         await service.stop()
+
+
+async def track_elsewhere(
+    info: SandboxInfo, generation: str | None, product_uuid: str, *, on: bool
+) -> None:
+    """Another client starts (``on``) or stops tracking a product behind the service's back,
+    in the generation's own API (v1: ``/organizations/self/inventory``; v3: ``/v3/tracking``)."""
+    async with make_client(info) as other:
+        if generation == "v3":
+            await other.v3.set_tracking([product_uuid], on=on)
+        elif on:
+            await other.start_tracking(product_uuid)
+        else:
+            await other.stop_tracking(product_uuid)
 
 
 def by_type(locations: list[Location]) -> dict[LocationType, str]:

@@ -13,6 +13,11 @@ from zinv_tui.sandbox.server import SandboxInfo
 RowKey = tuple[str, str]
 
 
+def sent_key(movement: dict[str, Any]) -> str | None:
+    """The batch key a ledger movement was sent under (v1: ``externalUuid``, v3: ``identifier``)."""
+    return movement.get("externalUuid") or movement.get("identifier")
+
+
 class SandboxAdmin:
     """``SandboxAdmin(info)``: the admin calls of one running sandbox."""
 

@@ -25,12 +25,20 @@ from zinv_tui.ui.app import ZinvApp
 
 @asynccontextmanager
 async def shop(
-    info: SandboxInfo, state_dir: Path, *, poll_interval: float = 60.0
+    info: SandboxInfo,
+    state_dir: Path,
+    *,
+    poll_interval: float = 60.0,
+    generation: str | None = None,
 ) -> AsyncIterator[InventoryService]:
     """A started service on ``info`` (slow polling unless asked: tests refresh explicitly; one
-    retry with a tiny backoff, so fault tests stay fast)."""
+    retry with a tiny backoff, so fault tests stay fast); ``generation`` forces v1 or v3."""
     async with running_service(
-        info, state_dir, client_options={"max_retries": 1}, poll_interval=poll_interval
+        info,
+        state_dir,
+        client_options={"max_retries": 1},
+        poll_interval=poll_interval,
+        generation=generation,
     ) as service:
         yield service
 

@@ -88,10 +88,12 @@ def message(screen) -> str:
     return str(screen.query_one("#scan-message").content)
 
 
-async def test_scan_three_times_add_twelve_commit_reaches_the_ledger(sandbox_factory, tmp_path):
-    info = sandbox_factory(products=40)
+async def test_scan_three_times_add_twelve_commit_reaches_the_ledger(
+    sandbox_factory, tmp_path, generation
+):
+    info = sandbox_factory(api=generation, products=40)
     admin = SandboxAdmin(info)
-    async with shop(info, tmp_path) as service:
+    async with shop(info, tmp_path, generation=generation) as service:
         row = pick_row(service, with_barcode=True)
         before = row.shown_balance
         app = screen_app(service)

@@ -4,7 +4,6 @@ one meaning of out and low shared with the status badge, the balances markers an
 from __future__ import annotations
 
 import asyncio
-from uuid import UUID
 
 import pytest
 
@@ -19,7 +18,7 @@ from tests.support.screens import (
     shop,
 )
 from zinv_tui.build import ShopAccess, open_inventory
-from zinv_tui.service import PlaceKind, StockCounts
+from zinv_tui.service import StockCounts
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.screens.low_stock import LowStockDialog, LowStockScreen, alert_rows, urgency
 from zinv_tui.ui.screens.movement import MovementLine, MovementScreen
@@ -30,12 +29,11 @@ pytestmark = pytest.mark.timeout(60)
 
 
 async def sandbox_level(service, key) -> tuple[int | None, bool]:
-    """The level and alert flag Zettle (the sandbox) holds for ``key``."""
-    store = service.locations[PlaceKind.STORE].uuid
-    answer = await service.backend.client.get_product_low_stock_levels(store, UUID(key[0]))
-    for variant in answer.custom_low_stock_level_for_variants:
-        if str(variant.variant_uuid) == key[1]:
-            return variant.custom_low_stock_level, variant.low_stock_alert
+    """The level and alert flag Zettle (the sandbox) holds for ``key``, read afresh in the
+    service's generation (v1: the product's low-stock levels; v3: the stock rows)."""
+    for line in await service.backend.low_stock(service.store):
+        if (line.product_uuid, line.variant_uuid) == key:
+            return line.level, line.alert
     return None, False
 
 
@@ -75,9 +73,9 @@ async def test_lists_the_most_urgent_first_with_a_count(sandbox, tmp_path):
             assert not isinstance(app.screen, LowStockScreen)
 
 
-async def test_set_level_for_a_selection_then_clear_one(sandbox_factory, tmp_path):
-    info = sandbox_factory(products=40)
-    async with shop(info, tmp_path) as service:
+async def test_set_level_for_a_selection_then_clear_one(sandbox_factory, tmp_path, generation):
+    info = sandbox_factory(api=generation, products=40)
+    async with shop(info, tmp_path, generation=generation) as service:
         app = screen_app(service)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
@@ -99,9 +97,14 @@ async def test_set_level_for_a_selection_then_clear_one(sandbox_factory, tmp_pat
             await pilot.press("enter")
             await settle(pilot)
             assert app.screen is screen
+            moved = {move["variantUuid"] for move in SandboxAdmin(info).ledger()}
             for key in (first, second):
                 assert service.rows[key].low_stock_level == 1000
-                assert await sandbox_level(service, key) == (1000, True)
+                # v3 legitimately differs: it has no stock row (the level's only read) for a
+                # variant that never moved; the level is kept (v1 would read it) but unseen.
+                unseen = generation == "v3" and key[1] not in moved
+                expected = (None, False) if unseen else (1000, True)
+                assert await sandbox_level(service, key) == expected
             assert screen.selected_keys == set()
             # Clear the level of the variant under the cursor.
             screen.query_one("#low-stock-table").move_cursor(row=screen.listed_keys.index(first))

@@ -58,12 +58,12 @@ async def choose_reason(pilot, screen: MovementScreen, reason: Reason) -> None:
     await pilot.pause()
 
 
-async def test_restock_five_by_typing_the_sku_shows_pending_then_lands_in_the_ledger(
-    sandbox_factory, tmp_path
+async def test_restock_five_by_typing_the_name_shows_pending_then_lands_in_the_ledger(
+    sandbox_factory, tmp_path, generation
 ):
-    info = sandbox_factory(products=40)
+    info = sandbox_factory(api=generation, products=40)
     admin = SandboxAdmin(info)
-    async with shop(info, tmp_path) as service:
+    async with shop(info, tmp_path, generation=generation) as service:
         row = pick_row(service)
         before = row.shown_balance
         app = screen_app(service)
@@ -71,7 +71,8 @@ async def test_restock_five_by_typing_the_sku_shows_pending_then_lands_in_the_le
             await settle(pilot)
             screen = await open_movement(pilot)
             assert screen.reason is Reason.RESTOCK
-            await find(pilot, screen, row.sku)  # exact SKU: added at once with quantity 1
+            # By name: the variant's product and variant names, the one match highlighted.
+            await find(pilot, screen, f"{row.product_name} {row.variant_name}")
             assert [line.key for line in screen.lines] == [row.key]
             line = screen.lines[0]
             await set_quantity(pilot, line, "5")
