@@ -35,6 +35,7 @@ from zinv_tui.api.models import (
     TrackingStatusChange,
 )
 from zinv_tui.api.pipeline import BytesSink
+from zinv_tui.api.product_library import read_catalogue
 from zinv_tui.api.send_outcome import failed_send
 from zinv_tui.api.v1.balances import (
     BalanceFeedError,
@@ -42,7 +43,6 @@ from zinv_tui.api.v1.balances import (
     SnapshotStream,
     decode_balances,
 )
-from zinv_tui.api.v1.catalogue import CatalogueError, CatalogueStream
 from zinv_tui.api.v1.low_stock import LocationLowStock
 from zinv_tui.service.backend import (
     Applied,
@@ -194,17 +194,7 @@ class ZettleV1Backend:
     async def catalogue(
         self, etag: str | None, new_sink: Callable[[], CatalogueSinkT]
     ) -> tuple[CatalogueSinkT | None, str | None]:
-        stream, new_etag = await self.client.get_products_into(
-            lambda: CatalogueStream(new_sink()), etag=etag
-        )
-        if stream is None:
-            return None, new_etag
-        try:
-            return stream.finish(), new_etag
-        except CatalogueError as error:
-            raise MalformedResponse(
-                f"Zettle sent a product list the app can't read ({error})"
-            ) from None
+        return await read_catalogue(self.client, etag, new_sink)
 
     async def low_stock(self, place: Place) -> list[LowStockLine]:
         return low_stock_lines(await self.client.get_low_stock_levels(place.uuid))

@@ -35,8 +35,8 @@ from typing import Any
 
 from zinv_tui.api.client import ZettleClient
 from zinv_tui.api.errors import GenerationMissing, MalformedResponse, RequestRejected, ZettleError
+from zinv_tui.api.product_library import read_catalogue
 from zinv_tui.api.send_outcome import failed_send
-from zinv_tui.api.v1.catalogue import CatalogueError, CatalogueStream
 from zinv_tui.api.v3.calls import server_time, stamp
 from zinv_tui.api.v3.wire import Inventory, StockRow
 from zinv_tui.service.backend import (
@@ -222,17 +222,7 @@ class ZettleV3Backend:
     async def catalogue(
         self, etag: str | None, new_sink: Callable[[], CatalogueSinkT]
     ) -> tuple[CatalogueSinkT | None, str | None]:
-        stream, new_etag = await self.client.get_products_into(
-            lambda: CatalogueStream(new_sink()), etag=etag
-        )
-        if stream is None:
-            return None, new_etag
-        try:
-            return stream.finish(), new_etag
-        except CatalogueError as error:
-            raise MalformedResponse(
-                f"Zettle sent a product list the app can't read ({error})"
-            ) from None
+        return await read_catalogue(self.client, etag, new_sink)
 
     async def low_stock(self, place: Place) -> list[LowStockLine]:
         return [
