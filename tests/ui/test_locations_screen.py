@@ -25,7 +25,7 @@ async def test_locations_uuids_copy_and_balances(sandbox, tmp_path):
             table = screen.query_one("#locations-table")
             listed = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             assert listed == [kind.value for kind in LOCATION_ORDER]
-            uuids = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+            uuids = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
             assert uuids == [str(service.locations[kind].uuid) for kind in LOCATION_ORDER]
 
             await pilot.press("c")

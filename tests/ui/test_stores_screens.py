@@ -71,7 +71,7 @@ async def test_create_a_store_transfer_into_it_and_switch_the_balances_to_it(
             await settle(pilot)
             assert app.screen is screen
             kinds = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-            names = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+            names = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
             assert kinds == ["STORE", "STORE", "SUPPLIER", "BIN", "SOLD"]
             assert names[:2] == ["Main store (default, shown)", "Back room"]
             back = service.stores[1]

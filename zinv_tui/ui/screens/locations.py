@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 from zinv_tui.service import PlaceKind, RowDiff, RowKey
 from zinv_tui.service.backend import Place
 from zinv_tui.service.wording import number, plural, store_label
+from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import NameDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.stores import NO_SEVERAL_STORES
@@ -65,11 +66,14 @@ class LocationsScreen(ServiceScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#locations-table", DataTable)
+        # The name before the UUID: at 80x24 a store's name must show; the UUID (copied with its
+        # key) may be cut.
         table.add_column("Type", key="type", width=8)
-        table.add_column("UUID", key="uuid", width=36)
+        table.add_column("Name", key="name", width=26)
         table.add_column("Variants", key="variants", width=8)
         table.add_column("Units", key="units", width=9)
-        table.add_column("Name", key="name")
+        uuid_width = min(36, flexible_width(self.app.size.width, (8, 26, 8, 9), minimum=8))
+        table.add_column("UUID", key="uuid", width=uuid_width)
         balances = self.query_one("#location-balances", DataTable)
         balances.add_column("Product / variant", key="label", width=40)
         balances.add_column("SKU", key="sku", width=14)
@@ -135,10 +139,10 @@ class LocationsScreen(ServiceScreen[None]):
         for place in self.places():
             table.add_row(
                 Text(place.kind.value, style="bold"),
-                Text(str(place.uuid)),
+                Text(self._place_name(place), overflow="ellipsis", no_wrap=True),
                 Text("…", justify="right"),
                 Text("…", justify="right"),
-                Text(self._place_name(place), overflow="ellipsis"),
+                Text(str(place.uuid), overflow="ellipsis", no_wrap=True),
                 key=place.uuid,
             )
             self._show_totals(place.uuid)
