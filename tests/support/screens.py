@@ -56,6 +56,21 @@ async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
     await pilot.pause()
 
 
+def send_one_read(app: Any, text: str) -> None:
+    """Keys that arrive in one terminal read (a scanner's burst over SSH), parsed and sent as the
+    driver does. They carry one moment, the read's: as a driver parses a read in one go, and so a
+    slow or loaded machine cannot spread them over several (they were stamped one by one, between
+    sends, and a pause of 40 ms made a scanned code look typed)."""
+    from textual._xterm_parser import XTermParser
+
+    events = list(XTermParser().feed(text))
+    moment = events[0].time if events else 0.0
+    for event in events:
+        event.time = moment
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
 def screen_text(app: Any) -> list[str]:
     """The lines on screen as the user reads them (no colours)."""
     return [strip.text for strip in app.screen._compositor.render_strips()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from textual._xterm_parser import XTermParser
 
 from tests.support.sandbox import SandboxAdmin
 from tests.support.screens import (
@@ -11,6 +10,7 @@ from tests.support.screens import (
     pick_row,
     screen_app,
     screen_text,
+    send_one_read,
     settle,
     shop,
     type_text,
@@ -301,9 +301,7 @@ async def test_a_burst_of_scans_in_one_read_counts_each_code(sandbox_factory, tm
             await settle(pilot)
             screen = await new_count(pilot, "Burst")
             burst = f"{first.barcode}\r{second.barcode}\n\x00{first.barcode}\t{second.sku}\r\n"
-            for event in XTermParser().feed(burst):  # one read, parsed and sent like the driver
-                event.set_sender(app)
-                app._driver.send_message(event)
+            send_one_read(app, burst)  # one read, parsed and sent like the driver
             await settle(pilot)
             book = count_book(service)
             assert book.line(screen.session_id, first.key).counted == 2

@@ -5,11 +5,18 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from textual._xterm_parser import XTermParser
 from textual.widgets import Button
 
 from tests.support.sandbox import SandboxAdmin
-from tests.support.screens import enter_text, pick_row, screen_app, settle, shop, type_text
+from tests.support.screens import (
+    enter_text,
+    pick_row,
+    screen_app,
+    send_one_read,
+    settle,
+    shop,
+    type_text,
+)
 from zinv_tui.sandbox.demo_data import MARKUP_PRODUCT_NAME
 from zinv_tui.sandbox.server import SandboxConfig, SandboxServer
 from zinv_tui.service import OutboxStatus, PlaceKind, Reason, SyncState
@@ -382,9 +389,7 @@ async def test_a_burst_of_scans_in_one_read_adds_each_code(sandbox, tmp_path):
             await settle(pilot)
             screen = await open_movement(pilot)
             burst = f"{first.barcode}\r{second.barcode}\n\x00{first.barcode}\r{second.sku}\r\n"
-            for event in XTermParser().feed(burst):  # one read, parsed and sent like the driver
-                event.set_sender(app)
-                app._driver.send_message(event)
+            send_one_read(app, burst)  # one read, parsed and sent like the driver
             await settle(pilot)
             assert [(line.key, line.quantity_text) for line in screen.lines] == [
                 (first.key, "2"),
@@ -404,10 +409,7 @@ async def type_by_hand(pilot, text: str) -> None:
 
 async def scan(pilot, code: str) -> None:
     """A scanner's burst: the code and its Enter in one read, parsed and sent like the driver."""
-    app = pilot.app
-    for event in XTermParser().feed(f"{code}\r"):
-        event.set_sender(app)
-        app._driver.send_message(event)
+    send_one_read(pilot.app, f"{code}\r")
     await settle(pilot)
 
 

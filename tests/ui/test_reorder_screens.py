@@ -12,10 +12,9 @@ import dataclasses
 
 import httpx
 import pytest
-from textual._xterm_parser import XTermParser
 
 from tests.support.sandbox import SandboxAdmin
-from tests.support.screens import screen_app, settle, shop, type_text
+from tests.support.screens import screen_app, send_one_read, settle, shop, type_text
 from zinv_tui.service import MovementIntent, OrderStatus, Reason, ReorderStatus, reorder_desk
 from zinv_tui.service.reorder_list import urgency
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
@@ -65,8 +64,7 @@ def message(screen) -> str:
 
 async def burst(pilot, text: str) -> None:
     """Keys in one terminal read, parsed and sent like the driver does (a scanner over SSH)."""
-    for event in XTermParser().feed(text):
-        pilot.app.post_message(event)
+    send_one_read(pilot.app, text)
     await settle(pilot)
 
 
