@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from uuid import UUID
 
-from zinv_tui.api.client import ZettleClient
+from zinv_tui.api.client_backend import ClientBackend
 from zinv_tui.api.errors import GenerationMissing, MalformedResponse, RequestRejected, ZettleError
 from zinv_tui.api.models import (
     BulkRequest,
@@ -35,7 +35,6 @@ from zinv_tui.api.models import (
     TrackingStatusChange,
 )
 from zinv_tui.api.pipeline import BytesSink
-from zinv_tui.api.product_library import read_catalogue
 from zinv_tui.api.send_outcome import failed_send
 from zinv_tui.api.v1.balances import (
     BalanceFeedError,
@@ -47,7 +46,6 @@ from zinv_tui.api.v1.low_stock import LocationLowStock
 from zinv_tui.service.backend import (
     Applied,
     Capabilities,
-    CatalogueSinkT,
     Changes,
     Cursor,
     LowStockLine,
@@ -78,14 +76,11 @@ def place_of(location: Location) -> Place:
     )
 
 
-class ZettleV1Backend:
+class ZettleV1Backend(ClientBackend):
     """:class:`~zinv_tui.service.backend.StockBackend` on Zettle v1 (see the module doc)."""
 
     name = "Zettle v1"
     capabilities = Capabilities(levels_on_rows=False, max_batch=500)
-
-    def __init__(self, client: ZettleClient) -> None:
-        self.client = client
 
     @property
     def change_feed(self) -> ZettleV1Backend:
@@ -191,11 +186,6 @@ class ZettleV1Backend:
 
     # -- catalogue and low stock ---------------------------------------------------------------
 
-    async def catalogue(
-        self, etag: str | None, new_sink: Callable[[], CatalogueSinkT]
-    ) -> tuple[CatalogueSinkT | None, str | None]:
-        return await read_catalogue(self.client, etag, new_sink)
-
     async def low_stock(self, place: Place) -> list[LowStockLine]:
         return low_stock_lines(await self.client.get_low_stock_levels(place.uuid))
 
@@ -234,18 +224,6 @@ class ZettleV1Backend:
         answer = await self.client.get_store_balances()
         tracked = {uuid.lower() for uuid in answer.tracked_products}
         return {product: product.lower() in tracked for product in products}
-
-    async def write_access(self) -> bool | None:
-        info = await self.client.fetch_token_info()
-        if not info.scopes:
-            return None
-        return "WRITE:PRODUCT" in info.scopes
-
-    def set_deadline(self, seconds: float | None) -> None:
-        self.client.set_deadline(seconds)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 def low_stock_lines(answer: LocationLowStock) -> list[LowStockLine]:

@@ -34,14 +34,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from zinv_tui.api.client import ZettleClient
+from zinv_tui.api.client_backend import ClientBackend
 from zinv_tui.api.errors import GenerationMissing, MalformedResponse, RequestRejected, ZettleError
-from zinv_tui.api.product_library import read_catalogue
 from zinv_tui.api.send_outcome import failed_send
 from zinv_tui.api.v3.calls import server_time, stamp
 from zinv_tui.api.v3.wire import Inventory, StockRow
 from zinv_tui.service.backend import (
     Capabilities,
-    CatalogueSinkT,
     Changes,
     Cursor,
     LowStockLine,
@@ -82,14 +81,14 @@ def place_of(inventory: Inventory) -> Place:
     )
 
 
-class ZettleV3Backend:
+class ZettleV3Backend(ClientBackend):
     """:class:`~zinv_tui.service.backend.StockBackend` on Zettle v3 (see the module doc)."""
 
     name = "Zettle v3"
     capabilities = Capabilities(levels_on_rows=True, max_batch=500, several_stores=True)
 
     def __init__(self, client: ZettleClient) -> None:
-        self.client = client
+        super().__init__(client)
         self.api = client.v3
         self.feed_absent = False
         """The updates feed answered that it does not exist (this session reads snapshots)."""
@@ -219,11 +218,6 @@ class ZettleV3Backend:
 
     # -- catalogue and low stock ---------------------------------------------------------------
 
-    async def catalogue(
-        self, etag: str | None, new_sink: Callable[[], CatalogueSinkT]
-    ) -> tuple[CatalogueSinkT | None, str | None]:
-        return await read_catalogue(self.client, etag, new_sink)
-
     async def low_stock(self, place: Place) -> list[LowStockLine]:
         return [
             LowStockLine(
@@ -262,18 +256,6 @@ class ZettleV3Backend:
             if status.enabled
         }
         return {product: product.lower() in enabled for product in products}
-
-    async def write_access(self) -> bool | None:
-        info = await self.client.fetch_token_info()
-        if not info.scopes:
-            return None
-        return "WRITE:PRODUCT" in info.scopes
-
-    def set_deadline(self, seconds: float | None) -> None:
-        self.client.set_deadline(seconds)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 def _at(rows: list[StockRow], place: Place) -> list[StockRow]:
