@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -10,11 +11,19 @@ from typing import Any
 
 import pytest
 
+import zinv_tui
 from tests.support.clients import GENERATIONS
 from zinv_tui.sandbox.demo_data import generate_shop
 from zinv_tui.sandbox.history import load_shop_with_history
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 from zinv_tui.sandbox.store import LedgerStore
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller compiles the package before the xdist workers start, so they read one
+    cache instead of each compiling it (nothing to do when it is up to date)."""
+    if not hasattr(config, "workerinput"):
+        compileall.compile_dir(Path(zinv_tui.__file__).parent, quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
