@@ -8,6 +8,7 @@ from uuid import UUID
 
 import httpx
 
+from zinv_tui.api.client import tls_context
 from zinv_tui.sandbox.server import SandboxInfo
 
 RowKey = tuple[str, str]
@@ -25,7 +26,9 @@ class SandboxAdmin:
         self.url = info if isinstance(info, str) else info.url
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, f"{self.url}/sandbox/{path}", json=body, timeout=30)
+        response = httpx.request(
+            method, f"{self.url}/sandbox/{path}", json=body, timeout=30, verify=tls_context()
+        )
         response.raise_for_status()
         return response.json()
 
