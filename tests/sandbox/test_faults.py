@@ -134,8 +134,11 @@ def test_throttle_rate_scales_the_bucket(sandbox_factory) -> None:
     with authed_client(info) as client:
         client.get("/organizations/self/locations")  # the token
         time.sleep(0.2)  # the bucket refills
-        burst = [client.get("/organizations/self/locations").status_code for _ in range(40)]
+        answers = [client.get("/organizations/self/locations") for _ in range(40)]
+        burst = [answer.status_code for answer in answers]
     assert burst[:8] == [200] * 8 and 429 in burst
+    limited = [answer for answer in answers if answer.status_code == 429]
+    assert limited[0].headers["Retry-After"] == "0.4"  # Zettle's 1 s, scaled like the bucket
     for bad in (0, -1, 1001):
         assert httpx.post(f"{info.url}/sandbox/faults", json={"throttle_rate": bad}).is_error
 

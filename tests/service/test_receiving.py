@@ -130,7 +130,13 @@ async def test_a_partial_delivery_leaves_the_rest_on_order(sandbox_factory, tmp_
             desk.receiving.start(order.id)  # received: nothing left to receive
 
 
-@pytest.mark.slow(seconds=25)
+SPEED = 5.0
+"""Zettle's time, scaled for the fault test: the throttle allows SPEED x 4 requests a second and
+asks SPEED times shorter waits, and the poller polls SPEED times as often (the ratios the outbox
+meets are the real ones)."""
+
+
+@pytest.mark.slow(seconds=8)
 async def test_receiving_through_faults_loses_and_doubles_nothing(
     sandbox_factory, tmp_path: Path
 ) -> None:
@@ -139,7 +145,7 @@ async def test_receiving_through_faults_loses_and_doubles_nothing(
         info,
         tmp_path,
         max_batch=3,
-        poll_interval=0.3,
+        poll_interval=0.3 / SPEED,
         client_options={"max_retries": 0},
     ) as service:
         desk = reorder_desk(service)
@@ -150,7 +156,13 @@ async def test_receiving_through_faults_loses_and_doubles_nothing(
         desk.orders.mark_ordered(order.id)
         receipt = desk.receiving.start(order.id)
         desk.receiving.receive_all(receipt.id)
-        SandboxAdmin(info).faults(error_rate=0.3, drop_rate=0.3, drop_phase="both", throttle=True)
+        SandboxAdmin(info).faults(
+            error_rate=0.3,
+            drop_rate=0.3,
+            drop_phase="both",
+            throttle=True,
+            throttle_rate=4.0 * SPEED,  # Retry-After scales with it
+        )
         result = await desk.receiving.commit(receipt.id)
         again = await desk.receiving.commit(receipt.id)  # a second press posts nothing more
         assert again.receipt.status is ReceiptStatus.COMMITTED

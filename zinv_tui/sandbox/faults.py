@@ -101,6 +101,15 @@ class FaultController:
         return True
 
 
+def _retry_after(throttle_rate: float) -> bytes:
+    """``Retry-After`` of a 429: Zettle's 1 second, scaled like the bucket (``throttle_rate``
+    10x Zettle's asks a tenth of a second)."""
+    seconds = THROTTLE_RATE / throttle_rate
+    if seconds == int(seconds):
+        return str(int(seconds)).encode()
+    return f"{seconds:.6f}".rstrip("0").encode()
+
+
 async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list) -> None:
     data = json.dumps(body).encode()
     await send(
@@ -156,7 +165,7 @@ class FaultInjector:
                         "errorType": TOO_MANY_REQUESTS,
                         "violations": [],
                     },
-                    [(b"retry-after", b"1")],
+                    [(b"retry-after", _retry_after(settings.throttle_rate))],
                 )
                 return
         if settings.latency_ms:
