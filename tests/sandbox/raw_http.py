@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from zinv_tui.api.client import tls_context  # the TLS context only: loaded once, not per client
 from zinv_tui.sandbox.server import SandboxInfo
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -30,7 +31,7 @@ def fetch_token(client: httpx.Client, info: SandboxInfo, api_key: str | None = N
 @contextmanager
 def authed_client(info: SandboxInfo, api_key: str | None = None) -> Iterator[httpx.Client]:
     """An httpx client on ``info.url`` carrying a fresh bearer token."""
-    with httpx.Client(base_url=info.url, timeout=30) as client:
+    with httpx.Client(base_url=info.url, timeout=30, verify=tls_context()) as client:
         client.headers["Authorization"] = f"Bearer {fetch_token(client, info, api_key)}"
         yield client
 
