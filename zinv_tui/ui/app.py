@@ -298,7 +298,8 @@ class ZinvApp(App[None]):
         self._unsubscribe.append(service.subscribe_status(self._on_service_status))
 
     def _on_service_diff(self, diff: RowDiff) -> None:
-        self.post_message(self.StockChanged(diff))
+        if self.service_ready:  # before, the full load after start() covers it (once, not twice)
+            self.post_message(self.StockChanged(diff))
 
     def _on_service_status(self, status: SyncStatus) -> None:
         self.post_message(self.StatusChanged(status))
