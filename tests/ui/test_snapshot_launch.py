@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from tests.service.test_local_snapshot import first_run, snapshot_service
 from tests.support.sandbox import SandboxAdmin
+from zinv_tui.ui import launch
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import StockTable
@@ -80,3 +81,24 @@ async def test_a_first_launch_fills_the_table_once(sandbox_factory, tmp_path: Pa
         await wait_for(pilot, lambda: "● live" in bar_text(app))
         await pilot.pause(0.1)
         assert published == [None]  # "reload everything" once; no full diff of the same rows
+
+
+async def test_a_launch_from_the_snapshot_asks_zettle_once_its_rows_are_drawn(
+    sandbox_factory, tmp_path: Path, monkeypatch
+):
+    """The catch-up (the cached catalogue read, then Zettle) never competes with the first
+    paint for the CPU: it starts once the saved rows are on screen."""
+    info = sandbox_factory(products=30)
+    await first_run(info, tmp_path)
+    monkeypatch.setattr(launch, "CATCH_UP_AFTER", 0.0)
+    shown_then: list[int] = []
+
+    async def note() -> None:
+        shown_then.append(app.screen.query_one(StockTable).row_count)
+
+    catch_up = launch.CatchUpAfterPaint(note)
+    app = ZinvApp(snapshot_service(info, tmp_path, catch_up_after=catch_up), frozen=True)
+    catch_up.app = app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
+        assert shown_then == [len(app.service.rows)]
