@@ -13,7 +13,7 @@ from tests.support.sandbox import SandboxAdmin
 from zinv_tui.ui import launch
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import StockTable
+from zinv_tui.ui.widgets.stock_table import StockLoading, StockTable
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 600) -> None:
@@ -59,6 +59,9 @@ async def test_nothing_claims_no_low_stock_before_stock_is_known(sandbox_factory
         assert table.loading
         assert "nothing out or low" not in bar_text(app)
         assert "loading stock" in bar_text(app)
+        loading = table._cover_widget  # what Textual draws over a loading widget
+        assert isinstance(loading, StockLoading)  # the table says so in words, drawn once
+        assert str(loading.render()) == "Loading stock…" and not loading.auto_refresh
         admin.faults(error_rate=0.0)
         await wait_for(pilot, lambda: table.row_count > 0)
         assert not table.loading
