@@ -23,6 +23,7 @@ def run(probe: str, *args: str) -> str:
 
 _UNTOUCHED = """
 import asyncio, gc, sys
+thresholds = gc.get_threshold()
 from zinv_tui.service import heap
 
 calls = []
@@ -45,6 +46,7 @@ async def main(folder):
 asyncio.run(main(sys.argv[1]))
 assert httpx.main.__module__ != "zinv_tui.api.httpx_without_cli", "httpx was patched"
 assert gc.get_freeze_count() == 0, "objects were frozen"
+assert gc.get_threshold() == thresholds, "the collector's thresholds changed"
 assert not calls, calls
 assert not heap._releasing, "free memory is handed back to the OS"
 assert not zinv_tui.tuning.process_tuned()
@@ -80,7 +82,7 @@ def test_the_tuned_program_loads_httpx_without_its_cli() -> None:
 
 _FREEZE = """
 import gc, weakref
-from zinv_tui.tuning import freeze_after_load, tune_process
+from zinv_tui.tuning import START_THRESHOLD, freeze_after_load, tune_process
 
 class Node:
     pass
@@ -90,15 +92,18 @@ def garbage():
     a.other, b.other = b, a  # a cycle: only the cyclic collector frees it
     return weakref.ref(a)
 
-gc.disable()
+usual = gc.get_threshold()
 assert not freeze_after_load()  # not tuned: nothing happens
 assert gc.get_freeze_count() == 0
 tune_process()
+assert gc.get_threshold()[0] == START_THRESHOLD > usual[0]  # the start is collected rarely
+gc.disable()
 dead = garbage()
 assert dead() is not None
 assert freeze_after_load()
 assert dead() is None, "garbage was frozen with the live objects"
 assert gc.get_freeze_count() > 0
+assert gc.get_threshold() == usual  # ... and the loaded app as usual
 print("ok")
 """
 
@@ -121,3 +126,30 @@ print("ok")
 
 def test_the_entry_point_tunes_the_process_before_running_the_command() -> None:
     assert run(_ENTRY) == "ok"
+
+
+_PROGRAM = """
+import sys
+from zinv_tui import program, tuning
+
+seen = []
+
+class Imported:
+    def find_spec(self, name, path=None, target=None):
+        if name == "zinv_tui.cli":
+            seen.append(tuning.process_tuned())
+        return None
+
+sys.meta_path.insert(0, Imported())
+sys.argv = ["zinv-tui", "--version"]
+try:
+    program.entry()
+except SystemExit:
+    pass
+assert seen == [True], seen  # tuned before the command line was imported
+print("ok")
+"""
+
+
+def test_the_program_is_tuned_before_its_command_line_is_imported() -> None:
+    assert run(_PROGRAM).splitlines()[-1] == "ok"

@@ -165,3 +165,17 @@ async def test_stats_count_what_went_over_the_wire(sandbox, clients) -> None:
     assert (spent.requests, spent.retries, spent.token_requests) == (1, 0, 0)
     assert spent.bytes_received > len(body) > 0  # body plus status line and headers
     assert 200 < spent.bytes_sent < 2000  # request line, headers with the bearer token, no body
+
+
+async def test_the_connection_pool_is_made_by_the_first_request_and_gone_after_close(
+    sandbox, clients
+) -> None:
+    """A launch painting from its snapshot makes no pool (TLS context, CA bundle) before it
+    paints: the client makes it on its first request; once closed, no request goes out."""
+    client = clients(sandbox)
+    assert client._pipeline._http_client is None
+    await client.get_locations()
+    assert client._pipeline._http_client is not None
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.get_locations()

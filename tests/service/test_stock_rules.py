@@ -36,3 +36,5 @@ def test_the_tally_follows_changes_like_a_recount():
     rows["c"] = rows["c"].replace(balance=0)  # sold out
     assert tally.update([rows["a"], rows["c"]]) == StockCounts.of(rows.values())
     assert tally.update([], removed=[("p", "b")]) == StockCounts(out=1, low=0)
+    assert tally.reset([row("z", 0)]) == StockCounts(out=1, low=0)  # the earlier rows are gone
+    assert tally.update([], removed=[("p", "z")]) == StockCounts()

@@ -10,9 +10,10 @@ from textual.pilot import Pilot
 
 from tests.service.test_local_snapshot import first_run, snapshot_service
 from tests.support.sandbox import SandboxAdmin
+from zinv_tui.ui import launch
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.widgets.status_bar import StatusBar
-from zinv_tui.ui.widgets.stock_table import StockTable
+from zinv_tui.ui.widgets.stock_table import StockLoading, StockTable
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], tries: int = 600) -> None:
@@ -58,7 +59,49 @@ async def test_nothing_claims_no_low_stock_before_stock_is_known(sandbox_factory
         assert table.loading
         assert "nothing out or low" not in bar_text(app)
         assert "loading stock" in bar_text(app)
+        loading = table._cover_widget  # what Textual draws over a loading widget
+        assert isinstance(loading, StockLoading)  # the table says so in words, drawn once
+        assert str(loading.render()) == "Loading stock…" and not loading.auto_refresh
         admin.faults(error_rate=0.0)
         await wait_for(pilot, lambda: table.row_count > 0)
         assert not table.loading
         await wait_for(pilot, lambda: "● live" in bar_text(app))
+
+
+async def test_a_first_launch_fills_the_table_once(sandbox_factory, tmp_path: Path):
+    """The full load's own diff arrives after the load it is part of: the table is filled once
+    (at 46,000 rows a second fill held the first paint back by 0.15 s)."""
+    info = sandbox_factory(products=30)
+    admin = SandboxAdmin(info)
+    admin.faults(latency_ms=300)  # the first load is still under way when the test listens
+    app = ZinvApp(snapshot_service(info, tmp_path), frozen=True)
+    published: list[object] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.stock_signal.subscribe(app, published.append, immediate=True)
+        table = app.screen.query_one(StockTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        admin.faults(latency_ms=0)
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
+        await pilot.pause(0.1)
+        assert published == [None]  # "reload everything" once; no full diff of the same rows
+
+
+async def test_a_launch_from_the_snapshot_asks_zettle_once_its_rows_are_drawn(
+    sandbox_factory, tmp_path: Path, monkeypatch
+):
+    """The catch-up (the cached catalogue read, then Zettle) never competes with the first
+    paint for the CPU: it starts once the saved rows are on screen."""
+    info = sandbox_factory(products=30)
+    await first_run(info, tmp_path)
+    monkeypatch.setattr(launch, "CATCH_UP_AFTER", 0.0)
+    shown_then: list[int] = []
+
+    async def note() -> None:
+        shown_then.append(app.screen.query_one(StockTable).row_count)
+
+    catch_up = launch.CatchUpAfterPaint(note)
+    app = ZinvApp(snapshot_service(info, tmp_path, catch_up_after=catch_up), frozen=True)
+    catch_up.app = app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
+        assert shown_then == [len(app.service.rows)]

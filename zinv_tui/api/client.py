@@ -158,7 +158,8 @@ class ZettleClient:
         self.stats = ClientStats()
         self._org_path = f"{self.endpoints.inventory_url}/organizations/{self.organization}"
         self._store_balances_url = f"{self._org_path}/inventory"
-        self._http = httpx.AsyncClient(
+        http = functools.partial(
+            httpx.AsyncClient,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": f"zinv-tui/{__version__}", "Accept": "application/json"},
             limits=httpx.Limits(
@@ -182,7 +183,7 @@ class ZettleClient:
             # milliseconds closer together, and Zettle's own bucket must not see that as a burst.
             limiter = RateLimiter(requests_per_second * LIMITER_HEADROOM, burst)
         self._pipeline = RequestPipeline(
-            self._http,
+            http,  # made by the first request (see RequestPipeline)
             policy=policy,
             stats=self.stats,
             limiter=limiter,
@@ -220,7 +221,7 @@ class ZettleClient:
     async def aclose(self) -> None:
         """Close the connections and forget the access token."""
         self._grant.forget()
-        await self._http.aclose()
+        await self._pipeline.aclose()
 
     def set_deadline(self, seconds: float | None) -> None:
         """Let every call end within ``seconds`` from now (None: lift the limit): retries stop and

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zinv_tui.commands.arg_types import number_type
 from zinv_tui.commands.context import run_async, settings_from_args
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import render_rows
 from zinv_tui.commands.session import open_service
-from zinv_tui.service import (
-    ReorderDbError,
-    ReorderLine,
-    ReorderParams,
-    ReorderStatus,
-    StockValue,
-    money,
-    reorder_desk,
-)
 from zinv_tui.service.wording import plural
+
+if TYPE_CHECKING:  # the reorder desk loads when a command uses it (a faster start)
+    from zinv_tui.service import ReorderLine, StockValue
 
 REORDER_COLUMNS = (
     "sku",
@@ -38,8 +32,6 @@ REORDER_COLUMNS = (
 """Printed columns (``--format json`` prints these too; every line also has the keys
 ``sku, variant_uuid, name, balance, per_day, days_of_cover, on_order, suggested, pack_size``)."""
 VALUE_COLUMNS = ("sku", "name", "balance", "unit_cost", "value", "currency", "variant_uuid")
-URGENT = (ReorderStatus.OUT, ReorderStatus.ORDER)
-
 _window = number_type(
     int, lambda v: 1 <= v <= 365, "is not a whole number of days", "{value} must be 1-365 days"
 )
@@ -84,6 +76,8 @@ def add_reorder_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _open_desk(service: Any) -> Any:
+    from zinv_tui.service import ReorderDbError, reorder_desk
+
     try:
         return reorder_desk(service)
     except ReorderDbError as error:
@@ -100,6 +94,7 @@ def cmd_reorder(args: argparse.Namespace) -> int:
     """Print what to order: per variant the sales per day, days of cover, on order and the
     suggested quantity, most urgent first."""
     from zinv_tui.api import PurchaseScopeMissing
+    from zinv_tui.service import ReorderParams, ReorderStatus
 
     settings = settings_from_args(args)
     params = ReorderParams(
@@ -127,7 +122,8 @@ def cmd_reorder(args: argparse.Namespace) -> int:
         wanted = args.supplier.casefold()
         lines = [line for line in lines if line.plan.supplier.casefold() == wanted]
     if not args.all:
-        lines = [line for line in lines if line.suggested > 0 or line.status in URGENT]
+        urgent = (ReorderStatus.OUT, ReorderStatus.ORDER)
+        lines = [line for line in lines if line.suggested > 0 or line.status in urgent]
     render_rows(
         [line.record() for line in lines],
         REORDER_COLUMNS,
@@ -140,6 +136,8 @@ def cmd_reorder(args: argparse.Namespace) -> int:
 
 def value_rows(value: StockValue) -> list[dict[str, Any]]:
     """Each variant's value, then a ``TOTAL`` row (over the variants with a cost price)."""
+    from zinv_tui.service import money
+
     rows: list[dict[str, Any]] = [
         {
             "sku": line.row.sku,

@@ -97,71 +97,161 @@ shown balance <= level) or OK; ``StockCounts.of(rows)``, ``StockTally`` (running
 diffs), ``urgency(row)`` (sort key, most urgent first), ``restock_rows(rows)`` (out + low, sorted).
 """
 
-from zinv_tui.api.errors import PurchaseScopeMissing
-from zinv_tui.service.backend import Place, PlaceKind, StockBackend
-from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
-from zinv_tui.service.codes import CodeIndex
-from zinv_tui.service.counts import (
-    CommitPlan,
-    CommitResult,
-    CountBook,
-    CountError,
-    CountLine,
-    CountScan,
-    CountScope,
-    CountSession,
-    CountStatus,
-    DriftNotConfirmed,
-    ReviewLine,
-    UnknownCode,
-    count_book,
-)
-from zinv_tui.service.inventory import InventoryService, ServiceNotReady
-from zinv_tui.service.item_detail import DayPoint, EventKind, ItemDetail, ItemEvent
-from zinv_tui.service.journal import HistoryEntry, OutboxEntry, OutboxStatus, UndoRefused
-from zinv_tui.service.journal_schema import SchemaTooNew
-from zinv_tui.service.movements import MovementIntent, MovementRejected, PlannedMovement, Reason
-from zinv_tui.service.purchase_orders import OrderError, OrderLine, OrderStatus, PurchaseOrder
-from zinv_tui.service.quantities import MAX_QUANTITY, parse_quantity, too_large
-from zinv_tui.service.receiving import (
-    LineState,
-    Receipt,
-    ReceiptPlan,
-    ReceiptStatus,
-    ReceivingError,
-    UnknownItem,
-)
-from zinv_tui.service.reorder import ReorderParams, ReorderStatus
-from zinv_tui.service.reorder_db import ReorderDbError
-from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
-from zinv_tui.service.reorder_list import ReorderLine
-from zinv_tui.service.reorder_settings import SettingsError, Supplier, VariantSettings
-from zinv_tui.service.row_text import (
-    joined_text,
-    matching_rows,
-    row_matches,
-    search_terms,
-    search_text,
-    text_matches,
-    variant_label,
-)
-from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
-from zinv_tui.service.sales_history import SalesProgress
-from zinv_tui.service.state_db import StateFileDamaged, StateFileError
-from zinv_tui.service.status import SyncState, SyncStatus
-from zinv_tui.service.stock_rules import (
-    StockCounts,
-    StockState,
-    StockTally,
-    needs_restock,
-    restock_need,
-    restock_rows,
-    row_state,
-    stock_state,
-    urgency,
-)
-from zinv_tui.service.stock_value import StockValue, ValueLine, money
-from zinv_tui.service.ui_port import DiffCallback, InventoryPort, StatusCallback, Unsubscribe
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zinv_tui.api.errors import PurchaseScopeMissing
+    from zinv_tui.service.backend import Place, PlaceKind, StockBackend
+    from zinv_tui.service.catalogue import Catalogue, CatalogueProduct, CatalogueVariant
+    from zinv_tui.service.codes import CodeIndex
+    from zinv_tui.service.counts import (
+        CommitPlan,
+        CommitResult,
+        CountBook,
+        CountError,
+        CountLine,
+        CountScan,
+        CountScope,
+        CountSession,
+        CountStatus,
+        DriftNotConfirmed,
+        ReviewLine,
+        UnknownCode,
+        count_book,
+    )
+    from zinv_tui.service.inventory import InventoryService, ServiceNotReady
+    from zinv_tui.service.item_detail import DayPoint, EventKind, ItemDetail, ItemEvent
+    from zinv_tui.service.journal import HistoryEntry, OutboxEntry, OutboxStatus, UndoRefused
+    from zinv_tui.service.journal_schema import SchemaTooNew
+    from zinv_tui.service.movements import MovementIntent, MovementRejected, PlannedMovement, Reason
+    from zinv_tui.service.purchase_orders import OrderError, OrderLine, OrderStatus, PurchaseOrder
+    from zinv_tui.service.quantities import MAX_QUANTITY, parse_quantity, too_large
+    from zinv_tui.service.receiving import (
+        LineState,
+        Receipt,
+        ReceiptPlan,
+        ReceiptStatus,
+        ReceivingError,
+        UnknownItem,
+    )
+    from zinv_tui.service.reorder import ReorderParams, ReorderStatus
+    from zinv_tui.service.reorder_db import ReorderDbError
+    from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
+    from zinv_tui.service.reorder_list import ReorderLine
+    from zinv_tui.service.reorder_settings import SettingsError, Supplier, VariantSettings
+    from zinv_tui.service.row_text import (
+        joined_text,
+        matching_rows,
+        row_matches,
+        search_terms,
+        search_text,
+        text_matches,
+        variant_label,
+    )
+    from zinv_tui.service.rows import RowChange, RowDiff, RowKey, StockRow
+    from zinv_tui.service.sales_history import SalesProgress
+    from zinv_tui.service.state_db import StateFileDamaged, StateFileError
+    from zinv_tui.service.status import SyncState, SyncStatus
+    from zinv_tui.service.stock_rules import (
+        StockCounts,
+        StockState,
+        StockTally,
+        needs_restock,
+        restock_need,
+        restock_rows,
+        row_state,
+        stock_state,
+        urgency,
+    )
+    from zinv_tui.service.stock_value import StockValue, ValueLine, money
+    from zinv_tui.service.ui_port import DiffCallback, InventoryPort, StatusCallback, Unsubscribe
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "zinv_tui.api.errors": ("PurchaseScopeMissing",),
+    "zinv_tui.service.backend": ("Place", "PlaceKind", "StockBackend"),
+    "zinv_tui.service.catalogue": ("Catalogue", "CatalogueProduct", "CatalogueVariant"),
+    "zinv_tui.service.codes": ("CodeIndex",),
+    "zinv_tui.service.counts": (
+        "CommitPlan",
+        "CommitResult",
+        "CountBook",
+        "CountError",
+        "CountLine",
+        "CountScan",
+        "CountScope",
+        "CountSession",
+        "CountStatus",
+        "DriftNotConfirmed",
+        "ReviewLine",
+        "UnknownCode",
+        "count_book",
+    ),
+    "zinv_tui.service.inventory": ("InventoryService", "ServiceNotReady"),
+    "zinv_tui.service.item_detail": ("DayPoint", "EventKind", "ItemDetail", "ItemEvent"),
+    "zinv_tui.service.journal": ("HistoryEntry", "OutboxEntry", "OutboxStatus", "UndoRefused"),
+    "zinv_tui.service.journal_schema": ("SchemaTooNew",),
+    "zinv_tui.service.movements": (
+        "MovementIntent",
+        "MovementRejected",
+        "PlannedMovement",
+        "Reason",
+    ),
+    "zinv_tui.service.purchase_orders": (
+        "OrderError",
+        "OrderLine",
+        "OrderStatus",
+        "PurchaseOrder",
+    ),
+    "zinv_tui.service.quantities": ("MAX_QUANTITY", "parse_quantity", "too_large"),
+    "zinv_tui.service.receiving": (
+        "LineState",
+        "Receipt",
+        "ReceiptPlan",
+        "ReceiptStatus",
+        "ReceivingError",
+        "UnknownItem",
+    ),
+    "zinv_tui.service.reorder": ("ReorderParams", "ReorderStatus"),
+    "zinv_tui.service.reorder_db": ("ReorderDbError",),
+    "zinv_tui.service.reorder_desk": ("ReorderDesk", "reorder_desk"),
+    "zinv_tui.service.reorder_list": ("ReorderLine",),
+    "zinv_tui.service.reorder_settings": ("SettingsError", "Supplier", "VariantSettings"),
+    "zinv_tui.service.row_text": (
+        "joined_text",
+        "matching_rows",
+        "row_matches",
+        "search_terms",
+        "search_text",
+        "text_matches",
+        "variant_label",
+    ),
+    "zinv_tui.service.rows": ("RowChange", "RowDiff", "RowKey", "StockRow"),
+    "zinv_tui.service.sales_history": ("SalesProgress",),
+    "zinv_tui.service.state_db": ("StateFileDamaged", "StateFileError"),
+    "zinv_tui.service.status": ("SyncState", "SyncStatus"),
+    "zinv_tui.service.stock_rules": (
+        "StockCounts",
+        "StockState",
+        "StockTally",
+        "needs_restock",
+        "restock_need",
+        "restock_rows",
+        "row_state",
+        "stock_state",
+        "urgency",
+    ),
+    "zinv_tui.service.stock_value": ("StockValue", "ValueLine", "money"),
+    "zinv_tui.service.ui_port": ("DiffCallback", "InventoryPort", "StatusCallback", "Unsubscribe"),
+}
+"""Where each name lives: a name is imported from its module when first used, so importing one
+module of the service (``zinv_tui.service.rows``) does not load all of them (the reorder desk,
+counts, purchase orders...): the TUI paints sooner. Kept equal to the imports above (a test)."""
+
 
 __all__ = [
     "MAX_QUANTITY",
@@ -198,7 +288,6 @@ __all__ = [
     "Place",
     "PlaceKind",
     "PlannedMovement",
-    "Product",
     "PurchaseOrder",
     "PurchaseScopeMissing",
     "Reason",
@@ -256,3 +345,29 @@ __all__ = [
     "urgency",
     "variant_label",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    for module, names in _EXPORTS.items():
+        if name in names:
+            value = getattr(importlib.import_module(module), name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """The package keeps a function named like its module (``reorder_desk``) when that module is
+    imported (the import system sets the module as the package's attribute of that name)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}":
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -10,10 +10,11 @@ import csv
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from zinv_tui.service.journal import OutboxEntry
-from zinv_tui.service.rows import StockRow
+if TYPE_CHECKING:
+    from zinv_tui.service.journal import OutboxEntry
+    from zinv_tui.service.rows import StockRow
 
 BALANCE_COLUMNS = (
     "product",

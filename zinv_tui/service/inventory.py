@@ -24,14 +24,13 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from zinv_tui.api.errors import ZettleError
 from zinv_tui.service.backend import Place, PlaceKind, StockBackend
 from zinv_tui.service.catalogue import Catalogue, CatalogueProduct
 from zinv_tui.service.codes import find_rows
-from zinv_tui.service.counts import CountBook, count_book
-from zinv_tui.service.csv_export import CsvTarget, write_balances_csv, write_history_csv
 from zinv_tui.service.journal import (
     OUTBOX_FILE,
     Batch,
@@ -50,14 +49,18 @@ from zinv_tui.service.movements import (
     plan_movements,
 )
 from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
-from zinv_tui.service.reorder_desk import ReorderDesk, reorder_desk
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
-from zinv_tui.service.sales_history import SalesSource
 from zinv_tui.service.status import SyncState, SyncStatus
 from zinv_tui.service.sync import SyncEngine
 from zinv_tui.service.view import InventoryView
 from zinv_tui.service.wording import store_label
 from zinv_tui.values.open_enums import carried
+
+if TYPE_CHECKING:  # counts, exports and the reorder desk load when first used (a faster start)
+    from zinv_tui.service.counts import CountBook
+    from zinv_tui.service.csv_export import CsvTarget
+    from zinv_tui.service.reorder_desk import ReorderDesk
+    from zinv_tui.service.sales_history import SalesSource
 
 log = logging.getLogger(__name__)
 
@@ -528,12 +531,16 @@ class InventoryService:
     def counts(self) -> CountBook:
         """The stock counts of this profile (``count_book(self)``: made on first use, closed
         with the service)."""
+        from zinv_tui.service.counts import count_book
+
         return count_book(self)
 
     @property
     def reorder(self) -> ReorderDesk:
         """The reorder desk of this profile (``reorder_desk(self)``: sales, settings, orders,
         receiving; made on first use, closed with the service)."""
+        from zinv_tui.service.reorder_desk import reorder_desk
+
         return reorder_desk(self)
 
     def subscribe(self, callback: DiffCallback) -> Callable[[], None]:
@@ -862,10 +869,14 @@ class InventoryService:
     def export_history_csv(self, target: CsvTarget, **filters: object) -> int:
         """Write the history (optionally filtered like :meth:`history`) to a CSV file or text
         stream."""
+        from zinv_tui.service.csv_export import write_history_csv
+
         return write_history_csv(target, self.history(**filters))  # type: ignore[arg-type]
 
     def export_balances_csv(self, target: CsvTarget) -> int:
         """Write every row's balance to a CSV file or text stream; returns the number of rows."""
+        from zinv_tui.service.csv_export import write_balances_csv
+
         return write_balances_csv(target, self._view.rows.values())
 
     def outbox_entries(self, status: OutboxStatus | None = None) -> list[OutboxEntry]:

@@ -12,18 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from zinv_tui.service.backend import Place, PlaceKind
 from zinv_tui.service.catalogue import CatalogueProduct
-from zinv_tui.service.counts import CountBook
-from zinv_tui.service.csv_export import CsvTarget
 from zinv_tui.service.journal import OutboxEntry, OutboxStatus
 from zinv_tui.service.movements import MovementIntent, PlannedMovement, Reason
-from zinv_tui.service.reorder_desk import ReorderDesk
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.status import SyncStatus
+
+if TYPE_CHECKING:  # the counts, export and reorder modules load when first used
+    from zinv_tui.service.counts import CountBook
+    from zinv_tui.service.csv_export import CsvTarget
+    from zinv_tui.service.reorder_desk import ReorderDesk
 
 DiffCallback = Callable[[RowDiff], None]
 """Called with each :class:`RowDiff` of the rows, on the service's loop (must not block)."""

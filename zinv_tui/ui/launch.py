@@ -59,8 +59,9 @@ DEMO_HISTORY_DAYS = 60
 DEMO_POLL_INTERVAL = 2.0
 """Seconds between polls in the demo: the sandbox is local, so poll briskly."""
 CATCH_UP_AFTER = 0.5
-"""Seconds a launch painted from the local snapshot waits before it catches up with Zettle, so
-the first paint has the CPU to itself."""
+"""Seconds a launch painted from the local snapshot waits, once the rows are on screen, before it
+catches up with Zettle (reading the cached catalogue takes 0.14 s of CPU at 20,000 products:
+not while the first paint is drawn)."""
 
 
 NO_SCREEN_TERMS = frozenset({"dumb", "unknown"})
@@ -137,17 +138,29 @@ class DemoShop:
     started: threading.Event | None = None
     """Set once the sandbox answers (None: it already does)."""
 
-    def catch_up(self) -> float | Callable[[], Awaitable[object]]:
-        """The service's ``catch_up_after``: a moment for the first paint, and the sandbox up."""
-        started = self.started
-        if started is None:
-            return CATCH_UP_AFTER
+    async def wait_started(self) -> None:
+        """Until the sandbox answers (or gave up)."""
+        if self.started is not None:
+            await asyncio.to_thread(self.started.wait, SANDBOX_START_TIMEOUT)
 
-        async def wait() -> None:
+
+class CatchUpAfterPaint:
+    """The service's ``catch_up_after``: a launch painted from the local snapshot asks Zettle
+    once the app has drawn the saved rows, and :data:`CATCH_UP_AFTER` later (so the paint has
+    the CPU to itself); then, or at once for a first launch, after ``then`` (the demo's
+    sandbox up). Set :attr:`app` once the app is made."""
+
+    def __init__(self, then: Callable[[], Awaitable[object]] | None = None) -> None:
+        self.app: Any = None
+        self._then = then
+
+    async def __call__(self) -> None:
+        app = self.app
+        if app is not None and app.service.status.snapshot_from is not None:
+            await app.rows_painted()
             await asyncio.sleep(CATCH_UP_AFTER)
-            await asyncio.to_thread(started.wait, SANDBOX_START_TIMEOUT)
-
-        return wait
+        if self._then is not None:
+            await self._then()
 
 
 def _free_port() -> int:
@@ -317,15 +330,17 @@ def demo_session(
                 sys.stderr.flush()
             from zinv_tui.build import ShopAccess, open_inventory
 
+            catch_up = CatchUpAfterPaint(shop.wait_started)
             service = open_inventory(
                 ShopAccess.local(shop.url, shop.api_key, shop.client_id),
                 state_dir=state_dir,
                 cache_dir=paths.profile_cache_dir(demo_profile(products, seed)),
                 poll_interval=DEMO_POLL_INTERVAL,
                 snapshot_profile=demo_profile(products, seed),
-                catch_up_after=shop.catch_up(),
+                catch_up_after=catch_up,
             )
-            yield build_app(service, demo=True)
+            catch_up.app = build_app(service, demo=True)
+            yield catch_up.app
     except OSError as error:
         raise DemoUnavailable(
             f"the demo shop cannot start ({error}); its database is {database}"
@@ -383,8 +398,9 @@ def run_app(args: argparse.Namespace) -> int:
         api_key = resolve_api_key(settings)
     from zinv_tui.build import inventory_for
 
-    app = build_app(
-        inventory_for(settings, api_key.value, snapshot=True, catch_up_after=CATCH_UP_AFTER)
+    catch_up = CatchUpAfterPaint()
+    app = catch_up.app = build_app(
+        inventory_for(settings, api_key.value, snapshot=True, catch_up_after=catch_up)
     )
     app.run()
     return int(app.return_code or 0)

@@ -146,12 +146,11 @@ class StockIndex:
         """Replace every row."""
         if isinstance(rows, Mapping):
             rows = rows.values()
-        key_of = self._key_of
         new_rows: dict[RowKey, StockRow] = {}
         for row in rows:
             new_rows[(row.product_uuid, row.variant_uuid)] = row
         self._rows = new_rows
-        self._sort_keys = {key: key_of(row, key, search_text(row)) for key, row in new_rows.items()}
+        self._search = dict(zip(new_rows, map(search_text, new_rows.values()), strict=True))
         self._resort()
 
     def apply(
@@ -194,11 +193,7 @@ class StockIndex:
             reverse = self._sort_reverse
         changed = column != self._sort_column or reverse != self._sort_reverse
         if column != self._sort_column or (column == "low" and changed):
-            self._key_of = key_of = sort_key_function(column, reverse)
-            search = self._search
-            self._sort_keys = {
-                key: key_of(row, key, search[key]) for key, row in self._rows.items()
-            }
+            self._key_of = sort_key_function(column, reverse)
             self._sort_column = column
             self._resort()
         self._sort_reverse = reverse
@@ -247,19 +242,17 @@ class StockIndex:
                 del texts[index]
 
     def _resort(self) -> None:
-        """Sort every row by the current sort keys, then re-apply the filter."""
-        # Fresh keys and search texts, allocated in sort order: a filter walks them in that order
-        # (reading each text, and touching each key it keeps), and objects next to each other in
-        # memory are read about three times faster than scattered ones.
-        self._sorted = [(p, v) for p, v in sorted(self._rows, key=self._sort_keys.__getitem__)]
-        rows = self._rows
-        self._sorted_text = texts = [search_text(rows[key]) for key in self._sorted]
-        self._search = dict(zip(self._sorted, texts, strict=True))
-        # Rebuild the sort keys on these copies, so each row holds its text once.
-        key_of = self._key_of
-        self._sort_keys = {
-            key: key_of(rows[key], key, text) for key, text in zip(self._sorted, texts, strict=True)
+        """Sort every row by fresh sort keys (of the current column), then re-apply the filter.
+        Each row's search text and sort key are made once (46,000 rows: about 0.1 s)."""
+        rows, search, key_of = self._rows, self._search, self._key_of
+        self._sort_keys = sort_keys = {
+            key: key_of(row, key, search[key]) for key, row in rows.items()
         }
+        # Every sort key ends with its row's key (unique): sorting the sort keys themselves needs
+        # no key function called per row.
+        ordered: list[SortKey] = sorted(sort_keys.values())
+        self._sorted = [sort_key[-1] for sort_key in ordered]  # type: ignore[misc]
+        self._sorted_text = [search[key] for key in self._sorted]
         self._rebuild_view(self._sorted, self._sorted_text)
 
     def _rebuild_view(self, keys: list[RowKey], texts: list[str]) -> None:

@@ -22,11 +22,14 @@ from typing import ClassVar
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import LoadingIndicator
 
 from zinv_tui.service import RowKey, StockRow, StockState
 from zinv_tui.ui.marks import SELECTED_MARK, STATE_MARKS, with_pending
@@ -82,6 +85,22 @@ def fit(text: str, width: int, right: bool = False) -> str:
     if right:
         return " " * (width - length) + text
     return text + " " * (width - length)
+
+
+class StockLoading(LoadingIndicator):
+    """The table while its rows load: the words, drawn once. (Textual's pulsing indicator redraws
+    16 times a second, and every frame is taken from decoding the rows on the same thread.)"""
+
+    @property
+    def auto_refresh(self) -> float | None:
+        return None
+
+    @auto_refresh.setter
+    def auto_refresh(self, interval: float | None) -> None:
+        """Never redrawn by a timer (the base class asks for one when mounted)."""
+
+    def render(self) -> Text:
+        return Text("Loading stock…")
 
 
 class StockTable(SteadyScrollView, can_focus=True):
@@ -213,6 +232,9 @@ class StockTable(SteadyScrollView, can_focus=True):
         self._layout_width = -1
         self._layout: list[tuple[Column, int]] = []
         self._styles: dict[str | None, Style] = {}
+
+    def get_loading_widget(self) -> Widget:
+        return StockLoading()
 
     # ----------------------------------------------------------------- data in
 
