@@ -158,18 +158,22 @@ class ZettleClient:
         self.stats = ClientStats()
         self._org_path = f"{self.endpoints.inventory_url}/organizations/{self.organization}"
         self._store_balances_url = f"{self._org_path}/inventory"
-        http = functools.partial(
-            httpx.AsyncClient,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": f"zinv-tui/{__version__}", "Accept": "application/json"},
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            follow_redirects=False,
-            # Proxy settings from the environment apply to Zettle, never to the local sandbox.
-            trust_env=not self.endpoints.is_loopback,
-            verify=tls_context(trust_env=not self.endpoints.is_loopback),
-        )
+        trust_env = not self.endpoints.is_loopback
+
+        def http() -> httpx.AsyncClient:
+            """The connection pool, made by the first request (TLS context included)."""
+            return httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                headers={"User-Agent": f"zinv-tui/{__version__}", "Accept": "application/json"},
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                ),
+                follow_redirects=False,
+                # Proxy settings from the environment apply to Zettle, never to the local sandbox.
+                trust_env=trust_env,
+                verify=tls_context(trust_env=trust_env),
+            )
+
         policy = RetryPolicy(
             max_retries=max_retries,
             backoff_base=backoff_base,
