@@ -262,3 +262,27 @@ async def test_a_movement_recorded_while_a_poll_reads_balances_keeps_new_levels_
             assert (row.balance, row.pending, row.low_stock_level) == (balance, 5, 7)
             assert screen.rows[key] == row
             assert screen.rows == dict(ana.rows)
+
+
+async def test_new_levels_reach_the_screen_when_the_balance_read_then_fails(
+    sandbox_factory, tmp_path
+):
+    """v1 reads levels apart, before the balances: a failed balance read used to drop their
+    diff (the rows had the new level, the table never heard of it)."""
+    info = sandbox_factory(products=20)
+    with OddProxy(info.url) as proxy:
+        async with (
+            running_service(
+                through(proxy, info), tmp_path / "ana", {"max_retries": 0}, catalogue_every=0.0
+            ) as ana,
+            running_service(info, tmp_path / "bo", user="Bo") as bo,
+        ):
+            screen = Screen(ana)
+            key = a_stocked_row(ana)
+            await bo.set_low_stock([key], 7, True)
+            proxy.on("GET", "/organizations/self/inventory", answer(503, {}), times=1)
+
+            assert await ana.refresh() is None  # the balances could not be read
+
+            assert ana.rows[key].low_stock_level == 7
+            assert screen.rows == dict(ana.rows)

@@ -32,8 +32,8 @@
   then: none is held across an ``await`` (a movement recorded meanwhile emits newer versions of
   its rows), and the pending overlay's resync from the journal (``on_polled``: another process
   may have recorded or settled movements) is folded into the poll's own diff, so a subscriber's
-  copy of a row never ends older than the view's (issue: a second tab kept a sent movement's
-  pending mark).
+  copy of a row never ends older than the view's (a second tab kept the pending mark of a
+  movement the first had sent). :meth:`SyncEngine.poll` returns all of its changes.
 - Backs off on failures (doubling up to ``max_backoff``, honouring a 429's Retry-After); the
   client's own limiter keeps every request under Zettle's 4 per second. No single failure stops
   the loop: an unexpected error is logged and counted as a failed poll.
@@ -211,15 +211,15 @@ class SyncEngine:
                 log.info("could not read the catalogue: %s", error)
                 side_data = False
                 self._last_catalogue = now - self.catalogue_every + self.unknown_retry
+        early = RowDiff()  # emitted before the poll's end: no diff is held across an await
         if side_data:
             # Before balances: on the first load, rows are then born with their levels.
             try:
-                low_stock = await self._refresh_low_stock()
+                early = await self._refresh_low_stock()
             except ZettleError as error:
                 log.info("could not read low-stock levels: %s", error)
-            else:
-                if low_stock:
-                    self._emit(low_stock)  # now, not held across the read (see the docstring)
+            if early:
+                self._emit(early)
         feed = self._backend.change_feed
         try:
             want_full = (
@@ -265,11 +265,10 @@ class SyncEngine:
             return None
         computed = time.perf_counter()
         new_products = self._view.take_awaiting_products()
-        emitted = RowDiff()
         if new_products:
-            emitted, diff = diff, RowDiff()
-            if emitted:
-                self._emit(emitted)  # now, not held across the read (see the docstring)
+            if diff:
+                self._emit(diff)
+                early, diff = early.then(diff), RowDiff()
             try:
                 balances = await self.product_balances(sorted(new_products))
             except ZettleError:
@@ -301,7 +300,7 @@ class SyncEngine:
         delivered = time.perf_counter()
         self.last_timing = PollTiming(computed - started, delivered - delivering, len(diff))
         self._on_state()
-        return emitted.then(diff) if emitted else diff
+        return early.then(diff) if early else diff
 
     def _next_interval(self) -> float:
         """Seconds to the next poll after a success: the interval, or with full reads only (no
