@@ -511,7 +511,7 @@ class InventoryService:
             if self._sender is not None:
                 self._sender.store = place
             self._emit(self._view.set_low_stock({}, replace=True))  # the new store's come next
-            self._resync_pending()
+            self._emit(self._resync_pending())
         self._publish_status()
         if self._engine is None:
             return None
@@ -781,18 +781,20 @@ class InventoryService:
             self._sender.wake()
         return entries
 
-    def _resync_pending(self) -> None:
-        """Keep the overlay equal to the journal's pending entries (a process may share it)."""
+    def _resync_pending(self) -> RowDiff:
+        """Make the overlay (and the rows under it) equal to the journal's pending entries (a
+        process may share the journal). Returns the diff, for the caller to emit: the engine
+        folds it into its poll's diff (see :mod:`~zinv_tui.service.sync`)."""
         if self.store is None:
-            return
+            return RowDiff()
         journal = self.journal.pending_changes(self.store.uuid)
         if journal == self._view.pending:
-            return
+            return RowDiff()
         changes = {
             key: journal.get(key, 0) - self._view.pending.get(key, 0)
             for key in set(journal) | set(self._view.pending)
         }
-        self._emit(self._view.add_pending({k: v for k, v in changes.items() if v}))
+        return self._view.add_pending({k: v for k, v in changes.items() if v})
 
     async def _settled(self, batch: Batch, balances: dict[RowKey, int] | None) -> None:
         self._emit(self._view.settle(self._shown_changes(batch.entries), balances or {}))

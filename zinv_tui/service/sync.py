@@ -28,6 +28,12 @@
 - Refreshes the catalogue with an ETag conditional request every ``catalogue_every`` seconds, or
   sooner (at most every ``unknown_retry`` s) when a balance names a product it does not know;
   low-stock levels are re-read on the same schedule.
+- Diffs reach subscribers in the order the view made them, each with the rows as they are
+  then: none is held across an ``await`` (a movement recorded meanwhile emits newer versions of
+  its rows), and the pending overlay's resync from the journal (``on_polled``: another process
+  may have recorded or settled movements) is folded into the poll's own diff, so a subscriber's
+  copy of a row never ends older than the view's (a second tab kept the pending mark of a
+  movement the first had sent). :meth:`SyncEngine.poll` returns all of its changes.
 - Backs off on failures (doubling up to ``max_backoff``, honouring a 429's Retry-After); the
   client's own limiter keeps every request under Zettle's 4 per second. No single failure stops
   the loop: an unexpected error is logged and counted as a failed poll.
@@ -83,7 +89,7 @@ class SyncEngine:
         *,
         emit: Callable[[RowDiff], None],
         on_state: Callable[[], None],
-        on_polled: Callable[[], None] | None = None,
+        on_polled: Callable[[], RowDiff] | None = None,
         on_synced: Callable[[bool], None] | None = None,
         interval: float = 5.0,
         full_every: float = 600.0,
@@ -205,13 +211,15 @@ class SyncEngine:
                 log.info("could not read the catalogue: %s", error)
                 side_data = False
                 self._last_catalogue = now - self.catalogue_every + self.unknown_retry
-        low_stock = RowDiff()
+        early = RowDiff()  # emitted before the poll's end: no diff is held across an await
         if side_data:
             # Before balances: on the first load, rows are then born with their levels.
             try:
-                low_stock = await self._refresh_low_stock()
+                early = await self._refresh_low_stock()
             except ZettleError as error:
                 log.info("could not read low-stock levels: %s", error)
+            if early:
+                self._emit(early)
         feed = self._backend.change_feed
         try:
             want_full = (
@@ -258,15 +266,17 @@ class SyncEngine:
         computed = time.perf_counter()
         new_products = self._view.take_awaiting_products()
         if new_products:
+            if diff:
+                self._emit(diff)
+                early, diff = early.then(diff), RowDiff()
             try:
                 balances = await self.product_balances(sorted(new_products))
             except ZettleError:
                 self._want_full = True  # read them all next time instead
             else:
-                diff = diff.then(self._view.apply_products(new_products, balances, tracked=True))
-        diff = low_stock.then(diff)
+                diff = self._view.apply_products(new_products, balances, tracked=True)
         if self._on_polled is not None:
-            self._on_polled()
+            diff = diff.then(self._on_polled())  # one diff: its rows are the latest
         if want_full:
             self._last_full = now
             self._big_read = True
@@ -290,7 +300,7 @@ class SyncEngine:
         delivered = time.perf_counter()
         self.last_timing = PollTiming(computed - started, delivered - delivering, len(diff))
         self._on_state()
-        return diff
+        return early.then(diff) if early else diff
 
     def _next_interval(self) -> float:
         """Seconds to the next poll after a success: the interval, or with full reads only (no
