@@ -185,11 +185,7 @@ def reorder_lines(
         row.variant_uuid
         for row in row_list
         if row.variant_uuid in totals
-        and (
-            row.balance + row.pending <= 0
-            or row.variant_uuid in marks
-            or row.variant_uuid in own_changes
-        )
+        and (row.shown_balance <= 0 or row.variant_uuid in marks or row.variant_uuid in own_changes)
     }
     detail = history.sold_by_day(sorted(candidates), long_from, today) if candidates else {}
     long_days = range(long_from, today)
@@ -204,7 +200,7 @@ def reorder_lines(
     empty: dict[int, float] = {}
     for row in row_list:
         variant = row.variant_uuid
-        on_hand = row.balance + row.pending
+        on_hand = row.shown_balance
         pending = on_order.get(variant, 0) if on_order else 0
         plan = plans.get(variant, default_plan) if plans else default_plan
         sold_long, refunded_long, sold_short, refunded_short = totals.get(variant, nothing)

@@ -68,7 +68,7 @@ def stock_value(rows: Iterable[StockRow], catalogue: Catalogue) -> StockValue:
         cost = variant.cost_price if variant is not None else None
         price = variant.price if variant is not None else None
         currency = variant.currency if variant is not None else ""
-        shown = row.balance + row.pending
+        shown = row.shown_balance
         on_hand = shown if shown > 0 else 0
         value = None if cost is None else on_hand * cost
         retail_value = None if price is None else on_hand * price

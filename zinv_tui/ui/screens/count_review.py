@@ -27,6 +27,7 @@ from zinv_tui.service import (
     RowDiff,
 )
 from zinv_tui.service.wording import number, plural
+from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_common import (
     COUNTS_CSS,
@@ -370,7 +371,7 @@ class CountReviewScreen(SessionScreen):
             return
         count = len(result.entries)
         self.notify(
-            f"⧗ Count posted: {plural(count, 'correction')}"
+            f"{PENDING_MARK} Count posted: {plural(count, 'correction')}"
             + on_the_way(self.service.status, count),
             markup=False,
         )

@@ -23,6 +23,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Select, Static
 from zinv_tui.service import CountBook, CountError, CountScope, CountSession, CountStatus
 from zinv_tui.service.wording import number
 from zinv_tui.ui.browser_keys import shown_key
+from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.count_common import (
     COUNTS_CSS,
@@ -40,7 +41,7 @@ from zinv_tui.ui.widgets.touch_button import TouchButton
 FIXED_WIDTHS = {"scope": 9, "counted": 9, "status": 10, "started": 11}
 STATUS_WORDS = {
     CountStatus.OPEN: ("● open", "bold"),
-    CountStatus.COMMITTING: ("⧗ posting", "bold yellow"),
+    CountStatus.COMMITTING: (f"{PENDING_MARK} posting", "bold yellow"),
     CountStatus.COMMITTED: ("✓ posted", "green"),
     CountStatus.ABANDONED: ("✗ dropped", "dim"),
 }

@@ -18,6 +18,7 @@ from zinv_tui.service import (
     ReceivingError,
 )
 from zinv_tui.service.receiving import Receipt, ReceiptPlan, ReceiptResult
+from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.purchase_dialogs import BOOK_AND_CLOSE, BookDeliveryDialog
@@ -123,7 +124,8 @@ async def book_delivery(
         return None
     units = result.plan.good_units
     screen.notify(
-        f"⧗ {units} unit{'s' if units != 1 else ''} booked into stock, sending to Zettle; "
+        f"{PENDING_MARK} {units} unit{'s' if units != 1 else ''} booked into stock, "
+        "sending to Zettle; "
         f"the order is {result.order_status.value}",
         markup=False,
         timeout=8,

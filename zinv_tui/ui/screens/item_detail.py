@@ -23,6 +23,7 @@ from zinv_tui.service import (
     RowKey,
     money,
 )
+from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.reorder_text import STATUS_WORDS, cover_text, rate_text, right, worded
@@ -110,7 +111,7 @@ class ItemDetailScreen(DeskScreen):
         row = detail.row
         text = Text(f"On hand {row.shown_balance:,}")
         if row.pending:
-            text.append(" ⧗", style="bold yellow")
+            text.append(f" {PENDING_MARK}", style="bold yellow")
         text.append(f" · on order {detail.on_order:,}")
         line = self.line
         if line is not None:

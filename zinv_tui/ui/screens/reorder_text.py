@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 
 from zinv_tui.service import LineState, OrderStatus, ReorderStatus
+from zinv_tui.ui.marks import PENDING_MARK
 
 NONE = "—"
 
 STATUS_WORDS: dict[ReorderStatus, tuple[str, str]] = {
     ReorderStatus.OUT: ("✗ OUT", "bold red"),
     ReorderStatus.ORDER: ("! ORDER", "bold yellow"),
-    ReorderStatus.ON_ORDER: ("⧗ on ord", "cyan"),
+    ReorderStatus.ON_ORDER: (f"{PENDING_MARK} on ord", "cyan"),
     ReorderStatus.SOON: ("▼ soon", "yellow"),
     ReorderStatus.OK: ("ok", "dim"),
     ReorderStatus.EXCESS: ("▲ excess", "magenta"),
@@ -21,7 +22,7 @@ STATUS_WORDS: dict[ReorderStatus, tuple[str, str]] = {
 
 ORDER_WORDS: dict[OrderStatus, tuple[str, str]] = {
     OrderStatus.DRAFT: ("✎ draft", "bold"),
-    OrderStatus.ORDERED: ("⧗ ordered", "cyan"),
+    OrderStatus.ORDERED: (f"{PENDING_MARK} ordered", "cyan"),
     OrderStatus.PARTIAL: ("◐ partial", "yellow"),
     OrderStatus.RECEIVED: ("✓ received", "green"),
     OrderStatus.CLOSED: ("✓ closed", "dim"),
