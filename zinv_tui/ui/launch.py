@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -126,6 +127,8 @@ class DemoUnavailable(Exception):
 SANDBOX_START_TIMEOUT = 900.0
 """Seconds to wait for the demo's sandbox (making a 20,000-product shop with history takes a
 minute or more on a slow machine)."""
+SANDBOX_STOP_GRACE = 10.0
+"""Seconds a stopping demo sandbox has to close its ledger before it is killed."""
 
 
 @dataclass(frozen=True)
@@ -222,15 +225,27 @@ def sandbox_process(
                 ).start()
                 yield DemoShop(f"http://127.0.0.1:{port}", known[0], known[1], started)
         finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            _stop(process)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the sandbox gracefully (SIGTERM: its ledger is closed cleanly), killing it only if it
+    does not finish within :data:`SANDBOX_STOP_GRACE`. A sandbox that was stopped (SIGSTOP,
+    Ctrl-Z of its process) is continued first, or it could not act on the SIGTERM and quitting
+    would wait the whole grace for nothing."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    if hasattr(signal, "SIGCONT"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGCONT)
+    try:
+        process.wait(SANDBOX_STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_ready(
