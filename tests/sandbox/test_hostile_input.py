@@ -25,8 +25,11 @@ from zinv_tui.sandbox.tokens import ApiKey, TokenRegistry
 
 pytestmark = pytest.mark.timeout(120)
 
-QUICK = 0.5
-"""Seconds within which a hostile value must be refused (well under a second)."""
+CPU_BUDGET = 0.5
+"""CPU seconds (this process: the test's client and the in-process sandbox) a hostile value may
+cost before it is refused. Bounded before conversion it costs about a millisecond; converted
+first (a ``Decimal`` of ``1e100000000``, a quadratic parse) it costs seconds. CPU time, not the
+wall clock: a loaded machine delays the answer (0.66 s seen at load 5-20) but adds no work."""
 
 HOSTILE = {
     "exponent-text": "1e1000000",
@@ -63,9 +66,10 @@ def _line(shop: Shop, change: object, source: str = "SUPPLIER", target: str = "S
 
 
 def _timed(call) -> tuple[httpx.Response, float]:
-    started = time.perf_counter()
+    """The answer and the CPU time it cost this process (see :data:`CPU_BUDGET`)."""
+    started = time.process_time()
     answer = call()
-    return answer, time.perf_counter() - started
+    return answer, time.process_time() - started
 
 
 @pytest.mark.parametrize("value", list(HOSTILE.values()), ids=list(HOSTILE))
@@ -76,10 +80,12 @@ def test_hostile_change_is_refused_at_once(fresh, value: object) -> None:
         lambda: client.put("/organizations/self/inventory", json={"changes": [_line(shop, value)]})
     )
     assert answer.status_code == 400, answer.text
-    assert took < QUICK, f"{took:.2f} s"
+    assert took < CPU_BUDGET, f"{took:.2f} s of CPU"
     body = answer.json()
     assert body["errorType"] == "VALIDATION_ERROR"
+    # Refused by the bounding step (request_parsing.screen_numbers), before any model converts it.
     assert body["violations"][0]["propertyName"] == "changes[0].change"
+    assert body["violations"][0]["constraintType"] == "INVALID_RANGE"
     assert httpx.get(f"{info.url}/sandbox/ledger").json() == before
 
 
@@ -105,7 +111,7 @@ def test_hostile_numbers_in_bulk_and_low_stock_are_refused_at_once(fresh, value:
         )
     )
     assert (bulk.status_code, level.status_code) == (400, 400), (bulk.text, level.text)
-    assert max(took_bulk, took_level) < QUICK
+    assert max(took_bulk, took_level) < CPU_BUDGET
     assert bulk.json()["violations"][0]["propertyName"] == (
         "productChanges[0].variantChanges[0].change"
     )
@@ -127,7 +133,7 @@ def test_absurd_json_numbers_are_refused_at_once(fresh, raw: str) -> None:
         )
     )
     assert answer.status_code == 400, answer.text
-    assert took < QUICK
+    assert took < CPU_BUDGET
 
 
 def test_whole_numbers_zettle_sends_are_still_accepted(fresh) -> None:
@@ -143,7 +149,7 @@ def test_whole_numbers_zettle_sends_are_still_accepted(fresh) -> None:
 def test_since_takes_ascii_digits_only(api: httpx.Client, since: str) -> None:
     answer, took = _timed(lambda: api.get("/inventory", params={"since": since}))
     assert answer.status_code == 400, answer.text
-    assert took < QUICK
+    assert took < CPU_BUDGET
 
 
 def test_two_moves_of_int64_max_never_make_a_float_balance(tmp_path: Path) -> None:
