@@ -151,7 +151,9 @@ async def test_two_demos_at_once_both_work(zinv_dirs: Path) -> None:
     ):
         services = [first.service, second.service]
         for service in services:
-            await service.start()
+            # Loaded, not painted from the local snapshot the first one may have written by
+            # now (that start returns before the stock is read, and no app draws it here).
+            await service.start(require_load=True)
         try:
             for index in range(4):
                 app = (second, first)[index % 2]

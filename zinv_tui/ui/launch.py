@@ -238,7 +238,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
     process.terminate()
-    if hasattr(signal, "SIGCONT"):
+    if os.name == "posix":
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, signal.SIGCONT)
     try:
@@ -262,7 +262,9 @@ def _wait_until_ready(
             data = json.loads(ready.read_text(encoding="utf-8"))
             return DemoShop(str(data["url"]), str(data["api_key"]), str(data["client_id"]))
         if process.poll() is not None:
-            said = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            said: list[str] = []
+            with contextlib.suppress(OSError):  # gone when the demo quit meanwhile
+                said = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()
             reason = said[-1].removeprefix("zinv-tui sandbox: ") if said else "it stopped"
             raise DemoUnavailable(
                 f"the demo shop cannot start ({reason}); its database is {database}"
