@@ -288,13 +288,18 @@ async def test_the_sender_and_the_poller_outlive_undecodable_and_nested_answers(
             proxy.on("GET", MOVE, answer(200, b'{"variants":' + b"[" * 50_000), times=2)
             await service.record([MovementIntent(Reason.RESTOCK, key, quantity=3)])
             assert await service.flush(10)
+            reads_before = proxy.count("GET", MOVE)
             proxy.on(
                 "GET",
                 MOVE,
                 forward_then(body=lambda body: body.replace(b'"balance":"', b'"balance":"1e9999')),
                 times=2,
             )
-            await asyncio.sleep(0.5)
+            for _ in range(200):  # until the poller has met both odd answers
+                if proxy.count("GET", MOVE) >= reads_before + 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert proxy.count("GET", MOVE) >= reads_before + 2, "the odd answers were never read"
             assert service._task is not None and not service._task.done()
             assert {e.status for e in service.history()} == {OutboxStatus.ACKNOWLEDGED}
             assert applied_once_each(info, service)
