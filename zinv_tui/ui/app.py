@@ -371,9 +371,7 @@ class ZinvApp(App[None]):
 
     @on(StockChanged)
     def _stock_changed(self, message: StockChanged) -> None:
-        diff = message.diff
-        if not self.service_ready:
-            return  # the full load after start() covers it
+        diff = message.diff  # only posted once the service is ready (see _on_service_diff)
         self.stock_signal.publish(diff)  # first, so the table's repaint leads the status bar's
         if diff.full:
             self._recount_low()
