@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +88,12 @@ def use_sandbox(monkeypatch: pytest.MonkeyPatch):
             monkeypatch.setenv("ZINV_API_VERSION", generation)
 
     return use
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port where a connection is surely refused: bound (so nothing else can take it,
+    as another worker's sandbox could take a port only found free) and never listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])

@@ -131,10 +131,10 @@ def test_a_network_failure_exits_4_whichever_start_up_call_meets_it(
 
 @pytest.mark.slow
 def test_move_no_wait_records_while_zettle_is_unreachable(
-    proxy, shop, run_cli, monkeypatch, unused_tcp_port
+    proxy, shop, run_cli, monkeypatch, refused_port
 ) -> None:
     row = pick(run_cli)  # the profile reached Zettle once: catalogue and locations are kept
-    monkeypatch.setenv("ZINV_BASE_URL", f"http://127.0.0.1:{unused_tcp_port}")
+    monkeypatch.setenv("ZINV_BASE_URL", f"http://127.0.0.1:{refused_port}")
     move = ("move", "--reason", "restock", "--sku", row["sku"], "--qty", "3", "--timeout", "1")
     result = run_cli(*move, "--no-wait", "--format", "json")
     assert result.code == 0, result.err
@@ -163,10 +163,10 @@ def test_move_no_wait_records_while_zettle_is_unreachable(
 
 
 def test_move_no_wait_on_a_profile_that_never_reached_zettle_records_nothing(
-    run_cli, monkeypatch, unused_tcp_port, shop
+    run_cli, monkeypatch, refused_port, shop
 ) -> None:
     monkeypatch.setenv("ZINV_API_KEY", shop.api_key)
-    monkeypatch.setenv("ZINV_BASE_URL", f"http://127.0.0.1:{unused_tcp_port}")
+    monkeypatch.setenv("ZINV_BASE_URL", f"http://127.0.0.1:{refused_port}")
     result = run_cli("move", "--reason", "restock", "--sku", "ABC", "--qty", "1", "--no-wait",
                      "--timeout", "1")  # fmt: skip
     assert result.code == 4 and plain(result.err), result.err

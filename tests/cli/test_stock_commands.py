@@ -103,9 +103,9 @@ def test_a_missing_key_exits_3(sandbox, run_cli):
     assert "no API key for profile 'default'" in result.err
 
 
-def test_an_unreachable_host_exits_4(sandbox, run_cli, monkeypatch, unused_tcp_port):
+def test_an_unreachable_host_exits_4(sandbox, run_cli, monkeypatch, refused_port):
     monkeypatch.setenv("ZINV_API_KEY", sandbox.api_key)
-    url = f"http://127.0.0.1:{unused_tcp_port}"
+    url = f"http://127.0.0.1:{refused_port}"
     result = run_cli("low-stock", "--base-url", url, "--timeout", "1")
     assert result.code == 4
     assert "reach" in result.err
