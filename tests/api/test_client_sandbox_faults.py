@@ -276,10 +276,10 @@ async def test_a_slow_sandbox_times_out_plainly(sandbox_factory, clients) -> Non
     info = sandbox_factory(products=20)
     client = clients(info, timeout=0.2, max_retries=1)
     await client.get_locations()
-    SandboxAdmin(info).faults(latency_ms=600)
+    SandboxAdmin(info).faults(latency_ms=3000)
     started = time.monotonic()
     with pytest.raises(NetworkError) as caught:
         await client.get_locations()
     assert "no answer within 0.2 s" in str(caught.value)
     assert client.stats.retries == 1
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.5  # two answers of 3 s were not awaited

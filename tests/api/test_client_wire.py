@@ -379,7 +379,7 @@ async def test_an_answer_that_trickles_in_is_cut_off_by_the_attempt_deadline() -
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         )
         try:
-            for _ in range(40):  # each byte well within the read timeout, the whole far beyond
+            for _ in range(200):  # each byte well within the read timeout, the whole far beyond
                 writer.write(b" ")
                 await writer.drain()
                 await asyncio.sleep(0.05)
@@ -401,7 +401,7 @@ async def test_an_answer_that_trickles_in_is_cut_off_by_the_attempt_deadline() -
         async with client:
             with pytest.raises(NetworkError, match=r"took longer than 0\.6 s"):
                 await client.fetch_token_info()
-        assert 0.55 < time.monotonic() - started < 1.5
+        assert 0.55 < time.monotonic() - started < 5.0  # the whole answer takes 10 s
     finally:
         server.close()
 

@@ -98,7 +98,7 @@ def test_reading_needs_no_write_lock(tmp_path: Path) -> None:
         assert len(journal.entries()) == 3
         journal.close()
         CountStore(path).close()
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 5.0  # not the 10 s busy timeout
     finally:
         holder.execute("ROLLBACK")
         holder.close()
