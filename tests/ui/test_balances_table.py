@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 
 from zinv_tui.service import StockRow
 from zinv_tui.ui.marks import LOW_MARK, OUT_MARK, PENDING_MARK, SELECTED_MARK
+from zinv_tui.ui.stock_index import PREVIEW_ROWS
 from zinv_tui.ui.widgets.stock_table import StockTable, fit, printable
 
 pytestmark = pytest.mark.timeout(60)
@@ -79,6 +80,29 @@ async def test_rows_render_sorted_by_product_with_header() -> None:
         assert "Product ▲" in lines[0] and "Balance" in lines[0] and "Barcode" not in lines[0]
         assert "Product 00000" in lines[1] and "SKU-000000" in lines[1]
         assert table_of(app).shown_keys()[:3] == [r.key for r in rows[:3]]
+
+
+async def test_a_big_load_paints_its_top_rows_then_indexes_the_rest() -> None:
+    """Rows beyond the first screenful are indexed after the first paint (46,000 rows: the
+    paint waits for the top rows only), and the table then knows every row."""
+    waited: list[bool] = []
+
+    class LoadingApp(TableApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            waited.append(table_of(self).index.waiting)  # the load left the rest waiting
+
+    rows = make_rows(3 * PREVIEW_ROWS)
+    app = LoadingApp(list(reversed(rows)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = table_of(app)
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert "Product 00000" in lines[1] and "SKU-000000" in lines[1]
+        assert not table.index.waiting  # indexed once painted, without anything asking
+        assert table.row_count == len(rows)
+        assert table.shown_keys() == [r.key for r in rows]
+    assert waited == [True]
 
 
 async def test_barcode_column_shows_when_wide() -> None:
