@@ -29,7 +29,7 @@ from uuid import UUID
 
 from zinv_tui.api.errors import ZettleError
 from zinv_tui.service.backend import Place, PlaceKind, StockBackend
-from zinv_tui.service.catalogue import Catalogue, CatalogueProduct
+from zinv_tui.service.catalogue import Catalogue, CatalogueBuilder, CatalogueProduct
 from zinv_tui.service.codes import find_rows
 from zinv_tui.service.journal import (
     OUTBOX_FILE,
@@ -51,7 +51,7 @@ from zinv_tui.service.movements import (
 from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.status import SyncState, SyncStatus
-from zinv_tui.service.sync import SyncEngine
+from zinv_tui.service.sync import CatalogueRead, SyncEngine, retrieved
 from zinv_tui.service.view import InventoryView
 from zinv_tui.service.wording import store_label
 from zinv_tui.values.open_enums import carried
@@ -181,17 +181,26 @@ class InventoryService:
             self._task = asyncio.create_task(self._run(), name="inventory-service")
             return
         await self._wait_to_catch_up(restored=False)
+        catalogue = self._read_catalogue_meanwhile()
         try:
             await self._load_places()
         except ZettleError as error:
             if require_load or not self._places:
+                if catalogue is not None:
+                    catalogue.cancel()
                 if require_load:
                     raise
                 self._startup_error = str(error)
                 self._publish_status(SyncState.OFFLINE, str(error))
+        except BaseException:
+            if catalogue is not None:
+                catalogue.cancel()
+            raise
         if self._places:
             self._build_workers()
             assert self._engine is not None
+            if catalogue is not None:
+                self._engine.use_catalogue_read(catalogue)
             resumed = self._saved_resumed()  # True: go on from the snapshot's cursor
             diff = await self._engine.poll(full=not resumed)
             if diff is None and require_load:
@@ -208,6 +217,8 @@ class InventoryService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._engine is not None:
+            self._engine.drop_catalogue_read()
         if self._sender is not None:
             self._sender.close()
         if self._snapshot is not None:
@@ -281,6 +292,17 @@ class InventoryService:
                 ]
             ),
         )
+
+    def _read_catalogue_meanwhile(self) -> asyncio.Task[CatalogueRead] | None:
+        """With no catalogue cached (a first launch), start reading it now, while the places
+        are read: it names no place (at 46,000 variants its answer takes about a second).
+        The first poll takes it instead of asking again; None when there is a cache (its ETag
+        makes the catalogue's read a quick one, in the poll)."""
+        if self._engine is not None or (self.cache_dir / CATALOGUE_FILE).exists():
+            return None
+        read = asyncio.create_task(self.backend.catalogue(None, CatalogueBuilder))
+        read.add_done_callback(retrieved)
+        return read
 
     def _use_places(self, places: list[Place]) -> None:
         chosen = _places_in_use(places)

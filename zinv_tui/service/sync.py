@@ -50,6 +50,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from zinv_tui.api.errors import MalformedResponse, NetworkError, ZettleError
 from zinv_tui.service.backend import Cursor, LowStockLine, Place, StockBackend
@@ -132,6 +133,7 @@ class SyncEngine:
         self._last_success_clock = 0.0
         self._last_catalogue = -1e9
         self._catalogue_etag: str | None = None
+        self._catalogue_read: asyncio.Task[CatalogueRead] | None = None
         self.catalogue_cache: Path | None = None
         self._want_full = True
         self._big_read = False
@@ -164,6 +166,17 @@ class SyncEngine:
         self.cursor = cursor
         self._want_full = cursor is None
         self._last_full = time.monotonic() - max(0.0, full_age)
+
+    def use_catalogue_read(self, read: asyncio.Task[CatalogueRead]) -> None:
+        """The catalogue's answer is being read already (started before the places were known):
+        the next catalogue round takes it instead of asking again."""
+        self._catalogue_read = read
+
+    def drop_catalogue_read(self) -> None:
+        """Stop a catalogue read handed over and not taken yet (the service stops)."""
+        read, self._catalogue_read = self._catalogue_read, None
+        if read is not None:
+            read.cancel()
 
     def request_catalogue(self) -> None:
         """Re-read the catalogue (and low-stock levels) at the next poll."""
@@ -310,7 +323,11 @@ class SyncEngine:
         )
 
     async def _refresh_catalogue(self) -> None:
-        builder, etag = await self._backend.catalogue(self._catalogue_etag, CatalogueBuilder)
+        read, self._catalogue_read = self._catalogue_read, None
+        if read is not None:
+            builder, etag = await read
+        else:
+            builder, etag = await self._backend.catalogue(self._catalogue_etag, CatalogueBuilder)
         diff = RowDiff()
         if builder is not None:
             catalogue = Catalogue(builder.products, etag)
@@ -337,7 +354,7 @@ class SyncEngine:
         levels: asyncio.Task[list[LowStockLine]] | None = None
         if not self._backend.capabilities.levels_on_rows:  # else they come with the balances
             levels = asyncio.create_task(self._backend.low_stock(self.place))
-            levels.add_done_callback(_retrieved)
+            levels.add_done_callback(retrieved)
         try:
             await self._refresh_catalogue()
         except ZettleError as error:
@@ -384,7 +401,13 @@ class SyncEngine:
         self._on_state()
 
 
-def _retrieved(task: asyncio.Task[list[LowStockLine]]) -> None:
-    """Mark the outcome of a read seen (one left behind when the catalogue failed)."""
+CatalogueRead = tuple[CatalogueBuilder | None, str | None]
+"""A catalogue's answer: the products read (None: not changed since the ETag given) and its
+ETag."""
+
+
+def retrieved(task: asyncio.Task[Any]) -> None:
+    """Mark the outcome of a read seen (one left behind when the poll it was for failed or
+    stopped): its error is not reported as never retrieved."""
     if not task.cancelled():
         task.exception()
