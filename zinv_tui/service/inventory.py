@@ -219,6 +219,7 @@ class InventoryService:
             self._task = None
         if self._engine is not None:
             self._engine.drop_catalogue_read()
+            await asyncio.to_thread(self._engine.wait_for_cache)
         if self._sender is not None:
             self._sender.close()
         if self._snapshot is not None:
