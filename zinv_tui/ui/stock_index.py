@@ -8,6 +8,10 @@ one when there is no filter. A diff moves each changed row with binary searches,
 at 50k rows costs a few milliseconds. A reversed sort is the same list read backwards: positions
 (0 = top) count from its end.
 
+A first load can be deferred (``set_rows(rows, defer=True)``, what the balances table does): only
+the rows at the top are ordered before the first paint, and the rest when :meth:`StockIndex.build`
+runs (once the rows are drawn) or as soon as anything else asks; what is shown is the same.
+
 The filter is the service's one rule (:mod:`zinv_tui.service.row_text`): every word of the text
 in the product, variant, SKU or barcode, ignoring case, as ``zinv-tui balances --filter``.
 :class:`~zinv_tui.ui.widgets.stock_table.StockTable` draws the index; it keeps the cursor, the
@@ -204,7 +208,7 @@ class StockIndex:
         call that needs them (46,000 rows: the first paint waits about 40 ms instead of 150)."""
         listed = list(rows.values() if isinstance(rows, Mapping) else rows)
         texts = search_texts(listed)
-        self._waiting = None
+        self._waiting, self._preview, self._preview_rows = None, [], {}
         if defer and self._key_of is _by_product and not self._terms:
             self._preview_top(listed, texts)
             if self._waiting is not None:
