@@ -238,6 +238,7 @@ def test_imports_follow_the_layers(path: Path) -> None:
 
 UI_LAYERS: tuple[tuple[str, ...], ...] = (
     (
+        "zinv_tui.ui.after_paint",
         "zinv_tui.ui.marks",
         "zinv_tui.ui.textual_compat",
         "zinv_tui.ui.stock_index",

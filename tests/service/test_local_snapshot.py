@@ -335,3 +335,43 @@ async def test_a_killed_app_restarts_from_its_snapshot(sandbox_factory, tmp_path
             assert all("since=" in target for target in store_reads(proxy))
         finally:
             await service.stop()
+
+
+async def test_a_first_full_read_is_written_once_the_rows_are_painted(sandbox_factory, tmp_path):
+    """``first_save_after`` (the TUI: until the rows are drawn) holds a launch's first full
+    write: nothing is written before it, the rows and cursor of its own moment are (a change
+    meanwhile included), and a stop before it still writes it."""
+    info = sandbox_factory(products=20)
+    painted = asyncio.Event()
+    service = snapshot_service(info, tmp_path, first_save_after=painted.wait)
+    await service.start(require_load=True)
+    try:
+        snapshot, waiting = service._snapshot, service._full_save
+        assert snapshot is not None and waiting is not None
+        assert snapshot.flush() and snapshot.load() is None  # not written while the paint waits
+        key = sorted(k for k, row in service.rows.items() if row.balance > 1)[0]
+        SandboxAdmin(info).sale(key[1], 1)
+        assert await service.refresh() is not None  # a diff while the first write waits
+        painted.set()
+        await waiting
+        assert snapshot.flush()
+        saved = snapshot.load()
+        assert saved is not None and service._engine is not None
+        assert {row.key: row.balance for row in saved.rows} == {
+            k: row.balance for k, row in service.rows.items()
+        }
+        assert saved.cursor == service._engine.cursor
+    finally:
+        await service.stop()
+    home = tmp_path / "quit-at-once"
+    service = snapshot_service(info, home, first_save_after=asyncio.Event().wait)
+    await service.start(require_load=True)
+    shown = {key: row.balance for key, row in service.rows.items()}
+    await service.stop()  # before any paint: written as it stops
+    again = snapshot_service(info, home)
+    await again.start()
+    try:
+        assert again.status.snapshot_from is not None
+        assert {key: row.balance for key, row in again.rows.items()} == shown
+    finally:
+        await again.stop()

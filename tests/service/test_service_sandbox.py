@@ -6,11 +6,16 @@ import asyncio
 import csv
 import io
 import random
+import time
+from dataclasses import replace as dataclass_replace
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.clients import (
+    FAST_CLIENT,
+    FAST_SERVICE,
     client_of,
     make_client,
     running_service,
@@ -18,6 +23,8 @@ from tests.support.clients import (
     track_elsewhere,
 )
 from tests.support.sandbox import SandboxAdmin, sent_key
+from zinv_tui.api import generations
+from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxConfig, SandboxInfo, SandboxServer
 from zinv_tui.service import (
     InventoryService,
@@ -531,3 +538,95 @@ def test_place_changes_count_what_waits_in_the_outbox(tmp_path):
         assert place_changes("supplier", waiting) == {}
     finally:
         journal.close()
+
+
+async def test_low_stock_levels_are_read_while_the_catalogue_is(sandbox_factory, tmp_path):
+    """Catalogue and low-stock levels: one wait, not two in a row (at 46,000 variants the
+    catalogue alone takes a second to answer); the levels are still applied after it."""
+    info = sandbox_factory(products=30)
+    async with running_service(info, tmp_path, catalogue_every=0.0, poll_interval=3600) as service:
+        levels = {key: row.low_stock_level for key, row in service.rows.items()}
+        assert any(level is not None for level in levels.values())
+        SandboxAdmin(info).faults(latency_ms=500)
+        started = time.monotonic()
+        assert await service.refresh() is not None
+        took = time.monotonic() - started
+        assert {key: row.low_stock_level for key, row in service.rows.items()} == levels
+    # Catalogue and levels at once (0.5 s), then the change feed (0.5 s): 1.5 s one by one.
+    assert 1.0 <= took < 1.4, took
+
+
+class Recording:
+    """A real backend whose ``places`` and ``catalogue`` calls are noted as they start and end."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self.calls: list[tuple[str, str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._backend, name)
+        if name not in {"places", "catalogue"}:
+            return value
+
+        async def noted(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(("start", name))
+            try:
+                return await value(*args, **kwargs)
+            finally:
+                self.calls.append(("end", name))
+
+        return noted
+
+
+async def test_a_first_launch_reads_the_catalogue_while_the_places(sandbox_factory, tmp_path):
+    """With no catalogue cached, its read (a second at 46,000 variants) starts with the places'
+    and the first poll takes it: asked once, and the rows are named."""
+    info = sandbox_factory(products=30, latency_ms=100)
+    service = sandbox_service(info, tmp_path)
+    recording = Recording(service.backend)
+    service.backend = recording
+    try:
+        await service.start(require_load=True)
+        calls = recording.calls
+        assert calls.index(("start", "catalogue")) < calls.index(("end", "places")), calls
+        assert calls.count(("start", "catalogue")) == 1
+        assert service.rows and all(row.known and row.product_name for row in service.rows.values())
+    finally:
+        await service.stop()
+    again = sandbox_service(info, tmp_path)  # the catalogue is cached now: read in the poll
+    recording = Recording(again.backend)
+    again.backend = recording
+    try:
+        await again.start(require_load=True)
+        calls = recording.calls
+        assert calls.index(("end", "places")) < calls.index(("start", "catalogue")), calls
+    finally:
+        await again.stop()
+
+
+async def test_calls_made_at_once_probe_the_generation_once(sandbox_factory, tmp_path, monkeypatch):
+    """``api_version = auto`` on a first launch: the places and the catalogue are asked at once,
+    and both wait for one probe."""
+    info = sandbox_factory(products=10, latency_ms=50)
+    probes: list[object] = []
+    real_probe = generations.probe
+
+    async def counted(client: Any) -> Any:
+        probes.append(client)
+        return await real_probe(client)
+
+    monkeypatch.setattr(generations, "probe", counted)
+    access = dataclass_replace(
+        ShopAccess.local(info.url, info.api_key, info.client_id),
+        api_version="auto",
+        generation_file=tmp_path / "generation.json",
+    )
+    service = open_inventory(
+        access, state_dir=tmp_path / "state", client_options=FAST_CLIENT, **FAST_SERVICE
+    )
+    try:
+        await service.start(require_load=True)
+        assert len(probes) == 1
+        assert service.rows
+    finally:
+        await service.stop()

@@ -4,13 +4,16 @@ filter index is tested without Textual in ``test_stock_index.py``)."""
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from msgspec.structs import replace
 from textual.app import App, ComposeResult
 
 from zinv_tui.service import StockRow
+from zinv_tui.ui.after_paint import FRAME_SENT_AFTER, after_paint
 from zinv_tui.ui.marks import LOW_MARK, OUT_MARK, PENDING_MARK, SELECTED_MARK
+from zinv_tui.ui.stock_index import PREVIEW_ROWS
 from zinv_tui.ui.widgets.stock_table import StockTable, fit, printable
 
 pytestmark = pytest.mark.timeout(60)
@@ -79,6 +82,33 @@ async def test_rows_render_sorted_by_product_with_header() -> None:
         assert "Product ▲" in lines[0] and "Balance" in lines[0] and "Barcode" not in lines[0]
         assert "Product 00000" in lines[1] and "SKU-000000" in lines[1]
         assert table_of(app).shown_keys()[:3] == [r.key for r in rows[:3]]
+
+
+async def test_a_big_load_paints_its_top_rows_then_indexes_the_rest() -> None:
+    """Rows beyond the first screenful are indexed after the first paint (46,000 rows: the
+    paint waits for the top rows only), and the table then knows every row."""
+    waited: list[bool] = []
+
+    class LoadingApp(TableApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            waited.append(table_of(self).index.waiting)  # the load left the rest waiting
+
+    rows = make_rows(3 * PREVIEW_ROWS)
+    app = LoadingApp(list(reversed(rows)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = table_of(app)
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert "Product 00000" in lines[1] and "SKU-000000" in lines[1]
+        for _ in range(100):  # indexed once painted (and sent), without anything asking
+            if not table.index.waiting:
+                break
+            await pilot.pause(0.01)
+        assert not table.index.waiting
+        assert table.row_count == len(rows)
+        assert table.shown_keys() == [r.key for r in rows]
+    assert waited == [True]
 
 
 async def test_barcode_column_shows_when_wide() -> None:
@@ -288,3 +318,18 @@ async def test_mouse_header_click_sorts_and_row_click_moves_the_cursor() -> None
         await pilot.click(StockTable, offset=(10, 3), times=2)
         await pilot.pause()
         assert [m.key for m in app.messages] == [table.shown_keys()[2]]
+
+
+async def test_work_after_a_paint_waits_until_the_frame_is_sent() -> None:
+    """Textual sends frames from a thread of its own: work queued after a paint waits a moment
+    more, or a long computation (the index of 46,000 rows) could hold the frame back."""
+    moments: dict[str, float] = {}
+    app = TableApp(make_rows(3))
+    async with app.run_test() as pilot:
+        app.call_after_refresh(lambda: moments.setdefault("refreshed", time.monotonic()))
+        after_paint(app, lambda: moments.setdefault("after", time.monotonic()))
+        for _ in range(100):
+            if "after" in moments:
+                break
+            await pilot.pause(0.01)
+    assert moments["after"] - moments["refreshed"] >= FRAME_SENT_AFTER * 0.9

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zinv_tui.service import StockRow, search_text
+from zinv_tui.service import StockRow, search_text, search_texts
 from zinv_tui.ui.stock_index import SORTABLE, StockIndex, sort_key_function
 
 
@@ -129,3 +129,76 @@ def test_view_always_matches_a_fresh_sort_and_filter(initial, steps) -> None:
         )
         assert index.shown_keys() == [r.key for r in expected]
         assert index.row_count == len(reference)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(row_strategy(), max_size=40),
+    reverse=st.booleans(),
+    preview=st.integers(1, 8),
+    then=st.sampled_from(["build", "get", "filter", "apply", "sort", "position", "far"]),
+)
+def test_a_deferred_load_shows_the_same_top_rows_and_indexes_the_rest_on_demand(
+    rows, reverse, preview, then
+) -> None:
+    """Rows set with ``defer`` show the very rows a full index shows at the top (ties of the
+    search text included), count them all, and anything else indexes the rest first."""
+    distinct = list({r.key: r for r in rows}.values())  # a deferred load's rows have one key each
+    full = StockIndex()
+    full.sort_by("product", reverse=reverse)
+    full.set_rows(distinct)
+    index = StockIndex(preview_rows=preview)
+    index.sort_by("product", reverse=reverse)
+    index.set_rows({r.key: r for r in distinct}, defer=True)
+    assert index.waiting == (len(distinct) > preview)
+    assert index.row_count == index.shown_count == len(distinct)
+    for position in range(min(preview, len(distinct))):
+        key = index.key_at(position)
+        assert key == full.key_at(position)
+        assert index[key] == full[key]
+    assert index.waiting == (len(distinct) > preview)  # the top rows alone index nothing more
+    last = distinct[-1] if distinct else row(99, "Zed")
+    if then == "build":
+        index.build()
+    elif then == "get":
+        assert index.get(last.key) == full.get(last.key)
+    elif then == "filter":
+        index.set_filter("app")
+        full.set_filter("app")
+    elif then == "apply":
+        index.apply([last.replace(balance=-1)], [])
+        full.apply([last.replace(balance=-1)], [])
+    elif then == "sort":
+        index.sort_by("balance")
+        full.sort_by("balance")
+    elif then == "position":
+        assert index.position_of(last.key) == full.position_of(last.key)
+    elif distinct:  # "far": a row further down than the top ones
+        assert index.key_at(len(distinct) - 1) == full.key_at(len(distinct) - 1)
+    if then not in {"get", "far"}:  # those two read the top rows alone when they can
+        assert not index.waiting
+    assert index.shown_keys() == full.shown_keys()
+    assert [index.position_of(key) for key in full.shown_keys()] == list(range(full.shown_count))
+    assert index.row_count == full.row_count
+
+
+def test_a_deferred_load_waits_only_by_product_without_a_filter() -> None:
+    rows = {r.key: r for r in (row(i, f"Item {i % 7}") for i in range(50))}
+    for column, text in (("balance", ""), ("product", "item")):
+        index = StockIndex(preview_rows=5)
+        index.sort_by(column)
+        index.set_filter(text)
+        index.set_rows(rows, defer=True)
+        assert not index.waiting  # another order or a filter: indexed at once
+    index = StockIndex(preview_rows=5)
+    index.set_rows(rows, defer=True)
+    assert index.waiting
+    index.set_rows(rows)  # a later load replaces what waited
+    assert not index.waiting and index.row_count == 50
+
+
+def test_search_texts_are_the_search_text_of_each_row() -> None:
+    rows = [row(1, "Green TEA", "Bag", sku="ß-1"), row(2, "Kiwi", "", barcode="")]
+    odd = row(3, "Odd").replace(sku=None)  # a field a reader left None
+    assert search_texts(rows) == [search_text(r) for r in rows]
+    assert search_texts([*rows, odd]) == [search_text(r) for r in [*rows, odd]]

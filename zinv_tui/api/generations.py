@@ -17,6 +17,7 @@ or no connection is the probe's own error (so a command exits 3 or 4), never a g
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -178,23 +179,30 @@ class AutoBackend:
         self._backend: StockBackend | None = (
             backend_of(self.choice.generation, client) if self.choice else None
         )
+        self._choosing = asyncio.Lock()
+        """One probe at a time: calls made at once (the places and the catalogue on a first
+        launch) wait for the same choice."""
 
     async def choose(self, *, again: bool = False) -> Choice:
         """The generation to use: remembered, or probed now (``again``: probe even if one is
         remembered)."""
         if self.choice is not None and self._backend is not None and not again:
             return self.choice
-        choice = await probe(self.client)
-        if self.choice is not None and self.choice.generation != choice.generation:
-            log.warning(
-                "Zettle stopped answering Inventory API %s; using %s",
-                self.choice.generation,
-                choice.generation,
-            )
-        self.choice = choice
-        self._backend = backend_of(choice.generation, self.client)
-        remember(self.memory, self._url, choice)
-        return choice
+        before = self.choice
+        async with self._choosing:
+            if self.choice is not before and self.choice is not None:
+                return self.choice  # chosen (again) while this call waited
+            choice = await probe(self.client)
+            if self.choice is not None and self.choice.generation != choice.generation:
+                log.warning(
+                    "Zettle stopped answering Inventory API %s; using %s",
+                    self.choice.generation,
+                    choice.generation,
+                )
+            self.choice = choice
+            self._backend = backend_of(choice.generation, self.client)
+            remember(self.memory, self._url, choice)
+            return choice
 
     @property
     def backend(self) -> StockBackend:

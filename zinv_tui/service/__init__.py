@@ -150,6 +150,7 @@ if TYPE_CHECKING:
         row_matches,
         search_terms,
         search_text,
+        search_texts,
         text_matches,
         variant_label,
     )
@@ -227,6 +228,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "row_matches",
         "search_terms",
         "search_text",
+        "search_texts",
         "text_matches",
         "variant_label",
     ),
@@ -339,6 +341,7 @@ __all__ = [
     "row_state",
     "search_terms",
     "search_text",
+    "search_texts",
     "stock_state",
     "text_matches",
     "too_large",

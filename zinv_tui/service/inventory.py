@@ -29,7 +29,7 @@ from uuid import UUID
 
 from zinv_tui.api.errors import ZettleError
 from zinv_tui.service.backend import Place, PlaceKind, StockBackend
-from zinv_tui.service.catalogue import Catalogue, CatalogueProduct
+from zinv_tui.service.catalogue import Catalogue, CatalogueBuilder, CatalogueProduct
 from zinv_tui.service.codes import find_rows
 from zinv_tui.service.journal import (
     OUTBOX_FILE,
@@ -51,7 +51,7 @@ from zinv_tui.service.movements import (
 from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.status import SyncState, SyncStatus
-from zinv_tui.service.sync import SyncEngine
+from zinv_tui.service.sync import CatalogueRead, SyncEngine, retrieved
 from zinv_tui.service.view import InventoryView
 from zinv_tui.service.wording import store_label
 from zinv_tui.values.open_enums import carried
@@ -102,7 +102,10 @@ class InventoryService:
     snapshot (:mod:`~zinv_tui.service.local_snapshot`): :meth:`start` paints from it at once and
     goes on from its cursor (``catch_up_after`` seconds later, so the first paint goes first; or
     once that coroutine function's call returned, also before a first load: e.g. the demo's
-    sandbox has started), and it is kept current as diffs arrive.
+    sandbox has started), and it is kept current as diffs arrive. ``first_save_after``: a
+    coroutine function awaited before a launch's first full read is written to the snapshot (the
+    TUI: until its rows are drawn, which the writer's 0.1 s of CPU at 46,000 rows would slow);
+    meanwhile nothing else is written, and then the rows and cursor of that moment are.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class InventoryService:
         paced_full_every: float = 30.0,
         snapshot: LocalSnapshot | None = None,
         catch_up_after: float | Callable[[], Awaitable[object]] = 0.0,
+        first_save_after: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError("poll_interval must be above zero seconds")
@@ -157,6 +161,9 @@ class InventoryService:
         self._closed = False
         self._snapshot = snapshot
         self._catch_up_after = catch_up_after
+        self._first_save_after = first_save_after
+        self._full_save: asyncio.Task[None] | None = None
+        """The first full write, waiting for ``first_save_after``; diffs wait with it."""
         self._saved: SavedStock | None = None
         """The snapshot the rows were painted from, until the engine resumes from it."""
         self.restored_at: datetime | None = None
@@ -181,17 +188,26 @@ class InventoryService:
             self._task = asyncio.create_task(self._run(), name="inventory-service")
             return
         await self._wait_to_catch_up(restored=False)
+        catalogue = self._read_catalogue_meanwhile()
         try:
             await self._load_places()
         except ZettleError as error:
             if require_load or not self._places:
+                if catalogue is not None:
+                    catalogue.cancel()
                 if require_load:
                     raise
                 self._startup_error = str(error)
                 self._publish_status(SyncState.OFFLINE, str(error))
+        except BaseException:
+            if catalogue is not None:
+                catalogue.cancel()
+            raise
         if self._places:
             self._build_workers()
             assert self._engine is not None
+            if catalogue is not None:
+                self._engine.use_catalogue_read(catalogue)
             resumed = self._saved_resumed()  # True: go on from the snapshot's cursor
             diff = await self._engine.poll(full=not resumed)
             if diff is None and require_load:
@@ -208,6 +224,15 @@ class InventoryService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._engine is not None:
+            self._engine.drop_catalogue_read()
+            await asyncio.to_thread(self._engine.wait_for_cache)
+        if self._full_save is not None:  # stopped before the first paint: written now
+            self._full_save.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._full_save
+            self._full_save = None
+            self._save_full()
         if self._sender is not None:
             self._sender.close()
         if self._snapshot is not None:
@@ -282,6 +307,17 @@ class InventoryService:
             ),
         )
 
+    def _read_catalogue_meanwhile(self) -> asyncio.Task[CatalogueRead] | None:
+        """With no catalogue cached (a first launch), start reading it now, while the places
+        are read: it names no place (at 46,000 variants its answer takes about a second).
+        The first poll takes it instead of asking again; None when there is a cache (its ETag
+        makes the catalogue's read a quick one, in the poll)."""
+        if self._engine is not None or (self.cache_dir / CATALOGUE_FILE).exists():
+            return None
+        read = asyncio.create_task(self.backend.catalogue(None, CatalogueBuilder))
+        read.add_done_callback(retrieved)
+        return read
+
     def _use_places(self, places: list[Place]) -> None:
         chosen = _places_in_use(places)
         if not places or PlaceKind.STORE not in chosen:
@@ -345,8 +381,8 @@ class InventoryService:
         """Rows whose balance or low-stock setting changed, or that left, into the snapshot
         (a full read is written whole when it ends, see :meth:`_synced`)."""
         snapshot = self._snapshot
-        if snapshot is None or diff.full or self._engine is None:
-            return
+        if snapshot is None or diff.full or self._engine is None or self._full_save is not None:
+            return  # (a full write waiting writes these rows too)
         upserts = list(diff.added)
         for change in diff.changed:
             old, new = change.old, change.new
@@ -364,24 +400,47 @@ class InventoryService:
         cursor, and the tracked products when they changed)."""
         self.restored_at = None
         snapshot, engine, store = self._snapshot, self._engine, self.store
-        if snapshot is None or engine is None or store is None:
-            return
+        if snapshot is None or engine is None or store is None or self._full_save is not None:
+            return  # (a full write waiting writes the cursor of its moment)
         tracked = self._view.tracked
         if full:
-            snapshot.save_full(
-                self._view.rows.values(),
-                self._view.low_stock,
-                tracked,
-                store,
-                self._places,
-                engine.cursor,
-            )
-            self._saved_tracked = frozenset(tracked)
+            wait, self._first_save_after = self._first_save_after, None
+            if wait is not None:
+                self._full_save = asyncio.create_task(self._save_full_after(wait))
+            else:
+                self._save_full()
             return
         changed = tracked != self._saved_tracked
         if changed:
             self._saved_tracked = frozenset(tracked)
         snapshot.save_position(engine.cursor, tracked if changed else None)
+
+    def _save_full(self) -> None:
+        """The whole view and the feed's cursor into the snapshot."""
+        snapshot, engine, store = self._snapshot, self._engine, self.store
+        if snapshot is None or engine is None or store is None:
+            return
+        tracked = self._view.tracked
+        snapshot.save_full(
+            self._view.rows.values(),
+            self._view.low_stock,
+            tracked,
+            store,
+            self._places,
+            engine.cursor,
+        )
+        self._saved_tracked = frozenset(tracked)
+
+    async def _save_full_after(self, wait: Callable[[], Awaitable[object]]) -> None:
+        """The first full write, once ``wait`` returned; between two polls (under the lock), so
+        the rows and the cursor are of one moment."""
+        try:
+            await wait()
+        except Exception as error:  # the wait is a courtesy: the snapshot is written anyway
+            log.warning("waiting to write the local snapshot failed: %s", error)
+        async with self._lock:
+            self._full_save = None
+            self._save_full()
 
     def _cached_places(self) -> list[Place]:
         """The places kept from the last time Zettle was reached (empty if none or damaged)."""

@@ -34,6 +34,7 @@ from collections.abc import (
     Sequence,
     ValuesView,
 )
+from operator import attrgetter
 from typing import NamedTuple, cast
 
 from zinv_tui.service.backend import BalanceLine, Changes, LevelledLine
@@ -113,6 +114,9 @@ class _Items(ItemsView[RowKey, StockRow]):
 
     def __iter__(self) -> Iterator[tuple[RowKey, StockRow]]:
         return (((row.product_uuid, row.variant_uuid), row) for row in self._view_rows.values())
+
+
+_VARIANT_UUID = attrgetter("variant_uuid")
 
 
 def _lower(text: str) -> str:
@@ -262,17 +266,15 @@ class InventoryView:
         self._edits += 1
         self.tracked = set(tracked)
         self.low_stock = dict(levels)
+        rows = list(rows)
         stored = self._rows
-        diff = RowDiff(full=True)
-        added = diff.added
-        for row in rows:
-            if self.pending and (pending := self.pending.get(row.key, 0)):
-                row = row.replace(pending=pending)
-            if not row.known:
-                self.unknown_products.add(row.product_uuid)
-            stored[row.variant_uuid] = row
-            added.append(row)
-        return diff
+        stored.update(zip(map(_VARIANT_UUID, rows), rows, strict=True))  # in C: 46,000 rows
+        for (product_uuid, variant_uuid), pending in self.pending.items():
+            row = stored.get(variant_uuid)
+            if pending and row is not None and row.product_uuid == product_uuid:
+                stored[variant_uuid] = row.replace(pending=pending)
+        self.unknown_products.update(row.product_uuid for row in rows if not row.known)
+        return RowDiff(added=list(stored.values()), full=True)
 
     def clear(self) -> RowDiff:
         """Forget every row, tracked product and low-stock setting (not the pending overlay)."""

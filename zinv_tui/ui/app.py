@@ -68,6 +68,7 @@ from textual.widgets import Footer
 from zinv_tui.service import InventoryPort, RowDiff, StockCounts, StockTally, SyncStatus
 from zinv_tui.service.wording import plural
 from zinv_tui.tuning import freeze_after_load
+from zinv_tui.ui.after_paint import after_paint
 from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.service_screen import ServiceScreen
@@ -335,13 +336,13 @@ class ZinvApp(App[None]):
         self.stock_signal.publish(None)
         self._recount_low()
         self._restore_store()
-        self.call_after_refresh(self._rows_painted.set)
+        after_paint(self, self._rows_painted.set)
         if self.freeze_gc:
             # The loaded stock lives as long as the app: in a tuned process (the program's
             # choice, see zinv_tui.tuning) it leaves the cyclic collector's full passes, which
             # otherwise stall a frame by ~0.1 s now and then at 50k rows. ``on_unmount`` unfreezes.
             # After the rows are painted: the collection takes 0.04 s at 46,000 rows.
-            self.call_after_refresh(self._freeze_loaded_stock)
+            after_paint(self, self._freeze_loaded_stock)
 
     async def rows_painted(self) -> None:
         """Return once the service's rows were first drawn (at most :data:`PAINT_WAIT` s)."""

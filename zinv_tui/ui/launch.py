@@ -151,7 +151,8 @@ class CatchUpAfterPaint:
     """The service's ``catch_up_after``: a launch painted from the local snapshot asks Zettle
     once the app has drawn the saved rows, and :data:`CATCH_UP_AFTER` later (so the paint has
     the CPU to itself); then, or at once for a first launch, after ``then`` (the demo's
-    sandbox up). Set :attr:`app` once the app is made."""
+    sandbox up). :meth:`rows_painted` is the service's ``first_save_after`` (a first launch's
+    snapshot is written once its rows are drawn). Set :attr:`app` once the app is made."""
 
     def __init__(self, then: Callable[[], Awaitable[object]] | None = None) -> None:
         self.app: Any = None
@@ -164,6 +165,11 @@ class CatchUpAfterPaint:
             await asyncio.sleep(CATCH_UP_AFTER)
         if self._then is not None:
             await self._then()
+
+    async def rows_painted(self) -> None:
+        """Until the app has drawn the service's rows (at most a few seconds)."""
+        if self.app is not None:
+            await self.app.rows_painted()
 
 
 def _free_port() -> int:
@@ -355,6 +361,7 @@ def demo_session(
                 poll_interval=DEMO_POLL_INTERVAL,
                 snapshot_profile=demo_profile(products, seed),
                 catch_up_after=catch_up,
+                first_save_after=catch_up.rows_painted,
             )
             catch_up.app = build_app(service, demo=True)
             yield catch_up.app
@@ -417,7 +424,13 @@ def run_app(args: argparse.Namespace) -> int:
 
     catch_up = CatchUpAfterPaint()
     app = catch_up.app = build_app(
-        inventory_for(settings, api_key.value, snapshot=True, catch_up_after=catch_up)
+        inventory_for(
+            settings,
+            api_key.value,
+            snapshot=True,
+            catch_up_after=catch_up,
+            first_save_after=catch_up.rows_painted,
+        )
     )
     app.run()
     return int(app.return_code or 0)

@@ -70,6 +70,10 @@ class ProductList:
 
 def _amount(money: object) -> int | None:
     """A money object's amount in minor units, or None when absent or odd."""
+    if type(money) is dict:  # the usual case first: {"amount": 1234, ...}
+        whole = money.get("amount")
+        if type(whole) is int and -MAX_MONEY <= whole <= MAX_MONEY:
+            return whole
     amount = money.get("amount") if isinstance(money, dict) else None
     if isinstance(amount, bool) or not isinstance(amount, int | float):
         return None
@@ -79,6 +83,11 @@ def _amount(money: object) -> int | None:
 
 
 def _currency(*moneys: object) -> str:
+    first = moneys[0] if moneys else None
+    if type(first) is dict:  # the usual case first: the cost price's own code
+        code = first.get("currencyId")
+        if type(code) is str and 0 < len(code) <= 8:
+            return code
     for money in moneys:
         code = money.get("currencyId") if isinstance(money, dict) else None
         if isinstance(code, str) and 0 < len(code) <= 8:
@@ -93,6 +102,8 @@ def _lower(uuid: str) -> str:
 
 def label(name: str | None, options: list[_WireOption] | None) -> str:
     """What to call a variant: its name, else its option values joined (``"M / Red"``)."""
+    if name and not name[0].isspace() and not name[-1].isspace():
+        return name  # the usual case: a name with nothing to strip
     return (name or "").strip() or " / ".join(
         option.value for option in options or () if option.value
     )
