@@ -143,7 +143,8 @@ class KeyBar(Widget, can_focus=False):
         screen = self.screen
         self._screen = screen
         screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self._bindings_changed(screen)
+        self._reading = True  # the first read even while the app has no focus
+        self.call_after_refresh(self.read_keys)
 
     def on_unmount(self) -> None:
         if self._screen is not None:
@@ -151,7 +152,8 @@ class KeyBar(Widget, can_focus=False):
             self._screen = None
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        """Read the keys once after this refresh (a burst of announcements costs one read)."""
+        """Read the keys once after this refresh (a burst of announcements costs one read); not
+        while the app has lost the focus (its keys come back with it), as the Footer does."""
         if self._reading or not self.app.app_focus or screen is not self._screen:
             return
         self._reading = True
@@ -185,7 +187,7 @@ class KeyBar(Widget, can_focus=False):
             piece.append(description, description_style)
         if not entry.enabled:
             piece.stylize(self.get_component_rich_style("key-bar--disabled", partial=True))
-        if entry == self._hovered:  # the background only (blended over the bar's)
+        if entry is self._hovered:  # the background only (blended over the bar's)
             hover = self.get_component_rich_style("key-bar--hover")
             piece.stylize(Style(bgcolor=hover.bgcolor))
         return piece
@@ -203,12 +205,10 @@ class KeyBar(Widget, can_focus=False):
                 tail.append(" ")
         room = width - tail.cell_len
         gap = " " if self.compact else ""
+        last_pad = 0 if self.compact else 1  # a padded key may lose its last space at the edge
         for entry in self.entries:
             piece = self._piece(entry, compact=self.compact)
-            shown = (
-                piece.cell_len if self.compact else piece.cell_len - 1
-            )  # the trailing pad may go
-            if line.cell_len + shown > room:
+            if line.cell_len + piece.cell_len - last_pad > room:
                 break
             start = line.cell_len
             line.append_text(piece)
