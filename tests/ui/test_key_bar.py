@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from rich.text import Text
+from textual import events
 from textual.command import CommandPalette
 
 from tests.support.screens import screen_app, screen_text, settle, shop
@@ -180,3 +181,20 @@ async def test_the_bar_repaints_only_when_its_keys_change(sandbox, tmp_path, mon
             await settle(pilot)
             assert "Quit" not in described(app) and renders
             assert "q Quit" not in screen_text(app)[-1]
+
+
+async def test_a_screen_opened_while_the_app_has_no_focus_shows_its_keys(sandbox, tmp_path):
+    """In a browser the page loses the focus (a tap elsewhere): the bar keeps its keys, and a
+    screen opened then shows its own, not an empty line until the focus comes back."""
+    async with shop(sandbox, tmp_path) as service:
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            home = described(app)
+            app.post_message(events.AppBlur())
+            await settle(pilot)
+            assert not app.app_focus and described(app) == home
+            app.open_screen("history")
+            await settle(pilot)
+            assert described(app)[:2] == ["Back", "Filter"]
+            assert "esc Back" in screen_text(app)[-1]
