@@ -4,7 +4,8 @@ It lists what Textual's ``Footer`` lists, read through the public API: the scree
 ``active_bindings`` that are shown (``binding.show``), one per action, each as its key
 (``App.get_key_display``) and description; a disabled one dimmed; the command palette's key at
 the right unless ``show_command_palette=False``. Colours come from the ``$footer-*`` theme
-variables, as the Footer's do.
+variables, as the Footer's do. (Binding groups, which zinv-tui does not use, are shown key by
+key.)
 
 Unlike the Footer, which removes and mounts a widget per key on every focus move, it is one
 ``render()``: when the screen announces new bindings (``bindings_updated_signal``) it reads them
@@ -24,6 +25,10 @@ from textual import events
 from textual.widget import Widget
 
 if TYPE_CHECKING:
+    from typing import Any
+
+    from textual.app import App
+    from textual.binding import ActiveBinding
     from textual.screen import Screen
 
 
@@ -40,11 +45,11 @@ class KeyEntry:
     tooltip: str = ""
 
 
-def screen_keys(screen: Screen[object]) -> tuple[KeyEntry, ...]:
-    """The keys ``screen`` shows now, in the order of its bindings, one per action."""
-    app = screen.app
+def screen_keys(app: App[Any], active: dict[str, ActiveBinding]) -> tuple[KeyEntry, ...]:
+    """The keys to show of a screen's ``active`` bindings (``Screen.active_bindings``), in their
+    order, one per action."""
     by_action: dict[str, KeyEntry] = {}
-    for _node, binding, enabled, tooltip in screen.active_bindings.values():
+    for _node, binding, enabled, tooltip in active.values():
         if binding.show and binding.action not in by_action:
             by_action[binding.action] = KeyEntry(
                 binding.key, app.get_key_display(binding), binding.description, enabled, tooltip
@@ -52,20 +57,18 @@ def screen_keys(screen: Screen[object]) -> tuple[KeyEntry, ...]:
     return tuple(by_action.values())
 
 
-def palette_key(screen: Screen[object]) -> KeyEntry | None:
-    """The command palette's key on ``screen`` (None if the app has no palette or it is hidden)."""
-    app = screen.app
-    if not app.ENABLE_COMMAND_PALETTE:
+def palette_key(app: App[Any], active: dict[str, ActiveBinding]) -> KeyEntry | None:
+    """The command palette's key among a screen's ``active`` bindings (None if the app has no
+    palette or the screen hides it)."""
+    palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
+    if palette is None:
         return None
-    active = screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
-    if active is None:
-        return None
-    binding = active.binding
+    binding = palette.binding
     return KeyEntry(
         binding.key,
         app.get_key_display(binding),
         binding.description,
-        active.enabled,
+        palette.enabled,
         binding.tooltip or binding.description,
     )
 
@@ -164,8 +167,9 @@ class KeyBar(Widget, can_focus=False):
         self._reading = False
         if self._screen is None or not self.is_attached:
             return
-        entries = screen_keys(self._screen)
-        palette = palette_key(self._screen) if self.show_command_palette else None
+        active = self._screen.active_bindings  # each read asks every binding's check_action
+        entries = screen_keys(self.app, active)
+        palette = palette_key(self.app, active) if self.show_command_palette else None
         if entries != self.entries or palette != self.palette:
             self.entries, self.palette = entries, palette
             self._hovered = None
