@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
-from textual.widgets import Button, Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets import Button
 from textual.widgets._toast import Toast
 
 from tests.support.sandbox import SandboxAdmin
@@ -29,6 +28,7 @@ from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.history import HistoryScreen
 from zinv_tui.ui.screens.movement import MovementScreen
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import StockTable
 
@@ -455,7 +455,7 @@ async def test_quit_dialog_buttons_and_keys_show_over_toasts_at_80x24(
         for button in dialog.query(Button):
             x, y = button.region.x + 1, button.region.y
             assert dialog.get_widget_at(x, y)[0] is button, f"{button.label} is covered"
-        footer = {key.description for key in dialog.query_one(Footer).query(FooterKey)}
+        footer = {key.description for key in dialog.query_one(KeyBar).entries}
         assert footer == {"Quit", "Cancel"}
         assert "Filter" not in lines(app)[-1] and "Cancel" in lines(app)[-1]
         await pilot.press("q")  # not a second quit dialog: this one is answered first

@@ -11,7 +11,7 @@ import inspect
 
 import pytest
 from textual.binding import Binding
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Input
 
 from tests.support.sandbox import SandboxAdmin
 from tests.support.screens import enter_text, pick_row, screen_app, settle, shop
@@ -23,6 +23,7 @@ from zinv_tui.ui.screens.count_session import CountScreen
 from zinv_tui.ui.screens.help import HelpScreen
 from zinv_tui.ui.screens.movement import MovementScreen
 from zinv_tui.ui.screens.who import WhoScreen, clean_name
+from zinv_tui.ui.widgets.key_bar import KeyBar
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -125,7 +126,7 @@ async def test_browser_keys_lead_in_the_footer_and_help_and_work(sandbox, tmp_pa
             await settle(pilot)
             screen = app.screen
             assert isinstance(screen, MovementScreen)
-            footer_keys = [key.key for key in screen.query_one(Footer).query("FooterKey")]
+            footer_keys = [key.key for key in screen.query_one(KeyBar).entries]
             assert {"f2", "f4", "f8"} <= set(footer_keys)
             assert not {"ctrl+s", "ctrl+f", "ctrl+r", "ctrl+n"} & set(footer_keys)
             assert str(screen.query_one("#confirm", Button).label) == "Confirm f2"
@@ -145,7 +146,7 @@ async def test_browser_keys_lead_in_the_footer_and_help_and_work(sandbox, tmp_pa
             assert isinstance(terminal.screen, BalancesScreen)  # nobody is asked who
             terminal.open_screen("movement")
             await settle(pilot)
-            footer_keys = [key.key for key in terminal.screen.query_one(Footer).query("FooterKey")]
+            footer_keys = [key.key for key in terminal.screen.query_one(KeyBar).entries]
             assert "ctrl+s" in footer_keys and "f2" not in footer_keys
             assert not terminal.screen.query(".line-touch")
 

@@ -63,7 +63,6 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.theme import Theme
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from zinv_tui.service import InventoryPort, RowDiff, StockCounts, StockTally, SyncStatus
 from zinv_tui.service.wording import plural
@@ -75,6 +74,7 @@ from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.stock_index import SORTABLE
 from zinv_tui.ui.stores import NO_SEVERAL_STORES, ONE_STORE, store_choice
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.status_bar import StatusBar
 
 
@@ -531,11 +531,11 @@ class ZinvApp(App[None]):
 
     def _ensure_status_bar(self, screen: Screen) -> None:
         """Give ``screen`` a status bar once it has composed (unless it has one); a dialog gets a
-        footer of its own keys instead (the screen behind's footer would show keys that do
+        key bar of its own keys instead (the screen behind's footer would show keys that do
         nothing while it is up)."""
         if isinstance(screen, ModalScreen):
             if screen.has_class(DIALOG_CLASS):
-                screen.call_after_refresh(_add_once, screen, Footer)
+                screen.call_after_refresh(_add_once, screen, KeyBar)
             return
         screen.call_after_refresh(_add_once, screen, StatusBar)
 
@@ -703,8 +703,6 @@ DIALOG_CLASS = "zinv-dialog-screen"
 
 
 async def _add_once(screen: Screen, widget_class: type[Widget]) -> None:
-    """Mount a ``widget_class()`` on ``screen`` unless it has one (or is gone); a footer needs
-    the bindings announced again to show them."""
+    """Mount a ``widget_class()`` on ``screen`` unless it has one (or is gone)."""
     if screen.is_attached and not screen.query(widget_class):
         await screen.mount(widget_class())
-        screen.refresh_bindings()

@@ -20,12 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from zinv_tui.service import RowDiff
 from zinv_tui.service.wording import plural
 from zinv_tui.ui.screens.service_screen import zinv_app
 from zinv_tui.ui.stock_index import SORTABLE
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import StockTable
 from zinv_tui.ui.widgets.text_input import TextInput
@@ -67,7 +68,7 @@ class BalancesScreen(Screen[None]):
             yield Label("", id="count")
         yield StockTable(id="stock", highlight_seconds=self.zinv_app.highlight_seconds)
         yield StatusBar()
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(compact=True, show_command_palette=False)
 
     @property
     def zinv_app(self) -> ZinvApp:

@@ -16,7 +16,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from zinv_tui.service import (
     CountError,
@@ -40,6 +40,7 @@ from zinv_tui.ui.screens.count_common import (
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import on_the_way
 from zinv_tui.ui.screens.session_screen import SessionScreen
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
@@ -100,7 +101,7 @@ class CountReviewScreen(SessionScreen):
             with Horizontal(id="review-touch", classes="touch-row"):
                 for label, action in (("Commit", "commit"), ("Export CSV", "export")):
                     yield TouchButton(label, action_name=action, classes="review-touch")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         session = self.session

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from zinv_tui.service import CountError, CountLine, CountScan, CountSession, RowDiff, RowKey
 from zinv_tui.service.wording import number, plural
@@ -30,6 +30,7 @@ from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.screens.variant_search import VariantIndex, VariantPicker, clean_code
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.text_input import TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
@@ -182,7 +183,7 @@ class CountScreen(SessionScreen):
             ),
             id="count-hint",
         )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#search", VariantPicker).display = False

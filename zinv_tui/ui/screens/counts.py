@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from zinv_tui.service import CountBook, CountError, CountScope, CountSession, CountStatus
 from zinv_tui.service.wording import number
@@ -33,6 +33,7 @@ from zinv_tui.ui.screens.count_common import (
 )
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors, zinv_app
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 from zinv_tui.ui.widgets.tick_box import TickBox
@@ -168,7 +169,7 @@ class CountsScreen(ServiceScreen[None]):
             with Horizontal(id="counts-touch", classes="touch-row"):
                 for label, action in (("New count", "new"), ("Open", "open_count")):
                     yield TouchButton(label, action_name=action, classes="counts-touch")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._build_columns()

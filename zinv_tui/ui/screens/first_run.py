@@ -28,8 +28,9 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
                 classes="first-run-text",
                 id="demo-note",
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#continue", Button).display = False

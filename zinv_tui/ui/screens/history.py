@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from zinv_tui.service import OutboxEntry, OutboxStatus, Reason, RowDiff, SyncStatus
 from zinv_tui.service.wording import number, plural
@@ -24,6 +24,7 @@ from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
@@ -110,7 +111,7 @@ class HistoryScreen(ServiceScreen[None]):
         yield TextInput(placeholder="Filter: name, SKU, barcode or note", id="history-filter")
         yield ListTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         filter_input = self.query_one("#history-filter", Input)

@@ -12,7 +12,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from zinv_tui.service import (
     EventKind,
@@ -27,6 +27,7 @@ from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.reorder_text import STATUS_WORDS, cover_text, rate_text, right, worded
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 
 WINDOW_DAYS = 28
@@ -59,7 +60,7 @@ class ItemDetailScreen(DeskScreen):
         yield Static(id="sales-label", classes="spark-label")
         yield Sparkline([], id="sales-spark", classes="spark")
         yield ListTable(id="item-events", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#item-events", DataTable)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from zinv_tui.service import PlaceKind, RowDiff, RowKey
 from zinv_tui.service.backend import Place
@@ -19,6 +19,7 @@ from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import NameDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.stores import NO_SEVERAL_STORES
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 
 LOCATION_ORDER = (PlaceKind.STORE, PlaceKind.SUPPLIER, PlaceKind.BIN, PlaceKind.SOLD)
@@ -62,7 +63,7 @@ class LocationsScreen(ServiceScreen[None]):
         yield ListTable(id="locations-table", cursor_type="row")
         yield Static(id="balances-title")
         yield ListTable(id="location-balances", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#locations-table", DataTable)

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from zinv_tui.service import (
     RowDiff,
@@ -34,6 +34,7 @@ from zinv_tui.ui.screens.columns import fit_label, fit_tail, flexible_width
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import VariantPicker
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 from zinv_tui.ui.widgets.tick_box import TickBox
@@ -202,7 +203,7 @@ class LowStockScreen(ServiceScreen[None]):
         yield Static(id="low-stock-title")
         yield ListTable(id="low-stock-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="low-stock-empty")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._build_columns()

@@ -20,7 +20,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from zinv_tui.service import (
     MovementIntent,
@@ -39,6 +39,7 @@ from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way, steady_cursors
 from zinv_tui.ui.screens.variant_search import CodeInput, VariantPicker
 from zinv_tui.ui.stores import store_choice
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.text_input import HELP_KEY, FreeTextInput, TextInput
 from zinv_tui.ui.widgets.touch_button import TouchButton
 
@@ -238,7 +239,7 @@ class MovementScreen(ServiceScreen[None]):
             confirm_key = shown_key(self.app, "movement.confirm", "ctrl+s", browser=browser)
             yield Button(f"Confirm {confirm_key}", variant="primary", id="confirm", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self._show_reason()

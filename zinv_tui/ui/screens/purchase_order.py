@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from zinv_tui.service import OrderError, OrderLine, OrderStatus, PurchaseOrder, ReceivingError
 from zinv_tui.service.receiving import ReceiptPlan, ReceivingLine
@@ -32,6 +32,7 @@ from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.purchase_dialogs import QuantityDialog, Received, ReceivedDialog
 from zinv_tui.ui.screens.reorder_text import LINE_WORDS, ORDER_WORDS, count_text, right, worded
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 
 FIXED_WIDTHS = {"ordered": 5, "arrived": 5, "left": 5, "now": 5, "damaged": 4, "state": 10}
@@ -69,7 +70,7 @@ class PurchaseOrderScreen(DeskScreen):
         yield Static(id="order-title")
         yield ListTable(id="order-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="order-summary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._build_columns()

@@ -11,13 +11,14 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from zinv_tui.service import OrderError, OrderStatus, PurchaseOrder
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.delivery import confirm_drop, export_order
 from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.reorder_text import ORDER_WORDS, count_text, right, worded
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 
 FIXED_WIDTHS = {"name": 12, "status": 11, "lines": 5, "units": 6, "date": 11}
@@ -47,7 +48,7 @@ class PurchaseOrdersScreen(DeskScreen):
         yield Static(id="orders-title")
         yield ListTable(id="orders-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="orders-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._build_columns()

@@ -19,7 +19,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from zinv_tui.service import OrderError, ReceivingError, RowKey, UnknownItem
 from zinv_tui.service.receiving import Receipt, ReceiptLine, ReceiptPlan, ReceivingLine
@@ -31,6 +31,7 @@ from zinv_tui.ui.screens.purchase_dialogs import Received, ReceivedDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
 from zinv_tui.ui.screens.reorder_text import LINE_WORDS, count_text, right, worded
 from zinv_tui.ui.screens.variant_search import clean_code
+from zinv_tui.ui.widgets.key_bar import KeyBar
 
 FLASH_SECONDS = 0.8
 FIXED_WIDTHS = {"expected": 5, "good": 5, "damaged": 4, "state": 10}
@@ -71,7 +72,7 @@ class ReceivingScreen(DeskScreen):
         yield Static(id="scan-message")
         yield ScanList(id="receiving-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="receiving-summary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._build_columns()

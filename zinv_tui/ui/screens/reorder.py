@@ -25,7 +25,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from zinv_tui.service import (
     PurchaseScopeMissing,
@@ -51,6 +51,7 @@ from zinv_tui.ui.screens.reorder_text import (
     right,
     worded,
 )
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
@@ -133,7 +134,7 @@ class ReorderScreen(DeskScreen):
         yield Static(id="reorder-notice")
         yield ListTable(id="reorder-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="reorder-detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#reorder-filter", Input).display = False

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from zinv_tui.service import (
     CatalogueProduct,
@@ -28,6 +28,7 @@ from zinv_tui.ui.marks import PICKED_MARK
 from zinv_tui.ui.screens.columns import flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
 
@@ -116,7 +117,7 @@ class TrackingScreen(ServiceScreen[None]):
         yield ListTable(id="tracking-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="tracking-empty")
         yield Static(id="tracking-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#tracking-filter", Input).display = False
