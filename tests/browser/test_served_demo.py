@@ -15,6 +15,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browser.chromium import TerminalView
 from tests.browser.served import DEMO_PRODUCTS, ServedDemo, sign_in
@@ -52,7 +53,13 @@ def balance_shown(view: TerminalView, sku: str, balance: int, timeout: float = 2
 
 
 def filter_to(view: TerminalView, sku: str) -> None:
-    view.type("/", sku, Keys.ENTER)  # filter as you type; Enter keeps it and goes to the table
+    """Filter the balances to the one row of ``sku`` (as you type; Enter keeps the filter and goes
+    to the table), and wait until the table shows only it: a key typed before that (Enter to
+    open a movement) could reach another row on a loaded machine."""
+    view.type("/", sku, Keys.ENTER)
+    view.wait_for(
+        lambda text: "1 of " in text and sku in text, what=f"the balances filtered to {sku}"
+    )
 
 
 def tap(view: TerminalView, label: str, row_with: str) -> None:
@@ -82,7 +89,8 @@ def test_a_wrong_password_is_refused(served_demo: ServedDemo, browsers) -> None:
     assert driver.current_url.endswith("/login")
     driver.find_element(By.ID, "password").send_keys("stockroom-tablet-2")
     driver.find_element(By.ID, "sign-in").click()
-    assert driver.find_element(By.ID, "login-error").text == "Wrong password."
+    error = WebDriverWait(driver, 20).until(lambda page: page.find_elements(By.ID, "login-error"))
+    assert error[0].text == "Wrong password."  # the answer's page, once it has loaded
     assert not driver.find_elements(By.ID, "terminal")  # no app: nothing served but the form
     driver.get(served_demo.url + "/")  # and the app's page still sends back to the form
     assert driver.current_url.endswith("/login")
