@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import compileall
+import contextlib
 import dataclasses
 import gc
+import importlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,10 +23,25 @@ from zinv_tui.sandbox.store import LedgerStore
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The controller compiles the package before the xdist workers start, so they read one
-    cache instead of each compiling it (nothing to do when it is up to date)."""
-    if not hasattr(config, "workerinput"):
-        compileall.compile_dir(Path(zinv_tui.__file__).parent, quiet=1)
+    """The controller compiles the package and rewrites the test modules before the xdist workers
+    start, so they read one cache instead of each making it (nothing to do when it is up to
+    date). On a fresh clone each of 6 workers spent about 5 s of CPU rewriting the test modules
+    (collection 8.2 s instead of 3.3), all at once on the machine's 2 cores."""
+    if hasattr(config, "workerinput"):
+        return
+    compileall.compile_dir(Path(zinv_tui.__file__).parent, quiet=1)
+    if (config.getoption("numprocesses", None) or 0) > 1:
+        _rewrite_test_modules()
+
+
+def _rewrite_test_modules() -> None:
+    """Import every test module here, once: pytest's assertion rewriting (installed before this
+    runs) writes each rewritten module to ``__pycache__``, where the workers find it."""
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("test_*.py")):
+        name = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+        with contextlib.suppress(Exception, pytest.skip.Exception):
+            importlib.import_module(name)  # if it fails, the worker collecting it says why
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
