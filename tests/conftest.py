@@ -5,8 +5,11 @@ from __future__ import annotations
 import compileall
 import contextlib
 import dataclasses
+import fcntl
 import gc
+import hashlib
 import importlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,23 +87,45 @@ _SHOP_FIELDS = ("products", "seed", "history_days", "history_per_day", "history_
 @pytest.fixture(scope="session")
 def shop_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[SandboxConfig], Path]:
     """``template(config) -> Path``: a ledger file holding the shop ``config`` generates, made
-    once per session (per xdist worker) and reused: a sandbox opened on a copy of it serves the
-    same shop as one that generated it, without generating it again (a 300-product shop with 60
-    days of sales takes ~0.7 s of CPU to generate)."""
+    once per run and reused: a sandbox opened on a copy of it serves the same shop as one that
+    generated it, without generating it again (a 300-product shop with 60 days of sales takes
+    ~0.7-2 s of CPU to generate). The xdist workers share the files (:func:`_shared_template`)."""
     made: dict[tuple[Any, ...], Path] = {}
 
     def template(config: SandboxConfig) -> Path:
         key = tuple(getattr(config, name) for name in _SHOP_FIELDS)
         path = made.get(key)
         if path is None:
-            path = tmp_path_factory.mktemp("shop-template") / "ledger.sqlite"
-            store = LedgerStore(path)
-            load_shop_with_history(store, generate_shop(config.products, config.seed), config)
-            store.close()
-            made[key] = path
+            path = made[key] = _shared_template(tmp_path_factory, key, config)
         return path
 
     return template
+
+
+def _shared_template(
+    factory: pytest.TempPathFactory, key: tuple[Any, ...], config: SandboxConfig
+) -> Path:
+    """The template of shop ``key`` in a folder every worker of this run sees (the parent of the
+    workers' own temporary folders): the first worker to need it makes it while holding a lock on
+    it, the others wait for it and read it (each of 6 workers made each shop before)."""
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "shop-templates"
+    folder.mkdir(exist_ok=True)
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    path = folder / f"{name}.sqlite"
+    with open(folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            making = factory.mktemp("shop-template") / "ledger.sqlite"
+            store = LedgerStore(making)
+            load_shop_with_history(store, generate_shop(config.products, config.seed), config)
+            store.close()
+            ready = folder / f"{name}.partial"
+            _copy_ledger(making, ready)
+            os.replace(ready, path)  # whole or absent, whatever happens to this worker
+    return path
 
 
 def _copy_ledger(template: Path, target: Path) -> None:
