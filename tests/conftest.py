@@ -34,14 +34,24 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     compileall.compile_dir(Path(zinv_tui.__file__).parent, quiet=1)
     if (config.getoption("numprocesses", None) or 0) > 1:
-        _rewrite_test_modules()
+        _rewrite_test_modules(config.invocation_params.dir, config.args)
 
 
-def _rewrite_test_modules() -> None:
-    """Import every test module here, once: pytest's assertion rewriting (installed before this
-    runs) writes each rewritten module to ``__pycache__``, where the workers find it."""
+def _rewrite_test_modules(start: Path, args: list[str]) -> None:
+    """Import the test modules of the run (those under ``args``, the paths asked for) here, once:
+    pytest's assertion rewriting (installed before this runs) writes each rewritten module to
+    ``__pycache__``, where the workers find it."""
     root = Path(__file__).parent
-    for path in sorted(root.rglob("test_*.py")):
+    paths: set[Path] = set()
+    for arg in args:
+        asked = (start / arg.split("::")[0]).resolve()
+        if asked.is_dir():
+            paths.update(asked.rglob("test_*.py"))
+        elif asked.name.startswith("test_") and asked.suffix == ".py":
+            paths.add(asked)
+    for path in sorted(paths):
+        if not path.is_relative_to(root):
+            continue
         name = ".".join(path.relative_to(root.parent).with_suffix("").parts)
         with contextlib.suppress(Exception, pytest.skip.Exception):
             importlib.import_module(name)  # if it fails, the worker collecting it says why
