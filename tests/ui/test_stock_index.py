@@ -73,7 +73,9 @@ def test_a_diff_moves_rows_and_the_sort_counts_pending() -> None:
         index.sort_by("price")  # type: ignore[arg-type]
 
 
-names = st.sampled_from(["apple", "Apple", "banana", "kiwi", "Kiwi [b]", "zucchini", ""])
+names = st.sampled_from(
+    ["apple", "Apple", "App", "banana", "kiwi", "Kiwi [b]", "zucchini", "", "Straße", "STRASSE"]
+)
 
 
 @st.composite
@@ -180,6 +182,17 @@ def test_a_deferred_load_shows_the_same_top_rows_and_indexes_the_rest_on_demand(
     assert index.shown_keys() == full.shown_keys()
     assert [index.position_of(key) for key in full.shown_keys()] == list(range(full.shown_count))
     assert index.row_count == full.row_count
+
+
+def test_a_deferred_load_of_names_holding_the_separator_shows_the_same_top_rows() -> None:
+    """A name may hold the search text's separator (a server sends anything): then the order
+    by name is not the order by text, and the top rows come from the texts."""
+    rows = [row(1, "a", "z"), row(2, "a\x00y", "a"), *(row(i, f"b{i}") for i in range(3, 9))]
+    full = StockIndex()
+    full.set_rows(rows)
+    index = StockIndex(preview_rows=1)
+    index.set_rows({r.key: r for r in rows}, defer=True)
+    assert index.key_at(0) == full.key_at(0) == ("p2", "v2")
 
 
 def test_a_deferred_load_waits_only_by_product_without_a_filter() -> None:

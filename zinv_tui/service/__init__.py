@@ -146,6 +146,7 @@ if TYPE_CHECKING:
     from zinv_tui.service.reorder_settings import SettingsError, Supplier, VariantSettings
     from zinv_tui.service.row_text import (
         joined_text,
+        leading_names,
         matching_rows,
         row_matches,
         search_terms,
@@ -224,6 +225,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "zinv_tui.service.reorder_settings": ("SettingsError", "Supplier", "VariantSettings"),
     "zinv_tui.service.row_text": (
         "joined_text",
+        "leading_names",
         "matching_rows",
         "row_matches",
         "search_terms",
@@ -330,6 +332,7 @@ __all__ = [
     "VariantSettings",
     "count_book",
     "joined_text",
+    "leading_names",
     "matching_rows",
     "money",
     "needs_restock",

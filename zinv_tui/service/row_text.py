@@ -80,6 +80,21 @@ def search_texts(rows: Sequence[NamedRow]) -> list[str]:
         return list(map(search_text, rows))
 
 
+_PRODUCT_NAME = attrgetter("product_name")
+
+
+def leading_names(rows: Sequence[NamedRow]) -> list[str] | None:
+    """Each row's product name as its :func:`search_text` begins with it: two rows whose names
+    differ are in the same order as their texts (the separator after the name sorts before any
+    character). None when that may not hold (a name missing, or holding the separator): then
+    only the texts themselves order the rows. About a quarter of the cost of the texts."""
+    try:
+        names = list(map(str.casefold, map(_PRODUCT_NAME, rows)))
+    except TypeError:
+        return None
+    return None if FIELD_SEPARATOR in "".join(names) else names
+
+
 def joined_text(*fields: str) -> str:
     """A search text of other fields (a product's name and SKUs), made as :func:`search_text`."""
     return FIELD_SEPARATOR.join(field or "" for field in fields).casefold()
