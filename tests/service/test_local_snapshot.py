@@ -24,7 +24,7 @@ from tests.support.clients import FAST_CLIENT, FAST_SERVICE
 from tests.support.sandbox import SandboxAdmin
 from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
-from zinv_tui.service import InventoryService, MovementIntent, Reason, SyncState
+from zinv_tui.service import InventoryService, MovementIntent, Reason, StockCounts, SyncState
 from zinv_tui.service.local_snapshot import SNAPSHOT_FILE, SNAPSHOT_VERSION, bucket_of
 
 PROFILE = "shop"
@@ -168,10 +168,19 @@ def damage(path: Path, how: str) -> None:
             db.execute(f"PRAGMA user_version = {SNAPSHOT_VERSION + 1}")
         elif how == "half":
             db.execute("DELETE FROM meta WHERE key = 'complete'")
+        elif how == "counts":
+            db.execute("UPDATE buckets SET out = out + 1000")
+        elif how == "pending":  # a row with a pending quantity: never written, never read
+            number, data = db.execute("SELECT id, data FROM buckets LIMIT 1").fetchone()
+            rows = msgspec.msgpack.decode(data)
+            rows[0][7] = 5
+            db.execute(
+                "UPDATE buckets SET data = ? WHERE id = ?", (msgspec.msgpack.encode(rows), number)
+            )
     db.close()
 
 
-@pytest.mark.parametrize("how", ["garbage", "older", "newer", "half"])
+@pytest.mark.parametrize("how", ["garbage", "older", "newer", "half", "counts", "pending"])
 async def test_an_unusable_snapshot_is_ignored_and_replaced(sandbox_factory, tmp_path, caplog, how):
     info = sandbox_factory(products=20)
     before = await first_run(info, tmp_path)
@@ -263,6 +272,38 @@ async def test_pending_movements_lie_on_top_of_the_snapshot_once(sandbox_factory
         assert (row.balance, row.pending) == (balance + 5, 0)
     finally:
         await third.stop()
+
+
+async def test_the_snapshot_keeps_the_out_and_low_counts(sandbox_factory, tmp_path):
+    """A launch from the snapshot has the out / low counts at once (kept per bucket), the
+    pending overlay included; they stand until the rows change."""
+    info = sandbox_factory(products=20)
+    service = snapshot_service(info, tmp_path)
+    await service.start(require_load=True)
+    stocked = sorted(key for key, row in service.rows.items() if row.balance > 3)
+    low, emptied = stocked[:3], stocked[3]
+    await service.set_low_stock(low, 1_000, True)
+    await service.flush(wait=10)
+    await service.refresh()
+    assert service.restored_counts is None  # a full load: nothing restored
+    service.record_offline(  # a pending sale that empties a row, on top of the snapshot
+        [MovementIntent(Reason.SALE, emptied, quantity=service.rows[emptied].balance)]
+    )
+    await service.stop()
+
+    again = snapshot_service(info, tmp_path)
+    await again.start()
+    try:
+        assert again.status.snapshot_from is not None
+        counts = StockCounts.of(again.rows.values())
+        assert counts.low >= 3 and counts.out >= 1
+        assert again.rows[emptied].pending < 0  # the overlay moved it to out
+        assert again.restored_counts == counts
+        await confirmed(again)
+        assert await again.flush(wait=10)  # the sale is acknowledged: the rows change
+        assert again.restored_counts is None
+    finally:
+        await again.stop()
 
 
 def stored_buckets(path: Path) -> dict[int, bytes]:

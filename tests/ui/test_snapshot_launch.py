@@ -3,13 +3,14 @@ and nothing claims "nothing out or low" before any stock is known."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from tests.service.test_local_snapshot import first_run, snapshot_service
 from tests.support.sandbox import SandboxAdmin
+from zinv_tui.service import StockCounts, StockRow, StockTally
 from zinv_tui.ui import launch
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.widgets.status_bar import StatusBar
@@ -105,3 +106,37 @@ async def test_a_launch_from_the_snapshot_asks_zettle_once_its_rows_are_drawn(
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "● live" in bar_text(app))
         assert shown_then == [len(app.service.rows)]
+
+
+async def test_the_snapshots_counts_are_shown_and_the_rows_judged_after_the_paint(
+    sandbox_factory, tmp_path: Path, monkeypatch
+):
+    """A launch from the snapshot shows the out / low counts kept in it (46,000 rows judged one
+    by one held the first paint back by 25-35 ms); the app's own tally counts once the rows are
+    drawn, and stays right from then on."""
+    info = sandbox_factory(products=30)
+    await first_run(info, tmp_path)
+    admin = SandboxAdmin(info)
+    admin.faults(error_rate=1.0)  # no catch-up: the snapshot's rows stay as they are
+    painted_at_reset: list[bool] = []
+    reset = StockTally.reset
+
+    def noted_reset(tally: StockTally, rows: Iterable[StockRow]) -> StockCounts:
+        painted_at_reset.append(app._rows_painted.is_set())
+        return reset(tally, rows)
+
+    monkeypatch.setattr(StockTally, "reset", noted_reset)
+    app = ZinvApp(snapshot_service(info, tmp_path, max_backoff=0.2), frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(StockTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        counts = StockCounts.of(app.service.rows.values())
+        assert counts.out + counts.low > 0
+        assert app.stock_counts == counts
+        await app.rows_painted()
+        await wait_for(pilot, lambda: bool(painted_at_reset))
+        assert painted_at_reset == [True]
+        assert app.stock_counts == counts
+        admin.faults(error_rate=0.0)
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
+        assert app.stock_counts == StockCounts.of(app.service.rows.values())

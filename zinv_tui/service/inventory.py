@@ -51,6 +51,7 @@ from zinv_tui.service.movements import (
 from zinv_tui.service.outbox import MAX_BATCH_SIZE, OutboxSender
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.status import SyncState, SyncStatus
+from zinv_tui.service.stock_rules import StockCounts
 from zinv_tui.service.sync import CatalogueRead, SyncEngine, retrieved
 from zinv_tui.service.view import InventoryView
 from zinv_tui.service.wording import store_label
@@ -168,6 +169,7 @@ class InventoryService:
         """The snapshot the rows were painted from, until the engine resumes from it."""
         self.restored_at: datetime | None = None
         """When the local snapshot the rows came from was written (None: not from one)."""
+        self._restored_counts: StockCounts | None = None
         self._cached_catalogue: Catalogue | None = None
         self._saved_tracked: frozenset[str] = frozenset()
 
@@ -354,6 +356,13 @@ class InventoryService:
             self._places, self._used, self.store = [], {}, None
             return False
         self._view.restore(saved.rows, saved.tracked, saved.levels)
+        rows = self._view.rows
+        overlaid = [
+            row for key in self._view.pending if (row := rows.get(key)) is not None and row.pending
+        ]
+        self._restored_counts = saved.counts.changed(
+            (row.replace(pending=0) for row in overlaid), overlaid
+        )
         self._saved_tracked = frozenset(saved.tracked)
         self._saved = saved
         self.restored_at = saved.saved_at
@@ -512,6 +521,13 @@ class InventoryService:
         return self._view.rows
 
     @property
+    def restored_counts(self) -> StockCounts | None:
+        """How many rows are out and low, as painted from the local snapshot (the pending
+        overlay included; kept in the file, so nobody judges 46,000 rows before the first
+        paint); None once the rows changed, or when they were not painted from a snapshot."""
+        return self._restored_counts
+
+    @property
     def locations(self) -> dict[PlaceKind, Place]:
         """The place used for each kind: the shown STORE, and the default SUPPLIER, BIN and SOLD
         (empty until Zettle was reached once)."""
@@ -619,6 +635,7 @@ class InventoryService:
     def _emit(self, diff: RowDiff) -> None:
         if not diff:
             return
+        self._restored_counts = None
         self._keep_diff(diff)
         for callback in list(self._subscribers):
             try:

@@ -122,6 +122,12 @@ class StockCounts:
                 low += 1
         return cls(out, low)
 
+    def changed(self, before: Iterable[StockLevels], after: Iterable[StockLevels]) -> StockCounts:
+        """These counts once the rows ``before`` became the rows ``after`` (the same variants:
+        a snapshot's counts with the pending overlay laid on, say)."""
+        gone, came = StockCounts.of(before), StockCounts.of(after)
+        return StockCounts(self.out - gone.out + came.out, self.low - gone.low + came.low)
+
 
 class StockTally:
     """Running out / low counts kept up to date from the view's diffs (cost: the diff's size)."""

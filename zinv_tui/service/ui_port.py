@@ -21,6 +21,7 @@ from zinv_tui.service.journal import OutboxEntry, OutboxStatus
 from zinv_tui.service.movements import MovementIntent, PlannedMovement, Reason
 from zinv_tui.service.rows import RowDiff, RowKey, StockRow
 from zinv_tui.service.status import SyncStatus
+from zinv_tui.service.stock_rules import StockCounts
 
 if TYPE_CHECKING:  # the counts, export and reorder modules load when first used
     from zinv_tui.service.counts import CountBook
@@ -55,6 +56,11 @@ class InventoryPort(Protocol):
 
     @property
     def rows(self) -> Mapping[RowKey, StockRow]: ...
+    @property
+    def restored_counts(self) -> StockCounts | None:
+        """Out and low counts of rows just painted from the local snapshot (None otherwise)."""
+        ...
+
     @property
     def status(self) -> SyncStatus: ...
     @property

@@ -246,6 +246,9 @@ class ZinvApp(App[None]):
         self.stock_signal: Signal[RowDiff | None] = Signal(self, "stock-changed")
         """Published with each service ``RowDiff``, or ``None`` when all rows should be reloaded."""
         self._stock_tally = StockTally()
+        self._tally_stale = True
+        """The tally has not counted the service's rows yet (a launch from the snapshot shows the
+        snapshot's counts until the rows are painted)."""
         self._last_error: str | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._initial_theme = theme
@@ -334,9 +337,14 @@ class ZinvApp(App[None]):
         self._awaiting_stock = False
         self.service_ready = True
         self.stock_signal.publish(None)
-        self._recount_low()
+        restored = self.service.restored_counts
+        if restored is not None:  # painted from the snapshot: its counts now, the tally after
+            self.stock_counts = restored
+        else:
+            self._recount_low()
         self._restore_store()
         after_paint(self, self._rows_painted.set)
+        after_paint(self, self._recount_if_stale)
         if self.freeze_gc:
             # The loaded stock lives as long as the app: in a tuned process (the program's
             # choice, see zinv_tui.tuning) it leaves the cyclic collector's full passes, which
@@ -374,13 +382,18 @@ class ZinvApp(App[None]):
     def _stock_changed(self, message: StockChanged) -> None:
         diff = message.diff  # only posted once the service is ready (see _on_service_diff)
         self.stock_signal.publish(diff)  # first, so the table's repaint leads the status bar's
-        if diff.full:
+        if diff.full or self._tally_stale:
             self._recount_low()
             return
         self.stock_counts = self._stock_tally.update(diff.upserts(), diff.removed_keys())
 
     def _recount_low(self) -> None:
         self.stock_counts = self._stock_tally.reset(self.service.rows.values())
+        self._tally_stale = False
+
+    def _recount_if_stale(self) -> None:
+        if self._tally_stale:
+            self._recount_low()
 
     @property
     def low_stock_count(self) -> int:
