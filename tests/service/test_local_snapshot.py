@@ -24,7 +24,14 @@ from tests.support.clients import FAST_CLIENT, FAST_SERVICE
 from tests.support.sandbox import SandboxAdmin
 from zinv_tui.build import ShopAccess, open_inventory
 from zinv_tui.sandbox.server import SandboxInfo
-from zinv_tui.service import InventoryService, MovementIntent, Reason, StockCounts, SyncState
+from zinv_tui.service import (
+    InventoryService,
+    MovementIntent,
+    MovementRejected,
+    Reason,
+    StockCounts,
+    SyncState,
+)
 from zinv_tui.service.local_snapshot import SNAPSHOT_FILE, SNAPSHOT_VERSION, bucket_of
 
 PROFILE = "shop"
@@ -304,6 +311,34 @@ async def test_the_snapshot_keeps_the_out_and_low_counts(sandbox_factory, tmp_pa
         assert again.restored_counts is None
     finally:
         await again.stop()
+
+
+async def test_movements_recorded_before_zettle_answers_are_sent_once(sandbox_factory, tmp_path):
+    """Rows painted from the snapshot can be moved at once, Zettle not reached yet: the movement
+    is journaled as offline ones are (no balance before), shown, and sent once Zettle answers."""
+    info = sandbox_factory(products=20)
+    await first_run(info, tmp_path)
+    admin = SandboxAdmin(info)
+    admin.faults(error_rate=1.0)  # Zettle answers nothing useful yet
+    service = snapshot_service(info, tmp_path, max_backoff=0.2)
+    await service.start()
+    try:
+        assert service.status.snapshot_from is not None and not service.loaded
+        key = some_stocked(service)
+        balance = service.rows[key].balance
+        entries = await service.record([MovementIntent(Reason.RESTOCK, key, quantity=5)])
+        assert [entry.balance_before for entry in entries] == [None]
+        assert service.rows[key].shown_balance == balance + 5
+        with pytest.raises(MovementRejected, match="count needs the current balance"):
+            await service.record([MovementIntent(Reason.SET_COUNT, key, count=1)])
+        admin.faults(error_rate=0.0)
+        await confirmed(service)
+        assert await service.flush(wait=10)
+        await service.refresh(full=True)  # Zettle's own balance, read afresh
+        row = service.rows[key]
+        assert (row.balance, row.pending) == (balance + 5, 0)
+    finally:
+        await service.stop()
 
 
 def stored_buckets(path: Path) -> dict[int, bytes]:

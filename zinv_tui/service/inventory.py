@@ -743,7 +743,11 @@ class InventoryService:
         Raises :class:`MovementRejected` listing every bad line; a count that already matches
         records nothing for its line.
         """
-        if self._engine is None or self._engine.generation == 0:
+        if not self.loaded:
+            if self.restored_at is not None and self._view.rows:
+                # Painted from the local snapshot, Zettle not confirmed yet: journaled as while
+                # offline (no balance before is recorded), sent once Zettle answers.
+                return self.record_offline(intents)
             raise ServiceNotReady(
                 "The stock has not loaded yet - wait until the app reaches Zettle, then try again"
             )
@@ -762,9 +766,10 @@ class InventoryService:
         return self._engine is not None and self._engine.generation > 0
 
     def known_variants(self) -> Mapping[RowKey, StockRow]:
-        """Every variant this profile can name: the live rows once loaded, else the cached
-        catalogue's variants (balance unknown, shown as 0). Empty when there is neither."""
-        if self.loaded:
+        """Every variant this profile can name: the live rows once loaded (or painted from the
+        local snapshot), else the cached catalogue's variants (balance unknown, shown as 0).
+        Empty when there is neither."""
+        if self.loaded or (self.restored_at is not None and self._view.rows):
             return self._view.rows
         catalogue = self._view.catalogue if len(self._view.catalogue) else None
         catalogue = catalogue or Catalogue.load(self.cache_dir / CATALOGUE_FILE)
@@ -799,7 +804,7 @@ class InventoryService:
         problems = [plan.error for plan in plans if plan.error]
         problems += [
             f"{plan.row.label if plan.row else plan.key[1]}: a count needs the current balance, "
-            "which can't be read while Zettle is unreachable"
+            "which can't be read until Zettle answers"
             for plan in plans
             if plan.reason is Reason.SET_COUNT and not plan.error
         ]
