@@ -10,9 +10,12 @@ from textual.pilot import Pilot
 
 from tests.service.test_local_snapshot import first_run, snapshot_service
 from tests.support.sandbox import SandboxAdmin
+from tests.support.screens import settle
+from tests.ui.test_movement_screen import find, open_movement, set_quantity
 from zinv_tui.service import StockCounts, StockRow, StockTally
 from zinv_tui.ui import launch
 from zinv_tui.ui.app import ZinvApp
+from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import StockLoading, StockTable
 
@@ -140,3 +143,38 @@ async def test_the_snapshots_counts_are_shown_and_the_rows_judged_after_the_pain
         admin.faults(error_rate=0.0)
         await wait_for(pilot, lambda: "● live" in bar_text(app))
         assert app.stock_counts == StockCounts.of(app.service.rows.values())
+
+
+async def test_a_restock_typed_before_zettle_answers_is_shown_then_sent_once(
+    sandbox_factory, tmp_path: Path
+):
+    """The rows on screen come from the snapshot and Zettle has not answered yet: a restock is
+    taken at once (pending on the row), and lands in Zettle's ledger once, when it answers."""
+    info = sandbox_factory(products=30)
+    await first_run(info, tmp_path)
+    admin = SandboxAdmin(info)
+    admin.faults(error_rate=1.0)
+    service = snapshot_service(info, tmp_path, max_backoff=0.2)
+    app = ZinvApp(service, frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(StockTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        row = next(row for _key, row in sorted(service.rows.items()) if row.balance > 3)
+        screen = await open_movement(pilot)
+        await find(pilot, screen, f"{row.product_name} {row.variant_name}")
+        assert [line.key for line in screen.lines] == [row.key]
+        await set_quantity(pilot, screen.lines[0], "5")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, BalancesScreen)
+        shown = app.screen.table.get_row(row.key)
+        assert (shown.balance, shown.pending) == (row.balance, 5)
+        assert not service.loaded  # Zettle still not answering
+        admin.faults(error_rate=0.0)
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
+        assert await service.flush(10)
+        await settle(pilot)
+        shown = app.screen.table.get_row(row.key)
+        assert (shown.balance, shown.pending) == (row.balance + 5, 0)
+    moves = admin.api_movements(row.variant_uuid)
+    assert [move["change"] for move in moves] == [5]
