@@ -937,6 +937,11 @@ class InventoryService:
             text=text, reason=reason, limit=limit, status=status, since=since, until=until
         )
 
+    def entries_by_id(self, ids: Iterable[int]) -> list[OutboxEntry]:
+        """These movements as the journal has them now (in the order asked; unknown ids left
+        out)."""
+        return self.journal.entries_by_id(ids)
+
     def export_history_csv(self, target: CsvTarget, **filters: object) -> int:
         """Write the history (optionally filtered like :meth:`history`) to a CSV file or text
         stream."""
