@@ -216,11 +216,12 @@ class SyncEngine:
         """One round: catalogue and low stock when due, then balances. None when it failed."""
         if self._backend.change_feed is None and self._writes_first is not None:
             await self._writes_first()  # a paced full read: waiting movements go first
-        async with self._lock:
-            if self._answers is None:
+        if self._answers is None:
+            async with self._lock:
                 diff = await self._poll_locked(full=full)
-            else:
-                with self._answers.call(self._usual_time(full)):
+        else:  # watched from the start: waiting behind a send Zettle keeps waiting is overdue too
+            with self._answers.call(self._usual_time(full)):
+                async with self._lock:
                     diff = await self._poll_locked(full=full)
         if self._big_read:  # big buffers are unreferenced now: give their memory back
             self._big_read = False
