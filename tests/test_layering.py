@@ -247,6 +247,7 @@ UI_LAYERS: tuple[tuple[str, ...], ...] = (
         "zinv_tui.ui.browser_keys",
         "zinv_tui.ui.downloads",
         "zinv_tui.ui.stores",
+        "zinv_tui.ui.sending_toast",
     ),
     ("zinv_tui.ui.widgets",),
     ("zinv_tui.ui.screens",),

@@ -630,3 +630,25 @@ async def test_calls_made_at_once_probe_the_generation_once(sandbox_factory, tmp
         assert service.rows
     finally:
         await service.stop()
+
+
+async def test_status_says_waiting_while_a_poll_runs_past_its_usual_time(
+    sandbox_factory, tmp_path, generation
+):
+    """A poll Zettle keeps waiting past the patience makes the status ``waiting`` until it ends;
+    a full read is given twice what the last one took (a big shop's reads are slow, not late)."""
+    info = sandbox_factory(api=generation, products=5)
+    async with running_service(
+        info, tmp_path, generation=generation, answer_patience=0.2
+    ) as service:
+        states: list[SyncState] = []
+        service.subscribe_status(lambda status: states.append(status.state))
+        SandboxAdmin(info).faults(latency_ms=500)  # every answer takes 0.5 s
+        assert await service.refresh() is not None  # the change feed: one slow answer
+        assert states[-2:] == [SyncState.WAITING, SyncState.LIVE]
+        states.clear()
+        assert await service.refresh(full=True) is not None  # the last full read took ms: late
+        assert SyncState.WAITING in states and states[-1] is SyncState.LIVE
+        states.clear()
+        assert await service.refresh(full=True) is not None  # as long as the last: on time
+        assert SyncState.WAITING not in states and service.status.state is SyncState.LIVE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -44,16 +45,18 @@ async def running_app(
     size: tuple[int, int] = (80, 24),
     max_retries: int = 4,
     notifications: bool = False,
+    service_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> AsyncIterator[tuple[ZinvApp, Pilot]]:
     """The app on a fresh service for ``info``, with its first load on screen (``notifications``:
-    toasts are drawn, as in a terminal)."""
+    toasts are drawn, as in a terminal; ``service_options``: more of the service's knobs)."""
     service = open_inventory(
         ShopAccess.local(info.url, info.api_key, info.client_id),
         state_dir=state_dir,
         poll_interval=60,
         retry_base=0.05,
         client_options={"max_retries": max_retries},
+        **(service_options or {}),
     )
     options.setdefault("frozen", True)
     app = ZinvApp(service, on_exit=[service.stop], **options)
@@ -367,6 +370,31 @@ async def test_status_line_says_stale_or_offline_since_the_last_success(
         await set_faults(info, error_rate=0.0, drop_rate=0.0)
         await app.service.refresh()
         await wait_for(pilot, lambda: "● live" in lines(app)[0])
+
+
+@pytest.mark.parametrize("call", ["send", "poll"])
+async def test_status_line_stops_saying_live_while_zettle_keeps_a_call_waiting(
+    sandbox_factory: Callable[..., SandboxInfo], tmp_path: Path, call: str
+) -> None:
+    """Walk finding: with the sandbox frozen, the bar said "● live" for as long as a send (or a
+    poll) waited for its timeout. Now it says so once a call overruns, and is live again after."""
+    info = sandbox_factory()
+    patience = {"answer_patience": 0.2}
+    async with running_app(info, tmp_path, service_options=patience) as (app, pilot):
+        assert "● live" in lines(app)[0]
+        await set_faults(info, latency_ms=1500)  # Zettle keeps every call waiting 1.5 s
+        if call == "send":
+            key = table(app).shown_keys()[0]
+            await app.service.record([MovementIntent(Reason.RESTOCK, key, quantity=5)])
+            answered = asyncio.ensure_future(app.service.flush(10))
+        else:
+            answered = asyncio.ensure_future(app.service.refresh())
+        await wait_for(pilot, lambda: "◌ waiting for Zettle…" in lines(app)[0])
+        assert "● live" not in lines(app)[0]
+        await set_faults(info, latency_ms=0)
+        assert (await answered) not in (None, False)  # sent, or read
+        await wait_for(pilot, lambda: "● live" in lines(app)[0])
+        assert "waiting for Zettle" not in lines(app)[0]
 
 
 async def test_footer_shows_counts_help_and_quit_at_80_columns(

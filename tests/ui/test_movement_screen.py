@@ -578,3 +578,49 @@ async def test_recorded_while_offline_says_it_will_be_sent_when_zettle_is_reacha
                 assert said in notes
     finally:
         server.stop()
+
+
+async def test_the_sending_toast_gives_way_to_sent_once_zettle_has_the_movement(
+    sandbox_factory, tmp_path
+):
+    """Walk: the "sending to Zettle" toast stayed up after the outbox was already empty."""
+    info = sandbox_factory(products=10)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            SandboxAdmin(info).faults(latency_ms=300)  # the toast shows before Zettle answers
+            app.open_screen("movement", keys=[row.key])
+            await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            sending = "⧗ Restock: 1 movement recorded, sending to Zettle"
+            assert sending in [str(note.message) for note in app._notifications]
+            assert service.status.pending_count == 1
+            assert await service.flush(10)
+            await settle(pilot)
+            notes = [str(note.message) for note in app._notifications]
+            assert sending not in notes
+            assert "✓ Restock: 1 movement recorded, sent to Zettle" in notes
+
+
+async def test_a_refused_movement_turns_the_sending_toast_into_a_warning(sandbox_factory, tmp_path):
+    info = sandbox_factory(products=10)
+    async with shop(info, tmp_path) as service:
+        row = pick_row(service)
+        await service.backend.client.stop_tracking(row.product_uuid)  # Zettle will refuse
+        app = screen_app(service)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_screen("movement", keys=[row.key])
+            await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            await service.flush(5)
+            await settle(pilot)
+            assert service.status.attention_count == 1
+            notes = [str(note.message) for note in app._notifications]
+            assert "⧗ Restock: 1 movement recorded, sending to Zettle" not in notes
+            said = "⚠ Restock: 1 movement recorded, but Zettle did not confirm it: see History (h)"
+            assert said in notes

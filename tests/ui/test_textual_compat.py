@@ -9,12 +9,18 @@ import inspect
 from textual import events, screen
 from textual.app import App, ComposeResult
 from textual.geometry import Size
+from textual.notifications import Notification
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input
+from textual.widgets._toast import Toast
 
-from zinv_tui.ui.textual_compat import SteadyScrollView
+from zinv_tui.ui.textual_compat import (
+    SteadyScrollView,
+    show_notification,
+    withdraw_notification,
+)
 
 
 def test_scroll_view_size_updated_is_what_the_override_expects() -> None:
@@ -96,3 +102,22 @@ async def test_a_subclass_on_key_runs_first_and_prevent_default_skips_the_base()
         field.focus()
         await pilot.press("a", "x", "b")
         assert field.value == "ab"
+
+
+async def test_a_toast_shown_can_be_withdrawn_before_its_time() -> None:
+    """``Notify`` shows a notification kept by the caller; ``App._unnotify`` takes it off the
+    screen (the "sending to Zettle" toast goes once the movements are sent)."""
+    app = Host()
+    async with app.run_test(size=(40, 12), notifications=True) as pilot:
+        note = Notification("sending", timeout=60)
+        show_notification(app, note)
+        withdraw_notification(app, note)  # at once: it still goes after it was shown
+        await pilot.pause()
+        assert note not in app._notifications and not app.screen.query(Toast)
+        kept = Notification("sending", timeout=60)
+        show_notification(app, kept)
+        await pilot.pause()
+        assert kept in app._notifications and app.screen.query(Toast)
+        withdraw_notification(app, kept)
+        await pilot.pause()
+        assert kept not in app._notifications and not app.screen.query(Toast)

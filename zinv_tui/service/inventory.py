@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from zinv_tui.api.errors import ZettleError
+from zinv_tui.service.answer_watch import PATIENCE, AnswerWatch
 from zinv_tui.service.backend import Place, PlaceKind, StockBackend
 from zinv_tui.service.catalogue import Catalogue, CatalogueBuilder, CatalogueProduct
 from zinv_tui.service.codes import find_rows
@@ -107,6 +108,8 @@ class InventoryService:
     coroutine function awaited before a launch's first full read is written to the snapshot (the
     TUI: until its rows are drawn, which the writer's 0.1 s of CPU at 46,000 rows would slow);
     meanwhile nothing else is written, and then the rows and cursor of that moment are.
+    ``answer_patience``: seconds a poll or a send may wait for Zettle before the status says
+    ``waiting`` instead of ``live`` (:mod:`~zinv_tui.service.answer_watch`).
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class InventoryService:
         snapshot: LocalSnapshot | None = None,
         catch_up_after: float | Callable[[], Awaitable[object]] = 0.0,
         first_save_after: Callable[[], Awaitable[object]] | None = None,
+        answer_patience: float = PATIENCE,
     ) -> None:
         if not poll_interval > 0:
             raise ValueError("poll_interval must be above zero seconds")
@@ -148,6 +152,7 @@ class InventoryService:
         self.journal = OutboxJournal(self.state_dir / OUTBOX_FILE)
         self._view = InventoryView(levels_on_rows=backend.capabilities.levels_on_rows)
         self._lock = asyncio.Lock()
+        self._answers = AnswerWatch(self._publish_status, answer_patience)
         self._places: list[Place] = []
         self.store: Place | None = None
         """The STORE place whose stock the service shows (the default STORE)."""
@@ -490,6 +495,7 @@ class InventoryService:
             max_backoff=self._max_backoff,
             paced_full_every=self._paced_full_every,
             writes_first=self._writes_first,
+            answers=self._answers,
         )
         engine = self._engine
         cache = self.cache_dir / CATALOGUE_FILE
@@ -511,6 +517,7 @@ class InventoryService:
             max_batch=self._max_batch,
             retry_base=self._retry[0],
             retry_max=self._retry[1],
+            answers=self._answers,
         )
 
     # -- view and subscriptions -----------------------------------------------------------------
@@ -646,8 +653,11 @@ class InventoryService:
     def _publish_status(self, state: SyncState | None = None, error: str | None = None) -> None:
         pending, attention = self.journal.counts() if not self._closed else (0, 0)
         engine = self._engine
+        state = state or (engine.state if engine else SyncState.STARTING)
+        if state is SyncState.LIVE and self._answers.waiting:
+            state = SyncState.WAITING  # live until now, but Zettle is not answering
         status = SyncStatus(
-            state=state or (engine.state if engine else SyncState.STARTING),
+            state=state,
             last_success=engine.last_success if engine else None,
             last_error=error or (engine.last_error if engine else self._startup_error),
             pending_count=pending,
@@ -948,6 +958,11 @@ class InventoryService:
         return self.journal.entries(
             text=text, reason=reason, limit=limit, status=status, since=since, until=until
         )
+
+    def entries_by_id(self, ids: Iterable[int]) -> list[OutboxEntry]:
+        """These movements as the journal has them now (in the order asked; unknown ids left
+        out)."""
+        return self.journal.entries_by_id(ids)
 
     def export_history_csv(self, target: CsvTarget, **filters: object) -> int:
         """Write the history (optionally filtered like :meth:`history`) to a CSV file or text

@@ -20,6 +20,8 @@ How "exactly once" holds, without trusting Zettle to deduplicate:
     the entries need attention as *unconfirmed*, with what is known.
 - While one process attempts a batch it holds the batch's lease in the journal, so a second
   process sharing the journal (the TUI and a CLI command) never sends the same batch meanwhile.
+- Each attempt is watched (``answers``): one that Zettle keeps waiting past the usual time makes
+  the service's status ``waiting`` instead of ``live`` until it ends.
 - No single failure stops the sender: an unexpected error is logged and retried after a backoff
   (a batch it interrupted is in doubt and settled by reading).
 
@@ -51,6 +53,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from zinv_tui.api.errors import ACCESS_REFUSALS, NetworkError, ZettleError
+from zinv_tui.service.answer_watch import AnswerWatch
 from zinv_tui.service.backend import (
     Applied,
     Movement,
@@ -144,8 +147,10 @@ class OutboxSender:
         max_batch: int = MAX_BATCH_SIZE,
         retry_base: float = 1.0,
         retry_max: float = 60.0,
+        answers: AnswerWatch | None = None,
     ) -> None:
         self._backend = backend
+        self._answers = answers
         self._journal = journal
         self._lock = lock
         self.store = store
@@ -259,7 +264,10 @@ class OutboxSender:
                 log.info("another process is sending batch %s; waiting", batch.id)
                 return BUSY_RETRY
             try:
-                return await self._attempt(batch)
+                if self._answers is None:
+                    return await self._attempt(batch)
+                with self._answers.call():
+                    return await self._attempt(batch)
             finally:
                 self._journal.release(batch.id, self._id)
 

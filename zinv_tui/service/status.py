@@ -8,11 +8,14 @@ from enum import StrEnum
 
 
 class SyncState(StrEnum):
-    """``STARTING`` until the first load; then ``LIVE``, ``STALE`` or ``OFFLINE``."""
+    """``STARTING`` until the first load; then ``LIVE``, ``WAITING``, ``STALE`` or ``OFFLINE``."""
 
     STARTING = "starting"
     LIVE = "live"
-    """The last poll succeeded and is recent."""
+    """The last poll succeeded and is recent, and no call to Zettle is overdue."""
+    WAITING = "waiting"
+    """The last poll succeeded, but a call to Zettle (a poll, a send) has been outstanding longer
+    than it usually takes (:mod:`zinv_tui.service.answer_watch`): the numbers may be behind."""
     STALE = "stale"
     """Zettle answered with an error (busy, 5xx, refused) or the last success is too old."""
     OFFLINE = "offline"
@@ -46,7 +49,8 @@ class SyncStatus:
 
     @property
     def summary(self) -> str:
-        """One short line: ``"live"``, ``"stale since 14:02"``, ``"offline"``, plus the outbox."""
+        """One short line: ``"live"``, ``"waiting"``, ``"stale since 14:02"``, ``"offline"``, plus
+        the outbox."""
         if self.state is SyncState.STALE and self.last_success is not None:
             text = f"stale since {self.last_success.astimezone():%H:%M}"
         else:

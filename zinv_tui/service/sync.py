@@ -34,6 +34,9 @@
   may have recorded or settled movements) is folded into the poll's own diff, so a subscriber's
   copy of a row never ends older than the view's (a second tab kept the pending mark of a
   movement the first had sent). :meth:`SyncEngine.poll` returns all of its changes.
+- Each poll is watched (``answers``, :mod:`zinv_tui.service.answer_watch`): one running longer
+  than usual (a few seconds; a full read or a catalogue download: twice what the last one took)
+  makes the service's status ``waiting`` instead of ``live`` until it ends.
 - Backs off on failures (doubling up to ``max_backoff``, honouring a 429's Retry-After); the
   client's own limiter keeps every request under Zettle's 4 per second. No single failure stops
   the loop: an unexpected error is logged and counted as a failed poll.
@@ -54,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from zinv_tui.api.errors import MalformedResponse, NetworkError, ZettleError
+from zinv_tui.service.answer_watch import AnswerWatch
 from zinv_tui.service.backend import Cursor, LowStockLine, Place, StockBackend
 from zinv_tui.service.catalogue import Catalogue, CatalogueBuilder
 from zinv_tui.service.heap import release_free_memory
@@ -100,6 +104,7 @@ class SyncEngine:
         max_backoff: float = 60.0,
         paced_full_every: float = 30.0,
         writes_first: Callable[[], Awaitable[object]] | None = None,
+        answers: AnswerWatch | None = None,
     ) -> None:
         if not interval > 0:
             raise ValueError("the poll interval must be above zero seconds")
@@ -118,7 +123,10 @@ class SyncEngine:
         self.max_backoff = max_backoff
         self.paced_full_every = paced_full_every
         self._writes_first = writes_first
+        self._answers = answers
         self._last_full_took = 0.0
+        self._last_side_took = 0.0
+        """Seconds the last catalogue and low-stock round took (its usual time)."""
         self.cursor: Cursor | None = None
         self.state = SyncState.STARTING
         self.last_success: datetime | None = None
@@ -208,12 +216,36 @@ class SyncEngine:
         """One round: catalogue and low stock when due, then balances. None when it failed."""
         if self._backend.change_feed is None and self._writes_first is not None:
             await self._writes_first()  # a paced full read: waiting movements go first
-        async with self._lock:
-            diff = await self._poll_locked(full=full)
+        if self._answers is None:
+            async with self._lock:
+                diff = await self._poll_locked(full=full)
+        else:  # watched from the start: waiting behind a send Zettle keeps waiting is overdue too
+            with self._answers.call(self._usual_time(full)):
+                async with self._lock:
+                    diff = await self._poll_locked(full=full)
         if self._big_read:  # big buffers are unreferenced now: give their memory back
             self._big_read = False
             release_free_memory()
         return diff
+
+    def _full_due(self, full: bool, now: float) -> bool:
+        """Whether the poll at ``now`` reads the full snapshot (``full``: asked to)."""
+        return (
+            full
+            or self._want_full
+            or self.cursor is None
+            or self._backend.change_feed is None
+            or now - self._last_full >= self.full_every
+        )
+
+    def _usual_time(self, full: bool) -> float:
+        """Seconds the poll about to run usually takes: twice the last time of each long read
+        it will make (a full snapshot, the catalogue), else 0 (the watch's patience)."""
+        now = time.monotonic()
+        usual = 2 * self._last_full_took if self._full_due(full, now) else 0.0
+        if self._side_data_due(now):
+            usual += 2 * self._last_side_took
+        return usual
 
     async def _poll_locked(self, *, full: bool) -> RowDiff | None:
         now = time.monotonic()
@@ -222,13 +254,7 @@ class SyncEngine:
             early = await self._refresh_side_data(now)
         feed = self._backend.change_feed
         try:
-            want_full = (
-                full
-                or self._want_full
-                or self.cursor is None
-                or feed is None
-                or now - self._last_full >= self.full_every
-            )
+            want_full = self._full_due(full, now)
             changes = None
             if not want_full and feed is not None and self.cursor is not None:
                 changes = await feed.changes(self.place, self.cursor)
@@ -390,6 +416,7 @@ class SyncEngine:
                 levels.cancel()
             raise
         self._last_catalogue = now
+        self._last_side_took = time.monotonic() - now
         if levels is None:
             return RowDiff()
         try:

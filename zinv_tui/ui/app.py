@@ -71,6 +71,7 @@ from zinv_tui.ui.after_paint import after_paint
 from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.screens.service_screen import ServiceScreen
+from zinv_tui.ui.sending_toast import SendingToasts
 from zinv_tui.ui.stock_index import SORTABLE
 from zinv_tui.ui.stores import NO_SEVERAL_STORES, ONE_STORE, store_choice
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
@@ -260,6 +261,8 @@ class ZinvApp(App[None]):
         self._commanding = False
         self.preferences = PreferenceFile(service.state_dir)
         """The remembered theme and sort order of this profile."""
+        self.sending_toasts = SendingToasts(self, service)
+        """The toasts of movements just recorded ("sending to Zettle") until they are sent."""
         register_themes(self)
 
     # ------------------------------------------------------------ lifecycle
@@ -405,6 +408,7 @@ class ZinvApp(App[None]):
     def _status_changed(self, message: StatusChanged) -> None:
         status = message.status
         self.sync_status = status
+        self.sending_toasts.status_changed()
         if self._awaiting_stock and status.last_success is not None:
             self._service_started()
         error = status.last_error or status.sending_error

@@ -11,6 +11,8 @@ from zinv_tui.service.wording import number
 
 PENDING_MARK = "⧗"
 """Own movements not yet acknowledged by Zettle: "sending"."""
+SENT_MARK = "✓"
+"""Own movements Zettle acknowledged: "sent"."""
 OUT_SYMBOL = "✗"
 LOW_SYMBOL = "▼"
 OUT_MARK = f"{OUT_SYMBOL} OUT"

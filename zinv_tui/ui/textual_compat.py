@@ -13,11 +13,18 @@ Private touches:
   the change rather than one frame later, and a layout pass of the screen that leaves the widget's
   size as it was does not repaint the scrollbar. Measured on the balances at 50k rows: every typed
   filter key lays the screen out (the field), which otherwise costs one more frame per key.
+- :func:`show_notification` and :func:`withdraw_notification`: a toast the app takes back before
+  its time (``App.notify`` keeps no handle): the ``Notify`` message ``App.notify`` posts, and
+  ``App._unnotify`` (called), so a "sending" toast goes once the movements are sent.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import App
 from textual.geometry import Size
+from textual.notifications import Notification, Notify
 from textual.scroll_view import ScrollView
 
 
@@ -71,3 +78,14 @@ class SteadyScrollView(ScrollView):
             return False
         self._line_width_cache = None
         return super()._size_updated(size, virtual_size, container_size, layout)
+
+
+def show_notification(app: App[Any], notification: Notification) -> None:
+    """Show ``notification`` as ``app.notify`` would, keeping it to withdraw later."""
+    app.post_message(Notify(notification))
+
+
+def withdraw_notification(app: App[Any], notification: Notification) -> None:
+    """Take ``notification`` off the screen now (after it was shown: in the app's queue, after
+    the message that shows it; a notification gone already is left alone)."""
+    app.call_later(app._unnotify, notification)  # private: App._unnotify(notification)

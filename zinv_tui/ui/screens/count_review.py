@@ -27,7 +27,6 @@ from zinv_tui.service import (
     RowDiff,
 )
 from zinv_tui.service.wording import number, plural
-from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.count_common import (
     COUNTS_CSS,
@@ -38,7 +37,6 @@ from zinv_tui.ui.screens.count_common import (
     number_text,
 )
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
-from zinv_tui.ui.screens.service_screen import on_the_way
 from zinv_tui.ui.screens.session_screen import SessionScreen
 from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
@@ -370,12 +368,8 @@ class CountReviewScreen(SessionScreen):
             self._saving = False
             self.notify(f"The count was not posted: {error}", severity="error", markup=False)
             return
-        count = len(result.entries)
-        self.notify(
-            f"{PENDING_MARK} Count posted: {plural(count, 'correction')}"
-            + on_the_way(self.service.status, count),
-            markup=False,
-        )
+        recorded = f"Count posted: {plural(len(result.entries), 'correction')}"
+        self.zinv_app.sending_toasts.show(recorded, result.entries)
         self._back_to_counts()
 
     def _back_to_counts(self) -> None:

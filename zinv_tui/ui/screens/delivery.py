@@ -18,7 +18,6 @@ from zinv_tui.service import (
     ReceivingError,
 )
 from zinv_tui.service.receiving import Receipt, ReceiptPlan, ReceiptResult
-from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.desk_screen import DeskScreen
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
 from zinv_tui.ui.screens.purchase_dialogs import BOOK_AND_CLOSE, BookDeliveryDialog
@@ -123,11 +122,10 @@ async def book_delivery(
         screen.notify(f"Not booked: {error}", severity="error", markup=False, timeout=10)
         return None
     units = result.plan.good_units
-    screen.notify(
-        f"{PENDING_MARK} {units} unit{'s' if units != 1 else ''} booked into stock, "
-        "sending to Zettle; "
-        f"the order is {result.order_status.value}",
-        markup=False,
+    screen.zinv_app.sending_toasts.show(
+        f"{units} unit{'s' if units != 1 else ''} booked into stock "
+        f"(the order is {result.order_status.value})",
+        result.entries,
         timeout=8,
     )
     return result

@@ -23,7 +23,7 @@ from zinv_tui.ui.downloads import offer_csv
 from zinv_tui.ui.marks import PENDING_MARK
 from zinv_tui.ui.screens.columns import fit_label, flexible_width
 from zinv_tui.ui.screens.dialogs import ConfirmDialog, PathDialog
-from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way
+from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.list_table import ListTable
 from zinv_tui.ui.widgets.text_input import TextInput
@@ -380,11 +380,13 @@ class HistoryScreen(ServiceScreen[None]):
 
     @work(exclusive=True, group="history-undo", exit_on_error=False)
     async def undo(self, entry_id: int) -> None:
-        await self._ask_service(
-            lambda: self.service.undo(entry_id),
-            "Could not undo",
-            f"{PENDING_MARK} Undo recorded" + on_the_way(self.service.status),
-        )
+        try:
+            entries = await self.service.undo(entry_id)
+        except Exception as error:
+            self.notify(f"Could not undo: {error}", severity="error", markup=False)
+            return
+        self.zinv_app.sending_toasts.show("Undo recorded", entries)
+        self.reload()
 
     def action_retry(self) -> None:
         entry = self._chosen_entry(_refused_only)

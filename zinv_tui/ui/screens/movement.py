@@ -33,10 +33,10 @@ from zinv_tui.service import (
 )
 from zinv_tui.service.wording import plural
 from zinv_tui.ui.browser_keys import shown_key
-from zinv_tui.ui.marks import PENDING_MARK, with_pending
+from zinv_tui.ui.marks import with_pending
 from zinv_tui.ui.screens.dialogs import ConfirmDialog
 from zinv_tui.ui.screens.quantities import QuantityError, read_quantity
-from zinv_tui.ui.screens.service_screen import ServiceScreen, on_the_way, steady_cursors
+from zinv_tui.ui.screens.service_screen import ServiceScreen, steady_cursors
 from zinv_tui.ui.screens.variant_search import CodeInput, VariantPicker
 from zinv_tui.ui.stores import store_choice
 from zinv_tui.ui.widgets.key_bar import KeyBar
@@ -645,12 +645,8 @@ class MovementScreen(ServiceScreen[None]):
             self.notify(f"The movement was not recorded: {error}", severity="error", markup=False)
             return
         title = dict((reason, title) for title, reason in REASON_CHOICES)[self.reason]
-        count = len(entries)
-        self.notify(
-            f"{PENDING_MARK} {title.rstrip('.')}: {plural(count, 'movement')} recorded"
-            + on_the_way(self.service.status, count),
-            markup=False,
-        )
+        recorded = f"{title.rstrip('.')}: {plural(len(entries), 'movement')} recorded"
+        self.zinv_app.sending_toasts.show(recorded, entries)
         if self.is_current:  # else a dialog (e.g. quit) is on top: Esc leaves without asking
             self.dismiss()
 

@@ -19,7 +19,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Input
 
-from zinv_tui.service import InventoryPort, RowDiff, SyncState, SyncStatus
+from zinv_tui.service import InventoryPort, RowDiff, SyncStatus
 
 if TYPE_CHECKING:  # type-only: the app imports the screens, never the other way round
     from zinv_tui.ui.app import ZinvApp
@@ -30,18 +30,6 @@ ResultT = TypeVar("ResultT")
 def zinv_app(node: DOMNode) -> ZinvApp:
     """The app ``node`` runs in, typed (as Posting does: the cast is the contract)."""
     return cast("ZinvApp", node.app)
-
-
-def on_the_way(status: SyncStatus | None, count: int = 1) -> str:
-    """What happens to movements just recorded, to end a sentence: ``, sending to Zettle``, or,
-    while Zettle cannot be reached (``status``: the service's ``SyncStatus``), that they will be
-    sent when it can."""
-    unreachable = status is not None and (
-        status.state is SyncState.OFFLINE or bool(status.sending_unreachable)
-    )
-    if not unreachable:
-        return ", sending to Zettle"
-    return f"; {'it' if count == 1 else 'they'} will be sent when Zettle is reachable"
 
 
 class ScreenActions(Provider):

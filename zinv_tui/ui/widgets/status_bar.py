@@ -6,9 +6,10 @@ It reads everything from the app (a :class:`StatusSource`: ``sync_status``, ``st
 carry one. The app
 mounts a StatusBar on every full screen that lacks one; screens need not yield it themselves.
 
-Every state is spelled out in words with a symbol ("● live", "◐ stale since 14:05",
-"○ offline"; "◐ from 14:05, updating…" while the rows are the local snapshot's, not yet
-confirmed by Zettle), so it reads the same without colour. The badge counts with the service's one
+Every state is spelled out in words with a symbol ("● live", "◌ waiting for Zettle…" while a
+poll or a send has waited longer than usual for an answer, "◐ stale since 14:05", "○ offline";
+"◐ from 14:05, updating…" while the rows are the local snapshot's, not yet confirmed by Zettle),
+so it reads the same without colour. The badge counts with the service's one
 rule of out and low (the Alerts screen and ``zinv-tui low-stock`` give the same numbers) and says
 "loading stock" until the rows are known.
 """
@@ -44,7 +45,7 @@ WATCHED = ("sync_status", "stock_counts", "worker_name")
 
 
 def state_name(status: SyncStatus | None) -> str:
-    """'live', 'stale', 'offline', or 'starting' before the first status arrives."""
+    """'live', 'waiting', 'stale', 'offline', or 'starting' before the first status arrives."""
     return (status.state if status is not None else SyncState.STARTING).value
 
 
@@ -119,6 +120,8 @@ class StatusBar(Widget):
             )
         elif state == "live":
             line.append("● live", self.get_component_rich_style("status-bar--live"))
+        elif state == "waiting":
+            line.append("◌ waiting for Zettle…", self.get_component_rich_style("status-bar--stale"))
         elif state == "stale":
             line.append(f"◐ stale{since}", self.get_component_rich_style("status-bar--stale"))
         elif state == "offline":
