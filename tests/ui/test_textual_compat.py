@@ -8,6 +8,9 @@ import inspect
 
 from textual import events, screen
 from textual.app import App, ComposeResult
+from textual.color import Color
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
 from textual.geometry import Size
 from textual.notifications import Notification
 from textual.scroll_view import ScrollView
@@ -16,8 +19,10 @@ from textual.widget import Widget
 from textual.widgets import Input
 from textual.widgets._toast import Toast
 
+from zinv_tui.ui import textual_compat
 from zinv_tui.ui.textual_compat import (
     SteadyScrollView,
+    share_css_parses,
     show_notification,
     withdraw_notification,
 )
@@ -121,3 +126,32 @@ async def test_a_toast_shown_can_be_withdrawn_before_its_time() -> None:
         withdraw_notification(app, kept)
         await pilot.pause()
         assert kept not in app._notifications and not app.screen.query(Toast)
+
+
+def test_stylesheet_parse_rules_is_what_the_shared_parses_wrap() -> None:
+    """``Stylesheet._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)`` parses
+    one source with the variables in ``Stylesheet._variables`` (what ``set_variables`` sets)."""
+    parameters = list(inspect.signature(textual_compat._parse_alone).parameters)
+    assert parameters == ["self", "css", "read_from", "is_default_rules", "tie_breaker", "scope"]
+    sheet = Stylesheet(variables={"ink": "red"})
+    assert sheet._variables == {"ink": "red"}
+    sheet.set_variables({"ink": "blue"})
+    assert sheet._variables == {"ink": "blue"}
+    assert "self._parse_rules(" in inspect.getsource(Stylesheet.parse)  # the caller
+
+
+def test_shared_css_parses_are_shared_only_under_the_same_variables() -> None:
+    share_css_parses()
+    css = "Widget { color: $ink; }"
+
+    def parsed(ink: str) -> RuleSet:
+        sheet = Stylesheet(variables={"ink": ink})
+        sheet.add_source(css, read_from=("test", "compat"))
+        sheet.parse()
+        return sheet.rules[0]
+
+    red = parsed("red")
+    assert parsed("red") is red  # another stylesheet, the same parse
+    blue = parsed("blue")
+    assert blue is not red
+    assert (red.styles.color, blue.styles.color) == (Color.parse("red"), Color.parse("blue"))

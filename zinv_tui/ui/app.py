@@ -74,6 +74,7 @@ from zinv_tui.ui.screens.service_screen import ServiceScreen
 from zinv_tui.ui.sending_toast import SendingToasts
 from zinv_tui.ui.stock_index import SORTABLE
 from zinv_tui.ui.stores import NO_SEVERAL_STORES, ONE_STORE, store_choice
+from zinv_tui.ui.textual_compat import share_css_parses
 from zinv_tui.ui.themes import DEFAULT_THEME, register_themes
 from zinv_tui.ui.widgets.key_bar import KeyBar
 from zinv_tui.ui.widgets.status_bar import StatusBar
@@ -227,6 +228,7 @@ class ZinvApp(App[None]):
         (see ``_service_started``); ``browser``: run as in a web browser (who is working,
         browser keys, touch buttons, downloads); None: when the driver is textual-serve's
         (``App.is_web``); ``clock``: what time it is (to pin "this year" in pictures)."""
+        share_css_parses()  # Textual parses all its CSS again at each re-parse (see the module)
         super().__init__()
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         """Now (aware); ``format_moment`` shows the year of moments not in this one's year."""
@@ -264,6 +266,13 @@ class ZinvApp(App[None]):
         self.sending_toasts = SendingToasts(self, service)
         """The toasts of movements just recorded ("sending to Zettle") until they are sent."""
         register_themes(self)
+        # The theme before the first parse of the CSS: parsed once with its colours, not once
+        # with Textual's default theme and then again.
+        remembered = self.preferences.current.theme
+        if self._initial_theme is None and remembered in self.available_themes:
+            self.theme = remembered
+        else:
+            self.theme = self._initial_theme or DEFAULT_THEME
 
     # ------------------------------------------------------------ lifecycle
 
@@ -275,11 +284,6 @@ class ZinvApp(App[None]):
     def on_mount(self) -> None:
         if self.browser:
             self._set_up_browser()
-        remembered = self.preferences.current.theme
-        if self._initial_theme is None and remembered in self.available_themes:
-            self.theme = remembered
-        else:
-            self.theme = self._initial_theme or DEFAULT_THEME
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.demo:
             self.sub_title = "DEMO"

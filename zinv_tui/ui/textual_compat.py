@@ -16,13 +16,22 @@ Private touches:
 - :func:`show_notification` and :func:`withdraw_notification`: a toast the app takes back before
   its time (``App.notify`` keeps no handle): the ``Notify`` message ``App.notify`` posts, and
   ``App._unnotify`` (called), so a "sending" toast goes once the movements are sent.
+- :func:`share_css_parses`: ``Stylesheet._parse_rules`` (wrapped) and ``Stylesheet._variables``
+  (read), so parsed CSS is shared by every stylesheet of the process. Textual parses every
+  source again whenever it re-parses (a fresh ``Stylesheet`` each time, with an empty cache):
+  three times as the app starts (theme set, first screen) and once more for each screen's first
+  visit, 10-20 ms each; and once more per app, for each of the hundreds of apps a test run makes.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from textual.app import App
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
 from textual.geometry import Size
 from textual.notifications import Notification, Notify
 from textual.scroll_view import ScrollView
@@ -89,3 +98,52 @@ def withdraw_notification(app: App[Any], notification: Notification) -> None:
     """Take ``notification`` off the screen now (after it was shown: in the app's queue, after
     the message that shows it; a notification gone already is left alone)."""
     app.call_later(app._unnotify, notification)  # private: App._unnotify(notification)
+
+
+SHARED_PARSES = 512
+"""Parsed CSS sources kept for every stylesheet (about 80 per theme)."""
+_shared_parses: OrderedDict[tuple[object, ...], list[RuleSet]] = OrderedDict()
+_parse_alone = Stylesheet._parse_rules
+
+
+_VariablesKey = tuple[tuple[str, str], ...]
+_variables_keys: WeakKeyDictionary[Stylesheet, tuple[dict[str, str], _VariablesKey]] = (
+    WeakKeyDictionary()
+)
+
+
+def _variables_key(stylesheet: Stylesheet) -> _VariablesKey:
+    """The stylesheet's CSS variables as a key (kept until they are set again)."""
+    variables = stylesheet._variables  # private: the variables set_variables() was given
+    cached = _variables_keys.get(stylesheet)
+    if cached is None or cached[0] is not variables:
+        cached = (variables, tuple(sorted(variables.items())))
+        _variables_keys[stylesheet] = cached
+    return cached[1]
+
+
+def _parse_rules_shared(
+    self: Stylesheet,
+    css: str,
+    read_from: Any,
+    is_default_rules: bool = False,
+    tie_breaker: int = 0,
+    scope: str = "",
+) -> list[RuleSet]:
+    """``Stylesheet._parse_rules`` through the process's cache: the same source, place, scope
+    and variables give the same rules (read-only once parsed: Textual reuses them as well)."""
+    key = (css, read_from, is_default_rules, tie_breaker, scope, _variables_key(self))
+    rules = _shared_parses.get(key)
+    if rules is not None:
+        _shared_parses.move_to_end(key)
+        return rules
+    rules = _parse_alone(self, css, read_from, is_default_rules, tie_breaker, scope)
+    _shared_parses[key] = rules
+    if len(_shared_parses) > SHARED_PARSES:
+        _shared_parses.popitem(last=False)
+    return rules
+
+
+def share_css_parses() -> None:
+    """Let every Textual stylesheet of the process share parsed CSS (idempotent)."""
+    Stylesheet._parse_rules = _parse_rules_shared  # type: ignore[method-assign]
