@@ -91,7 +91,7 @@ async def test_table_shows_the_sandbox_stock(
     sandbox: SandboxInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tuning, "_tuned", True)  # as the program runs (zinv_tui.cli.entry)
-    async with running_app(sandbox, tmp_path) as (app, _pilot):
+    async with running_app(sandbox, tmp_path) as (app, pilot):
         service = app.service
         assert isinstance(app.screen, BalancesScreen)
         stock = table(app)
@@ -105,6 +105,11 @@ async def test_table_shows_the_sandbox_stock(
         low = sum(1 for r in service.rows.values() if r.low_stock)
         assert app.low_stock_count == low > 0
         assert f"▼ {low} low" in text[0]
+        await app.rows_painted()  # the freeze follows the first paint of the rows
+        for _ in range(200):
+            if gc.get_freeze_count():
+                break
+            await pilot.pause(0.01)
         assert gc.get_freeze_count() > 0  # the loaded stock is kept out of full collections
     assert gc.get_freeze_count() == 0  # ... until the app ends
 
