@@ -11,7 +11,9 @@ poll or a send has waited longer than usual for an answer, "◐ stale since 14:0
 "◐ from 14:05, updating…" while the rows are the local snapshot's, not yet confirmed by Zettle),
 so it reads the same without colour. The badge counts with the service's one
 rule of out and low (the Alerts screen and ``zinv-tui low-stock`` give the same numbers) and says
-"loading stock" until the rows are known.
+"loading stock" until the rows are known. When everything at once would not fit (DEMO, a snapshot
+being confirmed, movements pending and needing attention: 90 cells), the same is said in shorter
+words ("3 unsent", "⚠ 1 attention"), so the counts at the end stay on an 80-column line.
 """
 
 from __future__ import annotations
@@ -97,6 +99,15 @@ class StatusBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
+        """The line in words; in shorter words when it would not fit (the counts at the end
+        stay on screen at 80 columns whatever else is shown)."""
+        line = self._line(compact=False)
+        width = self.size.width
+        if width and line.cell_len > width:
+            line = self._line(compact=True)
+        return line
+
+    def _line(self, *, compact: bool) -> Text:
         app = self.source
         status = app.sync_status
         line = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -115,7 +126,7 @@ class StatusBar(Widget):
             )
         elif restored is not None:
             line.append(
-                f"◐ from {app.format_clock(restored)}, updating…",
+                f"◐ from {app.format_clock(restored)}" + ("…" if compact else ", updating…"),
                 self.get_component_rich_style("status-bar--stale"),
             )
         elif state == "live":
@@ -129,12 +140,15 @@ class StatusBar(Widget):
         else:
             line.append(f"… {state}")
         pending = status.pending_count if status is not None else 0
-        line.append(f" │ outbox {pending} pending" if pending else " │ outbox empty")
+        if compact:
+            line.append(f" │ {pending} unsent" if pending else " │ all sent")
+        else:
+            line.append(f" │ outbox {pending} pending" if pending else " │ outbox empty")
         attention = status.attention_count if status is not None else 0
         if attention:
             line.append(" │ ")
             line.append(
-                f"⚠ {attention} need attention",
+                f"⚠ {attention} " + ("attention" if compact else "need attention"),
                 self.get_component_rich_style("status-bar--attention"),
             )
         line.append(" │ ")
