@@ -197,6 +197,9 @@ async def test_a_refused_movement_shows_why_and_retry_sends_it_again(sandbox_fac
             await settle(pilot)
             assert screen.entries[0].status is OutboxStatus.ACKNOWLEDGED
             assert str(screen.query_one("#history-table").get_row_at(0)[5]) == "✓ done"
+            toasts = [str(toast.message) for toast in app._notifications]
+            assert "✓ Movement retried, sent to Zettle" in toasts  # not "sending" any more
+            assert not any("sending" in toast.lower() for toast in toasts), toasts
 
 
 async def test_a_refused_movement_can_be_dropped(sandbox_factory, tmp_path):

@@ -447,11 +447,13 @@ class HistoryScreen(ServiceScreen[None]):
 
     @work(exclusive=True, group="history-retry", exit_on_error=False)
     async def retry(self, entry_id: int) -> None:
-        await self._ask_service(
-            lambda: self.service.retry(entry_id),
-            "Could not retry",
-            f"{PENDING_MARK} Sending it again",
-        )
+        try:
+            entry = await self.service.retry(entry_id)
+        except Exception as error:
+            self.notify(f"Could not retry: {error}", severity="error", markup=False)
+            return
+        self.zinv_app.sending_toasts.show("Movement retried", [entry])  # "sent" once it is
+        self.reload()
 
     def _chosen_entry(self, problem_of: Callable[[OutboxEntry], str | None]) -> OutboxEntry | None:
         """The movement under the cursor, unless ``problem_of`` says why not (as a warning)."""
