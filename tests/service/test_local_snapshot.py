@@ -29,10 +29,18 @@ from zinv_tui.service import (
     MovementIntent,
     MovementRejected,
     Reason,
+    RowDiff,
     StockCounts,
     SyncState,
 )
-from zinv_tui.service.local_snapshot import SNAPSHOT_FILE, SNAPSHOT_VERSION, bucket_of
+from zinv_tui.service.local_snapshot import (
+    HEAD_ROWS,
+    SNAPSHOT_FILE,
+    SNAPSHOT_VERSION,
+    bucket_of,
+    product_order,
+    saved_row,
+)
 
 PROFILE = "shop"
 
@@ -339,6 +347,51 @@ async def test_movements_recorded_before_zettle_answers_are_sent_once(sandbox_fa
         assert (row.balance, row.pending) == (balance + 5, 0)
     finally:
         await service.stop()
+
+
+async def test_with_paint_first_a_start_gives_the_first_screenful_then_every_row(
+    sandbox_factory, tmp_path
+):
+    """The TUI's launch: the first rows by product, how many there are and the counts (the
+    pending overlay on, inside the first rows and outside), at once; every row once the
+    screenful is drawn, as one full diff, the same rows."""
+    info = sandbox_factory(products=200)
+    await first_run(info, tmp_path)
+    service = snapshot_service(info, tmp_path)
+    await service.start(require_load=True)
+    ordered = sorted(service.rows.values(), key=lambda row: product_order(saved_row(row)))
+    inside = next(row for row in ordered[:HEAD_ROWS] if row.balance > 0)
+    outside = next(row for row in reversed(ordered) if row.balance > 0)
+    service.record_offline(
+        [MovementIntent(Reason.SALE, row.key, quantity=row.balance) for row in (inside, outside)]
+    )
+    await service.stop()
+
+    painted = asyncio.Event()
+    diffs: list[RowDiff] = []
+    again = snapshot_service(info, tmp_path, paint_first=painted.wait)
+    again.subscribe(diffs.append)
+    await again.start()
+    try:
+        preview = again.preview
+        assert preview is not None and not again.rows and again.status.snapshot_from is not None
+        assert preview.total == len(ordered) > HEAD_ROWS
+        assert [row.key for row in preview.rows] == [row.key for row in ordered[:HEAD_ROWS]]
+        shown = {row.key: row for row in preview.rows}
+        assert shown[inside.key].shown_balance == 0  # the pending sale on top
+        counts = again.restored_counts
+        painted.set()
+        for _ in range(500):
+            if again.rows:
+                break
+            await asyncio.sleep(0.01)
+        assert again.preview is None and [diff.full for diff in diffs] == [True]
+        assert len(again.rows) == preview.total
+        assert [again.rows[row.key] for row in preview.rows] == preview.rows
+        assert counts == StockCounts.of(again.rows.values())
+        assert again.rows[outside.key].shown_balance == 0
+    finally:
+        await again.stop()
 
 
 def stored_buckets(path: Path) -> dict[int, bytes]:

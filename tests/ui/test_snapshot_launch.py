@@ -3,10 +3,12 @@ and nothing claims "nothing out or low" before any stock is known."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Label
 
 from tests.service.test_local_snapshot import first_run, snapshot_service
 from tests.support.sandbox import SandboxAdmin
@@ -15,6 +17,7 @@ from tests.ui.test_movement_screen import find, open_movement, set_quantity
 from zinv_tui.service import StockCounts, StockRow, StockTally
 from zinv_tui.ui import launch
 from zinv_tui.ui.app import ZinvApp
+from zinv_tui.ui.preferences import PreferenceFile
 from zinv_tui.ui.screens.balances import BalancesScreen
 from zinv_tui.ui.widgets.status_bar import StatusBar
 from zinv_tui.ui.widgets.stock_table import StockLoading, StockTable
@@ -178,3 +181,55 @@ async def test_a_restock_typed_before_zettle_answers_is_shown_then_sent_once(
         assert (shown.balance, shown.pending) == (row.balance + 5, 0)
     moves = admin.api_movements(row.variant_uuid)
     assert [move["change"] for move in moves] == [5]
+
+
+def count_label(app: ZinvApp) -> str:
+    return str(app.screen.query_one("#count", Label).content)
+
+
+async def test_the_first_screenful_is_drawn_before_the_snapshots_rows_are_read(
+    sandbox_factory, tmp_path: Path
+):
+    """A launch draws the snapshot's first rows by product and how many there are, before
+    reading every row (46,000 rows: ~50 ms before the first paint otherwise); the rows that
+    follow leave the screen as it was."""
+    info = sandbox_factory(products=200)
+    await first_run(info, tmp_path)
+    hold = asyncio.Event()
+    service = snapshot_service(info, tmp_path, paint_first=hold.wait, max_backoff=0.2)
+    app = ZinvApp(service, frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(StockTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        preview = service.preview
+        assert preview is not None and not service.rows  # only the first screenful so far
+        first = [table.key_at(position) for position in range(20)]
+        assert first == [row.key for row in preview.rows[:20]]
+        assert count_label(app) == f"{preview.total:,} variants"
+        assert "◐ from " in bar_text(app)
+        hold.set()
+        await wait_for(pilot, lambda: len(service.rows) == preview.total)
+        await wait_for(pilot, lambda: table.row_count == preview.total)
+        assert [table.key_at(position) for position in range(20)] == first
+        assert count_label(app) == f"{preview.total:,} variants"
+
+
+async def test_another_saved_order_waits_for_every_row(sandbox_factory, tmp_path: Path):
+    """Sorted by balance, the first rows are not the snapshot's first ones: the table says it
+    is loading until every row is read."""
+    info = sandbox_factory(products=200)
+    await first_run(info, tmp_path)
+    PreferenceFile(tmp_path / "state").update(sort_column="balance", sort_reverse=True)
+    hold = asyncio.Event()
+    service = snapshot_service(info, tmp_path, paint_first=hold.wait, max_backoff=0.2)
+    app = ZinvApp(service, frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(StockTable)
+        await wait_for(pilot, lambda: service.preview is not None and app.service_ready)
+        await pilot.pause()
+        assert table.loading and table.row_count == 0
+        hold.set()
+        await wait_for(pilot, lambda: table.row_count == len(service.rows) > 0)
+        assert not table.loading
+        top = max(row.shown_balance for row in service.rows.values())
+        assert service.rows[table.key_at(0)].shown_balance == top

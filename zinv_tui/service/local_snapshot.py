@@ -10,8 +10,11 @@ it). Never a pending movement (those live in the journal and are laid on top, se
   generation). A snapshot of another owner is never read; the first full load replaces it.
 - **Cheap**: rows are kept in :data:`BUCKETS` blobs (msgpack, a variant's bucket by a hash of its
   UUID), names included, so a launch reads a few hundred blobs and paints without the catalogue
-  (46,000 rows in about 0.05 s). Each bucket keeps how many of its rows are out and low, so the
-  first paint has the counts without judging every row. After a full load the whole stock is
+  (46,000 rows in about 0.05 s). Each bucket keeps how many rows it holds and how many are out
+  and low, and a *head* blob keeps the first :data:`HEAD_ROWS` rows by product (the balances'
+  first screenful), kept a prefix of that order through diffs: a launch paints from the head and
+  the sums (:meth:`LocalSnapshot.load_preview`, about 2 ms) and reads every row once that is
+  drawn. After a full load the whole stock is
   written once; afterwards a diff rewrites only the buckets of the rows it changed, and the cursor
   moves in the same transaction as the rows it follows.
 - **Safe**: every write is one SQLite transaction (WAL), so a crash or a ``kill -9`` mid-write
@@ -26,6 +29,7 @@ it). Never a pending movement (those live in the journal and are laid on top, se
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import logging
 import queue
@@ -33,16 +37,17 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import starmap
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import msgspec
 
 from zinv_tui.service.backend import Cursor, Place, PlaceKind
+from zinv_tui.service.row_text import joined_text
 from zinv_tui.service.rows import RowKey, StockRow
 from zinv_tui.service.stock_rules import StockCounts, StockState, stock_state
 from zinv_tui.values.open_enums import carried
@@ -59,7 +64,8 @@ BUCKETS = 256
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE buckets (
-    id INTEGER PRIMARY KEY, data BLOB NOT NULL, out INTEGER NOT NULL, low INTEGER NOT NULL
+    id INTEGER PRIMARY KEY, data BLOB NOT NULL,
+    size INTEGER NOT NULL, out INTEGER NOT NULL, low INTEGER NOT NULL
 );
 CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 """
@@ -74,6 +80,7 @@ catalogue)."""
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode_bucket = msgspec.msgpack.Decoder(list[SavedRow]).decode
+_decode_head = msgspec.msgpack.Decoder(tuple[bool, list[SavedRow]]).decode
 _decode_tracked = msgspec.msgpack.Decoder(list[str]).decode
 _decode_levels = msgspec.msgpack.Decoder(list[tuple[str, str, int | None, bool]]).decode
 
@@ -114,9 +121,38 @@ def bucket_counts(rows: Iterable[SavedRow]) -> tuple[int, int]:
     return out, low
 
 
-def _bucket(number: int, rows: list[SavedRow]) -> tuple[int, bytes, int, int]:
-    """A ``buckets`` line: the rows and their counts."""
-    return (number, _encode(rows), *bucket_counts(rows))
+def _bucket(number: int, rows: list[SavedRow]) -> tuple[int, bytes, int, int, int]:
+    """A ``buckets`` line: the rows, how many, and their counts."""
+    return (number, _encode(rows), len(rows), *bucket_counts(rows))
+
+
+HEAD_ROWS = 120
+"""Rows kept in product order for a launch's first paint (the tallest terminal worth drawing)."""
+HEAD_NEEDED = 60
+"""Fewest head rows a first paint can be made of (fewer: the snapshot is read whole first)."""
+
+
+def product_order(saved: SavedRow) -> tuple[str, tuple[str, str]]:
+    """Where a row stands in the balances' order by product: its search text, then its key
+    (:func:`~zinv_tui.service.row_text.search_text`; the table orders by the same)."""
+    return (joined_text(saved[2], saved[3], saved[4], saved[5]), (saved[0], saved[1]))
+
+
+def _head_after(
+    head: list[SavedRow], whole: bool, upserts: Sequence[SavedRow], removed: Iterable[str]
+) -> tuple[list[SavedRow], bool]:
+    """The head (the first rows in product order; ``whole``: every row) after a diff. A row
+    enters only before the head's last row (unless the head is whole), so the head stays a
+    prefix of the whole order; rows that leave it make it shorter, never wrong."""
+    latest = {saved[1]: saved for saved in upserts}  # a variant twice: its last version
+    gone = set(removed) | latest.keys()
+    kept = [saved for saved in head if saved[1] not in gone]
+    edge = product_order(head[-1]) if head and not whole else None
+    kept += [saved for saved in latest.values() if edge is None or product_order(saved) < edge]
+    kept.sort(key=product_order)
+    if len(kept) > HEAD_ROWS:
+        return kept[:HEAD_ROWS], False
+    return kept, whole
 
 
 LowStockSetting = tuple[int | None, bool]
@@ -153,6 +189,24 @@ class SavedStock:
     tracked: set[str]
     levels: dict[RowKey, LowStockSetting] = field(default_factory=dict)
     """Low-stock settings of variants without a row."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotPreview:
+    """A snapshot's first screenful (see :meth:`LocalSnapshot.load_preview`)."""
+
+    saved_at: datetime
+    store: str
+    places: list[Place]
+    total: int
+    """How many rows the snapshot holds."""
+    counts: StockCounts
+    """How many of them are out and how many low."""
+    head: list[StockRow]
+    """The first rows in product order (:func:`product_order`), pending 0."""
+
+
+_Read = TypeVar("_Read")
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +290,20 @@ class LocalSnapshot:
     def load(self) -> SavedStock | None:
         """The snapshot, or None (with a log line) when there is none usable: missing,
         unreadable, damaged, of another version or of another owner."""
+        return self._reading(self._read)
+
+    def load_preview(self) -> SnapshotPreview | None:
+        """What a first paint needs, without reading every row: the head rows, the counts, the
+        places. None (with a log line when the snapshot is unusable) when there is no head
+        worth painting: then :meth:`load` it whole."""
+        return self._reading(self._read_preview)
+
+    def rows_of(self, variants: Collection[str]) -> dict[str, StockRow]:
+        """The saved rows of ``variants`` (pending 0), by variant UUID: only their buckets are
+        read (empty when the snapshot is unusable)."""
+        return self._reading(lambda db: self._read_rows_of(db, variants)) or {}
+
+    def _reading(self, read: Callable[[sqlite3.Connection], _Read]) -> _Read | None:
         if not self.path.exists():
             log.info("no local snapshot at %s: loading everything", self.path)
             return None
@@ -245,7 +313,7 @@ class LocalSnapshot:
             log.warning("the local snapshot can't be opened (%s): loading everything", error)
             return None
         try:
-            return self._read(db)
+            return read(db)
         except (
             sqlite3.Error,
             msgspec.DecodeError,
@@ -259,7 +327,8 @@ class LocalSnapshot:
         finally:
             db.close()
 
-    def _read(self, db: sqlite3.Connection) -> SavedStock | None:
+    def _meta(self, db: sqlite3.Connection) -> dict[str, str] | None:
+        """The file's meta when it is a complete snapshot of this version and owner."""
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version != SNAPSHOT_VERSION:
             log.warning(
@@ -275,11 +344,65 @@ class LocalSnapshot:
         if meta.get("complete") != "1":
             log.info("the local snapshot was never completed: loading everything")
             return None
+        return meta
+
+    def _read_preview(self, db: sqlite3.Connection) -> SnapshotPreview | None:
+        meta = self._meta(db)
+        if meta is None:
+            return None
+        found = db.execute("SELECT data FROM blobs WHERE name = 'head'").fetchone()
+        total, out, low = db.execute(
+            "SELECT total(size), total(out), total(low) FROM buckets"
+        ).fetchone()
+        total, out, low = int(total), int(out), int(low)
+        if found is None:
+            return None
+        whole, head = _decode_head(found[0])
+        if len(head) < min(total, HEAD_NEEDED) or (whole and len(head) != total):
+            return None  # too few rows known in order: read it whole
+        if min(out, low) < 0 or out + low > total:
+            raise ValueError("the counts do not fit the rows")
+        return SnapshotPreview(
+            saved_at=datetime.fromtimestamp(float(meta["saved_at"]), UTC),
+            store=str(meta["store"]),
+            places=_places_of(meta["places"]),
+            total=total,
+            counts=StockCounts(out, low),
+            head=list(starmap(StockRow, head)),
+        )
+
+    def _read_rows_of(
+        self, db: sqlite3.Connection, variants: Collection[str]
+    ) -> dict[str, StockRow] | None:
+        if self._meta(db) is None:
+            return None
+        wanted = set(variants)
+        rows: dict[str, StockRow] = {}
+        for number in sorted({bucket_of(variant) for variant in wanted}):
+            bucket = db.execute("SELECT data FROM buckets WHERE id = ?", (number,)).fetchone()
+            if bucket is not None:
+                rows.update(
+                    (saved[1], StockRow(*saved))
+                    for saved in _decode_bucket(bucket[0])
+                    if saved[1] in wanted
+                )
+        return rows
+
+    def _read(self, db: sqlite3.Connection) -> SavedStock | None:
+        meta = self._meta(db)
+        if meta is None:
+            return None
         rows: list[StockRow] = []
         out = low = 0
-        for data, bucket_out, bucket_low in db.execute("SELECT data, out, low FROM buckets"):
+        for data, size, bucket_out, bucket_low in db.execute(
+            "SELECT data, size, out, low FROM buckets"
+        ):
             saved = _decode_bucket(data)
-            if bucket_out < 0 or bucket_low < 0 or bucket_out + bucket_low > len(saved):
+            if (
+                size != len(saved)
+                or min(bucket_out, bucket_low) < 0
+                or bucket_out + bucket_low > size
+            ):
                 raise ValueError("a bucket's counts do not fit its rows")
             rows += starmap(StockRow, saved)  # pending 0: the view lays the overlay on
             out += bucket_out
@@ -482,17 +605,23 @@ class LocalSnapshot:
 
     def _write_full(self, db: sqlite3.Connection, op: _Full) -> None:
         buckets: list[list[SavedRow]] = [[] for _ in range(BUCKETS)]
-        for row in op.rows:
-            buckets[bucket_of(row.variant_uuid)].append(saved_row(row))
+        every = list(map(saved_row, op.rows))
+        for saved in every:
+            buckets[bucket_of(saved[1])].append(saved)
+        head = heapq.nsmallest(HEAD_ROWS, every, key=product_order)
         db.execute("DELETE FROM buckets")
         db.executemany(
-            "INSERT INTO buckets VALUES (?, ?, ?, ?)",
+            "INSERT INTO buckets VALUES (?, ?, ?, ?, ?)",
             (_bucket(number, rows) for number, rows in enumerate(buckets) if rows),
         )
         levels = [(p, v, level, alert) for (p, v), (level, alert) in op.levels.items()]
         db.executemany(
             "INSERT OR REPLACE INTO blobs VALUES (?, ?)",
-            [("levels", _encode(levels)), ("tracked", _encode(sorted(op.tracked)))],
+            [
+                ("levels", _encode(levels)),
+                ("tracked", _encode(sorted(op.tracked))),
+                ("head", _encode((len(every) <= HEAD_ROWS, head))),
+            ],
         )
         db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -514,6 +643,13 @@ class LocalSnapshot:
             )
         for variant_uuid in op.removed:
             touched.setdefault(bucket_of(variant_uuid), ({}, []))[1].append(variant_uuid)
+        found = db.execute("SELECT data FROM blobs WHERE name = 'head'").fetchone()
+        if found is not None:
+            whole, head = _decode_head(found[0])
+            head, whole = _head_after(
+                head, whole, [saved_row(row) for row in op.upserts], op.removed
+            )
+            db.execute("INSERT OR REPLACE INTO blobs VALUES ('head', ?)", (_encode((whole, head)),))
         for number, (upserts, removed) in touched.items():
             found = db.execute("SELECT data FROM buckets WHERE id = ?", (number,)).fetchone()
             rows = {saved[1]: saved for saved in _decode_bucket(found[0])} if found else {}
@@ -522,7 +658,7 @@ class LocalSnapshot:
             rows.update(upserts)
             if rows:
                 db.execute(
-                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?, ?)",
                     _bucket(number, list(rows.values())),
                 )
             else:

@@ -82,6 +82,16 @@ class StockRow(msgspec.Struct, frozen=True, gc=False):
 
 
 @dataclass(frozen=True, slots=True)
+class StockPreview:
+    """The first screenful of a launch from the local snapshot, before its rows are read whole:
+    the first rows by product (search text, then key; the pending overlay on) and how many rows
+    there are. The service's rows follow once the preview is drawn."""
+
+    rows: list[StockRow]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class RowChange:
     """A row that exists before and after a change; ``old`` and ``new`` are the two versions."""
 

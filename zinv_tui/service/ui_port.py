@@ -19,7 +19,7 @@ from zinv_tui.service.backend import Place, PlaceKind
 from zinv_tui.service.catalogue import CatalogueProduct
 from zinv_tui.service.journal import OutboxEntry, OutboxStatus
 from zinv_tui.service.movements import MovementIntent, PlannedMovement, Reason
-from zinv_tui.service.rows import RowDiff, RowKey, StockRow
+from zinv_tui.service.rows import RowDiff, RowKey, StockPreview, StockRow
 from zinv_tui.service.status import SyncStatus
 from zinv_tui.service.stock_rules import StockCounts
 
@@ -56,6 +56,11 @@ class InventoryPort(Protocol):
 
     @property
     def rows(self) -> Mapping[RowKey, StockRow]: ...
+    @property
+    def preview(self) -> StockPreview | None:
+        """The first screenful of a launch from the local snapshot, until its rows are read."""
+        ...
+
     @property
     def restored_counts(self) -> StockCounts | None:
         """Out and low counts of rows just painted from the local snapshot (None otherwise)."""

@@ -335,7 +335,8 @@ class ZinvApp(App[None]):
                 timeout=15,
             )
             return
-        if self.service.rows or self.service.status.last_success is not None:
+        service = self.service
+        if service.rows or service.preview is not None or service.status.last_success is not None:
             self._service_started()
         else:  # nothing to show yet (Zettle not reached): the table says it is loading
             self._awaiting_stock = True

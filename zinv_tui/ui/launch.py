@@ -362,6 +362,7 @@ def demo_session(
                 snapshot_profile=demo_profile(products, seed),
                 catch_up_after=catch_up,
                 first_save_after=catch_up.rows_painted,
+                paint_first=catch_up.rows_painted,
             )
             catch_up.app = build_app(service, demo=True)
             yield catch_up.app
@@ -430,6 +431,7 @@ def run_app(args: argparse.Namespace) -> int:
             snapshot=True,
             catch_up_after=catch_up,
             first_save_after=catch_up.rows_painted,
+            paint_first=catch_up.rows_painted,
         )
     )
     app.run()

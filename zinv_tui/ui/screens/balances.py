@@ -12,6 +12,7 @@ in place.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,7 +23,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
-from zinv_tui.service import RowDiff
+from zinv_tui.service import RowDiff, RowKey, StockRow
 from zinv_tui.service.wording import plural
 from zinv_tui.ui.screens.service_screen import zinv_app
 from zinv_tui.ui.stock_index import SORTABLE
@@ -40,6 +41,8 @@ class BalancesScreen(Screen[None]):
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     AUTO_FOCUS = "StockTable"
+    _preview_total: int | None = None
+    """How many rows a launch from the snapshot has while only its first screenful is drawn."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="balances.filter"),
@@ -102,10 +105,19 @@ class BalancesScreen(Screen[None]):
 
     def _load_all(self) -> None:
         table = self.table
+        service = self.zinv_app.service
+        rows: Iterable[StockRow] | Mapping[RowKey, StockRow] = service.rows
+        preview = service.preview if not rows else None
+        self._preview_total = None
+        if preview is not None:  # the snapshot's first screenful, its other rows coming
+            if not table.shows_top_by_product():
+                table.loading = True  # another order or a filter: its top rows are not known
+                return
+            rows, self._preview_total = preview.rows, preview.total
         if table.loading:
             table.loading = False
             self.refresh_bindings()  # a loading table's keys were left out of the footer
-        table.set_rows(self.zinv_app.service.rows)
+        table.set_rows(rows)
         self._show_store()
 
     def _show_store(self, name: str | None = None) -> None:
@@ -136,7 +148,9 @@ class BalancesScreen(Screen[None]):
     def _update_count(self) -> None:
         """The "N variants" / "N of M · K selected" label, updated in the frame of the change."""
         table = self.table
-        if table.shown_count == table.row_count:
+        if self._preview_total is not None and not table.selected_keys:
+            text = plural(self._preview_total, "variant")  # all of them, their first ones drawn
+        elif table.shown_count == table.row_count:
             text = plural(table.row_count, "variant")
         else:
             text = f"{table.shown_count:,} of {table.row_count:,}"

@@ -293,6 +293,11 @@ class StockTable(SteadyScrollView, can_focus=True):
         """The key shown at ``position`` (0 = top)."""
         return self._index.key_at(position)
 
+    def shows_top_by_product(self) -> bool:
+        """True when the rows shown first are the first by product (ascending, no filter):
+        the order of a launch's first screenful from the snapshot."""
+        return self.sort_column == "product" and not self.sort_reverse and not self.filter_text
+
     def set_rows(self, rows: Iterable[StockRow] | Mapping[RowKey, StockRow]) -> None:
         """Replace every row (first load); keeps cursor, selection and filter where possible.
         The rows on screen are ordered first: the index of the rest is made once they are drawn
