@@ -1,17 +1,26 @@
 """The road every request takes: rate limit, bearer token, send, count, retry, map errors.
 
-Retry rules (``repeatable`` is decided per call by the client):
+Retry rules, by what the failure says about a second try (``repeatable`` is decided per call by
+the client):
 
-- A *repeatable* request (reads, idempotent writes, writes carrying an ``externalUuid``) is retried
-  with exponential backoff and full jitter on 5xx, 429, dropped or refused connections and
-  timeouts.
-- Any other write is repeated only when Zettle provably did not act on it: a 429 (refused before
-  any work), a connection that was never established, or a 401 (the token is checked first).
+- *Retried* (with exponential backoff and full jitter) when a repeatable request (reads,
+  idempotent writes) may well succeed a moment later: a 5xx or 429, a dropped or refused
+  connection, a timeout. These are the network's and the server's hiccups.
+- *Never retried*: an answer that came whole but can't be read (a 2xx whose body is not in the
+  encoding it names, bad JSON, absurd numbers, the wrong shape). The server would send the same
+  bytes again, and over TLS a transfer is not silently corrupted, so it goes up at once as a
+  :class:`MalformedResponse`; the caller decides (a command ends, the app's poll tries again at
+  its own pace). Any other 4xx goes up at once too: its status says what is wrong.
+- A write that is not repeatable is repeated only when Zettle provably did not act on it: a 429
+  (refused before any work), a connection that was never established, or a 401 (the token is
+  checked first).
 - A 401 renews the token once (one renewal shared by concurrent callers) and repeats the request
   once.
 - ``Retry-After`` on a 429/503 is honoured (and holds off every caller through the limiter); a wait
   longer than ``RetryPolicy.max_retry_after`` is not sat out: the error goes up with
   ``retry_after`` set.
+- With a :attr:`RequestPipeline.deadline` (a command's time limit), no backoff waits past it and
+  no attempt runs past it: the last real failure goes up instead.
 
 Every failure becomes a :class:`~zinv_tui.api.errors.ZettleError`: transport errors a
 :class:`NetworkError`, a body that can't be decoded (``Content-Encoding: gzip`` on a body that is
@@ -362,21 +371,20 @@ class RequestPipeline:
             except _UndecodableBody as exc:
                 status = exc.response.status_code
                 log.info("%s %s: HTTP %s, body not decodable", method, request.url.path, status)
-                if 200 <= status < 300:
-                    error = MalformedResponse(
-                        "Zettle sent an answer the app can't decode (its body is not in the "
-                        "encoding it names) - try again; if it keeps happening, report it",
-                        status=status,
-                        outcome_unknown=True,
-                    )
+                if not 200 <= status < 300:
+                    # An error answer still says what it is by its status: handled as one.
+                    response, sink = _without_body(exc.response), None
                 else:
-                    error = error_from_response(_without_body(exc.response))
-                error = redact_error(error, self.secrets())
-                if repeatable and attempt < self._policy.max_retries:
-                    await self._pause(self._policy.backoff(attempt), error)
-                    attempt += 1
-                    continue
-                raise error from None
+                    # The answer came and can't be read: asking again gets the same answer.
+                    raise redact_error(
+                        MalformedResponse(
+                            "Zettle sent an answer the app can't decode (its body is not in the "
+                            "encoding it names) - try again; if it keeps happening, report it",
+                            status=status,
+                            outcome_unknown=True,
+                        ),
+                        self.secrets(),
+                    ) from None
 
             status = response.status_code
             if 200 <= status < 300 or status == 304:
