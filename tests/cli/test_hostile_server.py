@@ -72,8 +72,18 @@ def test_a_trickling_answer_does_not_hold_a_command(proxy, run_cli) -> None:
     result = run_cli("balances", "--timeout", "1")
     elapsed = time.monotonic() - started
     assert result.code == 4 and plain(result.err), result.err
-    assert "took longer than" in result.err
-    assert elapsed < 7  # 4 x the 1 s timeout, not 5 attempts of 4 s each
+    assert "took longer than the time limit of 1 s" in result.err
+    assert elapsed < 2  # the 1 s the user gave the whole command, plus a little
+
+
+def test_a_failing_server_ends_a_command_within_its_timeout(proxy, run_cli) -> None:
+    proxy.on("GET", MOVE, answer(503, {"developerMessage": "down"}))  # no Retry-After
+    started = time.monotonic()
+    result = run_cli("balances", "--timeout", "1")
+    elapsed = time.monotonic() - started
+    assert result.code != 0 and plain(result.err), result.err
+    assert elapsed < 2  # retries with backoff, but none that would end after the 1 s
+    assert proxy.count("GET", MOVE) >= 2  # it did try again within the second
 
 
 # -- item 7: retries honour the server -----------------------------------------------------------

@@ -27,7 +27,6 @@ Choices where the documentation is ambiguous:
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import random
 import ssl
@@ -224,12 +223,14 @@ class ZettleClient:
         self._grant.forget()
         await self._pipeline.aclose()
 
-    def set_deadline(self, seconds: float | None) -> None:
+    def set_deadline(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None:
         """Let every call end within ``seconds`` from now (None: lift the limit): retries stop and
-        a slow answer is cut short in time, each with its own error (a command's time budget)."""
-        self._pipeline.deadline = (
-            None if seconds is None else asyncio.get_running_loop().time() + seconds
-        )
+        a slow answer is cut short in time, each with its own error (a command's whole time
+        limit). The client's own pacing under the rate limit is not counted: the deadline moves
+        on by it, and ``extended`` hears by how much (see :mod:`zinv_tui.api.pipeline`)."""
+        self._pipeline.limit_to(seconds, extended)
 
     # -- identity ---------------------------------------------------------------------------------
 

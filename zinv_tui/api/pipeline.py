@@ -19,8 +19,11 @@ the client):
 - ``Retry-After`` on a 429/503 is honoured (and holds off every caller through the limiter); a wait
   longer than ``RetryPolicy.max_retry_after`` is not sat out: the error goes up with
   ``retry_after`` set.
-- With a :attr:`RequestPipeline.deadline` (a command's time limit), no backoff waits past it and
-  no attempt runs past it: the last real failure goes up instead.
+- With a deadline (:meth:`RequestPipeline.limit_to`, a command's whole time limit), no backoff
+  waits past it and no attempt runs past it: the last real failure goes up instead. The time the
+  client spends keeping its own pace under Zettle's rate limit is not counted (the deadline moves
+  on by it): a command reading many pages is not cut off for being polite. Waiting out Zettle's
+  ``Retry-After`` is counted.
 
 Every failure becomes a :class:`~zinv_tui.api.errors.ZettleError`: transport errors a
 :class:`NetworkError`, a body that can't be decoded (``Content-Encoding: gzip`` on a body that is
@@ -59,11 +62,13 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class _AttemptTimeout(Exception):
-    """The whole attempt (not a single read) took longer than its deadline."""
+    """The whole attempt (not a single read) took longer than its deadline; ``time_limit``:
+    cut short by the caller's whole time limit of that many seconds."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, time_limit: float | None = None) -> None:
         super().__init__(seconds)
         self.seconds = seconds
+        self.time_limit = time_limit
 
 
 class _UndecodableBody(Exception):
@@ -116,6 +121,8 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
         reason = f"no connection within {timeout:g} s"
     elif isinstance(exc, httpx.PoolTimeout):
         reason = "too many requests waiting for a connection"
+    elif isinstance(exc, _AttemptTimeout) and exc.time_limit is not None:
+        reason = f"the answer took longer than the time limit of {exc.time_limit:g} s"
     elif isinstance(exc, _AttemptTimeout):
         reason = f"the answer took longer than {round(exc.seconds, 1):g} s"
     elif isinstance(exc, httpx.TimeoutException):
@@ -192,7 +199,10 @@ class RequestPipeline:
         self.deadline: float | None = None
         """Loop time by which every call must end (None: no limit but each attempt's): no retry
         waits past it and no attempt runs past it, so a caller with a time budget hears the
-        real reason (refused, timed out) rather than being cut off."""
+        real reason (refused, timed out) rather than being cut off. Set by :meth:`limit_to`."""
+        self._time_limit: float | None = None
+        self._extended: Callable[[float], object] | None = None
+        self._paced_seen = 0.0
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -211,6 +221,27 @@ class RequestPipeline:
         self._closed = True
         if self._http_client is not None:
             await self._http_client.aclose()
+
+    def limit_to(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None:
+        """Let every call end within ``seconds`` from now (None: lift the limit). The deadline
+        moves on by the time the limiter spends keeping the pace, and ``extended`` hears each
+        such move (seconds added), so an outer time limit can move with it."""
+        self._time_limit = seconds
+        self._extended = extended if seconds is not None else None
+        self._paced_seen = self._limiter.paced if self._limiter is not None else 0.0
+        self.deadline = None if seconds is None else asyncio.get_running_loop().time() + seconds
+
+    def _count_pacing(self, limiter: RateLimiter) -> None:
+        """Move the deadline on by the pacing since last seen (the limiter's waits are served
+        one after the other, so its running total is their union)."""
+        grown = limiter.paced - self._paced_seen
+        self._paced_seen = limiter.paced
+        if grown > 0 and self.deadline is not None:
+            self.deadline += grown
+            if self._extended is not None:
+                self._extended(grown)
 
     def _time_left(self) -> float | None:
         if self.deadline is None:
@@ -349,6 +380,7 @@ class RequestPipeline:
                 headers["Content-Type"] = "application/json"
             if authorized and self._limiter is not None:
                 await self._limiter.acquire(first=write)
+                self._count_pacing(self._limiter)
             request = self._http.build_request(
                 method, url, content=content, data=form, params=params, headers=headers
             )
@@ -450,9 +482,10 @@ class RequestPipeline:
         response: httpx.Response | None = None
         sink: BodySink | None = None
         limit = self._attempt_deadline
+        time_limit = None  # set when the caller's whole time limit is what cuts this attempt
         left = self._time_left()
-        if left is not None:
-            limit = max(0.0, min(limit, left))
+        if left is not None and left < limit:
+            limit, time_limit = max(0.0, left), self._time_limit
         try:
             async with asyncio.timeout(limit):
                 response = await self._http.send(request, stream=True)
@@ -471,7 +504,7 @@ class RequestPipeline:
             raise _UndecodableBody(response) from None
         except TimeoutError:
             self._stats.bytes_sent += request_size(request)
-            raise _AttemptTimeout(limit) from None
+            raise _AttemptTimeout(limit, time_limit) from None
         except _NEVER_SENT:
             raise
         except httpx.TransportError:

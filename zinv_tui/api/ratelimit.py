@@ -64,6 +64,9 @@ class RateLimiter:
         self._no_writes.set()
         self.waited = 0.0
         """Total seconds callers spent waiting (for stats and tests)."""
+        self.paced = 0.0
+        """Of those, the seconds spent only keeping the pace (not held off by Zettle's
+        ``Retry-After``): a command's time limit does not count them (see the pipeline)."""
 
     def _refill(self, now: float) -> None:
         if now <= self._stamp:  # nothing earned yet (or held off until a later stamp)
@@ -114,6 +117,7 @@ class RateLimiter:
                 return
             if delay <= 0:
                 delay = (1.0 - self._tokens) / self.rate
+                self.paced += delay
             self.waited += delay
             await self._sleep(delay)
 
