@@ -83,7 +83,6 @@ def test_a_failing_server_ends_a_command_within_its_timeout(proxy, run_cli) -> N
     elapsed = time.monotonic() - started
     assert result.code != 0 and plain(result.err), result.err
     assert elapsed < 2  # retries with backoff, but none that would end after the 1 s
-    assert proxy.count("GET", MOVE) >= 2  # it did try again within the second
 
 
 # -- item 7: retries honour the server -----------------------------------------------------------
