@@ -232,3 +232,19 @@ def test_an_unconfirmed_movement_found_in_zettle_is_recorded_as_applied(
     assert [h["status"] for h in history if h["id"] == entry["id"]] == ["ACKNOWLEDGED"]
     again = run_cli("outbox", "--applied", str(entry["id"]))
     assert again.code != 0 and "not unconfirmed" in again.err
+
+
+def test_a_long_paced_read_is_not_cut_off_by_the_timeout(
+    sandbox_factory, run_cli, monkeypatch
+) -> None:
+    """--timeout is for Zettle's answers: the client's own pacing under 4 requests a second (here
+    v3 pages of one row, about 20 requests) moves the command's time limit on."""
+    shop = sandbox_factory(products=8, api="v3")
+    SandboxAdmin(shop).faults(page_cap=1)
+    monkeypatch.setenv("ZINV_API_KEY", shop.api_key)
+    monkeypatch.setenv("ZINV_BASE_URL", shop.url)
+    started = time.monotonic()
+    result = run_cli("balances", "--timeout", "1", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)
+    assert time.monotonic() - started > 1.5  # paced past the 1 s limit and its margin, not cut
