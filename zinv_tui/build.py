@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from zinv_tui.config import ResolvedSettings
 
 DEFAULT_TIMEOUT = 15.0
-"""Seconds to wait for Zettle per request when the profile does not say."""
+"""Seconds to wait for Zettle (a command: in all; the app: per request) when the profile does
+not say."""
 
 API_VERSIONS = ("auto", *GENERATIONS)
 """The API generations a profile may choose (``api_version``)."""

@@ -100,7 +100,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--fault-seed", type=int, default=None, help="seed of the fault dice (repeatable runs)"
     )
     faults.add_argument(
-        "--throttle", action="store_true", help="answer 429 above 4 requests/second per token"
+        "--throttle",
+        action="store_true",
+        help="answer 429 above 4 requests/second per token (on average: a burst of 8 passes)",
     )
     faults.add_argument(
         "--token-ttl",

@@ -88,14 +88,24 @@ async def test_throttled_reads_recover(sandbox_factory, clients) -> None:
     assert time.monotonic() - started >= 0.9  # Retry-After: 1 was honoured
 
 
+async def test_a_short_run_of_requests_goes_at_once_and_unthrottled(
+    sandbox_factory, clients
+) -> None:
+    info = sandbox_factory(products=20, throttle=True)  # Zettle's 4 a second, as modelled
+    client = clients(info, requests_per_second=4.0)
+    for _ in range(7):
+        await client.get_locations()
+    assert client.limiter is not None and client.limiter.waited == 0
+    assert client.stats.retries == 0  # and the throttle let them all through
+
+
 async def test_the_limiter_keeps_the_client_under_the_throttle(sandbox_factory, clients) -> None:
     info = sandbox_factory(products=20, throttle=True)
     client = clients(info, requests_per_second=4.0)
-    started = time.monotonic()
-    for _ in range(9):
+    started = time.monotonic()  # the limiter's own clock
+    for _ in range(12):
         await client.get_locations()
-    elapsed = time.monotonic() - started
-    assert elapsed >= (9 - 4) / 4.0 * 0.95  # burst of 4, then 4 per second
+    assert time.monotonic() - started >= (12 - 8) / 4.0  # a burst under 8, then under 4 a second
     # Network jitter may cost the odd 429, but not one per request as without a limiter.
     assert client.stats.retries <= 1
 
@@ -283,3 +293,35 @@ async def test_a_slow_sandbox_times_out_plainly(sandbox_factory, clients) -> Non
     assert "no answer within 0.2 s" in str(caught.value)
     assert client.stats.retries == 1
     assert time.monotonic() - started < 2.5  # two answers of 3 s were not awaited
+
+
+# -- a caller's whole time limit -----------------------------------------------------------------
+
+
+async def test_a_time_limit_does_not_count_the_clients_own_pacing(sandbox_factory, clients) -> None:
+    """A command's --timeout is for Zettle's answers, not for the client keeping under 4 a
+    second: four requests paced 0.5 s apart all end, though the limit is 0.4 s."""
+    info = sandbox_factory(products=5)
+    client = clients(info, requests_per_second=2.0, burst=1)
+    await client.get_locations()  # signed in; the bucket is empty from here on
+    moved: list[float] = []
+    client.set_deadline(0.4, moved.append)
+    for _ in range(4):
+        assert len(await client.get_locations()) == 4
+    assert client.limiter is not None and client.limiter.paced >= 1.5
+    assert sum(moved) == pytest.approx(client.limiter.paced)  # moved on by every pacing wait
+    client.set_deadline(None)
+
+
+async def test_a_time_limit_ends_retries_with_the_last_real_failure(
+    sandbox_factory, clients
+) -> None:
+    info = sandbox_factory(products=5)
+    client = clients(info, max_retries=20, backoff_base=0.3, backoff_cap=0.3)
+    await client.get_locations()
+    SandboxAdmin(info).faults(error_rate=1.0)
+    client.set_deadline(1.0)
+    started = time.monotonic()
+    with pytest.raises(ServerError):
+        await client.get_locations()
+    assert time.monotonic() - started < 1.5  # not 20 retries 0-0.3 s apart (about 3 s)

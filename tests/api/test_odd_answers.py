@@ -143,7 +143,7 @@ async def test_a_body_labelled_gzip_that_is_not_becomes_malformed_response(sandb
             with pytest.raises(MalformedResponse, match="can't decode") as caught:
                 await client.get_locations()
             assert caught.value.status == 200
-            assert proxy.count("GET", LOCATIONS) == 2  # a read: tried again once
+            assert proxy.count("GET", LOCATIONS) == 1  # not retried: it would read the same
             proxy.on("GET", INVENTORY, forward_then(headers={"Content-Encoding": "gzip"}))
             with pytest.raises(MalformedResponse):
                 await client.get_store_balances()

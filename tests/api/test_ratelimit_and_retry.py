@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zinv_tui.api.ratelimit import RateLimiter
+from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter, zettle_limiter
 from zinv_tui.api.retry import RetryPolicy, parse_retry_after
 
 
@@ -115,6 +115,30 @@ async def test_a_write_goes_before_the_reads_waiting() -> None:
     assert order.index("movement") <= 2  # after at most one page more, not after all six
     assert sorted(order) == sorted(["movement", *(f"page {n}" for n in range(6))])
     assert clock.now - 1000.0 == pytest.approx(6 / 4.0)  # and the rate holds
+
+
+async def test_a_clients_limiter_lets_a_short_commands_requests_go_at_once() -> None:
+    clock = FakeClock()
+    limiter = zettle_limiter(clock=clock, sleep=clock.sleep)
+    start = clock.now
+    times = await _times_of(limiter, clock, 7)  # a `move`: places, catalogue, stock, levels...
+    assert times == [start] * 7 and limiter.waited == 0
+
+
+async def test_a_clients_limiter_paces_a_long_run_under_zettles_average() -> None:
+    clock = FakeClock()
+    limiter = zettle_limiter(clock=clock, sleep=clock.sleep)
+    start = clock.now
+    times = await _times_of(limiter, clock, 400)
+    assert times[7] > start  # the burst is spent: from here on, paced
+    rate = ZETTLE_REQUESTS_PER_SECOND
+    # Never more than the sandbox's model of Zettle allows (a bucket of 4/s saving up 2 s), from
+    # any request on; and over the whole run, under 4 a second.
+    for first, began in enumerate(times):
+        for count, moment in enumerate(times[first:], start=1):
+            assert count <= 2 * rate + (moment - began) * rate + 1e-9
+    assert (len(times) - limiter.burst) / (times[-1] - start) <= rate * 0.95 + 1e-9
+    assert limiter.waited == pytest.approx(times[-1] - start)
 
 
 @pytest.mark.timeout(10)

@@ -27,7 +27,6 @@ Choices where the documentation is ambiguous:
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import random
 import ssl
@@ -58,7 +57,7 @@ from zinv_tui.api.models import (
 )
 from zinv_tui.api.pipeline import BytesSink, RequestPipeline, SinkT, redact_error
 from zinv_tui.api.purchases import PurchasesApi
-from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter
+from zinv_tui.api.ratelimit import ZETTLE_REQUESTS_PER_SECOND, RateLimiter, zettle_limiter
 from zinv_tui.api.responses import decode_body, parse_body
 from zinv_tui.api.retry import RetryPolicy
 from zinv_tui.api.stats import ClientStats
@@ -83,9 +82,6 @@ T = TypeVar("T")
 _LOCATIONS = TypeAdapter(list[Location])
 
 UuidLike = UUID | str
-
-LIMITER_HEADROOM = 0.95
-"""Share of ``requests_per_second`` the limiter actually uses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +121,8 @@ class ZettleClient:
     ``organization`` is ``"self"`` or an organization UUID; ``timeout`` bounds every connect, read,
     write and pool wait (and four times it a whole attempt); ``max_retries`` repeats allowed after
     the first try; ``requests_per_second`` feeds the client-side limiter (``None`` turns it off,
-    e.g. for the local sandbox). Keyword-only knobs tune the limiter's ``burst`` and the backoff
+    e.g. for the local sandbox; see :func:`~zinv_tui.api.ratelimit.zettle_limiter`). Keyword-only
+    knobs tune the limiter's ``burst`` (requests saved up) and the backoff
     (``backoff_base`` seconds doubling per retry up to ``backoff_cap``, full jitter), the longest
     ``Retry-After`` sat out (``max_retry_after``) and the connection pool.
     """
@@ -181,16 +178,15 @@ class ZettleClient:
             max_retry_after=max_retry_after,
             rng=retry_rng or random.Random(),
         )
-        limiter = None
-        if requests_per_second:
-            # A little under the allowed rate: requests that leave evenly spaced can arrive a few
-            # milliseconds closer together, and Zettle's own bucket must not see that as a burst.
-            limiter = RateLimiter(requests_per_second * LIMITER_HEADROOM, burst)
+        self.limiter: RateLimiter | None = (
+            zettle_limiter(requests_per_second, burst) if requests_per_second else None
+        )
+        """The client-side rate limiter (None: off); its ``waited`` says how long it held calls."""
         self._pipeline = RequestPipeline(
             http,  # made by the first request (see RequestPipeline)
             policy=policy,
             stats=self.stats,
-            limiter=limiter,
+            limiter=self.limiter,
             timeout=self.timeout,
             # A guard against answers that trickle in: no single attempt may take longer than this.
             attempt_deadline=self.timeout * 4,
@@ -227,12 +223,14 @@ class ZettleClient:
         self._grant.forget()
         await self._pipeline.aclose()
 
-    def set_deadline(self, seconds: float | None) -> None:
+    def set_deadline(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None:
         """Let every call end within ``seconds`` from now (None: lift the limit): retries stop and
-        a slow answer is cut short in time, each with its own error (a command's time budget)."""
-        self._pipeline.deadline = (
-            None if seconds is None else asyncio.get_running_loop().time() + seconds
-        )
+        a slow answer is cut short in time, each with its own error (a command's whole time
+        limit). The client's own pacing under the rate limit is not counted: the deadline moves
+        on by it, and ``extended`` hears by how much (see :mod:`zinv_tui.api.pipeline`)."""
+        self._pipeline.limit_to(seconds, extended)
 
     # -- identity ---------------------------------------------------------------------------------
 

@@ -49,8 +49,10 @@ class ClientBackend:
             return None
         return "WRITE:PRODUCT" in info.scopes
 
-    def set_deadline(self, seconds: float | None) -> None:
-        self.client.set_deadline(seconds)
+    def set_deadline(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None:
+        self.client.set_deadline(seconds, extended)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -305,8 +305,10 @@ class AutoBackend:
     async def write_access(self) -> bool | None:
         return await (await self._chosen()).write_access()
 
-    def set_deadline(self, seconds: float | None) -> None:
-        self.client.set_deadline(seconds)
+    def set_deadline(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None:
+        self.client.set_deadline(seconds, extended)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -1,17 +1,29 @@
 """The road every request takes: rate limit, bearer token, send, count, retry, map errors.
 
-Retry rules (``repeatable`` is decided per call by the client):
+Retry rules, by what the failure says about a second try (``repeatable`` is decided per call by
+the client):
 
-- A *repeatable* request (reads, idempotent writes, writes carrying an ``externalUuid``) is retried
-  with exponential backoff and full jitter on 5xx, 429, dropped or refused connections and
-  timeouts.
-- Any other write is repeated only when Zettle provably did not act on it: a 429 (refused before
-  any work), a connection that was never established, or a 401 (the token is checked first).
+- *Retried* (with exponential backoff and full jitter) when a repeatable request (reads,
+  idempotent writes) may well succeed a moment later: a 5xx or 429, a dropped or refused
+  connection, a timeout. These are the network's and the server's hiccups.
+- *Never retried*: an answer that came whole but can't be read (a 2xx whose body is not in the
+  encoding it names, bad JSON, absurd numbers, the wrong shape). The server would send the same
+  bytes again, and over TLS a transfer is not silently corrupted, so it goes up at once as a
+  :class:`MalformedResponse`; the caller decides (a command ends, the app's poll tries again at
+  its own pace). Any other 4xx goes up at once too: its status says what is wrong.
+- A write that is not repeatable is repeated only when Zettle provably did not act on it: a 429
+  (refused before any work), a connection that was never established, or a 401 (the token is
+  checked first).
 - A 401 renews the token once (one renewal shared by concurrent callers) and repeats the request
   once.
 - ``Retry-After`` on a 429/503 is honoured (and holds off every caller through the limiter); a wait
   longer than ``RetryPolicy.max_retry_after`` is not sat out: the error goes up with
   ``retry_after`` set.
+- With a deadline (:meth:`RequestPipeline.limit_to`, a command's whole time limit), no backoff
+  waits past it and no attempt runs past it: the last real failure goes up instead. The time the
+  client spends keeping its own pace under Zettle's rate limit is not counted (the deadline moves
+  on by it): a command reading many pages is not cut off for being polite. Waiting out Zettle's
+  ``Retry-After`` is counted.
 
 Every failure becomes a :class:`~zinv_tui.api.errors.ZettleError`: transport errors a
 :class:`NetworkError`, a body that can't be decoded (``Content-Encoding: gzip`` on a body that is
@@ -50,11 +62,13 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class _AttemptTimeout(Exception):
-    """The whole attempt (not a single read) took longer than its deadline."""
+    """The whole attempt (not a single read) took longer than its deadline; ``time_limit``:
+    cut short by the caller's whole time limit of that many seconds."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, time_limit: float | None = None) -> None:
         super().__init__(seconds)
         self.seconds = seconds
+        self.time_limit = time_limit
 
 
 class _UndecodableBody(Exception):
@@ -107,6 +121,8 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
         reason = f"no connection within {timeout:g} s"
     elif isinstance(exc, httpx.PoolTimeout):
         reason = "too many requests waiting for a connection"
+    elif isinstance(exc, _AttemptTimeout) and exc.time_limit is not None:
+        reason = f"the answer took longer than the time limit of {exc.time_limit:g} s"
     elif isinstance(exc, _AttemptTimeout):
         reason = f"the answer took longer than {round(exc.seconds, 1):g} s"
     elif isinstance(exc, httpx.TimeoutException):
@@ -183,7 +199,10 @@ class RequestPipeline:
         self.deadline: float | None = None
         """Loop time by which every call must end (None: no limit but each attempt's): no retry
         waits past it and no attempt runs past it, so a caller with a time budget hears the
-        real reason (refused, timed out) rather than being cut off."""
+        real reason (refused, timed out) rather than being cut off. Set by :meth:`limit_to`."""
+        self._time_limit: float | None = None
+        self._extended: Callable[[float], object] | None = None
+        self._paced_seen = 0.0
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -202,6 +221,27 @@ class RequestPipeline:
         self._closed = True
         if self._http_client is not None:
             await self._http_client.aclose()
+
+    def limit_to(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None:
+        """Let every call end within ``seconds`` from now (None: lift the limit). The deadline
+        moves on by the time the limiter spends keeping the pace, and ``extended`` hears each
+        such move (seconds added), so an outer time limit can move with it."""
+        self._time_limit = seconds
+        self._extended = extended if seconds is not None else None
+        self._paced_seen = self._limiter.paced if self._limiter is not None else 0.0
+        self.deadline = None if seconds is None else asyncio.get_running_loop().time() + seconds
+
+    def _count_pacing(self, limiter: RateLimiter) -> None:
+        """Move the deadline on by the pacing since last seen (the limiter's waits are served
+        one after the other, so its running total is their union)."""
+        grown = limiter.paced - self._paced_seen
+        self._paced_seen = limiter.paced
+        if grown > 0 and self.deadline is not None:
+            self.deadline += grown
+            if self._extended is not None:
+                self._extended(grown)
 
     def _time_left(self) -> float | None:
         if self.deadline is None:
@@ -340,6 +380,7 @@ class RequestPipeline:
                 headers["Content-Type"] = "application/json"
             if authorized and self._limiter is not None:
                 await self._limiter.acquire(first=write)
+                self._count_pacing(self._limiter)
             request = self._http.build_request(
                 method, url, content=content, data=form, params=params, headers=headers
             )
@@ -362,21 +403,20 @@ class RequestPipeline:
             except _UndecodableBody as exc:
                 status = exc.response.status_code
                 log.info("%s %s: HTTP %s, body not decodable", method, request.url.path, status)
-                if 200 <= status < 300:
-                    error = MalformedResponse(
-                        "Zettle sent an answer the app can't decode (its body is not in the "
-                        "encoding it names) - try again; if it keeps happening, report it",
-                        status=status,
-                        outcome_unknown=True,
-                    )
+                if not 200 <= status < 300:
+                    # An error answer still says what it is by its status: handled as one.
+                    response, sink = _without_body(exc.response), None
                 else:
-                    error = error_from_response(_without_body(exc.response))
-                error = redact_error(error, self.secrets())
-                if repeatable and attempt < self._policy.max_retries:
-                    await self._pause(self._policy.backoff(attempt), error)
-                    attempt += 1
-                    continue
-                raise error from None
+                    # The answer came and can't be read: asking again gets the same answer.
+                    raise redact_error(
+                        MalformedResponse(
+                            "Zettle sent an answer the app can't decode (its body is not in the "
+                            "encoding it names) - try again; if it keeps happening, report it",
+                            status=status,
+                            outcome_unknown=True,
+                        ),
+                        self.secrets(),
+                    ) from None
 
             status = response.status_code
             if 200 <= status < 300 or status == 304:
@@ -442,9 +482,10 @@ class RequestPipeline:
         response: httpx.Response | None = None
         sink: BodySink | None = None
         limit = self._attempt_deadline
+        time_limit = None  # set when the caller's whole time limit is what cuts this attempt
         left = self._time_left()
-        if left is not None:
-            limit = max(0.0, min(limit, left))
+        if left is not None and left < limit:
+            limit, time_limit = max(0.0, left), self._time_limit
         try:
             async with asyncio.timeout(limit):
                 response = await self._http.send(request, stream=True)
@@ -463,7 +504,7 @@ class RequestPipeline:
             raise _UndecodableBody(response) from None
         except TimeoutError:
             self._stats.bytes_sent += request_size(request)
-            raise _AttemptTimeout(limit) from None
+            raise _AttemptTimeout(limit, time_limit) from None
         except _NEVER_SENT:
             raise
         except httpx.TransportError:

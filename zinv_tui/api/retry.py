@@ -1,8 +1,9 @@
 """When and how long to wait before repeating a request.
 
-Exponential backoff with full jitter (a random wait between zero and ``base * 2**attempt``,
-capped), so that many clients hit by the same outage don't come back in lockstep. ``Retry-After``
-from a 429 or 503 wins over the computed wait when present.
+Which failures are retried at all is decided in :mod:`zinv_tui.api.pipeline` (its docstring lists
+the rules). Exponential backoff with full jitter (a random wait between zero and
+``base * 2**attempt``, capped), so that many clients hit by the same outage don't come back in
+lockstep. ``Retry-After`` from a 429 or 503 wins over the computed wait when present.
 """
 
 from __future__ import annotations

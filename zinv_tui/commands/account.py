@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from zinv_tui.commands.context import open_client, profile_flags, run_async, settings_from_args
+from zinv_tui.commands.context import (
+    limit_calls,
+    network_deadline,
+    open_client,
+    profile_flags,
+    run_async,
+    settings_from_args,
+)
 from zinv_tui.commands.exit_codes import CommandError, ExitCode
 from zinv_tui.commands.output import say
 from zinv_tui.config import (
@@ -68,6 +75,7 @@ def _read_key(args: argparse.Namespace) -> SecretStr:
 async def verify_api_key(settings: ResolvedSettings, key: SecretStr) -> TokenInfo:
     """Ask the token endpoint whether ``key`` works; return who it speaks for."""
     async with open_client(settings, key) as client:
+        limit_calls(client, network_deadline(settings))  # retries end in time, with their reason
         return await client.fetch_token_info()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+import contextvars
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import SecretStr
 
@@ -24,6 +25,7 @@ __all__ = [
     "SETTING_FLAGS",
     "add_format_argument",
     "add_profile_arguments",
+    "limit_calls",
     "network_deadline",
     "open_client",
     "profile_flags",
@@ -72,30 +74,67 @@ def open_client(settings: ResolvedSettings, api_key: SecretStr | None = None) ->
     return open_shop_client(access_of(settings, key))
 
 
-DEADLINE_PER_TIMEOUT = 4
-"""A command's calls to Zettle together may take this many times the ``timeout`` setting (one
-request alone may already take that long: a body that trickles in byte by byte)."""
+SAFETY_MARGIN = 0.5
+"""Seconds past a command's time limit before :func:`within` cuts in: the calls stop in time
+with their own reason (refused, timed out), this only catches what they don't."""
+
+_LIMITS: contextvars.ContextVar[tuple[asyncio.Timeout, ...]] = contextvars.ContextVar(
+    "zinv_command_limits", default=()
+)
+"""The time limits of the :func:`within` blocks the running code is in (outermost first)."""
 
 
 def network_deadline(settings: ResolvedSettings) -> float:
-    """Seconds a command may spend reaching Zettle (its sending wait, if any, comes on top)."""
-    return DEADLINE_PER_TIMEOUT * settings.profile.timeout
+    """Seconds a command may spend reaching Zettle, all attempts and waits between them
+    together: the ``timeout`` setting (its sending wait, if any, comes on top). The client's own
+    pacing under Zettle's rate limit is not counted (see :func:`limit_calls`)."""
+    return settings.profile.timeout
+
+
+class Limitable(Protocol):
+    """What takes a time limit: a backend (:class:`~zinv_tui.service.StockBackend`) or a
+    client (:class:`~zinv_tui.api.ZettleClient`)."""
+
+    def set_deadline(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None: ...
+
+
+def limit_calls(backend: Limitable, seconds: float | None) -> None:
+    """Bound the calls of a backend or client to ``seconds`` from now (None: lift it). When it
+    moves its deadline on by its own pacing, every enclosing :func:`within` moves with it."""
+    if seconds is None:
+        backend.set_deadline(None)
+        return
+    limits = _LIMITS.get()
+
+    def extended(added: float) -> None:
+        for limit in limits:
+            when = limit.when()
+            if when is not None and not limit.expired():
+                limit.reschedule(when + added)
+
+    backend.set_deadline(seconds, extended)
 
 
 @contextlib.asynccontextmanager
 async def within(settings: ResolvedSettings, extra: float = 0.0) -> AsyncIterator[None]:
     """Bound the calls inside to :func:`network_deadline` (+ ``extra`` seconds, e.g. a sending
-    wait); past it, a plain :class:`CommandError` with exit code 4."""
+    wait, + :data:`SAFETY_MARGIN`); past it, a plain :class:`CommandError` with exit code 4."""
     seconds = network_deadline(settings) + extra
     try:
-        async with asyncio.timeout(seconds) as scope:
-            yield
+        async with asyncio.timeout(seconds + SAFETY_MARGIN) as scope:
+            token = _LIMITS.set((*_LIMITS.get(), scope))
+            try:
+                yield
+            finally:
+                _LIMITS.reset(token)
     except TimeoutError:
         if not scope.expired():
             raise
         raise CommandError(
-            f"Zettle did not finish answering within {seconds:g} s (the command's limit, from "
-            f"the {settings.profile.timeout:g} s timeout) - check the connection, or raise "
+            f"Zettle did not finish answering within {seconds:g} s (the command's time limit, "
+            f"from --timeout {settings.profile.timeout:g}) - check the connection, or raise "
             "--timeout",
             ExitCode.NETWORK,
         ) from None

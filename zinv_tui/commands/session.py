@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import SecretStr
 
-from zinv_tui.commands.context import network_deadline, within
+from zinv_tui.commands.context import limit_calls, network_deadline, within
 from zinv_tui.config import CredentialsError, ResolvedSettings, resolve_api_key
 from zinv_tui.config.credentials import make_private_dir
 from zinv_tui.service import InventoryService
@@ -39,10 +39,10 @@ async def open_service(
     try:
         if online:
             # The calls stop in time with their own reason; `within` is the safety net.
-            service.backend.set_deadline(network_deadline(settings))
-            async with within(settings, extra=1.0):
+            async with within(settings):
+                limit_calls(service.backend, network_deadline(settings))
                 await service.start(require_load=True)
-            service.backend.set_deadline(None)
+            limit_calls(service.backend, None)
         yield service
     finally:
         await service.stop()

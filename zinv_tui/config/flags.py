@@ -11,7 +11,8 @@ SETTING_FLAGS = {
     "base_url": "one base URL for OAuth, Inventory, Products and Purchases (the sandbox)",
     "client_id": "OAuth client id (default: read from the API key)",
     "poll_interval": "seconds between polls (1-3600)",
-    "timeout": "seconds to wait for Zettle per request (1-300)",
+    "timeout": "seconds a command may wait for Zettle in all, retries included; the app: per "
+    "request (1-300)",
     "user": "name recorded with each movement (default: the OS user)",
     "api_version": "Zettle Inventory API: auto (default: probe once, remember), v1 or v3",
 }

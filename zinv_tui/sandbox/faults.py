@@ -30,6 +30,10 @@ from zinv_tui.sandbox.errors import SERVICE_UNAVAILABLE, TOO_MANY_REQUESTS
 THROTTLE_RATE = 4.0
 """Zettle's documented soft limit: requests per second per token (the default ``throttle_rate``)."""
 
+THROTTLE_BURST_SECONDS = 2.0
+"""Requests the throttle lets through at once, in seconds of ``throttle_rate`` (8 at 4 a second):
+Zettle's limit is an average over a short period, not a hard one (zettle-v3.md §1.4)."""
+
 
 class FaultSettings(BaseModel):
     """The fault knobs, as ``GET|POST /sandbox/faults`` shows and takes them."""
@@ -89,11 +93,13 @@ class FaultController:
         return settings
 
     def allow(self, key: str) -> bool:
-        """Token bucket of ``throttle_rate`` per second (burst of the same size) per key."""
+        """Token bucket of ``throttle_rate`` per second, ``THROTTLE_BURST_SECONDS`` of it saved up
+        at most, per key."""
         now = time.monotonic()
         rate = self.settings.throttle_rate
-        tokens, stamp = self._buckets.get(key, (rate, now))
-        tokens = min(rate, tokens + (now - stamp) * rate)
+        burst = rate * THROTTLE_BURST_SECONDS
+        tokens, stamp = self._buckets.get(key, (burst, now))
+        tokens = min(burst, tokens + (now - stamp) * rate)
         if tokens < 1:
             self._buckets[key] = (tokens, now)
             return False

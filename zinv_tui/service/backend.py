@@ -314,8 +314,11 @@ class StockBackend(Protocol):
         """False when the key provably can't change stock; None when it can't be told."""
         ...
 
-    def set_deadline(self, seconds: float | None) -> None:
-        """Let every call end within ``seconds`` from now (None: no limit)."""
+    def set_deadline(
+        self, seconds: float | None, extended: Callable[[float], object] | None = None
+    ) -> None:
+        """Let every call end within ``seconds`` from now (None: no limit); the backend's own
+        pacing under the rate limit moves the deadline on, and ``extended`` hears by how much."""
         ...
 
     async def aclose(self) -> None:
