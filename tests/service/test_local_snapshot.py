@@ -394,6 +394,28 @@ async def test_with_paint_first_a_start_gives_the_first_screenful_then_every_row
         await again.stop()
 
 
+async def test_a_snapshot_unreadable_after_its_first_screenful_gives_way_to_zettle(
+    sandbox_factory, tmp_path
+):
+    info = sandbox_factory(products=200)
+    before = await first_run(info, tmp_path)
+    painted = asyncio.Event()
+    again = snapshot_service(info, tmp_path, paint_first=painted.wait)
+    await again.start()
+    try:
+        assert again.preview is not None
+        db = sqlite3.connect(tmp_path / "cache" / SNAPSHOT_FILE)
+        with db:
+            db.execute("UPDATE buckets SET data = x'c1'")  # no msgpack: the rows are lost
+        db.close()
+        painted.set()
+        await confirmed(again)
+        assert again.preview is None and again.status.snapshot_from is None
+        assert {key: row.balance for key, row in again.rows.items()} == before
+    finally:
+        await again.stop()
+
+
 def stored_buckets(path: Path) -> dict[int, bytes]:
     db = sqlite3.connect(path)
     try:

@@ -367,12 +367,7 @@ class InventoryService:
         if self._snapshot is None or self._view.rows:
             return False
         saved = self._snapshot.load()
-        if saved is None:
-            return False
-        self._use_places(saved.places)
-        if self.store is None or self.store.uuid != saved.store:
-            log.warning("the local snapshot's store is not this shop's: loading everything")
-            self._places, self._used, self.store = [], {}, None
+        if saved is None or not self._use_saved_places(saved.places, saved.store):
             return False
         self._view.restore(saved.rows, saved.tracked, saved.levels)
         rows = self._view.rows
@@ -388,6 +383,16 @@ class InventoryService:
         log.info("painted %d rows from the local snapshot of %s", len(saved.rows), saved.saved_at)
         return True
 
+    def _use_saved_places(self, places: list[Place], store: str) -> bool:
+        """The snapshot's places, when its STORE is the one they choose (else none, and a
+        log line: everything is loaded afresh)."""
+        self._use_places(places)
+        if self.store is None or self.store.uuid != store:
+            log.warning("the local snapshot's store is not this shop's: loading everything")
+            self._places, self._used, self.store = [], {}, None
+            return False
+        return True
+
     def _restore_preview(self) -> bool:
         """The snapshot's first screenful (:attr:`preview`), its places, and the out / low
         counts with the pending overlay on; its rows are read whole later
@@ -395,12 +400,8 @@ class InventoryService:
         if self._snapshot is None or self._view.rows:
             return False
         preview = self._snapshot.load_preview()
-        if preview is None:
+        if preview is None or not self._use_saved_places(preview.places, preview.store):
             return False
-        self._use_places(preview.places)
-        if self.store is None or self.store.uuid != preview.store:
-            self._places, self._used, self.store = [], {}, None
-            return False  # (_restore says why, reading it whole)
         pending = {key: change for key, change in self._view.pending.items() if change}
         saved = {row.variant_uuid: row for row in preview.head}
         missing = [variant for (_product, variant) in pending if variant not in saved]
@@ -427,8 +428,6 @@ class InventoryService:
         if self._restore():
             self._emit(RowDiff(added=list(self._view.rows.values()), full=True))
             return
-        self._places, self._used, self.store = [], {}, None
-        self._use_places(self._cached_places())
         self._restored_counts = None
         self.restored_at = None
         self._publish_status()
