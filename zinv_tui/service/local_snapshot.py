@@ -55,7 +55,7 @@ from zinv_tui.values.open_enums import carried
 log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "snapshot.sqlite"
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 """Bumped whenever the file's layout or meaning changes; other versions are ignored."""
 
 BUCKETS = 256
