@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Label
 
 from tests.service.test_local_snapshot import first_run, snapshot_service
+from tests.support.clients import FAST_CLIENT, FAST_SERVICE
 from tests.support.sandbox import SandboxAdmin
 from tests.support.screens import settle
 from tests.ui.test_movement_screen import find, open_movement, set_quantity
-from zinv_tui.service import StockCounts, StockRow, StockTally
+from zinv_tui.build import ShopAccess, open_inventory
+from zinv_tui.service import InventoryService, StockCounts, StockRow, StockTally
 from zinv_tui.ui import launch
 from zinv_tui.ui.app import ZinvApp
 from zinv_tui.ui.preferences import PreferenceFile
@@ -233,3 +236,44 @@ async def test_another_saved_order_waits_for_every_row(sandbox_factory, tmp_path
         assert not table.loading
         top = max(row.shown_balance for row in service.rows.values())
         assert service.rows[table.key_at(0)].shown_balance == top
+
+
+async def test_a_remembered_other_store_is_shown_after_a_launch_from_the_snapshot(
+    sandbox_factory, tmp_path: Path
+):
+    """The snapshot is of the default store; the store shown last time is another one: that
+    one is shown (its rows read from Zettle), not the snapshot's."""
+    info = sandbox_factory(api="v3", products=10)
+
+    def v3(**options: object) -> InventoryService:
+        access = replace(ShopAccess.local(info.url, info.api_key, info.client_id), api_version="v3")
+        return open_inventory(
+            access,
+            state_dir=tmp_path / "state",
+            cache_dir=tmp_path / "cache",
+            client_options=dict(FAST_CLIENT),
+            snapshot_profile="shop",
+            **{**FAST_SERVICE, **options},
+        )
+
+    setup = v3()
+    await setup.start(require_load=True)
+    back = await setup.create_store("Back room")
+    await setup.refresh(full=True)  # the snapshot (of the default store) knows both stores
+    await setup.stop()
+    PreferenceFile(tmp_path / "state").update(store=back.uuid)
+    catch_up = launch.CatchUpAfterPaint()
+    service = v3(
+        catch_up_after=catch_up,
+        first_save_after=catch_up.rows_painted,
+        paint_first=catch_up.rows_painted,
+    )
+    app = ZinvApp(service, frozen=True)
+    catch_up.app = app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: service.loaded and service.store == back)
+        await wait_for(pilot, lambda: "● live" in bar_text(app))
+        table = app.screen.query_one(StockTable)
+        assert str(app.screen.query_one("#title", Label).content) == "Balances · Back room"
+        assert table.row_count == len(service.rows) > 0
+        assert all(row.balance == 0 for row in service.rows.values())  # nothing moved there

@@ -271,7 +271,8 @@ class InventoryService:
     async def _run(self) -> None:
         if self._preview is not None and self._paint_first is not None:
             await self._paint_first()  # the preview is drawn: now every row
-            self._restore_rows()
+            if self._preview is not None:  # (None: another store was chosen meanwhile)
+                self._restore_rows()
         if self._saved is not None:  # painted from the snapshot: check the places first
             await self._wait_to_catch_up(restored=True)
             rows = list(self._view.rows.values())
@@ -446,6 +447,17 @@ class InventoryService:
             return None
         self._engine.resume(saved.cursor, time.time() - saved.full_at)
         return saved.cursor is not None
+
+    def _drop_restored(self) -> None:
+        """Another store is shown before Zettle confirmed the snapshot (the one shown last time):
+        the snapshot's rows, preview and cursor are of the store it was of, so none of them is
+        used; that store's rows are read from Zettle instead."""
+        log.info("another store is shown: its rows come from Zettle, not the local snapshot")
+        self._view.clear()  # (no diff: the screen shows the new store loading)
+        self._preview = None
+        self._saved = None
+        self._restored_counts = None
+        self.restored_at = None
 
     def _forget_restored(self) -> None:
         """The shop's STORE is not the one the snapshot was of: drop its rows and places."""
@@ -650,6 +662,8 @@ class InventoryService:
             raise ValueError("No such store in this shop")
         if place == self.store:
             return RowDiff()
+        if self.restored_at is not None and not self.loaded:
+            self._drop_restored()  # the snapshot's rows are the other store's
         async with self._lock:  # no poll or send is half-way through the old store
             self.store = place
             if self._engine is not None:

@@ -109,6 +109,9 @@ class BalancesScreen(Screen[None]):
         rows: Iterable[StockRow] | Mapping[RowKey, StockRow] = service.rows
         preview = service.preview if not rows else None
         self._preview_total = None
+        if not rows and preview is None and service.status.last_success is None:
+            table.loading = True  # nothing known yet (another store's rows being read)
+            return
         if preview is not None:  # the snapshot's first screenful, its other rows coming
             if not table.shows_top_by_product():
                 table.loading = True  # another order or a filter: its top rows are not known
