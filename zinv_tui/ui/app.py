@@ -623,7 +623,8 @@ class ZinvApp(App[None]):
             diff = RowDiff()
         else:
             self.preferences.update(store=uuid)
-            if diff is None:
+            if diff is None and service.status.last_success is not None:
+                # (before Zettle first answered, as at a launch, the table says it is loading)
                 self.notify(
                     f"{name}: its balances could not be read yet - trying again",
                     severity="warning",
