@@ -240,19 +240,20 @@ class ZettleClient:
         except ApiKeyRejected:
             return ()
 
-    async def fetch_token_info(self) -> TokenInfo:
-        """Sign in afresh (proving the key works now) and say who the key speaks for.
+    async def fetch_token_info(self, *, fresh: bool = True) -> TokenInfo:
+        """Sign in afresh (proving the key works now) and say who the key speaks for;
+        ``fresh=False``: on the token already held, if it is still good (no second sign-in).
 
         The organization and scopes come from the key's claims; where the key does not say (an
         opaque key with an explicit client id), from the token endpoint's ``scope`` and the access
         token's own payload, read but never trusted for anything else.
         """
-        token = await self._grant.renew()
+        token = await (self._grant.renew() if fresh else self._grant.token())
         key_claims = self._grant.claims
         token_claims = _token_claims(token) or ApiKeyClaims()
         scopes = read_scopes(self._grant.granted_scope) or key_claims.scopes or token_claims.scopes
         expires_at = self._grant.expires_at
-        assert expires_at is not None  # renew() just stored a token
+        assert expires_at is not None  # renew() or token() stored a token
         return TokenInfo(
             organization_uuid=key_claims.organization_uuid or token_claims.organization_uuid,
             client_id=self._grant.client_id,

@@ -44,7 +44,7 @@ class ClientBackend:
         return await read_catalogue(self.client, etag, new_sink)
 
     async def write_access(self) -> bool | None:
-        info = await self.client.fetch_token_info()
+        info = await self.client.fetch_token_info(fresh=False)
         if not info.scopes:
             return None
         return "WRITE:PRODUCT" in info.scopes
