@@ -59,6 +59,36 @@ def test_a_move_signs_in_once(sandbox_factory, through, run_cli, zinv_dirs, gene
     assert proxy.count("POST", TOKEN) == 1
 
 
+@pytest.mark.parametrize(
+    ("api", "read"), [("both", LOCATIONS), ("v1", LOCATIONS), ("v3", INVENTORIES)]
+)
+@pytest.mark.parametrize("command", ["balances", "low-stock"])
+def test_a_fresh_auto_profile_reads_its_places_once(
+    sandbox_factory, through, run_cli, api, read, command
+) -> None:
+    info = sandbox_factory(products=6, api=api)
+    proxy = through(info, "auto")
+    result = run_cli(command)
+    assert result.code == 0, result.err
+    # the probe's own read of the places serves the command
+    assert proxy.count("GET", read) == 1
+    assert proxy.count("GET", INVENTORIES if read == LOCATIONS else LOCATIONS) <= 1
+
+
+def test_a_fresh_auto_move_makes_nine_requests(
+    sandbox_factory, through, run_cli, zinv_dirs
+) -> None:
+    info = sandbox_factory(products=6)
+    proxy = through(info, "auto")
+    sku = some_sku(run_cli, info, zinv_dirs)
+    result = run_cli("move", "--reason", "restock", "--sku", sku, "--qty", "1")
+    assert result.code == 0, result.err
+    seen = [f"{seen.method} {seen.path}" for seen in proxy.seen]
+    # sign-in, both probes, catalogue, low-stock levels, balances, two reads before the send
+    # (the balances it starts from), the send
+    assert len(seen) == 9, seen
+
+
 @pytest.mark.parametrize("generation", ["v1", "v3"])
 @pytest.mark.parametrize("command", ["balances", "low-stock"])
 def test_a_forced_generation_reads_its_places_once(

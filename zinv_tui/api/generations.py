@@ -7,7 +7,8 @@
 - otherwise both generations are probed with their cheapest read (v1
   ``GET /organizations/self/locations``, v3 ``GET /v3/inventories``); v1 is chosen when it
   answers (its change feed is documented, and its writes report balances), else v3; the choice
-  is remembered with the time it was probed;
+  is remembered with the time it was probed, and the places its read returned serve as the
+  shop's places right after (not read a second time);
 - when the remembered generation starts answering 404 or 410 (Zettle retired it), both are
   probed again at once and the new answer is remembered.
 
@@ -21,6 +22,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +55,10 @@ GENERATIONS = ("v1", "v3")
 
 GENERATION_FILE = "api_generation.json"
 """The remembered choice, in a profile's cache dir."""
+
+PROBED_FRESH = 10.0
+"""Seconds the places a probe read serve as the shop's places (the same start, not a later
+refresh)."""
 
 RETIRED = (404, 410)
 """Answers of a generation's cheapest read that mean the server does not (any more) speak it."""
@@ -119,40 +125,45 @@ def remember(path: Path | None, inventory_url: str, choice: Choice) -> None:
         log.warning("could not remember the API generation in %s: %s", path, error)
 
 
-async def answers(client: ZettleClient, generation: str) -> bool:
-    """Whether the server answers ``generation``'s cheapest read (False on 404 or 410; any
-    other failure raises)."""
+async def read_places(client: ZettleClient, generation: str) -> list[Place] | None:
+    """The places as ``generation`` reads them, with its cheapest read; None when the server
+    does not speak it (404 or 410; any other failure raises)."""
     try:
-        if generation == "v1":
-            await client.get_locations()
-        else:
-            await client.v3.inventories()
+        return await backend_of(generation, client).places()
     except ZettleError as error:
         if error.status in RETIRED:
-            return False
+            return None
         raise
-    return True
 
 
-async def probe(client: ZettleClient) -> Choice:
-    """Ask both generations; v1 if it answers, else v3 (see the module doc). A failure other
-    than 404/410 of v1's read raises (nothing is chosen on a guess); of v3's, only when v1 did
-    not answer either."""
-    answered = []
-    if await answers(client, "v1"):
-        answered.append("v1")
+async def answers(client: ZettleClient, generation: str) -> bool:
+    """Whether the server answers ``generation``'s cheapest read (see :func:`read_places`)."""
+    return await read_places(client, generation) is not None
+
+
+async def probe(client: ZettleClient) -> tuple[Choice, list[Place]]:
+    """Ask both generations; v1 if it answers, else v3 (see the module doc), with the places
+    the chosen one read while answering. A failure other than 404/410 of v1's read raises
+    (nothing is chosen on a guess); of v3's, only when v1 did not answer either."""
+    read: dict[str, list[Place]] = {}
+    v1 = await read_places(client, "v1")
+    if v1 is not None:
+        read["v1"] = v1
     try:
-        if await answers(client, "v3"):
-            answered.append("v3")
+        v3 = await read_places(client, "v3")
     except ZettleError:
-        if not answered:
+        if not read:
             raise
-    if not answered:
+    else:
+        if v3 is not None:
+            read["v3"] = v3
+    if not read:
         raise GenerationMissing(
             "Zettle answers neither Inventory API v1 nor v3 here (both said 404/410) - check "
             "inventory_url (or base_url)"
         )
-    return Choice(answered[0], "probed", datetime.now(UTC), tuple(answered))
+    answered = tuple(read)
+    return Choice(answered[0], "probed", datetime.now(UTC), answered), read[answered[0]]
 
 
 def backend_of(generation: str, client: ZettleClient) -> StockBackend:
@@ -182,6 +193,9 @@ class AutoBackend:
         self._choosing = asyncio.Lock()
         """One probe at a time: calls made at once (the places and the catalogue on a first
         launch) wait for the same choice."""
+        self._probed: tuple[float, list[Place]] | None = None
+        """When the last probe ran and the places it read in the generation chosen (the next
+        :meth:`places` takes them instead of reading them again, if still fresh)."""
 
     async def choose(self, *, again: bool = False) -> Choice:
         """The generation to use: remembered, or probed now (``again``: probe even if one is
@@ -192,7 +206,8 @@ class AutoBackend:
         async with self._choosing:
             if self.choice is not before and self.choice is not None:
                 return self.choice  # chosen (again) while this call waited
-            choice = await probe(self.client)
+            choice, places = await probe(self.client)
+            self._probed = (time.monotonic(), places)
             if self.choice is not None and self.choice.generation != choice.generation:
                 log.warning(
                     "Zettle stopped answering Inventory API %s; using %s",
@@ -243,13 +258,24 @@ class AutoBackend:
 
     async def places(self) -> list[Place]:
         backend = await self._chosen()
+        probed = self._take_probed()
+        if probed is not None:
+            return probed
         try:
             return await backend.places()
         except ZettleError as error:
             if not _retired(error) or self.choice is None or self.choice.how != "remembered":
                 raise
         await self.choose(again=True)  # the remembered generation is gone: ask again
-        return await (await self._chosen()).places()
+        probed = self._take_probed()
+        return probed if probed is not None else await (await self._chosen()).places()
+
+    def _take_probed(self) -> list[Place] | None:
+        """The places the probe just read (once, and only within :data:`PROBED_FRESH`)."""
+        probed, self._probed = self._probed, None
+        if probed is None or time.monotonic() - probed[0] > PROBED_FRESH:
+            return None
+        return probed[1]
 
     async def read_snapshot(
         self, place: Place, new_sink: Callable[[], SinkT]
