@@ -12,8 +12,11 @@ import httpx
 import pytest
 
 from tests.odd_server import OddProxy, Reply, answer
+from tests.support.clients import FAST_CLIENT
 from tests.support.sandbox import SandboxAdmin
+from zinv_tui.api import generations
 from zinv_tui.api.client import ZettleClient
+from zinv_tui.api.endpoints import ApiEndpoints
 from zinv_tui.api.generations import AutoBackend
 from zinv_tui.api.v3.backend import ZettleV3Backend
 from zinv_tui.build import ShopAccess, open_inventory
@@ -313,3 +316,31 @@ async def test_v3_product_reads_that_overflow_a_page_are_split_never_cut(sandbox
             assert posts > 1 and gets >= 1  # split in halves, down to single products
         finally:
             await service.stop()
+
+
+@pytest.mark.parametrize(
+    ("api", "read"), [("both", "/organizations/self/locations"), ("v3", "/v3/inventories")]
+)
+async def test_the_probes_places_serve_once_and_only_while_fresh(
+    sandbox_factory, tmp_path, monkeypatch, api, read
+) -> None:
+    """A fresh ``auto``: the places the probe read are the first ``places()`` answer (not read
+    again); any later call reads them anew, and so does the first one if the probe is old."""
+    info = sandbox_factory(api=api, products=3)
+    with OddProxy(info.url) as proxy:
+        client = ZettleClient(info.api_key, endpoints=ApiEndpoints.single(proxy.url), **FAST_CLIENT)
+        try:
+            backend = AutoBackend(client, tmp_path / "generation.json")
+            first = await backend.places()
+            assert proxy.count("GET", read) == 1
+            assert await backend.places() == first
+            assert proxy.count("GET", read) == 2  # a later call reads afresh
+
+            stale = AutoBackend(client)
+            await stale.choose()
+            assert proxy.count("GET", read) == 3
+            monkeypatch.setattr(generations, "PROBED_FRESH", -1.0)  # any probe is old now
+            assert await stale.places() == first
+            assert proxy.count("GET", read) == 4  # the probe's answer was too old
+        finally:
+            await client.aclose()
