@@ -274,8 +274,10 @@ async def test_a_remembered_other_store_is_shown_after_a_launch_from_the_snapsho
         await wait_for(pilot, lambda: service.loaded and service.store == back)
         await wait_for(pilot, lambda: "● live" in bar_text(app))
         table = app.screen.query_one(StockTable)
-        assert str(app.screen.query_one("#title", Label).content) == "Balances · Back room"
-        assert table.row_count == len(service.rows) > 0
+        title = app.screen.query_one("#title", Label)
+        await wait_for(pilot, lambda: str(title.content) == "Balances · Back room")
+        await wait_for(pilot, lambda: table.row_count == len(service.rows) > 0)
+        assert not table.loading
         assert all(row.balance == 0 for row in service.rows.values())  # nothing moved there
         toasts = " ".join(str(toast.message) for toast in app._notifications)
         assert "could not be read" not in toasts  # nothing failed: it was read once it could be
