@@ -210,6 +210,11 @@ async def test_the_first_screenful_is_drawn_before_the_snapshots_rows_are_read(
         assert first == [row.key for row in preview.rows[:20]]
         assert count_label(app) == f"{preview.total:,} variants"
         assert "◐ from " in bar_text(app)
+        counts = app.stock_counts
+        assert counts == service.restored_counts and counts is not None
+        await app.rows_painted()
+        await pilot.pause(0.1)  # past the after-paint work: the counts are still the snapshot's
+        assert app.stock_counts == counts
         hold.set()
         await wait_for(pilot, lambda: len(service.rows) == preview.total)
         await wait_for(pilot, lambda: table.row_count == preview.total)

@@ -400,7 +400,7 @@ class ZinvApp(App[None]):
         self._tally_stale = False
 
     def _recount_if_stale(self) -> None:
-        if self._tally_stale:
+        if self._tally_stale and self.service.preview is None:  # (its rows come as a full diff)
             self._recount_low()
 
     @property
