@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 PATIENCE = 3.0
 """Seconds a call to Zettle may take before the status stops saying "live" (Zettle answers a
@@ -56,3 +57,8 @@ class AnswerWatch:
                 self._overdue -= 1
                 if not self._overdue:
                     self._on_change()
+
+
+def watched(watch: AnswerWatch | None, usual: float = 0.0) -> AbstractContextManager[None]:
+    """``watch.call(usual)``, or nothing to watch with (no watch given)."""
+    return contextlib.nullcontext() if watch is None else watch.call(usual)

@@ -199,7 +199,7 @@ class InventoryService:
             self._publish_status()
             self._task = asyncio.create_task(self._run(), name="inventory-service")
             return
-        if self._restore() and not require_load:
+        if self._restore() is not None and not require_load:
             # Painted from the local snapshot: the rows are there now; the places, the check
             # and the catch-up from the saved cursor happen in the background (_run).
             self._publish_status()
@@ -361,16 +361,16 @@ class InventoryService:
         elif wait and restored:
             await asyncio.sleep(wait)
 
-    def _restore(self) -> bool:
+    def _restore(self) -> RowDiff | None:
         """Paint from the local snapshot: its places and named rows, the journal's pending
         movements on top (the catalogue is read after, in the background). False, with a log
         line, when there is none usable (then a full load as ever)."""
         if self._snapshot is None or self._view.rows:
-            return False
+            return None
         saved = self._snapshot.load()
         if saved is None or not self._use_saved_places(saved.places, saved.store):
-            return False
-        self._view.restore(saved.rows, saved.tracked, saved.levels)
+            return None
+        diff = self._view.restore(saved.rows, saved.tracked, saved.levels)
         rows = self._view.rows
         overlaid = [
             row for key in self._view.pending if (row := rows.get(key)) is not None and row.pending
@@ -382,7 +382,7 @@ class InventoryService:
         self._saved = saved
         self.restored_at = saved.saved_at
         log.info("painted %d rows from the local snapshot of %s", len(saved.rows), saved.saved_at)
-        return True
+        return diff
 
     def _use_saved_places(self, places: list[Place], store: str) -> bool:
         """The snapshot's places, when its STORE is the one they choose (else none, and a
@@ -426,8 +426,9 @@ class InventoryService:
         """Every row of the snapshot after its preview was drawn (emitted as one full diff).
         A snapshot that can't be read now is forgotten: Zettle's rows come instead."""
         self._preview = None
-        if self._restore():
-            self._emit(RowDiff(added=list(self._view.rows.values()), full=True))
+        diff = self._restore()
+        if diff is not None:
+            self._emit(diff)
             return
         self._restored_counts = None
         self.restored_at = None
@@ -832,9 +833,9 @@ class InventoryService:
         records nothing for its line.
         """
         if not self.loaded:
-            if self.restored_at is not None and self._view.rows:
-                # Painted from the local snapshot, Zettle not confirmed yet: journaled as while
-                # offline (no balance before is recorded), sent once Zettle answers.
+            if self._snapshot_shown:
+                # Zettle has not confirmed the rows yet: journaled as while offline (no balance
+                # before is recorded), sent once Zettle answers.
                 return self.record_offline(intents)
             raise ServiceNotReady(
                 "The stock has not loaded yet - wait until the app reaches Zettle, then try again"
@@ -853,11 +854,16 @@ class InventoryService:
         """True once Zettle's balances were read (movements can be planned against them)."""
         return self._engine is not None and self._engine.generation > 0
 
+    @property
+    def _snapshot_shown(self) -> bool:
+        """The rows are the local snapshot's, all of them read (not only its first screenful)."""
+        return self.restored_at is not None and bool(self._view.rows)
+
     def known_variants(self) -> Mapping[RowKey, StockRow]:
         """Every variant this profile can name: the live rows once loaded (or painted from the
         local snapshot), else the cached catalogue's variants (balance unknown, shown as 0).
         Empty when there is neither."""
-        if self.loaded or (self.restored_at is not None and self._view.rows):
+        if self.loaded or self._snapshot_shown:
             return self._view.rows
         catalogue = self._view.catalogue if len(self._view.catalogue) else None
         catalogue = catalogue or Catalogue.load(self.cache_dir / CATALOGUE_FILE)

@@ -14,9 +14,9 @@ it). Never a pending movement (those live in the journal and are laid on top, se
   and low, and a *head* blob keeps the first :data:`HEAD_ROWS` rows by product (the balances'
   first screenful), kept a prefix of that order through diffs: a launch paints from the head and
   the sums (:meth:`LocalSnapshot.load_preview`, about 2 ms) and reads every row once that is
-  drawn. After a full load the whole stock is
-  written once; afterwards a diff rewrites only the buckets of the rows it changed, and the cursor
-  moves in the same transaction as the rows it follows.
+  drawn. After a full load the whole stock is written once; afterwards a diff rewrites only the
+  buckets of the rows it changed, and the cursor moves in the same transaction as the rows it
+  follows.
 - **Safe**: every write is one SQLite transaction (WAL), so a crash or a ``kill -9`` mid-write
   leaves the last committed snapshot; rows are always at least as new as the stored cursor, and
   replaying the feed from there sets absolute balances (harmless twice).
@@ -49,7 +49,7 @@ import msgspec
 from zinv_tui.service.backend import Cursor, Place, PlaceKind
 from zinv_tui.service.row_text import joined_text
 from zinv_tui.service.rows import RowKey, StockRow
-from zinv_tui.service.stock_rules import StockCounts, StockState, stock_state
+from zinv_tui.service.stock_rules import StockCounts
 from zinv_tui.values.open_enums import carried
 
 log = logging.getLogger(__name__)
@@ -111,14 +111,8 @@ def bucket_counts(rows: Iterable[SavedRow]) -> tuple[int, int]:
     """How many of a bucket's rows are out and how many low, as a launch restores them
     (Zettle's balance, tracked): kept beside the bucket, so a launch has the counts without
     judging every row before the first paint."""
-    out = low = 0
-    for saved in rows:
-        state = stock_state(saved[6], saved[8])
-        if state is StockState.OUT:
-            out += 1
-        elif state is StockState.LOW:
-            low += 1
-    return out, low
+    counts = StockCounts.of(starmap(StockRow, rows))
+    return counts.out, counts.low
 
 
 def _bucket(number: int, rows: list[SavedRow]) -> tuple[int, bytes, int, int, int]:
@@ -348,15 +342,12 @@ class LocalSnapshot:
 
     def _read_preview(self, db: sqlite3.Connection) -> SnapshotPreview | None:
         meta = self._meta(db)
-        if meta is None:
-            return None
         found = db.execute("SELECT data FROM blobs WHERE name = 'head'").fetchone()
-        total, out, low = db.execute(
-            "SELECT total(size), total(out), total(low) FROM buckets"
-        ).fetchone()
-        total, out, low = int(total), int(out), int(low)
-        if found is None:
+        if meta is None or found is None:
             return None
+        total, out, low = map(
+            int, db.execute("SELECT total(size), total(out), total(low) FROM buckets").fetchone()
+        )
         whole, head = _decode_head(found[0])
         if len(head) < min(total, HEAD_NEEDED) or (whole and len(head) != total):
             return None  # too few rows known in order: read it whole
@@ -636,19 +627,16 @@ class LocalSnapshot:
 
     def _write_diff(self, db: sqlite3.Connection, op: _Diff) -> None:
         """Rewrite the buckets the diff touches (read, change, write back)."""
+        changed = list(map(saved_row, op.upserts))
         touched: dict[int, tuple[dict[str, SavedRow], list[str]]] = {}
-        for row in op.upserts:
-            touched.setdefault(bucket_of(row.variant_uuid), ({}, []))[0][row.variant_uuid] = (
-                saved_row(row)
-            )
+        for saved in changed:
+            touched.setdefault(bucket_of(saved[1]), ({}, []))[0][saved[1]] = saved
         for variant_uuid in op.removed:
             touched.setdefault(bucket_of(variant_uuid), ({}, []))[1].append(variant_uuid)
         found = db.execute("SELECT data FROM blobs WHERE name = 'head'").fetchone()
         if found is not None:
             whole, head = _decode_head(found[0])
-            head, whole = _head_after(
-                head, whole, [saved_row(row) for row in op.upserts], op.removed
-            )
+            head, whole = _head_after(head, whole, changed, op.removed)
             db.execute("INSERT OR REPLACE INTO blobs VALUES ('head', ?)", (_encode((whole, head)),))
         for number, (upserts, removed) in touched.items():
             found = db.execute("SELECT data FROM buckets WHERE id = ?", (number,)).fetchone()

@@ -53,7 +53,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from zinv_tui.api.errors import ACCESS_REFUSALS, NetworkError, ZettleError
-from zinv_tui.service.answer_watch import AnswerWatch
+from zinv_tui.service.answer_watch import AnswerWatch, watched
 from zinv_tui.service.backend import (
     Applied,
     Movement,
@@ -264,9 +264,7 @@ class OutboxSender:
                 log.info("another process is sending batch %s; waiting", batch.id)
                 return BUSY_RETRY
             try:
-                if self._answers is None:
-                    return await self._attempt(batch)
-                with self._answers.call():
+                with watched(self._answers):
                     return await self._attempt(batch)
             finally:
                 self._journal.release(batch.id, self._id)

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from zinv_tui.api.errors import MalformedResponse, NetworkError, ZettleError
-from zinv_tui.service.answer_watch import AnswerWatch
+from zinv_tui.service.answer_watch import AnswerWatch, watched
 from zinv_tui.service.backend import Cursor, LowStockLine, Place, StockBackend
 from zinv_tui.service.catalogue import Catalogue, CatalogueBuilder
 from zinv_tui.service.heap import release_free_memory
@@ -216,13 +216,10 @@ class SyncEngine:
         """One round: catalogue and low stock when due, then balances. None when it failed."""
         if self._backend.change_feed is None and self._writes_first is not None:
             await self._writes_first()  # a paced full read: waiting movements go first
-        if self._answers is None:
+        # Watched from the start: waiting behind a send Zettle keeps waiting is overdue too.
+        with watched(self._answers, self._usual_time(full)):
             async with self._lock:
                 diff = await self._poll_locked(full=full)
-        else:  # watched from the start: waiting behind a send Zettle keeps waiting is overdue too
-            with self._answers.call(self._usual_time(full)):
-                async with self._lock:
-                    diff = await self._poll_locked(full=full)
         if self._big_read:  # big buffers are unreferenced now: give their memory back
             self._big_read = False
             release_free_memory()
